@@ -1,0 +1,1 @@
+//! Local lab: one etcd and N real dockerd hosts on this machine.

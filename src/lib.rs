@@ -1,0 +1,11 @@
+//! wheelhouse: a terminal cockpit for clusters of Docker hosts coordinated through etcd.
+
+pub mod action;
+pub mod config;
+pub mod docker;
+pub mod lab;
+pub mod metrics;
+pub mod model;
+pub mod store;
+pub mod tui;
+pub mod update;

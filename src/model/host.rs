@@ -1,0 +1,146 @@
+//! A Docker host: where it is (spec), what we last heard from it, and its containers.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// TLS client files for a `tcp://` engine (docker's --tlscacert/--tlscert/--tlskey).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Where a host is and how to reach its engine: from the config file or `/hosts/<host>` in etcd.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    /// Engine URL as docker takes it: unix://, tcp://, ssh://.
+    pub engine: String,
+    /// Address the host's containers publish their ports on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsFiles>,
+}
+
+/// Which inventory a host came from; a record in both is merged (etcd wins on fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostSource {
+    Config,
+    Etcd,
+    Both,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostState {
+    /// Not yet heard from since the cockpit started.
+    Unknown,
+    Online,
+    /// The engine failed to answer; `error` says how.
+    Offline { error: String, since: Instant },
+}
+
+/// The engine's own figures (`docker info`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HostInfo {
+    pub hostname: String,
+    pub version: String,
+    pub ncpu: u32,
+    pub mem_total: u64,
+    pub containers_running: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// No health check configured.
+    None,
+    Starting,
+    Healthy,
+    Unhealthy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    /// Engine state: created, running, paused, restarting, exited, dead.
+    pub state: String,
+    /// Engine status text, e.g. "Up 3 minutes".
+    pub status: String,
+    pub health: Health,
+    pub labels: BTreeMap<String, String>,
+    /// CPU in percent of one core, by the docker CLI's formula (may exceed 100).
+    pub cpu_percent: Option<f64>,
+    /// Memory in use without page cache.
+    pub mem_bytes: Option<u64>,
+}
+
+impl Container {
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+/// A host's load in percent of its capacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Load {
+    pub cpu: f64,
+    pub mem: f64,
+}
+
+impl Load {
+    /// The figure the grid colours by: the larger of CPU and memory share.
+    pub fn score(&self) -> f64 {
+        self.cpu.max(self.mem)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    pub spec: HostSpec,
+    pub source: HostSource,
+    pub state: HostState,
+    pub info: Option<HostInfo>,
+    pub containers: Vec<Container>,
+    pub last_seen: Option<Instant>,
+}
+
+impl Host {
+    pub fn new(spec: HostSpec, source: HostSource) -> Self {
+        Host {
+            spec,
+            source,
+            state: HostState::Unknown,
+            info: None,
+            containers: Vec::new(),
+            last_seen: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Load from container stats over the engine's NCPU and MemTotal; None until both are known.
+    pub fn load(&self) -> Option<Load> {
+        if self.state != HostState::Online {
+            return None;
+        }
+        let info = self.info.as_ref()?;
+        Some(crate::metrics::host_load(
+            &self.containers,
+            info.ncpu,
+            info.mem_total,
+        ))
+    }
+}

@@ -1,0 +1,103 @@
+//! Plain data: hosts, containers and the cluster `Model` owned by the event loop.
+
+mod host;
+mod ui;
+
+pub use host::{Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles};
+pub use ui::{EtcdState, Ui, View};
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+/// Everything the cockpit knows. Only the loop that owns it changes it (through `update`).
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Hosts sorted by name; `index` maps a name to its position.
+    pub hosts: Vec<Host>,
+    index: HashMap<String, usize>,
+    pub etcd: EtcdState,
+    pub ui: Ui,
+    /// The clock as of the last tick; drawing computes ages against it.
+    pub now: Instant,
+    /// When any engine last sent data.
+    pub last_data: Option<Instant>,
+    /// Set by update when something visible changed; cleared by the loop after drawing.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(now: Instant) -> Self {
+        Model {
+            hosts: Vec::new(),
+            index: HashMap::new(),
+            etcd: EtcdState::Connecting,
+            ui: Ui::default(),
+            now,
+            last_data: None,
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// A model holding these hosts (sorted by name), for tests, benches and the initial inventory.
+    pub fn with_hosts(now: Instant, hosts: Vec<Host>) -> Self {
+        let mut model = Model::new(now);
+        for host in hosts {
+            model.upsert_host(host);
+        }
+        model
+    }
+
+    pub fn host(&self, name: &str) -> Option<&Host> {
+        self.index.get(name).map(|&i| &self.hosts[i])
+    }
+
+    pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
+        self.index.get(name).map(|&i| &mut self.hosts[i])
+    }
+
+    /// Inserts a host or replaces the one with the same name, keeping name order.
+    pub fn upsert_host(&mut self, host: Host) {
+        if let Some(existing) = self.host_mut(&host.spec.name) {
+            *existing = host;
+            return;
+        }
+        let pos = self
+            .hosts
+            .partition_point(|h| h.spec.name < host.spec.name);
+        self.hosts.insert(pos, host);
+        self.reindex();
+    }
+
+    pub fn remove_host(&mut self, name: &str) -> Option<Host> {
+        let i = *self.index.get(name)?;
+        let host = self.hosts.remove(i);
+        self.reindex();
+        Some(host)
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.spec.name.clone(), i))
+            .collect();
+    }
+
+    pub fn online_count(&self) -> usize {
+        self.hosts
+            .iter()
+            .filter(|h| h.state == HostState::Online)
+            .count()
+    }
+
+    pub fn container_count(&self) -> usize {
+        self.hosts.iter().map(|h| h.containers.len()).sum()
+    }
+
+    pub fn selected_host(&self) -> Option<&Host> {
+        self.hosts.get(self.ui.selected)
+    }
+}

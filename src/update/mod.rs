@@ -1,0 +1,285 @@
+//! The pure heart: `update(&mut Model, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
+
+use crate::action::Action;
+use crate::docker::DataEvent;
+use crate::model::{EtcdState, Host, HostSource, HostSpec, HostState, Model, View};
+use crate::store::StoreEvent;
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Action(Action),
+    Data(DataEvent),
+    Store(StoreEvent),
+    /// The clock moved; ages on screen are computed against `Model::now`.
+    Tick(Instant),
+    Resize { width: u16, height: u16 },
+}
+
+/// What the loop must do after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Start (or restart with a new spec) the supervisor of this host.
+    Supervise(HostSpec),
+    /// Stop the supervisor of this host.
+    Unsupervise(String),
+}
+
+/// Applies one message. Returns the effects the loop must carry out.
+pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Action(action) => {
+            model.dirty = true;
+            on_action(model, action);
+            Vec::new()
+        }
+        Msg::Data(event) => {
+            model.dirty = true;
+            on_data(model, event);
+            Vec::new()
+        }
+        Msg::Store(event) => {
+            model.dirty = true;
+            on_store(model, event)
+        }
+        Msg::Tick(now) => {
+            // Only the data age on screen changes; redraw once a second at most.
+            if now.duration_since(model.now).as_secs() >= 1 {
+                model.now = now;
+                model.dirty = true;
+            }
+            Vec::new()
+        }
+        Msg::Resize { width, height } => {
+            model.ui.width = width;
+            model.ui.height = height;
+            model.dirty = true;
+            Vec::new()
+        }
+    }
+}
+
+fn on_action(model: &mut Model, action: Action) {
+    model.ui.message = None;
+    if model.ui.help {
+        // Help is modal: any key that is not a help toggle or quit closes it.
+        match action {
+            Action::Quit => model.quit = true,
+            _ => model.ui.help = false,
+        }
+        return;
+    }
+    match action {
+        Action::Quit => model.quit = true,
+        Action::ToggleHelp => model.ui.help = true,
+        Action::Open => {
+            if let View::Grid = model.ui.view
+                && let Some(host) = model.selected_host()
+            {
+                model.ui.view = View::Host(host.name().to_owned());
+                model.ui.selected_row = 0;
+            }
+        }
+        Action::Back => model.ui.view = View::Grid,
+        Action::MoveUp
+        | Action::MoveDown
+        | Action::MoveLeft
+        | Action::MoveRight
+        | Action::PageUp
+        | Action::PageDown
+        | Action::First
+        | Action::Last => move_selection(model, action),
+    }
+}
+
+fn move_selection(model: &mut Model, action: Action) {
+    match model.ui.view.clone() {
+        View::Grid => {
+            let count = model.hosts.len();
+            let columns = crate::tui::grid_columns(count, model.ui.width, model.ui.height);
+            let page = columns * crate::tui::grid_rows(count, model.ui.width, model.ui.height);
+            model.ui.selected = step(model.ui.selected, count, columns, page, action);
+        }
+        View::Host(name) => {
+            let count = model.host(&name).map_or(0, |h| h.containers.len());
+            let page = usize::from(model.ui.height.saturating_sub(6)).max(1);
+            model.ui.selected_row = step(model.ui.selected_row, count, 1, page, action);
+        }
+    }
+}
+
+/// Moves an index in a row-major list of `count` items laid out `columns` wide.
+fn step(current: usize, count: usize, columns: usize, page: usize, action: Action) -> usize {
+    if count == 0 {
+        return 0;
+    }
+    let last = count - 1;
+    let current = current.min(last);
+    let columns = columns.max(1);
+    match action {
+        Action::MoveLeft => current.saturating_sub(1),
+        Action::MoveRight => (current + 1).min(last),
+        Action::MoveUp => current.checked_sub(columns).unwrap_or(current),
+        Action::MoveDown if current + columns <= last => current + columns,
+        Action::MoveDown => current,
+        Action::PageUp => current.saturating_sub(page.max(1)),
+        Action::PageDown => (current + page.max(1)).min(last),
+        Action::First => 0,
+        Action::Last => last,
+        _ => current,
+    }
+}
+
+fn on_data(model: &mut Model, event: DataEvent) {
+    let now = model.now;
+    match event {
+        DataEvent::Up { host, info } => {
+            if let Some(h) = model.host_mut(&host) {
+                h.state = HostState::Online;
+                h.info = Some(info);
+                h.last_seen = Some(now);
+                model.last_data = Some(now);
+            }
+        }
+        DataEvent::Down { host, error } => {
+            if let Some(h) = model.host_mut(&host) {
+                // Keep the first failure time so the screen shows how long it has been down.
+                let since = match &h.state {
+                    HostState::Offline { since, .. } => *since,
+                    _ => now,
+                };
+                h.state = HostState::Offline { error, since };
+                for c in &mut h.containers {
+                    c.cpu_percent = None;
+                    c.mem_bytes = None;
+                }
+            }
+        }
+        DataEvent::Containers { host, containers } => {
+            if let Some(h) = model.host_mut(&host) {
+                h.containers = containers;
+                h.last_seen = Some(now);
+                model.last_data = Some(now);
+            }
+            clamp_row(model);
+        }
+        DataEvent::Stats {
+            host,
+            id,
+            cpu_percent,
+            mem_bytes,
+        } => {
+            if let Some(h) = model.host_mut(&host) {
+                if let Some(c) = h.containers.iter_mut().find(|c| c.id == id) {
+                    c.cpu_percent = Some(cpu_percent);
+                    c.mem_bytes = Some(mem_bytes);
+                }
+                h.last_seen = Some(now);
+                model.last_data = Some(now);
+            }
+        }
+    }
+}
+
+fn clamp_row(model: &mut Model) {
+    if let View::Host(name) = &model.ui.view {
+        let count = model.host(name).map_or(0, |h| h.containers.len());
+        model.ui.selected_row = model.ui.selected_row.min(count.saturating_sub(1));
+    }
+}
+
+fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
+    match event {
+        StoreEvent::Connected { revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            Vec::new()
+        }
+        StoreEvent::Unreachable { error } => {
+            let since = match &model.etcd {
+                EtcdState::Unreachable { since, .. } => *since,
+                _ => model.now,
+            };
+            model.etcd = EtcdState::Unreachable { error, since };
+            Vec::new()
+        }
+        StoreEvent::Hosts { records, revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            let mut effects = Vec::new();
+            // Records gone from etcd while we were away: drop etcd-only hosts, demote merged ones.
+            let stale: Vec<String> = model
+                .hosts
+                .iter()
+                .filter(|h| h.source != HostSource::Config)
+                .filter(|h| !records.iter().any(|r| r.name == h.spec.name))
+                .map(|h| h.spec.name.clone())
+                .collect();
+            for name in stale {
+                effects.extend(delete_record(model, &name));
+            }
+            for record in records {
+                effects.extend(put_record(model, record));
+            }
+            effects
+        }
+        StoreEvent::HostPut { record, revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            put_record(model, record)
+        }
+        StoreEvent::HostDeleted { name, revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            delete_record(model, &name)
+        }
+    }
+}
+
+/// Merges an etcd host record into the inventory; a changed engine means a new supervisor.
+fn put_record(model: &mut Model, record: HostSpec) -> Vec<Effect> {
+    match model.host_mut(&record.name) {
+        Some(host) => {
+            host.source = match host.source {
+                HostSource::Etcd => HostSource::Etcd,
+                _ => HostSource::Both,
+            };
+            if host.spec == record {
+                return Vec::new();
+            }
+            let engine_changed = host.spec.engine != record.engine || host.spec.tls != record.tls;
+            host.spec = record.clone();
+            if engine_changed {
+                host.state = HostState::Unknown;
+                vec![Effect::Supervise(record)]
+            } else {
+                Vec::new()
+            }
+        }
+        None => {
+            model.upsert_host(Host::new(record.clone(), HostSource::Etcd));
+            vec![Effect::Supervise(record)]
+        }
+    }
+}
+
+fn delete_record(model: &mut Model, name: &str) -> Vec<Effect> {
+    let Some(host) = model.host_mut(name) else {
+        return Vec::new();
+    };
+    match host.source {
+        HostSource::Config => Vec::new(),
+        // The config file still names it: keep it, it only loses its etcd overrides on restart.
+        HostSource::Both => {
+            host.source = HostSource::Config;
+            Vec::new()
+        }
+        HostSource::Etcd => {
+            model.remove_host(name);
+            model.ui.selected = model.ui.selected.min(model.hosts.len().saturating_sub(1));
+            if model.ui.view == View::Host(name.to_owned()) {
+                model.ui.view = View::Grid;
+            }
+            vec![Effect::Unsupervise(name.to_owned())]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
