@@ -2,10 +2,13 @@
 
 pub mod action;
 pub mod config;
+pub mod controller;
 pub mod docker;
 pub mod lab;
 pub mod metrics;
 pub mod model;
+pub mod plan;
+pub mod sched;
 pub mod store;
 pub mod tui;
 pub mod update;

@@ -1,1 +1,188 @@
-fn main() {}
+//! `wheelhouse`: the CLI picks a mode; everything else lives in the library.
+
+use clap::{CommandFactory, Parser, Subcommand};
+use color_eyre::eyre::{WrapErr, eyre};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wheelhouse::config::{self, Config};
+use wheelhouse::lab::{self, LabCommand};
+use wheelhouse::tui::keymap::Keymap;
+use wheelhouse::tui::run::{Cockpit, run};
+use wheelhouse::tui::theme::Theme;
+
+/// A terminal cockpit for clusters of Docker hosts coordinated through etcd.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// Config file (default: $XDG_CONFIG_HOME/wheelhouse/wheelhouse.toml).
+    #[arg(long, short, global = true, env = "WHEELHOUSE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Theme: a built-in name or a path to a theme file.
+    #[arg(long, global = true)]
+    theme: Option<String>,
+    /// Keymap: a built-in name or a path to a keymap file.
+    #[arg(long, global = true)]
+    keymap: Option<String>,
+    /// How often engines are polled, e.g. "2s" or "500ms".
+    #[arg(long, global = true, value_parser = parse_refresh)]
+    refresh: Option<std::time::Duration>,
+    /// Log file (default: wheelhouse.log in the XDG state dir). Filter with WHEELHOUSE_LOG.
+    #[arg(long, global = true)]
+    log_file: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A local lab on this machine: one etcd and N real dockerd hosts.
+    Lab {
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+    /// Lab (started if not running) with demo containers, and the cockpit on it.
+    Demo {
+        #[arg(long, default_value_t = 3)]
+        hosts: usize,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Check the config, theme and keymap files, print a summary and exit.
+    Check,
+    /// Print shell completions.
+    Completions { shell: clap_complete::Shell },
+}
+
+fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
+    config::parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration like 2s or 500ms"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = color_eyre::install() {
+        eprintln!("wheelhouse: {e}");
+    }
+    match main_with(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wheelhouse: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn main_with(cli: Cli) -> color_eyre::Result<()> {
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "wheelhouse",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Some(Command::Lab { command }) => lab::run_cli(command.clone()),
+        Some(Command::Demo { hosts, dir }) => {
+            let dir = dir.clone().unwrap_or_else(lab::default_dir);
+            // A lab whose processes died (a reboot) is started afresh; `up` clears it.
+            let lab = match lab::Lab::open(&dir) {
+                Ok(lab) if lab.is_running() => lab,
+                _ => {
+                    eprintln!("starting a lab of {hosts} hosts in {} ...", dir.display());
+                    lab::Lab::up(&lab::LabOptions::new(*hosts, dir.clone()))?
+                }
+            };
+            lab::demo::start_demo_containers(&lab)?;
+            let config_path = lab.config_path();
+            cockpit(&cli, Some(config_path))
+        }
+        Some(Command::Check) => {
+            let (config, _, _) = load(&cli, cli.config.clone())?;
+            let source = config
+                .path
+                .as_ref()
+                .map_or("defaults".to_owned(), |p| p.display().to_string());
+            println!(
+                "{source}: ok, {} host(s), theme {}, keymap {}",
+                config.hosts.len(),
+                config.theme,
+                config.keymap
+            );
+            for host in &config.hosts {
+                println!("  {} {}", host.name, host.engine);
+            }
+            match &config.etcd {
+                Some(etcd) => println!("  etcd {}", etcd.endpoints.join(",")),
+                None => println!("  etcd: not configured"),
+            }
+            Ok(())
+        }
+        None => cockpit(&cli, cli.config.clone()),
+    }
+}
+
+/// Config, theme and keymap with the command line's overrides; any error names its file.
+fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, Theme, Keymap)> {
+    let mut config = Config::load(config_path.as_deref())?;
+    if let Some(theme) = &cli.theme {
+        config.theme.clone_from(theme);
+    }
+    if let Some(keymap) = &cli.keymap {
+        config.keymap.clone_from(keymap);
+    }
+    if let Some(refresh) = cli.refresh {
+        config.refresh = refresh;
+    }
+    let theme = Theme::load(&config.theme)?;
+    let keymap = Keymap::load(&config.keymap)?;
+    Ok((config, theme, keymap))
+}
+
+/// Everything that can be wrong with the files is checked before the terminal is touched.
+fn cockpit(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<()> {
+    let (config, theme, keymap) = load(cli, config_path)?;
+    let _log = init_logging(cli.log_file.clone())?;
+    tracing::info!(
+        hosts = config.hosts.len(),
+        etcd = config.etcd.is_some(),
+        "cockpit starting"
+    );
+    let runtime = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+    let result = runtime.block_on(run(Cockpit {
+        config,
+        theme,
+        keymap,
+    }));
+    // Supervisors may be mid-request; do not wait on them after the operator quit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
+}
+
+/// Logs go to a file: the screen belongs to the TUI.
+fn init_logging(
+    path: Option<PathBuf>,
+) -> color_eyre::Result<tracing_appender::non_blocking::WorkerGuard> {
+    let path = path.unwrap_or_else(|| config::log_dir().join("wheelhouse.log"));
+    let dir = path
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&dir).wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WHEELHOUSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("wheelhouse=info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .map_err(|e| eyre!("cannot set up logging: {e}"))?;
+    Ok(guard)
+}

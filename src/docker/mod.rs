@@ -1,5 +1,13 @@
 //! Docker engines: a supervisor task per host (bollard) that reports `DataEvent`s.
 
+mod connect;
+mod containers;
+mod supervisor;
+mod watch;
+
+pub use connect::{DockerError, client, connect, describe, host_from_env};
+pub use supervisor::Supervisor;
+
 use crate::model::{Container, HostInfo};
 
 /// What a host supervisor reports. Supervisors never touch the model; the loop applies these.
@@ -10,7 +18,10 @@ pub enum DataEvent {
     /// The engine stopped answering (or never did).
     Down { host: String, error: String },
     /// The full container list (managed or not), with the last known stats filled in.
-    Containers { host: String, containers: Vec<Container> },
+    Containers {
+        host: String,
+        containers: Vec<Container>,
+    },
     /// A fresh stats sample for one container.
     Stats {
         host: String,

@@ -1,5 +1,9 @@
 //! Load figures from the engines' own numbers.
 
+mod stats;
+
+pub use stats::{cpu_percent, mem_bytes};
+
 use crate::model::{Container, Load};
 
 /// A host's load: summed container CPU over its cores, summed memory over MemTotal, in percent.
@@ -11,7 +15,11 @@ pub fn host_load(containers: &[Container], ncpu: u32, mem_total: u64) -> Load {
             mem + c.mem_bytes.unwrap_or(0),
         )
     });
-    let cpu_share = if ncpu == 0 { 0.0 } else { cpu / f64::from(ncpu) };
+    let cpu_share = if ncpu == 0 {
+        0.0
+    } else {
+        cpu / f64::from(ncpu)
+    };
     let mem_share = if mem_total == 0 {
         0.0
     } else {
@@ -20,5 +28,66 @@ pub fn host_load(containers: &[Container], ncpu: u32, mem_total: u64) -> Load {
     Load {
         cpu: cpu_share.clamp(0.0, 100.0),
         mem: mem_share.clamp(0.0, 100.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Health;
+    use std::collections::BTreeMap;
+
+    fn container(state: &str, cpu: Option<f64>, mem: Option<u64>) -> Container {
+        Container {
+            id: format!("{state}-{cpu:?}-{mem:?}"),
+            name: "c".into(),
+            image: "wheelhouse/demo:1".into(),
+            state: state.into(),
+            status: String::new(),
+            health: Health::None,
+            labels: BTreeMap::new(),
+            cpu_percent: cpu,
+            mem_bytes: mem,
+        }
+    }
+
+    const GIB: u64 = 1 << 30;
+
+    #[test]
+    fn sums_running_containers_over_capacity() {
+        let cs = [
+            container("running", Some(50.0), Some(GIB)),
+            container("running", Some(30.0), Some(GIB)),
+        ];
+        let load = host_load(&cs, 2, 8 * GIB);
+        assert!((load.cpu - 40.0).abs() < 1e-9, "{load:?}");
+        assert!((load.mem - 25.0).abs() < 1e-9, "{load:?}");
+        assert!((load.score() - 40.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stopped_containers_and_missing_stats_count_as_zero() {
+        let cs = [
+            container("exited", Some(90.0), Some(4 * GIB)),
+            container("running", None, None),
+            container("running", Some(10.0), None),
+        ];
+        let load = host_load(&cs, 1, 4 * GIB);
+        assert!((load.cpu - 10.0).abs() < 1e-9, "{load:?}");
+        assert_eq!(load.mem, 0.0);
+    }
+
+    #[test]
+    fn zero_capacity_and_overload_are_clamped() {
+        let cs = [container("running", Some(350.0), Some(9 * GIB))];
+        assert_eq!(host_load(&cs, 0, 0), Load { cpu: 0.0, mem: 0.0 });
+        assert_eq!(
+            host_load(&cs, 2, 8 * GIB),
+            Load {
+                cpu: 100.0,
+                mem: 100.0
+            }
+        );
+        assert_eq!(host_load(&[], 4, GIB), Load { cpu: 0.0, mem: 0.0 });
     }
 }

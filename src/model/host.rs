@@ -46,7 +46,10 @@ pub enum HostState {
     Unknown,
     Online,
     /// The engine failed to answer; `error` says how.
-    Offline { error: String, since: Instant },
+    Offline {
+        error: String,
+        since: Instant,
+    },
 }
 
 /// The engine's own figures (`docker info`).

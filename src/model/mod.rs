@@ -1,9 +1,12 @@
 //! Plain data: hosts, containers and the cluster `Model` owned by the event loop.
 
+pub mod app;
 mod host;
 mod ui;
 
-pub use host::{Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles};
+pub use host::{
+    Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
+};
 pub use ui::{EtcdState, Ui, View};
 
 use std::collections::HashMap;
@@ -63,9 +66,7 @@ impl Model {
             *existing = host;
             return;
         }
-        let pos = self
-            .hosts
-            .partition_point(|h| h.spec.name < host.spec.name);
+        let pos = self.hosts.partition_point(|h| h.spec.name < host.spec.name);
         self.hosts.insert(pos, host);
         self.reindex();
     }

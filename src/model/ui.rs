@@ -14,8 +14,13 @@ pub enum EtcdState {
     /// Not configured at all.
     Disabled,
     Connecting,
-    Connected { revision: i64 },
-    Unreachable { error: String, since: Instant },
+    Connected {
+        revision: i64,
+    },
+    Unreachable {
+        error: String,
+        since: Instant,
+    },
 }
 
 #[derive(Debug, Clone)]

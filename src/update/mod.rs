@@ -13,7 +13,10 @@ pub enum Msg {
     Store(StoreEvent),
     /// The clock moved; ages on screen are computed against `Model::now`.
     Tick(Instant),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
 }
 
 /// What the loop must do after an update.

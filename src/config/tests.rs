@@ -1,0 +1,140 @@
+use super::*;
+
+fn parse(source: &str) -> Result<Config, FileError> {
+    Config::parse(Path::new("w.toml"), source)
+}
+
+#[test]
+fn full_file_parses() {
+    let config = parse(
+        r#"
+refresh = "500ms"
+theme = "light"
+keymap = "arrows"
+prefix = "/wh/"
+[etcd]
+endpoints = ["http://127.0.0.1:2379", "127.0.0.1:2380"]
+user = "root"
+password = "pw"
+[[hosts]]
+name = "web-1"
+engine = "unix:///run/d.sock"
+address = "127.0.1.1"
+zone = "a"
+labels = { disk = "ssd" }
+[[hosts]]
+name = "web-2"
+engine = "tcp://10.0.0.2:2376"
+tls = { ca = "/c/ca.pem", cert = "/c/cert.pem", key = "/c/key.pem" }
+"#,
+    )
+    .expect("valid config");
+    assert_eq!(config.refresh, Duration::from_millis(500));
+    assert_eq!(config.theme, "light");
+    assert_eq!(config.prefix, "/wh");
+    let etcd = config.etcd.expect("etcd section");
+    assert_eq!(etcd.endpoints.len(), 2);
+    assert_eq!(etcd.user.as_deref(), Some("root"));
+    assert_eq!(config.hosts.len(), 2);
+    assert_eq!(config.hosts[0].labels["disk"], "ssd");
+    assert_eq!(
+        config.hosts[1].tls.as_ref().map(|t| t.ca.clone()),
+        Some(PathBuf::from("/c/ca.pem"))
+    );
+}
+
+#[test]
+fn empty_file_gives_defaults() {
+    let config = parse("").expect("empty is valid");
+    assert_eq!(config.refresh, Duration::from_secs(2));
+    assert_eq!(config.prefix, DEFAULT_PREFIX);
+    assert!(config.etcd.is_none());
+}
+
+fn error_at(source: &str) -> (usize, usize, String) {
+    let e = parse(source).expect_err("should be rejected");
+    assert_eq!(e.path, Path::new("w.toml"));
+    (e.line, e.col, e.message)
+}
+
+#[test]
+fn syntax_error_names_line_and_column() {
+    let (line, col, _) = error_at("theme = \"x\"\nrefresh = \n");
+    assert_eq!((line, col), (2, 11));
+}
+
+#[test]
+fn unknown_key_is_an_error_at_that_key() {
+    let (line, _, msg) =
+        error_at("theme = \"x\"\n\n[[hosts]]\nname = \"a\"\nengine = \"unix:///s\"\ncolour = 1\n");
+    assert_eq!(line, 6);
+    assert!(msg.contains("colour"), "{msg}");
+}
+
+#[test]
+fn bad_engine_scheme_points_at_the_value() {
+    let (line, col, msg) = error_at("[[hosts]]\nname = \"a\"\nengine = \"ftp://x\"\n");
+    assert_eq!((line, col), (3, 10));
+    assert!(msg.contains("ftp"), "{msg}");
+}
+
+#[test]
+fn duplicate_host_is_an_error_at_the_second() {
+    let (line, _, msg) = error_at(
+        "[[hosts]]\nname = \"a\"\nengine = \"unix:///s\"\n[[hosts]]\nname = \"a\"\nengine = \"unix:///t\"\n",
+    );
+    assert_eq!(line, 5);
+    assert!(msg.contains("twice"), "{msg}");
+}
+
+#[test]
+fn bad_refresh_and_prefix_are_rejected() {
+    assert_eq!(error_at("refresh = \"soon\"\n").0, 1);
+    assert_eq!(error_at("refresh = \"1ms\"\n").0, 1);
+    assert!(error_at("\nprefix = \"wh\"\n").2.contains("'/'"));
+    assert!(
+        error_at("[etcd]\nendpoints = []\n")
+            .2
+            .contains("at least one")
+    );
+    assert!(
+        error_at("[etcd]\nendpoints = [\"a:1\"]\nuser = \"u\"\n")
+            .2
+            .contains("together")
+    );
+}
+
+#[test]
+fn host_names_are_checked() {
+    assert!(
+        error_at("[[hosts]]\nname = \"a b\"\nengine = \"unix:///s\"\n")
+            .2
+            .contains("letters")
+    );
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+    assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+    assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
+    assert_eq!(parse_duration("-1s"), None);
+    assert_eq!(parse_duration("2 parsecs"), None);
+}
+
+#[test]
+fn line_col_counts_characters() {
+    assert_eq!(line_col("ab\ncdé f", 8), (2, 5));
+    assert_eq!(line_col("", 10), (1, 1));
+}
+
+#[test]
+fn missing_file_is_named() {
+    let e = Config::load(Some(Path::new("/nonexistent/w.toml"))).expect_err("missing");
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/w.toml:1:1: cannot read"),
+        "{e}"
+    );
+}

@@ -1,0 +1,1 @@
+//! The leader's loop: placement, self-healing and service registration.

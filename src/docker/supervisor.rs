@@ -1,0 +1,290 @@
+//! One task per host: connect, report Up, keep the container list and stats fresh, notice
+//! the engine going away within seconds, report Down, and reconnect with backoff.
+//! Every engine call has a timeout, so a hung engine stalls only its own supervisor.
+
+use super::DataEvent;
+use super::connect::{connect, describe};
+use super::containers::{container, host_info};
+use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
+use crate::model::{Container, HostSpec};
+use bollard::Docker;
+use bollard::query_parameters::ListContainersOptions;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until, timeout};
+
+/// Liveness: a ping at least this often, whatever the refresh.
+const PING_EVERY_MAX: Duration = Duration::from_secs(2);
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+/// info and the container list: small answers, but an engine under load may be slow.
+const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// A burst of container events (a deploy starts ten) gives one list.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+const BACKOFF_START: Duration = Duration::from_millis(250);
+/// Short, so an engine that comes back is seen quickly.
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
+/// Below this, intervals would spin (and tokio's interval rejects zero).
+const REFRESH_MIN: Duration = Duration::from_millis(100);
+
+/// A running supervisor. Dropping it (or `stop`) aborts its task and the task's children.
+#[derive(Debug)]
+pub struct Supervisor {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Supervisor {
+    /// Starts supervising `spec`'s engine on the current tokio runtime; events go to `tx`.
+    /// The task ends by itself when `tx`'s receiver is dropped.
+    pub fn spawn(spec: HostSpec, refresh: Duration, tx: mpsc::Sender<DataEvent>) -> Supervisor {
+        let refresh = refresh.max(REFRESH_MIN);
+        Supervisor {
+            task: tokio::spawn(run(spec, refresh, tx)),
+        }
+    }
+
+    pub fn stop(&self) {
+        self.task.abort();
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Why a session with the engine ended.
+enum End {
+    /// The engine failed; `was_up` says whether Up had been sent in this session.
+    Failed { error: String, was_up: bool },
+    /// Nobody listens any more.
+    Closed,
+}
+
+async fn run(spec: HostSpec, refresh: Duration, tx: mpsc::Sender<DataEvent>) {
+    let host = spec.name.clone();
+    let mut backoff = BACKOFF_START;
+    // The last Down sent: repeat attempts with the same failure stay quiet.
+    let mut reported: Option<String> = None;
+    loop {
+        let mut session = Session::new(&spec, refresh, &tx);
+        let (error, was_up) = match session.run().await {
+            End::Closed => return,
+            End::Failed { error, was_up } => (error, was_up),
+        };
+        drop(session);
+        if was_up {
+            reported = None;
+            backoff = BACKOFF_START;
+        }
+        if reported.as_deref() != Some(error.as_str()) {
+            tracing::warn!(host, error, "engine down");
+            let down = DataEvent::Down {
+                host: host.clone(),
+                error: error.clone(),
+            };
+            if tx.send(down).await.is_err() {
+                return;
+            }
+            reported = Some(error);
+        }
+        sleep(backoff).await;
+        backoff = (backoff * 2).min(BACKOFF_MAX);
+    }
+}
+
+/// One connection's worth of state; dropping it aborts the event and stats tasks.
+struct Session<'a> {
+    spec: &'a HostSpec,
+    refresh: Duration,
+    tx: &'a mpsc::Sender<DataEvent>,
+    up: bool,
+    /// Last stats per running container, to fill into each new list.
+    last: HashMap<String, (f64, u64)>,
+    stats: HashMap<String, TaskGuard>,
+    samples_tx: mpsc::Sender<Sample>,
+    samples_rx: mpsc::Receiver<Sample>,
+}
+
+impl<'a> Session<'a> {
+    fn new(spec: &'a HostSpec, refresh: Duration, tx: &'a mpsc::Sender<DataEvent>) -> Self {
+        let (samples_tx, samples_rx) = mpsc::channel(64);
+        Session {
+            spec,
+            refresh,
+            tx,
+            up: false,
+            last: HashMap::new(),
+            stats: HashMap::new(),
+            samples_tx,
+            samples_rx,
+        }
+    }
+
+    fn failed(&self, error: String) -> End {
+        End::Failed {
+            error,
+            was_up: self.up,
+        }
+    }
+
+    async fn send(&self, event: DataEvent) -> Result<(), End> {
+        self.tx.send(event).await.map_err(|_| End::Closed)
+    }
+
+    async fn run(&mut self) -> End {
+        match self.serve().await {
+            Ok(never) => match never {},
+            Err(end) => end,
+        }
+    }
+
+    async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
+        let docker = connect(self.spec)
+            .await
+            .map_err(|e| self.failed(e.to_string()))?;
+        self.ping(&docker).await?;
+        let info = call(CALL_TIMEOUT, docker.info())
+            .await
+            .map_err(|e| self.failed(e))?;
+        let info = host_info(&info);
+        tracing::info!(host = self.spec.name, version = info.version, "engine up");
+        self.send(DataEvent::Up {
+            host: self.spec.name.clone(),
+            info,
+        })
+        .await?;
+        self.up = true;
+
+        // The events task holds the only sender: `recv` gives None once the stream ended.
+        let (changed_tx, mut changed_rx) = mpsc::channel(1);
+        let mut _events =
+            TaskGuard::spawn(watch_events(docker.clone(), changed_tx, Duration::ZERO));
+        self.relist(&docker).await?;
+
+        let start = Instant::now();
+        let ping_every = self.refresh.min(PING_EVERY_MAX);
+        let mut ping_tick = interval_at(start + ping_every, ping_every);
+        ping_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut list_tick = interval_at(start + self.refresh, self.refresh);
+        list_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut debounce: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                _ = ping_tick.tick() => self.ping(&docker).await?,
+                _ = list_tick.tick() => self.relist(&docker).await?,
+                changed = changed_rx.recv() => {
+                    if changed.is_some() {
+                        debounce.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                        continue;
+                    }
+                    // The stream ended: most often the engine died, so check now rather than
+                    // at the next ping. If it still answers, follow events again (and list,
+                    // since some may have been missed).
+                    self.ping(&docker).await?;
+                    let (changed_tx, rx) = mpsc::channel(1);
+                    changed_rx = rx;
+                    let watch = watch_events(docker.clone(), changed_tx, BACKOFF_START);
+                    _events = TaskGuard::spawn(watch);
+                    debounce.get_or_insert_with(|| Instant::now() + BACKOFF_START + DEBOUNCE);
+                }
+                () = sleep_until(debounce.unwrap_or(start)), if debounce.is_some() => {
+                    debounce = None;
+                    self.relist(&docker).await?;
+                }
+                Some(sample) = self.samples_rx.recv() => self.forward(sample).await?,
+            }
+        }
+    }
+
+    async fn ping(&self, docker: &Docker) -> Result<(), End> {
+        call(PING_TIMEOUT, docker.ping())
+            .await
+            .map(drop)
+            .map_err(|e| self.failed(e))
+    }
+
+    /// Lists all containers, reconciles the stats tasks with the running ones, and sends
+    /// the list with the last known stats.
+    async fn relist(&mut self, docker: &Docker) -> Result<(), End> {
+        let options = ListContainersOptions {
+            all: true,
+            ..Default::default()
+        };
+        let list = call(CALL_TIMEOUT, docker.list_containers(Some(options)))
+            .await
+            .map_err(|e| self.failed(e))?;
+        let mut containers: Vec<Container> = list.into_iter().filter_map(container).collect();
+        containers.sort_by(|a, b| a.name.cmp(&b.name));
+        let running: HashSet<&str> = containers
+            .iter()
+            .filter(|c| c.is_running())
+            .map(|c| c.id.as_str())
+            .collect();
+
+        // A stopped container has no load; a finished stats task is restarted if still running.
+        self.last.retain(|id, _| running.contains(id.as_str()));
+        self.stats
+            .retain(|id, task| running.contains(id.as_str()) && !task.is_finished());
+        for id in &running {
+            if !self.stats.contains_key(*id) {
+                let task = watch_stats(
+                    docker.clone(),
+                    (*id).to_owned(),
+                    self.refresh,
+                    self.samples_tx.clone(),
+                );
+                self.stats.insert((*id).to_owned(), TaskGuard::spawn(task));
+            }
+        }
+        for c in &mut containers {
+            if let Some(&(cpu, mem)) = self.last.get(&c.id) {
+                c.cpu_percent = Some(cpu);
+                c.mem_bytes = Some(mem);
+            }
+        }
+        tracing::debug!(
+            host = self.spec.name,
+            count = containers.len(),
+            "containers"
+        );
+        self.send(DataEvent::Containers {
+            host: self.spec.name.clone(),
+            containers,
+        })
+        .await
+    }
+
+    async fn forward(&mut self, sample: Sample) -> Result<(), End> {
+        // A sample racing the container's removal is dropped with its task.
+        if !self.stats.contains_key(&sample.id) {
+            return Ok(());
+        }
+        self.last
+            .insert(sample.id.clone(), (sample.cpu_percent, sample.mem_bytes));
+        self.send(DataEvent::Stats {
+            host: self.spec.name.clone(),
+            id: sample.id,
+            cpu_percent: sample.cpu_percent,
+            mem_bytes: sample.mem_bytes,
+        })
+        .await
+    }
+}
+
+/// An engine call bounded by `limit`; the error is already the short message for Down.
+async fn call<T>(
+    limit: Duration,
+    fut: impl Future<Output = Result<T, bollard::errors::Error>>,
+) -> Result<T, String> {
+    match timeout(limit, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(err)) => Err(describe(&err)),
+        Err(_) => Err("timeout".to_owned()),
+    }
+}

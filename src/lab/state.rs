@@ -1,0 +1,243 @@
+//! What a lab writes into its directory: the state file (pids, ports, hosts) that
+//! `Lab::open` reads back, the cockpit's wheelhouse.toml, and the per-host paths.
+
+use super::process::Proc;
+use super::{LabError, LabHost};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const STATE_FILE: &str = "lab.json";
+pub const CONFIG_FILE: &str = "wheelhouse.toml";
+/// Unix socket paths must fit in sun_path (108 bytes); stay well below it.
+pub const SOCKET_LIMIT: usize = 100;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EtcdRecord {
+    pub proc: Option<Proc>,
+    pub client_port: u16,
+    pub peer_port: u16,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub address_base: u8,
+    pub etcd: EtcdRecord,
+    pub hosts: Vec<LabHost>,
+    /// The dockerd of `hosts[i]`; `None` until it was started.
+    pub dockerd: Vec<Option<Proc>>,
+}
+
+impl State {
+    pub fn read(dir: &Path) -> Result<State, LabError> {
+        let path = dir.join(STATE_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LabError::NoLab {
+                    dir: dir.to_owned(),
+                    state: path,
+                });
+            }
+            Err(e) => return Err(LabError::io(format!("read {}", path.display()), e)),
+        };
+        let state: State = serde_json::from_str(&text).map_err(|e| LabError::State {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        if state.hosts.len() != state.dockerd.len() {
+            return Err(LabError::State {
+                path,
+                message: "hosts and dockerd lists differ in length".to_owned(),
+            });
+        }
+        Ok(state)
+    }
+
+    /// Written to a temporary file and renamed, so a reader never sees half a file.
+    pub fn write(&self, dir: &Path) -> Result<(), LabError> {
+        let path = dir.join(STATE_FILE);
+        let text = serde_json::to_string_pretty(self).map_err(|e| LabError::State {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        write_atomic(&path, text.as_bytes())
+    }
+}
+
+fn write_atomic(path: &Path, data: &[u8]) -> Result<(), LabError> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, data).map_err(|e| LabError::io(format!("write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LabError::io(format!("write {}", path.display()), e))
+}
+
+/// Where host number `n` (1-based) keeps its files.
+pub struct HostPaths {
+    pub root: PathBuf,
+    pub data: PathBuf,
+    pub exec: PathBuf,
+    pub socket: PathBuf,
+    pub pidfile: PathBuf,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+impl HostPaths {
+    pub fn new(dir: &Path, n: usize) -> Self {
+        let root = dir.join(format!("h{n}"));
+        HostPaths {
+            data: root.join("data"),
+            exec: root.join("run"),
+            socket: root.join("docker.sock"),
+            pidfile: root.join("docker.pid"),
+            config: root.join("daemon.json"),
+            log: root.join("dockerd.log"),
+            root,
+        }
+    }
+
+    /// Every unix socket this host's dockerd and its containerd create, longest last.
+    pub fn sockets(&self) -> [PathBuf; 3] {
+        let containerd = self.exec.join("containerd");
+        [
+            self.socket.clone(),
+            containerd.join("containerd.sock.ttrpc"),
+            containerd.join("containerd-debug.sock"),
+        ]
+    }
+}
+
+pub struct EtcdPaths {
+    pub root: PathBuf,
+    pub data: PathBuf,
+    pub log: PathBuf,
+}
+
+impl EtcdPaths {
+    pub fn new(dir: &Path) -> Self {
+        let root = dir.join("etcd");
+        EtcdPaths {
+            data: root.join("data"),
+            log: root.join("etcd.log"),
+            root,
+        }
+    }
+}
+
+/// Fails unless every socket path of `hosts` hosts under `dir` fits the limit.
+pub fn check_socket_paths(dir: &Path, hosts: usize) -> Result<(), LabError> {
+    // The highest host number has the longest paths.
+    for path in HostPaths::new(dir, hosts.max(1)).sockets() {
+        let len = path.as_os_str().len();
+        if len >= SOCKET_LIMIT {
+            return Err(LabError::SocketPathTooLong {
+                path,
+                len,
+                limit: SOCKET_LIMIT,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A TOML basic string, quoted and escaped.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// The cockpit's config for this lab: its etcd and every host. Written by hand rather
+/// than serialized so it reads like the documented format (inline label tables).
+pub fn config_text(dir: &Path, etcd_endpoint: &str, hosts: &[LabHost]) -> String {
+    let mut out = format!(
+        "# Written by `wheelhouse lab up` for the lab in {}; rewritten on every lab up.\n\
+         refresh = \"2s\"\n\n[etcd]\nendpoints = [{}]\n",
+        dir.display(),
+        quoted(etcd_endpoint)
+    );
+    for (i, h) in hosts.iter().enumerate() {
+        let disk = if i % 2 == 0 { "ssd" } else { "hdd" };
+        out.push_str(&format!(
+            "\n[[hosts]]\nname = {}\nengine = {}\naddress = {}\nzone = {}\nlabels = {{ disk = {} }}\n",
+            quoted(&h.name),
+            quoted(&h.engine),
+            quoted(&h.address),
+            quoted(&h.zone),
+            quoted(disk)
+        ));
+    }
+    out
+}
+
+pub fn write_config(
+    dir: &Path,
+    etcd_endpoint: &str,
+    hosts: &[LabHost],
+) -> Result<PathBuf, LabError> {
+    let path = dir.join(CONFIG_FILE);
+    write_atomic(&path, config_text(dir, etcd_endpoint, hosts).as_bytes())?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(n: usize) -> LabHost {
+        LabHost {
+            name: format!("lab-{n}"),
+            engine: format!("unix:///tmp/l/h{n}/docker.sock"),
+            socket: PathBuf::from(format!("/tmp/l/h{n}/docker.sock")),
+            address: format!("127.0.1.{n}"),
+            zone: "a".to_owned(),
+        }
+    }
+
+    #[test]
+    fn config_lists_etcd_and_every_host() {
+        let text = config_text(
+            Path::new("/tmp/l"),
+            "http://127.0.0.1:2379",
+            &[host(1), host(2)],
+        );
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            value["etcd"]["endpoints"][0].as_str(),
+            Some("http://127.0.0.1:2379")
+        );
+        let hosts = value["hosts"].as_array().unwrap();
+        assert_eq!(hosts.len(), 2);
+        assert_eq!(hosts[1]["name"].as_str(), Some("lab-2"));
+        assert_eq!(
+            hosts[1]["engine"].as_str(),
+            Some("unix:///tmp/l/h2/docker.sock")
+        );
+        assert_eq!(hosts[1]["address"].as_str(), Some("127.0.1.2"));
+        assert_eq!(hosts[0]["labels"]["disk"].as_str(), Some("ssd"));
+        // The cockpit's own parser accepts it.
+        let config =
+            crate::config::Config::parse(Path::new("/tmp/l/wheelhouse.toml"), &text).unwrap();
+        assert_eq!(config.hosts.len(), 2);
+        assert_eq!(config.hosts[0].zone.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn config_strings_are_escaped() {
+        let mut odd = host(1);
+        odd.engine = "unix:///tmp/a \"b\"\\c/docker.sock".to_owned();
+        let text = config_text(Path::new("/tmp/l"), "http://127.0.0.1:1", &[odd.clone()]);
+        let value: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            value["hosts"][0]["engine"].as_str(),
+            Some(odd.engine.as_str())
+        );
+    }
+
+    #[test]
+    fn long_dirs_are_refused() {
+        assert!(check_socket_paths(Path::new("/tmp/short"), 3).is_ok());
+        let long = PathBuf::from(format!("/tmp/{}", "x".repeat(60)));
+        match check_socket_paths(&long, 3) {
+            Err(LabError::SocketPathTooLong { len, .. }) => assert!(len >= SOCKET_LIMIT),
+            other => panic!("expected SocketPathTooLong, got {other:?}"),
+        }
+    }
+}

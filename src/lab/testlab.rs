@@ -1,0 +1,67 @@
+//! A lab for tests: a fresh short directory under /tmp, brought down and removed on Drop
+//! (also when the test panics).
+
+use super::{Lab, LabError, LabOptions};
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+pub struct TestLab(Lab);
+
+impl TestLab {
+    /// `address_base` gives the hosts 127.0.<base>.N: use a different one per test so
+    /// tests can run in parallel without port clashes.
+    pub fn up(hosts: usize, address_base: u8) -> Result<TestLab, LabError> {
+        let dir = fresh_dir()?;
+        let mut opts = LabOptions::new(hosts, dir.clone());
+        opts.address_base = address_base;
+        match Lab::up(&opts) {
+            Ok(lab) => Ok(TestLab(lab)),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// /tmp rather than $TMPDIR: socket paths must stay short.
+fn fresh_dir() -> Result<PathBuf, LabError> {
+    let base = Path::new("/tmp");
+    let pid = std::process::id();
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = base.join(format!("whl-{pid}-{n}"));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => continue,
+            Err(e) => return Err(LabError::io(format!("create {}", dir.display()), e)),
+        }
+    }
+}
+
+impl Deref for TestLab {
+    type Target = Lab;
+    fn deref(&self) -> &Lab {
+        &self.0
+    }
+}
+
+impl DerefMut for TestLab {
+    fn deref_mut(&mut self) -> &mut Lab {
+        &mut self.0
+    }
+}
+
+impl Drop for TestLab {
+    fn drop(&mut self) {
+        match self.0.down() {
+            Ok(()) => {
+                let _ = std::fs::remove_dir_all(self.0.dir());
+            }
+            Err(e) => eprintln!("test lab in {}: down failed: {e}", self.0.dir().display()),
+        }
+    }
+}

@@ -1,0 +1,280 @@
+use super::*;
+use std::path::PathBuf;
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/specs")
+        .join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("spec folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no specs in {}", dir.display());
+    files
+}
+
+fn parse(source: &str) -> Result<AppSpec, FileError> {
+    AppSpec::from_toml(Path::new("app.toml"), source)
+}
+
+fn error(source: &str) -> FileError {
+    parse(source).expect_err("should be rejected")
+}
+
+#[test]
+fn valid_spec_files_parse_and_survive_json() {
+    for file in files("valid") {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let spec = AppSpec::from_toml(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+        spec.validate()
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let json = spec.to_json().expect("serializes");
+        let back = AppSpec::from_json(json.as_bytes()).expect("reads back");
+        assert_eq!(back, spec, "{}", file.display());
+    }
+}
+
+/// Each invalid file's first line reads `# expect LINE:COL [words]`; 0:0 means any position.
+#[test]
+fn invalid_spec_files_name_line_and_column() {
+    for file in files("invalid") {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect "));
+        let expect = expect.unwrap_or_else(|| panic!("{}: no '# expect' line", file.display()));
+        let (position, words) = expect.split_once(' ').unwrap_or((expect, ""));
+        let err = AppSpec::from_toml(&file, &text).expect_err(&file.display().to_string());
+        let shown = err.to_string();
+        assert!(
+            shown.starts_with(&format!("{}:", file.display())),
+            "{shown}"
+        );
+        if position != "0:0" {
+            assert_eq!(format!("{}:{}", err.line, err.col), position, "{shown}");
+        }
+        for word in words.split_whitespace() {
+            assert!(
+                shown.contains(word),
+                "{}: want {word:?} in: {shown}",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn defaults_fill_what_the_file_leaves_out() {
+    let spec = parse("name = \"hello\"\nimage = \"busybox:lab\"\n").expect("valid");
+    assert_eq!(spec, AppSpec::new("hello", "busybox:lab"));
+    assert_eq!(spec.instances, 1);
+    assert_eq!(spec.restart, RestartPolicy::OnFailure);
+    assert_eq!(spec.cpu_millis(), 100);
+    assert_eq!(spec.nano_cpus(), 100_000_000);
+    assert_eq!(spec.memory, 64 << 20);
+}
+
+#[test]
+fn full_spec_reads_every_field() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/valid/full.toml");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let spec = AppSpec::from_toml(&path, &text).expect("valid");
+    assert_eq!(
+        spec.command.as_deref(),
+        Some(&["/app".to_owned(), "--serve".to_owned()][..])
+    );
+    assert_eq!(spec.instances, 0);
+    assert_eq!(spec.cpus, 2.0);
+    assert_eq!(spec.memory, 3 << 29);
+    assert_eq!(spec.restart, RestartPolicy::UnlessStopped);
+    assert_eq!(spec.pin.as_deref(), Some("lab-1"));
+    assert_eq!(spec.machine_metadata["arch"], vec!["amd64"]);
+    assert_eq!(spec.machine_metadata["disk"], vec!["ssd", "nvme"]);
+    let ops: Vec<&str> = spec.constraints.iter().map(|c| c.op.name()).collect();
+    assert_eq!(
+        ops,
+        [
+            "UNIQUE", "GROUP_BY", "LIKE", "UNLIKE", "MAX_PER", "CLUSTER", "CLUSTER"
+        ]
+    );
+    assert_eq!(spec.constraints[6].op, ConstraintOp::Cluster(None));
+    let health = spec.health.expect("health");
+    assert!(matches!(health.probe, Probe::Command(ref c) if c[0] == "/bin/busybox"));
+    assert_eq!(health.interval, HealthCheck::DEFAULT_INTERVAL);
+}
+
+#[test]
+fn env_accepts_scalars_as_text() {
+    let spec =
+        parse("name = \"a\"\nimage = \"i\"\n[env]\nN = 4\nB = true\nS = \"x\"\n").expect("valid");
+    assert_eq!(spec.env["N"], "4");
+    assert_eq!(spec.env["B"], "true");
+    assert_eq!(spec.env["S"], "x");
+    let err = error("name = \"a\"\nimage = \"i\"\n[env]\nN = [1]\n");
+    assert_eq!((err.line, err.col), (4, 5), "{err}");
+}
+
+#[test]
+fn memory_sizes_use_binary_units_like_docker() {
+    assert_eq!(parse_memory("128MiB"), Ok(128 << 20));
+    assert_eq!(parse_memory("512M"), Ok(512 << 20));
+    assert_eq!(parse_memory("512mb"), Ok(512 << 20));
+    assert_eq!(parse_memory("1GiB"), Ok(1 << 30));
+    assert_eq!(parse_memory("1.5g"), Ok(3 << 29));
+    assert_eq!(parse_memory("8388608"), Ok(8 << 20));
+    assert_eq!(parse_memory(" 7 MiB "), Ok(7 << 20));
+    for bad in ["", "MiB", "12 parsecs", "1.2.3G", "-5M", "5M5"] {
+        assert!(parse_memory(bad).is_err(), "{bad:?} accepted");
+    }
+    assert!(parse_memory("1k").unwrap_err().contains("6 MiB"));
+    assert!(parse_memory("5TiB").unwrap_err().contains("4 TiB"));
+    assert!(parse_memory("99999999999999999999T").is_err());
+}
+
+#[test]
+fn memory_formats_for_people() {
+    assert_eq!(format_memory(512 << 20), "512 MiB");
+    assert_eq!(format_memory(3 << 29), "1.5 GiB");
+    assert_eq!(format_memory(100), "100 B");
+    assert_eq!(format_memory(4 << 40), "4 TiB");
+}
+
+#[test]
+fn instance_counts_are_checked_in_one_place() {
+    assert_eq!(validate_instances(0, 10), Ok(0));
+    assert_eq!(validate_instances(10, 10), Ok(10));
+    assert!(
+        validate_instances(11, 10)
+            .unwrap_err()
+            .contains("maximum of 10")
+    );
+    assert!(validate_instances(-1, 10).unwrap_err().contains("negative"));
+    assert!(
+        validate_instances(i64::MAX, u32::MAX)
+            .unwrap_err()
+            .contains("maximum")
+    );
+    assert_eq!(parse_instances(" 32 ", DEFAULT_MAX_INSTANCES), Ok(32));
+    assert_eq!(parse_instances("+3", 10), Ok(3));
+    assert!(parse_instances("-2", 10).unwrap_err().contains("negative"));
+    assert!(
+        parse_instances("lots", 10)
+            .unwrap_err()
+            .contains("not a whole number")
+    );
+    assert!(
+        parse_instances("2.5", 10)
+            .unwrap_err()
+            .contains("not a whole number")
+    );
+    assert!(
+        parse_instances("", 10)
+            .unwrap_err()
+            .contains("not a whole number")
+    );
+    assert!(
+        parse_instances("-", 10)
+            .unwrap_err()
+            .contains("not a whole number")
+    );
+    let huge = "9".repeat(40);
+    assert!(parse_instances(&huge, 10).unwrap_err().contains("maximum"));
+    assert!(
+        parse_instances(&format!("-{huge}"), 10)
+            .unwrap_err()
+            .contains("negative")
+    );
+}
+
+#[test]
+fn configured_maximum_applies_to_files() {
+    let text = "name = \"a\"\nimage = \"i\"\ninstances = 1500\n";
+    assert!(parse(text).is_err());
+    let spec = AppSpec::from_toml_max(Path::new("a.toml"), text, 2000).expect("within 2000");
+    assert_eq!(spec.instances, 1500);
+}
+
+#[test]
+fn constraints_parse_and_print_in_array_form() {
+    let c = Constraint::parse(&["rack", "max_per", "2"]).expect("valid");
+    assert_eq!(c.op, ConstraintOp::MaxPer(2));
+    assert_eq!(c.to_parts(), ["rack", "MAX_PER", "2"]);
+    assert_eq!(c.to_string(), "rack MAX_PER 2");
+    let e = Constraint::parse(&["rack"]).expect_err("no operator");
+    assert_eq!(e.part, 0);
+    let e = Constraint::parse::<&str>(&[]).expect_err("empty");
+    assert!(e.message.contains("needs a field"));
+    let e = Constraint::parse(&["zone", "CLUSTER", "a", "b"]).expect_err("too many");
+    assert_eq!(e.part, 2);
+    let e = Constraint::parse(&["x", "GROUP_BY", "3"]).expect_err("value");
+    assert!(e.message.contains("no value"));
+    let e = Constraint::parse(&["x", "MAX_PER", "two"]).expect_err("not a number");
+    assert_eq!(e.part, 2);
+}
+
+#[test]
+fn like_patterns_match_whole_values() {
+    let p = Pattern::new("ssd|nvme").expect("valid");
+    assert!(p.is_match("ssd") && p.is_match("nvme"));
+    assert!(!p.is_match("ssd2") && !p.is_match("hdd"));
+    let p = Pattern::new("rack-[1-3]").expect("valid");
+    assert!(p.is_match("rack-2") && !p.is_match("rack-4"));
+    assert!(Pattern::new("(").is_err());
+    assert!(Pattern::new(&"a".repeat(300)).is_err());
+}
+
+#[test]
+fn globs_match_app_names() {
+    assert!(glob_match("db*", "db"));
+    assert!(glob_match("db*", "db-main"));
+    assert!(!glob_match("db*", "web-db"));
+    assert!(glob_match("*-db", "web-db"));
+    assert!(glob_match("batch-?", "batch-1"));
+    assert!(!glob_match("batch-?", "batch-12"));
+    assert!(glob_match("a*b*c", "axxbyybzc"));
+    assert!(!glob_match("a*b*c", "axxbyy"));
+    assert!(glob_match("*", ""));
+    assert!(!glob_match("", "a"));
+}
+
+#[test]
+fn json_is_checked_like_toml() {
+    let mut spec = AppSpec::new("web", "wh-demo:1");
+    spec.cpus = 0.0;
+    let json = serde_json::to_string(&spec).expect("serializes");
+    let err = AppSpec::from_json(json.as_bytes()).expect_err("cpus 0");
+    assert!(err.to_string().contains("cpus"), "{err}");
+    assert!(AppSpec::from_json(b"{").is_err());
+    let bad_constraint = br#"{"name":"a","image":"i","instances":1,"cpus":1,"memory":67108864,
+        "constraints":[["rack","SOMETIMES"]]}"#;
+    assert!(AppSpec::from_json(bad_constraint).is_err());
+}
+
+#[test]
+fn json_keeps_marathon_arrays_and_millisecond_timings() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/valid/web.toml");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let spec = AppSpec::from_toml(&path, &text).expect("valid");
+    let json: serde_json::Value =
+        serde_json::from_str(&spec.to_json().expect("json")).expect("parses");
+    assert_eq!(
+        json["constraints"][1],
+        serde_json::json!(["hostname", "MAX_PER", "4"])
+    );
+    assert_eq!(json["health"]["interval"], 5000);
+    assert_eq!(json["health"]["probe"]["http"], "/health");
+    assert_eq!(json["restart"], "always");
+    assert_eq!(json["memory"], 128 << 20);
+}
+
+#[test]
+fn port_env_names() {
+    assert_eq!(AppSpec::port_env("admin"), "PORT_ADMIN");
+    let err = error("name = \"a\"\nimage = \"i\"\nports = [\"http\"]\n[env]\nPORT = \"1\"\n");
+    assert!(err.message.contains("PORT"), "{err}");
+    // Without ports, PORT is the app's own business.
+    assert!(parse("name = \"a\"\nimage = \"i\"\n[env]\nPORT = \"1\"\n").is_ok());
+}

@@ -1,0 +1,1 @@
+//! Desired vs actual: the steps that make them agree. Pure.

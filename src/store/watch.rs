@@ -1,0 +1,227 @@
+//! The host watcher: keeps the loop's view of `<prefix>/hosts/` current across etcd outages.
+//!
+//! After the first connect it lists every record (`Hosts`), then watches from the next
+//! revision. When etcd goes away it reports `Unreachable` once, reconnects with backoff and
+//! resumes the watch right after the last revision it delivered, so changes made while it
+//! was away arrive as ordinary events, each exactly once. Only when that revision has been
+//! compacted does it fall back to a fresh `Hosts` list.
+
+use super::StoreEvent;
+use super::connect::{connect, request, request_within};
+use super::error::StoreError;
+use super::hosts::{hosts_dir, list_hosts, name_of_key, parse_record};
+use crate::config::EtcdConfig;
+use etcd_client::{Client, Event, EventType, GetOptions, WatchOptions};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior};
+
+/// How often a quiet watch checks that etcd still answers: a hung or partitioned etcd
+/// sends no error down the stream, so silence alone would look healthy.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// How long a probe may take: with `PROBE_EVERY`, a silent etcd is reported within ~4 s.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+const BACKOFF_MIN: Duration = Duration::from_millis(250);
+const BACKOFF_MAX: Duration = Duration::from_secs(3);
+
+/// Starts the watcher; it runs until `tx`'s receiver is dropped.
+pub fn spawn_host_watcher(
+    cfg: EtcdConfig,
+    prefix: String,
+    tx: Sender<StoreEvent>,
+) -> JoinHandle<()> {
+    let watcher = HostWatcher {
+        at: cfg.endpoints.join(","),
+        cfg,
+        dir: hosts_dir(&prefix),
+        prefix,
+        tx,
+        last_revision: None,
+        reported: None,
+    };
+    tokio::spawn(watcher.run())
+}
+
+/// Why a session with etcd ended.
+enum End {
+    /// The receiver is gone: stop.
+    Closed,
+    Lost(StoreError),
+}
+
+impl From<StoreError> for End {
+    fn from(e: StoreError) -> Self {
+        End::Lost(e)
+    }
+}
+
+struct HostWatcher {
+    cfg: EtcdConfig,
+    /// The endpoints as configured, for error messages.
+    at: String,
+    prefix: String,
+    dir: String,
+    tx: Sender<StoreEvent>,
+    /// The revision of the last list or event delivered; a watch resumes right after it.
+    last_revision: Option<i64>,
+    /// The last `Unreachable` text sent, so a down etcd is reported once, not per retry.
+    reported: Option<String>,
+}
+
+impl HostWatcher {
+    async fn run(mut self) {
+        let mut backoff = BACKOFF_MIN;
+        loop {
+            let mut connected = false;
+            let error = match self.session(&mut connected).await {
+                Ok(never) => match never {},
+                Err(End::Closed) => return,
+                Err(End::Lost(error)) => error.at(&self.at),
+            };
+            if connected {
+                backoff = BACKOFF_MIN;
+            }
+            if self.report(error).await.is_err() {
+                return;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = self.tx.closed() => return,
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+
+    /// One connection's life: connect, catch up, watch until something fails.
+    async fn session(&mut self, connected: &mut bool) -> Result<Infallible, End> {
+        let mut client = connect(&self.cfg).await?;
+        let revision = current_revision(&mut client, &self.dir).await?;
+        *connected = true;
+        self.reported = None;
+        tracing::info!(endpoints = %self.at, revision, "etcd connected");
+        self.send(StoreEvent::Connected { revision }).await?;
+        if self.last_revision.is_none() {
+            self.relist(&mut client).await?;
+        }
+        loop {
+            // `watch` returns only when the resume revision was compacted away.
+            self.watch(&mut client).await?;
+            self.relist(&mut client).await?;
+        }
+    }
+
+    async fn relist(&mut self, client: &mut Client) -> Result<(), End> {
+        let (records, revision) = list_hosts(client, &self.prefix).await?;
+        self.last_revision = Some(revision);
+        self.send(StoreEvent::Hosts { records, revision }).await
+    }
+
+    /// Streams changes after `last_revision`. Ok means that revision is compacted: relist.
+    async fn watch(&mut self, client: &mut Client) -> Result<(), End> {
+        let start = self.last_revision.unwrap_or(0) + 1;
+        let options = WatchOptions::new().with_prefix().with_start_revision(start);
+        let stream = request("watch", client.watch(self.dir.as_str(), Some(options))).await?;
+        // Dropping the request half would end the watch: keep it for the stream's life.
+        let (_requests, mut responses) = stream.split();
+        let mut probe = tokio::time::interval_at(Instant::now() + PROBE_EVERY, PROBE_EVERY);
+        probe.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let tx = self.tx.clone();
+        loop {
+            tokio::select! {
+                message = responses.message() => {
+                    let response = match message {
+                        Ok(Some(response)) => response,
+                        Ok(None) => return Err(lost("the watch stream ended")),
+                        Err(e) => return Err(StoreError::from_etcd("watch", &e).into()),
+                    };
+                    if response.compact_revision() > 0 {
+                        tracing::warn!(
+                            start,
+                            compacted = response.compact_revision(),
+                            "etcd compacted past the watch's resume point; listing hosts afresh"
+                        );
+                        return Ok(());
+                    }
+                    if response.canceled() {
+                        return Err(StoreError::Request {
+                            op: "watch",
+                            at: None,
+                            reason: format!("canceled by etcd: {}", response.cancel_reason()),
+                        }
+                        .into());
+                    }
+                    for event in response.events() {
+                        self.deliver(event).await?;
+                    }
+                }
+                _ = probe.tick() => {
+                    current_revision(client, &self.dir).await?;
+                }
+                _ = tx.closed() => return Err(End::Closed),
+            }
+        }
+    }
+
+    async fn deliver(&mut self, event: &Event) -> Result<(), End> {
+        let Some(kv) = event.kv() else {
+            return Ok(());
+        };
+        let revision = kv.mod_revision();
+        self.last_revision = Some(self.last_revision.map_or(revision, |r| r.max(revision)));
+        let key = String::from_utf8_lossy(kv.key());
+        let Some(name) = name_of_key(&self.dir, kv.key()) else {
+            tracing::warn!(%key, "ignoring a key under hosts/ that names no valid host");
+            return Ok(());
+        };
+        let message = match event.event_type() {
+            EventType::Put => match parse_record(&self.dir, kv.key(), kv.value()) {
+                Ok(record) => StoreEvent::HostPut { record, revision },
+                // A fresh list would skip it: drop it here too, so both views agree.
+                Err(why) => {
+                    tracing::warn!(%key, "malformed host record, treated as deleted: {why}");
+                    StoreEvent::HostDeleted {
+                        name: name.to_owned(),
+                        revision,
+                    }
+                }
+            },
+            EventType::Delete => StoreEvent::HostDeleted {
+                name: name.to_owned(),
+                revision,
+            },
+        };
+        self.send(message).await
+    }
+
+    /// Sends `Unreachable` unless this very error was the last thing reported.
+    async fn report(&mut self, error: StoreError) -> Result<(), End> {
+        let text = error.to_string();
+        if self.reported.as_deref() == Some(text.as_str()) {
+            tracing::debug!("{text} (still)");
+            return Ok(());
+        }
+        tracing::warn!("{text}");
+        self.reported = Some(text.clone());
+        self.send(StoreEvent::Unreachable { error: text }).await
+    }
+
+    async fn send(&self, event: StoreEvent) -> Result<(), End> {
+        self.tx.send(event).await.map_err(|_| End::Closed)
+    }
+}
+
+fn lost(reason: &str) -> End {
+    End::Lost(StoreError::Unreachable {
+        at: None,
+        reason: reason.to_owned(),
+    })
+}
+
+/// The store's current revision: a cheap read that proves etcd, and our read access, alive.
+async fn current_revision(client: &mut Client, dir: &str) -> Result<i64, StoreError> {
+    let options = GetOptions::new().with_prefix().with_count_only();
+    let resp = request_within(PROBE_TIMEOUT, "get", client.get(dir, Some(options))).await?;
+    Ok(resp.header().map_or(0, |h| h.revision()))
+}

@@ -1,0 +1,231 @@
+use super::*;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+fn press(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn ch(c: char) -> KeyEvent {
+    press(KeyCode::Char(c))
+}
+
+fn user(source: &str) -> Result<Keymap, FileError> {
+    Keymap::parse(Path::new("keys.toml"), source)
+}
+
+fn user_ok(source: &str) -> Keymap {
+    user(source).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The error's line and column, and that its message mentions `needle`.
+fn error_at(source: &str, line: usize, col: usize, needle: &str) {
+    let e = match user(source) {
+        Ok(_) => panic!("accepted:\n{source}"),
+        Err(e) => e,
+    };
+    assert_eq!((e.line, e.col), (line, col), "{e}");
+    assert!(e.message.contains(needle), "{e}");
+    assert_eq!(e.path, Path::new("keys.toml"));
+}
+
+const HOST: fn() -> View = || View::Host("h1".to_owned());
+
+#[test]
+fn builtin_keymap_parses_and_binds_every_action() {
+    let map = Keymap::builtin().unwrap_or_else(|e| panic!("{e}"));
+    for &action in Action::ALL {
+        let bound = Section::ALL
+            .iter()
+            .any(|s| map.section_hints(*s).iter().any(|(_, a)| *a == action));
+        assert!(bound, "{} has no key", action.name());
+    }
+    assert!(Keymap::load("default").is_ok());
+}
+
+#[test]
+fn resolves_view_section_before_global() {
+    let map = Keymap::default_keymap();
+    assert_eq!(map.resolve(&View::Grid, ch('q')), Some(Action::Quit));
+    assert_eq!(map.resolve(&HOST(), ch('q')), Some(Action::Quit));
+    assert_eq!(
+        map.resolve(
+            &View::Grid,
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
+        ),
+        Some(Action::Quit)
+    );
+    assert_eq!(map.resolve(&View::Grid, ch('j')), Some(Action::MoveDown));
+    assert_eq!(map.resolve(&View::Grid, ch('h')), Some(Action::MoveLeft));
+    assert_eq!(map.resolve(&HOST(), ch('h')), Some(Action::Back));
+    assert_eq!(
+        map.resolve(&HOST(), press(KeyCode::Esc)),
+        Some(Action::Back)
+    );
+    assert_eq!(
+        map.resolve(&View::Grid, press(KeyCode::Enter)),
+        Some(Action::Open)
+    );
+    assert_eq!(map.resolve(&HOST(), press(KeyCode::Enter)), None);
+    // Terminals report "G" with SHIFT and "?" with or without it.
+    let shift_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+    assert_eq!(map.resolve(&View::Grid, shift_g), Some(Action::Last));
+    let shift_q = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
+    assert_eq!(map.resolve(&View::Grid, shift_q), Some(Action::ToggleHelp));
+    assert_eq!(map.resolve(&View::Grid, ch('z')), None);
+}
+
+#[test]
+fn key_releases_do_nothing() {
+    let map = Keymap::default_keymap();
+    let mut release = ch('q');
+    release.kind = KeyEventKind::Release;
+    assert_eq!(map.resolve(&View::Grid, release), None);
+}
+
+#[test]
+fn user_file_overrides_only_the_actions_it_names() {
+    let map = user_ok("[grid]\nmove_up = [\"w\"]\n");
+    assert_eq!(map.resolve(&View::Grid, ch('w')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(&View::Grid, ch('k')), None);
+    assert_eq!(map.resolve(&View::Grid, press(KeyCode::Up)), None);
+    // Other actions and other sections keep the defaults.
+    assert_eq!(map.resolve(&View::Grid, ch('j')), Some(Action::MoveDown));
+    assert_eq!(map.resolve(&HOST(), ch('k')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(&View::Grid, ch('q')), Some(Action::Quit));
+}
+
+#[test]
+fn an_empty_list_unbinds() {
+    let map = user_ok("[grid]\nopen = []\n");
+    assert_eq!(map.resolve(&View::Grid, press(KeyCode::Enter)), None);
+    assert!(
+        map.hints(&View::Grid)
+            .iter()
+            .all(|(_, a)| *a != Action::Open)
+    );
+}
+
+#[test]
+fn moving_a_key_to_another_action_works_when_both_are_rebound() {
+    let map = user_ok("[grid]\nmove_up = [\"j\"]\nmove_down = [\"k\"]\n");
+    assert_eq!(map.resolve(&View::Grid, ch('j')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(&View::Grid, ch('k')), Some(Action::MoveDown));
+}
+
+#[test]
+fn a_view_key_shadows_the_same_global_key() {
+    let map = user_ok("[global]\nquit = [\"k\"]\n");
+    assert_eq!(map.resolve(&View::Grid, ch('k')), Some(Action::MoveUp));
+    assert!(
+        map.hints(&View::Grid)
+            .iter()
+            .all(|(_, a)| *a != Action::Quit)
+    );
+}
+
+#[test]
+fn hints_join_keys_and_include_global_ones() {
+    let map = Keymap::default_keymap();
+    let grid = map.hints(&View::Grid);
+    assert!(
+        grid.contains(&("up/k".to_owned(), Action::MoveUp)),
+        "{grid:?}"
+    );
+    assert!(
+        grid.contains(&("?/f1".to_owned(), Action::ToggleHelp)),
+        "{grid:?}"
+    );
+    assert!(
+        grid.contains(&("q/ctrl-c".to_owned(), Action::Quit)),
+        "{grid:?}"
+    );
+    let host = map.hints(&HOST());
+    assert!(
+        host.contains(&("backspace/h/left/esc".to_owned(), Action::Back)),
+        "{host:?}"
+    );
+    assert!(host.iter().all(|(_, a)| *a != Action::Open), "{host:?}");
+    let own = map.section_hints(Section::Host);
+    assert!(
+        own.contains(&("backspace/h/left".to_owned(), Action::Back)),
+        "{own:?}"
+    );
+}
+
+#[test]
+fn a_key_bound_twice_in_one_file_is_an_error_at_the_second() {
+    error_at(
+        "[grid]\nmove_up = [\"x\"]\nmove_down = [\"y\", \"x\"]\n",
+        3,
+        19,
+        "bound to both `move_up` and `move_down` in [grid]",
+    );
+}
+
+#[test]
+fn a_key_taken_from_a_default_binding_is_an_error_that_says_so() {
+    error_at(
+        "[grid]\nmove_up = [\"j\"]\n",
+        2,
+        12,
+        "`move_down` has it in the default keymap",
+    );
+}
+
+#[test]
+fn the_same_key_in_two_sections_is_fine() {
+    let map = user_ok("[grid]\nopen = [\"o\"]\n[host]\nback = [\"o\"]\n");
+    assert_eq!(map.resolve(&View::Grid, ch('o')), Some(Action::Open));
+    assert_eq!(map.resolve(&HOST(), ch('o')), Some(Action::Back));
+}
+
+#[test]
+fn unknown_actions_sections_and_keys_are_errors_with_positions() {
+    error_at("[grid]\n\nfly = [\"x\"]\n", 3, 1, "unknown action `fly`");
+    error_at(
+        "[sidebar]\nquit = [\"x\"]\n",
+        1,
+        2,
+        "unknown section `sidebar`",
+    );
+    error_at(
+        "[host]\nback = [\"esc\", \"pgup\"]\n",
+        2,
+        16,
+        "unknown key `pgup`",
+    );
+    error_at("[host]\nback = \"esc\"\n", 2, 8, "must be a list of keys");
+    error_at("[host]\nback = [\"esc\", 3]\n", 2, 16, "must be a string");
+    error_at("grid = 1\n", 1, 8, "must be a table");
+}
+
+#[test]
+fn broken_toml_is_an_error_with_its_line() {
+    let e = match user("[global]\nquit = [\"q\"\n") {
+        Ok(_) => panic!("accepted broken TOML"),
+        Err(e) => e,
+    };
+    assert_eq!(e.line, 2, "{e}");
+    assert!(e.to_string().starts_with("keys.toml:2:"), "{e}");
+}
+
+#[test]
+fn load_reads_a_file_and_names_it_in_errors() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("mine.toml");
+    std::fs::write(&path, "[global]\nquit = [\"x\"]\n").unwrap_or_else(|e| panic!("{e}"));
+    let name = path.to_string_lossy().into_owned();
+    let map = Keymap::load(&name).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(map.resolve(&View::Grid, ch('x')), Some(Action::Quit));
+    assert_eq!(map.resolve(&View::Grid, ch('q')), None);
+
+    std::fs::write(&path, "[global]\nquit = [\"nope\"]\n").unwrap_or_else(|e| panic!("{e}"));
+    let e = Keymap::load(&name)
+        .err()
+        .unwrap_or_else(|| panic!("accepted a bad key"));
+    assert_eq!(e.path, path);
+    assert_eq!((e.line, e.col), (2, 9));
+
+    let missing = dir.path().join("absent.toml");
+    assert!(Keymap::load(&missing.to_string_lossy()).is_err());
+}

@@ -1,0 +1,248 @@
+//! Pure screen geometry. Drawing and `update` (through `grid_columns`/`grid_rows`) both
+//! derive the grid from these functions, so a key press moves exactly one drawn cell.
+
+use ratatui::layout::Rect;
+
+/// The screen split: the main view above a one-line status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Screen {
+    pub main: Rect,
+    pub status: Rect,
+}
+
+pub fn screen(area: Rect) -> Screen {
+    let status_height = area.height.min(1);
+    let main = Rect {
+        height: area.height - status_height,
+        ..area
+    };
+    let status = Rect {
+        y: area.y + main.height,
+        height: status_height,
+        ..area
+    };
+    Screen { main, status }
+}
+
+/// The grid view: a title line above the cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridView {
+    pub title: Rect,
+    pub cells: Rect,
+}
+
+pub fn grid_view(main: Rect) -> GridView {
+    let title_height = main.height.min(1);
+    let title = Rect {
+        height: title_height,
+        ..main
+    };
+    let cells = Rect {
+        y: main.y + title_height,
+        height: main.height - title_height,
+        ..main
+    };
+    GridView { title, cells }
+}
+
+/// How much of a host a cell shows, from most to least.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellMode {
+    /// Name, CPU and memory, state text: 3 rows.
+    Large,
+    /// Glyph and name on one row.
+    Compact,
+    /// One character per host, with a gutter row and column for the selection markers.
+    Tiny,
+}
+
+impl CellMode {
+    /// Preference order: the first that fits every host on one page wins.
+    const ALL: [CellMode; 3] = [CellMode::Large, CellMode::Compact, CellMode::Tiny];
+
+    /// Cell width and height, without the gap.
+    pub const fn size(self) -> (u16, u16) {
+        match self {
+            CellMode::Large => (19, 3),
+            CellMode::Compact => (14, 1),
+            CellMode::Tiny => (1, 1),
+        }
+    }
+
+    /// Blank columns and rows between neighbouring cells.
+    pub const fn gap(self) -> (u16, u16) {
+        match self {
+            CellMode::Large => (1, 1),
+            CellMode::Compact => (1, 0),
+            CellMode::Tiny => (0, 0),
+        }
+    }
+
+    /// Columns on the left and rows on top reserved for the selection markers.
+    pub const fn gutter(self) -> u16 {
+        match self {
+            CellMode::Tiny => 1,
+            CellMode::Large | CellMode::Compact => 0,
+        }
+    }
+
+    /// Cells per row and rows per page in an area of `width` x `height`; at least 1 each.
+    fn capacity(self, width: u16, height: u16) -> (usize, usize) {
+        let (w, h) = self.size();
+        let (gx, gy) = self.gap();
+        let g = self.gutter();
+        // The last cell of a row or column needs no gap after it.
+        let columns = (width.saturating_sub(g) + gx) / (w + gx);
+        let rows = (height.saturating_sub(g) + gy) / (h + gy);
+        (usize::from(columns).max(1), usize::from(rows).max(1))
+    }
+}
+
+/// Where each host of the grid goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridLayout {
+    pub mode: CellMode,
+    pub columns: usize,
+    /// Rows on one page.
+    pub rows: usize,
+}
+
+impl GridLayout {
+    pub fn page_size(&self) -> usize {
+        self.columns * self.rows
+    }
+
+    /// Page holding host `index`.
+    pub fn page_of(&self, index: usize) -> usize {
+        index / self.page_size()
+    }
+
+    pub fn pages(&self, count: usize) -> usize {
+        count.div_ceil(self.page_size()).max(1)
+    }
+
+    /// The rectangle of the `slot`-th cell of a page drawn in `area` (may reach past it
+    /// on a screen too small for even one cell; callers clip).
+    pub fn cell_rect(&self, area: Rect, slot: usize) -> Rect {
+        let (w, h) = self.mode.size();
+        let (gx, gy) = self.mode.gap();
+        let g = self.mode.gutter();
+        // Slots are bounded by the page, which fits in u16 coordinates.
+        let col = u16::try_from(slot % self.columns).unwrap_or(u16::MAX);
+        let row = u16::try_from(slot / self.columns).unwrap_or(u16::MAX);
+        Rect {
+            x: area
+                .x
+                .saturating_add(g)
+                .saturating_add(col.saturating_mul(w + gx)),
+            y: area
+                .y
+                .saturating_add(g)
+                .saturating_add(row.saturating_mul(h + gy)),
+            width: w,
+            height: h,
+        }
+    }
+}
+
+/// The largest cell mode that fits all `count` hosts in `width` x `height` on one page,
+/// otherwise the smallest (and the grid pages).
+pub fn grid_layout(count: usize, width: u16, height: u16) -> GridLayout {
+    let layout = |mode: CellMode| {
+        let (columns, rows) = mode.capacity(width, height);
+        GridLayout {
+            mode,
+            columns,
+            rows,
+        }
+    };
+    CellMode::ALL
+        .into_iter()
+        .map(layout)
+        .find(|l| fits(l, count, width, height))
+        .unwrap_or_else(|| layout(CellMode::Tiny))
+}
+
+/// All hosts on one page, and at least one whole cell actually on screen.
+fn fits(layout: &GridLayout, count: usize, width: u16, height: u16) -> bool {
+    let (w, h) = layout.mode.size();
+    let g = layout.mode.gutter();
+    width >= w + g && height >= h + g && layout.page_size() >= count
+}
+
+/// The grid layout for a whole terminal of `width` x `height`, as `draw` lays it out.
+pub fn terminal_grid_layout(count: usize, width: u16, height: u16) -> GridLayout {
+    let screen = screen(Rect::new(0, 0, width, height));
+    let cells = grid_view(screen.main).cells;
+    grid_layout(count, cells.width, cells.height)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_hosts_get_large_cells() {
+        let l = grid_layout(3, 80, 22);
+        assert_eq!(l.mode, CellMode::Large);
+        // 4 cells of 19 with 3 gaps = 79 columns; rows of 3 with a gap: (22 + 1) / 4 = 5.
+        assert_eq!((l.columns, l.rows), (4, 5));
+    }
+
+    #[test]
+    fn more_hosts_shrink_to_compact_then_tiny() {
+        assert_eq!(grid_layout(21, 80, 22).mode, CellMode::Compact);
+        assert_eq!(grid_layout(200, 80, 22).mode, CellMode::Tiny);
+    }
+
+    #[test]
+    fn a_thousand_hosts_fit_on_one_page_of_200x50() {
+        let l = terminal_grid_layout(1000, 200, 50);
+        assert_eq!(l.mode, CellMode::Tiny);
+        assert_eq!(l.pages(1000), 1);
+        assert_eq!(l.columns, 199);
+    }
+
+    #[test]
+    fn too_many_hosts_page_in_tiny_mode() {
+        let l = terminal_grid_layout(10_000, 200, 50);
+        assert_eq!(l.mode, CellMode::Tiny);
+        assert_eq!(l.page_size(), 199 * 47);
+        assert_eq!(l.pages(10_000), 2);
+        assert_eq!(l.page_of(9_999), 1);
+    }
+
+    #[test]
+    fn degenerate_sizes_still_have_one_column_and_row() {
+        for (w, h) in [(0, 0), (1, 1), (5, 2), (200, 0)] {
+            let l = terminal_grid_layout(7, w, h);
+            assert!(l.columns >= 1 && l.rows >= 1, "{w}x{h}: {l:?}");
+        }
+    }
+
+    #[test]
+    fn cells_do_not_overlap_and_stay_inside() {
+        let area = Rect::new(0, 1, 80, 22);
+        for count in [3, 21, 200] {
+            let l = grid_layout(count, area.width, area.height);
+            let rects: Vec<Rect> = (0..count.min(l.page_size()))
+                .map(|i| l.cell_rect(area, i))
+                .collect();
+            for (i, a) in rects.iter().enumerate() {
+                assert!(area.contains(a.as_position()), "{count}: {a:?}");
+                assert!(a.right() <= area.right() && a.bottom() <= area.bottom());
+                for b in &rects[i + 1..] {
+                    assert!(!a.intersects(*b), "{count}: {a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn status_bar_is_the_last_line() {
+        let s = screen(Rect::new(0, 0, 80, 24));
+        assert_eq!(s.status, Rect::new(0, 23, 80, 1));
+        assert_eq!(s.main, Rect::new(0, 0, 80, 23));
+        assert_eq!(screen(Rect::new(0, 0, 80, 0)).main.height, 0);
+    }
+}

@@ -1,0 +1,168 @@
+//! The event loop: the one owner of the Model. IO tasks send values in; only this loop updates.
+
+use super::keymap::Keymap;
+use super::terminal::TerminalGuard;
+use super::theme::Theme;
+use crate::config::Config;
+use crate::docker::{DataEvent, Supervisor};
+use crate::model::{EtcdState, Host, HostSource, Model};
+use crate::store::{self, StoreEvent};
+use crate::update::{Effect, Msg, update};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Frames are drawn at most this often; a burst of data events is one frame.
+const FRAME: Duration = Duration::from_millis(50);
+/// How many queued messages one pass applies before drawing again.
+const BATCH: usize = 512;
+
+pub struct Cockpit {
+    pub config: Config,
+    pub theme: Theme,
+    pub keymap: Keymap,
+}
+
+/// Runs the interactive cockpit until the operator quits or the terminal goes away.
+pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
+    let Cockpit {
+        config,
+        theme,
+        keymap,
+    } = cockpit;
+    let now = Instant::now();
+    let hosts = config
+        .hosts
+        .iter()
+        .map(|spec| Host::new(spec.clone(), HostSource::Config))
+        .collect();
+    let mut model = Model::with_hosts(now, hosts);
+    if config.etcd.is_none() {
+        model.etcd = EtcdState::Disabled;
+    }
+    if model.hosts.is_empty() && config.etcd.is_none() {
+        model.ui.message =
+            Some("no hosts: set DOCKER_HOST, pass --config, or run `wheelhouse lab up`".to_owned());
+    }
+
+    let (data_tx, mut data_rx) = mpsc::channel::<DataEvent>(4096);
+    let (store_tx, mut store_rx) = mpsc::channel::<StoreEvent>(256);
+    let mut supervisors: HashMap<String, Supervisor> = HashMap::new();
+    for spec in &config.hosts {
+        supervisors.insert(
+            spec.name.clone(),
+            Supervisor::spawn(spec.clone(), config.refresh, data_tx.clone()),
+        );
+    }
+    let _store_task = config
+        .etcd
+        .clone()
+        .map(|etcd| store::spawn_host_watcher(etcd, config.prefix.clone(), store_tx.clone()));
+
+    let mut guard = TerminalGuard::enter()?;
+    if let Ok(size) = guard.terminal.size() {
+        update(
+            &mut model,
+            Msg::Resize {
+                width: size.width,
+                height: size.height,
+            },
+        );
+    }
+    let mut input = EventStream::new();
+    let mut clock = tokio::time::interval(Duration::from_millis(250));
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut last_draw = Instant::now() - FRAME;
+
+    loop {
+        let mut msgs = Vec::new();
+        let wait_frame = tokio::time::sleep_until((last_draw + FRAME).into());
+        tokio::select! {
+            event = input.next() => match event {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    if let Some(action) = keymap.resolve(&model.ui.view, key) {
+                        msgs.push(Msg::Action(action));
+                    }
+                }
+                Some(Ok(Event::Resize(width, height))) => msgs.push(Msg::Resize { width, height }),
+                Some(Ok(_)) => {}
+                // The terminal is gone (SSH dropped): nothing left to draw on.
+                Some(Err(_)) | None => break,
+            },
+            Some(event) = data_rx.recv() => msgs.push(Msg::Data(event)),
+            Some(event) = store_rx.recv() => msgs.push(Msg::Store(event)),
+            _ = clock.tick() => msgs.push(Msg::Tick(Instant::now())),
+            _ = wait_frame, if model.dirty => {}
+            _ = hangup.recv() => break,
+            _ = terminate.recv() => break,
+        }
+        // Drain what else is queued so a burst costs one frame, not one per event.
+        while msgs.len() < BATCH {
+            match data_rx.try_recv() {
+                Ok(event) => msgs.push(Msg::Data(event)),
+                Err(_) => break,
+            }
+        }
+        while let Ok(event) = store_rx.try_recv() {
+            msgs.push(Msg::Store(event));
+        }
+        for msg in msgs {
+            for effect in update(&mut model, msg) {
+                apply(effect, &mut supervisors, &config, &data_tx);
+            }
+        }
+        if model.quit {
+            break;
+        }
+        if model.dirty && last_draw.elapsed() >= FRAME {
+            draw(&mut guard, &model, &theme, &keymap)?;
+            model.dirty = false;
+            last_draw = Instant::now();
+        }
+    }
+    drop(guard);
+    Ok(())
+}
+
+fn apply(
+    effect: Effect,
+    supervisors: &mut HashMap<String, Supervisor>,
+    config: &Config,
+    data_tx: &mpsc::Sender<DataEvent>,
+) {
+    match effect {
+        Effect::Supervise(spec) => {
+            let name = spec.name.clone();
+            // Replacing the entry drops (and stops) the supervisor of the old spec.
+            let supervisor = Supervisor::spawn(spec, config.refresh, data_tx.clone());
+            supervisors.insert(name, supervisor);
+        }
+        Effect::Unsupervise(name) => {
+            supervisors.remove(&name);
+        }
+    }
+}
+
+/// One frame inside synchronized output, so terminals (and SSH links) show it whole.
+fn draw(
+    guard: &mut TerminalGuard,
+    model: &Model,
+    theme: &Theme,
+    keymap: &Keymap,
+) -> std::io::Result<()> {
+    let terminal = &mut guard.terminal;
+    crossterm::queue!(
+        terminal.backend_mut(),
+        crossterm::terminal::BeginSynchronizedUpdate
+    )?;
+    terminal.draw(|frame| super::draw(frame, model, theme, keymap))?;
+    crossterm::queue!(
+        terminal.backend_mut(),
+        crossterm::terminal::EndSynchronizedUpdate
+    )?;
+    terminal.backend_mut().flush()
+}

@@ -1,0 +1,68 @@
+//! The grid view: a title line naming the selected host, above the grid of hosts.
+
+use crate::model::{HostState, Model};
+use crate::tui::format::{percent, truncate};
+use crate::tui::layout::{GridView, grid_layout, grid_view};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::grid::Grid;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let view = grid_view(area);
+    title(model, theme, &view, buf);
+    if model.hosts.is_empty() {
+        let hint = "no hosts: add [[hosts]] to wheelhouse.toml or host records to etcd";
+        Line::styled(hint, theme.muted()).render(view.cells, buf);
+        return;
+    }
+    Grid::new(&model.hosts, model.ui.selected, theme, model.now).render(view.cells, buf);
+}
+
+/// "wheelhouse  1000 hosts · page 1/2 │ ▶ ✓ lab-0042 ok  CPU 12% MEM 3%  4 ctr"
+fn title(model: &Model, theme: &Theme, view: &GridView, buf: &mut Buffer) {
+    let count = model.hosts.len();
+    let mut spans = vec![
+        Span::styled(" wheelhouse ", theme.title()),
+        Span::styled(format!(" {count} hosts"), theme.text()),
+    ];
+    let layout = grid_layout(count, view.cells.width, view.cells.height);
+    let pages = layout.pages(count);
+    if pages > 1 {
+        let page = layout.page_of(model.ui.selected.min(count.saturating_sub(1))) + 1;
+        spans.push(Span::styled(
+            format!(" · page {page}/{pages}"),
+            theme.text(),
+        ));
+    }
+    if let Some(host) = model.selected_host() {
+        let load = host.load();
+        let level = theme.level(load, &host.state);
+        let (style, glyph) = theme.cell(level);
+        spans.push(Span::styled(" │ ", theme.border()));
+        spans.push(Span::styled(
+            format!("{} ", theme.glyphs.selected),
+            theme.title(),
+        ));
+        spans.push(Span::styled(format!("{glyph}"), style));
+        spans.push(Span::styled(
+            format!(" {} ", truncate(host.name(), 32)),
+            theme.title(),
+        ));
+        spans.push(Span::styled(level.label(), theme.level_text(level)));
+        let detail = match (&host.state, load) {
+            (HostState::Online, Some(load)) => format!(
+                "  CPU {} MEM {}  {} ctr",
+                percent(load.cpu),
+                percent(load.mem),
+                host.containers.len()
+            ),
+            (HostState::Offline { error, .. }, _) => format!("  {}", truncate(error, 60)),
+            _ => String::new(),
+        };
+        spans.push(Span::styled(detail, theme.muted()));
+    }
+    Line::from(spans).render(view.title, buf);
+}

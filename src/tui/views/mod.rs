@@ -1,0 +1,5 @@
+//! One file per screen: each lays out its widgets from `&Model`.
+
+pub mod grid;
+pub mod help;
+pub mod host;

@@ -1,0 +1,5 @@
+//! Widgets written once and reused by the views.
+
+pub mod grid;
+pub mod status_bar;
+pub mod table;

@@ -1,0 +1,92 @@
+//! The bottom line: hosts online, containers, etcd, data age, the last message, and the
+//! help key (from the keymap, so the hint is always the real key).
+
+use crate::model::{EtcdState, Model};
+use crate::tui::format::age;
+use crate::tui::theme::{Level, Theme};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+pub struct StatusBar<'a> {
+    model: &'a Model,
+    theme: &'a Theme,
+    /// Keys that open help, e.g. "?/f1"; None when unbound.
+    help_keys: Option<String>,
+}
+
+impl<'a> StatusBar<'a> {
+    pub fn new(model: &'a Model, theme: &'a Theme, help_keys: Option<String>) -> Self {
+        StatusBar {
+            model,
+            theme,
+            help_keys,
+        }
+    }
+}
+
+impl Widget for StatusBar<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.is_empty() {
+            return;
+        }
+        let (model, theme) = (self.model, self.theme);
+        let bar = theme.status_bar();
+        buf.set_style(area, bar);
+        let (etcd, etcd_level) = match &model.etcd {
+            EtcdState::Disabled => ("disabled".to_owned(), None),
+            EtcdState::Connecting => ("connecting".to_owned(), Some(Level::Unknown)),
+            EtcdState::Connected { .. } => ("connected".to_owned(), None),
+            EtcdState::Unreachable { since, .. } => (
+                format!(
+                    "unreachable {}",
+                    age(model.now.saturating_duration_since(*since))
+                ),
+                Some(Level::Critical),
+            ),
+        };
+        let etcd_style = etcd_level.map_or(bar, |l| bar.fg(theme.color(l)));
+        let data = model.last_data.map_or_else(
+            || "—".to_owned(),
+            |t| format!("{} ago", age(model.now.saturating_duration_since(t))),
+        );
+        let mut left = vec![
+            Span::styled(
+                format!(
+                    " {}/{} online · {} containers · etcd ",
+                    model.online_count(),
+                    model.hosts.len(),
+                    model.container_count()
+                ),
+                bar,
+            ),
+            Span::styled(etcd, etcd_style),
+            Span::styled(format!(" · data {data} "), bar),
+        ];
+        if let Some(message) = &model.ui.message {
+            left.push(Span::styled("│ ", bar));
+            left.push(Span::styled(message.as_str(), bar.patch(theme.title())));
+        }
+        let right = self
+            .help_keys
+            .map(|keys| Line::styled(format!(" {keys} help "), bar));
+        let right_width = right
+            .as_ref()
+            .map_or(0, |r| u16::try_from(r.width()).unwrap_or(u16::MAX))
+            .min(area.width);
+        let left_area = Rect {
+            width: area.width - right_width,
+            ..area
+        };
+        Line::from(left).render(left_area, buf);
+        if let Some(right) = right {
+            let right_area = Rect {
+                x: area.right() - right_width,
+                width: right_width,
+                ..area
+            };
+            right.render(right_area, buf);
+        }
+    }
+}

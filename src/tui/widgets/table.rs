@@ -1,0 +1,129 @@
+//! The one data table every list uses (containers now; apps and services later): a titled
+//! box, a header, styled cells, and a selected row kept on screen and marked by a glyph as
+//! well as by colour.
+
+use crate::tui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Alignment, Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{
+    Block, Borders, Cell, HighlightSpacing, Paragraph, Row, StatefulWidget, Table, TableState,
+    Widget,
+};
+
+/// A column: its header, width, and whether its figures are right-aligned.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub title: &'static str,
+    pub width: Constraint,
+    pub right: bool,
+}
+
+impl Column {
+    pub const fn new(title: &'static str, width: Constraint) -> Self {
+        Column {
+            title,
+            width,
+            right: false,
+        }
+    }
+
+    /// Right-aligned, for numbers.
+    pub const fn right(mut self) -> Self {
+        self.right = true;
+        self
+    }
+}
+
+/// One cell's text and style (`Style::default()` takes the table's text style).
+pub type Field = (String, Style);
+
+pub struct DataTable<'a> {
+    title: String,
+    columns: &'a [Column],
+    rows: Vec<Vec<Field>>,
+    selected: Option<usize>,
+    empty: &'a str,
+    theme: &'a Theme,
+}
+
+impl<'a> DataTable<'a> {
+    pub fn new(title: impl Into<String>, columns: &'a [Column], theme: &'a Theme) -> Self {
+        DataTable {
+            title: title.into(),
+            columns,
+            rows: Vec::new(),
+            selected: None,
+            empty: "nothing here",
+            theme,
+        }
+    }
+
+    pub fn rows(mut self, rows: Vec<Vec<Field>>) -> Self {
+        self.rows = rows;
+        self
+    }
+
+    /// Highlights this row (clamped to the last one) and scrolls it into view.
+    pub fn selected(mut self, row: usize) -> Self {
+        self.selected = Some(row);
+        self
+    }
+
+    /// Shown instead of the header when there are no rows.
+    pub fn empty(mut self, text: &'a str) -> Self {
+        self.empty = text;
+        self
+    }
+}
+
+impl Widget for DataTable<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border())
+            .title(Line::styled(format!(" {} ", self.title), theme.title()));
+        if self.rows.is_empty() {
+            Paragraph::new(Line::styled(format!(" {}", self.empty), theme.muted()))
+                .block(block)
+                .render(area, buf);
+            return;
+        }
+        let align = |column: &Column| {
+            if column.right {
+                Alignment::Right
+            } else {
+                Alignment::Left
+            }
+        };
+        let header = Row::new(
+            self.columns
+                .iter()
+                .map(|c| Cell::from(Line::from(c.title).alignment(align(c)))),
+        )
+        .style(theme.muted().add_modifier(Modifier::BOLD));
+        let last = self.rows.len() - 1;
+        let rows = self.rows.into_iter().map(|fields| {
+            Row::new(
+                fields
+                    .into_iter()
+                    .zip(self.columns)
+                    .map(|((text, style), column)| {
+                        Cell::from(Line::styled(text, style).alignment(align(column)))
+                    }),
+            )
+        });
+        let marker = format!("{} ", theme.glyphs.selected);
+        let table = Table::new(rows, self.columns.iter().map(|c| c.width))
+            .header(header)
+            .block(block)
+            .style(theme.text())
+            .row_highlight_style(theme.selected_row())
+            .highlight_symbol(Line::from(marker))
+            .highlight_spacing(HighlightSpacing::Always);
+        let mut state = TableState::default().with_selected(self.selected.map(|s| s.min(last)));
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}

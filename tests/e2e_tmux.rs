@@ -1,0 +1,84 @@
+//! The real binary in tmux against a real lab: grid, selection, host view, help, clean exit.
+
+mod common;
+
+use common::tmux::{Tmux, quote};
+use std::time::Duration;
+use wheelhouse::lab::TestLab;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+
+#[test]
+fn cockpit_shows_the_lab_and_opens_a_host() {
+    let lab = TestLab::up(3, 40).expect("lab up");
+    wheelhouse::lab::demo::start_demo_containers(&lab).expect("demo containers");
+    let log = lab.config_path().with_file_name("e2e.log");
+    let tmux = Tmux::start("grid", 120, 30);
+    tmux.run_line(&format!(
+        "{} --config {} --log-file {}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'",
+        quote(BIN.as_ref()),
+        quote(&lab.config_path()),
+        quote(&log),
+    ));
+
+    // Every host comes online, with CPU and memory figures in its cell.
+    let screen = tmux.wait_for("3/3 hosts online", Duration::from_secs(20), |s| {
+        s.contains("3/3") && s.contains("lab-1") && s.contains("lab-3")
+    });
+    assert!(screen.contains("CPU"), "large cells show CPU:\n{screen}");
+    assert!(screen.contains("etcd"), "status bar shows etcd:\n{screen}");
+
+    // Move right and open: the second host's view lists its containers.
+    tmux.keys(&["Right", "Enter"]);
+    let host = &lab.hosts()[1];
+    let screen = tmux.wait_text(&host.address, Duration::from_secs(5));
+    assert!(
+        screen.contains("lab-2"),
+        "host view names the host:\n{screen}"
+    );
+    assert!(
+        screen.contains("wheelhouse/demo"),
+        "host view lists demo containers:\n{screen}"
+    );
+    assert!(screen.contains("running"), "{screen}");
+
+    // Esc goes back to the grid; ? shows help made from the keymap.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back on the grid", Duration::from_secs(5), |s| {
+        s.contains("lab-1") && s.contains("lab-3") && !s.contains(&host.address)
+    });
+    tmux.keys(&["?"]);
+    let screen = tmux.wait_text("move_up", Duration::from_secs(5));
+    assert!(screen.contains("quit"), "{screen}");
+    tmux.keys(&["Escape", "q"]);
+
+    // The process exits 0 and leaves the terminal in cooked mode.
+    let screen = tmux.wait_text("EXIT=", Duration::from_secs(5));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    let after = screen.split("EXIT=0").nth(1).unwrap_or_default();
+    assert!(
+        after.contains("icanon") && !after.contains("-icanon"),
+        "terminal left raw:\n{screen}"
+    );
+}
+
+#[test]
+fn a_killed_engine_turns_offline_on_screen_and_back() {
+    let mut lab = TestLab::up(2, 41).expect("lab up");
+    let tmux = Tmux::start("offline", 100, 25);
+    tmux.run_line(&format!(
+        "{} --config {} --refresh 1s --log-file /dev/null",
+        quote(BIN.as_ref()),
+        quote(&lab.config_path())
+    ));
+    tmux.wait_text("2/2", Duration::from_secs(20));
+    lab.kill_host(0).expect("kill dockerd");
+    let screen = tmux.wait_text("1/2", Duration::from_secs(8));
+    assert!(
+        screen.to_lowercase().contains("down") || screen.contains("offline"),
+        "{screen}"
+    );
+    lab.start_host(0).expect("restart dockerd");
+    tmux.wait_text("2/2", Duration::from_secs(10));
+    tmux.keys(&["q"]);
+}

@@ -1,0 +1,214 @@
+//! The local lab on real etcd and dockerd: engines answer, the demo images behave, a killed
+//! engine comes back, and `down` leaves no process and no mount behind.
+//! Each test uses its own address base (127.0.<base>.N) so they can run in parallel.
+
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use wheelhouse::config::Config;
+use wheelhouse::lab::engine::{Engine, http_get};
+use wheelhouse::lab::{Lab, LabError, LabOptions, TestLab, demo, pid_running};
+
+/// Polls `f` until it returns Some, for up to `secs` seconds.
+fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn run_demo(engine: &Engine, name: &str, tag: &str, address: &str, port: u16) {
+    let config = json!({
+        "Image": format!("wheelhouse/demo:{tag}"),
+        "Env": [format!("ADDRESS={address}"), format!("PORT={port}")],
+        "HostConfig": { "NetworkMode": "host" },
+    });
+    engine.run(name, &config).expect("demo container starts");
+}
+
+/// (status, body) of GET http://addr/path once the server answers.
+fn get(addr: &str, path: &str) -> (u16, String) {
+    eventually(15, || http_get(addr, path).ok())
+        .unwrap_or_else(|| panic!("{addr}{path} never answered"))
+}
+
+fn mounts_under(dir: &Path) -> Vec<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|p| Path::new(p).starts_with(dir))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Live processes with an argument inside `dir` (containerd, shims, their containers).
+fn processes_using(dir: &Path) -> Vec<u32> {
+    let needle = dir.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| *pid != std::process::id() && pid_running(*pid))
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmd).contains(&needle)
+        })
+        .collect()
+}
+
+#[test]
+fn lab_serves_demo_images_survives_a_crash_and_goes_down_clean() {
+    let mut lab = TestLab::up(2, 41).expect("lab up");
+    let dir = lab.dir().to_owned();
+
+    // Both engines answer and hold the three demo images; etcd is healthy.
+    for i in 0..2 {
+        let engine = lab.engine(i);
+        engine.ping().expect("engine answers");
+        let tags = engine.image_tags().expect("image list");
+        for tag in [
+            "wheelhouse/demo:1",
+            "wheelhouse/demo:2",
+            "wheelhouse/demo:broken",
+        ] {
+            assert!(
+                tags.iter().any(|t| t == tag),
+                "{tag} missing on host {i}: {tags:?}"
+            );
+        }
+    }
+    let etcd_addr = lab.etcd_endpoint().trim_start_matches("http://").to_owned();
+    assert_eq!(
+        http_get(&etcd_addr, "/health").expect("etcd answers").0,
+        200
+    );
+    assert!(
+        lab.status().iter().all(|(_, alive, _)| *alive),
+        "{:?}",
+        lab.status()
+    );
+
+    // The config it wrote is one the cockpit accepts, with etcd and both hosts.
+    let text = std::fs::read_to_string(lab.config_path()).expect("config written");
+    let config = Config::parse(&lab.config_path(), &text).expect("config parses");
+    assert_eq!(
+        config.etcd.expect("etcd section").endpoints,
+        vec![lab.etcd_endpoint()]
+    );
+    let names: Vec<_> = config.hosts.iter().map(|h| h.name.as_str()).collect();
+    assert_eq!(names, ["lab-1", "lab-2"]);
+    assert_eq!(config.hosts[1].address.as_deref(), Some("127.0.41.2"));
+    assert_eq!(config.hosts[1].engine, lab.hosts()[1].engine);
+
+    // demo:1 serves its version and a healthy /health on its host's address.
+    let good = format!("{}:18080", lab.hosts()[0].address);
+    run_demo(
+        &lab.engine(0),
+        "t-good",
+        "1",
+        &lab.hosts()[0].address,
+        18080,
+    );
+    let (status, body) = get(&good, "/");
+    assert_eq!(status, 200);
+    assert!(body.contains("wheelhouse demo version 1"), "{body}");
+    assert_eq!(get(&good, "/health").0, 200);
+
+    // demo:broken serves / but fails /health.
+    let bad = format!("{}:18080", lab.hosts()[1].address);
+    run_demo(
+        &lab.engine(1),
+        "t-bad",
+        "broken",
+        &lab.hosts()[1].address,
+        18080,
+    );
+    let (status, body) = get(&bad, "/");
+    assert_eq!(status, 200);
+    assert!(body.contains("version broken"), "{body}");
+    assert_ne!(get(&bad, "/health").0, 200);
+
+    // A killed engine stops answering, and answers again once restarted.
+    lab.kill_host(1).expect("kill");
+    assert!(lab.engine(1).ping().is_err(), "killed engine still answers");
+    assert!(
+        !lab.status()[2].1,
+        "status still says alive: {:?}",
+        lab.status()
+    );
+    lab.start_host(1).expect("restart");
+    lab.engine(1).ping().expect("restarted engine answers");
+
+    // Down stops every process it started and leaves no mount behind.
+    let pids = lab.pids();
+    assert_eq!(pids.len(), 3, "etcd + 2 dockerd");
+    lab.down().expect("down");
+    for pid in pids {
+        assert!(!pid_running(pid), "pid {pid} still runs after down");
+    }
+    assert_eq!(
+        processes_using(&dir),
+        Vec::<u32>::new(),
+        "leftover processes"
+    );
+    assert_eq!(mounts_under(&dir), Vec::<String>::new(), "leftover mounts");
+    assert!(
+        matches!(Lab::open(&dir), Err(LabError::NoLab { .. })),
+        "state file kept"
+    );
+}
+
+#[test]
+fn etcd_restarts_on_its_port_and_a_running_lab_is_not_started_twice() {
+    let mut lab = TestLab::up(1, 42).expect("lab up");
+    let endpoint = lab.etcd_endpoint();
+    let addr = endpoint.trim_start_matches("http://").to_owned();
+
+    // A second lab in the same directory is refused; open attaches to the running one.
+    let again = Lab::up(&LabOptions::new(1, lab.dir().to_owned()));
+    assert!(
+        matches!(again, Err(LabError::AlreadyRunning { .. })),
+        "{again:?}"
+    );
+    let opened = Lab::open(lab.dir()).expect("open");
+    assert_eq!(opened.hosts(), lab.hosts());
+    assert_eq!(opened.etcd_endpoint(), endpoint);
+
+    lab.stop_etcd().expect("stop etcd");
+    assert!(
+        http_get(&addr, "/health").is_err(),
+        "stopped etcd still answers"
+    );
+    assert!(!lab.status()[0].1);
+    lab.start_etcd().expect("start etcd");
+    assert_eq!(lab.etcd_endpoint(), endpoint);
+    assert_eq!(http_get(&addr, "/health").expect("etcd answers").0, 200);
+}
+
+#[test]
+fn demo_containers_run_on_every_host() {
+    let lab = TestLab::up(2, 43).expect("lab up");
+    demo::start_demo_containers(&lab).expect("demo containers");
+    let label = format!("{}=true", demo::LABEL);
+    let on = |i: usize| {
+        lab.engine(i)
+            .containers_with_label(&label)
+            .expect("list")
+            .len()
+    };
+    // Host 1: a web server and the broken one; host 2: a web server and the burner.
+    assert_eq!((on(0), on(1)), (2, 2));
+    let web2 = format!("{}:{}", lab.hosts()[1].address, demo::WEB_PORT + 1);
+    assert!(get(&web2, "/").1.contains("version 2"));
+    let broken = format!("{}:{}", lab.hosts()[0].address, demo::BROKEN_PORT);
+    assert_ne!(get(&broken, "/health").0, 200);
+    // Starting them again replaces the set instead of failing on taken names.
+    demo::start_demo_containers(&lab).expect("demo containers again");
+    assert_eq!((on(0), on(1)), (2, 2));
+}
