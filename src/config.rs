@@ -100,6 +100,8 @@ pub struct Config {
     pub prefix: String,
     pub etcd: Option<EtcdConfig>,
     pub hosts: Vec<HostSpec>,
+    /// The most instances one app may ask for; larger counts are refused as typos.
+    pub max_instances: u32,
     /// The file it came from, if any.
     pub path: Option<PathBuf>,
 }
@@ -113,6 +115,7 @@ impl Default for Config {
             prefix: DEFAULT_PREFIX.into(),
             etcd: None,
             hosts: Vec::new(),
+            max_instances: crate::model::app::DEFAULT_MAX_INSTANCES,
             path: None,
         }
     }
@@ -126,6 +129,7 @@ struct RawConfig {
     theme: Option<String>,
     keymap: Option<String>,
     prefix: Option<Spanned<String>>,
+    max_instances: Option<Spanned<i64>>,
     etcd: Option<RawEtcd>,
     #[serde(default)]
     hosts: Vec<Spanned<RawHost>>,
@@ -189,6 +193,21 @@ impl Config {
                 return Err(err(prefix.span(), "prefix must start with '/'".into()));
             }
             config.prefix = value.to_owned();
+        }
+        if let Some(max) = raw.max_instances {
+            config.max_instances = u32::try_from(*max.get_ref())
+                .ok()
+                .filter(|&m| m >= 1)
+                .ok_or_else(|| {
+                    err(
+                        max.span(),
+                        format!(
+                            "max_instances {} must be a whole number from 1 to {}",
+                            max.get_ref(),
+                            u32::MAX
+                        ),
+                    )
+                })?;
         }
         if let Some(etcd) = raw.etcd {
             if etcd.endpoints.get_ref().is_empty() {

@@ -1,1 +1,410 @@
 //! The leader's loop: placement, self-healing and service registration.
+//!
+//! Every controller keeps a supervisor per host (config file and etcd records) and follows
+//! the app specs, so its picture of the cluster is warm; only the elected leader acts. The
+//! leader plans on every change and at least every `interval`, and runs each plan as a
+//! round of its own (see `round`): host verdicts, deregistrations, the engines' stops and
+//! starts, registrations. While a round runs, events keep arriving; its effects are laid
+//! over the engines' lists until those show them, so a stale list never starts an instance
+//! twice. Losing the lease aborts the round at once; the controller campaigns again.
+//!
+//! Self-healing: an engine that fails longer than `grace` makes its host dead (written to
+//! `/health/hosts/<host>`) and its instances are replaced elsewhere; when it answers again,
+//! the surplus is stopped. A container Docker keeps restarting (`crash_restarts` restarts)
+//! is moved, and its app avoids that host for `crash_penalty`, doubled on each repeat, so
+//! it does not flap back. A start that fails keeps the app off that host for a few seconds
+//! (doubling up to a minute); the reason reaches the operator through the audit trail.
+
+mod act;
+mod inbox;
+mod probe;
+mod round;
+mod track;
+
+use crate::config::{Config, EtcdConfig};
+use crate::docker::{DataEvent, Limits, Supervisor};
+use crate::model::app::AppSpec;
+use crate::model::{Host, HostSource, Model};
+use crate::plan::Registered;
+use crate::store::{self, AppEvent, Leadership};
+use crate::update::{Effect, Msg, update};
+use bollard::Docker;
+use color_eyre::eyre::eyre;
+use etcd_client::Client;
+use inbox::{Event, Inbox, WatcherGuard};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// How the controller behaves; `Default` gives the documented defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControllerOptions {
+    /// This controller's name in the election (default: `<hostname>-<pid>`).
+    pub id: String,
+    /// How long an engine may fail before its host is dead (default 10 s).
+    pub grace: Duration,
+    /// The leader's lease: a dead leader is replaced within about this long (default 5 s).
+    pub lease_ttl: Duration,
+    /// Plan at least this often, changes or not (default 1 s).
+    pub interval: Duration,
+    pub limits: Limits,
+    /// Restarts by Docker's policy after which a container is moved (default 3).
+    pub crash_restarts: u64,
+    /// How long an app avoids a host it crash-looped on, doubled per repeat (default 60 s).
+    pub crash_penalty: Duration,
+}
+
+impl Default for ControllerOptions {
+    fn default() -> Self {
+        ControllerOptions {
+            id: default_id(),
+            grace: Duration::from_secs(10),
+            lease_ttl: store::DEFAULT_LEASE_TTL,
+            interval: Duration::from_secs(1),
+            limits: Limits::default(),
+            crash_restarts: 3,
+            crash_penalty: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `<hostname>-<pid>`: unique among controllers, and says where each one runs.
+pub fn default_id() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "controller".to_owned());
+    format!("{host}-{}", std::process::id())
+}
+
+/// A start that failed keeps the app off the host this long at first, at most a minute.
+const START_BACKOFF: (Duration, Duration) = (Duration::from_secs(5), Duration::from_secs(60));
+const CRASH_PENALTY_CAP: Duration = Duration::from_secs(600);
+/// Penalties are forgotten (strikes and all) this long after they end.
+const FORGET_AFTER: Duration = Duration::from_secs(600);
+/// Hosts not heard from by then are planned around rather than waited for.
+const READY_WAIT: Duration = Duration::from_secs(15);
+/// The loop looks at the clock this often.
+const TICK: Duration = Duration::from_millis(100);
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Runs the controller until SIGTERM or Ctrl-C (resigning if it leads). Fails only when
+/// the configuration cannot work (no etcd).
+pub async fn run(config: Config, opts: ControllerOptions) -> color_eyre::Result<()> {
+    let etcd = config.etcd.clone().ok_or_else(|| {
+        eyre!("the controller needs etcd: add an [etcd] section with endpoints to the config")
+    })?;
+    let (mut controller, mut inbox) = Controller::new(config, opts, etcd);
+    tracing::info!(id = controller.opts.id, "controller starting");
+    loop {
+        let Some((leadership, client)) = controller.follow(&mut inbox).await else {
+            break;
+        };
+        if controller.lead(&mut inbox, leadership, client).await == Flow::Shutdown {
+            break;
+        }
+    }
+    tracing::info!(id = controller.opts.id, "controller stopped");
+    Ok(())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Lost,
+    Shutdown,
+}
+
+struct Controller {
+    config: Config,
+    opts: ControllerOptions,
+    etcd: EtcdConfig,
+    model: Model,
+    supervisors: HashMap<String, Supervisor>,
+    data_tx: mpsc::Sender<DataEvent>,
+    restarts_tx: mpsc::Sender<(String, u64)>,
+    specs: BTreeMap<String, AppSpec>,
+    /// The app watcher has delivered its first snapshot: until then, no plan (it would
+    /// stop every instance of every app).
+    specs_known: bool,
+    /// Hosts whose container list has arrived at least once.
+    listed: HashSet<String>,
+    started_at: Instant,
+    track: track::Tracker,
+    prober: probe::Prober,
+    engines: HashMap<String, Docker>,
+    registered: Registered,
+    /// The last problem reported per app and kind ("place", "reconcile"), so the audit
+    /// trail gets each once.
+    problems: BTreeMap<(String, &'static str), String>,
+    dirty: bool,
+    last_plan: Instant,
+}
+
+impl Controller {
+    fn new(config: Config, opts: ControllerOptions, etcd: EtcdConfig) -> (Controller, Inbox) {
+        let (data_tx, data) = mpsc::channel(1024);
+        let (store_tx, store) = mpsc::channel(64);
+        let (apps_tx, apps) = mpsc::channel(64);
+        let (probes_tx, probes) = mpsc::channel(256);
+        let (restarts_tx, restarts) = mpsc::channel(64);
+        let watchers = [
+            WatcherGuard(store::spawn_host_watcher(
+                etcd.clone(),
+                config.prefix.clone(),
+                store_tx,
+            )),
+            WatcherGuard(store::spawn_app_watcher(
+                etcd.clone(),
+                config.prefix.clone(),
+                apps_tx,
+            )),
+        ];
+        let now = Instant::now();
+        let hosts = config
+            .hosts
+            .iter()
+            .map(|h| Host::new(h.clone(), HostSource::Config))
+            .collect();
+        let mut controller = Controller {
+            model: Model::with_hosts(now, hosts),
+            supervisors: HashMap::new(),
+            data_tx,
+            restarts_tx,
+            specs: BTreeMap::new(),
+            specs_known: false,
+            listed: HashSet::new(),
+            started_at: now,
+            track: track::Tracker::default(),
+            prober: probe::Prober::new(probes_tx),
+            engines: HashMap::new(),
+            registered: Registered::new(),
+            problems: BTreeMap::new(),
+            dirty: true,
+            last_plan: now,
+            config,
+            opts,
+            etcd,
+        };
+        for spec in controller.config.hosts.clone() {
+            controller.supervise(spec);
+        }
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM"))
+            .ok();
+        let inbox = Inbox {
+            data,
+            store,
+            apps,
+            probes,
+            restarts,
+            tick,
+            term,
+            _watchers: watchers,
+        };
+        (controller, inbox)
+    }
+
+    fn supervise(&mut self, spec: crate::model::HostSpec) {
+        self.engines.remove(&spec.name);
+        self.listed.remove(&spec.name);
+        let sup = Supervisor::spawn(spec.clone(), self.config.refresh, self.data_tx.clone());
+        self.supervisors.insert(spec.name, sup);
+    }
+
+    /// Follows the cluster while campaigning; returns once elected (None on shutdown).
+    async fn follow(&mut self, inbox: &mut Inbox) -> Option<(Leadership, Client)> {
+        loop {
+            let client = match store::connect(&self.etcd).await {
+                Ok(client) => client,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot reach etcd to campaign");
+                    if !self.idle(inbox, RETRY).await {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            let (prefix, id, ttl) = (
+                self.config.prefix.clone(),
+                self.opts.id.clone(),
+                self.opts.lease_ttl,
+            );
+            let candidate = client.clone();
+            let campaign = store::campaign(&candidate, &prefix, &id, ttl);
+            tokio::pin!(campaign);
+            loop {
+                tokio::select! {
+                    won = &mut campaign => match won {
+                        Ok(leadership) => return Some((leadership, client)),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "campaign failed; trying again");
+                            break;
+                        }
+                    },
+                    event = inbox.next() => {
+                        if !self.observe(event) {
+                            return None;
+                        }
+                    }
+                }
+            }
+            if !self.idle(inbox, RETRY).await {
+                return None;
+            }
+        }
+    }
+
+    /// Keeps observing for `pause`; false on shutdown.
+    async fn idle(&mut self, inbox: &mut Inbox, pause: Duration) -> bool {
+        let until = tokio::time::sleep(pause);
+        tokio::pin!(until);
+        loop {
+            tokio::select! {
+                () = &mut until => return true,
+                event = inbox.next() => {
+                    if !self.observe(event) {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Acts as leader until the lease is lost or the process is told to stop.
+    async fn lead(&mut self, inbox: &mut Inbox, leadership: Leadership, client: Client) -> Flow {
+        tracing::info!(id = self.opts.id, lease = leadership.lease_id(), "leading");
+        // Earlier verdicts and registrations hung on another lease: judge and register anew.
+        self.registered.clear();
+        self.track.dead.clear();
+        self.problems.clear();
+        self.dirty = true;
+        let mut round: Option<JoinHandle<round::Report>> = None;
+        let flow = loop {
+            tokio::select! {
+                err = leadership.lost() => {
+                    tracing::warn!(error = %err, "leadership lost: stopping at once");
+                    break Flow::Lost;
+                }
+                report = wait(&mut round) => {
+                    round = None;
+                    self.absorb(report, &client);
+                }
+                event = inbox.next() => {
+                    if !self.observe(event) {
+                        break Flow::Shutdown;
+                    }
+                }
+            }
+            if round.is_none() && self.due() {
+                round = self.reconcile(&client, leadership.lease_id());
+            }
+        };
+        if let Some(r) = round {
+            r.abort();
+        }
+        self.prober.clear();
+        if flow == Flow::Shutdown {
+            match leadership.resign().await {
+                Ok(()) => tracing::info!("resigned"),
+                Err(e) => tracing::warn!(error = %e, "cannot resign; the lease will expire"),
+            }
+        }
+        flow
+    }
+
+    /// Applies one event to what the controller knows; false on shutdown.
+    fn observe(&mut self, event: Event) -> bool {
+        let now = Instant::now();
+        update(&mut self.model, Msg::Tick(now));
+        match event {
+            Event::Shutdown => return false,
+            Event::Tick => {}
+            Event::Data(data) => {
+                match &data {
+                    DataEvent::Up { host, .. } => self.track.host_up(host),
+                    DataEvent::Down { host, .. } => self.track.host_down(host, now),
+                    DataEvent::Containers { .. } | DataEvent::Stats { .. } => {}
+                }
+                let relisted = match &data {
+                    DataEvent::Containers { host, .. } => Some(host.clone()),
+                    DataEvent::Stats { .. } => None,
+                    _ => {
+                        self.dirty = true;
+                        None
+                    }
+                };
+                update(&mut self.model, Msg::Data(data));
+                if let Some(host) = relisted {
+                    self.track.reapply(&mut self.model, &host, now);
+                    self.listed.insert(host);
+                    self.dirty = true;
+                }
+            }
+            Event::Store(store_event) => {
+                for effect in update(&mut self.model, Msg::Store(store_event)) {
+                    match effect {
+                        Effect::Supervise(spec) => self.supervise(spec),
+                        Effect::Unsupervise(name) => {
+                            self.supervisors.remove(&name);
+                            self.engines.remove(&name);
+                        }
+                        // Store events carry no operator actions.
+                        Effect::Execute(_) => {}
+                    }
+                }
+                self.dirty = true;
+            }
+            Event::App(app_event) => self.on_app(app_event),
+            Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
+            Event::Restarts { container, count } => {
+                self.track.restarted(&container, count, now);
+                self.dirty |= count >= self.opts.crash_restarts;
+            }
+        }
+        true
+    }
+
+    fn on_app(&mut self, event: AppEvent) {
+        match event {
+            AppEvent::Snapshot { apps, .. } => {
+                self.specs = apps.into_iter().map(|(s, _)| (s.name.clone(), s)).collect();
+                self.specs_known = true;
+            }
+            AppEvent::Put { app, .. } => {
+                self.specs.insert(app.name.clone(), *app);
+            }
+            AppEvent::Deleted { name, .. } => {
+                self.specs.remove(&name);
+            }
+            AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => return,
+        }
+        self.dirty = true;
+    }
+
+    fn due(&self) -> bool {
+        self.dirty || self.last_plan.elapsed() >= self.opts.interval
+    }
+
+    /// Every host has reported (or failed to), and the specs are known.
+    fn ready(&self) -> bool {
+        let heard = self.model.hosts.iter().all(|h| {
+            self.listed.contains(h.name()) || self.track.down_since.contains_key(h.name())
+        });
+        self.specs_known && (heard || self.started_at.elapsed() >= READY_WAIT)
+    }
+}
+
+/// The round's report once it is done; never resolves while there is no round.
+async fn wait(round: &mut Option<JoinHandle<round::Report>>) -> round::Report {
+    match round {
+        Some(handle) => handle.await.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "a round ended abnormally");
+            round::Report::default()
+        }),
+        None => std::future::pending().await,
+    }
+}

@@ -3,10 +3,12 @@
 pub mod action;
 pub mod config;
 pub mod controller;
+pub mod ctl;
 pub mod docker;
 pub mod lab;
 pub mod metrics;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod sched;
 pub mod store;

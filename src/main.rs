@@ -5,6 +5,8 @@ use color_eyre::eyre::{WrapErr, eyre};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wheelhouse::config::{self, Config};
+use wheelhouse::controller::{self, ControllerOptions};
+use wheelhouse::ctl::{self, CtlCommand};
 use wheelhouse::lab::{self, LabCommand};
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::run::{Cockpit, run};
@@ -24,11 +26,14 @@ struct Cli {
     #[arg(long, global = true)]
     keymap: Option<String>,
     /// How often engines are polled, e.g. "2s" or "500ms".
-    #[arg(long, global = true, value_parser = parse_refresh)]
+    #[arg(long, global = true, value_parser = duration_arg)]
     refresh: Option<std::time::Duration>,
     /// Log file (default: wheelhouse.log in the XDG state dir). Filter with WHEELHOUSE_LOG.
     #[arg(long, global = true)]
     log_file: Option<PathBuf>,
+    /// Refuse every action that would change the cluster (cockpit keys and ctl verbs).
+    #[arg(long, global = true, env = "WHEELHOUSE_READONLY")]
+    readonly: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -49,11 +54,30 @@ enum Command {
     },
     /// Check the config, theme and keymap files, print a summary and exit.
     Check,
+    /// The headless control loop: placement, self-healing, service registration. Run two
+    /// or more; etcd elects one leader. Logs go to stderr unless --log-file is given.
+    Controller {
+        /// This controller's name in the election (default: <hostname>-<pid>).
+        #[arg(long)]
+        id: Option<String>,
+        /// How long an engine may fail its ping before its host is dead, e.g. "10s".
+        #[arg(long, value_parser = duration_arg)]
+        grace: Option<std::time::Duration>,
+        /// The leader's lease; a dead leader is replaced within about this long, e.g. "5s".
+        #[arg(long, value_parser = duration_arg)]
+        lease_ttl: Option<std::time::Duration>,
+    },
+    /// The cockpit's actions without a screen: apply, get, delete, scale, status, audit.
+    /// Exits 0 on success, 1 on a conflict or failure, 2 on bad input.
+    Ctl {
+        #[command(subcommand)]
+        command: CtlCommand,
+    },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
 }
 
-fn parse_refresh(text: &str) -> Result<std::time::Duration, String> {
+fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
     config::parse_duration(text)
         .ok_or_else(|| format!("{text:?} is not a duration like 2s or 500ms"))
 }
@@ -62,6 +86,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = color_eyre::install() {
         eprintln!("wheelhouse: {e}");
+    }
+    if let Some(Command::Ctl { command }) = &cli.command {
+        return run_ctl(&cli, command);
     }
     match main_with(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,6 +111,40 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             Ok(())
         }
         Some(Command::Lab { command }) => lab::run_cli(command.clone()),
+        // Handled before, for its own exit codes.
+        Some(Command::Ctl { .. }) => Ok(()),
+        Some(Command::Controller {
+            id,
+            grace,
+            lease_ttl,
+        }) => {
+            let mut config = Config::load(cli.config.as_deref())?;
+            if let Some(refresh) = cli.refresh {
+                config.refresh = refresh;
+            }
+            let mut opts = ControllerOptions::default();
+            if let Some(id) = id {
+                opts.id.clone_from(id);
+            }
+            if let Some(grace) = grace {
+                opts.grace = *grace;
+            }
+            if let Some(ttl) = lease_ttl {
+                opts.lease_ttl = *ttl;
+            }
+            let _log = match &cli.log_file {
+                Some(path) => Some(init_logging(Some(path.clone()))?),
+                None => {
+                    init_stderr_logging("wheelhouse=info");
+                    None
+                }
+            };
+            let runtime =
+                tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+            let result = runtime.block_on(controller::run(config, opts));
+            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            result
+        }
         Some(Command::Demo { hosts, dir }) => {
             let dir = dir.clone().unwrap_or_else(lab::default_dir);
             // A lab whose processes died (a reboot) is started afresh; `up` clears it.
@@ -123,6 +184,40 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
     }
 }
 
+/// `ctl`: exit 0, 1 (conflict, failure) or 2 (bad input, bad config).
+fn run_ctl(cli: &Cli, command: &CtlCommand) -> ExitCode {
+    init_stderr_logging("wheelhouse=warn");
+    let mut config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("wheelhouse: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(refresh) = cli.refresh {
+        config.refresh = refresh;
+    }
+    match ctl::run(command, &config, cli.readonly) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wheelhouse: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Headless modes have no screen to protect: logs (at `default` unless WHEELHOUSE_LOG says
+/// otherwise) go to stderr.
+fn init_stderr_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WHEELHOUSE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Only fails if a subscriber is already set, which then does the job.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .try_init();
+}
+
 /// Config, theme and keymap with the command line's overrides; any error names its file.
 fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, Theme, Keymap)> {
     let mut config = Config::load(config_path.as_deref())?;
@@ -154,6 +249,7 @@ fn cockpit(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<()> {
         config,
         theme,
         keymap,
+        readonly: cli.readonly,
     }));
     // Supervisors may be mid-request; do not wait on them after the operator quit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

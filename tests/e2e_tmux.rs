@@ -15,7 +15,7 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
     let log = lab.config_path().with_file_name("e2e.log");
     let tmux = Tmux::start("grid", 120, 30);
     tmux.run_line(&format!(
-        "{} --config {} --log-file {}; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'",
+        "{} --config {} --log-file {}; echo EX''IT=$?; stty -a | grep -o -- '-\\?ican''on'",
         quote(BIN.as_ref()),
         quote(&lab.config_path()),
         quote(&log),
@@ -48,12 +48,20 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
         s.contains("lab-1") && s.contains("lab-3") && !s.contains(&host.address)
     });
     tmux.keys(&["?"]);
-    let screen = tmux.wait_text("move_up", Duration::from_secs(5));
-    assert!(screen.contains("quit"), "{screen}");
+    let screen = tmux.wait_text("open the selected host", Duration::from_secs(5));
+    assert!(
+        screen.contains("quit") && screen.contains("load 90% or more"),
+        "{screen}"
+    );
     tmux.keys(&["Escape", "q"]);
 
     // The process exits 0 and leaves the terminal in cooked mode.
-    let screen = tmux.wait_text("EXIT=", Duration::from_secs(5));
+    // The typed line splits both markers with '' so only the output matches them.
+    let screen = tmux.wait_for("exit status and stty", Duration::from_secs(5), |s| {
+        s.split("EXIT=")
+            .nth(1)
+            .is_some_and(|after| after.contains("icanon"))
+    });
     assert!(screen.contains("EXIT=0"), "{screen}");
     let after = screen.split("EXIT=0").nth(1).unwrap_or_default();
     assert!(
@@ -63,7 +71,7 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
 }
 
 #[test]
-fn a_killed_engine_turns_offline_on_screen_and_back() {
+fn a_killed_engine_or_etcd_is_shown_and_recovers() {
     let mut lab = TestLab::up(2, 41).expect("lab up");
     let tmux = Tmux::start("offline", 100, 25);
     tmux.run_line(&format!(
@@ -80,5 +88,16 @@ fn a_killed_engine_turns_offline_on_screen_and_back() {
     );
     lab.start_host(0).expect("restart dockerd");
     tmux.wait_text("2/2", Duration::from_secs(10));
+
+    // etcd going away is shown, the engines' data stays, and it recovers.
+    tmux.wait_text("etcd connected", Duration::from_secs(10));
+    lab.stop_etcd().expect("stop etcd");
+    let screen = tmux.wait_text("etcd unreachable", Duration::from_secs(8));
+    assert!(
+        screen.contains("2/2"),
+        "engines still shown while etcd is down:\n{screen}"
+    );
+    lab.start_etcd().expect("start etcd");
+    tmux.wait_text("etcd connected", Duration::from_secs(10));
     tmux.keys(&["q"]);
 }

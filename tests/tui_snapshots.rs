@@ -1,5 +1,5 @@
 //! Snapshots of the drawn screens (as text) at two terminal sizes, and checks of the cell
-//! colours and glyphs the grid draws for each host state.
+//! colours and glyphs the grid draws for each host state, and of the Apps panel beside it.
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -9,11 +9,13 @@ use ratatui::style::{Color, Modifier};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wheelhouse::action::Action;
+use wheelhouse::model::app::AppSpec;
 use wheelhouse::model::{
-    Container, EtcdState, Health, Host, HostInfo, HostSource, HostSpec, HostState, Model, View,
+    AppRecord, Container, Dialog, EtcdState, Focus, Health, Host, HostInfo, HostSource, HostSpec,
+    HostState, Model, View,
 };
 use wheelhouse::tui::keymap::Keymap;
-use wheelhouse::tui::layout::{grid_layout, grid_view, screen};
+use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::theme::{Level, Theme};
 use wheelhouse::update::{Msg, update};
 
@@ -201,6 +203,13 @@ fn grid_of_thirty_hosts_80x24_is_compact() {
 }
 
 #[test]
+fn grid_of_a_thousand_hosts_200x50_is_one_char_per_host() {
+    let mut model = many_hosts(1000);
+    model.ui.selected = 205;
+    insta::assert_snapshot!("grid_tiny_200x50", text(&draw(&model, 200, 50)));
+}
+
+#[test]
 fn host_80x24() {
     let model = with_view(five_hosts(), View::Host("alpha".to_owned()), 1);
     insta::assert_snapshot!("host_80x24", text(&draw(&model, 80, 24)));
@@ -265,7 +274,7 @@ fn a_thousand_hosts_all_show_in_200x50() {
     let theme = Theme::default_theme();
     let model = many_hosts(1000);
     let buf = draw(&model, 200, 50);
-    let cells = grid_view(screen(Rect::new(0, 0, 200, 50)).main).cells;
+    let cells = wheelhouse::tui::grid_cells(200, 50);
     let layout = grid_layout(1000, cells.width, cells.height);
     let glyphs: Vec<String> = Level::ALL
         .iter()
@@ -326,4 +335,213 @@ fn pages_keep_the_selected_host_visible() {
     assert!(text(&buf).contains("page 2/2"), "{}", text(&buf));
     assert!(text(&buf).contains("node-09999"));
     assert!(find_below(&buf, "▶", 1).is_some());
+}
+
+#[test]
+fn tiny_terminals_draw_without_panicking() {
+    for (width, height) in [(0, 0), (1, 1), (3, 2), (12, 3), (30, 6)] {
+        for view in [View::Grid, View::Host("alpha".to_owned())] {
+            for help in [false, true] {
+                let mut model = with_view(five_hosts(), view.clone(), 2);
+                model.ui.help = help;
+                model.ui.message = Some("a long message that cannot fit anywhere".to_owned());
+                let buf = draw(&model, width, height);
+                assert_eq!(buf.area, Rect::new(0, 0, width, height));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_status_bar_reports_hosts_containers_etcd_and_age() {
+    let mut model = five_hosts();
+    let line = |model: &Model| {
+        text(&draw(model, 120, 24))
+            .lines()
+            .last()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let bar = line(&model);
+    for part in [
+        "3/5 online",
+        "9 containers",
+        "etcd connected",
+        "data 2s ago",
+        "?/f1 help",
+    ] {
+        assert!(bar.contains(part), "{part:?} missing from {bar:?}");
+    }
+    model.etcd = EtcdState::Unreachable {
+        error: "refused".to_owned(),
+        since: model.now - Duration::from_secs(30),
+    };
+    model.last_data = None;
+    model.ui.message = Some("no such host".to_owned());
+    let bar = line(&model);
+    for part in ["etcd unreachable 30s", "data —", "no such host"] {
+        assert!(bar.contains(part), "{part:?} missing from {bar:?}");
+    }
+    model.etcd = EtcdState::Disabled;
+    assert!(line(&model).contains("etcd disabled"));
+}
+
+/// Five hosts; web (4 wanted) runs on alpha and charlie, api (0 wanted) nowhere, and
+/// "legacy" runs on bravo with no spec.
+fn with_apps() -> Model {
+    let mut model = five_hosts();
+    let spec = |name: &str, image: &str, instances: u32| {
+        let mut s = AppSpec::new(name, image);
+        s.instances = instances;
+        s
+    };
+    model.apps = [
+        ("web", spec("web", "wheelhouse/demo:1", 4), 11),
+        ("api", spec("api", "wheelhouse/demo:2", 0), 5),
+    ]
+    .into_iter()
+    .map(|(name, spec, revision)| (name.to_owned(), AppRecord { spec, revision }))
+    .collect();
+    let labelled = |mut c: Container, app: &str| {
+        c.labels.insert("wheelhouse.app".to_owned(), app.to_owned());
+        c
+    };
+    let web = |n: &str, health| {
+        labelled(
+            container(n, "running", health, Some(5.0), Some(GIB / 8)),
+            "web",
+        )
+    };
+    let hosts = [
+        (
+            "alpha",
+            vec![
+                web("web.1", Health::Healthy),
+                web("web.2", Health::Starting),
+            ],
+        ),
+        ("charlie", vec![web("web.3", Health::Healthy)]),
+        (
+            "bravo",
+            vec![labelled(
+                container("legacy.1", "running", Health::None, None, None),
+                "legacy",
+            )],
+        ),
+    ];
+    for (host, containers) in hosts {
+        if let Some(h) = model.host_mut(host) {
+            h.containers.extend(containers);
+        }
+    }
+    model
+}
+
+fn apps_focused(mut model: Model, app: &str) -> Model {
+    model.ui.focus = Focus::Apps;
+    model.ui.selected_app = Some(app.to_owned());
+    model
+}
+
+#[test]
+fn grid_and_apps_side_by_side_120x30() {
+    let model = apps_focused(with_apps(), "web");
+    insta::assert_snapshot!("grid_apps_120x30", text(&draw(&model, 120, 30)));
+}
+
+#[test]
+fn grid_and_apps_stacked_80x24() {
+    let model = with_apps();
+    insta::assert_snapshot!("grid_apps_80x24", text(&draw(&model, 80, 24)));
+}
+
+#[test]
+fn scale_prompt_and_question_120x30() {
+    let mut model = apps_focused(with_apps(), "web");
+    model.ui.dialog = Some(Dialog::ScalePrompt {
+        app: "web".to_owned(),
+        current: 4,
+        seen: 11,
+        input: "-3".to_owned(),
+        error: Some("instances must not be negative (got -3)".to_owned()),
+    });
+    insta::assert_snapshot!("scale_prompt_120x30", text(&draw(&model, 120, 30)));
+    model.ui.dialog = Some(Dialog::Confirm {
+        question: "scale web 4 → 32?".to_owned(),
+        action: Action::Scale {
+            app: "web".to_owned(),
+            count: 32,
+            seen: Some(11),
+        },
+    });
+    let screen = text(&draw(&model, 120, 30));
+    assert!(screen.contains("scale web 4 → 32?"), "{screen}");
+    assert!(screen.contains("y yes · n/esc/ctrl-c no"), "{screen}");
+}
+
+#[test]
+fn the_apps_panel_counts_desired_running_healthy_and_hosts() {
+    let model = with_apps();
+    let screen = text(&draw(&model, 200, 50));
+    let row = |app: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains(&format!("│ {app} ")) || l.contains(&format!("  {app} ")))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default()
+    };
+    assert!(
+        row("web").contains("wheelhouse/demo:1 4 3 2 2 alpha,charlie"),
+        "{screen}"
+    );
+    assert!(row("api").contains("wheelhouse/demo:2 0 0 0 —"), "{screen}");
+    assert!(row("legacy").contains("— 1 1 1 bravo"), "{screen}");
+}
+
+#[test]
+fn the_selected_apps_hosts_are_marked_without_colour() {
+    let theme = Theme::default_theme();
+    // Large cells: the mark sits in the marker column, before the state glyph, also on
+    // the selected host (alpha), which stays reversed.
+    let model = apps_focused(with_apps(), "web");
+    let buf = draw(&model, 120, 30);
+    for (name, level, marked) in [
+        ("alpha", Level::Ok, true),
+        ("charlie", Level::Critical, true),
+        ("delta", Level::Offline, false),
+    ] {
+        let (x, y) = find_below(&buf, &format!("{} {name}", theme.glyph(level)), 1)
+            .unwrap_or_else(|| panic!("{name} not drawn"));
+        let mark = buf[(x - 1, y)].symbol();
+        assert_eq!(mark == "◆", marked, "{name}: {mark:?}");
+    }
+    // Not while the grid has the focus.
+    let mut unfocused = model.clone();
+    unfocused.ui.focus = Focus::Grid;
+    assert!(find_below(&draw(&unfocused, 120, 30), "◆", 1).is_none());
+
+    // One character per host: the host's glyph is underlined and marked at its left.
+    let mut many = many_hosts(1000);
+    let spec = AppSpec::new("batch", "wheelhouse/demo:1");
+    many.apps
+        .insert("batch".to_owned(), AppRecord { spec, revision: 3 });
+    for i in [0, 1, 250] {
+        let mut c = container("batch", "running", Health::None, None, None);
+        c.labels
+            .insert("wheelhouse.app".to_owned(), "batch".to_owned());
+        many.hosts[i].containers.push(c);
+    }
+    let many = apps_focused(many, "batch");
+    let buf = draw(&many, 200, 50);
+    let cells = wheelhouse::tui::grid_cells(200, 50);
+    let layout = grid_layout(1000, cells.width, cells.height);
+    for i in [0usize, 1, 2, 250] {
+        let r = layout.cell_rect(cells, i);
+        let underlined = buf[(r.x, r.y)].modifier.contains(Modifier::UNDERLINED);
+        let marked = buf[(r.x - 1, r.y)].symbol() == "◆";
+        let expected = i != 2 && i != 0;
+        // Host 0 is also the selected host: its gutter keeps the selection marker.
+        assert_eq!(underlined, i != 2, "host {i} underlined");
+        assert_eq!(marked, expected, "host {i} marked");
+    }
 }

@@ -138,3 +138,19 @@ fn missing_file_is_named() {
         "{e}"
     );
 }
+
+#[test]
+fn max_instances_defaults_to_1000_and_is_checked() {
+    assert_eq!(parse("").map(|c| c.max_instances), Ok(1000));
+    assert_eq!(
+        parse("max_instances = 50\n").map(|c| c.max_instances),
+        Ok(50)
+    );
+    for bad in ["0", "-3", "99999999999"] {
+        let (line, col, msg) = error_at(&format!("\nmax_instances = {bad}\n"));
+        assert_eq!((line, col), (2, 17), "{bad}");
+        assert!(msg.contains("max_instances"), "{msg}");
+    }
+    let (_, _, msg) = error_at("max_instances = \"many\"\n");
+    assert!(msg.contains("i64") || msg.contains("integer"), "{msg}");
+}

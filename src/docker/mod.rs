@@ -2,10 +2,14 @@
 
 mod connect;
 mod containers;
+mod exec;
 mod supervisor;
 mod watch;
 
 pub use connect::{DockerError, client, connect, describe, host_from_env};
+pub use exec::{
+    Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags, restart_count,
+};
 pub use supervisor::Supervisor;
 
 use crate::model::{Container, HostInfo};

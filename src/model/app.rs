@@ -6,9 +6,11 @@
 mod constraint;
 mod parse;
 mod units;
+mod update;
 
 pub use constraint::{Constraint, ConstraintError, ConstraintOp, Pattern, glob_match};
 pub use units::{format_memory, parse_instances, parse_memory, validate_instances};
+pub use update::{Amount, FailureAction, Resolved, UpdatePolicy};
 
 use crate::config::FileError;
 use serde::{Deserialize, Serialize};
@@ -73,6 +75,10 @@ pub struct AppSpec {
     /// Services this app calls.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<String>,
+    /// How a new revision replaces the running one; specs stored before it existed get
+    /// the defaults.
+    #[serde(default)]
+    pub update: UpdatePolicy,
 }
 
 /// How an instance proves it is healthy.
@@ -161,7 +167,8 @@ pub enum SpecError {
 
 impl AppSpec {
     /// A spec with every optional setting at its default: one instance, `DEFAULT_CPUS`,
-    /// `DEFAULT_MEMORY`, restart on failure, no ports, no health check, no constraints.
+    /// `DEFAULT_MEMORY`, restart on failure, no ports, no health check, no constraints,
+    /// the default update policy.
     pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
         AppSpec {
             name: name.into(),
@@ -181,6 +188,7 @@ impl AppSpec {
             machine_metadata: BTreeMap::new(),
             constraints: Vec::new(),
             depends_on: Vec::new(),
+            update: UpdatePolicy::default(),
         }
     }
 
@@ -249,7 +257,7 @@ impl AppSpec {
         for dep in &self.depends_on {
             check_dependency(&self.name, dep)?;
         }
-        Ok(())
+        self.update.validate()
     }
 
     /// CPU per instance in thousandths of a core (what the scheduler adds up exactly).

@@ -1,15 +1,18 @@
 //! Plain data: hosts, containers and the cluster `Model` owned by the event loop.
 
 pub mod app;
+mod apps;
 mod host;
 mod ui;
+
+pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 
 pub use host::{
     Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
 };
-pub use ui::{EtcdState, Ui, View};
+pub use ui::{Dialog, EtcdState, Focus, Ui, View};
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 /// Everything the cockpit knows. Only the loop that owns it changes it (through `update`).
@@ -18,7 +21,13 @@ pub struct Model {
     /// Hosts sorted by name; `index` maps a name to its position.
     pub hosts: Vec<Host>,
     index: HashMap<String, usize>,
+    /// App specs from etcd, by name.
+    pub apps: BTreeMap<String, AppRecord>,
     pub etcd: EtcdState,
+    /// Refuse every mutating action (wallboard, `--readonly`).
+    pub readonly: bool,
+    /// The most instances a scale may ask for (the config's `max_instances`).
+    pub max_instances: u32,
     pub ui: Ui,
     /// The clock as of the last tick; drawing computes ages against it.
     pub now: Instant,
@@ -34,7 +43,10 @@ impl Model {
         Model {
             hosts: Vec::new(),
             index: HashMap::new(),
+            apps: BTreeMap::new(),
             etcd: EtcdState::Connecting,
+            readonly: false,
+            max_instances: app::DEFAULT_MAX_INSTANCES,
             ui: Ui::default(),
             now,
             last_data: None,
@@ -46,14 +58,23 @@ impl Model {
     /// A model holding these hosts (sorted by name), for tests, benches and the initial inventory.
     pub fn with_hosts(now: Instant, hosts: Vec<Host>) -> Self {
         let mut model = Model::new(now);
-        for host in hosts {
-            model.upsert_host(host);
-        }
+        model.hosts = hosts;
+        model.hosts.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
+        // A name listed twice keeps its last entry, as repeated upserts would.
+        model.hosts.reverse();
+        model.hosts.dedup_by(|a, b| a.spec.name == b.spec.name);
+        model.hosts.reverse();
+        model.reindex();
         model
     }
 
     pub fn host(&self, name: &str) -> Option<&Host> {
         self.index.get(name).map(|&i| &self.hosts[i])
+    }
+
+    /// A host's position in `hosts` (and in the grid).
+    pub fn host_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 
     pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {

@@ -1,12 +1,40 @@
-//! What the operator is looking at: view stack, selection, status line.
+//! What the operator is looking at: view stack, focus, selection, dialogs, status line.
 
+use crate::action::Action;
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
+    /// The host grid with the Apps panel beside it.
     Grid,
     /// One host's containers, by host name.
     Host(String),
+}
+
+/// Which panel of the grid view takes the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    #[default]
+    Grid,
+    Apps,
+}
+
+/// A modal question on top of the view; it takes every key until answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    /// Asks for `app`'s new instance count.
+    ScalePrompt {
+        app: String,
+        /// The count when the prompt opened.
+        current: u32,
+        /// The spec revision the operator is looking at.
+        seen: i64,
+        input: String,
+        /// Why the last entry was refused.
+        error: Option<String>,
+    },
+    /// A mutating action waiting for y/n.
+    Confirm { question: String, action: Action },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,10 +54,14 @@ pub enum EtcdState {
 #[derive(Debug, Clone)]
 pub struct Ui {
     pub view: View,
+    pub focus: Focus,
     /// Index into `Model::hosts` of the selected grid cell.
     pub selected: usize,
     /// Selected row in the host view's container table.
     pub selected_row: usize,
+    /// The app selected in the Apps panel, by name (rows come and go as specs change).
+    pub selected_app: Option<String>,
+    pub dialog: Option<Dialog>,
     pub help: bool,
     /// The status line's message (result of the last action, errors).
     pub message: Option<String>,
@@ -41,8 +73,11 @@ impl Default for Ui {
     fn default() -> Self {
         Ui {
             view: View::Grid,
+            focus: Focus::Grid,
             selected: 0,
             selected_row: 0,
+            selected_app: None,
+            dialog: None,
             help: false,
             message: None,
             width: 80,

@@ -85,7 +85,8 @@ pub(super) fn place(candidates: &[Candidate], spec: &AppSpec, count: u32) -> Pla
     let mut hosts: Vec<&Candidate> = candidates.iter().collect();
     hosts.sort_by(|a, b| a.name.cmp(&b.name));
     let mut engine = Engine::new(Ctx::new(spec), hosts);
-    let mut placed = Vec::with_capacity(count as usize);
+    // Bounded: a huge count must not allocate before hosts run out of room.
+    let mut placed = Vec::with_capacity((count as usize).min(1 << 16));
     while placed.len() < count as usize {
         let Some((part, rank)) = engine.best() else {
             break;

@@ -38,8 +38,9 @@ impl<'a> Ctx<'a> {
     pub fn new(spec: &'a AppSpec) -> Self {
         Ctx {
             spec,
-            need_cpu: spec.cpu_millis(),
-            need_mem: spec.memory,
+            // A spec that asks for nothing still fills hosts eventually.
+            need_cpu: spec.cpu_millis().max(1),
+            need_mem: spec.memory.max(1),
         }
     }
 }
@@ -318,8 +319,8 @@ pub(super) fn evaluate(ctx: &Ctx, hosts: &[&Candidate], loads: &[Load]) -> Vec<R
 
 /// Lower is better: usage after placing one more instance, plus the spread term.
 pub(super) fn cost(ctx: &Ctx, host: &Candidate, load: Load) -> f64 {
-    let cpu = (load.cpu + ctx.need_cpu) as f64 / host.cpu_millis.max(1) as f64;
-    let mem = (load.mem + ctx.need_mem) as f64 / host.memory.max(1) as f64;
+    let cpu = load.cpu.saturating_add(ctx.need_cpu) as f64 / host.cpu_millis.max(1) as f64;
+    let mem = load.mem.saturating_add(ctx.need_mem) as f64 / host.memory.max(1) as f64;
     cpu.max(mem) + SPREAD_WEIGHT * f64::from(load.own)
 }
 

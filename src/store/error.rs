@@ -27,6 +27,37 @@ pub enum StoreError {
         at: Option<String>,
         reason: String,
     },
+    /// A guarded write lost its race: `key` moved from the revision the writer read
+    /// (`expected`; 0 = absent) to `found` (0 = deleted since).
+    #[error("{}", conflict_message(.key, *.expected, *.found))]
+    Conflict {
+        key: String,
+        expected: i64,
+        found: i64,
+    },
+    #[error("no {kind} named {name:?}")]
+    NotFound { kind: &'static str, name: String },
+    /// A request refused before it reached etcd; `what` names the thing ("app \"web\"").
+    #[error("{what}: {reason}")]
+    Invalid { what: String, reason: String },
+    /// The lease behind a leadership or registration is gone or could not be kept alive.
+    #[error("lease {lease:x} lost: {reason}")]
+    LeaseLost { lease: i64, reason: String },
+}
+
+/// "web was changed by someone else (revision 12, you read 11): reload and try again".
+fn conflict_message(key: &str, expected: i64, found: i64) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let what = match (expected, found) {
+        (0, found) => format!("{name} was created by someone else (revision {found})"),
+        (expected, 0) => {
+            format!("{name} was deleted by someone else (you read revision {expected})")
+        }
+        (expected, found) => {
+            format!("{name} was changed by someone else (revision {found}, you read {expected})")
+        }
+    };
+    format!("{what}: reload and try again")
 }
 
 // gRPC status codes (tonic is not a direct dependency, so not its enum).
@@ -178,6 +209,24 @@ mod tests {
             e.to_string(),
             "etcd unreachable at http://127.0.0.1:2379: no answer within 3s"
         );
+    }
+
+    #[test]
+    fn conflicts_name_both_revisions() {
+        let e = |expected, found| {
+            StoreError::Conflict {
+                key: "/wheelhouse/apps/web".into(),
+                expected,
+                found,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            e(11, 12),
+            "web was changed by someone else (revision 12, you read 11): reload and try again"
+        );
+        assert!(e(0, 5).starts_with("web was created by someone else (revision 5)"));
+        assert!(e(7, 0).starts_with("web was deleted by someone else (you read revision 7)"));
     }
 
     #[test]

@@ -1,13 +1,29 @@
 //! etcd: connection, host records, watches (and later specs, leases, election, audit).
 
+mod apps;
+mod audit;
 mod connect;
+mod election;
 mod error;
+mod health;
 mod hosts;
+mod services;
 mod watch;
 
+pub use apps::{
+    AppEvent, Expect, HISTORY_KEEP, app_key, apps_dir, delete_app, get_app, history_dir, list_apps,
+    list_history, put_app, scale_app, spawn_app_watcher,
+};
+pub use audit::{AuditEntry, audit_dir, list_audit, record};
 pub use connect::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, connect};
+pub use election::{
+    DEFAULT_LEASE_TTL, LeaderObserver, Leadership, campaign, current_leader, election_name,
+    observe_leader,
+};
 pub use error::StoreError;
+pub use health::{HostHealth, Liveness, health_dir, list_host_health, set_host_health};
 pub use hosts::{delete_host, host_key, hosts_dir, list_hosts, put_host};
+pub use services::{Endpoint, deregister, list_endpoints, register, service_dir};
 pub use watch::spawn_host_watcher;
 
 use crate::model::HostSpec;

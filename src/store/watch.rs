@@ -1,10 +1,11 @@
-//! The host watcher: keeps the loop's view of `<prefix>/hosts/` current across etcd outages.
+//! Watchers that keep the loop's view of a key range current across etcd outages.
 //!
-//! After the first connect it lists every record (`Hosts`), then watches from the next
-//! revision. When etcd goes away it reports `Unreachable` once, reconnects with backoff and
-//! resumes the watch right after the last revision it delivered, so changes made while it
-//! was away arrive as ordinary events, each exactly once. Only when that revision has been
-//! compacted does it fall back to a fresh `Hosts` list.
+//! One loop serves every range (hosts, apps): a `Feed` says which range, how to list it and
+//! how to read one change. After the first connect the loop lists the range (the feed's
+//! snapshot event), then watches from the next revision. When etcd goes away it reports
+//! `Unreachable` once, reconnects with backoff and resumes the watch right after the last
+//! revision it delivered, so changes made while it was away arrive as ordinary events,
+//! each exactly once. Only when that revision has been compacted does it list afresh.
 
 use super::StoreEvent;
 use super::connect::{connect, request, request_within};
@@ -26,22 +27,104 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(3);
 
-/// Starts the watcher; it runs until `tx`'s receiver is dropped.
-pub fn spawn_host_watcher(
+/// What one watcher follows: a key range, how to list it, and how to read a change.
+pub(crate) trait Feed: Send + Sync + 'static {
+    type Event: Send + 'static;
+    /// What the range holds, for log lines ("hosts").
+    const WHAT: &'static str;
+    /// The key prefix watched.
+    fn dir(&self) -> &str;
+    fn connected(revision: i64) -> Self::Event;
+    fn unreachable(error: String) -> Self::Event;
+    /// Lists the whole range: the snapshot event and the revision it was read at.
+    fn list(
+        &self,
+        client: &mut Client,
+    ) -> impl Future<Output = Result<(Self::Event, i64), StoreError>> + Send;
+    /// The event one change stands for at `revision`, or None to pass over it.
+    fn change(&self, event: &Event, revision: i64) -> Option<Self::Event>;
+}
+
+/// Starts a watcher over `feed`; it runs until `tx`'s receiver is dropped.
+pub(crate) fn spawn_watcher<F: Feed>(
     cfg: EtcdConfig,
-    prefix: String,
-    tx: Sender<StoreEvent>,
+    feed: F,
+    tx: Sender<F::Event>,
 ) -> JoinHandle<()> {
-    let watcher = HostWatcher {
+    let watcher = Watcher {
         at: cfg.endpoints.join(","),
         cfg,
-        dir: hosts_dir(&prefix),
-        prefix,
+        feed,
         tx,
         last_revision: None,
         reported: None,
     };
     tokio::spawn(watcher.run())
+}
+
+/// Starts the host watcher (`StoreEvent`s for `<prefix>/hosts/`); it runs until `tx`'s
+/// receiver is dropped.
+pub fn spawn_host_watcher(
+    cfg: EtcdConfig,
+    prefix: String,
+    tx: Sender<StoreEvent>,
+) -> JoinHandle<()> {
+    let feed = HostFeed {
+        dir: hosts_dir(&prefix),
+        prefix,
+    };
+    spawn_watcher(cfg, feed, tx)
+}
+
+struct HostFeed {
+    prefix: String,
+    dir: String,
+}
+
+impl Feed for HostFeed {
+    type Event = StoreEvent;
+    const WHAT: &'static str = "hosts";
+
+    fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    fn connected(revision: i64) -> StoreEvent {
+        StoreEvent::Connected { revision }
+    }
+
+    fn unreachable(error: String) -> StoreEvent {
+        StoreEvent::Unreachable { error }
+    }
+
+    async fn list(&self, client: &mut Client) -> Result<(StoreEvent, i64), StoreError> {
+        let (records, revision) = list_hosts(client, &self.prefix).await?;
+        Ok((StoreEvent::Hosts { records, revision }, revision))
+    }
+
+    fn change(&self, event: &Event, revision: i64) -> Option<StoreEvent> {
+        let kv = event.kv()?;
+        let key = String::from_utf8_lossy(kv.key());
+        let Some(name) = name_of_key(&self.dir, kv.key()) else {
+            tracing::warn!(%key, "ignoring a key under hosts/ that names no valid host");
+            return None;
+        };
+        let deleted = StoreEvent::HostDeleted {
+            name: name.to_owned(),
+            revision,
+        };
+        Some(match event.event_type() {
+            EventType::Put => match parse_record(&self.dir, kv.key(), kv.value()) {
+                Ok(record) => StoreEvent::HostPut { record, revision },
+                // A fresh list would skip it: drop it here too, so both views agree.
+                Err(why) => {
+                    tracing::warn!(%key, "malformed host record, treated as deleted: {why}");
+                    deleted
+                }
+            },
+            EventType::Delete => deleted,
+        })
+    }
 }
 
 /// Why a session with etcd ended.
@@ -57,20 +140,19 @@ impl From<StoreError> for End {
     }
 }
 
-struct HostWatcher {
+struct Watcher<F: Feed> {
     cfg: EtcdConfig,
     /// The endpoints as configured, for error messages.
     at: String,
-    prefix: String,
-    dir: String,
-    tx: Sender<StoreEvent>,
+    feed: F,
+    tx: Sender<F::Event>,
     /// The revision of the last list or event delivered; a watch resumes right after it.
     last_revision: Option<i64>,
     /// The last `Unreachable` text sent, so a down etcd is reported once, not per retry.
     reported: Option<String>,
 }
 
-impl HostWatcher {
+impl<F: Feed> Watcher<F> {
     async fn run(mut self) {
         let mut backoff = BACKOFF_MIN;
         loop {
@@ -97,11 +179,11 @@ impl HostWatcher {
     /// One connection's life: connect, catch up, watch until something fails.
     async fn session(&mut self, connected: &mut bool) -> Result<Infallible, End> {
         let mut client = connect(&self.cfg).await?;
-        let revision = current_revision(&mut client, &self.dir).await?;
+        let revision = current_revision(&mut client, self.feed.dir()).await?;
         *connected = true;
         self.reported = None;
-        tracing::info!(endpoints = %self.at, revision, "etcd connected");
-        self.send(StoreEvent::Connected { revision }).await?;
+        tracing::info!(endpoints = %self.at, revision, what = F::WHAT, "etcd connected");
+        self.send(F::connected(revision)).await?;
         if self.last_revision.is_none() {
             self.relist(&mut client).await?;
         }
@@ -113,16 +195,16 @@ impl HostWatcher {
     }
 
     async fn relist(&mut self, client: &mut Client) -> Result<(), End> {
-        let (records, revision) = list_hosts(client, &self.prefix).await?;
+        let (snapshot, revision) = self.feed.list(client).await?;
         self.last_revision = Some(revision);
-        self.send(StoreEvent::Hosts { records, revision }).await
+        self.send(snapshot).await
     }
 
     /// Streams changes after `last_revision`. Ok means that revision is compacted: relist.
     async fn watch(&mut self, client: &mut Client) -> Result<(), End> {
         let start = self.last_revision.unwrap_or(0) + 1;
         let options = WatchOptions::new().with_prefix().with_start_revision(start);
-        let stream = request("watch", client.watch(self.dir.as_str(), Some(options))).await?;
+        let stream = request("watch", client.watch(self.feed.dir(), Some(options))).await?;
         // Dropping the request half would end the watch: keep it for the stream's life.
         let (_requests, mut responses) = stream.split();
         let mut probe = tokio::time::interval_at(Instant::now() + PROBE_EVERY, PROBE_EVERY);
@@ -140,7 +222,8 @@ impl HostWatcher {
                         tracing::warn!(
                             start,
                             compacted = response.compact_revision(),
-                            "etcd compacted past the watch's resume point; listing hosts afresh"
+                            what = F::WHAT,
+                            "etcd compacted past the watch's resume point; listing afresh"
                         );
                         return Ok(());
                     }
@@ -157,7 +240,7 @@ impl HostWatcher {
                     }
                 }
                 _ = probe.tick() => {
-                    current_revision(client, &self.dir).await?;
+                    current_revision(client, self.feed.dir()).await?;
                 }
                 _ = tx.closed() => return Err(End::Closed),
             }
@@ -170,29 +253,10 @@ impl HostWatcher {
         };
         let revision = kv.mod_revision();
         self.last_revision = Some(self.last_revision.map_or(revision, |r| r.max(revision)));
-        let key = String::from_utf8_lossy(kv.key());
-        let Some(name) = name_of_key(&self.dir, kv.key()) else {
-            tracing::warn!(%key, "ignoring a key under hosts/ that names no valid host");
-            return Ok(());
-        };
-        let message = match event.event_type() {
-            EventType::Put => match parse_record(&self.dir, kv.key(), kv.value()) {
-                Ok(record) => StoreEvent::HostPut { record, revision },
-                // A fresh list would skip it: drop it here too, so both views agree.
-                Err(why) => {
-                    tracing::warn!(%key, "malformed host record, treated as deleted: {why}");
-                    StoreEvent::HostDeleted {
-                        name: name.to_owned(),
-                        revision,
-                    }
-                }
-            },
-            EventType::Delete => StoreEvent::HostDeleted {
-                name: name.to_owned(),
-                revision,
-            },
-        };
-        self.send(message).await
+        match self.feed.change(event, revision) {
+            Some(message) => self.send(message).await,
+            None => Ok(()),
+        }
     }
 
     /// Sends `Unreachable` unless this very error was the last thing reported.
@@ -204,10 +268,10 @@ impl HostWatcher {
         }
         tracing::warn!("{text}");
         self.reported = Some(text.clone());
-        self.send(StoreEvent::Unreachable { error: text }).await
+        self.send(F::unreachable(text)).await
     }
 
-    async fn send(&self, event: StoreEvent) -> Result<(), End> {
+    async fn send(&self, event: F::Event) -> Result<(), End> {
         self.tx.send(event).await.map_err(|_| End::Closed)
     }
 }

@@ -52,20 +52,28 @@ pub enum CellMode {
     Large,
     /// Glyph and name on one row.
     Compact,
-    /// One character per host, with a gutter row and column for the selection markers.
+    /// One character per host with a blank column between hosts, and a gutter row and
+    /// column for the selection markers.
+    Spaced,
+    /// One character per host, packed, with the same gutters.
     Tiny,
 }
 
 impl CellMode {
     /// Preference order: the first that fits every host on one page wins.
-    const ALL: [CellMode; 3] = [CellMode::Large, CellMode::Compact, CellMode::Tiny];
+    const ALL: [CellMode; 4] = [
+        CellMode::Large,
+        CellMode::Compact,
+        CellMode::Spaced,
+        CellMode::Tiny,
+    ];
 
     /// Cell width and height, without the gap.
     pub const fn size(self) -> (u16, u16) {
         match self {
             CellMode::Large => (19, 3),
             CellMode::Compact => (14, 1),
-            CellMode::Tiny => (1, 1),
+            CellMode::Spaced | CellMode::Tiny => (1, 1),
         }
     }
 
@@ -73,7 +81,7 @@ impl CellMode {
     pub const fn gap(self) -> (u16, u16) {
         match self {
             CellMode::Large => (1, 1),
-            CellMode::Compact => (1, 0),
+            CellMode::Compact | CellMode::Spaced => (1, 0),
             CellMode::Tiny => (0, 0),
         }
     }
@@ -81,7 +89,7 @@ impl CellMode {
     /// Columns on the left and rows on top reserved for the selection markers.
     pub const fn gutter(self) -> u16 {
         match self {
-            CellMode::Tiny => 1,
+            CellMode::Spaced | CellMode::Tiny => 1,
             CellMode::Large | CellMode::Compact => 0,
         }
     }
@@ -190,17 +198,21 @@ mod tests {
     }
 
     #[test]
-    fn more_hosts_shrink_to_compact_then_tiny() {
+    fn more_hosts_shrink_to_compact_then_spaced_then_tiny() {
         assert_eq!(grid_layout(21, 80, 22).mode, CellMode::Compact);
-        assert_eq!(grid_layout(200, 80, 22).mode, CellMode::Tiny);
+        assert_eq!(grid_layout(200, 80, 22).mode, CellMode::Spaced);
+        assert_eq!(grid_layout(1000, 80, 22).mode, CellMode::Tiny);
     }
 
     #[test]
     fn a_thousand_hosts_fit_on_one_page_of_200x50() {
         let l = terminal_grid_layout(1000, 200, 50);
-        assert_eq!(l.mode, CellMode::Tiny);
+        assert_eq!(l.mode, CellMode::Spaced);
         assert_eq!(l.pages(1000), 1);
-        assert_eq!(l.columns, 199);
+        // A gutter column, then 100 hosts with a blank between each.
+        assert_eq!(l.columns, 100);
+        let l = terminal_grid_layout(5000, 200, 50);
+        assert_eq!((l.mode, l.columns, l.pages(5000)), (CellMode::Tiny, 199, 1));
     }
 
     #[test]
@@ -223,7 +235,7 @@ mod tests {
     #[test]
     fn cells_do_not_overlap_and_stay_inside() {
         let area = Rect::new(0, 1, 80, 22);
-        for count in [3, 21, 200] {
+        for count in [3, 21, 200, 1000] {
             let l = grid_layout(count, area.width, area.height);
             let rects: Vec<Rect> = (0..count.min(l.page_size()))
                 .map(|i| l.cell_rect(area, i))

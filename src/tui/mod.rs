@@ -14,37 +14,57 @@ pub mod widgets;
 
 use crate::action::Action;
 use crate::model::{Model, View};
-use keymap::Keymap;
+use keymap::{Keymap, Section};
 use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 use theme::Theme;
+use widgets::dialog::DialogBox;
 use widgets::status_bar::StatusBar;
 
-/// Draws one frame: the current view, the status bar, and help on top when open.
+/// Draws one frame: the current view, the status bar, an open dialog, and help on top.
 pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
     let screen = layout::screen(frame.area());
     let buf = frame.buffer_mut();
     match &model.ui.view {
-        View::Grid => views::grid::render(model, theme, screen.main, buf),
+        View::Grid => {
+            let panels = views::apps::panels(screen.main);
+            views::grid::render(model, theme, panels.grid, buf);
+            views::apps::render(model, theme, keymap, &panels, buf);
+        }
         View::Host(name) => views::host::render(model, name, theme, screen.main, buf),
     }
     let help_keys = keymap
-        .hints(&model.ui.view)
+        .hints(Section::for_ui(&model.ui))
         .into_iter()
         .find(|(_, action)| *action == Action::ToggleHelp)
         .map(|(keys, _)| keys);
     StatusBar::new(model, theme, help_keys).render(screen.status, buf);
+    DialogBox::new(model, theme, keymap).render(screen.main, buf);
     if model.ui.help {
         views::help::render(keymap, theme, screen.main, buf);
     }
 }
 
+/// Where the grid's cells go on a `width` x `height` terminal, as `draw` lays them out.
+pub fn grid_cells(width: u16, height: u16) -> Rect {
+    let screen = layout::screen(Rect::new(0, 0, width, height));
+    layout::grid_view(views::apps::panels(screen.main).grid).cells
+}
+
 /// Grid columns for `count` hosts on a `width` x `height` terminal; update moves by this.
 pub fn grid_columns(count: usize, width: u16, height: u16) -> usize {
-    layout::terminal_grid_layout(count, width, height).columns
+    let cells = grid_cells(width, height);
+    layout::grid_layout(count, cells.width, cells.height).columns
 }
 
 /// Visible grid rows for `count` hosts on a `width` x `height` terminal (a page).
 pub fn grid_rows(count: usize, width: u16, height: u16) -> usize {
-    layout::terminal_grid_layout(count, width, height).rows
+    let cells = grid_cells(width, height);
+    layout::grid_layout(count, cells.width, cells.height).rows
+}
+
+/// Rows the Apps panel shows at once on a `width` x `height` terminal (a page).
+pub fn apps_rows(width: u16, height: u16) -> usize {
+    views::apps::visible_rows(layout::screen(Rect::new(0, 0, width, height)).main)
 }

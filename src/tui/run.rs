@@ -1,12 +1,14 @@
 //! The event loop: the one owner of the Model. IO tasks send values in; only this loop updates.
 
-use super::keymap::Keymap;
+use super::keymap::{Keymap, Section};
 use super::terminal::TerminalGuard;
 use super::theme::Theme;
+use crate::action::Action;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
 use crate::model::{EtcdState, Host, HostSource, Model};
-use crate::store::{self, StoreEvent};
+use crate::ops::{self, Ops, Outcome};
+use crate::store::{self, AppEvent, StoreEvent};
 use crate::update::{Effect, Msg, update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -24,6 +26,8 @@ pub struct Cockpit {
     pub config: Config,
     pub theme: Theme,
     pub keymap: Keymap,
+    /// Refuse every key that would change the cluster.
+    pub readonly: bool,
 }
 
 /// Runs the interactive cockpit until the operator quits or the terminal goes away.
@@ -32,6 +36,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         config,
         theme,
         keymap,
+        readonly,
     } = cockpit;
     let now = Instant::now();
     let hosts = config
@@ -40,6 +45,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .map(|spec| Host::new(spec.clone(), HostSource::Config))
         .collect();
     let mut model = Model::with_hosts(now, hosts);
+    model.readonly = readonly;
+    model.max_instances = config.max_instances;
     if config.etcd.is_none() {
         model.etcd = EtcdState::Disabled;
     }
@@ -50,6 +57,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
 
     let (data_tx, mut data_rx) = mpsc::channel::<DataEvent>(4096);
     let (store_tx, mut store_rx) = mpsc::channel::<StoreEvent>(256);
+    let (apps_tx, mut apps_rx) = mpsc::channel::<AppEvent>(256);
+    let (done_tx, mut done_rx) = mpsc::channel::<Result<Outcome, String>>(16);
     let mut supervisors: HashMap<String, Supervisor> = HashMap::new();
     for spec in &config.hosts {
         supervisors.insert(
@@ -61,6 +70,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .etcd
         .clone()
         .map(|etcd| store::spawn_host_watcher(etcd, config.prefix.clone(), store_tx.clone()));
+    let _apps_task = config
+        .etcd
+        .clone()
+        .map(|etcd| store::spawn_app_watcher(etcd, config.prefix.clone(), apps_tx.clone()));
 
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
@@ -84,7 +97,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
-                    if let Some(action) = keymap.resolve(&model.ui.view, key) {
+                    if let Some(action) = keymap.resolve(Section::for_ui(&model.ui), key) {
                         msgs.push(Msg::Action(action));
                     }
                 }
@@ -95,6 +108,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             },
             Some(event) = data_rx.recv() => msgs.push(Msg::Data(event)),
             Some(event) = store_rx.recv() => msgs.push(Msg::Store(event)),
+            Some(event) = apps_rx.recv() => msgs.push(Msg::Apps(event)),
+            Some(result) = done_rx.recv() => msgs.push(Msg::Done(result)),
             _ = clock.tick() => msgs.push(Msg::Tick(Instant::now())),
             _ = wait_frame, if model.dirty => {}
             _ = hangup.recv() => break,
@@ -110,9 +125,17 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         while let Ok(event) = store_rx.try_recv() {
             msgs.push(Msg::Store(event));
         }
+        while let Ok(event) = apps_rx.try_recv() {
+            msgs.push(Msg::Apps(event));
+        }
         for msg in msgs {
             for effect in update(&mut model, msg) {
-                apply(effect, &mut supervisors, &config, &data_tx);
+                let io = Io {
+                    config: &config,
+                    data_tx: &data_tx,
+                    done_tx: &done_tx,
+                };
+                io.apply(effect, &model, &mut supervisors);
             }
         }
         if model.quit {
@@ -128,22 +151,49 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     Ok(())
 }
 
-fn apply(
-    effect: Effect,
-    supervisors: &mut HashMap<String, Supervisor>,
-    config: &Config,
-    data_tx: &mpsc::Sender<DataEvent>,
-) {
-    match effect {
-        Effect::Supervise(spec) => {
-            let name = spec.name.clone();
-            // Replacing the entry drops (and stops) the supervisor of the old spec.
-            let supervisor = Supervisor::spawn(spec, config.refresh, data_tx.clone());
-            supervisors.insert(name, supervisor);
+/// What carrying out effects needs besides the model.
+struct Io<'a> {
+    config: &'a Config,
+    data_tx: &'a mpsc::Sender<DataEvent>,
+    done_tx: &'a mpsc::Sender<Result<Outcome, String>>,
+}
+
+impl Io<'_> {
+    fn apply(&self, effect: Effect, model: &Model, supervisors: &mut HashMap<String, Supervisor>) {
+        match effect {
+            Effect::Supervise(spec) => {
+                let name = spec.name.clone();
+                // Replacing the entry drops (and stops) the supervisor of the old spec.
+                let supervisor = Supervisor::spawn(spec, self.config.refresh, self.data_tx.clone());
+                supervisors.insert(name, supervisor);
+            }
+            Effect::Unsupervise(name) => {
+                supervisors.remove(&name);
+            }
+            Effect::Execute(action) => self.execute(action, model),
         }
-        Effect::Unsupervise(name) => {
-            supervisors.remove(&name);
-        }
+    }
+
+    /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.
+    fn execute(&self, action: Action, model: &Model) {
+        let done_tx = self.done_tx.clone();
+        let Some(etcd) = self.config.etcd.clone() else {
+            // update refuses mutations without etcd; this only guards a future caller.
+            let refused = Err("etcd is not configured: nothing was changed".to_owned());
+            tokio::spawn(async move { done_tx.send(refused).await });
+            return;
+        };
+        let ops = Ops {
+            etcd,
+            prefix: self.config.prefix.clone(),
+            max_instances: self.config.max_instances,
+            hosts: model.hosts.iter().map(|h| h.spec.clone()).collect(),
+        };
+        tokio::spawn(async move {
+            let result = ops::execute(&ops, &action).await.map_err(|e| e.to_string());
+            // The cockpit may have quit meanwhile: nobody to tell.
+            let _ = done_tx.send(result).await;
+        });
     }
 }
 

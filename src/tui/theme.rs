@@ -1,19 +1,31 @@
-//! Colours, load thresholds and state glyphs, from `themes/default.toml` (compiled in) and an
-//! optional user file read over it. A broken file is an error with file:line:col, never a
-//! silent fallback.
+//! Colours, text modifiers, load thresholds and state glyphs. The built-in themes
+//! (themes/*.toml) are compiled in and chosen by name; any other name is a theme file read
+//! over the default one. A broken file is an error with file:line:col, never a silent
+//! fallback. `for_depth` maps the colours down to what the terminal can show.
+
+mod depth;
+mod parse;
+
+pub use depth::ColorDepth;
 
 use crate::config::{FileError, read_file};
 use crate::model::{HostState, Load};
-use crate::tui::tomlfile::{Doc, unknown};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
-use std::ops::Range;
-use std::path::Path;
-use toml::Spanned;
-use toml::de::DeValue;
+use std::path::{Path, PathBuf};
 
-const BUILTIN: &str = include_str!("../../themes/default.toml");
-const BUILTIN_PATH: &str = "themes/default.toml (built-in)";
+/// The built-in themes, by the name `Theme::load` takes.
+const NAMES: &[&str] = &["default", "light", "high-contrast", "solarized", "mono"];
+
+fn builtin_source(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "default" => include_str!("../../themes/default.toml"),
+        "light" => include_str!("../../themes/light.toml"),
+        "high-contrast" => include_str!("../../themes/high-contrast.toml"),
+        "solarized" => include_str!("../../themes/solarized.toml"),
+        "mono" => include_str!("../../themes/mono.toml"),
+        _ => return None,
+    })
+}
 
 /// The semantic palette: what a colour means, not which colour it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,11 +64,32 @@ pub struct Glyphs {
     pub selected_column: char,
 }
 
+/// Text attributes per state and for the selection, so states and the selection still
+/// read where there is no colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Modifiers {
+    pub ok: Modifier,
+    pub warn: Modifier,
+    pub critical: Modifier,
+    pub offline: Modifier,
+    pub unknown: Modifier,
+    /// Added to the selected grid cell.
+    pub selected: Modifier,
+    /// Added to the selected row of a table.
+    pub selected_row: Modifier,
+    pub status_bar: Modifier,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
     pub palette: Palette,
     pub thresholds: Thresholds,
     pub glyphs: Glyphs,
+    pub modifiers: Modifiers,
+    /// The file it was read from, watched for live reload; `None` for a built-in theme.
+    source: Option<PathBuf>,
+    /// The colour depth it was mapped down to, applied again on reload.
+    depth: ColorDepth,
 }
 
 /// A host's state as the grid shows it.
@@ -88,68 +121,127 @@ impl Level {
             Level::Unknown => "unknown",
         }
     }
+
+    /// The state's key in a theme file's [palette], [glyphs] and [modifiers].
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Critical => "critical",
+            Level::Offline => "offline",
+            Level::Unknown => "unknown",
+        }
+    }
 }
 
-type PaletteField = fn(&mut Palette) -> &mut Color;
-const PALETTE: &[(&str, PaletteField)] = &[
-    ("ok", |p| &mut p.ok),
-    ("warn", |p| &mut p.warn),
-    ("critical", |p| &mut p.critical),
-    ("offline", |p| &mut p.offline),
-    ("unknown", |p| &mut p.unknown),
-    ("cell_text", |p| &mut p.cell_text),
-    ("selected", |p| &mut p.selected),
-    ("selected_text", |p| &mut p.selected_text),
-    ("border", |p| &mut p.border),
-    ("text", |p| &mut p.text),
-    ("muted", |p| &mut p.muted),
-    ("title", |p| &mut p.title),
-    ("status_bar", |p| &mut p.status_bar),
-    ("status_text", |p| &mut p.status_text),
-];
-
-type GlyphField = fn(&mut Glyphs) -> &mut char;
-const GLYPHS: &[(&str, GlyphField)] = &[
-    ("ok", |g| &mut g.ok),
-    ("warn", |g| &mut g.warn),
-    ("critical", |g| &mut g.critical),
-    ("offline", |g| &mut g.offline),
-    ("unknown", |g| &mut g.unknown),
-    ("selected", |g| &mut g.selected),
-    ("selected_column", |g| &mut g.selected_column),
-];
-
-const THRESHOLDS: &[&str] = &["warn", "critical"];
-const SECTIONS: &[&str] = &["palette", "thresholds", "glyphs"];
-
 impl Theme {
-    /// "default" is the built-in theme; anything else is a path to a theme file.
+    /// The names `load` takes for the built-in themes.
+    pub fn builtin_names() -> &'static [&'static str] {
+        NAMES
+    }
+
+    /// A built-in theme by name, or else a theme file read over the default theme. A
+    /// built-in name wins over a file of the same name (write `./light` for the file).
     pub fn load(name_or_path: &str) -> Result<Theme, FileError> {
-        if name_or_path == "default" {
-            return Theme::builtin();
+        if let Some(source) = builtin_source(name_or_path) {
+            return Theme::builtin(name_or_path, source);
         }
-        let path = Path::new(name_or_path);
-        let source = read_file(path)?;
-        Theme::parse(path, &source)
+        Theme::from_file(Path::new(name_or_path))
     }
 
-    /// A theme file's text, read over the built-in theme.
+    /// A theme file read over the default theme; remembers the path for `reload`.
+    fn from_file(path: &Path) -> Result<Theme, FileError> {
+        let source = read_file(path).map_err(|e| {
+            if path.exists() {
+                e
+            } else {
+                let names = NAMES.join(", ");
+                let msg = format!("no such theme file, nor a built-in theme (those are: {names})");
+                FileError::whole(path, msg)
+            }
+        })?;
+        let mut theme = Theme::parse(path, &source)?;
+        theme.source = Some(path.to_owned());
+        Ok(theme)
+    }
+
+    /// A theme file's text, read over the built-in default theme.
     pub fn parse(path: &Path, source: &str) -> Result<Theme, FileError> {
-        apply(Theme::default_theme(), path, source, false)
+        parse::apply(Theme::default_theme(), path, source, false)
     }
 
-    /// The built-in theme (its parse is tested, so this never needs the plain fallback).
+    /// The built-in default theme (its parse is tested, so the plain fallback is never used).
     pub fn default_theme() -> Theme {
-        Theme::builtin().unwrap_or_else(|_| Theme::plain())
+        builtin_source("default")
+            .and_then(|source| Theme::builtin("default", source).ok())
+            .unwrap_or_else(Theme::plain)
     }
 
-    fn builtin() -> Result<Theme, FileError> {
-        apply(Theme::plain(), Path::new(BUILTIN_PATH), BUILTIN, true)
+    /// Built-in files name every key, so none silently inherits from another theme.
+    fn builtin(name: &str, source: &str) -> Result<Theme, FileError> {
+        let path = PathBuf::from(format!("themes/{name}.toml (built-in)"));
+        parse::apply(Theme::plain(), &path, source, true)
     }
 
-    /// The base the built-in file is read over; it must name every key.
+    /// The file this theme was read from: the event loop watches it and calls `reload`.
+    pub fn source_path(&self) -> Option<&Path> {
+        self.source.as_deref()
+    }
+
+    /// The theme file read again and mapped to the same colour depth, or `None` for a
+    /// built-in theme. A broken file is an error; the caller keeps the old theme.
+    pub fn reload(&self) -> Option<Result<Theme, FileError>> {
+        let path = self.source.as_deref()?;
+        Some(Theme::from_file(path).map(|t| t.for_depth(self.depth)))
+    }
+
+    /// Every colour mapped down to what a terminal of `depth` shows. Without colour,
+    /// reverse video takes over where a background colour marked something (the
+    /// selected row, the status bar); the selected cell and state glyphs need no colour.
+    pub fn for_depth(mut self, depth: ColorDepth) -> Theme {
+        if depth.rank() >= self.depth.rank() {
+            return self;
+        }
+        let p = &mut self.palette;
+        if depth == ColorDepth::None {
+            if p.selected != Color::Reset {
+                self.modifiers.selected_row |= Modifier::REVERSED;
+            }
+            if p.status_bar != Color::Reset {
+                self.modifiers.status_bar |= Modifier::REVERSED;
+            }
+        }
+        for color in [
+            &mut p.ok,
+            &mut p.warn,
+            &mut p.critical,
+            &mut p.offline,
+            &mut p.unknown,
+            &mut p.cell_text,
+            &mut p.selected,
+            &mut p.selected_text,
+            &mut p.border,
+            &mut p.text,
+            &mut p.muted,
+            &mut p.title,
+            &mut p.status_bar,
+            &mut p.status_text,
+        ] {
+            *color = depth.map(*color);
+        }
+        self.depth = depth;
+        self
+    }
+
+    /// The depth the colours were mapped to (`TrueColor` when never mapped).
+    pub fn depth(&self) -> ColorDepth {
+        self.depth
+    }
+
+    /// The base the built-in files are read over; they must name every key.
     fn plain() -> Theme {
         let c = Color::Reset;
+        let none = Modifier::empty();
         Theme {
             palette: Palette {
                 ok: c,
@@ -180,6 +272,18 @@ impl Theme {
                 selected: '>',
                 selected_column: 'v',
             },
+            modifiers: Modifiers {
+                ok: none,
+                warn: none,
+                critical: none,
+                offline: none,
+                unknown: none,
+                selected: Modifier::REVERSED | Modifier::BOLD,
+                selected_row: Modifier::REVERSED | Modifier::BOLD,
+                status_bar: Modifier::REVERSED,
+            },
+            source: None,
+            depth: ColorDepth::TrueColor,
         }
     }
 
@@ -224,11 +328,24 @@ impl Theme {
         }
     }
 
+    /// The state's text attributes, which carry it where colour does not.
+    pub fn modifier(&self, level: Level) -> Modifier {
+        let m = &self.modifiers;
+        match level {
+            Level::Ok => m.ok,
+            Level::Warn => m.warn,
+            Level::Critical => m.critical,
+            Level::Offline => m.offline,
+            Level::Unknown => m.unknown,
+        }
+    }
+
     /// A grid cell's style (the state colour behind the cell text) and glyph.
     pub fn cell(&self, level: Level) -> (Style, char) {
         let style = Style::new()
             .fg(self.palette.cell_text)
-            .bg(self.color(level));
+            .bg(self.color(level))
+            .add_modifier(self.modifier(level));
         (style, self.glyph(level))
     }
 
@@ -237,11 +354,10 @@ impl Theme {
         self.cell(self.level(load, state))
     }
 
-    /// The selected grid cell: reversed and bold, on top of the marker glyph.
+    /// The selected grid cell (reversed and bold in every built-in theme), on top of the
+    /// marker glyph.
     pub fn selected_cell(&self, level: Level) -> Style {
-        self.cell(level)
-            .0
-            .add_modifier(Modifier::REVERSED | Modifier::BOLD)
+        self.cell(level).0.add_modifier(self.modifiers.selected)
     }
 
     pub fn text(&self) -> Style {
@@ -267,124 +383,21 @@ impl Theme {
         Style::new()
             .fg(self.palette.selected_text)
             .bg(self.palette.selected)
-            .add_modifier(Modifier::BOLD)
+            .add_modifier(self.modifiers.selected_row)
     }
 
     pub fn status_bar(&self) -> Style {
         Style::new()
             .fg(self.palette.status_text)
             .bg(self.palette.status_bar)
+            .add_modifier(self.modifiers.status_bar)
     }
 
-    /// Foreground-only style for a level, for text outside the grid (tables, status bar).
+    /// A level's colour as text, for words outside the grid (tables, status bar).
     pub fn level_text(&self, level: Level) -> Style {
-        Style::new().fg(self.color(level))
-    }
-}
-
-/// Reads `source` over `theme`. `complete` demands every key (for the built-in file).
-fn apply(mut theme: Theme, path: &Path, source: &str, complete: bool) -> Result<Theme, FileError> {
-    let doc = Doc::parse(path, source)?;
-    let mut seen: Vec<String> = Vec::new();
-    // Where the file set a threshold: a warn/critical mismatch is reported there.
-    let mut threshold_span: Option<Range<usize>> = None;
-    for (key, value) in doc.root.iter() {
-        let section = key.get_ref().as_ref();
-        if !SECTIONS.contains(&section) {
-            return Err(doc.error(key.span(), unknown("section", section, SECTIONS)));
-        }
-        let table = doc.table(section, value)?;
-        for (key, value) in table.iter() {
-            let name = key.get_ref().as_ref();
-            let bad_key = || {
-                let what = format!("key in [{section}]");
-                doc.error(key.span(), unknown(&what, name, keys(section)))
-            };
-            match section {
-                "palette" => {
-                    let (_, field) = PALETTE
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .ok_or_else(bad_key)?;
-                    *field(&mut theme.palette) = color(&doc, name, value)?;
-                }
-                "glyphs" => {
-                    let (_, field) = GLYPHS
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .ok_or_else(bad_key)?;
-                    *field(&mut theme.glyphs) = glyph(&doc, name, value)?;
-                }
-                _ => {
-                    let slot = match name {
-                        "warn" => &mut theme.thresholds.warn,
-                        "critical" => &mut theme.thresholds.critical,
-                        _ => return Err(bad_key()),
-                    };
-                    let n = doc.number(name, value)?;
-                    if !(0.0..=100.0).contains(&n) {
-                        let msg = format!("`{name}` must be a percentage in 0..=100, not {n}");
-                        return Err(doc.error(value.span(), msg));
-                    }
-                    *slot = n;
-                    // Keys come sorted by name, not by position: keep the first in the file.
-                    let span = value.span();
-                    if threshold_span.as_ref().is_none_or(|s| span.start < s.start) {
-                        threshold_span = Some(span);
-                    }
-                }
-            }
-            seen.push(format!("{section}.{name}"));
-        }
-    }
-    let t = theme.thresholds;
-    if t.warn >= t.critical {
-        let msg = format!(
-            "thresholds.warn ({}) must be below thresholds.critical ({})",
-            t.warn, t.critical
-        );
-        return Err(doc.error(threshold_span.unwrap_or(0..0), msg));
-    }
-    if complete {
-        for section in SECTIONS {
-            for name in keys(section) {
-                if !seen.contains(&format!("{section}.{name}")) {
-                    return Err(doc.error(0..0, format!("missing key `{name}` in [{section}]")));
-                }
-            }
-        }
-    }
-    Ok(theme)
-}
-
-/// The valid key names of a section.
-fn keys(section: &str) -> Vec<&'static str> {
-    match section {
-        "palette" => PALETTE.iter().map(|(n, _)| *n).collect(),
-        "glyphs" => GLYPHS.iter().map(|(n, _)| *n).collect(),
-        _ => THRESHOLDS.to_vec(),
-    }
-}
-
-fn color(doc: &Doc<'_>, name: &str, value: &Spanned<DeValue<'_>>) -> Result<Color, FileError> {
-    let text = doc.string(name, value)?;
-    text.parse::<Color>().map_err(|_| {
-        doc.error(
-            value.span(),
-            format!("`{text}` is not a colour: use a name like \"green\" or \"dark_gray\", \"#rrggbb\", or 0..255"),
-        )
-    })
-}
-
-fn glyph(doc: &Doc<'_>, name: &str, value: &Spanned<DeValue<'_>>) -> Result<char, FileError> {
-    let text = doc.string(name, value)?;
-    let mut chars = text.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), None) if !c.is_control() && Span::raw(text).width() == 1 => Ok(c),
-        _ => Err(doc.error(
-            value.span(),
-            format!("glyph `{name}` must be one character one column wide, not {text:?}"),
-        )),
+        Style::new()
+            .fg(self.color(level))
+            .add_modifier(self.modifier(level))
     }
 }
 

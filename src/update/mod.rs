@@ -1,9 +1,14 @@
 //! The pure heart: `update(&mut Model, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
 
+mod apps;
+
+pub use apps::authorize;
+
 use crate::action::Action;
 use crate::docker::DataEvent;
-use crate::model::{EtcdState, Host, HostSource, HostSpec, HostState, Model, View};
-use crate::store::StoreEvent;
+use crate::model::{EtcdState, Focus, Host, HostSource, HostSpec, HostState, Model, View};
+use crate::ops::Outcome;
+use crate::store::{AppEvent, StoreEvent};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -11,6 +16,10 @@ pub enum Msg {
     Action(Action),
     Data(DataEvent),
     Store(StoreEvent),
+    /// The app watcher's news: specs and their revisions.
+    Apps(AppEvent),
+    /// How an `Effect::Execute` ended: what happened, or the error the operator must see.
+    Done(Result<Outcome, String>),
     /// The clock moved; ages on screen are computed against `Model::now`.
     Tick(Instant),
     Resize {
@@ -26,6 +35,8 @@ pub enum Effect {
     Supervise(HostSpec),
     /// Stop the supervisor of this host.
     Unsupervise(String),
+    /// Carry out a confirmed mutating action (`ops::execute`) and answer with `Msg::Done`.
+    Execute(Action),
 }
 
 /// Applies one message. Returns the effects the loop must carry out.
@@ -33,8 +44,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => {
             model.dirty = true;
-            on_action(model, action);
-            Vec::new()
+            on_action(model, action)
         }
         Msg::Data(event) => {
             model.dirty = true;
@@ -44,6 +54,19 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Store(event) => {
             model.dirty = true;
             on_store(model, event)
+        }
+        Msg::Apps(event) => {
+            model.dirty = true;
+            apps::on_apps(model, event);
+            Vec::new()
+        }
+        Msg::Done(result) => {
+            model.dirty = true;
+            model.ui.message = Some(match result {
+                Ok(outcome) => outcome.to_string(),
+                Err(error) => error,
+            });
+            Vec::new()
         }
         Msg::Tick(now) => {
             // Only the data age on screen changes; redraw once a second at most.
@@ -62,7 +85,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     }
 }
 
-fn on_action(model: &mut Model, action: Action) {
+fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     model.ui.message = None;
     if model.ui.help {
         // Help is modal: any key that is not a help toggle or quit closes it.
@@ -70,20 +93,30 @@ fn on_action(model: &mut Model, action: Action) {
             Action::Quit => model.quit = true,
             _ => model.ui.help = false,
         }
-        return;
+        return Vec::new();
+    }
+    if let Err(refused) = authorize(model.readonly, &action) {
+        model.ui.message = Some(refused);
+        return Vec::new();
+    }
+    if model.ui.dialog.is_some() {
+        return apps::on_dialog(model, action);
     }
     match action {
         Action::Quit => model.quit = true,
         Action::ToggleHelp => model.ui.help = true,
         Action::Open => {
             if let View::Grid = model.ui.view
+                && model.ui.focus == Focus::Grid
                 && let Some(host) = model.selected_host()
             {
                 model.ui.view = View::Host(host.name().to_owned());
                 model.ui.selected_row = 0;
             }
         }
+        Action::Back if model.ui.view == View::Grid => model.ui.focus = Focus::Grid,
         Action::Back => model.ui.view = View::Grid,
+        Action::FocusNext => apps::focus_next(model),
         Action::MoveUp
         | Action::MoveDown
         | Action::MoveLeft
@@ -91,12 +124,22 @@ fn on_action(model: &mut Model, action: Action) {
         | Action::PageUp
         | Action::PageDown
         | Action::First
-        | Action::Last => move_selection(model, action),
+        | Action::Last => move_selection(model, &action),
+        Action::ScalePrompt | Action::ScaleUp | Action::ScaleDown => {
+            apps::start_scale(model, &action)
+        }
+        Action::Scale { .. } | Action::Apply { .. } | Action::Delete { .. } => {
+            apps::ask(model, action)
+        }
+        // Only a dialog answers these, and none is open.
+        Action::Confirm | Action::Cancel | Action::Erase | Action::Input(_) => {}
     }
+    Vec::new()
 }
 
-fn move_selection(model: &mut Model, action: Action) {
+fn move_selection(model: &mut Model, action: &Action) {
     match model.ui.view.clone() {
+        View::Grid if model.ui.focus == Focus::Apps => apps::move_app_selection(model, action),
         View::Grid => {
             let count = model.hosts.len();
             let columns = crate::tui::grid_columns(count, model.ui.width, model.ui.height);
@@ -112,7 +155,7 @@ fn move_selection(model: &mut Model, action: Action) {
 }
 
 /// Moves an index in a row-major list of `count` items laid out `columns` wide.
-fn step(current: usize, count: usize, columns: usize, page: usize, action: Action) -> usize {
+fn step(current: usize, count: usize, columns: usize, page: usize, action: &Action) -> usize {
     if count == 0 {
         return 0;
     }
@@ -198,11 +241,7 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
             Vec::new()
         }
         StoreEvent::Unreachable { error } => {
-            let since = match &model.etcd {
-                EtcdState::Unreachable { since, .. } => *since,
-                _ => model.now,
-            };
-            model.etcd = EtcdState::Unreachable { error, since };
+            etcd_unreachable(model, error);
             Vec::new()
         }
         StoreEvent::Hosts { records, revision } => {
@@ -233,6 +272,15 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
             delete_record(model, &name)
         }
     }
+}
+
+/// Keeps the first failure time so the screen shows how long etcd has been away.
+fn etcd_unreachable(model: &mut Model, error: String) {
+    let since = match &model.etcd {
+        EtcdState::Unreachable { since, .. } => *since,
+        _ => model.now,
+    };
+    model.etcd = EtcdState::Unreachable { error, since };
 }
 
 /// Merges an etcd host record into the inventory; a changed engine means a new supervisor.

@@ -81,14 +81,14 @@ fn up_and_down_move_by_a_grid_row() {
 
 #[test]
 fn step_handles_empty_and_partial_rows() {
-    assert_eq!(step(0, 0, 4, 8, Action::MoveDown), 0);
+    assert_eq!(step(0, 0, 4, 8, &Action::MoveDown), 0);
     // 10 items, 4 wide: from index 7 (row 1) down would be 11 > 9: stay.
-    assert_eq!(step(7, 10, 4, 8, Action::MoveDown), 7);
-    assert_eq!(step(5, 10, 4, 8, Action::MoveDown), 9);
-    assert_eq!(step(9, 10, 4, 8, Action::PageUp), 1);
-    assert_eq!(step(1, 10, 4, 8, Action::PageDown), 9);
+    assert_eq!(step(7, 10, 4, 8, &Action::MoveDown), 7);
+    assert_eq!(step(5, 10, 4, 8, &Action::MoveDown), 9);
+    assert_eq!(step(9, 10, 4, 8, &Action::PageUp), 1);
+    assert_eq!(step(1, 10, 4, 8, &Action::PageDown), 9);
     assert_eq!(
-        step(50, 10, 4, 8, Action::MoveLeft),
+        step(50, 10, 4, 8, &Action::MoveLeft),
         8,
         "a stale index is clamped"
     );

@@ -1,4 +1,5 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod models;
 pub mod tmux;

@@ -1,12 +1,14 @@
 //! TOML app specs: every field keeps its span so each error names file:line:col.
 
 use super::units::{check_cpus, parse_memory, validate_instances};
+use super::update::{self, Amount, FailureAction, UpdatePolicy};
 use super::{AppSpec, Constraint, HealthCheck, Probe, RestartPolicy};
 use crate::config::{FileError, parse_duration};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
+use std::time::Duration;
 use toml::{Spanned, Value};
 
 #[derive(Deserialize)]
@@ -36,6 +38,7 @@ struct RawApp {
     constraints: Vec<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     depends_on: Vec<Spanned<String>>,
+    update: Option<Spanned<RawUpdate>>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +50,20 @@ struct RawHealth {
     timeout: Option<Spanned<String>>,
     start_period: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpdate {
+    max_surge: Option<Spanned<Value>>,
+    max_unavailable: Option<Spanned<Value>>,
+    min_ready: Option<Spanned<String>>,
+    healthy_deadline: Option<Spanned<String>>,
+    progress_deadline: Option<Spanned<String>>,
+    failure_action: Option<Spanned<String>>,
+    max_failure_ratio: Option<Spanned<Value>>,
+    canary: Option<Spanned<Value>>,
+    history_limit: Option<Spanned<Value>>,
 }
 
 /// Collects field-level checks against one file's text.
@@ -194,7 +211,119 @@ pub(super) fn from_toml(
         c.check(&dep, |d| super::check_dependency(&spec.name, d))?;
         spec.depends_on.push(dep.into_inner());
     }
+    if let Some(raw) = raw.update {
+        spec.update = update_policy(&c, raw)?;
+    }
     Ok(spec)
+}
+
+fn update_policy(c: &Checker, raw: Spanned<RawUpdate>) -> Result<UpdatePolicy, FileError> {
+    let table = raw.span();
+    let raw = raw.into_inner();
+    let mut policy = UpdatePolicy::default();
+    if let Some(v) = &raw.max_surge {
+        policy.max_surge = amount(c, "max_surge", v)?;
+    }
+    if let Some(v) = &raw.max_unavailable {
+        policy.max_unavailable = amount(c, "max_unavailable", v)?;
+    }
+    update::check_budgets(policy.max_surge, policy.max_unavailable).map_err(|m| {
+        let span = raw.max_unavailable.as_ref().or(raw.max_surge.as_ref());
+        c.err(span.map_or(table.clone(), Spanned::span), m)
+    })?;
+    if let Some(v) = &raw.min_ready {
+        policy.min_ready = duration(c, "min_ready", v)?;
+        c.check(v, |_| update::check_min_ready(policy.min_ready))?;
+    }
+    if let Some(v) = &raw.healthy_deadline {
+        policy.healthy_deadline = duration(c, "healthy_deadline", v)?;
+        c.check(v, |_| {
+            update::check_deadline("healthy_deadline", policy.healthy_deadline)
+        })?;
+    }
+    if let Some(v) = &raw.progress_deadline {
+        policy.progress_deadline = duration(c, "progress_deadline", v)?;
+        c.check(v, |_| {
+            update::check_deadline("progress_deadline", policy.progress_deadline)
+        })?;
+    }
+    update::check_progress_after_ready(policy.progress_deadline, policy.min_ready).map_err(|m| {
+        let span = raw.progress_deadline.as_ref().or(raw.min_ready.as_ref());
+        c.err(span.map_or(table.clone(), Spanned::span), m)
+    })?;
+    if let Some(v) = raw.failure_action {
+        policy.failure_action = FailureAction::parse(v.get_ref()).ok_or_else(|| {
+            c.err(
+                v.span(),
+                format!(
+                    "update.failure_action {:?} must be one of: pause, rollback, continue",
+                    v.get_ref()
+                ),
+            )
+        })?;
+    }
+    if let Some(v) = raw.max_failure_ratio {
+        policy.max_failure_ratio = match v.get_ref() {
+            Value::Float(f) => Ok(*f),
+            Value::Integer(i) => Ok(*i as f64),
+            other => Err(format!(
+                "update.max_failure_ratio must be a number like 0.2, not {}",
+                describe(other)
+            )),
+        }
+        .and_then(|r| update::check_failure_ratio(r).map(|()| r))
+        .map_err(|m| c.err(v.span(), m))?;
+    }
+    if let Some(v) = raw.canary {
+        policy.canary = match v.get_ref() {
+            Value::Integer(i) => u32::try_from(*i)
+                .map_err(|_| format!("update.canary {i} must be 0 or a count of instances")),
+            other => Err(format!(
+                "update.canary must be a count of instances, not {}",
+                describe(other)
+            )),
+        }
+        .map_err(|m| c.err(v.span(), m))?;
+    }
+    if let Some(v) = raw.history_limit {
+        let n = match v.get_ref() {
+            Value::Integer(i) => update::check_history_limit(*i).map(|()| *i),
+            other => Err(format!(
+                "update.history_limit must be a count, not {}",
+                describe(other)
+            )),
+        }
+        .map_err(|m| c.err(v.span(), m))?;
+        policy.history_limit = u32::try_from(n).unwrap_or(UpdatePolicy::DEFAULT_HISTORY_LIMIT);
+    }
+    Ok(policy)
+}
+
+/// `max_surge` and `max_unavailable`: 2 or "25%".
+fn amount(c: &Checker, what: &str, value: &Spanned<Value>) -> Result<Amount, FileError> {
+    match value.get_ref() {
+        Value::Integer(i) => u32::try_from(*i)
+            .map(Amount::Count)
+            .map_err(|_| format!("update.{what} {i} must be 0 or more instances")),
+        Value::String(s) => Amount::parse(s).map_err(|m| format!("update.{what} {m}")),
+        other => Err(format!(
+            "update.{what} must be a count like 1 or a percentage like \"25%\", not {}",
+            describe(other)
+        )),
+    }
+    .map_err(|m| c.err(value.span(), m))
+}
+
+fn duration(c: &Checker, what: &str, value: &Spanned<String>) -> Result<Duration, FileError> {
+    parse_duration(value.get_ref()).ok_or_else(|| {
+        c.err(
+            value.span(),
+            format!(
+                "update.{what} {:?} is not a duration like \"10s\" or \"5m\"",
+                value.get_ref()
+            ),
+        )
+    })
 }
 
 fn health_check(

@@ -8,9 +8,9 @@ pub use key::Key;
 
 use crate::action::Action;
 use crate::config::{FileError, read_file};
-use crate::model::View;
+use crate::model::{Dialog, Focus, Ui, View};
 use crate::tui::tomlfile::{Doc, unknown};
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::Path;
@@ -18,31 +18,58 @@ use std::path::Path;
 const BUILTIN: &str = include_str!("../../../keymaps/default.toml");
 const BUILTIN_PATH: &str = "keymaps/default.toml (built-in)";
 
-/// A keymap file's sections: keys everywhere, and keys per view.
+/// A keymap file's sections: keys everywhere, keys per view or panel, and keys in dialogs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Global,
     Grid,
+    Apps,
     Host,
+    /// A prompt that takes typed text: unbound characters are typed into it.
+    Prompt,
+    /// A y/n question.
+    Confirm,
 }
 
+const SECTIONS: usize = 6;
+
 impl Section {
-    pub const ALL: [Section; 3] = [Section::Global, Section::Grid, Section::Host];
+    pub const ALL: [Section; SECTIONS] = [
+        Section::Global,
+        Section::Grid,
+        Section::Apps,
+        Section::Host,
+        Section::Prompt,
+        Section::Confirm,
+    ];
 
     /// The section's name in the file.
     pub fn name(self) -> &'static str {
         match self {
             Section::Global => "global",
             Section::Grid => "grid",
+            Section::Apps => "apps",
             Section::Host => "host",
+            Section::Prompt => "prompt",
+            Section::Confirm => "confirm",
         }
     }
 
-    pub fn for_view(view: &View) -> Section {
-        match view {
-            View::Grid => Section::Grid,
-            View::Host(_) => Section::Host,
+    /// The section whose keys apply to what the operator looks at: an open dialog first,
+    /// then the focused panel of the view.
+    pub fn for_ui(ui: &Ui) -> Section {
+        match (&ui.dialog, &ui.view, ui.focus) {
+            (Some(Dialog::ScalePrompt { .. }), _, _) => Section::Prompt,
+            (Some(Dialog::Confirm { .. }), _, _) => Section::Confirm,
+            (None, View::Grid, Focus::Grid) => Section::Grid,
+            (None, View::Grid, Focus::Apps) => Section::Apps,
+            (None, View::Host(_), _) => Section::Host,
         }
+    }
+
+    /// Dialogs take every key: the global ones (quit, help) do not reach past them.
+    fn falls_back_to_global(self) -> bool {
+        !matches!(self, Section::Prompt | Section::Confirm)
     }
 
     fn index(self) -> usize {
@@ -50,12 +77,23 @@ impl Section {
     }
 }
 
+/// Bound actions are kept by their position in `Action::ALL`, which is also help's order.
+type Bound = usize;
+
+fn bound(i: Bound) -> Option<Action> {
+    Action::ALL.get(i).cloned()
+}
+
+fn bound_name(i: Bound) -> String {
+    bound(i).map(|a| a.name()).unwrap_or_default()
+}
+
 /// The active key bindings.
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
     /// Per section (by `Section::index`), each action's keys in file order.
-    bindings: [BTreeMap<Action, Vec<Key>>; 3],
-    lookup: [HashMap<Key, Action>; 3],
+    bindings: [BTreeMap<Bound, Vec<Key>>; SECTIONS],
+    lookup: [HashMap<Key, Bound>; SECTIONS],
 }
 
 impl Keymap {
@@ -83,44 +121,60 @@ impl Keymap {
         merge(&Keymap::default(), Path::new(BUILTIN_PATH), BUILTIN)
     }
 
-    /// The action a key press stands for in `view`: the view's section first, then global.
-    /// Key releases are ignored.
-    pub fn resolve(&self, view: &View, event: KeyEvent) -> Option<Action> {
+    /// The action a key press stands for in `section`, then in [global] (outside dialogs).
+    /// In a prompt, a character no binding claims is typed. Key releases are ignored.
+    pub fn resolve(&self, section: Section, event: KeyEvent) -> Option<Action> {
         if event.kind == KeyEventKind::Release {
             return None;
         }
         let key = Key::from_event(event);
-        let section = Section::for_view(view);
-        self.lookup[section.index()]
-            .get(&key)
-            .or_else(|| self.lookup[Section::Global.index()].get(&key))
-            .copied()
+        let own = self.lookup[section.index()].get(&key);
+        let global = || {
+            section
+                .falls_back_to_global()
+                .then(|| self.lookup[Section::Global.index()].get(&key))
+                .flatten()
+        };
+        if let Some(&i) = own.or_else(global) {
+            return bound(i);
+        }
+        match event.code {
+            KeyCode::Char(c)
+                if section == Section::Prompt
+                    && !event
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
+                Some(Action::Input(c))
+            }
+            _ => None,
+        }
     }
 
-    /// Every action reachable in `view` with its keys ("up/k"), in Action order; global keys
-    /// the view shadows are left out.
-    pub fn hints(&self, view: &View) -> Vec<(String, Action)> {
-        let section = Section::for_view(view);
+    /// Every action reachable in `section` with its keys ("up/k"), in Action order; global
+    /// keys the section shadows are left out.
+    pub fn hints(&self, section: Section) -> Vec<(String, Action)> {
         let own = &self.bindings[section.index()];
         let shadowed = &self.lookup[section.index()];
         let global = &self.bindings[Section::Global.index()];
-        Action::ALL
-            .iter()
-            .filter_map(|&action| {
-                let keys: Vec<String> = own
-                    .get(&action)
+        let with_global = section.falls_back_to_global();
+        (0..Action::ALL.len())
+            .filter_map(|i| {
+                let globals = global
+                    .get(&i)
+                    .filter(|_| with_global)
                     .into_iter()
                     .flatten()
-                    .chain(
-                        global
-                            .get(&action)
-                            .into_iter()
-                            .flatten()
-                            .filter(|k| !shadowed.contains_key(k)),
-                    )
+                    .filter(|k| !shadowed.contains_key(k));
+                let keys: Vec<String> = own
+                    .get(&i)
+                    .into_iter()
+                    .flatten()
+                    .chain(globals)
                     .map(Key::to_string)
                     .collect();
-                (!keys.is_empty()).then(|| (keys.join("/"), action))
+                (!keys.is_empty()).then_some(())?;
+                bound(i).map(|action| (keys.join("/"), action))
             })
             .collect()
     }
@@ -130,9 +184,9 @@ impl Keymap {
         self.bindings[section.index()]
             .iter()
             .filter(|(_, keys)| !keys.is_empty())
-            .map(|(&action, keys)| {
+            .filter_map(|(&i, keys)| {
                 let keys: Vec<String> = keys.iter().map(Key::to_string).collect();
-                (keys.join("/"), action)
+                bound(i).map(|action| (keys.join("/"), action))
             })
             .collect()
     }
@@ -147,7 +201,7 @@ struct Written {
 /// Reads `source` over `base`: each action it names gets exactly the keys it lists.
 fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> {
     let doc = Doc::parse(path, source)?;
-    let mut written: [BTreeMap<Action, Vec<Written>>; 3] = Default::default();
+    let mut written: [BTreeMap<Bound, Vec<Written>>; SECTIONS] = Default::default();
     for (key, value) in doc.root.iter() {
         let name = key.get_ref().as_ref();
         let section = Section::ALL
@@ -161,8 +215,7 @@ fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> 
             let action_name = key.get_ref().as_ref();
             let action = Action::ALL
                 .iter()
-                .copied()
-                .find(|a| a.name() == action_name)
+                .position(|a| a.name() == action_name)
                 .ok_or_else(|| {
                     let names = Action::ALL.iter().map(|a| a.name());
                     doc.error(key.span(), unknown("action", action_name, names))
@@ -194,18 +247,18 @@ fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> 
     Ok(keymap)
 }
 
-type Built = (BTreeMap<Action, Vec<Key>>, HashMap<Key, Action>);
+type Built = (BTreeMap<Bound, Vec<Key>>, HashMap<Key, Bound>);
 
 /// One section: the base's bindings with the file's replacing them, checked for clashes.
 fn build(
     doc: &Doc<'_>,
     section: Section,
-    base: &BTreeMap<Action, Vec<Key>>,
-    written: &BTreeMap<Action, Vec<Written>>,
+    base: &BTreeMap<Bound, Vec<Key>>,
+    written: &BTreeMap<Bound, Vec<Written>>,
 ) -> Result<Built, FileError> {
     // Kept base bindings first (no span), then the file's in file order, so a clash is
     // reported at the later binding, which is always one the file wrote.
-    let mut all: Vec<(Key, Action, Option<Range<usize>>)> = base
+    let mut all: Vec<(Key, Bound, Option<Range<usize>>)> = base
         .iter()
         .filter(|(action, _)| !written.contains_key(action))
         .flat_map(|(&action, keys)| keys.iter().map(move |&k| (k, action, None)))
@@ -215,25 +268,22 @@ fn build(
         }))
         .collect();
     all.sort_by_key(|(_, _, span)| span.as_ref().map(|s| s.start));
-    let mut bindings: BTreeMap<Action, Vec<Key>> = BTreeMap::new();
-    let mut lookup: HashMap<Key, Action> = HashMap::new();
+    let mut bindings: BTreeMap<Bound, Vec<Key>> = BTreeMap::new();
+    let mut lookup: HashMap<Key, Bound> = HashMap::new();
     let mut from_base: HashMap<Key, bool> = HashMap::new();
     for (key, action, span) in all {
         let keys = bindings.entry(action).or_default();
         match lookup.get(&key) {
             Some(&other) if other == action => continue,
             Some(&other) => {
+                let (other, action) = (bound_name(other), bound_name(action));
                 let mut msg = format!(
-                    "key `{key}` is bound to both `{}` and `{}` in [{}]",
-                    other.name(),
-                    action.name(),
+                    "key `{key}` is bound to both `{other}` and `{action}` in [{}]",
                     section.name()
                 );
                 if from_base.get(&key).copied().unwrap_or(false) {
                     msg.push_str(&format!(
-                        " (`{}` has it in the default keymap: rebind `{}` too)",
-                        other.name(),
-                        other.name()
+                        " (`{other}` has it in the default keymap: rebind `{other}` too)"
                     ));
                 }
                 return Err(doc.error(span.unwrap_or(0..0), msg));

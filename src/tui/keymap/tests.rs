@@ -28,15 +28,13 @@ fn error_at(source: &str, line: usize, col: usize, needle: &str) {
     assert_eq!(e.path, Path::new("keys.toml"));
 }
 
-const HOST: fn() -> View = || View::Host("h1".to_owned());
-
 #[test]
 fn builtin_keymap_parses_and_binds_every_action() {
     let map = Keymap::builtin().unwrap_or_else(|e| panic!("{e}"));
-    for &action in Action::ALL {
+    for action in Action::ALL {
         let bound = Section::ALL
             .iter()
-            .any(|s| map.section_hints(*s).iter().any(|(_, a)| *a == action));
+            .any(|s| map.section_hints(*s).iter().any(|(_, a)| a == action));
         assert!(bound, "{} has no key", action.name());
     }
     assert!(Keymap::load("default").is_ok());
@@ -45,33 +43,36 @@ fn builtin_keymap_parses_and_binds_every_action() {
 #[test]
 fn resolves_view_section_before_global() {
     let map = Keymap::default_keymap();
-    assert_eq!(map.resolve(&View::Grid, ch('q')), Some(Action::Quit));
-    assert_eq!(map.resolve(&HOST(), ch('q')), Some(Action::Quit));
+    assert_eq!(map.resolve(Section::Grid, ch('q')), Some(Action::Quit));
+    assert_eq!(map.resolve(Section::Host, ch('q')), Some(Action::Quit));
     assert_eq!(
         map.resolve(
-            &View::Grid,
+            Section::Grid,
             KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)
         ),
         Some(Action::Quit)
     );
-    assert_eq!(map.resolve(&View::Grid, ch('j')), Some(Action::MoveDown));
-    assert_eq!(map.resolve(&View::Grid, ch('h')), Some(Action::MoveLeft));
-    assert_eq!(map.resolve(&HOST(), ch('h')), Some(Action::Back));
+    assert_eq!(map.resolve(Section::Grid, ch('j')), Some(Action::MoveDown));
+    assert_eq!(map.resolve(Section::Grid, ch('h')), Some(Action::MoveLeft));
+    assert_eq!(map.resolve(Section::Host, ch('h')), Some(Action::Back));
     assert_eq!(
-        map.resolve(&HOST(), press(KeyCode::Esc)),
+        map.resolve(Section::Host, press(KeyCode::Esc)),
         Some(Action::Back)
     );
     assert_eq!(
-        map.resolve(&View::Grid, press(KeyCode::Enter)),
+        map.resolve(Section::Grid, press(KeyCode::Enter)),
         Some(Action::Open)
     );
-    assert_eq!(map.resolve(&HOST(), press(KeyCode::Enter)), None);
+    assert_eq!(map.resolve(Section::Host, press(KeyCode::Enter)), None);
     // Terminals report "G" with SHIFT and "?" with or without it.
     let shift_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(map.resolve(&View::Grid, shift_g), Some(Action::Last));
+    assert_eq!(map.resolve(Section::Grid, shift_g), Some(Action::Last));
     let shift_q = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
-    assert_eq!(map.resolve(&View::Grid, shift_q), Some(Action::ToggleHelp));
-    assert_eq!(map.resolve(&View::Grid, ch('z')), None);
+    assert_eq!(
+        map.resolve(Section::Grid, shift_q),
+        Some(Action::ToggleHelp)
+    );
+    assert_eq!(map.resolve(Section::Grid, ch('z')), None);
 }
 
 #[test]
@@ -79,27 +80,27 @@ fn key_releases_do_nothing() {
     let map = Keymap::default_keymap();
     let mut release = ch('q');
     release.kind = KeyEventKind::Release;
-    assert_eq!(map.resolve(&View::Grid, release), None);
+    assert_eq!(map.resolve(Section::Grid, release), None);
 }
 
 #[test]
 fn user_file_overrides_only_the_actions_it_names() {
     let map = user_ok("[grid]\nmove_up = [\"w\"]\n");
-    assert_eq!(map.resolve(&View::Grid, ch('w')), Some(Action::MoveUp));
-    assert_eq!(map.resolve(&View::Grid, ch('k')), None);
-    assert_eq!(map.resolve(&View::Grid, press(KeyCode::Up)), None);
+    assert_eq!(map.resolve(Section::Grid, ch('w')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(Section::Grid, ch('k')), None);
+    assert_eq!(map.resolve(Section::Grid, press(KeyCode::Up)), None);
     // Other actions and other sections keep the defaults.
-    assert_eq!(map.resolve(&View::Grid, ch('j')), Some(Action::MoveDown));
-    assert_eq!(map.resolve(&HOST(), ch('k')), Some(Action::MoveUp));
-    assert_eq!(map.resolve(&View::Grid, ch('q')), Some(Action::Quit));
+    assert_eq!(map.resolve(Section::Grid, ch('j')), Some(Action::MoveDown));
+    assert_eq!(map.resolve(Section::Host, ch('k')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(Section::Grid, ch('q')), Some(Action::Quit));
 }
 
 #[test]
 fn an_empty_list_unbinds() {
     let map = user_ok("[grid]\nopen = []\n");
-    assert_eq!(map.resolve(&View::Grid, press(KeyCode::Enter)), None);
+    assert_eq!(map.resolve(Section::Grid, press(KeyCode::Enter)), None);
     assert!(
-        map.hints(&View::Grid)
+        map.hints(Section::Grid)
             .iter()
             .all(|(_, a)| *a != Action::Open)
     );
@@ -108,16 +109,16 @@ fn an_empty_list_unbinds() {
 #[test]
 fn moving_a_key_to_another_action_works_when_both_are_rebound() {
     let map = user_ok("[grid]\nmove_up = [\"j\"]\nmove_down = [\"k\"]\n");
-    assert_eq!(map.resolve(&View::Grid, ch('j')), Some(Action::MoveUp));
-    assert_eq!(map.resolve(&View::Grid, ch('k')), Some(Action::MoveDown));
+    assert_eq!(map.resolve(Section::Grid, ch('j')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(Section::Grid, ch('k')), Some(Action::MoveDown));
 }
 
 #[test]
 fn a_view_key_shadows_the_same_global_key() {
     let map = user_ok("[global]\nquit = [\"k\"]\n");
-    assert_eq!(map.resolve(&View::Grid, ch('k')), Some(Action::MoveUp));
+    assert_eq!(map.resolve(Section::Grid, ch('k')), Some(Action::MoveUp));
     assert!(
-        map.hints(&View::Grid)
+        map.hints(Section::Grid)
             .iter()
             .all(|(_, a)| *a != Action::Quit)
     );
@@ -126,7 +127,7 @@ fn a_view_key_shadows_the_same_global_key() {
 #[test]
 fn hints_join_keys_and_include_global_ones() {
     let map = Keymap::default_keymap();
-    let grid = map.hints(&View::Grid);
+    let grid = map.hints(Section::Grid);
     assert!(
         grid.contains(&("up/k".to_owned(), Action::MoveUp)),
         "{grid:?}"
@@ -139,7 +140,7 @@ fn hints_join_keys_and_include_global_ones() {
         grid.contains(&("q/ctrl-c".to_owned(), Action::Quit)),
         "{grid:?}"
     );
-    let host = map.hints(&HOST());
+    let host = map.hints(Section::Host);
     assert!(
         host.contains(&("backspace/h/left/esc".to_owned(), Action::Back)),
         "{host:?}"
@@ -175,8 +176,8 @@ fn a_key_taken_from_a_default_binding_is_an_error_that_says_so() {
 #[test]
 fn the_same_key_in_two_sections_is_fine() {
     let map = user_ok("[grid]\nopen = [\"o\"]\n[host]\nback = [\"o\"]\n");
-    assert_eq!(map.resolve(&View::Grid, ch('o')), Some(Action::Open));
-    assert_eq!(map.resolve(&HOST(), ch('o')), Some(Action::Back));
+    assert_eq!(map.resolve(Section::Grid, ch('o')), Some(Action::Open));
+    assert_eq!(map.resolve(Section::Host, ch('o')), Some(Action::Back));
 }
 
 #[test]
@@ -216,8 +217,8 @@ fn load_reads_a_file_and_names_it_in_errors() {
     std::fs::write(&path, "[global]\nquit = [\"x\"]\n").unwrap_or_else(|e| panic!("{e}"));
     let name = path.to_string_lossy().into_owned();
     let map = Keymap::load(&name).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(map.resolve(&View::Grid, ch('x')), Some(Action::Quit));
-    assert_eq!(map.resolve(&View::Grid, ch('q')), None);
+    assert_eq!(map.resolve(Section::Grid, ch('x')), Some(Action::Quit));
+    assert_eq!(map.resolve(Section::Grid, ch('q')), None);
 
     std::fs::write(&path, "[global]\nquit = [\"nope\"]\n").unwrap_or_else(|e| panic!("{e}"));
     let e = Keymap::load(&name)
@@ -228,4 +229,118 @@ fn load_reads_a_file_and_names_it_in_errors() {
 
     let missing = dir.path().join("absent.toml");
     assert!(Keymap::load(&missing.to_string_lossy()).is_err());
+}
+
+#[test]
+fn the_focused_panel_or_open_dialog_picks_the_section() {
+    use crate::model::{Dialog, Focus, Ui};
+    let mut ui = Ui::default();
+    assert_eq!(Section::for_ui(&ui), Section::Grid);
+    ui.focus = Focus::Apps;
+    assert_eq!(Section::for_ui(&ui), Section::Apps);
+    ui.dialog = Some(Dialog::Confirm {
+        question: "scale web 1 → 2?".into(),
+        action: Action::ScaleUp,
+    });
+    assert_eq!(Section::for_ui(&ui), Section::Confirm);
+    ui.dialog = Some(Dialog::ScalePrompt {
+        app: "web".into(),
+        current: 1,
+        seen: 3,
+        input: String::new(),
+        error: None,
+    });
+    assert_eq!(Section::for_ui(&ui), Section::Prompt);
+    ui.dialog = None;
+    ui.view = View::Host("h1".into());
+    assert_eq!(Section::for_ui(&ui), Section::Host);
+}
+
+#[test]
+fn apps_keys_scale_and_tab_switches_panels() {
+    let map = Keymap::default_keymap();
+    assert_eq!(
+        map.resolve(Section::Grid, press(KeyCode::Tab)),
+        Some(Action::FocusNext)
+    );
+    assert_eq!(
+        map.resolve(Section::Apps, press(KeyCode::Tab)),
+        Some(Action::FocusNext)
+    );
+    assert_eq!(
+        map.resolve(Section::Apps, ch('s')),
+        Some(Action::ScalePrompt)
+    );
+    assert_eq!(map.resolve(Section::Apps, ch('-')), Some(Action::ScaleDown));
+    // Terminals send "+" with or without SHIFT.
+    let plus = KeyEvent::new(KeyCode::Char('+'), KeyModifiers::SHIFT);
+    assert_eq!(map.resolve(Section::Apps, plus), Some(Action::ScaleUp));
+    assert_eq!(map.resolve(Section::Apps, ch('j')), Some(Action::MoveDown));
+    assert_eq!(
+        map.resolve(Section::Apps, ch('q')),
+        Some(Action::Quit),
+        "global keys reach panels"
+    );
+    assert_eq!(
+        map.resolve(Section::Grid, ch('s')),
+        None,
+        "s scales only from the apps panel"
+    );
+}
+
+#[test]
+fn dialogs_take_every_key() {
+    let map = Keymap::default_keymap();
+    assert_eq!(
+        map.resolve(Section::Prompt, ch('5')),
+        Some(Action::Input('5'))
+    );
+    assert_eq!(
+        map.resolve(Section::Prompt, ch('q')),
+        Some(Action::Input('q')),
+        "q is typed, not quit"
+    );
+    assert_eq!(
+        map.resolve(Section::Prompt, press(KeyCode::Enter)),
+        Some(Action::Confirm)
+    );
+    assert_eq!(
+        map.resolve(Section::Prompt, press(KeyCode::Esc)),
+        Some(Action::Cancel)
+    );
+    assert_eq!(
+        map.resolve(Section::Prompt, press(KeyCode::Backspace)),
+        Some(Action::Erase)
+    );
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(map.resolve(Section::Prompt, ctrl_c), Some(Action::Cancel));
+    let alt_x = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::ALT);
+    assert_eq!(map.resolve(Section::Prompt, alt_x), None);
+
+    assert_eq!(
+        map.resolve(Section::Confirm, ch('y')),
+        Some(Action::Confirm)
+    );
+    assert_eq!(map.resolve(Section::Confirm, ch('n')), Some(Action::Cancel));
+    assert_eq!(
+        map.resolve(Section::Confirm, press(KeyCode::Enter)),
+        None,
+        "y/n only"
+    );
+    assert_eq!(
+        map.resolve(Section::Confirm, ch('q')),
+        None,
+        "no quitting past a question"
+    );
+    assert_eq!(
+        map.resolve(Section::Confirm, ch('5')),
+        None,
+        "nothing is typed into y/n"
+    );
+    let hints = map.hints(Section::Confirm);
+    assert!(
+        hints.contains(&("y".to_owned(), Action::Confirm)),
+        "{hints:?}"
+    );
+    assert!(hints.iter().all(|(_, a)| *a != Action::Quit), "{hints:?}");
 }

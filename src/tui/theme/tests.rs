@@ -25,7 +25,7 @@ fn load(cpu: f64, mem: f64) -> Option<Load> {
 
 #[test]
 fn builtin_theme_parses_and_names_every_key() {
-    let theme = Theme::builtin().unwrap_or_else(|e| panic!("{e}"));
+    let theme = Theme::load("default").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(theme.palette.ok, Color::Green);
     assert_eq!(theme.palette.critical, Color::Red);
     assert_eq!(
@@ -36,7 +36,7 @@ fn builtin_theme_parses_and_names_every_key() {
         }
     );
     assert_eq!(theme.glyphs.ok, '✓');
-    assert_eq!(Theme::load("default"), Ok(theme.clone()));
+    assert_eq!(theme.source_path(), None);
     assert_eq!(Theme::default_theme(), theme);
     // The five states are told apart by glyph as well as by colour.
     let glyphs: std::collections::HashSet<char> =
@@ -127,6 +127,154 @@ fn broken_files_are_errors_with_positions() {
     error_at("[glyphs]\nok = \"ok\"\n", 2, 6, "one character");
     error_at("[glyphs]\nok = \"界\"\n", 2, 6, "one column wide");
     error_at("palette = 1\n", 1, 11, "must be a table");
+    error_at(
+        "[glyphs]\nok = \"x\"\nwarn = \"x\"\n",
+        3,
+        8,
+        "glyphs `ok` and `warn` are both 'x'",
+    );
+    error_at(
+        "[glyphs]\nunknown = \"✓\"\n",
+        2,
+        11,
+        "each state needs its own glyph",
+    );
+    error_at(
+        "[modifiers]\nwarn = \"blinking\"\n",
+        2,
+        8,
+        "unknown modifier `blinking`",
+    );
+    error_at(
+        "[modifiers]\nwarn = [\"bold\",\n  \"loud\"]\n",
+        3,
+        3,
+        "expected one of: bold, dim",
+    );
+    error_at("[modifiers]\nwarn = 1\n", 2, 8, "a modifier or a list");
+    error_at(
+        "[modifiers]\nglow = []\n",
+        2,
+        1,
+        "unknown key in [modifiers]",
+    );
+}
+
+#[test]
+fn modifiers_are_one_name_or_a_list() {
+    let t = user(
+        "[modifiers]\nwarn = \"italic\"\ncritical = [\"bold\", \"crossed_out\"]\nselected = []\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.modifiers.warn, Modifier::ITALIC);
+    assert_eq!(
+        t.modifier(Level::Critical),
+        Modifier::BOLD | Modifier::CROSSED_OUT
+    );
+    assert_eq!(t.cell(Level::Warn).0.add_modifier, Modifier::ITALIC);
+    assert_eq!(t.level_text(Level::Warn).add_modifier, Modifier::ITALIC);
+    assert_eq!(t.selected_cell(Level::Ok).add_modifier, Modifier::empty());
+    // What the file does not name comes from the default theme.
+    assert_eq!(t.modifiers.selected_row, Modifier::BOLD);
+}
+
+#[test]
+fn every_builtin_theme_loads_complete_and_distinct() {
+    let names = Theme::builtin_names();
+    assert_eq!(
+        names,
+        ["default", "light", "high-contrast", "solarized", "mono"]
+    );
+    let mut seen: Vec<Theme> = Vec::new();
+    for name in names {
+        let theme = Theme::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(theme.source_path().is_none(), "{name}");
+        assert_eq!(theme.depth(), ColorDepth::TrueColor);
+        assert!(
+            theme
+                .selected_cell(Level::Ok)
+                .add_modifier
+                .contains(Modifier::REVERSED),
+            "{name}: the selected cell must be reversed"
+        );
+        assert!(!seen.contains(&theme), "{name} repeats another theme");
+        seen.push(theme);
+    }
+    // A built-in file missing a key is refused, not filled in from elsewhere.
+    let e = Theme::builtin("test", "[palette]\nok = \"red\"\n")
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert!(e.message.contains("missing key"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("themes/test.toml (built-in):1:1: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_unknown_name_lists_the_builtin_themes() {
+    let e = Theme::load("solarised")
+        .err()
+        .unwrap_or_else(|| panic!("accepted"));
+    assert_eq!(e.path, Path::new("solarised"));
+    for name in Theme::builtin_names() {
+        assert!(e.message.contains(name), "{e}");
+    }
+}
+
+#[test]
+fn without_colour_reverse_video_marks_what_a_background_did() {
+    let t = Theme::default_theme().for_depth(ColorDepth::None);
+    assert_eq!(t.depth(), ColorDepth::None);
+    assert_eq!(t.palette.ok, Color::Reset);
+    assert_eq!(t.palette.selected, Color::Reset);
+    assert!(
+        t.selected_row()
+            .add_modifier
+            .contains(Modifier::REVERSED | Modifier::BOLD)
+    );
+    assert!(t.status_bar().add_modifier.contains(Modifier::REVERSED));
+    assert!(
+        t.selected_cell(Level::Warn)
+            .add_modifier
+            .contains(Modifier::REVERSED)
+    );
+    assert_eq!(t.cell(Level::Critical).0.add_modifier, Modifier::BOLD);
+    // Mapping down is one way: asking for more colour later changes nothing.
+    assert_eq!(t.clone().for_depth(ColorDepth::TrueColor), t);
+    let t16 = Theme::load("solarized")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .for_depth(ColorDepth::Ansi16);
+    assert_eq!(t16.palette.ok, Color::Green);
+    assert_eq!(t16.clone().for_depth(ColorDepth::Ansi256), t16);
+}
+
+#[test]
+fn a_theme_file_reloads_and_a_broken_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("mine.toml");
+    std::fs::write(&path, "[palette]\nok = \"#00ff00\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let t = Theme::load(&path.to_string_lossy())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .for_depth(ColorDepth::Ansi256);
+    assert_eq!(t.source_path(), Some(path.as_path()));
+    assert_eq!(t.palette.ok, Color::Indexed(46));
+    std::fs::write(&path, "[palette]\nok = \"#ff0000\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let again = match t.reload() {
+        Some(Ok(theme)) => theme,
+        other => panic!("{other:?}"),
+    };
+    // Read afresh and mapped to the same depth.
+    assert_eq!(again.palette.ok, Color::Indexed(196));
+    assert_eq!(again.source_path(), Some(path.as_path()));
+    std::fs::write(&path, "[palette]\n\nok = \"redish\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let e = match again.reload() {
+        Some(Err(e)) => e,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!((e.path.as_path(), e.line), (path.as_path(), 3), "{e}");
+    assert!(Theme::default_theme().reload().is_none());
 }
 
 #[test]

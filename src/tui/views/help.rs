@@ -125,7 +125,10 @@ fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
     let title = match section {
         Section::Global => "Everywhere",
         Section::Grid => "Grid",
+        Section::Apps => "Apps panel",
         Section::Host => "Host",
+        Section::Prompt => "Prompt",
+        Section::Confirm => "Confirm",
     };
     let mut lines = vec![heading(title, theme)];
     lines.extend(hints.into_iter().map(|(keys, action)| {

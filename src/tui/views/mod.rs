@@ -1,5 +1,6 @@
 //! One file per screen: each lays out its widgets from `&Model`.
 
+pub mod apps;
 pub mod grid;
 pub mod help;
 pub mod host;

@@ -54,10 +54,10 @@ impl Widget for Grid<'_> {
             match layout.mode {
                 CellMode::Large => self.large(&cell, rect, buf),
                 CellMode::Compact => self.compact(&cell, rect, buf),
-                CellMode::Tiny => self.tiny(&cell, rect, buf),
+                CellMode::Spaced | CellMode::Tiny => self.tiny(&cell, rect, buf),
             }
         }
-        if layout.mode == CellMode::Tiny {
+        if layout.mode.gutter() > 0 {
             self.gutter_markers(&layout, area, selected - start, buf);
         }
     }

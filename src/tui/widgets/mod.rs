@@ -1,5 +1,6 @@
 //! Widgets written once and reused by the views.
 
+pub mod dialog;
 pub mod grid;
 pub mod status_bar;
 pub mod table;

@@ -1,0 +1,237 @@
+//! The leader's acts: planning a round, and taking in what it did.
+
+use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, round};
+use crate::docker::{self, Done, EngineStep};
+use crate::model::Health;
+use crate::model::app::Probe;
+use crate::plan::{self, Actual, Liveness, RunState, StopReason};
+use crate::store::{self, AuditEntry};
+use etcd_client::Client;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Instant;
+use tokio::task::JoinHandle;
+
+impl Controller {
+    /// Plans, and starts a round if there is anything to do.
+    pub(super) fn reconcile(
+        &mut self,
+        client: &Client,
+        lease: i64,
+    ) -> Option<JoinHandle<round::Report>> {
+        if !self.ready() {
+            return None;
+        }
+        let now = Instant::now();
+        self.dirty = false;
+        self.last_plan = now;
+        let health = self.track.judge(now, self.opts.grace, &self.opts.id);
+        let actual = self.actual(now);
+        let avoid = self.track.avoid(now, FORGET_AFTER);
+        let plan = plan::plan(&plan::Input {
+            specs: &self.specs,
+            actual: &actual,
+            registered: &self.registered,
+            avoid: &avoid,
+        });
+        for u in &plan.unplaced {
+            self.report(client, &u.app, "place", u.to_string());
+        }
+        let specs = &self.specs;
+        self.problems.retain(|(app, kind), _| {
+            let placed = *kind == "place" && !plan.unplaced.iter().any(|u| &u.app == app);
+            if placed && specs.contains_key(app) {
+                tracing::info!(app, "every instance placed again");
+            }
+            !placed
+        });
+        if plan.steps.is_empty() && health.is_empty() {
+            return None;
+        }
+        for step in &plan.steps {
+            tracing::info!(step = %step, "planned");
+        }
+        let hosts = self
+            .model
+            .hosts
+            .iter()
+            .map(|h| (h.spec.name.clone(), h.spec.clone()))
+            .collect();
+        Some(tokio::spawn(round::run(round::Round {
+            client: client.clone(),
+            prefix: self.config.prefix.clone(),
+            lease,
+            health,
+            steps: plan.steps,
+            engines: self.engines.clone(),
+            hosts,
+            limits: self.opts.limits,
+        })))
+    }
+
+    /// The planner's view: the model, with probe results and crash loops laid over it;
+    /// also keeps the probes and restart-count checks in line with it.
+    fn actual(&mut self, now: Instant) -> Actual {
+        let mut actual = Actual::from_model(&self.model, &self.track.dead);
+        let mut targets = Vec::new();
+        for view in &mut actual.hosts {
+            let online = view.liveness == Liveness::Online;
+            let address = view.address.clone().unwrap_or_else(|| view.name.clone());
+            for inst in &mut view.instances {
+                let http = self
+                    .specs
+                    .get(&inst.id.app)
+                    .and_then(|s| s.health.as_ref())
+                    .and_then(|c| match &c.probe {
+                        Probe::Http(path) => Some((c.clone(), path.clone())),
+                        Probe::Command(_) => None,
+                    });
+                if let Some((check, path)) = http {
+                    inst.health = self
+                        .prober
+                        .health(&inst.container)
+                        .unwrap_or(Health::Starting);
+                    if let (true, RunState::Running, Some(port)) =
+                        (online, inst.state, inst.id.port)
+                    {
+                        targets.push(probe::Target {
+                            container: inst.container.clone(),
+                            url: format!("http://{address}:{port}{path}"),
+                            check,
+                        });
+                    }
+                }
+                inst.crash_looping = self
+                    .track
+                    .crash_looping(&inst.container, self.opts.crash_restarts);
+                if online
+                    && inst.state == RunState::Restarting
+                    && self.track.inspect_due(&inst.container, now)
+                {
+                    self.inspect(&view.name, &inst.container);
+                }
+            }
+        }
+        self.prober.sync(targets);
+        actual
+    }
+
+    /// Asks the engine how often it restarted a container, in the background.
+    fn inspect(&self, host: &str, container: &str) {
+        let client = self.engines.get(host).cloned();
+        let spec = self.model.host(host).map(|h| h.spec.clone());
+        let (host, container, tx) = (
+            host.to_owned(),
+            container.to_owned(),
+            self.restarts_tx.clone(),
+        );
+        tokio::spawn(async move {
+            let docker = match (client, spec) {
+                (Some(d), _) => d,
+                (None, Some(spec)) => match docker::connect(&spec).await {
+                    Ok(d) => d,
+                    Err(_) => return,
+                },
+                (None, None) => return,
+            };
+            match docker::restart_count(&docker, &host, &container).await {
+                Ok(count) => {
+                    let _ = tx.send((container, count)).await;
+                }
+                Err(e) => tracing::debug!(error = %e, "cannot inspect a restarting container"),
+            }
+        });
+    }
+
+    /// Takes in what a round did.
+    pub(super) fn absorb(&mut self, report: round::Report, client: &Client) {
+        let now = Instant::now();
+        self.dirty = true;
+        self.engines.extend(report.connected);
+        for verdict in &report.health {
+            tracing::info!(host = verdict.host, state = ?verdict.state, "host verdict written");
+        }
+        let touched: HashSet<String> = report
+            .engine
+            .iter()
+            .map(|r| match &r.step {
+                EngineStep::Start(s) => s.app.clone(),
+                EngineStep::Stop(s) => s.app.clone(),
+            })
+            .collect();
+        // One strike per app and host per round, however many of its steps failed there.
+        let mut struck: HashSet<(String, String)> = HashSet::new();
+        for r in report.engine {
+            match (&r.step, r.result) {
+                (EngineStep::Start(s), Ok(Done::Started { container })) => {
+                    self.track.started(&mut self.model, s, &container, now);
+                }
+                (EngineStep::Start(s), Err(e))
+                    if struck.insert((s.app.clone(), s.host.clone())) =>
+                {
+                    let text = e.to_string();
+                    let reason = text.strip_prefix(&format!("{}: ", s.host)).unwrap_or(&text);
+                    self.track
+                        .penalize(&s.app, &s.host, reason, START_BACKOFF, now);
+                }
+                (EngineStep::Stop(s), Ok(_)) => {
+                    self.track
+                        .removed(&mut self.model, &s.host, &s.container, now);
+                    // An exit may be the host's fault (it died): only a short backoff.
+                    let penalty = match s.reason {
+                        StopReason::CrashLoop => Some((
+                            "crash-looped here",
+                            (self.opts.crash_penalty, CRASH_PENALTY_CAP),
+                        )),
+                        StopReason::Failed => Some(("exited here", START_BACKOFF)),
+                        _ => None,
+                    };
+                    if let Some((why, times)) = penalty
+                        && struck.insert((s.app.clone(), s.host.clone()))
+                    {
+                        self.track.penalize(&s.app, &s.host, why, times, now);
+                    }
+                }
+                // Failed stops are reported with the round's errors.
+                _ => {}
+            }
+        }
+        for (app, instance) in report.deregistered {
+            self.registered.remove(&(app, instance));
+        }
+        for (key, container) in report.registered {
+            self.registered.insert(key, container);
+        }
+        let mut failed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (app, error) in report.errors {
+            let list = failed.entry(app).or_default();
+            if !list.contains(&error) {
+                list.push(error);
+            }
+        }
+        // Apps whose round went through clean have no reconcile problem any more.
+        self.problems.retain(|(app, kind), _| {
+            *kind != "reconcile" || !touched.contains(app) || failed.contains_key(app)
+        });
+        for (app, errors) in failed {
+            self.report(client, &app, "reconcile", errors.join("; "));
+        }
+    }
+
+    /// Logs a problem of `app` and appends it to the audit trail, once per distinct text.
+    fn report(&mut self, client: &Client, app: &str, action: &'static str, problem: String) {
+        let key = (app.to_owned(), action);
+        if self.problems.get(&key) == Some(&problem) {
+            return;
+        }
+        tracing::warn!(app, "{problem}");
+        self.problems.insert(key, problem.clone());
+        let mut entry = AuditEntry::now(action, app, "controller", problem);
+        entry.who = format!("controller {}", self.opts.id);
+        let (mut client, prefix) = (client.clone(), self.config.prefix.clone());
+        tokio::spawn(async move {
+            if let Err(e) = store::record(&mut client, &prefix, &entry).await {
+                tracing::warn!(error = %e, "cannot write to the audit trail");
+            }
+        });
+    }
+}

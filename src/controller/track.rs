@@ -1,0 +1,338 @@
+//! What the controller remembers beside the model: when hosts went down and which it
+//! judged dead, what its own steps did that the engines' lists do not show yet, restart
+//! counts of restarting containers, and which hosts each app avoids for a while.
+
+use crate::model::{Container, Health, Model};
+use crate::plan::{Avoid, Start};
+use crate::store::{HostHealth, Liveness as Verdict};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+/// How long a step's effect is laid over lists that do not show it yet.
+const EXPECT_FOR: Duration = Duration::from_secs(20);
+/// A restarting container is inspected at most this often.
+const INSPECT_EVERY: Duration = Duration::from_secs(1);
+
+/// A step's effect on one container: it exists (`Some`) or it is gone (`None`).
+struct Expected {
+    host: String,
+    container: Option<Container>,
+    until: Instant,
+}
+
+struct Penalty {
+    until: Instant,
+    strikes: u32,
+    reason: String,
+}
+
+#[derive(Default)]
+pub(super) struct Tracker {
+    pub down_since: HashMap<String, Instant>,
+    pub dead: BTreeSet<String>,
+    expected: HashMap<String, Expected>,
+    /// container -> (restart count, when inspected)
+    restarts: HashMap<String, (u64, Instant)>,
+    penalties: BTreeMap<(String, String), Penalty>,
+}
+
+impl Tracker {
+    pub fn host_up(&mut self, host: &str) {
+        self.down_since.remove(host);
+    }
+
+    pub fn host_down(&mut self, host: &str, now: Instant) {
+        self.down_since.entry(host.to_owned()).or_insert(now);
+    }
+
+    /// Hosts down longer than `grace` become dead; dead hosts that answer again become
+    /// alive. Returns the verdicts to write.
+    pub fn judge(&mut self, now: Instant, grace: Duration, by: &str) -> Vec<HostHealth> {
+        let mut verdicts = Vec::new();
+        for (host, since) in &self.down_since {
+            if now.duration_since(*since) >= grace && self.dead.insert(host.clone()) {
+                tracing::warn!(
+                    host,
+                    "engine down for longer than the grace period: host is dead"
+                );
+                verdicts.push(HostHealth::now(host.clone(), Verdict::Dead, by));
+            }
+        }
+        let back: Vec<String> = self
+            .dead
+            .iter()
+            .filter(|h| !self.down_since.contains_key(*h))
+            .cloned()
+            .collect();
+        for host in back {
+            tracing::info!(host, "dead host answers again");
+            self.dead.remove(&host);
+            verdicts.push(HostHealth::now(host, Verdict::Alive, by));
+        }
+        verdicts
+    }
+
+    /// Records a container this controller started, and shows it in the model until the
+    /// engine's list does.
+    pub fn started(&mut self, model: &mut Model, start: &Start, id: &str, now: Instant) {
+        let container = Container {
+            id: id.to_owned(),
+            name: start.name.clone(),
+            image: start.spec.image.clone(),
+            state: "running".to_owned(),
+            status: "Up (just started)".to_owned(),
+            health: Health::Starting,
+            labels: start.labels(),
+            cpu_percent: None,
+            mem_bytes: None,
+        };
+        self.expected.insert(
+            id.to_owned(),
+            Expected {
+                host: start.host.clone(),
+                container: Some(container),
+                until: now + EXPECT_FOR,
+            },
+        );
+        self.reapply(model, &start.host, now);
+    }
+
+    /// Records a container this controller removed, and hides it until the list does.
+    pub fn removed(&mut self, model: &mut Model, host: &str, id: &str, now: Instant) {
+        self.expected.insert(
+            id.to_owned(),
+            Expected {
+                host: host.to_owned(),
+                container: None,
+                until: now + EXPECT_FOR,
+            },
+        );
+        self.restarts.remove(id);
+        self.reapply(model, host, now);
+    }
+
+    /// Lays the expected effects over `host`'s list; an effect the list shows is done. A
+    /// start shows once the container is listed past "created" (a list taken between
+    /// create and start would otherwise read as a failed instance).
+    pub fn reapply(&mut self, model: &mut Model, host: &str, now: Instant) {
+        let Some(h) = model.host_mut(host) else {
+            return;
+        };
+        self.expected.retain(|id, e| {
+            if e.host != host {
+                return e.until > now;
+            }
+            let listed = h.containers.iter().position(|c| &c.id == id);
+            let shown = match (&e.container, listed) {
+                (Some(_), Some(i)) => h.containers[i].state != "created",
+                (None, None) => true,
+                _ => false,
+            };
+            if shown || e.until <= now {
+                return false;
+            }
+            match (&e.container, listed) {
+                (Some(c), Some(i)) => h.containers[i] = c.clone(),
+                (Some(c), None) => h.containers.push(c.clone()),
+                (None, Some(i)) => {
+                    h.containers.remove(i);
+                }
+                (None, None) => {}
+            }
+            true
+        });
+    }
+
+    /// Whether a restarting container is due for a look at its restart count.
+    pub fn inspect_due(&mut self, id: &str, now: Instant) -> bool {
+        match self.restarts.get(id) {
+            Some((_, at)) if now.duration_since(*at) < INSPECT_EVERY => false,
+            _ => {
+                let count = self.restarts.get(id).map_or(0, |r| r.0);
+                self.restarts.insert(id.to_owned(), (count, now));
+                true
+            }
+        }
+    }
+
+    pub fn restarted(&mut self, id: &str, count: u64, now: Instant) {
+        self.restarts.insert(id.to_owned(), (count, now));
+    }
+
+    /// Docker restarted it at least `limit` times: time to move it.
+    pub fn crash_looping(&self, id: &str, limit: u64) -> bool {
+        self.restarts.get(id).is_some_and(|(n, _)| *n >= limit)
+    }
+
+    /// Keeps `app` off `host` for `base`, doubled for each earlier strike still on record
+    /// (at most `cap`).
+    pub fn penalize(
+        &mut self,
+        app: &str,
+        host: &str,
+        reason: &str,
+        (base, cap): (Duration, Duration),
+        now: Instant,
+    ) {
+        let key = (app.to_owned(), host.to_owned());
+        let strikes = self.penalties.get(&key).map_or(0, |p| p.strikes + 1);
+        let wait = base.saturating_mul(1 << strikes.min(16)).min(cap);
+        tracing::info!(app, host, reason, secs = wait.as_secs(), "avoiding host");
+        self.penalties.insert(
+            key,
+            Penalty {
+                until: now + wait,
+                strikes,
+                reason: reason.to_owned(),
+            },
+        );
+    }
+
+    /// The hosts each app avoids now. Expired penalties stop applying but keep their
+    /// strikes for a while, so a host that fails again is avoided longer.
+    pub fn avoid(&mut self, now: Instant, forget_after: Duration) -> Avoid {
+        self.penalties.retain(|_, p| now < p.until + forget_after);
+        let mut avoid = Avoid::new();
+        for ((app, host), p) in &self.penalties {
+            if now < p.until {
+                avoid
+                    .entry(app.clone())
+                    .or_default()
+                    .insert(host.clone(), p.reason.clone());
+            }
+        }
+        avoid
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::app::AppSpec;
+    use crate::model::{Host, HostSource, HostSpec};
+
+    fn model() -> Model {
+        let spec = HostSpec {
+            name: "h1".into(),
+            engine: "unix:///x".into(),
+            address: None,
+            zone: None,
+            labels: BTreeMap::new(),
+            tls: None,
+        };
+        Model::with_hosts(Instant::now(), vec![Host::new(spec, HostSource::Config)])
+    }
+
+    fn start() -> Start {
+        Start {
+            app: "web".into(),
+            instance: 1,
+            host: "h1".into(),
+            address: None,
+            name: "web.1.x".into(),
+            revision: 1,
+            ports: Vec::new(),
+            spec: AppSpec::new("web", "img"),
+        }
+    }
+
+    #[test]
+    fn started_containers_show_until_listed_and_removed_ones_hide() {
+        let now = Instant::now();
+        let mut m = model();
+        let mut t = Tracker::default();
+        t.started(&mut m, &start(), "c1", now);
+        assert_eq!(m.hosts[0].containers.len(), 1);
+        // A list from before the start does not make it vanish.
+        m.hosts[0].containers.clear();
+        t.reapply(&mut m, "h1", now);
+        assert_eq!(m.hosts[0].containers.len(), 1);
+        // Listed as only created (between create and start): still shown as started.
+        m.hosts[0].containers[0].state = "created".into();
+        t.reapply(&mut m, "h1", now);
+        assert_eq!(m.hosts[0].containers[0].state, "running");
+        // Once listed, the effect is done; then a removal hides it from stale lists.
+        t.reapply(&mut m, "h1", now);
+        assert!(t.expected.is_empty());
+        t.removed(&mut m, "h1", "c1", now);
+        assert!(m.hosts[0].containers.is_empty());
+        m.hosts[0].containers.push(t_container());
+        t.reapply(&mut m, "h1", now);
+        assert!(
+            m.hosts[0].containers.is_empty(),
+            "stale list shows a removed container"
+        );
+        // After the expectation lapses, the engine's word stands.
+        m.hosts[0].containers.push(t_container());
+        t.reapply(&mut m, "h1", now + EXPECT_FOR);
+        assert_eq!(m.hosts[0].containers.len(), 1);
+    }
+
+    fn t_container() -> Container {
+        Container {
+            id: "c1".into(),
+            name: "web.1.x".into(),
+            image: "img".into(),
+            state: "running".into(),
+            status: String::new(),
+            health: Health::None,
+            labels: BTreeMap::new(),
+            cpu_percent: None,
+            mem_bytes: None,
+        }
+    }
+
+    #[test]
+    fn hosts_die_after_the_grace_and_come_back() {
+        let t0 = Instant::now();
+        let mut t = Tracker::default();
+        t.host_down("h1", t0);
+        t.host_down("h1", t0 + Duration::from_secs(5));
+        let grace = Duration::from_secs(10);
+        assert!(t.judge(t0 + Duration::from_secs(9), grace, "me").is_empty());
+        let v = t.judge(t0 + grace, grace, "me");
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].state, Verdict::Dead);
+        assert!(t.judge(t0 + grace * 2, grace, "me").is_empty(), "said once");
+        t.host_up("h1");
+        let v = t.judge(t0 + grace * 2, grace, "me");
+        assert_eq!(
+            v.iter().map(|h| h.state).collect::<Vec<_>>(),
+            [Verdict::Alive]
+        );
+        assert!(t.dead.is_empty());
+    }
+
+    #[test]
+    fn penalties_double_and_expire() {
+        let t0 = Instant::now();
+        let mut t = Tracker::default();
+        let times = (Duration::from_secs(10), Duration::from_secs(25));
+        let forget = Duration::from_secs(100);
+        t.penalize("web", "h1", "crash-looped here", times, t0);
+        assert_eq!(t.avoid(t0, forget)["web"]["h1"], "crash-looped here");
+        assert!(t.avoid(t0 + times.0, forget).is_empty());
+        t.penalize("web", "h1", "again", times, t0 + times.0);
+        assert!(
+            !t.avoid(t0 + times.0 * 2 + Duration::from_secs(5), forget)
+                .is_empty(),
+            "doubled"
+        );
+        t.penalize("web", "h1", "again", times, t0);
+        assert!(t.avoid(t0 + times.1, forget).is_empty(), "capped");
+        assert!(t.avoid(t0 + Duration::from_secs(1000), forget).is_empty());
+        assert!(t.penalties.is_empty(), "forgotten");
+    }
+
+    #[test]
+    fn restart_counts_mark_crash_loops() {
+        let now = Instant::now();
+        let mut t = Tracker::default();
+        assert!(t.inspect_due("c1", now));
+        assert!(!t.inspect_due("c1", now), "not twice a second");
+        t.restarted("c1", 2, now);
+        assert!(!t.crash_looping("c1", 3));
+        t.restarted("c1", 3, now);
+        assert!(t.crash_looping("c1", 3));
+    }
+}

@@ -1,0 +1,86 @@
+//! What runs where, for `ctl status`: app specs from etcd, containers from every engine,
+//! folded into a `Model` by the cockpit's own `update`, then counted by `app_statuses`.
+
+use crate::config::Config;
+use crate::docker::{DataEvent, Supervisor};
+use crate::model::{AppRecord, Host, HostSource, HostSpec, HostState, Model};
+use crate::store::{self, StoreError};
+use crate::update::{Msg, update};
+use etcd_client::Client;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How long engines get to answer; a host silent after this shows as not heard from.
+const ENGINE_WAIT: Duration = Duration::from_secs(8);
+
+/// The cluster as seen once: specs (when etcd answered) and every engine's containers.
+pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model, StoreError> {
+    let mut hosts: Vec<HostSpec> = config.hosts.clone();
+    let mut apps = Vec::new();
+    if let Some(client) = etcd {
+        apps = store::list_apps(client, &config.prefix).await?.0;
+        for record in store::list_hosts(client, &config.prefix).await?.0 {
+            hosts.retain(|h| h.name != record.name);
+            hosts.push(record);
+        }
+    }
+    let hosts = hosts
+        .into_iter()
+        .map(|spec| Host::new(spec, HostSource::Config))
+        .collect();
+    let mut model = Model::with_hosts(Instant::now(), hosts);
+    model.apps = apps
+        .into_iter()
+        .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
+        .collect();
+    listen_to_engines(&mut model, config.refresh).await;
+    Ok(model)
+}
+
+/// Runs a supervisor per host until each has listed its containers or failed once.
+async fn listen_to_engines(model: &mut Model, refresh: Duration) {
+    let (tx, mut rx) = mpsc::channel::<DataEvent>(1024);
+    let _supervisors: Vec<Supervisor> = model
+        .hosts
+        .iter()
+        .map(|h| Supervisor::spawn(h.spec.clone(), refresh, tx.clone()))
+        .collect();
+    drop(tx);
+    let mut waiting: HashSet<String> = model.hosts.iter().map(|h| h.name().to_owned()).collect();
+    let deadline = tokio::time::sleep(ENGINE_WAIT);
+    tokio::pin!(deadline);
+    while !waiting.is_empty() {
+        let event = tokio::select! {
+            event = rx.recv() => event,
+            () = &mut deadline => None,
+        };
+        let Some(event) = event else { break };
+        match &event {
+            DataEvent::Containers { host, .. } | DataEvent::Down { host, .. } => {
+                waiting.remove(host);
+            }
+            DataEvent::Up { .. } | DataEvent::Stats { .. } => {}
+        }
+        update(model, Msg::Data(event));
+    }
+}
+
+/// "3/3 hosts online", then one line per host that is not.
+pub fn host_lines(model: &Model) -> Vec<String> {
+    let mut lines = vec![format!(
+        "hosts: {}/{} online",
+        model.online_count(),
+        model.hosts.len()
+    )];
+    for host in &model.hosts {
+        match &host.state {
+            HostState::Online => {}
+            HostState::Offline { error, .. } => {
+                lines.push(format!("  {}: offline ({error})", host.name()));
+            }
+            HostState::Unknown => lines.push(format!("  {}: no answer yet", host.name())),
+        }
+    }
+    lines
+}

@@ -1,0 +1,97 @@
+//! Apps as the cockpit shows them: the specs etcd holds, and what the engines run for each,
+//! counted from the managed containers' `wheelhouse.app` labels alone.
+
+use super::app::AppSpec;
+use super::{Health, HostState, Model};
+use crate::plan::RunState;
+use crate::plan::labels::APP;
+use std::collections::BTreeMap;
+
+/// A spec as read from etcd, with the mod_revision a guarded write must name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppRecord {
+    pub spec: AppSpec,
+    pub revision: i64,
+}
+
+/// One row of the Apps panel (and of `ctl status`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppStatus {
+    pub name: String,
+    /// The spec's image; for containers with no spec, the image they run.
+    pub image: String,
+    /// The spec's instance count; None for containers whose spec is gone.
+    pub desired: Option<u32>,
+    /// The spec's mod_revision, when there is a spec.
+    pub revision: Option<i64>,
+    /// Instances the engines report running.
+    pub running: u32,
+    /// Running instances whose Docker health check passes, or that have none.
+    pub healthy: u32,
+    /// Hosts holding a live (running, restarting or paused) instance, by name.
+    pub hosts: Vec<String>,
+}
+
+impl AppStatus {
+    fn new(name: &str, image: &str, desired: Option<u32>, revision: Option<i64>) -> Self {
+        AppStatus {
+            name: name.to_owned(),
+            image: image.to_owned(),
+            desired,
+            revision,
+            running: 0,
+            healthy: 0,
+            hosts: Vec::new(),
+        }
+    }
+}
+
+/// Every app with a spec or a managed container, by name. Containers on hosts that are not
+/// online are left out: what an unreachable engine last said is not what runs now.
+pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
+    let mut apps: BTreeMap<&str, AppStatus> = model
+        .apps
+        .iter()
+        .map(|(name, r)| {
+            let status = AppStatus::new(
+                name,
+                &r.spec.image,
+                Some(r.spec.instances),
+                Some(r.revision),
+            );
+            (name.as_str(), status)
+        })
+        .collect();
+    // Hosts are visited in name order, so each app's host list comes out sorted.
+    for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
+        for c in &host.containers {
+            let Some(name) = c.labels.get(APP) else {
+                continue;
+            };
+            let app = apps
+                .entry(name.as_str())
+                .or_insert_with(|| AppStatus::new(name, &c.image, None, None));
+            if c.is_running() {
+                app.running += 1;
+                if matches!(c.health, Health::Healthy | Health::None) {
+                    app.healthy += 1;
+                }
+            }
+            let live = RunState::from_engine(&c.state).occupies();
+            if live && app.hosts.last().map(String::as_str) != Some(host.name()) {
+                app.hosts.push(host.name().to_owned());
+            }
+        }
+    }
+    apps.into_values().collect()
+}
+
+/// The row of the selected app: the one named, else the first (the named app may be gone).
+/// None when there are no rows.
+pub fn selected_index(statuses: &[AppStatus], selected: Option<&str>) -> Option<usize> {
+    if statuses.is_empty() {
+        return None;
+    }
+    let found = selected.and_then(|name| statuses.iter().position(|s| s.name == name));
+    Some(found.unwrap_or(0))
+}

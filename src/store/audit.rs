@@ -1,0 +1,209 @@
+//! The audit trail: who did what, from where, with what result, under `<prefix>/audit/`.
+//!
+//! Keys are `<UTC time to the nanosecond>-<seq>`, fixed width, so key order is time order
+//! and `list_audit` reads the newest entries with one sorted range request.
+
+use super::connect::request;
+use super::error::StoreError;
+use etcd_client::{Client, Compare, CompareOp, GetOptions, SortOrder, SortTarget, Txn, TxnOp};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Distinguishes entries written in the same nanosecond; a clash with another process is
+/// caught by the create-only Txn and retried with the next number.
+static SEQ: AtomicU32 = AtomicU32::new(0);
+const CLASH_ATTEMPTS: usize = 8;
+
+/// One audit record, stored as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The operator: $USER, else $LOGNAME, else "unknown".
+    pub who: String,
+    /// The SSH client's address, or "local".
+    pub from: String,
+    /// What was done: "scale", "apply", "delete", ...
+    pub action: String,
+    /// What it was done to: an app, a host.
+    pub target: String,
+    /// The particulars: "instances 3 -> 5".
+    pub detail: String,
+    /// "ok", or the error the operator saw.
+    pub result: String,
+    /// When, as RFC 3339 UTC: "2025-01-31T12:00:00.123456789Z".
+    pub time: String,
+}
+
+impl AuditEntry {
+    /// An entry stamped now, by the operator this process runs for.
+    pub fn now(
+        action: impl Into<String>,
+        target: impl Into<String>,
+        detail: impl Into<String>,
+        result: impl Into<String>,
+    ) -> AuditEntry {
+        let (who, from) = who_and_from(|name| std::env::var(name).ok());
+        AuditEntry {
+            who,
+            from,
+            action: action.into(),
+            target: target.into(),
+            detail: detail.into(),
+            result: result.into(),
+            time: utc_timestamp(SystemTime::now()),
+        }
+    }
+}
+
+/// The operator and where they came from, from the environment `var` reads.
+fn who_and_from(var: impl Fn(&str) -> Option<String>) -> (String, String) {
+    let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+    let who = set("USER")
+        .or_else(|| set("LOGNAME"))
+        .unwrap_or_else(|| "unknown".into());
+    // Both variables start with the client's address: "10.0.0.5 51234 22".
+    let from = set("SSH_CLIENT")
+        .or_else(|| set("SSH_CONNECTION"))
+        .and_then(|v| v.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "local".into());
+    (who, from)
+}
+
+/// `<prefix>/audit/`: the key range of the trail.
+pub fn audit_dir(prefix: &str) -> String {
+    format!("{}/audit/", prefix.trim_end_matches('/'))
+}
+
+/// Appends `entry`; never overwrites another entry.
+pub async fn record(
+    client: &mut Client,
+    prefix: &str,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    let value = serde_json::to_string(entry).map_err(|e| StoreError::Invalid {
+        what: "audit entry".into(),
+        reason: e.to_string(),
+    })?;
+    let stamp = utc_timestamp(SystemTime::now());
+    for _ in 0..CLASH_ATTEMPTS {
+        let seq = SEQ.fetch_add(1, Ordering::Relaxed);
+        let key = format!("{}{stamp}-{seq:010}", audit_dir(prefix));
+        let txn = Txn::new()
+            .when([Compare::create_revision(key.as_str(), CompareOp::Equal, 0)])
+            .and_then([TxnOp::put(key.as_str(), value.as_str(), None)]);
+        if request("txn", client.txn(txn)).await?.succeeded() {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Request {
+        op: "txn",
+        at: None,
+        reason: format!("no free audit key at {stamp} after {CLASH_ATTEMPTS} attempts"),
+    })
+}
+
+/// The newest `limit` entries, newest first. Malformed entries are skipped with a warning
+/// naming the key.
+pub async fn list_audit(
+    client: &mut Client,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let options = GetOptions::new()
+        .with_prefix()
+        .with_sort(SortTarget::Key, SortOrder::Descend)
+        .with_limit(i64::try_from(limit).unwrap_or(i64::MAX));
+    let resp = request("get", client.get(audit_dir(prefix), Some(options))).await?;
+    Ok(resp
+        .kvs()
+        .iter()
+        .filter_map(|kv| match serde_json::from_slice(kv.value()) {
+            Ok(entry) => Some(entry),
+            Err(e) => {
+                tracing::warn!(
+                    key = %String::from_utf8_lossy(kv.key()),
+                    "skipping malformed audit entry: {e}"
+                );
+                None
+            }
+        })
+        .collect())
+}
+
+/// RFC 3339 UTC with nanoseconds, always the same width: "2025-01-31T12:00:00.000000001Z".
+pub(crate) fn utc_timestamp(at: SystemTime) -> String {
+    // Before 1970 only on a broken clock: show the epoch rather than fail.
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:09}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        since.subsec_nanos()
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar
+/// (Howard Hinnant's algorithm, for days >= 0).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let at = |secs: u64, nanos: u32| utc_timestamp(UNIX_EPOCH + Duration::new(secs, nanos));
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(at(951_782_400, 5), "2000-02-29T00:00:00.000000005Z");
+        assert_eq!(
+            at(1_735_689_599, 999_999_999),
+            "2024-12-31T23:59:59.999999999Z"
+        );
+        assert_eq!(at(4_102_444_800, 0), "2100-01-01T00:00:00.000000000Z");
+        // Fixed width: string order is time order.
+        assert!(at(9, 0) < at(10, 0) && at(1, 999) < at(1, 1000));
+    }
+
+    #[test]
+    fn who_and_from_come_from_the_environment() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(
+            who_and_from(env(&[("USER", "ana"), ("SSH_CLIENT", "10.0.0.5 51234 22")])),
+            ("ana".into(), "10.0.0.5".into())
+        );
+        assert_eq!(
+            who_and_from(env(&[
+                ("LOGNAME", "bo"),
+                ("SSH_CONNECTION", "10.0.0.6 5 10.0.0.1 22")
+            ])),
+            ("bo".into(), "10.0.0.6".into())
+        );
+        assert_eq!(
+            who_and_from(env(&[("USER", " ")])),
+            ("unknown".into(), "local".into())
+        );
+    }
+}

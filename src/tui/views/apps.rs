@@ -1,0 +1,203 @@
+//! The Apps panel beside the grid: each app's image and desired / running / healthy counts
+//! and hosts. While it has the focus, the selected app's hosts are marked in the grid.
+
+use crate::action::Action;
+use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, selected_index};
+use crate::tui::keymap::{Keymap, Section};
+use crate::tui::layout::{CellMode, grid_layout, grid_view};
+use crate::tui::theme::{Level, Theme};
+use crate::tui::widgets::table::{Column, DataTable, Field};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::widgets::Widget;
+
+/// Below this width the panel goes under the grid instead of beside it.
+const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
+const SIDE_WIDTH_MIN: u16 = 44;
+const SIDE_WIDTH_MAX: u16 = 80;
+/// Below this height there is room for the grid only.
+const STACKED_MIN_HEIGHT: u16 = 12;
+const STACKED_HEIGHT_MAX: u16 = 12;
+/// The table's border and header rows.
+const TABLE_CHROME: u16 = 3;
+/// Marks a host of the selected app in the grid (beside the state glyph, never instead).
+pub const APP_MARK: char = '◆';
+
+const COLUMNS: [Column; 6] = [
+    Column::new("APP", Constraint::Fill(2)),
+    Column::new("IMAGE", Constraint::Fill(3)),
+    Column::new("WANT", Constraint::Length(4)).right(),
+    Column::new("RUN", Constraint::Length(4)).right(),
+    Column::new("OK", Constraint::Length(4)).right(),
+    Column::new("HOSTS", Constraint::Fill(2)),
+];
+
+/// The grid view's two panels; `apps` is empty when the terminal is too small for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Panels {
+    pub grid: Rect,
+    pub apps: Rect,
+}
+
+/// Grid left and apps right on wide terminals, grid above apps on narrow ones.
+pub fn panels(main: Rect) -> Panels {
+    if main.width >= SIDE_BY_SIDE_MIN_WIDTH {
+        let width = (main.width / 2).clamp(SIDE_WIDTH_MIN, SIDE_WIDTH_MAX);
+        let grid = Rect {
+            width: main.width - width,
+            ..main
+        };
+        let apps = Rect {
+            x: grid.right(),
+            width,
+            ..main
+        };
+        return Panels { grid, apps };
+    }
+    let height = if main.height >= STACKED_MIN_HEIGHT {
+        (main.height / 3).min(STACKED_HEIGHT_MAX)
+    } else {
+        0
+    };
+    let grid = Rect {
+        height: main.height - height,
+        ..main
+    };
+    let apps = Rect {
+        y: grid.bottom(),
+        height,
+        ..main
+    };
+    Panels { grid, apps }
+}
+
+/// Rows of apps the panel shows at once (a page for page up/down).
+pub fn visible_rows(main: Rect) -> usize {
+    usize::from(panels(main).apps.height.saturating_sub(TABLE_CHROME)).max(1)
+}
+
+pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, buf: &mut Buffer) {
+    let statuses = app_statuses(model);
+    let focused = model.ui.focus == Focus::Apps;
+    let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
+    if focused && let Some(app) = selected.map(|i| &statuses[i]) {
+        mark_hosts(model, theme, grid_view(panels.grid).cells, &app.hosts, buf);
+    }
+    if panels.apps.is_empty() {
+        return;
+    }
+    let rows = statuses.iter().map(|s| row(s, theme)).collect();
+    let empty = match model.etcd {
+        EtcdState::Disabled => "etcd is not configured: apps live in etcd",
+        _ => "no apps yet: wheelhouse ctl apply -f app.toml",
+    };
+    let mut table = DataTable::new(title(&statuses, focused, keymap), &COLUMNS, theme)
+        .rows(rows)
+        .empty(empty);
+    if focused && let Some(i) = selected {
+        table = table.selected(i);
+    }
+    table.render(panels.apps, buf);
+}
+
+/// "apps (3)", and while focused the scale keys: "apps (3) · s scale · +/- one more/less".
+fn title(statuses: &[AppStatus], focused: bool, keymap: &Keymap) -> String {
+    let mut title = format!("apps ({})", statuses.len());
+    if !focused {
+        return title;
+    }
+    let hints = keymap.hints(Section::Apps);
+    let keys = |wanted: &Action| {
+        hints
+            .iter()
+            .find(|(_, a)| a == wanted)
+            .map(|(keys, _)| keys.clone())
+    };
+    if let Some(keys) = keys(&Action::ScalePrompt) {
+        title.push_str(&format!(" · {keys} scale"));
+    }
+    if let (Some(up), Some(down)) = (keys(&Action::ScaleUp), keys(&Action::ScaleDown)) {
+        title.push_str(&format!(" · {up}/{down} ±1"));
+    }
+    title
+}
+
+fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
+    let plain = Style::default();
+    let short = |ok: bool| {
+        if ok {
+            plain
+        } else {
+            theme.level_text(Level::Warn)
+        }
+    };
+    let desired = app.desired.map_or("—".to_owned(), |d| d.to_string());
+    let hosts = match app.hosts.len() {
+        0 => "—".to_owned(),
+        n => format!("{n} {}", app.hosts.join(",")),
+    };
+    // Running short of desired, or running but not healthy, reads as a warning.
+    let running_ok = app.desired.is_none_or(|d| app.running >= d);
+    let name_style = if app.desired.is_none() {
+        theme.muted()
+    } else {
+        plain
+    };
+    vec![
+        (app.name.clone(), name_style),
+        (app.image.clone(), theme.muted()),
+        (desired, plain),
+        (app.running.to_string(), short(running_ok)),
+        (app.healthy.to_string(), short(app.healthy >= app.running)),
+        (hosts, plain),
+    ]
+}
+
+/// Marks the cells of `hosts` on the grid page on screen: a mark beside the cell's glyph
+/// where the cell mode leaves room, and underlined in every mode, so the marking reads
+/// without colour. In large and compact cells the mark takes the marker column (the
+/// selected host stays reversed); a gutter's selection marker is left alone.
+fn mark_hosts(model: &Model, theme: &Theme, cells: Rect, hosts: &[String], buf: &mut Buffer) {
+    let count = model.hosts.len();
+    if count == 0 || cells.is_empty() {
+        return;
+    }
+    let layout = grid_layout(count, cells.width, cells.height);
+    let selected = model.ui.selected.min(count - 1);
+    let start = layout.page_of(selected) * layout.page_size();
+    let end = start + layout.page_size();
+    let selected_glyph = theme.glyphs.selected.to_string();
+    for i in hosts.iter().filter_map(|h| model.host_index(h)) {
+        if i < start || i >= end {
+            continue;
+        }
+        let rect = layout.cell_rect(cells, i - start).intersection(cells);
+        if rect.is_empty() {
+            continue;
+        }
+        let (mark_x, mark_style) = match layout.mode {
+            // The first column of a large or compact cell is its marker column.
+            CellMode::Large | CellMode::Compact => (Some(rect.x), None),
+            // The blank column (or the gutter) left of the cell.
+            CellMode::Spaced => (rect.x.checked_sub(1), Some(theme.title())),
+            CellMode::Tiny => (None, None),
+        };
+        if let Some(x) = mark_x.filter(|&x| x >= cells.x)
+            && let Some(cell) = buf.cell_mut((x, rect.y))
+            && !(layout.mode == CellMode::Spaced && cell.symbol() == selected_glyph)
+        {
+            cell.set_char(APP_MARK);
+            if let Some(style) = mark_style {
+                cell.set_style(style);
+            }
+        }
+        let glyph_x = match layout.mode {
+            CellMode::Large | CellMode::Compact => rect.x + 1,
+            CellMode::Spaced | CellMode::Tiny => rect.x,
+        };
+        if let Some(cell) = buf.cell_mut((glyph_x, rect.y)) {
+            cell.modifier.insert(Modifier::UNDERLINED);
+        }
+    }
+}

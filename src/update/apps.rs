@@ -1,0 +1,256 @@
+//! The Apps panel and the dialogs in front of every cluster change: focus, app selection,
+//! the scale prompt, y/n confirmation, and the read-only gate.
+
+use super::{Effect, step};
+use crate::action::Action;
+use crate::model::app::{parse_instances, validate_instances};
+use crate::model::{
+    AppRecord, Dialog, EtcdState, Focus, Model, View, app_statuses, selected_index,
+};
+use crate::store::AppEvent;
+
+/// The longest text the scale prompt takes; more is a typo, not a count.
+const PROMPT_MAX: usize = 12;
+
+/// The one place mutating actions are checked against read-only mode (the cockpit's keys,
+/// macros and `ctl` all come through here). Err holds what the operator is told.
+pub fn authorize(readonly: bool, action: &Action) -> Result<(), String> {
+    if readonly && action.is_mutating() {
+        return Err(format!(
+            "read-only: {} is refused here, nothing was changed",
+            action.description()
+        ));
+    }
+    Ok(())
+}
+
+pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
+    match event {
+        AppEvent::Connected { revision } => model.etcd = EtcdState::Connected { revision },
+        AppEvent::Unreachable { error } => super::etcd_unreachable(model, error),
+        AppEvent::Snapshot { apps, revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            model.apps = apps
+                .into_iter()
+                .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
+                .collect();
+        }
+        AppEvent::Put { app, mod_revision } => {
+            model.etcd = EtcdState::Connected {
+                revision: mod_revision,
+            };
+            let spec = *app;
+            model.apps.insert(
+                spec.name.clone(),
+                AppRecord {
+                    spec,
+                    revision: mod_revision,
+                },
+            );
+        }
+        AppEvent::Deleted { name, revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            model.apps.remove(&name);
+        }
+    }
+}
+
+/// Tab: grid -> apps -> grid, in the grid view only.
+pub(super) fn focus_next(model: &mut Model) {
+    if model.ui.view != View::Grid {
+        return;
+    }
+    model.ui.focus = match model.ui.focus {
+        Focus::Grid => Focus::Apps,
+        Focus::Apps => Focus::Grid,
+    };
+    if model.ui.focus == Focus::Apps {
+        // Pin the shown selection to a name, so rows coming and going do not move it.
+        let statuses = app_statuses(model);
+        let i = selected_index(&statuses, model.ui.selected_app.as_deref());
+        model.ui.selected_app = i.map(|i| statuses[i].name.clone());
+    }
+}
+
+pub(super) fn move_app_selection(model: &mut Model, action: &Action) {
+    let statuses = app_statuses(model);
+    let Some(current) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
+        return;
+    };
+    let page = crate::tui::apps_rows(model.ui.width, model.ui.height);
+    let next = match action {
+        // One column: left and right mean nothing here.
+        Action::MoveLeft | Action::MoveRight => current,
+        other => step(current, statuses.len(), 1, page, other),
+    };
+    model.ui.selected_app = Some(statuses[next].name.clone());
+}
+
+/// `s`, `+`, `-` on the selected app: a prompt, or straight to y/n.
+pub(super) fn start_scale(model: &mut Model, action: &Action) {
+    if let Err(why) = etcd_ready(model) {
+        model.ui.message = Some(why);
+        return;
+    }
+    let statuses = app_statuses(model);
+    let Some(i) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
+        model.ui.message = Some("no apps yet: wheelhouse ctl apply -f app.toml".to_owned());
+        return;
+    };
+    let name = statuses[i].name.clone();
+    let Some(record) = model.apps.get(&name) else {
+        model.ui.message = Some(format!(
+            "{name} has containers but no spec in etcd: apply one first"
+        ));
+        return;
+    };
+    let (current, seen) = (record.spec.instances, record.revision);
+    model.ui.selected_app = Some(name.clone());
+    let count = match action {
+        Action::ScaleUp => validate_instances(i64::from(current) + 1, model.max_instances)
+            .map_err(|why| format!("cannot scale {name}: {why}")),
+        Action::ScaleDown if current == 0 => Err(format!("{name} has 0 instances already")),
+        Action::ScaleDown => Ok(current - 1),
+        _ => {
+            model.ui.dialog = Some(Dialog::ScalePrompt {
+                app: name,
+                current,
+                seen,
+                input: String::new(),
+                error: None,
+            });
+            return;
+        }
+    };
+    match count {
+        Ok(count) => ask(
+            model,
+            Action::Scale {
+                app: name,
+                count,
+                seen: Some(seen),
+            },
+        ),
+        Err(why) => model.ui.message = Some(why),
+    }
+}
+
+/// Every mutating action asks y/n first.
+pub(super) fn ask(model: &mut Model, action: Action) {
+    if let Err(why) = etcd_ready(model) {
+        model.ui.message = Some(why);
+        return;
+    }
+    let question = question(model, &action);
+    model.ui.dialog = Some(Dialog::Confirm { question, action });
+}
+
+/// Keys while a dialog is open: it takes them all.
+pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(dialog) = model.ui.dialog.take() else {
+        return Vec::new();
+    };
+    match (dialog, action) {
+        (Dialog::Confirm { question, .. }, Action::Cancel) => {
+            model.ui.message = Some(format!("cancelled: {}", question.trim_end_matches('?')));
+        }
+        (Dialog::Confirm { action, .. }, Action::Confirm) => {
+            model.ui.message = Some(progress(&action));
+            return vec![Effect::Execute(action)];
+        }
+        (Dialog::ScalePrompt { .. }, Action::Cancel) => {
+            model.ui.message = Some("scale cancelled".to_owned());
+        }
+        (
+            Dialog::ScalePrompt {
+                app,
+                current,
+                seen,
+                input,
+                ..
+            },
+            Action::Confirm,
+        ) => match parse_instances(&input, model.max_instances) {
+            Ok(count) if count == current => {
+                model.ui.message = Some(format!("{app} has {count} instances already"));
+            }
+            Ok(count) => ask(
+                model,
+                Action::Scale {
+                    app,
+                    count,
+                    seen: Some(seen),
+                },
+            ),
+            Err(why) => {
+                model.ui.dialog = Some(Dialog::ScalePrompt {
+                    app,
+                    current,
+                    seen,
+                    input,
+                    error: Some(why),
+                });
+            }
+        },
+        (mut dialog, edit) => {
+            if let Dialog::ScalePrompt { input, error, .. } = &mut dialog {
+                match edit {
+                    Action::Input(c) if !c.is_control() && input.chars().count() < PROMPT_MAX => {
+                        input.push(c);
+                        *error = None;
+                    }
+                    Action::Erase => {
+                        input.pop();
+                        *error = None;
+                    }
+                    _ => {}
+                }
+            }
+            // Anything else leaves the dialog as it was.
+            model.ui.dialog = Some(dialog);
+        }
+    }
+    Vec::new()
+}
+
+/// Mutations need etcd; refuse early rather than after a y/n.
+fn etcd_ready(model: &Model) -> Result<(), String> {
+    match &model.etcd {
+        EtcdState::Disabled => {
+            Err("etcd is not configured: apps live in etcd ([etcd] in wheelhouse.toml)".to_owned())
+        }
+        EtcdState::Unreachable { error, .. } => Err(format!(
+            "etcd unreachable ({error}): changes are refused until it is back"
+        )),
+        EtcdState::Connecting | EtcdState::Connected { .. } => Ok(()),
+    }
+}
+
+/// "scale web 4 → 32?"
+fn question(model: &Model, action: &Action) -> String {
+    match action {
+        Action::Scale { app, count, .. } => match model.apps.get(app) {
+            Some(r) => format!("scale {app} {} → {count}?", r.spec.instances),
+            None => format!("scale {app} to {count}?"),
+        },
+        Action::Apply { spec } => format!(
+            "apply {} ({}, {} instances)?",
+            spec.name, spec.image, spec.instances
+        ),
+        Action::Delete { app } => format!("delete {app} and stop its containers?"),
+        other => format!("{}?", other.description()),
+    }
+}
+
+/// What the status line says while an action runs.
+fn progress(action: &Action) -> String {
+    match action {
+        Action::Scale { app, count, .. } => format!("scaling {app} to {count} …"),
+        Action::Apply { spec } => format!("applying {} …", spec.name),
+        Action::Delete { app } => format!("deleting {app} …"),
+        other => format!("{} …", other.description()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

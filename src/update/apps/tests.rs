@@ -1,0 +1,447 @@
+use crate::action::Action;
+use crate::docker::DataEvent;
+use crate::model::app::AppSpec;
+use crate::model::{
+    AppRecord, Container, Dialog, EtcdState, Focus, Health, Host, HostInfo, HostSource, HostSpec,
+    Model, View, app_statuses,
+};
+use crate::ops::Outcome;
+use crate::store::AppEvent;
+use crate::update::{Effect, Msg, update};
+use std::time::Instant;
+
+fn host(name: &str) -> Host {
+    Host::new(
+        HostSpec {
+            name: name.into(),
+            engine: format!("unix:///run/{name}.sock"),
+            address: None,
+            zone: None,
+            labels: Default::default(),
+            tls: None,
+        },
+        HostSource::Config,
+    )
+}
+
+fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
+    Container {
+        id: format!("{app}-{i}"),
+        name: format!("{app}.{i}"),
+        image: "wheelhouse/demo:1".into(),
+        state: state.into(),
+        status: String::new(),
+        health,
+        labels: [("wheelhouse.app".to_owned(), app.to_owned())].into(),
+        cpu_percent: None,
+        mem_bytes: None,
+    }
+}
+
+fn record(name: &str, instances: u32, revision: i64) -> (String, AppRecord) {
+    let mut spec = AppSpec::new(name, "wheelhouse/demo:1");
+    spec.instances = instances;
+    (name.to_owned(), AppRecord { spec, revision })
+}
+
+/// Hosts a, b, c online; web wants 4 (revision 11), api wants 0 (revision 5).
+fn cluster() -> Model {
+    let mut m = Model::with_hosts(Instant::now(), vec![host("a"), host("b"), host("c")]);
+    m.ui.width = 200;
+    m.ui.height = 50;
+    m.etcd = EtcdState::Connected { revision: 20 };
+    m.apps = [record("web", 4, 11), record("api", 0, 5)].into();
+    for name in ["a", "b", "c"] {
+        let info = HostInfo {
+            ncpu: 2,
+            mem_total: 1 << 30,
+            ..Default::default()
+        };
+        let host = name.to_owned();
+        update(&mut m, Msg::Data(DataEvent::Up { host, info }));
+    }
+    m
+}
+
+fn containers(m: &mut Model, host: &str, containers: Vec<Container>) {
+    let host = host.to_owned();
+    update(m, Msg::Data(DataEvent::Containers { host, containers }));
+}
+
+fn act(m: &mut Model, a: Action) -> Vec<Effect> {
+    update(m, Msg::Action(a))
+}
+
+fn typed(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        act(m, Action::Input(c));
+    }
+}
+
+fn message(m: &Model) -> &str {
+    m.ui.message.as_deref().unwrap_or("")
+}
+
+/// Tab to the apps panel and select `app`.
+fn select(m: &mut Model, app: &str) {
+    if m.ui.focus != Focus::Apps {
+        act(m, Action::FocusNext);
+    }
+    assert_eq!(m.ui.focus, Focus::Apps);
+    act(m, Action::First);
+    while m.ui.selected_app.as_deref() != Some(app) {
+        let before = m.ui.selected_app.clone();
+        act(m, Action::MoveDown);
+        assert_ne!(before, m.ui.selected_app, "{app} not in the list");
+    }
+}
+
+#[test]
+fn counts_come_from_labels_on_online_hosts() {
+    let mut m = cluster();
+    containers(
+        &mut m,
+        "a",
+        vec![
+            managed("web", 1, "running", Health::Healthy),
+            managed("web", 2, "running", Health::Unhealthy),
+            managed("web", 3, "exited", Health::None),
+        ],
+    );
+    containers(
+        &mut m,
+        "c",
+        vec![
+            managed("web", 4, "running", Health::None),
+            managed("old", 1, "restarting", Health::None),
+        ],
+    );
+    let statuses = app_statuses(&m);
+    let names: Vec<&str> = statuses.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api", "old", "web"]);
+    let web = &statuses[2];
+    assert_eq!((web.desired, web.running, web.healthy), (Some(4), 3, 2));
+    assert_eq!(web.hosts, ["a", "c"]);
+    assert_eq!(web.revision, Some(11));
+    let old = &statuses[1];
+    assert_eq!((old.desired, old.running), (None, 0), "no spec: no desired");
+    assert_eq!(
+        old.hosts,
+        ["c"],
+        "a restarting container still holds its host"
+    );
+
+    // What an offline engine last said does not count.
+    update(
+        &mut m,
+        Msg::Data(DataEvent::Down {
+            host: "c".into(),
+            error: "refused".into(),
+        }),
+    );
+    let web = app_statuses(&m).into_iter().find(|s| s.name == "web");
+    assert_eq!(
+        web.map(|w| (w.running, w.hosts)),
+        Some((2, vec!["a".into()]))
+    );
+}
+
+#[test]
+fn tab_switches_focus_and_arrows_move_in_the_focused_panel() {
+    let mut m = cluster();
+    act(&mut m, Action::FocusNext);
+    assert_eq!(m.ui.focus, Focus::Apps);
+    assert_eq!(
+        m.ui.selected_app.as_deref(),
+        Some("api"),
+        "first app selected"
+    );
+    act(&mut m, Action::MoveDown);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("web"));
+    act(&mut m, Action::MoveDown);
+    assert_eq!(
+        m.ui.selected_app.as_deref(),
+        Some("web"),
+        "stops at the end"
+    );
+    assert_eq!(m.ui.selected, 0, "the grid selection did not move");
+    act(&mut m, Action::Open);
+    assert_eq!(
+        m.ui.view,
+        View::Grid,
+        "enter opens no host from the apps panel"
+    );
+    act(&mut m, Action::Back);
+    assert_eq!(m.ui.focus, Focus::Grid, "esc returns to the grid");
+    act(&mut m, Action::MoveRight);
+    assert_eq!(m.ui.selected, 1);
+    act(&mut m, Action::FocusNext);
+    act(&mut m, Action::FocusNext);
+    assert_eq!(m.ui.focus, Focus::Grid);
+}
+
+#[test]
+fn the_selection_follows_the_name_when_rows_come_and_go() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    m.apps.extend([record("cache", 2, 7)]);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("web"));
+    act(&mut m, Action::MoveUp);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("cache"));
+}
+
+#[test]
+fn scale_prompt_then_confirm_executes_with_the_revision_seen() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    act(&mut m, Action::ScalePrompt);
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::ScalePrompt { app, current: 4, seen: 11, .. }) if app == "web"
+    ));
+    typed(&mut m, "329");
+    act(&mut m, Action::Erase);
+    assert!(matches!(&m.ui.dialog, Some(Dialog::ScalePrompt { input, .. }) if input == "32"));
+    // Keys that mean something elsewhere do nothing inside the prompt.
+    assert!(act(&mut m, Action::Quit).is_empty());
+    assert!(!m.quit);
+    assert!(act(&mut m, Action::Confirm).is_empty(), "y/n comes first");
+    match &m.ui.dialog {
+        Some(Dialog::Confirm { question, .. }) => assert_eq!(question, "scale web 4 → 32?"),
+        other => panic!("expected the y/n question, got {other:?}"),
+    }
+    let effects = act(&mut m, Action::Confirm);
+    assert_eq!(
+        effects,
+        vec![Effect::Execute(Action::Scale {
+            app: "web".into(),
+            count: 32,
+            seen: Some(11),
+        })]
+    );
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "scaling web to 32 …");
+
+    let done = Outcome::Scaled {
+        app: "web".into(),
+        from: 4,
+        to: 32,
+        revision: 21,
+    };
+    update(&mut m, Msg::Done(Ok(done)));
+    assert_eq!(message(&m), "web scaled to 32 (was 4, revision 21)");
+    let conflict =
+        "web was changed by someone else (revision 12, you read 11): reload and try again";
+    update(&mut m, Msg::Done(Err(conflict.to_owned())));
+    assert_eq!(message(&m), conflict);
+}
+
+#[test]
+fn cancel_closes_each_dialog_without_effects() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    act(&mut m, Action::ScalePrompt);
+    typed(&mut m, "7");
+    assert!(act(&mut m, Action::Cancel).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "scale cancelled");
+    act(&mut m, Action::ScaleUp);
+    assert!(
+        matches!(&m.ui.dialog, Some(Dialog::Confirm { question, .. }) if question == "scale web 4 → 5?")
+    );
+    assert!(act(&mut m, Action::Cancel).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "cancelled: scale web 4 → 5");
+}
+
+#[test]
+fn bad_counts_keep_the_prompt_open_with_the_reason() {
+    let mut m = cluster();
+    m.max_instances = 50;
+    select(&mut m, "web");
+    act(&mut m, Action::ScalePrompt);
+    for (input, why) in [
+        ("-3", "must not be negative"),
+        ("lots", "not a whole number"),
+        ("", "not a whole number"),
+        ("51", "above the maximum of 50"),
+        ("99999999999", "above the maximum of 50"),
+    ] {
+        while let Some(Dialog::ScalePrompt { input, .. }) = &m.ui.dialog
+            && !input.is_empty()
+        {
+            act(&mut m, Action::Erase);
+        }
+        typed(&mut m, input);
+        assert!(act(&mut m, Action::Confirm).is_empty(), "{input}");
+        match &m.ui.dialog {
+            Some(Dialog::ScalePrompt { error: Some(e), .. }) => {
+                assert!(e.contains(why), "{input}: {e}")
+            }
+            other => panic!("{input}: prompt should stay open with an error, got {other:?}"),
+        }
+    }
+    // Typing again clears the complaint; the same count as now is no change.
+    act(&mut m, Action::Erase);
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::ScalePrompt { error: None, .. })
+    ));
+    while let Some(Dialog::ScalePrompt { input, .. }) = &m.ui.dialog
+        && !input.is_empty()
+    {
+        act(&mut m, Action::Erase);
+    }
+    typed(&mut m, "4");
+    assert!(act(&mut m, Action::Confirm).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "web has 4 instances already");
+}
+
+#[test]
+fn plus_and_minus_stop_at_the_bounds() {
+    let mut m = cluster();
+    select(&mut m, "api");
+    act(&mut m, Action::ScaleDown);
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "api has 0 instances already");
+    m.max_instances = 4;
+    select(&mut m, "web");
+    act(&mut m, Action::ScaleUp);
+    assert!(m.ui.dialog.is_none());
+    assert!(
+        message(&m).contains("above the maximum of 4"),
+        "{}",
+        message(&m)
+    );
+    act(&mut m, Action::ScaleDown);
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::Confirm {
+            action: Action::Scale { count: 3, .. },
+            ..
+        })
+    ));
+}
+
+#[test]
+fn read_only_refuses_every_mutation_in_one_place() {
+    let mut m = cluster();
+    m.readonly = true;
+    select(&mut m, "web");
+    for a in [Action::ScalePrompt, Action::ScaleUp, Action::ScaleDown] {
+        assert!(act(&mut m, a.clone()).is_empty());
+        assert!(m.ui.dialog.is_none(), "{a:?}");
+        assert!(
+            message(&m).starts_with("read-only:"),
+            "{a:?}: {}",
+            message(&m)
+        );
+    }
+    let direct = Action::Scale {
+        app: "web".into(),
+        count: 9,
+        seen: None,
+    };
+    assert!(act(&mut m, direct).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert!(message(&m).contains("nothing was changed"));
+    // Looking around still works.
+    act(&mut m, Action::MoveUp);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("api"));
+}
+
+#[test]
+fn etcd_down_or_absent_refuses_before_asking() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    m.etcd = EtcdState::Unreachable {
+        error: "connection refused".into(),
+        since: m.now,
+    };
+    act(&mut m, Action::ScaleUp);
+    assert!(m.ui.dialog.is_none());
+    assert!(
+        message(&m).starts_with("etcd unreachable (connection refused)"),
+        "{}",
+        message(&m)
+    );
+    m.etcd = EtcdState::Disabled;
+    act(&mut m, Action::ScalePrompt);
+    assert!(m.ui.dialog.is_none());
+    assert!(message(&m).contains("not configured"));
+}
+
+#[test]
+fn apps_without_a_spec_cannot_be_scaled() {
+    let mut m = cluster();
+    containers(
+        &mut m,
+        "b",
+        vec![managed("ghost", 1, "running", Health::None)],
+    );
+    select(&mut m, "ghost");
+    act(&mut m, Action::ScalePrompt);
+    assert!(m.ui.dialog.is_none());
+    assert!(message(&m).contains("no spec in etcd"), "{}", message(&m));
+}
+
+#[test]
+fn direct_actions_from_ctl_or_macros_ask_first() {
+    let mut m = cluster();
+    let delete = Action::Delete { app: "web".into() };
+    assert!(act(&mut m, delete.clone()).is_empty());
+    assert!(matches!(&m.ui.dialog, Some(Dialog::Confirm { action, .. }) if *action == delete));
+    assert_eq!(act(&mut m, Action::Confirm), vec![Effect::Execute(delete)]);
+}
+
+#[test]
+fn app_events_keep_the_specs() {
+    let mut m = cluster();
+    let spec = |name: &str, n: u32| {
+        let mut s = AppSpec::new(name, "wheelhouse/demo:2");
+        s.instances = n;
+        s
+    };
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Snapshot {
+            apps: vec![(spec("web", 2), 30), (spec("db", 1), 31)],
+            revision: 31,
+        }),
+    );
+    let names: Vec<&String> = m.apps.keys().collect();
+    assert_eq!(names, ["db", "web"], "a snapshot replaces what was known");
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Put {
+            app: Box::new(spec("web", 6)),
+            mod_revision: 32,
+        }),
+    );
+    assert_eq!(
+        m.apps.get("web").map(|r| (r.spec.instances, r.revision)),
+        Some((6, 32))
+    );
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Deleted {
+            name: "db".into(),
+            revision: 33,
+        }),
+    );
+    assert!(!m.apps.contains_key("db"));
+    assert_eq!(m.etcd, EtcdState::Connected { revision: 33 });
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Unreachable {
+            error: "refused".into(),
+        }),
+    );
+    assert!(matches!(m.etcd, EtcdState::Unreachable { .. }));
+    assert_eq!(
+        m.apps.len(),
+        1,
+        "the last known specs stay while etcd is away"
+    );
+}
