@@ -1,6 +1,7 @@
 //! The one Action type: keys, macros, the command line and `ctl` all produce these.
 
 use crate::model::app::AppSpec;
+use crate::plan::rollout::Command;
 use serde::{Deserialize, Serialize};
 
 /// Named in keymap files by their snake_case names (`move_up`, `open`, ...). The variants
@@ -38,6 +39,20 @@ pub enum Action {
     Erase,
     /// A character typed into a prompt.
     Input(char),
+    /// Ask for the image to roll the selected app out to.
+    RolloutPrompt,
+    /// Pause the selected app's rollout, or resume it if paused.
+    PauseResume,
+    /// Roll the selected app back to its previous revision.
+    RollbackPrevious,
+    /// Open the selected app's revision history (enter there rolls back to the pick).
+    ShowHistory,
+    /// Replace the selected app's instances with fresh ones of the same spec.
+    RollingRestart,
+    /// Let the selected app's canary rollout go on to every instance.
+    Promote,
+    /// Restart the container selected in the host view (that one only).
+    RestartOne,
     /// Set an app's instance count. `seen` is the spec revision the operator looked at;
     /// the write fails with a conflict if the app changed since.
     Scale {
@@ -52,6 +67,33 @@ pub enum Action {
     /// Remove an app spec (the controller then stops its containers).
     Delete {
         app: String,
+    },
+    /// Roll an app out to a new image (the controller replaces its instances under the
+    /// spec's update policy).
+    Rollout {
+        app: String,
+        image: String,
+    },
+    /// Put back an earlier spec: the one filed under this history revision, or, with None,
+    /// the newest one whose containers differ from the current (during a rollout: turn it
+    /// around).
+    Rollback {
+        app: String,
+        revision: Option<i64>,
+    },
+    /// A rolling restart: the same spec with `restart_generation` + 1.
+    Restart {
+        app: String,
+    },
+    /// Restart one container through its engine, outside any rollout.
+    RestartContainer {
+        host: String,
+        container: String,
+    },
+    /// Pause, resume, promote (or roll back) a running rollout.
+    RolloutCommand {
+        app: String,
+        command: Command,
     },
 }
 
@@ -77,6 +119,13 @@ impl Action {
         Action::Confirm,
         Action::Cancel,
         Action::Erase,
+        Action::RolloutPrompt,
+        Action::PauseResume,
+        Action::RollbackPrevious,
+        Action::ShowHistory,
+        Action::RollingRestart,
+        Action::Promote,
+        Action::RestartOne,
     ];
 
     /// Whether the action changes the cluster (or starts a dialog that will). Read-only
@@ -88,7 +137,18 @@ impl Action {
             | Action::ScaleDown
             | Action::Scale { .. }
             | Action::Apply { .. }
-            | Action::Delete { .. } => true,
+            | Action::Delete { .. }
+            | Action::RolloutPrompt
+            | Action::PauseResume
+            | Action::RollbackPrevious
+            | Action::RollingRestart
+            | Action::Promote
+            | Action::RestartOne
+            | Action::Rollout { .. }
+            | Action::Rollback { .. }
+            | Action::Restart { .. }
+            | Action::RestartContainer { .. }
+            | Action::RolloutCommand { .. } => true,
             Action::Quit
             | Action::MoveUp
             | Action::MoveDown
@@ -105,7 +165,8 @@ impl Action {
             | Action::Confirm
             | Action::Cancel
             | Action::Erase
-            | Action::Input(_) => false,
+            | Action::Input(_)
+            | Action::ShowHistory => false,
         }
     }
 
@@ -132,17 +193,29 @@ impl Action {
             Action::Open => "open the selected host",
             Action::Back => "back",
             Action::ToggleHelp => "show or hide help",
-            Action::FocusNext => "switch grid / apps panel",
+            Action::FocusNext => "grid ⇄ apps panel",
             Action::ScalePrompt => "scale to a number",
             Action::ScaleUp => "one more instance",
             Action::ScaleDown => "one fewer instance",
             Action::Confirm => "yes / ok",
             Action::Cancel => "no / cancel",
-            Action::Erase => "delete a typed character",
+            Action::Erase => "erase a character",
             Action::Input(_) => "type a character",
             Action::Scale { .. } => "scale",
             Action::Apply { .. } => "apply",
             Action::Delete { .. } => "delete",
+            Action::RolloutPrompt => "roll out a new image",
+            Action::PauseResume => "pause / resume the rollout",
+            Action::RollbackPrevious => "roll back to the previous revision",
+            Action::ShowHistory => "revision history (enter rolls back)",
+            Action::RollingRestart => "rolling restart",
+            Action::Promote => "promote the canary",
+            Action::RestartOne => "restart this container",
+            Action::Rollout { .. } => "rollout",
+            Action::Rollback { .. } => "rollback",
+            Action::Restart { .. } => "restart",
+            Action::RestartContainer { .. } => "restart container",
+            Action::RolloutCommand { .. } => "rollout command",
         }
     }
 }
@@ -176,7 +249,26 @@ mod tests {
             spec: Box::new(AppSpec::new("web", "demo:1")),
         };
         let delete = Action::Delete { app: "web".into() };
-        for a in [&scale, &apply, &delete] {
+        let rollout = Action::Rollout {
+            app: "web".into(),
+            image: "demo:2".into(),
+        };
+        let rollback = Action::Rollback {
+            app: "web".into(),
+            revision: None,
+        };
+        let restart = Action::Restart { app: "web".into() };
+        let one = Action::RestartContainer {
+            host: "lab-1".into(),
+            container: "web.1.abc".into(),
+        };
+        let pause = Action::RolloutCommand {
+            app: "web".into(),
+            command: Command::Pause,
+        };
+        for a in [
+            &scale, &apply, &delete, &rollout, &rollback, &restart, &one, &pause,
+        ] {
             assert!(a.is_mutating(), "{a:?}");
             assert_eq!(a.name(), "", "data-carrying actions are not bindable");
         }
@@ -185,7 +277,22 @@ mod tests {
             .filter(|a| a.is_mutating())
             .map(Action::name)
             .collect();
-        assert_eq!(mutating, ["scale_prompt", "scale_up", "scale_down"]);
+        assert_eq!(
+            mutating,
+            [
+                "scale_prompt",
+                "scale_up",
+                "scale_down",
+                "rollout_prompt",
+                "pause_resume",
+                "rollback_previous",
+                "rolling_restart",
+                "promote",
+                "restart_one"
+            ]
+        );
+        // Looking at the history changes nothing; rolling back from it asks y/n.
+        assert!(!Action::ShowHistory.is_mutating());
         assert!(!Action::Input('5').is_mutating());
     }
 }

@@ -1,4 +1,4 @@
-//! The leader's loop: placement, self-healing and service registration.
+//! The leader's loop: placement, self-healing, rollouts and service registration.
 //!
 //! Every controller keeps a supervisor per host (config file and etcd records) and follows
 //! the app specs, so its picture of the cluster is warm; only the elected leader acts. The
@@ -14,10 +14,17 @@
 //! is moved, and its app avoids that host for `crash_penalty`, doubled on each repeat, so
 //! it does not flap back. A start that fails keeps the app off that host for a few seconds
 //! (doubling up to a minute); the reason reaches the operator through the audit trail.
+//!
+//! Rollouts (see `rolling`): a spec whose revision some instances do not run is rolled
+//! out by the `plan::rollout` machine, its state stored at `/rollouts/<app>` before each
+//! tick's steps run; a new leader reads those records and takes them over before acting.
+//! An endpoint leaves the registry `drain` before its container is stopped.
 
 mod act;
+mod begin;
 mod inbox;
 mod probe;
+mod rolling;
 mod round;
 mod track;
 
@@ -53,6 +60,9 @@ pub struct ControllerOptions {
     pub crash_restarts: u64,
     /// How long an app avoids a host it crash-looped on, doubled per repeat (default 60 s).
     pub crash_penalty: Duration,
+    /// How long an instance is left running after it leaves the service registry, so
+    /// callers that looked it up just before finish their requests (default 1 s).
+    pub drain: Duration,
 }
 
 impl Default for ControllerOptions {
@@ -65,6 +75,7 @@ impl Default for ControllerOptions {
             limits: Limits::default(),
             crash_restarts: 3,
             crash_penalty: Duration::from_secs(60),
+            drain: Duration::from_secs(1),
         }
     }
 }
@@ -135,6 +146,7 @@ struct Controller {
     prober: probe::Prober,
     engines: HashMap<String, Docker>,
     registered: Registered,
+    rolling: rolling::Rolling,
     /// The last problem reported per app and kind ("place", "reconcile"), so the audit
     /// trail gets each once.
     problems: BTreeMap<(String, &'static str), String>,
@@ -149,6 +161,7 @@ impl Controller {
         let (apps_tx, apps) = mpsc::channel(64);
         let (probes_tx, probes) = mpsc::channel(256);
         let (restarts_tx, restarts) = mpsc::channel(64);
+        let (rollouts_tx, rollouts) = mpsc::channel(64);
         let watchers = [
             WatcherGuard(store::spawn_host_watcher(
                 etcd.clone(),
@@ -159,6 +172,11 @@ impl Controller {
                 etcd.clone(),
                 config.prefix.clone(),
                 apps_tx,
+            )),
+            WatcherGuard(store::spawn_rollout_watcher(
+                etcd.clone(),
+                config.prefix.clone(),
+                rollouts_tx,
             )),
         ];
         let now = Instant::now();
@@ -180,6 +198,7 @@ impl Controller {
             prober: probe::Prober::new(probes_tx),
             engines: HashMap::new(),
             registered: Registered::new(),
+            rolling: rolling::Rolling::default(),
             problems: BTreeMap::new(),
             dirty: true,
             last_plan: now,
@@ -201,6 +220,7 @@ impl Controller {
             apps,
             probes,
             restarts,
+            rollouts,
             tick,
             term,
             _watchers: watchers,
@@ -282,6 +302,15 @@ impl Controller {
         self.track.dead.clear();
         self.problems.clear();
         self.dirty = true;
+        // Resume the rollouts where the last leader left them.
+        tokio::select! {
+            err = leadership.lost() => {
+                tracing::warn!(error = %err, "leadership lost before the rollouts were read");
+                return Flow::Lost;
+            }
+            () = self.load_rollouts(&client) => {}
+        }
+        let fence = leadership.fence();
         let mut round: Option<JoinHandle<round::Report>> = None;
         let flow = loop {
             tokio::select! {
@@ -300,7 +329,7 @@ impl Controller {
                 }
             }
             if round.is_none() && self.due() {
-                round = self.reconcile(&client, leadership.lease_id());
+                round = self.reconcile(&client, leadership.lease_id(), &fence);
             }
         };
         if let Some(r) = round {
@@ -359,6 +388,7 @@ impl Controller {
                 self.dirty = true;
             }
             Event::App(app_event) => self.on_app(app_event),
+            Event::Rollout(e) => self.dirty |= self.rolling.on_event(e),
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {
                 self.track.restarted(&container, count, now);
@@ -383,6 +413,28 @@ impl Controller {
             AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => return,
         }
         self.dirty = true;
+    }
+
+    /// Reads every stored rollout and takes the unfinished ones over, retrying until etcd
+    /// answers.
+    async fn load_rollouts(&mut self, client: &Client) {
+        loop {
+            let mut c = client.clone();
+            match store::list_rollouts(&mut c, &self.config.prefix).await {
+                Ok((rollouts, _)) => {
+                    let active = rollouts.iter().filter(|r| !r.state.phase.is_done());
+                    for r in active {
+                        tracing::info!(app = r.app(), phase = %r.state.phase, "resuming rollout");
+                    }
+                    self.rolling.take_over(rollouts, store::now_ms());
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the rollouts; trying again");
+                    tokio::time::sleep(RETRY).await;
+                }
+            }
+        }
     }
 
     fn due(&self) -> bool {

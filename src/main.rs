@@ -10,7 +10,7 @@ use wheelhouse::ctl::{self, CtlCommand};
 use wheelhouse::lab::{self, LabCommand};
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::run::{Cockpit, run};
-use wheelhouse::tui::theme::Theme;
+use wheelhouse::tui::theme::{ColorDepth, Theme};
 
 /// A terminal cockpit for clusters of Docker hosts coordinated through etcd.
 #[derive(Parser)]
@@ -148,7 +148,7 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
         Some(Command::Demo { hosts, dir }) => {
             let dir = dir.clone().unwrap_or_else(lab::default_dir);
             // A lab whose processes died (a reboot) is started afresh; `up` clears it.
-            let lab = match lab::Lab::open(&dir) {
+            let mut lab = match lab::Lab::open(&dir) {
                 Ok(lab) if lab.is_running() => lab,
                 _ => {
                     eprintln!("starting a lab of {hosts} hosts in {} ...", dir.display());
@@ -156,6 +156,17 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
                 }
             };
             lab::demo::start_demo_containers(&lab)?;
+            let exe = std::env::current_exe().wrap_err("cannot find this program's path")?;
+            match lab::demo::ensure_controller(&mut lab, &exe)? {
+                lab::demo::ControllerRun::Lab(pid) => eprintln!(
+                    "controller: pid {pid}, log {}",
+                    lab.dir().join("controller.log").display()
+                ),
+                lab::demo::ControllerRun::Elsewhere(id) => eprintln!("controller: {id} leads"),
+            }
+            if lab::demo::ensure_demo_app(&lab)? {
+                eprintln!("app web created from examples/web.toml");
+            }
             let config_path = lab.config_path();
             cockpit(&cli, Some(config_path))
         }
@@ -230,7 +241,8 @@ fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, 
     if let Some(refresh) = cli.refresh {
         config.refresh = refresh;
     }
-    let theme = Theme::load(&config.theme)?;
+    let theme =
+        Theme::load(&config.theme)?.for_depth(ColorDepth::detect(|k| std::env::var(k).ok()));
     let keymap = Keymap::load(&config.keymap)?;
     Ok((config, theme, keymap))
 }

@@ -5,11 +5,16 @@
 //! one success and one conflict, never a lost update), and every attempt, refused or not,
 //! appends an audit record. Checks run before the write: nothing is half-written.
 
+mod rollout;
+
+pub use rollout::{busy_message, history};
+
 use crate::action::Action;
 use crate::config::EtcdConfig;
 use crate::model::HostSpec;
 use crate::model::app::{AppSpec, validate_instances};
-use crate::store::{self, AuditEntry, Expect, StoreError};
+use crate::plan::rollout::Command;
+use crate::store::{self, AuditEntry, Expect, RequestError, StoreError};
 use etcd_client::Client;
 use std::fmt;
 use std::time::Duration;
@@ -46,6 +51,35 @@ pub enum Outcome {
         app: String,
         revision: i64,
     },
+    /// The spec now names the new image; the controller rolls it out.
+    RolloutStarted {
+        app: String,
+        from: String,
+        to: String,
+        revision: i64,
+    },
+    /// An earlier spec (filed under history revision `from_history`) is current again.
+    RolledBack {
+        app: String,
+        image: String,
+        from_history: i64,
+        revision: i64,
+    },
+    /// The spec's restart generation went up; the controller replaces every instance.
+    Restarting {
+        app: String,
+        generation: u64,
+        revision: i64,
+    },
+    ContainerRestarted {
+        host: String,
+        container: String,
+    },
+    /// A command is waiting for the controller's leader.
+    CommandSent {
+        app: String,
+        command: Command,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +112,37 @@ impl fmt::Display for Outcome {
                 write!(f, "{app} {what} (revision {revision})")
             }
             Outcome::Deleted { app, revision } => write!(f, "{app} deleted (revision {revision})"),
+            Outcome::RolloutStarted {
+                app,
+                from,
+                to,
+                revision,
+            } => write!(f, "{app} rolling out: {from} → {to} (revision {revision})"),
+            Outcome::RolledBack {
+                app,
+                image,
+                from_history,
+                revision,
+            } => write!(
+                f,
+                "{app} rolling back to {image} (history revision {from_history}; revision {revision})"
+            ),
+            Outcome::Restarting {
+                app,
+                generation,
+                revision,
+            } => write!(
+                f,
+                "{app} restarting: generation {generation} (revision {revision})"
+            ),
+            Outcome::ContainerRestarted { host, container } => {
+                write!(f, "{container} restarted on {host}")
+            }
+            Outcome::CommandSent { app, command } => write!(
+                f,
+                "{} of {app}'s rollout sent to the controller",
+                store::verb(*command)
+            ),
         }
     }
 }
@@ -95,6 +160,15 @@ pub enum OpsError {
         image: String,
         looked_at: Vec<String>,
     },
+    /// A rollout of the app is under way; nothing was tried.
+    #[error("{0}")]
+    Busy(String),
+    /// A rollout command the stored state refuses, or that could not be left.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// An engine refused or did not answer.
+    #[error("{0}")]
+    Engine(String),
 }
 
 impl OpsError {
@@ -103,9 +177,13 @@ impl OpsError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             OpsError::Invalid(_) | OpsError::ImageMissing { .. } => true,
-            OpsError::Store(e) => {
+            OpsError::Store(e) | OpsError::Request(RequestError::Store(e)) => {
                 matches!(e, StoreError::NotFound { .. } | StoreError::Invalid { .. })
             }
+            OpsError::Request(RequestError::NoRollout { .. } | RequestError::Refused(_)) => true,
+            OpsError::Request(RequestError::Pending { .. } | RequestError::Raced { .. })
+            | OpsError::Busy(_)
+            | OpsError::Engine(_) => false,
         }
     }
 }
@@ -128,6 +206,20 @@ pub async fn execute(ops: &Ops, action: &Action) -> Result<Outcome, OpsError> {
         }
         Action::Apply { spec } => apply(ops, &mut client, spec, &mut detail).await,
         Action::Delete { app } => delete(ops, &mut client, app).await,
+        Action::Rollout { app, image } => {
+            rollout::rollout(ops, &mut client, app, image, &mut detail).await
+        }
+        Action::Rollback { app, revision } => {
+            rollout::rollback(ops, &mut client, app, *revision, &mut detail).await
+        }
+        Action::Restart { app } => rollout::restart(ops, &mut client, app, &mut detail).await,
+        Action::RestartContainer { host, container } => {
+            detail = format!("container {container}");
+            rollout::restart_container(ops, &mut client, host, container).await
+        }
+        Action::RolloutCommand { app, command } => {
+            rollout::request(ops, &mut client, app, *command).await
+        }
         _ => Err(OpsError::Invalid(format!("{verb} is not supported"))),
     };
     let said = match &result {
@@ -147,6 +239,11 @@ fn describe(action: &Action) -> Option<(&'static str, &str)> {
         Action::Scale { app, .. } => Some(("scale", app)),
         Action::Apply { spec } => Some(("apply", &spec.name)),
         Action::Delete { app } => Some(("delete", app)),
+        Action::Rollout { app, .. } => Some(("rollout", app)),
+        Action::Rollback { app, .. } => Some(("rollback", app)),
+        Action::Restart { app } => Some(("restart", app)),
+        Action::RestartContainer { host, .. } => Some(("restart-container", host)),
+        Action::RolloutCommand { app, command } => Some((store::verb(*command), app)),
         _ => None,
     }
 }
@@ -260,17 +357,7 @@ async fn check_image(ops: &Ops, client: &mut Client, image: &str) -> Result<(), 
     let Some(wanted) = image_ref(image) else {
         return Ok(());
     };
-    let mut hosts = ops.hosts.clone();
-    match store::list_hosts(client, &ops.prefix).await {
-        Ok((records, _)) => {
-            for record in records {
-                hosts.retain(|h| h.name != record.name);
-                hosts.push(record);
-            }
-        }
-        Err(e) => tracing::warn!("image check: cannot read host records: {e}"),
-    }
-    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    let hosts = all_hosts(ops, client).await;
     let answers = futures::future::join_all(hosts.iter().map(images_of)).await;
     let mut looked_at = Vec::new();
     for (host, answer) in hosts.iter().zip(answers) {
@@ -288,6 +375,40 @@ async fn check_image(ops: &Ops, client: &mut Client, image: &str) -> Result<(), 
         image: image.to_owned(),
         looked_at,
     })
+}
+
+/// The configured hosts and the records in etcd (etcd's win), by name. Without etcd's
+/// answer the configured ones still count.
+async fn all_hosts(ops: &Ops, client: &mut Client) -> Vec<HostSpec> {
+    let mut hosts = ops.hosts.clone();
+    match store::list_hosts(client, &ops.prefix).await {
+        Ok((records, _)) => {
+            for record in records {
+                hosts.retain(|h| h.name != record.name);
+                hosts.push(record);
+            }
+        }
+        Err(e) => tracing::warn!("cannot read host records: {e}"),
+    }
+    hosts.sort_by(|a, b| a.name.cmp(&b.name));
+    hosts
+}
+
+/// Every image tag `hosts` hold, for the rollout prompt; Err when no engine answered.
+pub async fn image_tags(hosts: &[HostSpec]) -> Result<Vec<String>, OpsError> {
+    let answers = futures::future::join_all(hosts.iter().map(images_of)).await;
+    let mut answered = false;
+    let mut tags = std::collections::BTreeSet::new();
+    for found in answers.into_iter().flatten() {
+        answered = true;
+        tags.extend(found);
+    }
+    if !answered {
+        return Err(OpsError::Engine(
+            "no engine answered: type the image".to_owned(),
+        ));
+    }
+    Ok(tags.into_iter().collect())
 }
 
 /// The image tags one engine holds; None when it cannot be asked.

@@ -1,11 +1,12 @@
 //! The real binary in tmux against a real lab: an app applied with `ctl` shows in the Apps
-//! panel, and `s 5 Enter y` scales it, with the result in the status line and in etcd.
+//! panel, and `s 5 Enter y` scales it, with the result in the status line and in etcd; a
+//! controller then starts the instances, which the panel and `ctl status` count.
 
 mod common;
 
 use common::tmux::{Tmux, quote};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
 
@@ -28,6 +29,32 @@ fn ctl(config: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
+struct Controller(Child);
+
+impl Controller {
+    fn start(config: &Path, log: &Path) -> Controller {
+        let child = Command::new(BIN)
+            .arg("--config")
+            .arg(config)
+            .arg("--log-file")
+            .arg(log)
+            .arg("controller")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the controller: {e}"));
+        Controller(child)
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn scale_an_app_from_the_apps_panel() {
     let lab = TestLab::up(3, 73).expect("lab up");
@@ -35,7 +62,8 @@ fn scale_an_app_from_the_apps_panel() {
     let spec = lab.dir().join("web.toml");
     std::fs::write(
         &spec,
-        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\n",
+        // Each instance gets its own $PORT: the demo's httpd binds the host's network.
+        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n",
     )
     .expect("write spec");
     let applied = ctl(&config, &["apply", "-f", &spec.to_string_lossy()]);
@@ -64,7 +92,10 @@ fn scale_an_app_from_the_apps_panel() {
     tmux.wait_text("scale web 2 → 5?", Duration::from_secs(5));
     tmux.keys(&["y"]);
     let screen = tmux.wait_text("web scaled to 5", Duration::from_secs(10));
-    assert!(!screen.contains("scale web 2 → 5?"), "the question closed:\n{screen}");
+    assert!(
+        !screen.contains("scale web 2 → 5?"),
+        "the question closed:\n{screen}"
+    );
     let got = ctl(&config, &["get", "web"]);
     assert!(got.contains("instances = 5\n"), "{got}");
     // The watcher brings the new count into the panel.
@@ -79,6 +110,33 @@ fn scale_an_app_from_the_apps_panel() {
     tmux.keys(&["n"]);
     tmux.wait_text("cancelled: scale web 5 → 4", Duration::from_secs(5));
     assert!(ctl(&config, &["get", "web"]).contains("instances = 5\n"));
+
+    // With a controller running, the panel counts the containers it starts (from their
+    // labels) and marks their hosts in the grid; `ctl status` counts the same.
+    let _controller = Controller::start(&config, &lab.dir().join("controller.log"));
+    tmux.wait_for("5 running, 5 healthy", Duration::from_secs(60), |s| {
+        s.lines().any(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            l.contains(" web ") && words.windows(3).any(|w| w == ["5", "5", "5"])
+        })
+    });
+    let screen = tmux.screen();
+    let marks = screen
+        .lines()
+        .take(3)
+        .map(|l| l.matches('◆').count())
+        .sum::<usize>();
+    assert!(
+        marks >= 2,
+        "the app's hosts are marked in the grid:\n{screen}"
+    );
+    let status = ctl(&config, &["status"]);
+    let row = status
+        .lines()
+        .find(|l| l.starts_with("web "))
+        .unwrap_or_default();
+    let words: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(words.get(2..5), Some(&["5", "5", "5"][..]), "{status}");
     tmux.keys(&["q"]);
 
     // A read-only cockpit refuses the same keys.
@@ -91,7 +149,10 @@ fn scale_an_app_from_the_apps_panel() {
     ));
     tmux.wait_text("apps (1)", Duration::from_secs(20));
     tmux.keys(&["Tab", "+"]);
-    tmux.wait_text("read-only: one more instance is refused", Duration::from_secs(5));
+    tmux.wait_text(
+        "read-only: one more instance is refused",
+        Duration::from_secs(5),
+    );
     tmux.keys(&["q"]);
     assert!(ctl(&config, &["get", "web"]).contains("instances = 5\n"));
 }

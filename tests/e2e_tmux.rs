@@ -101,3 +101,45 @@ fn a_killed_engine_or_etcd_is_shown_and_recovers() {
     tmux.wait_text("etcd connected", Duration::from_secs(10));
     tmux.keys(&["q"]);
 }
+
+/// What `./scripts/demo` runs: a lab, a controller, the demo app, the cockpit on it all.
+#[test]
+fn demo_brings_up_lab_controller_and_app_and_lab_down_stops_them() {
+    let dir = tempfile::Builder::new()
+        .prefix("whd-")
+        .tempdir_in("/tmp")
+        .expect("temp dir");
+    let tmux = Tmux::start("demo", 140, 35);
+    tmux.run_line(&format!(
+        "{} demo --hosts 3 --dir {} --log-file {}",
+        quote(BIN.as_ref()),
+        quote(dir.path()),
+        quote(&dir.path().join("cockpit.log")),
+    ));
+    // The controller places the app's 6 instances; the panel counts them running and healthy.
+    let screen = tmux.wait_for("web 6/6/6", Duration::from_secs(60), |s| {
+        s.lines().any(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words
+                .windows(4)
+                .any(|w| w[0] == "wheelhouse/demo:1" && w[1..] == ["6", "6", "6"])
+        })
+    });
+    assert!(screen.contains("3/3"), "{screen}");
+    tmux.keys(&["q"]);
+
+    let lab = wheelhouse::lab::Lab::open(dir.path()).expect("lab state");
+    let pids = lab.pids();
+    assert_eq!(
+        pids.len(),
+        5,
+        "etcd, 3 dockerd and the controller: {pids:?}"
+    );
+    lab.down().expect("lab down");
+    for pid in pids {
+        assert!(
+            !wheelhouse::lab::pid_running(pid),
+            "pid {pid} still running after lab down"
+        );
+    }
+}

@@ -4,9 +4,9 @@ use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, r
 use crate::docker::{self, Done, EngineStep};
 use crate::model::Health;
 use crate::model::app::Probe;
-use crate::plan::{self, Actual, Liveness, RunState, StopReason};
+use crate::plan::{self, Actual, Liveness, RunState, Step, StopReason};
 use crate::store::{self, AuditEntry};
-use etcd_client::Client;
+use etcd_client::{Client, Compare};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 use tokio::task::JoinHandle;
@@ -17,23 +17,33 @@ impl Controller {
         &mut self,
         client: &Client,
         lease: i64,
+        fence: &Compare,
     ) -> Option<JoinHandle<round::Report>> {
         if !self.ready() {
             return None;
         }
         let now = Instant::now();
+        let now_ms = store::now_ms();
         self.dirty = false;
         self.last_plan = now;
         let health = self.track.judge(now, self.opts.grace, &self.opts.id);
-        let actual = self.actual(now);
+        let mut actual = self.actual(now);
+        let tick = self.rolling.tick(&self.specs, &actual, now_ms, now);
+        self.rolling.hide_leaving(&mut actual, now);
+        // Held apps are planned with the spec and count their rollout wants.
+        let mut specs = self.specs.clone();
+        for (app, hold) in &tick.held {
+            specs.insert(app.clone(), hold.spec.clone());
+        }
         let avoid = self.track.avoid(now, FORGET_AFTER);
         let plan = plan::plan(&plan::Input {
-            specs: &self.specs,
+            specs: &specs,
             actual: &actual,
             registered: &self.registered,
             avoid: &avoid,
         });
-        for u in &plan.unplaced {
+        let held = &tick.held;
+        for u in plan.unplaced.iter().filter(|u| !held.contains_key(&u.app)) {
             self.report(client, &u.app, "place", u.to_string());
         }
         let specs = &self.specs;
@@ -44,10 +54,46 @@ impl Controller {
             }
             !placed
         });
-        if plan.steps.is_empty() && health.is_empty() {
+        // A held app's starts are its rollout's; its stops are the rollout's business.
+        let mut steps = Vec::new();
+        let mut starts: BTreeMap<String, Vec<Step>> = BTreeMap::new();
+        for step in plan.steps {
+            match (&step, held.get(step.app())) {
+                (Step::Start(_), Some(hold)) => {
+                    let list = starts.entry(step.app().to_owned()).or_default();
+                    if list.len() < hold.starts as usize {
+                        list.push(step);
+                    }
+                }
+                (Step::Stop(_), Some(_)) => {}
+                _ => steps.push(step),
+            }
+        }
+        let mut writes = tick.writes;
+        for w in &mut writes {
+            let app = w.rollout.app().to_owned();
+            let placed = starts.remove(&app).unwrap_or_default();
+            let wanted = held.get(&app).map_or(0, |h| h.starts as usize);
+            let why = plan
+                .unplaced
+                .iter()
+                .find(|u| u.app == app)
+                .map_or_else(|| "it could not be placed".to_owned(), ToString::to_string);
+            for _ in placed.len()..wanted {
+                self.rolling.start_failed(&app, why.clone());
+            }
+            w.steps.extend(placed);
+        }
+        let quiet = steps.is_empty()
+            && health.is_empty()
+            && writes.is_empty()
+            && tick.initiations.is_empty()
+            && tick.discards.is_empty()
+            && tick.restores.is_empty();
+        if quiet {
             return None;
         }
-        for step in &plan.steps {
+        for step in steps.iter().chain(writes.iter().flat_map(|w| &w.steps)) {
             tracing::info!(step = %step, "planned");
         }
         let hosts = self
@@ -61,10 +107,17 @@ impl Controller {
             prefix: self.config.prefix.clone(),
             lease,
             health,
-            steps: plan.steps,
+            steps,
             engines: self.engines.clone(),
             hosts,
             limits: self.opts.limits,
+            drain: self.opts.drain,
+            fence: fence.clone(),
+            writes,
+            initiations: tick.initiations,
+            discards: tick.discards,
+            restores: tick.restores,
+            now_ms,
         })))
     }
 
@@ -147,20 +200,23 @@ impl Controller {
         let now = Instant::now();
         self.dirty = true;
         self.engines.extend(report.connected);
+        for rollout in report.saved {
+            self.rolling.saved(rollout);
+        }
         for verdict in &report.health {
             tracing::info!(host = verdict.host, state = ?verdict.state, "host verdict written");
         }
         let touched: HashSet<String> = report
             .engine
             .iter()
-            .map(|r| match &r.step {
-                EngineStep::Start(s) => s.app.clone(),
-                EngineStep::Stop(s) => s.app.clone(),
-            })
+            .map(|r| r.step.app().to_owned())
             .collect();
         // One strike per app and host per round, however many of its steps failed there.
         let mut struck: HashSet<(String, String)> = HashSet::new();
         for r in report.engine {
+            if let (EngineStep::Start(s), Err(e)) = (&r.step, &r.result) {
+                self.rolling.start_failed(&s.app, e.to_string());
+            }
             match (&r.step, r.result) {
                 (EngineStep::Start(s), Ok(Done::Started { container })) => {
                     self.track.started(&mut self.model, s, &container, now);
@@ -225,7 +281,11 @@ impl Controller {
         }
         tracing::warn!(app, "{problem}");
         self.problems.insert(key, problem.clone());
-        let mut entry = AuditEntry::now(action, app, "controller", problem);
+        let what = match action {
+            "place" => "placing instances",
+            _ => "starting, stopping and registering instances",
+        };
+        let mut entry = AuditEntry::now(action, app, what, problem);
         entry.who = format!("controller {}", self.opts.id);
         let (mut client, prefix) = (client.clone(), self.config.prefix.clone());
         tokio::spawn(async move {

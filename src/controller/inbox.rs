@@ -2,7 +2,7 @@
 
 use super::probe;
 use crate::docker::DataEvent;
-use crate::store::{AppEvent, StoreEvent};
+use crate::store::{AppEvent, RolloutEvent, StoreEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -10,6 +10,7 @@ pub(super) enum Event {
     Data(DataEvent),
     Store(StoreEvent),
     App(AppEvent),
+    Rollout(RolloutEvent),
     Probe(probe::Outcome),
     Restarts { container: String, count: u64 },
     Tick,
@@ -23,9 +24,10 @@ pub(super) struct Inbox {
     pub apps: mpsc::Receiver<AppEvent>,
     pub probes: mpsc::Receiver<probe::Outcome>,
     pub restarts: mpsc::Receiver<(String, u64)>,
+    pub rollouts: mpsc::Receiver<RolloutEvent>,
     pub tick: tokio::time::Interval,
     pub term: Option<tokio::signal::unix::Signal>,
-    pub _watchers: [WatcherGuard; 2],
+    pub _watchers: [WatcherGuard; 3],
 }
 
 /// Stops an etcd watcher task with the controller.
@@ -56,6 +58,7 @@ impl Inbox {
             Some(e) = self.apps.recv() => Event::App(e),
             Some(e) = self.probes.recv() => Event::Probe(e),
             Some((container, count)) = self.restarts.recv() => Event::Restarts { container, count },
+            Some(e) = self.rollouts.recv() => Event::Rollout(e),
             _ = self.tick.tick() => Event::Tick,
         }
     }

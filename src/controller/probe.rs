@@ -138,3 +138,52 @@ async fn probe_loop(client: reqwest::Client, target: Target, tx: mpsc::Sender<Ou
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::app::Probe as Check;
+
+    fn target(url: &str) -> Target {
+        Target {
+            container: "c1".into(),
+            url: url.into(),
+            check: HealthCheck {
+                interval: Duration::from_millis(100),
+                timeout: Duration::from_millis(500),
+                retries: 2,
+                ..HealthCheck::new(Check::Http("/health".into()))
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn failures_count_up_to_unhealthy_and_one_success_heals() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut prober = Prober::new(tx);
+        // Nothing listens on port 1: every probe fails.
+        prober.sync(vec![target("http://127.0.0.1:1/health")]);
+        assert_eq!(prober.health("c1"), Some(Health::Starting));
+        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        let first = first.ok().flatten().expect("a probe outcome");
+        assert!(!first.ok);
+        assert!(!prober.record(first), "one failure of two allowed");
+        let failed = Outcome {
+            container: "c1".into(),
+            ok: false,
+        };
+        assert!(prober.record(failed));
+        assert_eq!(prober.health("c1"), Some(Health::Unhealthy));
+        let ok = Outcome {
+            container: "c1".into(),
+            ok: true,
+        };
+        assert!(prober.record(ok));
+        assert_eq!(prober.health("c1"), Some(Health::Healthy));
+        // A changed target starts over; a gone one is no longer probed.
+        prober.sync(vec![target("http://127.0.0.1:2/health")]);
+        assert_eq!(prober.health("c1"), Some(Health::Starting));
+        prober.sync(Vec::new());
+        assert_eq!(prober.health("c1"), None);
+    }
+}

@@ -1,14 +1,20 @@
 //! One round of the leader's work, run as a task of its own so the loop keeps listening:
-//! host verdicts, then deregistrations, then the engines' stops and starts, then
-//! registrations. A stop whose deregistration failed is not run.
+//! host verdicts, then rollout states (stored before their steps; a state that cannot be
+//! stored drops its steps), then deregistrations, then the engines' stops and starts,
+//! then registrations. A stop whose deregistration failed is not run; one whose endpoint
+//! was just deregistered waits `drain` first, so callers that read the registry a moment
+//! ago finish their requests.
 
+use super::begin;
+use super::rolling::{Initiation, Write};
 use crate::docker::{self, EngineStep, Limits, StepResult};
 use crate::model::HostSpec;
 use crate::plan::{Endpoint, Step};
-use crate::store::{self, HostHealth};
+use crate::store::{self, AuditEntry, HostHealth, Rollout, StoredCommand};
 use bollard::Docker;
-use etcd_client::Client;
+use etcd_client::{Client, Compare};
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 pub(super) struct Round {
     pub client: Client,
@@ -20,6 +26,14 @@ pub(super) struct Round {
     /// Where to connect engines the round needs and `engines` lacks.
     pub hosts: HashMap<String, HostSpec>,
     pub limits: Limits,
+    pub drain: Duration,
+    /// Holds while this leadership stands: every rollout write is guarded by it.
+    pub fence: Compare,
+    pub writes: Vec<Write>,
+    pub initiations: Vec<Initiation>,
+    pub discards: Vec<(StoredCommand, String)>,
+    pub restores: Vec<Rollout>,
+    pub now_ms: u64,
 }
 
 #[derive(Default)]
@@ -33,6 +47,8 @@ pub(super) struct Report {
     pub deregistered: Vec<(String, u32)>,
     /// (app, message) for everything that failed.
     pub errors: Vec<(String, String)>,
+    /// Rollout states stored.
+    pub saved: Vec<Rollout>,
 }
 
 pub(super) async fn run(mut round: Round) -> Report {
@@ -45,14 +61,22 @@ pub(super) async fn run(mut round: Round) -> Report {
         }
     }
 
+    rollouts(&mut round, &mut report).await;
+
     let mut underegistered: BTreeSet<(String, u32)> = BTreeSet::new();
+    let mut drained: BTreeSet<(String, u32)> = BTreeSet::new();
     for step in &round.steps {
         let Step::Deregister { app, instance, .. } = step else {
             continue;
         };
         let name = instance.to_string();
         match store::deregister(&mut round.client, &round.prefix, app, &name).await {
-            Ok(_) => report.deregistered.push((app.clone(), *instance)),
+            Ok(removed) => {
+                if removed {
+                    drained.insert((app.clone(), *instance));
+                }
+                report.deregistered.push((app.clone(), *instance));
+            }
             Err(e) => {
                 report
                     .errors
@@ -87,14 +111,27 @@ pub(super) async fn run(mut round: Round) -> Report {
             Err(e) => tracing::warn!(host, error = %e, "cannot connect to the engine"),
         }
     }
-    report.engine = docker::execute(&round.engines, engine_steps, round.limits).await;
+    let (wait, now): (Vec<EngineStep>, Vec<EngineStep>) =
+        engine_steps.into_iter().partition(|s| match s {
+            EngineStep::Stop(stop) => drained.contains(&(stop.app.clone(), stop.instance)),
+            EngineStep::Start(_) => false,
+        });
+    let drain = round.drain;
+    let (mut done, later) = tokio::join!(
+        docker::execute(&round.engines, now, round.limits),
+        async {
+            if wait.is_empty() {
+                return Vec::new();
+            }
+            tokio::time::sleep(drain).await;
+            docker::execute(&round.engines, wait, round.limits).await
+        }
+    );
+    done.extend(later);
+    report.engine = done;
     for r in &report.engine {
         if let Err(e) = &r.result {
-            let app = match &r.step {
-                EngineStep::Start(s) => &s.app,
-                EngineStep::Stop(s) => &s.app,
-            };
-            report.errors.push((app.clone(), e.to_string()));
+            report.errors.push((r.step.app().to_owned(), e.to_string()));
         }
     }
 
@@ -118,6 +155,78 @@ pub(super) async fn run(mut round: Round) -> Report {
         }
     }
     report
+}
+
+/// Stores the rollout states (each write's steps join the round only if it was stored),
+/// begins new rollouts, writes back rolled-back specs and drops commands nothing can take.
+async fn rollouts(round: &mut Round, report: &mut Report) {
+    let (client, prefix, fence) = (&mut round.client, round.prefix.as_str(), &round.fence);
+    let mut audits: Vec<AuditEntry> = Vec::new();
+    for (c, why) in std::mem::take(&mut round.discards) {
+        match store::discard_command(client, prefix, fence, &c.app, c.mod_revision).await {
+            Ok(_) => {
+                let mut entry = AuditEntry::now(store::verb(c.command.command), &c.app, "", why);
+                entry.who = c.command.who;
+                audits.push(entry);
+            }
+            Err(e) => tracing::warn!(app = c.app, error = %e, "cannot drop a command"),
+        }
+    }
+    for w in std::mem::take(&mut round.writes) {
+        let app = w.rollout.app().to_owned();
+        match store::save_rollout(client, prefix, fence, &w.rollout, w.applied).await {
+            Ok(_) => {
+                round.steps.extend(w.steps);
+                audits.extend(w.audits);
+                report.saved.push(w.rollout);
+            }
+            Err(e) => report
+                .errors
+                .push((app.clone(), format!("cannot store the rollout of {app}: {e}"))),
+        }
+    }
+    for init in std::mem::take(&mut round.initiations) {
+        let app = init.to_spec.name.clone();
+        let begun = begin::begin(
+            client,
+            prefix,
+            &mut round.engines,
+            &round.hosts,
+            init,
+            round.now_ms,
+        )
+        .await;
+        let saved = match begun {
+            Ok((rollout, entry)) => store::save_rollout(client, prefix, fence, &rollout, None)
+                .await
+                .map(|_| (rollout, entry)),
+            Err(e) => Err(e),
+        };
+        match saved {
+            Ok((rollout, entry)) => {
+                tracing::info!(app, phase = %rollout.state.phase, "rollout begun");
+                audits.push(entry);
+                report.saved.push(rollout);
+            }
+            Err(e) => report
+                .errors
+                .push((app.clone(), format!("cannot begin the rollout of {app}: {e}"))),
+        }
+    }
+    for r in std::mem::take(&mut round.restores) {
+        match begin::restore(client, prefix, &r).await {
+            Ok(entry) => audits.extend(entry),
+            Err(e) => report.errors.push((
+                r.app().to_owned(),
+                format!("cannot write back the spec of {}: {e}", r.app()),
+            )),
+        }
+    }
+    for entry in audits {
+        if let Err(e) = store::record(client, prefix, &entry).await {
+            tracing::warn!(error = %e, "cannot write to the audit trail");
+        }
+    }
 }
 
 fn store_endpoint(app: &str, instance: u32, e: &Endpoint) -> store::Endpoint {

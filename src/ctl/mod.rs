@@ -4,6 +4,7 @@
 //! (`update::authorize`) and run through the same `ops::execute`. Exit codes: 0 ok,
 //! 1 conflict or runtime failure, 2 bad input (nothing was written).
 
+mod rollout;
 mod spec_toml;
 mod status;
 
@@ -14,6 +15,7 @@ use crate::config::{Config, EtcdConfig, read_file};
 use crate::model::app::{AppSpec, parse_instances};
 use crate::model::app_statuses;
 use crate::ops::{self, Ops};
+use crate::plan::rollout::Command;
 use crate::store::{self, StoreError};
 use crate::update::authorize;
 use clap::Subcommand;
@@ -40,6 +42,28 @@ pub enum CtlCommand {
     },
     /// Apps (desired / running / healthy / hosts) and hosts online.
     Status,
+    /// Roll an app out to a new image (the controller replaces its instances under the
+    /// spec's update policy). Refused while a rollout of the app runs, unless it is paused.
+    Rollout { app: String, image: String },
+    /// Put back an earlier spec: the previous revision, or the one `ctl history` lists as
+    /// N. During a rollout (without --revision), turns it around.
+    Rollback {
+        app: String,
+        #[arg(long)]
+        revision: Option<i64>,
+    },
+    /// Rolling restart: every instance replaced by a fresh one of the same spec.
+    Restart { app: String },
+    /// Where the app's rollout stands: phase, counts, failures.
+    RolloutStatus { app: String },
+    /// Pause the app's rollout.
+    Pause { app: String },
+    /// Resume the app's paused rollout.
+    Resume { app: String },
+    /// Let the app's canary rollout go on to every instance.
+    Promote { app: String },
+    /// The app's earlier specs, newest first (the revisions rollback takes).
+    History { app: String },
     /// The newest audit records: who did what, from where, with what result.
     Audit {
         #[arg(long, default_value_t = 20)]
@@ -136,6 +160,28 @@ async fn run_async(command: &CtlCommand, config: &Config, readonly: bool) -> Res
             Ok(())
         }
         CtlCommand::Status => status(config).await,
+        CtlCommand::Rollout { app, image } => {
+            let action = Action::Rollout {
+                app: app.clone(),
+                image: image.clone(),
+            };
+            mutate(config, readonly, action).await
+        }
+        CtlCommand::Rollback { app, revision } => {
+            let action = Action::Rollback {
+                app: app.clone(),
+                revision: *revision,
+            };
+            mutate(config, readonly, action).await
+        }
+        CtlCommand::Restart { app } => {
+            mutate(config, readonly, Action::Restart { app: app.clone() }).await
+        }
+        CtlCommand::Pause { app } => send(config, readonly, app, Command::Pause).await,
+        CtlCommand::Resume { app } => send(config, readonly, app, Command::Resume).await,
+        CtlCommand::Promote { app } => send(config, readonly, app, Command::Promote).await,
+        CtlCommand::RolloutStatus { app } => rollout::status(config, app).await,
+        CtlCommand::History { app } => rollout::history(app, &ops_for(config)?).await,
         CtlCommand::Audit { limit } => {
             let mut client = connect(config).await?;
             let entries = store::list_audit(&mut client, &config.prefix, *limit).await?;
@@ -156,15 +202,32 @@ async fn run_async(command: &CtlCommand, config: &Config, readonly: bool) -> Res
     }
 }
 
-/// The cockpit's path for a change: the read-only gate, then `ops::execute`.
-async fn mutate(config: &Config, readonly: bool, action: Action) -> Result<(), CtlError> {
-    authorize(readonly, &action).map_err(CtlError::BadInput)?;
-    let ops = Ops {
+async fn send(
+    config: &Config,
+    readonly: bool,
+    app: &str,
+    command: Command,
+) -> Result<(), CtlError> {
+    let action = Action::RolloutCommand {
+        app: app.to_owned(),
+        command,
+    };
+    mutate(config, readonly, action).await
+}
+
+fn ops_for(config: &Config) -> Result<Ops, CtlError> {
+    Ok(Ops {
         etcd: etcd_config(config)?.clone(),
         prefix: config.prefix.clone(),
         max_instances: config.max_instances,
         hosts: config.hosts.clone(),
-    };
+    })
+}
+
+/// The cockpit's path for a change: the read-only gate, then `ops::execute`.
+async fn mutate(config: &Config, readonly: bool, action: Action) -> Result<(), CtlError> {
+    authorize(readonly, &action).map_err(CtlError::BadInput)?;
+    let ops = ops_for(config)?;
     let outcome = ops::execute(&ops, &action).await?;
     println!("{outcome}");
     Ok(())

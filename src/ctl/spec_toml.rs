@@ -1,7 +1,7 @@
 //! An app spec written back as the TOML an operator writes, in the file's usual key order,
 //! so `ctl get web > web.toml` then `ctl apply -f web.toml` changes nothing.
 
-use crate::model::app::{AppSpec, HealthCheck, Probe, RestartPolicy};
+use crate::model::app::{Amount, AppSpec, HealthCheck, Probe, RestartPolicy, UpdatePolicy};
 use std::fmt::Write;
 use std::time::Duration;
 use toml::Value;
@@ -60,7 +60,39 @@ pub fn to_toml(spec: &AppSpec) -> String {
     if let Some(health) = &spec.health {
         health_table(&mut out, health);
     }
+    if spec.update != UpdatePolicy::default() {
+        update_table(&mut out, &spec.update);
+    }
     out
+}
+
+/// The whole policy: once one setting differs from the defaults, all are spelled out.
+fn update_table(out: &mut String, policy: &UpdatePolicy) {
+    out.push_str("\n[update]\n");
+    let amount = |a: Amount| match a {
+        Amount::Count(n) => Value::Integer(i64::from(n)),
+        Amount::Percent(_) => text(&a.to_string()),
+    };
+    let lines = [
+        ("max_surge", amount(policy.max_surge)),
+        ("max_unavailable", amount(policy.max_unavailable)),
+        ("min_ready", text(&duration(policy.min_ready))),
+        ("healthy_deadline", text(&duration(policy.healthy_deadline))),
+        (
+            "progress_deadline",
+            text(&duration(policy.progress_deadline)),
+        ),
+        ("failure_action", text(policy.failure_action.as_str())),
+        ("max_failure_ratio", Value::Float(policy.max_failure_ratio)),
+        ("canary", Value::Integer(i64::from(policy.canary))),
+        (
+            "history_limit",
+            Value::Integer(i64::from(policy.history_limit)),
+        ),
+    ];
+    for (key, value) in lines {
+        let _ = writeln!(out, "{key} = {value}");
+    }
 }
 
 fn health_table(out: &mut String, health: &HealthCheck) {

@@ -66,6 +66,22 @@ impl EngineStep {
             EngineStep::Stop(s) => &s.host,
         }
     }
+
+    pub fn app(&self) -> &str {
+        match self {
+            EngineStep::Start(s) => &s.app,
+            EngineStep::Stop(s) => &s.app,
+        }
+    }
+}
+
+impl std::fmt::Display for EngineStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineStep::Start(s) => s.fmt(f),
+            EngineStep::Stop(s) => s.fmt(f),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,8 +152,8 @@ pub async fn execute(
                 },
             };
             match &result {
-                Ok(_) => tracing::info!(host = step.host(), step = %describe_step(step), "done"),
-                Err(e) => tracing::warn!(step = %describe_step(step), error = %e, "failed"),
+                Ok(_) => tracing::info!(step = %step, "done"),
+                Err(e) => tracing::warn!(step = %step, error = %e, "failed"),
             }
             result
         }
@@ -148,13 +164,6 @@ pub async fn execute(
         .zip(results)
         .map(|(step, result)| StepResult { step, result })
         .collect()
-}
-
-fn describe_step(step: &EngineStep) -> String {
-    match step {
-        EngineStep::Start(s) => Step::Start(s.clone()).to_string(),
-        EngineStep::Stop(s) => Step::Stop(s.clone()).to_string(),
-    }
 }
 
 /// Checks the image is there, creates the container and starts it. A container that was

@@ -3,8 +3,13 @@
 //! into the warning colour.
 
 use super::images::REPO;
-use super::{Lab, LabError};
+use super::{Lab, LabError, process};
+use crate::config::{DEFAULT_PREFIX, EtcdConfig};
+use crate::model::app::AppSpec;
+use crate::store;
 use serde_json::{Value, json};
+use std::path::Path;
+use std::process::Command;
 
 /// Every demo container carries `wheelhouse.demo=true`.
 pub const LABEL: &str = "wheelhouse.demo";
@@ -95,4 +100,82 @@ fn burner() -> Value {
             "RestartPolicy": { "Name": "unless-stopped" },
         },
     })
+}
+
+/// Who runs the lab's controller after `ensure_controller`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ControllerRun {
+    /// Another controller holds the lease (named by its id).
+    Elsewhere(String),
+    /// The lab's own controller process (started now, or still running from before).
+    Lab(u32),
+}
+
+/// Starts `exe controller` for the lab unless some controller already holds the lease.
+/// Its pid goes into the lab's state, so `lab down` stops it with the rest.
+pub fn ensure_controller(lab: &mut Lab, exe: &Path) -> Result<ControllerRun, LabError> {
+    if let Some(p) = lab.state.controller.filter(|p| p.alive()) {
+        return Ok(ControllerRun::Lab(p.pid));
+    }
+    if let Some(leader) = current_leader(&lab.etcd_endpoint()) {
+        return Ok(ControllerRun::Elsewhere(leader));
+    }
+    let mut cmd = Command::new(exe);
+    cmd.arg("controller")
+        .arg("--config")
+        .arg(lab.config_path())
+        .arg("--log-file")
+        .arg(lab.dir().join("controller.log"));
+    let log = lab.dir().join("controller.out");
+    let proc = process::spawn(cmd, "the lab's controller", &log)?;
+    lab.state.controller = Some(proc);
+    lab.state.write(lab.dir())?;
+    Ok(ControllerRun::Lab(proc.pid))
+}
+
+/// The id of the controller holding the lease, if etcd answers and one does.
+fn current_leader(endpoint: &str) -> Option<String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let cfg = EtcdConfig {
+        endpoints: vec![endpoint.to_owned()],
+        ..EtcdConfig::default()
+    };
+    runtime.block_on(async {
+        let client = store::connect(&cfg).await.ok()?;
+        store::current_leader(&client, DEFAULT_PREFIX)
+            .await
+            .ok()
+            .flatten()
+    })
+}
+
+/// The demo's app spec, shipped as examples/web.toml.
+const WEB_SPEC: &str = include_str!("../../examples/web.toml");
+
+/// Creates the demo app unless an app of that name exists (an operator's edits stay).
+/// Returns whether it was created.
+pub fn ensure_demo_app(lab: &Lab) -> Result<bool, LabError> {
+    let spec = AppSpec::from_toml(Path::new("examples/web.toml"), WEB_SPEC)
+        .map_err(|e| LabError::Invalid(e.to_string()))?;
+    let cfg = EtcdConfig {
+        endpoints: vec![lab.etcd_endpoint()],
+        ..EtcdConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| LabError::io("start a runtime".to_owned(), e))?;
+    runtime
+        .block_on(async {
+            let mut client = store::connect(&cfg).await?;
+            match store::put_app(&mut client, DEFAULT_PREFIX, &spec, store::Expect::Absent).await {
+                Ok(_) => Ok(true),
+                Err(store::StoreError::Conflict { .. }) => Ok(false),
+                Err(e) => Err(e),
+            }
+        })
+        .map_err(|e| LabError::Invalid(format!("demo app: {e}")))
 }

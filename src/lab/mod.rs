@@ -144,6 +144,7 @@ impl Lab {
                 },
                 hosts,
                 dockerd: vec![None; opts.hosts],
+                controller: None,
             },
         };
         match lab.start(opts, &bins) {
@@ -208,6 +209,10 @@ impl Lab {
     /// period), kills what dockerd left behind, detaches its mounts, and removes the state
     /// file. Data directories stay until the next `up`.
     pub fn down(&self) -> Result<(), LabError> {
+        // The controller first, so it does not see the engines go and react.
+        if let Some(p) = &self.state.controller {
+            process::terminate(p, ETCD_GRACE);
+        }
         std::thread::scope(|s| {
             for p in self.state.dockerd.iter().flatten() {
                 s.spawn(move || process::terminate(p, DOCKERD_GRACE));
@@ -223,7 +228,7 @@ impl Lab {
             .state
             .dockerd
             .iter()
-            .chain(std::iter::once(&self.state.etcd.proc))
+            .chain([&self.state.etcd.proc, &self.state.controller])
             .flatten()
             .filter(|p| p.alive())
             .map(|p| p.pid.to_string())
@@ -322,12 +327,15 @@ impl Lab {
         Engine::new(&HostPaths::new(&self.dir, i + 1).socket)
     }
 
-    /// The pids the lab started and that still run: etcd first, then each dockerd.
-    /// Whether every process the lab started is still running.
+    /// Whether etcd and every dockerd still run (a stopped demo controller does not count).
     pub fn is_running(&self) -> bool {
-        self.processes().iter().all(|(_, p)| p.is_some_and(|p| p.alive()))
+        self.processes()
+            .iter()
+            .filter(|(name, _)| name != "controller")
+            .all(|(_, p)| p.is_some_and(|p| p.alive()))
     }
 
+    /// The pids the lab started and that still run: etcd, each dockerd, the controller.
     pub fn pids(&self) -> Vec<u32> {
         self.processes()
             .into_iter()
@@ -335,7 +343,8 @@ impl Lab {
             .collect()
     }
 
-    /// Every process the lab manages, by name: etcd, then each host's dockerd.
+    /// Every process the lab manages, by name: etcd, each host's dockerd, then the
+    /// controller if `wheelhouse demo` started one.
     fn processes(&self) -> Vec<(String, Option<Proc>)> {
         std::iter::once(("etcd".to_owned(), self.state.etcd.proc))
             .chain(
@@ -344,6 +353,11 @@ impl Lab {
                     .iter()
                     .map(|h| h.name.clone())
                     .zip(self.state.dockerd.iter().copied()),
+            )
+            .chain(
+                self.state
+                    .controller
+                    .map(|p| ("controller".to_owned(), Some(p))),
             )
             .collect()
     }

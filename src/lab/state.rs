@@ -25,6 +25,9 @@ pub struct State {
     pub hosts: Vec<LabHost>,
     /// The dockerd of `hosts[i]`; `None` until it was started.
     pub dockerd: Vec<Option<Proc>>,
+    /// A controller `wheelhouse demo` started for this lab, stopped with it.
+    #[serde(default)]
+    pub controller: Option<Proc>,
 }
 
 impl State {

@@ -79,6 +79,14 @@ pub struct AppSpec {
     /// the defaults.
     #[serde(default)]
     pub update: UpdatePolicy,
+    /// Bumped by a rolling restart: part of the revision hash, so the same spec with the
+    /// next generation rolls every instance onto a fresh container.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_generation: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How an instance proves it is healthy.
@@ -189,6 +197,7 @@ impl AppSpec {
             constraints: Vec::new(),
             depends_on: Vec::new(),
             update: UpdatePolicy::default(),
+            restart_generation: 0,
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod app;
 mod apps;
 mod host;
+mod rollouts;
 mod ui;
 
 pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
@@ -10,7 +11,10 @@ pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 pub use host::{
     Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
 };
-pub use ui::{Dialog, EtcdState, Focus, Ui, View};
+pub use rollouts::{Request, active_rollout, changing_hosts};
+pub use ui::{Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, Ui, View};
+
+use crate::store::Rollout;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -23,6 +27,11 @@ pub struct Model {
     index: HashMap<String, usize>,
     /// App specs from etcd, by name.
     pub apps: BTreeMap<String, AppRecord>,
+    /// Rollout progress from etcd, by app (finished ones too, until the next begins).
+    pub rollouts: BTreeMap<String, Rollout>,
+    /// Reads the loop must make for the screen (image tags, history); it drains them
+    /// after each update and answers with a `Msg`.
+    pub requests: Vec<Request>,
     pub etcd: EtcdState,
     /// Refuse every mutating action (wallboard, `--readonly`).
     pub readonly: bool,
@@ -44,6 +53,8 @@ impl Model {
             hosts: Vec::new(),
             index: HashMap::new(),
             apps: BTreeMap::new(),
+            rollouts: BTreeMap::new(),
+            requests: Vec::new(),
             etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: app::DEFAULT_MAX_INSTANCES,

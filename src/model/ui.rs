@@ -37,6 +37,44 @@ pub enum Dialog {
     Confirm { question: String, action: Action },
 }
 
+/// The rollout prompt after `u`: the image to roll `app` out to. It takes the prompt's keys
+/// like a dialog; tab and up/down cycle through the tags the hosts hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImagePrompt {
+    pub app: String,
+    /// The spec's image when the prompt opened.
+    pub current: String,
+    pub input: String,
+    /// The tags the engines hold; None until they have answered.
+    pub choices: Option<Result<Vec<String>, String>>,
+    /// The choice the input was last set from.
+    pub pick: Option<usize>,
+    /// Why the last entry was refused.
+    pub error: Option<String>,
+}
+
+/// One earlier spec of an app, as the history list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The history key: the spec's mod_revision while it was current.
+    pub revision: i64,
+    pub image: String,
+    pub instances: u32,
+    /// When it was written (from the audit trail), if known.
+    pub when: Option<String>,
+    /// Its containers are what the current spec runs (a scale, not a new revision).
+    pub same_as_current: bool,
+}
+
+/// The history list after `H`, shown in place of the Apps table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryList {
+    pub app: String,
+    /// None until etcd has answered.
+    pub entries: Option<Result<Vec<HistoryEntry>, String>>,
+    pub selected: usize,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum EtcdState {
     /// Not configured at all.
@@ -62,6 +100,10 @@ pub struct Ui {
     /// The app selected in the Apps panel, by name (rows come and go as specs change).
     pub selected_app: Option<String>,
     pub dialog: Option<Dialog>,
+    /// The rollout prompt, open over the grid view.
+    pub image_prompt: Option<ImagePrompt>,
+    /// The history list, open in the Apps panel.
+    pub history: Option<HistoryList>,
     pub help: bool,
     /// The status line's message (result of the last action, errors).
     pub message: Option<String>,
@@ -78,6 +120,8 @@ impl Default for Ui {
             selected_row: 0,
             selected_app: None,
             dialog: None,
+            image_prompt: None,
+            history: None,
             help: false,
             message: None,
             width: 80,

@@ -7,7 +7,8 @@
 //! a container runs, and a hash can be computed from the spec alone (no etcd revision needed,
 //! and a restored etcd with reset revisions does not make every container look stale). It is
 //! a positive 63-bit number, written in decimal, so it fits the `i64` revision fields of
-//! service endpoints.
+//! service endpoints. `restart_generation` is hashed too: a rolling restart is the same
+//! spec with the next generation, hence a new revision to roll to.
 
 use crate::model::app::{AppSpec, HealthCheck, RestartPolicy};
 use serde::Serialize;
@@ -35,6 +36,13 @@ struct Shape<'a> {
     ports: &'a [String],
     health: &'a Option<HealthCheck>,
     restart: RestartPolicy,
+    /// Left out at 0, so specs from before rolling restarts keep their revision.
+    #[serde(skip_serializing_if = "is_zero")]
+    restart_generation: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The spec's revision: a stable FNV-1a hash of its container shape, top bit cleared.
@@ -48,6 +56,7 @@ pub fn revision(spec: &AppSpec) -> i64 {
         ports: &spec.ports,
         health: &spec.health,
         restart: spec.restart,
+        restart_generation: spec.restart_generation,
     };
     // Serializing plain strings, numbers and BTreeMaps cannot fail; an empty text would
     // still hash to a stable value.
@@ -180,6 +189,18 @@ mod tests {
         new_image.image = "wheelhouse/demo:2".into();
         assert_ne!(revision(&spec), revision(&new_image));
         assert!(revision(&spec) > 0);
+        let mut restarted = spec.clone();
+        restarted.restart_generation = 1;
+        assert_ne!(revision(&spec), revision(&restarted));
+    }
+
+    #[test]
+    fn generation_zero_keeps_the_revision_of_older_specs() {
+        // The hash of demo:1 before restart generations existed.
+        let spec = AppSpec::new("web", "wheelhouse/demo:1");
+        let text = r#"{"image":"wheelhouse/demo:1","command":null,"env":{},"cpu_millis":100,"memory":67108864,"ports":[],"health":null,"restart":"on-failure"}"#;
+        let old = i64::try_from(fnv1a(text.as_bytes()) & (i64::MAX as u64)).unwrap_or_default();
+        assert_eq!(revision(&spec), old);
     }
 
     #[test]

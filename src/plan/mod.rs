@@ -160,11 +160,23 @@ impl Step {
     }
 }
 
+impl fmt::Display for Start {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "start {} on {}", self.name, self.host)
+    }
+}
+
+impl fmt::Display for Stop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "stop {} on {} ({})", self.name, self.host, self.reason)
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::Start(s) => write!(f, "start {} on {}", s.name, s.host),
-            Step::Stop(s) => write!(f, "stop {} on {} ({})", s.name, s.host, s.reason),
+            Step::Start(s) => s.fmt(f),
+            Step::Stop(s) => s.fmt(f),
             Step::Register {
                 app,
                 instance,

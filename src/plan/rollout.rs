@@ -28,7 +28,7 @@ use std::fmt;
 
 /// Where a rollout stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "phase")]
+#[serde(rename_all = "snake_case", tag = "name")]
 pub enum Phase {
     /// Replacing instances of the old revision with the new one.
     Progressing,
@@ -172,7 +172,8 @@ pub struct InstanceRef {
     pub container: String,
 }
 
-/// What the controller must do. Stops come before starts in the list.
+/// What the controller must do, in order: with a surge the start comes first (new before
+/// old), without one the stops do (they free the room).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RolloutStep {
     /// Place and start `count` instances of `revision` (the new revision, or the old one
@@ -350,7 +351,7 @@ impl RolloutState {
     /// needed); its stops are asked for again; the time without a leader is not held
     /// against the progress deadline.
     pub fn take_over(&mut self, now_ms: u64) {
-
+        self.pending.clear();
         for asked in self.stopping.values_mut() {
             *asked = 0;
         }

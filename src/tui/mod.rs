@@ -2,6 +2,7 @@
 //!
 //! Drawing reads `&Model` only: no IO, no locks, no state kept between frames.
 
+pub mod export;
 pub mod format;
 pub mod keymap;
 pub mod layout;
@@ -42,7 +43,8 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
     StatusBar::new(model, theme, help_keys).render(screen.status, buf);
     DialogBox::new(model, theme, keymap).render(screen.main, buf);
     if model.ui.help {
-        views::help::render(keymap, theme, screen.main, buf);
+        let sections = views::help::sections_for(&model.ui.view);
+        views::help::render(keymap, theme, sections, screen.main, buf);
     }
 }
 

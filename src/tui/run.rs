@@ -6,9 +6,9 @@ use super::theme::Theme;
 use crate::action::Action;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
-use crate::model::{EtcdState, Host, HostSource, Model};
+use crate::model::{EtcdState, Host, HostSource, Model, Request};
 use crate::ops::{self, Ops, Outcome};
-use crate::store::{self, AppEvent, StoreEvent};
+use crate::store::{self, AppEvent, RolloutEvent, StoreEvent};
 use crate::update::{Effect, Msg, update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -58,7 +58,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let (data_tx, mut data_rx) = mpsc::channel::<DataEvent>(4096);
     let (store_tx, mut store_rx) = mpsc::channel::<StoreEvent>(256);
     let (apps_tx, mut apps_rx) = mpsc::channel::<AppEvent>(256);
+    let (rollouts_tx, mut rollouts_rx) = mpsc::channel::<RolloutEvent>(256);
     let (done_tx, mut done_rx) = mpsc::channel::<Result<Outcome, String>>(16);
+    // Answers to the screen's reads (image tags, history).
+    let (answer_tx, mut answer_rx) = mpsc::channel::<Msg>(16);
     let mut supervisors: HashMap<String, Supervisor> = HashMap::new();
     for spec in &config.hosts {
         supervisors.insert(
@@ -74,6 +77,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .etcd
         .clone()
         .map(|etcd| store::spawn_app_watcher(etcd, config.prefix.clone(), apps_tx.clone()));
+    let _rollouts_task = config.etcd.clone().map(|etcd| {
+        store::spawn_rollout_watcher(etcd, config.prefix.clone(), rollouts_tx.clone())
+    });
 
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
@@ -109,7 +115,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             Some(event) = data_rx.recv() => msgs.push(Msg::Data(event)),
             Some(event) = store_rx.recv() => msgs.push(Msg::Store(event)),
             Some(event) = apps_rx.recv() => msgs.push(Msg::Apps(event)),
+            Some(event) = rollouts_rx.recv() => msgs.push(Msg::Rollouts(event)),
             Some(result) = done_rx.recv() => msgs.push(Msg::Done(result)),
+            Some(answer) = answer_rx.recv() => msgs.push(answer),
             _ = clock.tick() => msgs.push(Msg::Tick(Instant::now())),
             _ = wait_frame, if model.dirty => {}
             _ = hangup.recv() => break,
@@ -128,14 +136,21 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         while let Ok(event) = apps_rx.try_recv() {
             msgs.push(Msg::Apps(event));
         }
+        while let Ok(event) = rollouts_rx.try_recv() {
+            msgs.push(Msg::Rollouts(event));
+        }
+        let io = Io {
+            config: &config,
+            data_tx: &data_tx,
+            done_tx: &done_tx,
+            answer_tx: &answer_tx,
+        };
         for msg in msgs {
             for effect in update(&mut model, msg) {
-                let io = Io {
-                    config: &config,
-                    data_tx: &data_tx,
-                    done_tx: &done_tx,
-                };
                 io.apply(effect, &model, &mut supervisors);
+            }
+            for request in std::mem::take(&mut model.requests) {
+                io.read(request, &model);
             }
         }
         if model.quit {
@@ -156,6 +171,7 @@ struct Io<'a> {
     config: &'a Config,
     data_tx: &'a mpsc::Sender<DataEvent>,
     done_tx: &'a mpsc::Sender<Result<Outcome, String>>,
+    answer_tx: &'a mpsc::Sender<Msg>,
 }
 
 impl Io<'_> {
@@ -174,20 +190,46 @@ impl Io<'_> {
         }
     }
 
+    fn ops(&self, model: &Model) -> Option<Ops> {
+        Some(Ops {
+            etcd: self.config.etcd.clone()?,
+            prefix: self.config.prefix.clone(),
+            max_instances: self.config.max_instances,
+            hosts: model.hosts.iter().map(|h| h.spec.clone()).collect(),
+        })
+    }
+
+    /// Makes a read the screen asked for off the loop; the answer comes back as a `Msg`.
+    fn read(&self, request: Request, model: &Model) {
+        let answer_tx = self.answer_tx.clone();
+        match request {
+            Request::Images => {
+                let hosts: Vec<_> = model.hosts.iter().map(|h| h.spec.clone()).collect();
+                tokio::spawn(async move {
+                    let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
+                    let _ = answer_tx.send(Msg::Images(tags)).await;
+                });
+            }
+            Request::History(app) => {
+                let Some(ops) = self.ops(model) else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let result = ops::history(&ops, &app).await.map_err(|e| e.to_string());
+                    let _ = answer_tx.send(Msg::History { app, result }).await;
+                });
+            }
+        }
+    }
+
     /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.
     fn execute(&self, action: Action, model: &Model) {
         let done_tx = self.done_tx.clone();
-        let Some(etcd) = self.config.etcd.clone() else {
+        let Some(ops) = self.ops(model) else {
             // update refuses mutations without etcd; this only guards a future caller.
             let refused = Err("etcd is not configured: nothing was changed".to_owned());
             tokio::spawn(async move { done_tx.send(refused).await });
             return;
-        };
-        let ops = Ops {
-            etcd,
-            prefix: self.config.prefix.clone(),
-            max_instances: self.config.max_instances,
-            hosts: model.hosts.iter().map(|h| h.spec.clone()).collect(),
         };
         tokio::spawn(async move {
             let result = ops::execute(&ops, &action).await.map_err(|e| e.to_string());

@@ -135,8 +135,13 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
     }
 }
 
-/// Every mutating action asks y/n first.
+/// Every mutating action asks y/n first. Dialogs (the history list, the image prompt)
+/// produce actions after the key was let through, so they pass the gate here too.
 pub(super) fn ask(model: &mut Model, action: Action) {
+    if let Err(refused) = authorize(model.readonly, &action) {
+        model.ui.message = Some(refused);
+        return;
+    }
     if let Err(why) = etcd_ready(model) {
         model.ui.message = Some(why);
         return;
@@ -214,7 +219,7 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
 }
 
 /// Mutations need etcd; refuse early rather than after a y/n.
-fn etcd_ready(model: &Model) -> Result<(), String> {
+pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
     match &model.etcd {
         EtcdState::Disabled => {
             Err("etcd is not configured: apps live in etcd ([etcd] in wheelhouse.toml)".to_owned())
@@ -238,7 +243,8 @@ fn question(model: &Model, action: &Action) -> String {
             spec.name, spec.image, spec.instances
         ),
         Action::Delete { app } => format!("delete {app} and stop its containers?"),
-        other => format!("{}?", other.description()),
+        other => super::rollout::question(model, other)
+            .unwrap_or_else(|| format!("{}?", other.description())),
     }
 }
 
@@ -248,7 +254,8 @@ fn progress(action: &Action) -> String {
         Action::Scale { app, count, .. } => format!("scaling {app} to {count} …"),
         Action::Apply { spec } => format!("applying {} …", spec.name),
         Action::Delete { app } => format!("deleting {app} …"),
-        other => format!("{} …", other.description()),
+        other => super::rollout::progress(other)
+            .unwrap_or_else(|| format!("{} …", other.description())),
     }
 }
 

@@ -1,13 +1,17 @@
 //! The pure heart: `update(&mut Model, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
 
 mod apps;
+mod rollout;
 
 pub use apps::authorize;
 
 use crate::action::Action;
 use crate::docker::DataEvent;
-use crate::model::{EtcdState, Focus, Host, HostSource, HostSpec, HostState, Model, View};
+use crate::model::{
+    EtcdState, Focus, HistoryEntry, Host, HostSource, HostSpec, HostState, Model, View,
+};
 use crate::ops::Outcome;
+use crate::store::RolloutEvent;
 use crate::store::{AppEvent, StoreEvent};
 use std::time::Instant;
 
@@ -20,6 +24,15 @@ pub enum Msg {
     Apps(AppEvent),
     /// How an `Effect::Execute` ended: what happened, or the error the operator must see.
     Done(Result<Outcome, String>),
+    /// The image tags the engines hold (for the rollout prompt), or why they could not say.
+    Images(Result<Vec<String>, String>),
+    /// An app's earlier specs, newest first (for the history list).
+    History {
+        app: String,
+        result: Result<Vec<HistoryEntry>, String>,
+    },
+    /// The rollout watcher's news: progress records as etcd holds them.
+    Rollouts(RolloutEvent),
     /// The clock moved; ages on screen are computed against `Model::now`.
     Tick(Instant),
     Resize {
@@ -68,6 +81,21 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             });
             Vec::new()
         }
+        Msg::Images(result) => {
+            model.dirty = true;
+            rollout::on_images(model, result);
+            Vec::new()
+        }
+        Msg::History { app, result } => {
+            model.dirty = true;
+            rollout::on_history(model, app, result);
+            Vec::new()
+        }
+        Msg::Rollouts(event) => {
+            model.dirty = true;
+            rollout::on_rollouts(model, event);
+            Vec::new()
+        }
         Msg::Tick(now) => {
             // Only the data age on screen changes; redraw once a second at most.
             if now.duration_since(model.now).as_secs() >= 1 {
@@ -102,6 +130,17 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     if model.ui.dialog.is_some() {
         return apps::on_dialog(model, action);
     }
+    if model.ui.image_prompt.is_some() {
+        return rollout::on_image_prompt(model, action);
+    }
+    let action = if model.ui.history.is_some() && model.ui.view == View::Grid {
+        match rollout::on_history_key(model, action) {
+            Some(action) => action,
+            None => return Vec::new(),
+        }
+    } else {
+        action
+    };
     match action {
         Action::Quit => model.quit = true,
         Action::ToggleHelp => model.ui.help = true,
@@ -128,9 +167,32 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::ScalePrompt | Action::ScaleUp | Action::ScaleDown => {
             apps::start_scale(model, &action)
         }
-        Action::Scale { .. } | Action::Apply { .. } | Action::Delete { .. } => {
-            apps::ask(model, action)
+        Action::RolloutPrompt
+        | Action::PauseResume
+        | Action::RollbackPrevious
+        | Action::ShowHistory
+        | Action::RollingRestart
+        | Action::Promote
+            if model.ui.view == View::Grid =>
+        {
+            rollout::on_app_key(model, &action)
         }
+        Action::RestartOne => rollout::restart_one(model),
+        Action::Scale { .. }
+        | Action::Apply { .. }
+        | Action::Delete { .. }
+        | Action::Rollout { .. }
+        | Action::Rollback { .. }
+        | Action::Restart { .. }
+        | Action::RestartContainer { .. }
+        | Action::RolloutCommand { .. } => apps::ask(model, action),
+        // The app keys mean nothing outside the grid view.
+        Action::RolloutPrompt
+        | Action::PauseResume
+        | Action::RollbackPrevious
+        | Action::ShowHistory
+        | Action::RollingRestart
+        | Action::Promote => {}
         // Only a dialog answers these, and none is open.
         Action::Confirm | Action::Cancel | Action::Erase | Action::Input(_) => {}
     }

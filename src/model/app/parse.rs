@@ -247,10 +247,12 @@ fn update_policy(c: &Checker, raw: Spanned<RawUpdate>) -> Result<UpdatePolicy, F
             update::check_deadline("progress_deadline", policy.progress_deadline)
         })?;
     }
-    update::check_progress_after_ready(policy.progress_deadline, policy.min_ready).map_err(|m| {
-        let span = raw.progress_deadline.as_ref().or(raw.min_ready.as_ref());
-        c.err(span.map_or(table.clone(), Spanned::span), m)
-    })?;
+    update::check_progress_after_ready(policy.progress_deadline, policy.min_ready).map_err(
+        |m| {
+            let span = raw.progress_deadline.as_ref().or(raw.min_ready.as_ref());
+            c.err(span.map_or(table.clone(), Spanned::span), m)
+        },
+    )?;
     if let Some(v) = raw.failure_action {
         policy.failure_action = FailureAction::parse(v.get_ref()).ok_or_else(|| {
             c.err(

@@ -1,5 +1,6 @@
 use super::*;
 use std::path::PathBuf;
+use std::time::Duration;
 
 fn files(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -277,4 +278,145 @@ fn port_env_names() {
     assert!(err.message.contains("PORT"), "{err}");
     // Without ports, PORT is the app's own business.
     assert!(parse("name = \"a\"\nimage = \"i\"\n[env]\nPORT = \"1\"\n").is_ok());
+}
+
+#[test]
+fn update_policy_defaults_when_the_file_has_none() {
+    let spec = parse("name = \"web\"\nimage = \"i\"\n").expect("valid");
+    let p = &spec.update;
+    assert_eq!(p, &UpdatePolicy::default());
+    assert_eq!(p.max_surge, Amount::Percent(25));
+    assert_eq!(p.max_unavailable, Amount::Percent(25));
+    assert_eq!(p.min_ready, Duration::from_secs(10));
+    assert_eq!(p.healthy_deadline, Duration::from_secs(300));
+    assert_eq!(p.progress_deadline, Duration::from_secs(600));
+    assert_eq!(p.failure_action, FailureAction::Pause);
+    assert_eq!(p.max_failure_ratio, 0.0);
+    assert_eq!(p.canary, 0);
+    assert_eq!(p.history_limit, 10);
+    // A partial table keeps the defaults of what it leaves out.
+    let spec = parse("name = \"web\"\nimage = \"i\"\n[update]\ncanary = 2\n").expect("valid");
+    assert_eq!(spec.update.canary, 2);
+    assert_eq!(spec.update.max_surge, Amount::Percent(25));
+}
+
+#[test]
+fn update_policy_reads_every_field() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/specs/valid/rollout-policy.toml");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    let p = AppSpec::from_toml(&path, &text).expect("valid").update;
+    assert_eq!(p.max_surge, Amount::Count(1));
+    assert_eq!(p.max_unavailable, Amount::Percent(0));
+    assert_eq!(p.min_ready, Duration::from_secs(5));
+    assert_eq!(p.healthy_deadline, Duration::from_secs(120));
+    assert_eq!(p.progress_deadline, Duration::from_secs(300));
+    assert_eq!(p.failure_action, FailureAction::Rollback);
+    assert_eq!(p.max_failure_ratio, 0.25);
+    assert_eq!(p.canary, 1);
+    assert_eq!(p.history_limit, 20);
+}
+
+#[test]
+fn budgets_round_surge_up_and_unavailability_down() {
+    let p = UpdatePolicy::default();
+    let table = [
+        (0, 0, 0),
+        (1, 1, 0),
+        (2, 1, 0),
+        (4, 1, 1),
+        (6, 2, 1),
+        (10, 3, 2),
+    ];
+    for (desired, surge, unavailable) in table {
+        assert_eq!(
+            p.resolve(desired),
+            Resolved { surge, unavailable },
+            "{desired} instances"
+        );
+    }
+    let counts = UpdatePolicy {
+        max_surge: Amount::Count(3),
+        max_unavailable: Amount::Count(5),
+        ..UpdatePolicy::default()
+    };
+    assert_eq!(
+        counts.resolve(2),
+        Resolved {
+            surge: 3,
+            unavailable: 2
+        }
+    );
+    // Surge 0 and an unavailability that rounds to 0: one may go, or nothing ever could.
+    let stuck = UpdatePolicy {
+        max_surge: Amount::Count(0),
+        max_unavailable: Amount::Percent(10),
+        ..UpdatePolicy::default()
+    };
+    assert_eq!(
+        stuck.resolve(5),
+        Resolved {
+            surge: 0,
+            unavailable: 1
+        }
+    );
+    assert_eq!(
+        stuck.resolve(0),
+        Resolved {
+            surge: 0,
+            unavailable: 0
+        }
+    );
+}
+
+#[test]
+fn amounts_are_counts_or_percentages() {
+    assert_eq!(Amount::parse("3"), Ok(Amount::Count(3)));
+    assert_eq!(Amount::parse(" 25% "), Ok(Amount::Percent(25)));
+    assert_eq!(Amount::parse("100%"), Ok(Amount::Percent(100)));
+    for bad in ["", "%", "-1", "2.5", "25 %x", "x%", "1e3"] {
+        assert!(Amount::parse(bad).is_err(), "{bad:?} accepted");
+    }
+    assert!(Amount::parse("101%").unwrap_err().contains("above 100%"));
+    assert_eq!(Amount::Percent(25).to_string(), "25%");
+    assert!(Amount::Count(0).is_zero() && Amount::Percent(0).is_zero());
+    assert!(!Amount::Percent(1).is_zero());
+}
+
+#[test]
+fn update_policy_json_round_trips_and_old_specs_still_load() {
+    let old = br#"{"name":"web","image":"wh-demo:1","instances":2,"cpus":0.1,"memory":67108864}"#;
+    let spec = AppSpec::from_json(old).expect("a spec from before the update policy");
+    assert_eq!(spec.update, UpdatePolicy::default());
+    let mut spec = AppSpec::new("web", "wh-demo:2");
+    spec.update.max_surge = Amount::Count(1);
+    spec.update.max_unavailable = Amount::Percent(0);
+    spec.update.failure_action = FailureAction::Continue;
+    let json: serde_json::Value =
+        serde_json::from_str(&spec.to_json().expect("json")).expect("parses");
+    assert_eq!(json["update"]["max_surge"], 1);
+    assert_eq!(json["update"]["max_unavailable"], "0%");
+    assert_eq!(json["update"]["min_ready"], 10_000);
+    assert_eq!(json["update"]["failure_action"], "continue");
+    let back = AppSpec::from_json(json.to_string().as_bytes()).expect("reads back");
+    assert_eq!(back, spec);
+    let partial = br#"{"name":"web","image":"i","instances":1,"cpus":0.1,"memory":67108864,
+        "update":{"canary":2}}"#;
+    let spec = AppSpec::from_json(partial).expect("partial table");
+    assert_eq!(spec.update.canary, 2);
+    assert_eq!(spec.update.history_limit, 10);
+    for bad in [
+        r#"{"max_surge":"150%"}"#,
+        r#"{"max_surge":0,"max_unavailable":0}"#,
+        r#"{"max_failure_ratio":2.0}"#,
+        r#"{"history_limit":0}"#,
+        r#"{"min_ready":60000,"progress_deadline":30000}"#,
+    ] {
+        let text = format!(
+            r#"{{"name":"web","image":"i","instances":1,"cpus":0.1,"memory":67108864,"update":{bad}}}"#
+        );
+        assert!(
+            AppSpec::from_json(text.as_bytes()).is_err(),
+            "{bad} accepted"
+        );
+    }
 }

@@ -245,7 +245,10 @@ pub(super) fn check_deadline(what: &str, d: Duration) -> Result<(), String> {
 
 /// An instance is only seen to progress after `min_ready`, so a shorter progress deadline
 /// would fail every rollout.
-pub(super) fn check_progress_after_ready(progress: Duration, ready: Duration) -> Result<(), String> {
+pub(super) fn check_progress_after_ready(
+    progress: Duration,
+    ready: Duration,
+) -> Result<(), String> {
     if progress <= ready {
         return Err(format!(
             "update.progress_deadline ({}s) must be longer than update.min_ready ({}s)",

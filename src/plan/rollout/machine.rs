@@ -78,9 +78,9 @@ fn count(n: usize) -> u32 {
 
 /// "5m", "10s", "1500ms".
 fn human(ms: u64) -> String {
-    if ms >= 60_000 && ms % 60_000 == 0 {
+    if ms >= 60_000 && ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -247,7 +247,7 @@ impl RolloutState {
                     Phase::Failed {
                         reason: format!(
                             "{failed} failures for {} instances is more than max_failure_ratio \
-                             {} allows; last: {reason}",
+                             {} allows; {reason}",
                             self.desired, self.policy.max_failure_ratio
                         ),
                     }
@@ -325,10 +325,17 @@ impl RolloutState {
                 revision: view.target,
                 at_ms: now,
             }));
-            steps.push(RolloutStep::StartNew {
+            let start = RolloutStep::StartNew {
                 revision: view.target,
                 count: start,
-            });
+            };
+            // With a surge the new come up before the old go; without one, the stops
+            // free the room the starts need.
+            if resolved.surge > 0 {
+                steps.insert(0, start);
+            } else {
+                steps.push(start);
+            }
         }
         steps
     }

@@ -32,9 +32,8 @@ struct Case {
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let budgets = (amount(), amount()).prop_filter("both budgets 0", |(s, u)| {
-        !(s.is_zero() && u.is_zero())
-    });
+    let budgets =
+        (amount(), amount()).prop_filter("both budgets 0", |(s, u)| !(s.is_zero() && u.is_zero()));
     (
         0u32..=12,
         budgets,
@@ -47,7 +46,17 @@ fn case() -> impl Strategy<Value = Case> {
         prop::collection::vec(any::<u8>(), 1..24),
     )
         .prop_map(
-            |(desired, (surge, unavailable), ready, action, ratio, canary, fail_to, fail_from, pattern)| {
+            |(
+                desired,
+                (surge, unavailable),
+                ready,
+                action,
+                ratio,
+                canary,
+                fail_to,
+                fail_from,
+                pattern,
+            )| {
                 let mut p = policy(surge, unavailable);
                 p.min_ready = Duration::from_secs(ready);
                 p.failure_action = action;
@@ -118,6 +127,10 @@ proptest! {
         let resumed = run(&case, Some(crash)).map_err(TestCaseError::fail)?;
         check_end(&case, &resumed)?;
         prop_assert_eq!(resumed.state.phase.name(), plain.state.phase.name());
-        prop_assert_eq!(resumed.sim.revisions(), plain.sim.revisions());
+        // A failed or paused rollout leaves instances as they stood, which depends on
+        // timing; a finished one leaves exactly one revision.
+        if matches!(plain.state.phase, Phase::Succeeded | Phase::RolledBack { .. }) {
+            prop_assert_eq!(resumed.sim.revisions(), plain.sim.revisions());
+        }
     }
 }

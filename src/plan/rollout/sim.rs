@@ -165,7 +165,8 @@ impl Sim {
         let percent = self.fail_percent.get(&revision).copied().unwrap_or(0);
         let fails = u32::from(byte) * 100 / 256 < percent;
         let ready_ticks = 1 + u64::from(byte % 3);
-        let hidden_ticks = u64::from(byte / 3 % 2);
+        // Two ticks: missing from the next listing.
+        let hidden_ticks = u64::from(byte / 3 % 3);
         let fate = match (fails, byte % 3) {
             (false, _) => Fate::Healthy,
             (true, 0) => {

@@ -340,7 +340,11 @@ fn failed_starts_are_failures_with_their_reason() {
 #[test]
 fn zero_desired_stops_every_old_instance_and_starts_none() {
     let mut sim = Sim::new(3, vec![1]);
-    let mut state = rollout(0, policy(Amount::Percent(25), Amount::Percent(25)), &mut sim);
+    let mut state = rollout(
+        0,
+        policy(Amount::Percent(25), Amount::Percent(25)),
+        &mut sim,
+    );
     let mut all = Vec::new();
     for _ in 0..5 {
         sim.advance();
@@ -411,4 +415,60 @@ fn observations_follow_engine_state_and_health() {
     }
     let observed = Observed::from_instances(&[inst(RunState::Running, Health::None, false)]);
     assert_eq!(observed.instances.len(), 1);
+}
+
+#[test]
+fn scaled_down_midway_ends_with_the_new_count() {
+    let mut sim = Sim::new(6, vec![1]);
+    let mut state = rollout(6, policy(Amount::Count(2), Amount::Count(1)), &mut sim);
+    for t in 0..60 {
+        if t == 3 {
+            state.desired = 3;
+        }
+        sim.advance();
+        let (next, steps) = step(&state, &sim.observe(), sim.now);
+        sim.apply(&steps);
+        state = next;
+        if t > 3 {
+            assert!(sim.total() <= 3 + 2 || starts(&steps) == 0, "{steps:?}");
+        }
+        if state.phase.is_done() {
+            break;
+        }
+    }
+    assert_eq!(state.phase, Phase::Succeeded);
+    assert_eq!(sim.revisions(), only(TO, 3));
+}
+
+#[test]
+fn state_json_names_the_phase() {
+    let mut sim = Sim::new(1, vec![1]);
+    let state = rollout(1, policy(Amount::Count(1), Amount::Count(0)), &mut sim);
+    let (paused, _) = command(&state, Command::Pause, T0).expect("pause");
+    let json: serde_json::Value =
+        serde_json::from_str(&paused.to_json().expect("json")).expect("parses");
+    assert_eq!(json["phase"]["name"], "paused");
+    assert_eq!(json["phase"]["reason"], "paused by the operator");
+    assert_eq!(json["to_revision"], TO);
+    assert_eq!(json["policy"]["max_surge"], 1);
+    let back = RolloutState::from_json(json.to_string().as_bytes()).expect("reads back");
+    assert_eq!(back, paused);
+}
+
+#[test]
+fn with_a_surge_the_start_is_listed_before_the_stops() {
+    let mut sim = Sim::new(4, vec![1]);
+    let state = rollout(4, policy(Amount::Count(1), Amount::Count(1)), &mut sim);
+    sim.advance();
+    let (_, steps) = step(&state, &sim.observe(), sim.now);
+    assert!(
+        matches!(
+            steps.as_slice(),
+            [
+                RolloutStep::StartNew { count: 1, .. },
+                RolloutStep::StopOld { .. }
+            ]
+        ),
+        "{steps:?}"
+    );
 }

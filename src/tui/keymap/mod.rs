@@ -56,20 +56,32 @@ impl Section {
     }
 
     /// The section whose keys apply to what the operator looks at: an open dialog first,
-    /// then the focused panel of the view.
+    /// then the image prompt, then the focused panel of the view. The history list lives in
+    /// the Apps panel and answers its keys (moving, enter, esc).
     pub fn for_ui(ui: &Ui) -> Section {
         match (&ui.dialog, &ui.view, ui.focus) {
             (Some(Dialog::ScalePrompt { .. }), _, _) => Section::Prompt,
             (Some(Dialog::Confirm { .. }), _, _) => Section::Confirm,
+            (None, _, _) if ui.image_prompt.is_some() => Section::Prompt,
+            (None, View::Grid, _) if ui.history.is_some() => Section::Apps,
             (None, View::Grid, Focus::Grid) => Section::Grid,
             (None, View::Grid, Focus::Apps) => Section::Apps,
             (None, View::Host(_), _) => Section::Host,
         }
     }
 
-    /// Dialogs take every key: the global ones (quit, help) do not reach past them.
-    fn falls_back_to_global(self) -> bool {
-        !matches!(self, Section::Prompt | Section::Confirm)
+    /// This section's keys first, then these. The apps panel lives in the grid view, so it
+    /// takes the grid's keys it does not bind itself; dialogs take every key, so the global
+    /// ones (quit, help) do not reach past them.
+    fn chain(self) -> &'static [Section] {
+        match self {
+            Section::Global => &[Section::Global],
+            Section::Grid => &[Section::Grid, Section::Global],
+            Section::Apps => &[Section::Apps, Section::Grid, Section::Global],
+            Section::Host => &[Section::Host, Section::Global],
+            Section::Prompt => &[Section::Prompt],
+            Section::Confirm => &[Section::Confirm],
+        }
     }
 
     fn index(self) -> usize {
@@ -128,14 +140,11 @@ impl Keymap {
             return None;
         }
         let key = Key::from_event(event);
-        let own = self.lookup[section.index()].get(&key);
-        let global = || {
-            section
-                .falls_back_to_global()
-                .then(|| self.lookup[Section::Global.index()].get(&key))
-                .flatten()
-        };
-        if let Some(&i) = own.or_else(global) {
+        let found = section
+            .chain()
+            .iter()
+            .find_map(|s| self.lookup[s.index()].get(&key));
+        if let Some(&i) = found {
             return bound(i);
         }
         match event.code {
@@ -151,26 +160,27 @@ impl Keymap {
         }
     }
 
-    /// Every action reachable in `section` with its keys ("up/k"), in Action order; global
-    /// keys the section shadows are left out.
+    /// Every action reachable in `section` with its keys ("up/k"), in Action order; keys a
+    /// section earlier in the chain claims are left out of the later ones.
     pub fn hints(&self, section: Section) -> Vec<(String, Action)> {
-        let own = &self.bindings[section.index()];
-        let shadowed = &self.lookup[section.index()];
-        let global = &self.bindings[Section::Global.index()];
-        let with_global = section.falls_back_to_global();
+        let chain = section.chain();
         (0..Action::ALL.len())
             .filter_map(|i| {
-                let globals = global
-                    .get(&i)
-                    .filter(|_| with_global)
-                    .into_iter()
-                    .flatten()
-                    .filter(|k| !shadowed.contains_key(k));
-                let keys: Vec<String> = own
-                    .get(&i)
-                    .into_iter()
-                    .flatten()
-                    .chain(globals)
+                let keys: Vec<String> = chain
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(level, s)| {
+                        let earlier = &chain[..level];
+                        self.bindings[s.index()]
+                            .get(&i)
+                            .into_iter()
+                            .flatten()
+                            .filter(move |k| {
+                                !earlier
+                                    .iter()
+                                    .any(|e| self.lookup[e.index()].contains_key(k))
+                            })
+                    })
                     .map(Key::to_string)
                     .collect();
                 (!keys.is_empty()).then_some(())?;

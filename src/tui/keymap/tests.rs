@@ -286,6 +286,26 @@ fn apps_keys_scale_and_tab_switches_panels() {
         None,
         "s scales only from the apps panel"
     );
+    // The panel takes the grid's keys it does not bind, and its own win.
+    let hints = map.hints(Section::Apps);
+    for wanted in [
+        ("up/k", Action::MoveUp),
+        ("tab", Action::FocusNext),
+        ("s", Action::ScalePrompt),
+    ] {
+        assert!(
+            hints.contains(&(wanted.0.to_owned(), wanted.1)),
+            "{hints:?}"
+        );
+    }
+    let mine = user_ok("[apps]\nscale_up = [\"k\"]\n");
+    assert_eq!(mine.resolve(Section::Apps, ch('k')), Some(Action::ScaleUp));
+    assert_eq!(mine.resolve(Section::Grid, ch('k')), Some(Action::MoveUp));
+    let hints = mine.hints(Section::Apps);
+    assert!(
+        hints.contains(&("up".to_owned(), Action::MoveUp)),
+        "{hints:?}"
+    );
 }
 
 #[test]

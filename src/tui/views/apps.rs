@@ -1,16 +1,26 @@
 //! The Apps panel beside the grid: each app's image and desired / running / healthy counts
-//! and hosts. While it has the focus, the selected app's hosts are marked in the grid.
+//! and hosts, with a progress bar per rollout below. While it has the focus, the selected
+//! app's hosts are marked in the grid; hosts a rollout is changing are marked always. The
+//! history list (`H`) takes the table's place, and the rollout prompt (`u`) opens over both
+//! panels.
+
+mod prompt;
 
 use crate::action::Action;
-use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, selected_index};
+use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, changing_hosts, selected_index};
+use crate::plan::rollout::Phase;
+use crate::store::Rollout;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::{CellMode, grid_layout, grid_view};
 use crate::tui::theme::{Level, Theme};
+use crate::tui::widgets::grid::mark_changing;
+use crate::tui::widgets::progress::{self, RolloutProgress};
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::widgets::Widget;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Widget};
 
 /// Below this width the panel goes under the grid instead of beside it.
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
@@ -81,24 +91,113 @@ pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, bu
     let statuses = app_statuses(model);
     let focused = model.ui.focus == Focus::Apps;
     let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
+    let cells = grid_view(panels.grid).cells;
     if focused && let Some(app) = selected.map(|i| &statuses[i]) {
-        mark_hosts(model, theme, grid_view(panels.grid).cells, &app.hosts, buf);
+        mark_hosts(model, theme, cells, &app.hosts, buf);
+    }
+    let changing = changing_hosts(model);
+    let indices = changing.iter().filter_map(|h| model.host_index(h));
+    mark_changing(model.hosts.len(), model.ui.selected, indices, cells, buf);
+    if let Some(prompt) = &model.ui.image_prompt {
+        let whole = panels.grid.union(panels.apps);
+        prompt::render(prompt, theme, keymap, whole, buf);
+        return;
     }
     if panels.apps.is_empty() {
         return;
     }
+    let shown = shown_rollouts(model);
+    let (table_area, rollouts_area) = split(panels.apps, shown.len());
+    if !rollouts_area.is_empty() {
+        render_rollouts(&shown, theme, rollouts_area, buf);
+    }
+    if let Some(list) = &model.ui.history {
+        super::history::render(list, theme, keymap, table_area, buf);
+        return;
+    }
+    render_table(model, theme, keymap, &statuses, selected, table_area, buf);
+}
+
+/// Rollouts under way, and finished ones that went wrong (their reason matters); a
+/// succeeded one needs no bar.
+fn shown_rollouts(model: &Model) -> Vec<&Rollout> {
+    model
+        .rollouts
+        .values()
+        .filter(|r| r.state.phase != Phase::Succeeded)
+        .collect()
+}
+
+/// The table above, the rollouts' box below (two lines each, at most half the panel).
+fn split(area: Rect, rollouts: usize) -> (Rect, Rect) {
+    if rollouts == 0 {
+        return (area, Rect::default());
+    }
+    let wanted = u16::try_from(rollouts)
+        .unwrap_or(u16::MAX)
+        .saturating_mul(progress::HEIGHT)
+        .saturating_add(2);
+    let height = wanted.min(area.height / 2);
+    let table = Rect {
+        height: area.height - height,
+        ..area
+    };
+    let below = Rect {
+        y: table.bottom(),
+        height,
+        ..area
+    };
+    (table, below)
+}
+
+fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(Line::styled(
+            format!(" rollouts ({}) ", rollouts.len()),
+            theme.title(),
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let mut y = inner.y;
+    for rollout in rollouts {
+        if y + progress::HEIGHT > inner.bottom() {
+            break;
+        }
+        let row = Rect {
+            x: inner.x + 1,
+            y,
+            width: inner.width.saturating_sub(1),
+            height: progress::HEIGHT,
+        };
+        RolloutProgress::new(rollout, theme).render(row, buf);
+        y += progress::HEIGHT;
+    }
+}
+
+fn render_table(
+    model: &Model,
+    theme: &Theme,
+    keymap: &Keymap,
+    statuses: &[AppStatus],
+    selected: Option<usize>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let focused = model.ui.focus == Focus::Apps;
     let rows = statuses.iter().map(|s| row(s, theme)).collect();
     let empty = match model.etcd {
         EtcdState::Disabled => "etcd is not configured: apps live in etcd",
         _ => "no apps yet: wheelhouse ctl apply -f app.toml",
     };
-    let mut table = DataTable::new(title(&statuses, focused, keymap), &COLUMNS, theme)
+    let mut table = DataTable::new(title(statuses, focused, keymap), &COLUMNS, theme)
         .rows(rows)
         .empty(empty);
     if focused && let Some(i) = selected {
         table = table.selected(i);
     }
-    table.render(panels.apps, buf);
+    table.render(area, buf);
 }
 
 /// "apps (3)", and while focused the scale keys: "apps (3) · s scale · +/- one more/less".
@@ -119,6 +218,12 @@ fn title(statuses: &[AppStatus], focused: bool, keymap: &Keymap) -> String {
     }
     if let (Some(up), Some(down)) = (keys(&Action::ScaleUp), keys(&Action::ScaleDown)) {
         title.push_str(&format!(" · {up}/{down} ±1"));
+    }
+    if let Some(keys) = keys(&Action::RolloutPrompt) {
+        title.push_str(&format!(" · {keys} roll out"));
+    }
+    if let Some(keys) = keys(&Action::ShowHistory) {
+        title.push_str(&format!(" · {keys} history"));
     }
     title
 }

@@ -1,6 +1,7 @@
 //! The help overlay, generated from the active keymap and theme: every section's actions
 //! with their keys, and the grid's glyph legend. Nothing here is a hand-written key list.
 
+use crate::model::View;
 use crate::tui::format::percent;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::theme::{Level, Theme};
@@ -28,10 +29,19 @@ impl Part {
     }
 }
 
-pub fn render(keymap: &Keymap, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let mut parts: Vec<Part> = Section::ALL
-        .into_iter()
-        .map(|section| keys_part(keymap, section, theme))
+/// The sections that matter where help was opened: the keys that work everywhere, then
+/// the view's own. Dialogs show their keys in the dialog itself.
+pub fn sections_for(view: &View) -> &'static [Section] {
+    match view {
+        View::Grid => &[Section::Global, Section::Grid, Section::Apps],
+        View::Host(_) => &[Section::Global, Section::Host],
+    }
+}
+
+pub fn render(keymap: &Keymap, theme: &Theme, sections: &[Section], area: Rect, buf: &mut Buffer) {
+    let mut parts: Vec<Part> = sections
+        .iter()
+        .map(|&section| keys_part(keymap, section, theme))
         .filter(|p| p.lines.len() > 1)
         .collect();
     parts.push(legend(theme));

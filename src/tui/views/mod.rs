@@ -3,4 +3,5 @@
 pub mod apps;
 pub mod grid;
 pub mod help;
+pub mod history;
 pub mod host;

@@ -173,3 +173,38 @@ fn put_char(buf: &mut Buffer, x: u16, y: u16, c: char, style: Style) {
         cell.set_char(c).set_style(style);
     }
 }
+
+/// Marks a host an active rollout is changing (beside its state glyph where the cell has
+/// room, instead of it in one-character cells), so the marking reads without colour.
+pub const CHANGING: char = '↻';
+
+/// Marks the cells of hosts `changing` (indices into the grid's hosts) on the page `Grid`
+/// draws for `count` hosts with `selected` selected in `area`; the cells keep their style.
+pub fn mark_changing(
+    count: usize,
+    selected: usize,
+    changing: impl IntoIterator<Item = usize>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    if count == 0 || area.is_empty() {
+        return;
+    }
+    let layout = grid_layout(count, area.width, area.height);
+    let start = layout.page_of(selected.min(count - 1)) * layout.page_size();
+    let end = start + layout.page_size();
+    for i in changing.into_iter().filter(|i| (start..end).contains(i)) {
+        let rect = layout.cell_rect(area, i - start).intersection(area);
+        if rect.is_empty() {
+            continue;
+        }
+        let x = match layout.mode {
+            // The cell's last column: the name stops short of it.
+            CellMode::Large | CellMode::Compact => rect.right() - 1,
+            CellMode::Spaced | CellMode::Tiny => rect.x,
+        };
+        if let Some(cell) = buf.cell_mut((x, rect.y)) {
+            cell.set_char(CHANGING);
+        }
+    }
+}

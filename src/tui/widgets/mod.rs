@@ -2,5 +2,6 @@
 
 pub mod dialog;
 pub mod grid;
+pub mod progress;
 pub mod status_bar;
 pub mod table;

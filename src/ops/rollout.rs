@@ -1,0 +1,316 @@
+//! Rollouts, rollbacks and restarts. A rollout starts by writing the app's spec with a new
+//! image (the controller's leader notices the new revision and drives it); a rolling
+//! restart writes the same spec with the next `restart_generation`; pause, resume, promote
+//! and turning a rollout around are commands left for the leader (`store::request`).
+//!
+//! One rollout per app at a time: a new image, a restart or a rollback to a picked
+//! revision is refused while one runs, until it finishes, is rolled back or is paused.
+//! The invariants (never below `desired - max_unavailable`, never above
+//! `desired + max_surge`) are counted against one from -> to pair, and a new leader
+//! resumes one stored state; a second rollout on top would need both to be merged.
+//! A paused rollout may be replaced: that is how a failed one is fixed forward.
+
+use super::{Ops, OpsError, Outcome, check_image};
+use crate::model::HistoryEntry;
+use crate::model::app::AppSpec;
+use crate::plan::labels;
+use crate::plan::rollout::{Command, Phase, RolloutState};
+use crate::store::{self, Expect, Rollout, StoreError};
+use bollard::query_parameters::RestartContainerOptions;
+use etcd_client::Client;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How long `docker restart` waits after SIGTERM before SIGKILL.
+const RESTART_GRACE_SECS: i32 = 10;
+/// How long one container restart may take in all (the grace period, then the start).
+const RESTART_TIMEOUT: Duration = Duration::from_secs(40);
+/// Audit records read to date the history entries.
+const AUDIT_LOOKBACK: usize = 500;
+
+/// What the operator is told when a rollout is under way.
+pub fn busy_message(state: &RolloutState) -> String {
+    let c = &state.counts;
+    format!(
+        "{} is rolling out ({}, {} of {} new and healthy): one rollout per app at a time — \
+         wait for it to finish, roll it back or pause it first",
+        state.app, state.phase, c.new_available, state.desired
+    )
+}
+
+/// The app's spec and its mod_revision; NotFound if there is none.
+async fn spec_of(ops: &Ops, client: &mut Client, app: &str) -> Result<(AppSpec, i64), OpsError> {
+    store::get_app(client, &ops.prefix, app)
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound {
+                kind: "app",
+                name: app.to_owned(),
+            }
+            .into()
+        })
+}
+
+/// The app's rollout when one is under way (not finished).
+async fn running(ops: &Ops, client: &mut Client, app: &str) -> Result<Option<Rollout>, OpsError> {
+    let rollout = store::get_rollout(client, &ops.prefix, app).await?;
+    Ok(rollout.filter(|r| !r.state.phase.is_done()))
+}
+
+/// Refuses while a rollout runs; a paused one may be replaced.
+async fn refuse_if_busy(ops: &Ops, client: &mut Client, app: &str) -> Result<(), OpsError> {
+    match running(ops, client, app).await? {
+        Some(r) if !matches!(r.state.phase, Phase::Paused { .. }) => {
+            Err(OpsError::Busy(busy_message(&r.state)))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) async fn rollout(
+    ops: &Ops,
+    client: &mut Client,
+    app: &str,
+    image: &str,
+    detail: &mut String,
+) -> Result<Outcome, OpsError> {
+    *detail = format!("image -> {image}");
+    if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
+        return Err(OpsError::Invalid(format!("{image:?} is not an image reference")));
+    }
+    let (mut spec, read) = spec_of(ops, client, app).await?;
+    let from = spec.image.clone();
+    *detail = format!("image {from} -> {image}");
+    if from == image {
+        return Err(OpsError::Invalid(format!("{app} runs {image} already")));
+    }
+    refuse_if_busy(ops, client, app).await?;
+    check_image(ops, client, image).await?;
+    spec.image = image.to_owned();
+    let revision = store::put_app(client, &ops.prefix, &spec, Expect::Revision(read)).await?;
+    Ok(Outcome::RolloutStarted {
+        app: app.to_owned(),
+        from,
+        to: image.to_owned(),
+        revision,
+    })
+}
+
+pub(super) async fn rollback(
+    ops: &Ops,
+    client: &mut Client,
+    app: &str,
+    wanted: Option<i64>,
+    detail: &mut String,
+) -> Result<Outcome, OpsError> {
+    *detail = wanted.map_or("to the previous revision".to_owned(), |r| {
+        format!("to history revision {r}")
+    });
+    let (current, read) = spec_of(ops, client, app).await?;
+    // During a rollout, "back" means turning it around: the leader does that in step.
+    if let Some(r) = running(ops, client, app).await? {
+        let paused = matches!(r.state.phase, Phase::Paused { .. });
+        if wanted.is_none() {
+            request(ops, client, app, Command::Rollback).await?;
+            return Ok(Outcome::CommandSent {
+                app: app.to_owned(),
+                command: Command::Rollback,
+            });
+        }
+        if !paused {
+            return Err(OpsError::Busy(busy_message(&r.state)));
+        }
+    }
+    let history = store::list_history(client, &ops.prefix, app).await?;
+    let running_revision = labels::revision(&current);
+    let picked = match wanted {
+        Some(r) => history.into_iter().find(|(rev, _)| *rev == r).ok_or_else(|| {
+            OpsError::Invalid(format!(
+                "{app} has no revision {r} in its history (wheelhouse ctl history {app} lists them)"
+            ))
+        })?,
+        None => history
+            .into_iter()
+            .find(|(_, spec)| labels::revision(spec) != running_revision)
+            .ok_or_else(|| OpsError::Invalid(format!("{app} has no earlier revision")))?,
+    };
+    let (from_history, old) = picked;
+    *detail = format!(
+        "image {} -> {} (history revision {from_history})",
+        current.image, old.image
+    );
+    if labels::revision(&old) == running_revision {
+        return Err(OpsError::Invalid(format!(
+            "revision {from_history} of {app} runs what it runs now: nothing to roll back"
+        )));
+    }
+    // The earlier containers, at today's instance count: a rollback is not a scale.
+    let mut restored = old;
+    restored.name = app.to_owned();
+    restored.instances = current.instances;
+    if restored.instances > 0 {
+        check_image(ops, client, &restored.image).await?;
+    }
+    let revision = store::put_app(client, &ops.prefix, &restored, Expect::Revision(read)).await?;
+    Ok(Outcome::RolledBack {
+        app: app.to_owned(),
+        image: restored.image,
+        from_history,
+        revision,
+    })
+}
+
+pub(super) async fn restart(
+    ops: &Ops,
+    client: &mut Client,
+    app: &str,
+    detail: &mut String,
+) -> Result<Outcome, OpsError> {
+    let (mut spec, read) = spec_of(ops, client, app).await?;
+    if spec.instances == 0 {
+        return Err(OpsError::Invalid(format!(
+            "{app} has 0 instances: nothing to restart"
+        )));
+    }
+    refuse_if_busy(ops, client, app).await?;
+    spec.restart_generation = spec.restart_generation.saturating_add(1);
+    *detail = format!("restart generation -> {}", spec.restart_generation);
+    let revision = store::put_app(client, &ops.prefix, &spec, Expect::Revision(read)).await?;
+    Ok(Outcome::Restarting {
+        app: app.to_owned(),
+        generation: spec.restart_generation,
+        revision,
+    })
+}
+
+/// Leaves a command for the leader (checked against the stored state first).
+pub(super) async fn request(
+    ops: &Ops,
+    client: &mut Client,
+    app: &str,
+    command: Command,
+) -> Result<Outcome, OpsError> {
+    store::request(client, &ops.prefix, app, command).await?;
+    Ok(Outcome::CommandSent {
+        app: app.to_owned(),
+        command,
+    })
+}
+
+/// Restarts one container through its host's engine.
+pub(super) async fn restart_container(
+    ops: &Ops,
+    client: &mut Client,
+    host: &str,
+    container: &str,
+) -> Result<Outcome, OpsError> {
+    let hosts = super::all_hosts(ops, client).await;
+    let spec = hosts
+        .iter()
+        .find(|h| h.name == host)
+        .ok_or_else(|| OpsError::Invalid(format!("no host named {host:?}")))?;
+    let engine = |e: String| OpsError::Engine(format!("{host}: {e}"));
+    let docker = crate::docker::connect(spec)
+        .await
+        .map_err(|e| engine(e.to_string()))?;
+    let options = RestartContainerOptions {
+        t: Some(RESTART_GRACE_SECS),
+        signal: None,
+    };
+    let call = docker.restart_container(container, Some(options));
+    match tokio::time::timeout(RESTART_TIMEOUT, call).await {
+        Err(_) => Err(engine(format!(
+            "restart of {container} timed out after {}s",
+            RESTART_TIMEOUT.as_secs()
+        ))),
+        Ok(Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        })) => Err(OpsError::Invalid(format!(
+            "no container {container:?} on {host}"
+        ))),
+        Ok(Err(e)) => Err(engine(crate::docker::describe(&e))),
+        Ok(Ok(())) => Ok(Outcome::ContainerRestarted {
+            host: host.to_owned(),
+            container: container.to_owned(),
+        }),
+    }
+}
+
+/// An app's earlier specs, newest first, for the history list: each with when it was
+/// written, when the audit trail says so.
+pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError> {
+    let mut client = store::connect(&ops.etcd).await?;
+    let (current, _) = spec_of(ops, &mut client, app).await?;
+    let specs = store::list_history(&mut client, &ops.prefix, app).await?;
+    // Dates are a nicety: a failed audit read leaves them blank.
+    let when: HashMap<i64, String> = store::list_audit(&mut client, &ops.prefix, AUDIT_LOOKBACK)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.target == app && e.result.starts_with("ok"))
+        .filter_map(|e| Some((revision_in(&e.result)?, short_time(&e.time))))
+        .collect();
+    let running = labels::revision(&current);
+    Ok(specs
+        .into_iter()
+        .map(|(revision, spec)| HistoryEntry {
+            revision,
+            same_as_current: labels::revision(&spec) == running,
+            image: spec.image,
+            instances: spec.instances,
+            when: when.get(&revision).cloned(),
+        })
+        .collect())
+}
+
+/// The spec revision an audited outcome names: "... revision 57)" -> 57.
+fn revision_in(result: &str) -> Option<i64> {
+    let (_, rest) = result.rsplit_once("revision ")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// "2025-01-31T12:00:00.123Z" -> "2025-01-31 12:00:00".
+fn short_time(time: &str) -> String {
+    time.split('.')
+        .next()
+        .unwrap_or(time)
+        .trim_end_matches('Z')
+        .replacen('T', " ", 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::app::UpdatePolicy;
+
+    #[test]
+    fn audit_results_give_the_revision_they_wrote() {
+        assert_eq!(revision_in("ok: web updated (revision 57)"), Some(57));
+        assert_eq!(
+            revision_in("ok: web scaled to 5 (was 2, revision 12)"),
+            Some(12)
+        );
+        assert_eq!(revision_in("etcd unreachable"), None);
+        assert_eq!(
+            short_time("2025-01-31T12:00:00.123456789Z"),
+            "2025-01-31 12:00:00"
+        );
+    }
+
+    #[test]
+    fn busy_says_what_runs_and_what_to_do() {
+        let state = RolloutState::new(
+            "web",
+            1,
+            2,
+            6,
+            UpdatePolicy::default(),
+            &Default::default(),
+            0,
+        );
+        let said = busy_message(&state);
+        assert!(said.starts_with("web is rolling out (progressing, 0 of 6"), "{said}");
+        assert!(said.contains("finish, roll it back or pause it first"), "{said}");
+    }
+}

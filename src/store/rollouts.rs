@@ -1,0 +1,485 @@
+//! Rollout progress and operator commands, under `<prefix>/rollouts/`.
+//!
+//! Keys:
+//! - `<prefix>/rollouts/<app>`: a [`Rollout`] as JSON (the state machine's
+//!   [`RolloutState`], the spec rolled from and the spec rolled to). Only the controller's
+//!   leader writes it, in a Txn fenced on its leadership, before it runs that tick's steps;
+//!   a finished rollout stays there (phase succeeded, rolled back or failed) until the
+//!   next one replaces it, so the cockpit can show how the last one ended.
+//! - `<prefix>/rollouts/<app>/command`: one operator [`Command`] waiting for the leader.
+//!   The leader applies it and deletes it in the same Txn that stores the new state, so a
+//!   command is applied exactly once.
+//!
+//! A rollout is not started through this module: writing a spec whose revision hash
+//! differs from the running instances' (`store::put_app`) is what starts one; the leader
+//! notices and creates the record.
+//!
+//! API for the cockpit and `ctl`:
+//! - [`request`] checks a command against the stored state (the same check the leader
+//!   makes, so "not paused" and the like come back at once) and leaves it for the leader;
+//! - [`get_rollout`] and [`list_rollouts`] read progress (`state.phase`, `state.counts`,
+//!   `state.failures`): poll them, or follow [`spawn_rollout_watcher`]'s events.
+
+use super::connect::request as etcd;
+use super::error::StoreError;
+use super::watch::{Feed, spawn_watcher};
+use crate::config::EtcdConfig;
+use crate::model::app::{AppSpec, valid_app_name};
+use crate::plan::rollout::{self, Command, CommandError, RolloutState};
+use etcd_client::{
+    Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp,
+};
+use serde::{Deserialize, Serialize};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
+
+/// One app's rollout as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rollout {
+    pub state: RolloutState,
+    /// The spec of `state.from_revision`, for rolling back; None when the history no
+    /// longer held it (a rollback then fails and says so).
+    pub from_spec: Option<AppSpec>,
+    /// The spec of `state.to_revision`.
+    pub to_spec: AppSpec,
+}
+
+impl Rollout {
+    pub fn app(&self) -> &str {
+        &self.state.app
+    }
+}
+
+/// A command waiting for the leader.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingCommand {
+    pub command: Command,
+    /// The operator, as the audit trail names them.
+    pub who: String,
+    pub at_ms: u64,
+}
+
+/// A pending command with where it is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCommand {
+    pub app: String,
+    pub command: PendingCommand,
+    /// The key's mod_revision: the leader deletes it only if it is still this one.
+    pub mod_revision: i64,
+}
+
+/// Why a command was not left for the leader.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{app} has no rollout to {verb}")]
+    NoRollout { app: String, verb: &'static str },
+    #[error(transparent)]
+    Refused(#[from] CommandError),
+    #[error("a {pending} of {app} is still waiting for the controller; try again once it is applied")]
+    Pending { app: String, pending: &'static str },
+    #[error("the rollout of {app} changed while the {verb} was asked for; try again")]
+    Raced { app: String, verb: &'static str },
+}
+
+/// `<prefix>/rollouts/`.
+pub fn rollouts_dir(prefix: &str) -> String {
+    format!("{}/rollouts/", prefix.trim_end_matches('/'))
+}
+
+pub fn rollout_key(prefix: &str, app: &str) -> String {
+    format!("{}{app}", rollouts_dir(prefix))
+}
+
+pub fn command_key(prefix: &str, app: &str) -> String {
+    format!("{}/command", rollout_key(prefix, app))
+}
+
+/// The command's verb, as operators say it.
+pub fn verb(command: Command) -> &'static str {
+    match command {
+        Command::Pause => "pause",
+        Command::Resume => "resume",
+        Command::Promote => "promote",
+        Command::Rollback => "rollback",
+    }
+}
+
+/// Milliseconds since the epoch: rollout times are wall-clock, so they mean the same to
+/// every controller.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What a key under `rollouts_dir` holds.
+enum Entry<'a> {
+    State(&'a str),
+    Command(&'a str),
+}
+
+fn entry_of<'a>(dir: &str, key: &'a [u8]) -> Option<Entry<'a>> {
+    let rest = std::str::from_utf8(key).ok()?.strip_prefix(dir)?;
+    let (app, entry) = match rest.strip_suffix("/command") {
+        Some(app) => (app, Entry::Command(app)),
+        None => (rest, Entry::State(rest)),
+    };
+    valid_app_name(app).then_some(entry)
+}
+
+fn parse_rollout(app: &str, value: &[u8]) -> Result<Rollout, String> {
+    let r: Rollout = serde_json::from_slice(value).map_err(|e| format!("bad JSON: {e}"))?;
+    if r.state.app != app {
+        return Err(format!(
+            "the record names app {:?}, the key {app:?}",
+            r.state.app
+        ));
+    }
+    Ok(r)
+}
+
+fn parse_command(app: &str, kv: &KeyValue) -> Result<StoredCommand, String> {
+    let command: PendingCommand =
+        serde_json::from_slice(kv.value()).map_err(|e| format!("bad JSON: {e}"))?;
+    Ok(StoredCommand {
+        app: app.to_owned(),
+        command,
+        mod_revision: kv.mod_revision(),
+    })
+}
+
+fn check_app(app: &str) -> Result<(), StoreError> {
+    if valid_app_name(app) {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid {
+            what: format!("app name {app:?}"),
+            reason: "must be 1-63 lowercase letters, digits or inner '-'".into(),
+        })
+    }
+}
+
+/// One app's rollout (the last one, if it has finished), or None.
+pub async fn get_rollout(
+    client: &mut Client,
+    prefix: &str,
+    app: &str,
+) -> Result<Option<Rollout>, StoreError> {
+    Ok(get_with_revision(client, prefix, app).await?.map(|(r, _)| r))
+}
+
+async fn get_with_revision(
+    client: &mut Client,
+    prefix: &str,
+    app: &str,
+) -> Result<Option<(Rollout, i64)>, StoreError> {
+    check_app(app)?;
+    let key = rollout_key(prefix, app);
+    let resp = etcd("get", client.get(key.as_str(), None)).await?;
+    let Some(kv) = resp.kvs().first() else {
+        return Ok(None);
+    };
+    let rollout = parse_rollout(app, kv.value()).map_err(|reason| StoreError::Invalid {
+        what: format!("rollout record {key}"),
+        reason,
+    })?;
+    Ok(Some((rollout, kv.mod_revision())))
+}
+
+/// Every well-formed rollout record and every pending command, by app name. Malformed
+/// records are skipped with a warning naming the key.
+pub async fn list_rollouts(
+    client: &mut Client,
+    prefix: &str,
+) -> Result<(Vec<Rollout>, Vec<StoredCommand>), StoreError> {
+    Ok(list_at(client, prefix).await?.0)
+}
+
+type Listing = (Vec<Rollout>, Vec<StoredCommand>);
+
+async fn list_at(client: &mut Client, prefix: &str) -> Result<(Listing, i64), StoreError> {
+    let dir = rollouts_dir(prefix);
+    let resp = etcd(
+        "get",
+        client.get(dir.as_str(), Some(GetOptions::new().with_prefix())),
+    )
+    .await?;
+    let revision = resp.header().map_or(0, |h| h.revision());
+    let (mut rollouts, mut commands) = (Vec::new(), Vec::new());
+    for kv in resp.kvs() {
+        let key = String::from_utf8_lossy(kv.key());
+        let parsed = match entry_of(&dir, kv.key()) {
+            Some(Entry::State(app)) => parse_rollout(app, kv.value()).map(|r| rollouts.push(r)),
+            Some(Entry::Command(app)) => parse_command(app, kv).map(|c| commands.push(c)),
+            None => Err("the key names no valid app".to_owned()),
+        };
+        if let Err(why) = parsed {
+            tracing::warn!(%key, "skipping a malformed rollout key: {why}");
+        }
+    }
+    Ok(((rollouts, commands), revision))
+}
+
+/// Leaves `command` for the leader, after checking it against the stored state. The
+/// rollout must not change between the check and the write, and only one command may
+/// wait at a time.
+pub async fn request(
+    client: &mut Client,
+    prefix: &str,
+    app: &str,
+    command: Command,
+) -> Result<(), RequestError> {
+    let verb = verb(command);
+    let Some((rollout, revision)) = get_with_revision(client, prefix, app).await? else {
+        return Err(RequestError::NoRollout {
+            app: app.to_owned(),
+            verb,
+        });
+    };
+    rollout::command(&rollout.state, command, now_ms())?;
+    // The audit trail's idea of the operator.
+    let who = super::AuditEntry::now(verb, app, "", "").who;
+    let pending = PendingCommand {
+        command,
+        who,
+        at_ms: now_ms(),
+    };
+    let value = serde_json::to_string(&pending).map_err(|e| StoreError::Invalid {
+        what: format!("{verb} of {app}"),
+        reason: e.to_string(),
+    })?;
+    let (state_key, key) = (rollout_key(prefix, app), command_key(prefix, app));
+    let txn = Txn::new()
+        .when([
+            Compare::mod_revision(state_key.as_str(), CompareOp::Equal, revision),
+            Compare::create_revision(key.as_str(), CompareOp::Equal, 0),
+        ])
+        .and_then([TxnOp::put(key.as_str(), value, None)])
+        .or_else([TxnOp::get(key.as_str(), None)]);
+    let resp = etcd("txn", client.txn(txn)).await?;
+    if resp.succeeded() {
+        return Ok(());
+    }
+    let waiting = resp.op_responses().into_iter().find_map(|op| match op {
+        etcd_client::TxnOpResponse::Get(get) => get
+            .kvs()
+            .first()
+            .and_then(|kv| serde_json::from_slice::<PendingCommand>(kv.value()).ok()),
+        _ => None,
+    });
+    Err(match waiting {
+        Some(p) => RequestError::Pending {
+            app: app.to_owned(),
+            pending: self::verb(p.command),
+        },
+        None => RequestError::Raced {
+            app: app.to_owned(),
+            verb,
+        },
+    })
+}
+
+/// The leader's write: stores `rollout` while `fence` holds and, when it applied a
+/// command, deletes that command if it is still the one read. Returns the revision of
+/// the write, or a `Conflict` naming the rollout key when the fence or the command check
+/// failed (the caller must not run the tick's steps).
+pub async fn save_rollout(
+    client: &mut Client,
+    prefix: &str,
+    fence: &Compare,
+    rollout: &Rollout,
+    applied: Option<i64>,
+) -> Result<i64, StoreError> {
+    let app = rollout.app();
+    check_app(app)?;
+    let value = serde_json::to_string(rollout).map_err(|e| StoreError::Invalid {
+        what: format!("rollout of {app}"),
+        reason: e.to_string(),
+    })?;
+    let key = rollout_key(prefix, app);
+    let mut when = vec![fence.clone()];
+    let mut ops = vec![TxnOp::put(key.as_str(), value, None)];
+    if let Some(revision) = applied {
+        let ck = command_key(prefix, app);
+        when.push(Compare::mod_revision(ck.as_str(), CompareOp::Equal, revision));
+        ops.push(TxnOp::delete(ck, None));
+    }
+    fenced(client, &key, when, ops).await
+}
+
+/// Deletes a command the leader cannot apply (no rollout, or already finished), while
+/// `fence` holds and only if it is still the one read.
+pub async fn discard_command(
+    client: &mut Client,
+    prefix: &str,
+    fence: &Compare,
+    app: &str,
+    mod_revision: i64,
+) -> Result<i64, StoreError> {
+    check_app(app)?;
+    let key = command_key(prefix, app);
+    let when = vec![
+        fence.clone(),
+        Compare::mod_revision(key.as_str(), CompareOp::Equal, mod_revision),
+    ];
+    let ops = vec![TxnOp::delete(key.as_str(), None)];
+    fenced(client, &key, when, ops).await
+}
+
+async fn fenced(
+    client: &mut Client,
+    key: &str,
+    when: Vec<Compare>,
+    ops: Vec<TxnOp>,
+) -> Result<i64, StoreError> {
+    let txn = Txn::new().when(when).and_then(ops);
+    let resp = etcd("txn", client.txn(txn)).await?;
+    if resp.succeeded() {
+        Ok(resp.header().map_or(0, |h| h.revision()))
+    } else {
+        Err(StoreError::Conflict {
+            key: key.to_owned(),
+            expected: 0,
+            found: 0,
+        })
+    }
+}
+
+/// What the rollout watcher reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolloutEvent {
+    Connected {
+        revision: i64,
+    },
+    Unreachable {
+        error: String,
+    },
+    /// Every record and pending command: after the first connect, and after a reconnect
+    /// only if etcd compacted past the resume point.
+    Snapshot {
+        rollouts: Vec<Rollout>,
+        commands: Vec<StoredCommand>,
+    },
+    /// Boxed: a record carries two specs.
+    Put(Box<Rollout>),
+    Removed {
+        app: String,
+    },
+    Command(StoredCommand),
+    CommandRemoved {
+        app: String,
+    },
+}
+
+/// Follows `<prefix>/rollouts/` (the host watcher's loop: resumes after outages without
+/// loss); runs until `tx`'s receiver is dropped.
+pub fn spawn_rollout_watcher(
+    cfg: EtcdConfig,
+    prefix: String,
+    tx: Sender<RolloutEvent>,
+) -> JoinHandle<()> {
+    let feed = RolloutFeed {
+        dir: rollouts_dir(&prefix),
+        prefix,
+    };
+    spawn_watcher(cfg, feed, tx)
+}
+
+struct RolloutFeed {
+    prefix: String,
+    dir: String,
+}
+
+impl Feed for RolloutFeed {
+    type Event = RolloutEvent;
+    const WHAT: &'static str = "rollouts";
+
+    fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    fn connected(revision: i64) -> RolloutEvent {
+        RolloutEvent::Connected { revision }
+    }
+
+    fn unreachable(error: String) -> RolloutEvent {
+        RolloutEvent::Unreachable { error }
+    }
+
+    async fn list(&self, client: &mut Client) -> Result<(RolloutEvent, i64), StoreError> {
+        let ((rollouts, commands), revision) = list_at(client, &self.prefix).await?;
+        Ok((RolloutEvent::Snapshot { rollouts, commands }, revision))
+    }
+
+    fn change(&self, event: &Event, _revision: i64) -> Option<RolloutEvent> {
+        let kv = event.kv()?;
+        let key = String::from_utf8_lossy(kv.key());
+        let entry = entry_of(&self.dir, kv.key());
+        let put = event.event_type() == EventType::Put;
+        let parsed = match (entry, put) {
+            (None, _) => Err("the key names no valid app".to_owned()),
+            (Some(Entry::State(app)), false) => Ok(RolloutEvent::Removed { app: app.into() }),
+            (Some(Entry::Command(app)), false) => {
+                Ok(RolloutEvent::CommandRemoved { app: app.into() })
+            }
+            (Some(Entry::State(app)), true) => {
+                parse_rollout(app, kv.value()).map(|r| RolloutEvent::Put(Box::new(r)))
+            }
+            (Some(Entry::Command(app)), true) => parse_command(app, kv).map(RolloutEvent::Command),
+        };
+        parsed
+            .map_err(|why| tracing::warn!(%key, "ignoring a malformed rollout key: {why}"))
+            .ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_layout() {
+        assert_eq!(rollout_key("/wheelhouse/", "web"), "/wheelhouse/rollouts/web");
+        assert_eq!(
+            command_key("/wheelhouse", "web"),
+            "/wheelhouse/rollouts/web/command"
+        );
+        let dir = rollouts_dir("/wheelhouse");
+        assert!(matches!(
+            entry_of(&dir, b"/wheelhouse/rollouts/web"),
+            Some(Entry::State("web"))
+        ));
+        assert!(matches!(
+            entry_of(&dir, b"/wheelhouse/rollouts/web/command"),
+            Some(Entry::Command("web"))
+        ));
+        assert!(entry_of(&dir, b"/wheelhouse/rollouts/Web").is_none());
+        assert!(entry_of(&dir, b"/wheelhouse/rollouts/a/b").is_none());
+    }
+
+    #[test]
+    fn records_name_their_app() {
+        let spec = AppSpec::new("web", "demo:1");
+        let state = RolloutState::new(
+            "web",
+            1,
+            2,
+            3,
+            spec.update.clone(),
+            &Default::default(),
+            0,
+        );
+        let r = Rollout {
+            state,
+            from_spec: None,
+            to_spec: spec,
+        };
+        let json = serde_json::to_vec(&r).unwrap_or_default();
+        assert_eq!(parse_rollout("web", &json), Ok(r));
+        assert!(parse_rollout("api", &json).is_err_and(|e| e.contains("\"api\"")));
+        assert!(parse_rollout("web", b"{").is_err_and(|e| e.contains("JSON")));
+    }
+}

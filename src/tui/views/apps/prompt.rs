@@ -1,0 +1,111 @@
+//! The rollout prompt after `u`: the image to roll to, typed or picked from the tags the
+//! hosts hold (tab and up/down cycle them), and why the last entry was refused.
+
+use crate::action::Action;
+use crate::model::ImagePrompt;
+use crate::tui::keymap::{Keymap, Section};
+use crate::tui::theme::{Level, Theme};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+
+/// Tags listed at once; the list scrolls to keep the pick in view.
+const LISTED: usize = 8;
+const MIN_WIDTH: u16 = 48;
+const CURSOR: &str = "▏";
+
+pub fn render(prompt: &ImagePrompt, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
+    let mut lines = vec![
+        Line::styled(
+            format!("image for {} (now {}):", prompt.app, prompt.current),
+            theme.text(),
+        ),
+        Line::from(vec![
+            Span::styled("> ", theme.muted()),
+            Span::styled(prompt.input.clone(), theme.title()),
+            Span::styled(CURSOR, theme.text()),
+        ]),
+    ];
+    if let Some(error) = &prompt.error {
+        lines.push(Line::styled(
+            error.clone(),
+            theme.level_text(Level::Critical),
+        ));
+    }
+    lines.push(Line::default());
+    match &prompt.choices {
+        None => lines.push(Line::styled("asking the hosts for their images …", theme.muted())),
+        Some(Err(why)) => lines.push(Line::styled(why.clone(), theme.muted())),
+        Some(Ok(tags)) if tags.is_empty() => {
+            lines.push(Line::styled("the hosts hold no images", theme.muted()));
+        }
+        Some(Ok(tags)) => {
+            lines.push(Line::styled("the hosts hold:", theme.muted()));
+            let pick = prompt.pick.unwrap_or(0);
+            let start = pick.saturating_sub(LISTED - 1).min(tags.len().saturating_sub(LISTED));
+            for (i, tag) in tags.iter().enumerate().skip(start).take(LISTED) {
+                let picked = prompt.pick == Some(i);
+                let marker = if picked { theme.glyphs.selected } else { ' ' };
+                let style = if picked { theme.selected_row() } else { theme.text() };
+                lines.push(Line::styled(format!("{marker} {tag}"), style));
+            }
+            if tags.len() > LISTED {
+                lines.push(Line::styled(
+                    format!("  ({} in all)", tags.len()),
+                    theme.muted(),
+                ));
+            }
+        }
+    }
+    lines.push(Line::default());
+    lines.push(hints(keymap, theme));
+
+    let content = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = u16::try_from(content + 4)
+        .unwrap_or(u16::MAX)
+        .max(MIN_WIDTH)
+        .min(area.width);
+    let height = u16::try_from(lines.len() + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    Clear.render(popup, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.title())
+        .title(Line::styled(format!(" roll out {} ", prompt.app), theme.title()));
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    let inner = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
+    Paragraph::new(lines).render(inner, buf);
+}
+
+/// "enter ok · esc cancel · tab next", from the prompt's real keys.
+fn hints(keymap: &Keymap, theme: &Theme) -> Line<'static> {
+    let hints = keymap.hints(Section::Prompt);
+    let mut spans = Vec::new();
+    for (action, label) in [
+        (Action::Confirm, "ok"),
+        (Action::Cancel, "cancel"),
+        (Action::FocusNext, "next image"),
+    ] {
+        if let Some((keys, _)) = hints.iter().find(|(_, a)| *a == action) {
+            if !spans.is_empty() {
+                spans.push(Span::styled(" · ", theme.muted()));
+            }
+            spans.push(Span::styled(keys.clone(), theme.title()));
+            spans.push(Span::styled(format!(" {label}"), theme.muted()));
+        }
+    }
+    Line::from(spans)
+}

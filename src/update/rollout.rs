@@ -1,0 +1,370 @@
+//! Rollout keys: `u` (the image prompt), `p`, `b`, `H` (the history list), `r`, `P` in the
+//! Apps panel and `R` in the host view. Each ends in the y/n dialog (`apps::ask`), so every
+//! change is confirmed, gated by `authorize` and carried out by `ops::execute`.
+
+use super::Effect;
+use super::apps::{ask, etcd_ready};
+use crate::action::Action;
+use crate::model::{
+    AppRecord, HistoryEntry, HistoryList, ImagePrompt, Model, Request, View, active_rollout,
+    app_statuses, selected_index,
+};
+use crate::ops::busy_message;
+use crate::plan::rollout::{Command, Phase};
+use crate::store::RolloutEvent;
+
+/// The longest image reference the prompt takes (Docker's own limit is 255 for the name).
+const IMAGE_MAX: usize = 255;
+
+/// A key of the Apps panel that acts on the selected app.
+pub(super) fn on_app_key(model: &mut Model, action: &Action) {
+    let (app, record) = match selected_spec(model) {
+        Ok(found) => found,
+        Err(why) => {
+            model.ui.message = Some(why);
+            return;
+        }
+    };
+    model.ui.selected_app = Some(app.clone());
+    let running = active_rollout(model, &app).cloned();
+    let busy = running
+        .as_ref()
+        .map(|r| &r.state)
+        .filter(|s| !matches!(s.phase, Phase::Paused { .. }));
+    match action {
+        Action::RolloutPrompt | Action::RollingRestart if busy.is_some() => {
+            model.ui.message = busy.map(busy_message);
+        }
+        Action::RolloutPrompt => {
+            model.ui.image_prompt = Some(ImagePrompt {
+                app,
+                current: record.spec.image,
+                input: String::new(),
+                choices: None,
+                pick: None,
+                error: None,
+            });
+            model.requests.push(Request::Images);
+        }
+        Action::RollingRestart => ask(model, Action::Restart { app }),
+        Action::RollbackPrevious => ask(
+            model,
+            Action::Rollback {
+                app,
+                revision: None,
+            },
+        ),
+        Action::ShowHistory => {
+            model.ui.history = Some(HistoryList {
+                app: app.clone(),
+                entries: None,
+                selected: 0,
+            });
+            model.requests.push(Request::History(app));
+        }
+        Action::PauseResume => match running {
+            None => model.ui.message = Some(format!("{app} has no rollout running")),
+            Some(r) => {
+                let command = match r.state.phase {
+                    Phase::Paused { .. } => Command::Resume,
+                    _ => Command::Pause,
+                };
+                ask(model, Action::RolloutCommand { app, command });
+            }
+        },
+        Action::Promote => match running {
+            Some(r) if r.state.phase == Phase::Canary => ask(
+                model,
+                Action::RolloutCommand {
+                    app,
+                    command: Command::Promote,
+                },
+            ),
+            Some(r) => {
+                model.ui.message = Some(format!(
+                    "{app}'s rollout is not waiting for a promote (it is {})",
+                    r.state.phase.name()
+                ));
+            }
+            None => model.ui.message = Some(format!("{app} has no rollout running")),
+        },
+        _ => {}
+    }
+}
+
+/// The selected app and its spec, or what the operator is told instead.
+fn selected_spec(model: &Model) -> Result<(String, AppRecord), String> {
+    etcd_ready(model)?;
+    let statuses = app_statuses(model);
+    let i = selected_index(&statuses, model.ui.selected_app.as_deref())
+        .ok_or("no apps yet: wheelhouse ctl apply -f app.toml")?;
+    let name = statuses[i].name.clone();
+    let record = model.apps.get(&name).cloned().ok_or_else(|| {
+        format!("{name} has containers but no spec in etcd: apply one first")
+    })?;
+    Ok((name, record))
+}
+
+/// `R` in the host view: the selected container, through y/n.
+pub(super) fn restart_one(model: &mut Model) {
+    let View::Host(host) = model.ui.view.clone() else {
+        return;
+    };
+    let container = model
+        .host(&host)
+        .and_then(|h| h.containers.get(model.ui.selected_row))
+        .map(|c| c.name.clone());
+    match container {
+        Some(container) => ask(model, Action::RestartContainer { host, container }),
+        None => model.ui.message = Some(format!("{host} has no container selected")),
+    }
+}
+
+/// Keys while the image prompt is open: it takes them all.
+pub(super) fn on_image_prompt(model: &mut Model, action: Action) -> Vec<Effect> {
+    let Some(mut prompt) = model.ui.image_prompt.take() else {
+        return Vec::new();
+    };
+    match action {
+        Action::Cancel => {
+            model.ui.message = Some(format!("rollout of {} cancelled", prompt.app));
+            return Vec::new();
+        }
+        Action::Confirm => match check_image(&prompt) {
+            Ok(image) => {
+                ask(
+                    model,
+                    Action::Rollout {
+                        app: prompt.app,
+                        image,
+                    },
+                );
+                return Vec::new();
+            }
+            Err(why) => prompt.error = Some(why),
+        },
+        Action::Input(c) if !c.is_control() && prompt.input.chars().count() < IMAGE_MAX => {
+            prompt.input.push(c);
+            prompt.pick = None;
+            prompt.error = None;
+        }
+        Action::Erase => {
+            prompt.input.pop();
+            prompt.pick = None;
+            prompt.error = None;
+        }
+        Action::FocusNext | Action::MoveDown => cycle(&mut prompt, true),
+        Action::MoveUp => cycle(&mut prompt, false),
+        // Anything else leaves the prompt as it was.
+        _ => {}
+    }
+    model.ui.image_prompt = Some(prompt);
+    Vec::new()
+}
+
+/// Sets the input to the next (or previous) tag the hosts hold.
+fn cycle(prompt: &mut ImagePrompt, forward: bool) {
+    let Some(Ok(choices)) = &prompt.choices else {
+        return;
+    };
+    if choices.is_empty() {
+        return;
+    }
+    let last = choices.len() - 1;
+    let next = match (prompt.pick, forward) {
+        (None, true) => 0,
+        (None, false) => last,
+        (Some(i), true) if i >= last => 0,
+        (Some(i), true) => i + 1,
+        (Some(0), false) => last,
+        (Some(i), false) => i - 1,
+    };
+    prompt.input = choices[next].clone();
+    prompt.pick = Some(next);
+    prompt.error = None;
+}
+
+/// The typed image, or why it is refused before any y/n: empty, unchanged, or (once the
+/// hosts have answered) on none of them.
+fn check_image(prompt: &ImagePrompt) -> Result<String, String> {
+    let image = prompt.input.trim();
+    if image.is_empty() {
+        return Err("type an image, or tab through the ones the hosts hold".to_owned());
+    }
+    if image.chars().any(char::is_whitespace) {
+        return Err(format!("{image:?} is not an image reference"));
+    }
+    if image == prompt.current {
+        return Err(format!("{} runs {image} already", prompt.app));
+    }
+    if let Some(Ok(choices)) = &prompt.choices
+        && !choices.is_empty()
+        && !choices.iter().any(|c| c == image || *c == format!("{image}:latest"))
+    {
+        return Err(format!("image {image} is on no host: tab lists the ones they hold"));
+    }
+    Ok(image.to_owned())
+}
+
+/// The engines' tags, for an open prompt: the current image's repository first, then the
+/// rest, each sorted; `<none>` tags left out.
+pub(super) fn on_images(model: &mut Model, result: Result<Vec<String>, String>) {
+    let Some(prompt) = model.ui.image_prompt.as_mut() else {
+        return;
+    };
+    let repo = |image: &str| image.rsplit_once(':').map_or(image, |(r, _)| r).to_owned();
+    let current_repo = repo(&prompt.current);
+    prompt.choices = Some(result.map(|mut tags| {
+        tags.retain(|t| !t.starts_with("<none>"));
+        tags.sort_by_key(|t| (repo(t) != current_repo, t.clone()));
+        tags.dedup();
+        tags
+    }));
+}
+
+pub(super) fn on_history(
+    model: &mut Model,
+    app: String,
+    result: Result<Vec<HistoryEntry>, String>,
+) {
+    if let Some(list) = model.ui.history.as_mut()
+        && list.app == app
+    {
+        list.entries = Some(result);
+        list.selected = 0;
+    }
+}
+
+/// Keys while the history list is open: it takes the Apps panel's keys. Returns the
+/// action back when the list does not take it (quit, help); the app keys do nothing here.
+pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action> {
+    let list = model.ui.history.as_mut()?;
+    let count = match &list.entries {
+        Some(Ok(entries)) => entries.len(),
+        _ => 0,
+    };
+    match action {
+        Action::Back => model.ui.history = None,
+        Action::MoveUp
+        | Action::MoveDown
+        | Action::PageUp
+        | Action::PageDown
+        | Action::First
+        | Action::Last => {
+            let page = crate::tui::apps_rows(model.ui.width, model.ui.height);
+            list.selected = super::step(list.selected, count, 1, page, &action);
+        }
+        Action::Open => {
+            let picked = match &list.entries {
+                Some(Ok(entries)) => entries.get(list.selected).cloned(),
+                _ => None,
+            };
+            let app = list.app.clone();
+            match picked {
+                None => model.ui.message = Some(format!("{app}: no revision to pick")),
+                Some(e) if e.same_as_current => {
+                    model.ui.message = Some(format!(
+                        "revision {} runs what {app} runs now: nothing to roll back",
+                        e.revision
+                    ));
+                }
+                Some(e) => {
+                    model.ui.history = None;
+                    ask(
+                        model,
+                        Action::Rollback {
+                            app,
+                            revision: Some(e.revision),
+                        },
+                    );
+                }
+            }
+        }
+        Action::Quit | Action::ToggleHelp => return Some(action),
+        _ => {}
+    }
+    None
+}
+
+/// Pending commands are the leader's business; the screen shows the records. An outage
+/// keeps what was known (the app watcher reports etcd's state).
+pub(super) fn on_rollouts(model: &mut Model, event: RolloutEvent) {
+    match event {
+        RolloutEvent::Snapshot { rollouts, .. } => {
+            model.rollouts = rollouts
+                .into_iter()
+                .map(|r| (r.app().to_owned(), r))
+                .collect();
+        }
+        RolloutEvent::Put(r) => {
+            model.rollouts.insert(r.app().to_owned(), *r);
+        }
+        RolloutEvent::Removed { app } => {
+            model.rollouts.remove(&app);
+        }
+        RolloutEvent::Connected { .. }
+        | RolloutEvent::Unreachable { .. }
+        | RolloutEvent::Command(_)
+        | RolloutEvent::CommandRemoved { .. } => {}
+    }
+}
+
+/// The y/n question for a rollout action; None for other actions.
+pub(super) fn question(model: &Model, action: &Action) -> Option<String> {
+    Some(match action {
+        Action::Rollout { app, image } => match model.apps.get(app) {
+            Some(r) => format!("roll {app} out: {} → {image}?", r.spec.image),
+            None => format!("roll {app} out to {image}?"),
+        },
+        Action::Rollback {
+            app,
+            revision: None,
+        } if active_rollout(model, app).is_some() => {
+            format!("turn {app}'s rollout around, back to where it started?")
+        }
+        Action::Rollback {
+            app,
+            revision: None,
+        } => format!("roll {app} back to its previous revision?"),
+        Action::Rollback {
+            app,
+            revision: Some(r),
+        } => format!("roll {app} back to revision {r}?"),
+        Action::Restart { app } => {
+            format!("restart every {app} instance (rolling, same spec)?")
+        }
+        Action::RestartContainer { host, container } => {
+            format!("restart container {container} on {host}?")
+        }
+        Action::RolloutCommand { app, command } => match command {
+            Command::Pause => format!("pause {app}'s rollout?"),
+            Command::Resume => format!("resume {app}'s rollout?"),
+            Command::Promote => format!("promote {app}'s canary to every instance?"),
+            Command::Rollback => format!("roll {app}'s rollout back?"),
+        },
+        _ => return None,
+    })
+}
+
+/// What the status line says while a rollout action runs; None for other actions.
+pub(super) fn progress(action: &Action) -> Option<String> {
+    Some(match action {
+        Action::Rollout { app, image } => format!("rolling {app} out to {image} …"),
+        Action::Rollback { app, .. } => format!("rolling {app} back …"),
+        Action::Restart { app } => format!("restarting {app} …"),
+        Action::RestartContainer { container, .. } => format!("restarting {container} …"),
+        Action::RolloutCommand { app, command } => {
+            let verb = match command {
+                Command::Pause => "pausing",
+                Command::Resume => "resuming",
+                Command::Promote => "promoting",
+                Command::Rollback => "rolling back",
+            };
+            format!("{verb} {app}'s rollout …")
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

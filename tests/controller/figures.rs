@@ -1,0 +1,208 @@
+//! The timing figures (an ignored test; scripts/bench-scale runs it).
+
+use super::support::*;
+use bollard::Docker;
+use bollard::query_parameters::ListContainersOptions;
+use std::collections::HashMap;
+use std::time::Duration;
+use wheelhouse::lab::TestLab;
+use wheelhouse::store;
+
+/// Runs the docker CLI against one engine; panics with its stderr on failure.
+fn docker_cli(socket: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .arg("-H")
+        .arg(format!("unix://{}", socket.display()))
+        .args(args)
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Running containers with `label` over `engines`.
+async fn count_running(engines: &[Docker], label: &str) -> usize {
+    let mut n = 0;
+    for d in engines {
+        let options = ListContainersOptions {
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![label.to_owned()],
+            )])),
+            ..Default::default()
+        };
+        n += d
+            .list_containers(Some(options))
+            .await
+            .map_or(0, |l| l.len());
+    }
+    n
+}
+
+async fn time_until(engines: &[Docker], label: &str, want: usize) -> Duration {
+    let start = tokio::time::Instant::now();
+    while count_running(engines, label).await != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "{label}: never {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    start.elapsed()
+}
+
+/// The timing figures, printed as `figure: name = value` lines (scripts/bench-scale).
+#[test]
+#[ignore = "a benchmark: run with scripts/bench-scale"]
+fn figures() {
+    let _heavy = heavy();
+    let mut lab = TestLab::up(3, 63).expect("lab up");
+    let rt = runtime();
+    let engines = rt.block_on(engines(&lab));
+    let mut client = rt.block_on(etcd(&lab));
+    let sockets: Vec<std::path::PathBuf> = lab.hosts().iter().map(|h| h.socket.clone()).collect();
+    let ctl = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_wheelhouse"))
+            .arg("--config")
+            .arg(lab.config_path())
+            .arg("ctl")
+            .args(args)
+            .output()
+            .expect("ctl runs");
+        assert!(
+            out.status.success(),
+            "ctl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let _controller = ControllerProcess::spawn(&lab, 1);
+    rt.block_on(async {
+        apply(&mut client, &demo("demo", "wheelhouse/demo:1", 0)).await;
+        wait_until(Duration::from_secs(20), "a leader", || async {
+            let l = store::current_leader(&client, PREFIX)
+                .await
+                .map_err(|e| e.to_string())?;
+            l.map(drop).ok_or("none".to_owned())
+        })
+        .await;
+        // Let the controller see every engine before the clock starts.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    });
+    let label = "wheelhouse.app=demo";
+
+    // 1. wheelhouse: ctl scale demo 30, until 30 containers run.
+    let start = std::time::Instant::now();
+    ctl(&["scale", "demo", "30"]);
+    let ours = start.elapsed() + rt.block_on(time_until(&engines, label, 30));
+    println!(
+        "figure: scale 0->30 with wheelhouse = {:.2} s",
+        ours.as_secs_f64()
+    );
+    let spread_now = rt.block_on(spread(&engines, "demo"));
+    println!(
+        "figure: spread = {:?}",
+        spread_now.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+
+    // 2. The same 30 as plain `docker run -d`, issued in parallel.
+    ctl(&["scale", "demo", "0"]);
+    rt.block_on(time_until(&engines, label, 0));
+    let start = std::time::Instant::now();
+    let runs: Vec<std::process::Child> = (0..30)
+        .map(|i| {
+            let h = i % 3;
+            std::process::Command::new("docker")
+                .arg("-H")
+                .arg(format!("unix://{}", sockets[h].display()))
+                .args(["run", "-d", "--network", "host", "--label", "bench=run"])
+                .arg("-e")
+                .arg(format!("ADDRESS={}", lab.hosts()[h].address))
+                .arg("-e")
+                .arg(format!("PORT={}", 31000 + i))
+                .arg("wheelhouse/demo:1")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("docker run")
+        })
+        .collect();
+    for mut run in runs {
+        assert!(run.wait().is_ok_and(|s| s.success()), "docker run failed");
+    }
+    let plain = start.elapsed() + rt.block_on(time_until(&engines, "bench=run", 30));
+    println!(
+        "figure: 30 parallel docker run -d = {:.2} s",
+        plain.as_secs_f64()
+    );
+    println!(
+        "figure: wheelhouse / docker run = {:.2}x (target <= 1.5x)",
+        ours.as_secs_f64() / plain.as_secs_f64()
+    );
+    for s in &sockets {
+        let ids = docker_cli(s, &["ps", "-q", "--filter", "label=bench=run"]);
+        let ids: Vec<&str> = ids.split_whitespace().collect();
+        if !ids.is_empty() {
+            docker_cli(s, &[["rm", "-f"].as_slice(), &ids].concat());
+        }
+    }
+
+    // 3. Docker Swarm on one lab engine: `docker service scale` to 30.
+    let s1 = &sockets[0];
+    let addr = lab.hosts()[0].address.clone();
+    docker_cli(
+        s1,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            &addr,
+            "--listen-addr",
+            &format!("{addr}:2377"),
+        ],
+    );
+    docker_cli(
+        s1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--name",
+            "bench",
+            "--network",
+            "host",
+            "--replicas",
+            "0",
+            "--no-resolve-image",
+            "--env",
+            &format!("ADDRESS={addr}"),
+            "--env",
+            "PORT=4{{.Task.Slot}}",
+            "wheelhouse/demo:1",
+        ],
+    );
+    let start = std::time::Instant::now();
+    docker_cli(s1, &["service", "scale", "--detach", "bench=30"]);
+    let swarm_label = "com.docker.swarm.service.name=bench";
+    let swarm = start.elapsed() + rt.block_on(time_until(&engines[..1], swarm_label, 30));
+    println!(
+        "figure: docker service scale 0->30 (swarm, one engine) = {:.2} s",
+        swarm.as_secs_f64()
+    );
+    docker_cli(s1, &["service", "rm", "bench"]);
+    docker_cli(s1, &["swarm", "leave", "--force"]);
+
+    // 4. Kill a host: its instances run elsewhere after (grace 10 s, the default).
+    ctl(&["scale", "demo", "30"]);
+    rt.block_on(time_until(&engines, label, 30));
+    let on_3 = rt.block_on(spread(&engines[2..], "demo"))[0].len();
+    let killed = std::time::Instant::now();
+    lab.kill_host(2).expect("kill lab-3");
+    rt.block_on(time_until(&engines[..2], label, 30));
+    println!(
+        "figure: kill lab-3 ({on_3} instances) until 30 run on the others = {:.2} s (grace 10 s)",
+        killed.elapsed().as_secs_f64()
+    );
+}

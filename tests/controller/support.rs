@@ -1,0 +1,250 @@
+//! Helpers for the controller's integration tests: the lab, its engines and etcd.
+
+use bollard::Docker;
+use bollard::query_parameters::ListContainersOptions;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+use wheelhouse::docker::{self, EngineStep};
+use wheelhouse::lab::TestLab;
+use wheelhouse::model::HostSpec;
+use wheelhouse::model::app::{AppSpec, HealthCheck, Probe};
+use wheelhouse::plan::{self, Actual, HostView, Liveness, Registered};
+use wheelhouse::store;
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+pub fn host_spec(lab: &TestLab, i: usize) -> HostSpec {
+    let h = &lab.hosts()[i];
+    HostSpec {
+        name: h.name.clone(),
+        engine: h.engine.clone(),
+        address: Some(h.address.clone()),
+        zone: Some(h.zone.clone()),
+        labels: BTreeMap::new(),
+        tls: None,
+    }
+}
+
+/// Managed containers on one engine: (name, state).
+pub async fn managed(docker: &Docker) -> Vec<(String, String)> {
+    let options = ListContainersOptions {
+        all: true,
+        filters: Some(HashMap::from([(
+            "label".to_owned(),
+            vec!["wheelhouse.app".to_owned()],
+        )])),
+        ..Default::default()
+    };
+    let list = docker
+        .list_containers(Some(options))
+        .await
+        .expect("list containers");
+    let mut out: Vec<(String, String)> = list
+        .into_iter()
+        .map(|c| {
+            let name = c.names.unwrap_or_default().join(",");
+            let state = c.state.map(|s| s.to_string()).unwrap_or_default();
+            (name.trim_start_matches('/').to_owned(), state)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn demo(name: &str, image: &str, instances: u32) -> AppSpec {
+    let mut spec = AppSpec::new(name, image);
+    spec.instances = instances;
+    spec.ports = vec!["http".into()];
+    spec
+}
+
+/// A one-host Actual with nothing on it, as the planner sees a fresh lab host.
+pub fn empty_host(spec: &HostSpec) -> HostView {
+    HostView {
+        name: spec.name.clone(),
+        zone: spec.zone.clone(),
+        labels: BTreeMap::new(),
+        address: spec.address.clone(),
+        liveness: Liveness::Online,
+        ncpu: 2,
+        mem_total: 2 << 30,
+        ports: Ok(plan::DEFAULT_RANGE),
+        instances: Vec::new(),
+    }
+}
+
+pub fn starts(specs: &[AppSpec], host: &HostSpec) -> Vec<EngineStep> {
+    let specs: BTreeMap<String, AppSpec> =
+        specs.iter().map(|s| (s.name.clone(), s.clone())).collect();
+    let actual = Actual {
+        hosts: vec![empty_host(host)],
+    };
+    let p = plan::plan(&plan::Input {
+        specs: &specs,
+        actual: &actual,
+        registered: &Registered::new(),
+        avoid: &plan::Avoid::new(),
+    });
+    assert!(p.unplaced.is_empty(), "{:?}", p.unplaced);
+    p.steps.iter().filter_map(EngineStep::from_step).collect()
+}
+
+pub fn http_get(addr: &str, path: &str) -> Option<u16> {
+    wheelhouse::lab::engine::http_get(addr, path)
+        .ok()
+        .map(|(status, _)| status)
+}
+
+/// The heavy tests each bring up three engines; one at a time on a 2-core CI machine.
+pub static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub const PREFIX: &str = "/wheelhouse";
+
+/// Instance numbers of `app`'s running containers on one engine.
+pub async fn running(docker: &Docker, app: &str) -> Vec<u32> {
+    let options = ListContainersOptions {
+        filters: Some(HashMap::from([(
+            "label".to_owned(),
+            vec![format!("wheelhouse.app={app}")],
+        )])),
+        ..Default::default()
+    };
+    let Ok(list) = docker.list_containers(Some(options)).await else {
+        return Vec::new();
+    };
+    let mut numbers: Vec<u32> = list
+        .into_iter()
+        .filter_map(|c| c.labels?.get("wheelhouse.instance")?.parse().ok())
+        .collect();
+    numbers.sort_unstable();
+    numbers
+}
+
+/// Per engine (None when it does not answer), the running instance numbers of `app`.
+pub async fn spread(engines: &[Docker], app: &str) -> Vec<Vec<u32>> {
+    let mut out = Vec::new();
+    for d in engines {
+        out.push(running(d, app).await);
+    }
+    out
+}
+
+pub async fn wait_until<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut last = String::new();
+    while start.elapsed() < limit {
+        match check().await {
+            Ok(()) => return start.elapsed(),
+            Err(why) => last = why,
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("{what}: not within {limit:?}; last: {last}");
+}
+
+pub async fn engines(lab: &TestLab) -> Vec<Docker> {
+    let mut out = Vec::new();
+    for i in 0..lab.hosts().len() {
+        out.push(docker::connect(&host_spec(lab, i)).await.expect("connect"));
+    }
+    out
+}
+
+pub async fn etcd(lab: &TestLab) -> etcd_client::Client {
+    let cfg = wheelhouse::config::EtcdConfig {
+        endpoints: vec![lab.etcd_endpoint()],
+        ..Default::default()
+    };
+    store::connect(&cfg).await.expect("etcd")
+}
+
+pub async fn delete(client: &mut etcd_client::Client, app: &str) {
+    let (_, revision) = store::get_app(client, PREFIX, app)
+        .await
+        .expect("get app")
+        .expect("app exists");
+    store::delete_app(client, PREFIX, app, revision)
+        .await
+        .expect("delete app");
+}
+
+pub fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("WHEELHOUSE_LOG").unwrap_or_else(|_| "wheelhouse=info".to_owned()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+pub async fn apply(client: &mut etcd_client::Client, spec: &AppSpec) {
+    store::put_app(client, PREFIX, spec, store::Expect::Any)
+        .await
+        .expect("put app");
+}
+
+pub fn web(instances: u32) -> AppSpec {
+    let mut spec = demo("web", "wheelhouse/demo:1", instances);
+    spec.health = Some(HealthCheck {
+        interval: Duration::from_millis(500),
+        ..HealthCheck::new(Probe::Http("/health".into()))
+    });
+    spec
+}
+
+pub fn all_distinct(spread: &[Vec<u32>]) -> bool {
+    let all: Vec<u32> = spread.iter().flatten().copied().collect();
+    let set: std::collections::BTreeSet<u32> = all.iter().copied().collect();
+    set.len() == all.len()
+}
+
+/// A `wheelhouse controller` process; SIGKILLed on drop if still running.
+pub struct ControllerProcess(std::process::Child);
+
+impl ControllerProcess {
+    pub fn spawn(lab: &TestLab, n: usize) -> ControllerProcess {
+        let log = lab.dir().join(format!("controller-{n}.log"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_wheelhouse"))
+            .arg("--config")
+            .arg(lab.config_path())
+            .arg("--log-file")
+            .arg(&log)
+            .arg("controller")
+            .env("WHEELHOUSE_LOG", "wheelhouse=info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start a controller");
+        ControllerProcess(child)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for ControllerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
