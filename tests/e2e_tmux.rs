@@ -143,3 +143,35 @@ fn demo_brings_up_lab_controller_and_app_and_lab_down_stops_them() {
         );
     }
 }
+
+/// A theme file is reloaded when it changes; a broken edit keeps the old one and says why.
+#[test]
+fn a_theme_file_is_reloaded_live_and_a_broken_edit_is_named() {
+    let lab = TestLab::up(1, 44).expect("lab up");
+    let theme = lab.config_path().with_file_name("mine.toml");
+    std::fs::write(&theme, "[glyphs]\nok = \"o\"\n").expect("write theme");
+    let tmux = Tmux::start("theme", 100, 25);
+    tmux.run_line(&format!(
+        "{} --config {} --theme {} --log-file /dev/null",
+        quote(BIN.as_ref()),
+        quote(&lab.config_path()),
+        quote(&theme),
+    ));
+    tmux.wait_text("o lab-1", Duration::from_secs(20));
+
+    // mtimes have a coarse grain on some filesystems: make each edit visibly later.
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(
+        &theme,
+        "[glyphs]\nok = \"o\"\n\n[palette]\nok = \"greenish\"\n",
+    )
+    .expect("write");
+    let screen = tmux.wait_text("theme not reloaded", Duration::from_secs(5));
+    assert!(screen.contains(":5:"), "the error names line 5:\n{screen}");
+    assert!(screen.contains("o lab-1"), "the old theme stays:\n{screen}");
+
+    std::thread::sleep(Duration::from_millis(1100));
+    std::fs::write(&theme, "[glyphs]\nok = \"+\"\n").expect("write");
+    tmux.wait_text("+ lab-1", Duration::from_secs(5));
+    tmux.keys(&["q"]);
+}

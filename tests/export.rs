@@ -22,7 +22,11 @@ impl Pane {
         };
         let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
         let out = pane.tmux(&["new-session", "-d", "-s", "t", "-x", &w, "-y", &h, command]);
-        assert!(out.status.success(), "tmux: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         pane
     }
 
@@ -99,5 +103,8 @@ fn a_real_screen_exports_with_its_colours() {
     );
     let green_pixels = pixels.chunks_exact(3).filter(|px| *px == green).count();
     // A host cell is at least 18 columns of 8x16 pixels, mostly background.
-    assert!(green_pixels > 18 * 8 * 16, "only {green_pixels} green pixels");
+    assert!(
+        green_pixels > 18 * 8 * 16,
+        "only {green_pixels} green pixels"
+    );
 }

@@ -58,7 +58,11 @@ fn rollouts_keep_capacity_roll_back_and_promote() {
         seen.requests,
         seen.errors.len()
     );
-    assert!(seen.errors.is_empty(), "the client saw errors: {:?}", seen.errors);
+    assert!(
+        seen.errors.is_empty(),
+        "the client saw errors: {:?}",
+        seen.errors
+    );
     assert!(seen.requests >= 40, "only {} requests", seen.requests);
     assert_eq!(seen.versions.first().map(String::as_str), Some("1"));
     assert_eq!(seen.versions.last().map(String::as_str), Some("2"));
@@ -115,7 +119,10 @@ fn rollouts_keep_capacity_roll_back_and_promote() {
         .await;
         match &r.state.phase {
             Phase::Failed { reason } => {
-                assert!(reason.contains("no host has image wheelhouse/demo:nope"), "{reason}");
+                assert!(
+                    reason.contains("no host has image wheelhouse/demo:nope"),
+                    "{reason}"
+                );
             }
             other => panic!("expected a failure, got {other}"),
         }
@@ -131,8 +138,10 @@ fn rollouts_keep_capacity_roll_back_and_promote() {
     rt.block_on(async {
         // Commands for an app with no rollout under way are refused at once.
         let refused = store::request(&mut client, PREFIX, "web", Command::Promote).await;
-        assert!(refused.is_err_and(|e| e.to_string().contains("not waiting for a promote")
-            || e.to_string().contains("has already")));
+        assert!(
+            refused.is_err_and(|e| e.to_string().contains("not waiting for a promote")
+                || e.to_string().contains("has already"))
+        );
         apply(&mut client, &restart).await;
         watch_rollout(&client, &engines, &restart, Duration::from_secs(60), |p| {
             *p == Phase::Canary
@@ -204,7 +213,9 @@ fn a_new_leader_resumes_a_rollout_after_sigkill() {
         .await;
         assert_eq!(r.state.phase, Phase::Succeeded, "{:?}", r.state.failures);
         settled(&client, &engines, &v2, 6).await;
-        let now = store::current_leader(&client, PREFIX).await.expect("leader");
+        let now = store::current_leader(&client, PREFIX)
+            .await
+            .expect("leader");
         assert!(
             now.is_some_and(|l| l.ends_with(&format!("-{survivor}"))),
             "the survivor finished it"

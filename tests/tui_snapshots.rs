@@ -545,3 +545,113 @@ fn the_selected_apps_hosts_are_marked_without_colour() {
         assert_eq!(marked, expected, "host {i} marked");
     }
 }
+
+/// web rolling from demo:1 to demo:2: 2 old, 2 new of which 1 healthy.
+fn rolling_web(model: &mut Model, phase: wheelhouse::plan::rollout::Phase) {
+    use wheelhouse::plan::{labels, rollout};
+    let from = AppSpec::new("web", "wheelhouse/demo:1");
+    let to = AppSpec::new("web", "wheelhouse/demo:2");
+    let mut state = rollout::RolloutState::new(
+        "web",
+        labels::revision(&from),
+        labels::revision(&to),
+        4,
+        to.update.clone(),
+        &Default::default(),
+        0,
+    );
+    state.phase = phase;
+    state.counts = rollout::Counts {
+        old: 2,
+        new: 2,
+        new_available: 1,
+        ..Default::default()
+    };
+    let record = wheelhouse::store::Rollout {
+        state,
+        from_spec: Some(from),
+        to_spec: to,
+    };
+    model.rollouts.insert("web".to_owned(), record);
+}
+
+#[test]
+fn a_rollout_shows_its_bar_and_marks_the_hosts_it_changes_120x30() {
+    use wheelhouse::plan::rollout::Phase;
+    use wheelhouse::tui::widgets::grid::CHANGING;
+    let mut model = apps_focused(with_apps(), "web");
+    rolling_web(
+        &mut model,
+        Phase::Paused {
+            reason: "web.4 failed its health check".to_owned(),
+        },
+    );
+    let screen = text(&draw(&model, 120, 30));
+    insta::assert_snapshot!("rollout_progress_120x30", screen);
+    assert!(screen.contains("rollouts (1)"), "{screen}");
+    assert!(screen.contains("▕███▒▒▒░░░░░░▏"), "{screen}");
+    assert!(
+        screen.contains("paused: web.4 failed its health check"),
+        "{screen}"
+    );
+    // Hosts holding web instances not on the new revision carry the glyph, not only a colour.
+    let marks = screen
+        .lines()
+        .map(|l| l.matches(CHANGING).count())
+        .sum::<usize>();
+    assert!(marks >= 2, "{screen}");
+    // A succeeded rollout needs no bar and changes no host.
+    rolling_web(&mut model, Phase::Succeeded);
+    let screen = text(&draw(&model, 120, 30));
+    assert!(
+        !screen.contains("rollouts (") && !screen.contains(CHANGING),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_image_prompt_and_the_history_list_120x30() {
+    use wheelhouse::model::{HistoryEntry, HistoryList, ImagePrompt};
+    let mut model = apps_focused(with_apps(), "web");
+    model.ui.image_prompt = Some(ImagePrompt {
+        app: "web".to_owned(),
+        current: "wheelhouse/demo:1".to_owned(),
+        input: "wheelhouse/demo:2".to_owned(),
+        choices: Some(Ok(vec![
+            "wheelhouse/demo:1".to_owned(),
+            "wheelhouse/demo:2".to_owned(),
+            "wheelhouse/demo:broken".to_owned(),
+        ])),
+        pick: Some(1),
+        error: None,
+    });
+    let screen = text(&draw(&model, 120, 30));
+    insta::assert_snapshot!("image_prompt_120x30", screen);
+    assert!(
+        screen.contains("enter ok · esc/ctrl-c cancel · tab next image"),
+        "{screen}"
+    );
+    model.ui.image_prompt = None;
+    let entry = |revision, image: &str, same| HistoryEntry {
+        revision,
+        image: image.to_owned(),
+        instances: 4,
+        when: Some("2025-01-31 12:00:00".to_owned()),
+        same_as_current: same,
+    };
+    model.ui.history = Some(HistoryList {
+        app: "web".to_owned(),
+        entries: Some(Ok(vec![
+            entry(41, "wheelhouse/demo:1", true),
+            entry(30, "wheelhouse/demo:0", false),
+        ])),
+        selected: 1,
+    });
+    let screen = text(&draw(&model, 120, 30));
+    insta::assert_snapshot!("history_120x30", screen);
+    assert!(
+        screen.contains("history of web · enter roll back · esc close"),
+        "{screen}"
+    );
+    assert!(screen.contains("wheelhouse/demo:1 (run"), "{screen}");
+}

@@ -28,7 +28,14 @@ impl Controller {
         self.last_plan = now;
         let health = self.track.judge(now, self.opts.grace, &self.opts.id);
         let mut actual = self.actual(now);
-        let tick = self.rolling.tick(&self.specs, &actual, now_ms, now);
+        let unknown: HashSet<String> = actual
+            .instances()
+            .filter(|i| self.prober.unanswered(&i.container))
+            .map(|i| i.container.clone())
+            .collect();
+        let tick = self
+            .rolling
+            .tick(&self.specs, &actual, &unknown, now_ms, now);
         self.rolling.hide_leaving(&mut actual, now);
         // Held apps are planned with the spec and count their rollout wants.
         let mut specs = self.specs.clone();
@@ -84,6 +91,19 @@ impl Controller {
             }
             w.steps.extend(placed);
         }
+        // A rollout's stop carries its own deregistration; drop the planner's copy.
+        let leaving: HashSet<(&str, u32)> = writes
+            .iter()
+            .flat_map(|w| &w.steps)
+            .filter_map(|s| match s {
+                Step::Deregister { app, instance, .. } => Some((app.as_str(), *instance)),
+                _ => None,
+            })
+            .collect();
+        steps.retain(|s| match s {
+            Step::Deregister { app, instance, .. } => !leaving.contains(&(app.as_str(), *instance)),
+            _ => true,
+        });
         let quiet = steps.is_empty()
             && health.is_empty()
             && writes.is_empty()

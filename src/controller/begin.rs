@@ -72,7 +72,10 @@ async fn missing_image(
     if image.contains('@') {
         return None;
     }
-    let tagged = image.rsplit('/').next().is_some_and(|last| last.contains(':'));
+    let tagged = image
+        .rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains(':'));
     let wanted = if tagged {
         image.to_owned()
     } else {
@@ -131,7 +134,10 @@ pub(super) async fn restore(
     let mut entry = AuditEntry::now(
         "rollback",
         &state.app,
-        format!("spec {} restored", revisions(state)),
+        format!(
+            "spec of revision {:08x} written back",
+            state.from_revision & 0xffff_ffff
+        ),
         format!("rollback: {reason}"),
     );
     "controller".clone_into(&mut entry.who);

@@ -30,6 +30,8 @@ struct Probe {
     started: Instant,
     failures: u32,
     health: Health,
+    /// Some outcome has arrived: until then `health` is only a placeholder.
+    answered: bool,
 }
 
 impl Drop for Probe {
@@ -82,6 +84,7 @@ impl Prober {
                     started: Instant::now(),
                     failures: 0,
                     health: Health::Starting,
+                    answered: false,
                 },
             );
         }
@@ -93,6 +96,7 @@ impl Prober {
             return false;
         };
         let before = p.health;
+        p.answered = true;
         if outcome.ok {
             p.failures = 0;
             p.health = Health::Healthy;
@@ -108,6 +112,11 @@ impl Prober {
     /// The probed health of a container, if it is probed.
     pub fn health(&self, container: &str) -> Option<Health> {
         self.probes.get(container).map(|p| p.health)
+    }
+
+    /// Probed, with no outcome yet: its health is not known.
+    pub fn unanswered(&self, container: &str) -> bool {
+        self.probes.get(container).is_some_and(|p| !p.answered)
     }
 
     pub fn clear(&mut self) {
@@ -164,10 +173,12 @@ mod tests {
         // Nothing listens on port 1: every probe fails.
         prober.sync(vec![target("http://127.0.0.1:1/health")]);
         assert_eq!(prober.health("c1"), Some(Health::Starting));
+        assert!(prober.unanswered("c1"));
         let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
         let first = first.ok().flatten().expect("a probe outcome");
         assert!(!first.ok);
         assert!(!prober.record(first), "one failure of two allowed");
+        assert!(!prober.unanswered("c1"));
         let failed = Outcome {
             container: "c1".into(),
             ok: false,

@@ -26,7 +26,7 @@ use crate::model::app::AppSpec;
 use crate::plan::rollout::{self, Observation, Observed, Phase, RolloutState, RolloutStep};
 use crate::plan::{Actual, Instance, Liveness, Step, Stop, StopReason, labels};
 use crate::store::{AuditEntry, Rollout, RolloutEvent, StoredCommand, verb};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// A stop is shown to the planner as leaving for at most this long.
@@ -50,6 +50,10 @@ pub(super) struct Rolling {
     saved_ms: BTreeMap<String, u64>,
     /// When a from-spec was last written back, per app.
     restored: BTreeMap<String, Instant>,
+    /// Apps whose instances' health this leader has heard once: until then a probed
+    /// instance only reads as starting, and stepping would take healthy instances for
+    /// failing ones.
+    warmed: BTreeSet<String>,
 }
 
 /// An app reconcile leaves to its rollout.
@@ -106,6 +110,7 @@ impl Rolling {
         self.leaving.clear();
         self.saved_ms.clear();
         self.restored.clear();
+        self.warmed.clear();
     }
 
     /// Follows the pending commands (stored states are the leader's own business).
@@ -168,6 +173,7 @@ impl Rolling {
         &mut self,
         specs: &BTreeMap<String, AppSpec>,
         actual: &Actual,
+        unknown: &HashSet<String>,
         now_ms: u64,
         now: Instant,
     ) -> Tick {
@@ -199,6 +205,19 @@ impl Rolling {
                 self.abandon(app, now_ms, &mut tick);
                 continue;
             };
+            let warm = self.warmed.contains(app)
+                || !instances.iter().any(|i| unknown.contains(&i.container));
+            if !warm {
+                if self.is_active(app) {
+                    let hold = Hold {
+                        spec: placing(spec, &instances, 0),
+                        starts: 0,
+                    };
+                    tick.held.insert(app.clone(), hold);
+                }
+                continue;
+            }
+            self.warmed.insert(app.clone());
             if self.is_active(app) {
                 self.step(app, spec, &instances, now_ms, now, &mut tick);
                 continue;
@@ -471,3 +490,6 @@ fn audit(action: &str, app: &str, state: &RolloutState, result: String, who: &st
     who.clone_into(&mut entry.who);
     entry
 }
+
+#[cfg(test)]
+mod tests;

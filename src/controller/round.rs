@@ -117,16 +117,14 @@ pub(super) async fn run(mut round: Round) -> Report {
             EngineStep::Start(_) => false,
         });
     let drain = round.drain;
-    let (mut done, later) = tokio::join!(
-        docker::execute(&round.engines, now, round.limits),
-        async {
+    let (mut done, later) =
+        tokio::join!(docker::execute(&round.engines, now, round.limits), async {
             if wait.is_empty() {
                 return Vec::new();
             }
             tokio::time::sleep(drain).await;
             docker::execute(&round.engines, wait, round.limits).await
-        }
-    );
+        });
     done.extend(later);
     report.engine = done;
     for r in &report.engine {
@@ -180,9 +178,10 @@ async fn rollouts(round: &mut Round, report: &mut Report) {
                 audits.extend(w.audits);
                 report.saved.push(w.rollout);
             }
-            Err(e) => report
-                .errors
-                .push((app.clone(), format!("cannot store the rollout of {app}: {e}"))),
+            Err(e) => report.errors.push((
+                app.clone(),
+                format!("cannot store the rollout of {app}: {e}"),
+            )),
         }
     }
     for init in std::mem::take(&mut round.initiations) {
@@ -208,9 +207,10 @@ async fn rollouts(round: &mut Round, report: &mut Report) {
                 audits.push(entry);
                 report.saved.push(rollout);
             }
-            Err(e) => report
-                .errors
-                .push((app.clone(), format!("cannot begin the rollout of {app}: {e}"))),
+            Err(e) => report.errors.push((
+                app.clone(),
+                format!("cannot begin the rollout of {app}: {e}"),
+            )),
         }
     }
     for r in std::mem::take(&mut round.restores) {

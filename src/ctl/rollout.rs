@@ -62,6 +62,9 @@ pub async fn history(app: &str, ops: &Ops) -> Result<(), CtlError> {
             ]
         })
         .collect();
-    print!("{}", table(&["REVISION", "IMAGE", "INSTANCES", "WHEN"], rows));
+    print!(
+        "{}",
+        table(&["REVISION", "IMAGE", "INSTANCES", "WHEN"], rows)
+    );
     Ok(())
 }

@@ -27,14 +27,10 @@ pub fn changing_hosts(model: &Model) -> Vec<String> {
     let mut hosts = Vec::new();
     for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
         let changing = host.containers.iter().any(|c| {
-            let Some(rollout) = c.labels.get(APP).and_then(|app| active_rollout(model, app))
-            else {
+            let Some(rollout) = c.labels.get(APP).and_then(|app| active_rollout(model, app)) else {
                 return false;
             };
-            let on_target = c
-                .labels
-                .get(REVISION)
-                .and_then(|r| r.parse::<i64>().ok())
+            let on_target = c.labels.get(REVISION).and_then(|r| r.parse::<i64>().ok())
                 == Some(rollout.state.target_revision());
             !on_target || !matches!(c.health, Health::Healthy | Health::None) || !c.is_running()
         });

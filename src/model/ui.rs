@@ -105,6 +105,8 @@ pub struct Ui {
     /// The history list, open in the Apps panel.
     pub history: Option<HistoryList>,
     pub help: bool,
+    /// First help line shown when help is one scrolling column (small terminals).
+    pub help_scroll: usize,
     /// The status line's message (result of the last action, errors).
     pub message: Option<String>,
     pub width: u16,
@@ -123,6 +125,7 @@ impl Default for Ui {
             image_prompt: None,
             history: None,
             help: false,
+            help_scroll: 0,
             message: None,
             width: 80,
             height: 24,

@@ -76,7 +76,9 @@ pub(super) async fn rollout(
 ) -> Result<Outcome, OpsError> {
     *detail = format!("image -> {image}");
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
-        return Err(OpsError::Invalid(format!("{image:?} is not an image reference")));
+        return Err(OpsError::Invalid(format!(
+            "{image:?} is not an image reference"
+        )));
     }
     let (mut spec, read) = spec_of(ops, client, app).await?;
     let from = spec.image.clone();
@@ -310,7 +312,13 @@ mod tests {
             0,
         );
         let said = busy_message(&state);
-        assert!(said.starts_with("web is rolling out (progressing, 0 of 6"), "{said}");
-        assert!(said.contains("finish, roll it back or pause it first"), "{said}");
+        assert!(
+            said.starts_with("web is rolling out (progressing, 0 of 6"),
+            "{said}"
+        );
+        assert!(
+            said.contains("finish, roll it back or pause it first"),
+            "{said}"
+        );
     }
 }

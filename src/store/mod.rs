@@ -25,9 +25,9 @@ pub use error::StoreError;
 pub use health::{HostHealth, Liveness, health_dir, list_host_health, set_host_health};
 pub use hosts::{delete_host, host_key, hosts_dir, list_hosts, put_host};
 pub use rollouts::{
-    PendingCommand, RequestError, Rollout, RolloutEvent, StoredCommand, command_key, discard_command,
-    get_rollout, list_rollouts, now_ms, request, rollout_key, rollouts_dir, save_rollout,
-    spawn_rollout_watcher, verb,
+    PendingCommand, RequestError, Rollout, RolloutEvent, StoredCommand, command_key,
+    discard_command, get_rollout, list_rollouts, now_ms, request, rollout_key, rollouts_dir,
+    save_rollout, spawn_rollout_watcher, verb,
 };
 pub use services::{Endpoint, deregister, list_endpoints, register, service_dir};
 pub use watch::spawn_host_watcher;

@@ -26,9 +26,7 @@ use super::watch::{Feed, spawn_watcher};
 use crate::config::EtcdConfig;
 use crate::model::app::{AppSpec, valid_app_name};
 use crate::plan::rollout::{self, Command, CommandError, RolloutState};
-use etcd_client::{
-    Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp,
-};
+use etcd_client::{Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp};
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::Sender;
@@ -78,7 +76,9 @@ pub enum RequestError {
     NoRollout { app: String, verb: &'static str },
     #[error(transparent)]
     Refused(#[from] CommandError),
-    #[error("a {pending} of {app} is still waiting for the controller; try again once it is applied")]
+    #[error(
+        "a {pending} of {app} is still waiting for the controller; try again once it is applied"
+    )]
     Pending { app: String, pending: &'static str },
     #[error("the rollout of {app} changed while the {verb} was asked for; try again")]
     Raced { app: String, verb: &'static str },
@@ -168,7 +168,9 @@ pub async fn get_rollout(
     prefix: &str,
     app: &str,
 ) -> Result<Option<Rollout>, StoreError> {
-    Ok(get_with_revision(client, prefix, app).await?.map(|(r, _)| r))
+    Ok(get_with_revision(client, prefix, app)
+        .await?
+        .map(|(r, _)| r))
 }
 
 async fn get_with_revision(
@@ -304,7 +306,11 @@ pub async fn save_rollout(
     let mut ops = vec![TxnOp::put(key.as_str(), value, None)];
     if let Some(revision) = applied {
         let ck = command_key(prefix, app);
-        when.push(Compare::mod_revision(ck.as_str(), CompareOp::Equal, revision));
+        when.push(Compare::mod_revision(
+            ck.as_str(),
+            CompareOp::Equal,
+            revision,
+        ));
         ops.push(TxnOp::delete(ck, None));
     }
     fenced(client, &key, when, ops).await
@@ -442,7 +448,10 @@ mod tests {
 
     #[test]
     fn keys_follow_the_layout() {
-        assert_eq!(rollout_key("/wheelhouse/", "web"), "/wheelhouse/rollouts/web");
+        assert_eq!(
+            rollout_key("/wheelhouse/", "web"),
+            "/wheelhouse/rollouts/web"
+        );
         assert_eq!(
             command_key("/wheelhouse", "web"),
             "/wheelhouse/rollouts/web/command"
@@ -463,15 +472,7 @@ mod tests {
     #[test]
     fn records_name_their_app() {
         let spec = AppSpec::new("web", "demo:1");
-        let state = RolloutState::new(
-            "web",
-            1,
-            2,
-            3,
-            spec.update.clone(),
-            &Default::default(),
-            0,
-        );
+        let state = RolloutState::new("web", 1, 2, 3, spec.update.clone(), &Default::default(), 0);
         let r = Rollout {
             state,
             from_spec: None,

@@ -44,7 +44,14 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
     DialogBox::new(model, theme, keymap).render(screen.main, buf);
     if model.ui.help {
         let sections = views::help::sections_for(&model.ui.view);
-        views::help::render(keymap, theme, sections, screen.main, buf);
+        views::help::render(
+            keymap,
+            theme,
+            sections,
+            model.ui.help_scroll,
+            screen.main,
+            buf,
+        );
     }
 }
 

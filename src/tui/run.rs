@@ -14,7 +14,7 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 
 /// Frames are drawn at most this often; a burst of data events is one frame.
@@ -34,10 +34,11 @@ pub struct Cockpit {
 pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let Cockpit {
         config,
-        theme,
+        mut theme,
         keymap,
         readonly,
     } = cockpit;
+    let mut theme_file = ThemeFile::new(&theme);
     let now = Instant::now();
     let hosts = config
         .hosts
@@ -77,9 +78,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .etcd
         .clone()
         .map(|etcd| store::spawn_app_watcher(etcd, config.prefix.clone(), apps_tx.clone()));
-    let _rollouts_task = config.etcd.clone().map(|etcd| {
-        store::spawn_rollout_watcher(etcd, config.prefix.clone(), rollouts_tx.clone())
-    });
+    let _rollouts_task = config
+        .etcd
+        .clone()
+        .map(|etcd| store::spawn_rollout_watcher(etcd, config.prefix.clone(), rollouts_tx.clone()));
 
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
@@ -118,7 +120,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             Some(event) = rollouts_rx.recv() => msgs.push(Msg::Rollouts(event)),
             Some(result) = done_rx.recv() => msgs.push(Msg::Done(result)),
             Some(answer) = answer_rx.recv() => msgs.push(answer),
-            _ = clock.tick() => msgs.push(Msg::Tick(Instant::now())),
+            _ = clock.tick() => {
+                msgs.push(Msg::Tick(Instant::now()));
+                msgs.extend(theme_file.reload_if_changed(&mut theme));
+            }
             _ = wait_frame, if model.dirty => {}
             _ = hangup.recv() => break,
             _ = terminate.recv() => break,
@@ -257,4 +262,37 @@ fn draw(
         crossterm::terminal::EndSynchronizedUpdate
     )?;
     terminal.backend_mut().flush()
+}
+
+/// A theme loaded from a file is reloaded when the file changes; a broken edit keeps the
+/// old theme and says why in the status line.
+struct ThemeFile {
+    modified: Option<SystemTime>,
+}
+
+impl ThemeFile {
+    fn new(theme: &Theme) -> Self {
+        ThemeFile {
+            modified: theme.source_path().and_then(modified),
+        }
+    }
+
+    fn reload_if_changed(&mut self, theme: &mut Theme) -> Option<Msg> {
+        let now = theme.source_path().and_then(modified);
+        if now == self.modified {
+            return None;
+        }
+        self.modified = now;
+        match theme.reload()? {
+            Ok(fresh) => {
+                *theme = fresh;
+                Some(Msg::Redraw)
+            }
+            Err(e) => Some(Msg::Notice(format!("theme not reloaded: {e}"))),
+        }
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }

@@ -254,8 +254,9 @@ fn progress(action: &Action) -> String {
         Action::Scale { app, count, .. } => format!("scaling {app} to {count} …"),
         Action::Apply { spec } => format!("applying {} …", spec.name),
         Action::Delete { app } => format!("deleting {app} …"),
-        other => super::rollout::progress(other)
-            .unwrap_or_else(|| format!("{} …", other.description())),
+        other => {
+            super::rollout::progress(other).unwrap_or_else(|| format!("{} …", other.description()))
+        }
     }
 }
 

@@ -33,6 +33,10 @@ pub enum Msg {
     },
     /// The rollout watcher's news: progress records as etcd holds them.
     Rollouts(RolloutEvent),
+    /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
+    Notice(String),
+    /// The screen must be drawn again though the model did not change (a new theme).
+    Redraw,
     /// The clock moved; ages on screen are computed against `Model::now`.
     Tick(Instant),
     Resize {
@@ -104,6 +108,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::Notice(text) => {
+            model.ui.message = Some(text);
+            model.dirty = true;
+            Vec::new()
+        }
+        Msg::Redraw => {
+            model.dirty = true;
+            Vec::new()
+        }
         Msg::Resize { width, height } => {
             model.ui.width = width;
             model.ui.height = height;
@@ -116,9 +129,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     model.ui.message = None;
     if model.ui.help {
-        // Help is modal: any key that is not a help toggle or quit closes it.
+        // Help is modal: moving keys scroll it (on small terminals), any other key closes it.
+        let scroll = &mut model.ui.help_scroll;
         match action {
             Action::Quit => model.quit = true,
+            Action::MoveDown => *scroll = scroll.saturating_add(1),
+            Action::MoveUp => *scroll = scroll.saturating_sub(1),
+            Action::PageDown => *scroll = scroll.saturating_add(10),
+            Action::PageUp => *scroll = scroll.saturating_sub(10),
+            Action::First => *scroll = 0,
             _ => model.ui.help = false,
         }
         return Vec::new();
@@ -143,7 +162,10 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     };
     match action {
         Action::Quit => model.quit = true,
-        Action::ToggleHelp => model.ui.help = true,
+        Action::ToggleHelp => {
+            model.ui.help = true;
+            model.ui.help_scroll = 0;
+        }
         Action::Open => {
             if let View::Grid = model.ui.view
                 && model.ui.focus == Focus::Grid

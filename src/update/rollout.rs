@@ -99,9 +99,11 @@ fn selected_spec(model: &Model) -> Result<(String, AppRecord), String> {
     let i = selected_index(&statuses, model.ui.selected_app.as_deref())
         .ok_or("no apps yet: wheelhouse ctl apply -f app.toml")?;
     let name = statuses[i].name.clone();
-    let record = model.apps.get(&name).cloned().ok_or_else(|| {
-        format!("{name} has containers but no spec in etcd: apply one first")
-    })?;
+    let record = model
+        .apps
+        .get(&name)
+        .cloned()
+        .ok_or_else(|| format!("{name} has containers but no spec in etcd: apply one first"))?;
     Ok((name, record))
 }
 
@@ -199,9 +201,13 @@ fn check_image(prompt: &ImagePrompt) -> Result<String, String> {
     }
     if let Some(Ok(choices)) = &prompt.choices
         && !choices.is_empty()
-        && !choices.iter().any(|c| c == image || *c == format!("{image}:latest"))
+        && !choices
+            .iter()
+            .any(|c| c == image || *c == format!("{image}:latest"))
     {
-        return Err(format!("image {image} is on no host: tab lists the ones they hold"));
+        return Err(format!(
+            "image {image} is on no host: tab lists the ones they hold"
+        ));
     }
     Ok(image.to_owned())
 }

@@ -52,7 +52,10 @@ async fn healthy(engines: &[Docker], label: &str, image: &str) -> usize {
 async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !done().await {
-        assert!(start.elapsed() < Duration::from_secs(180), "{what}: too slow");
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "{what}: too slow"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     start.elapsed()
@@ -86,7 +89,10 @@ async fn wheelhouse_runs(
 ) -> Vec<f64> {
     let label = "wheelhouse.app=bench";
     apply(client, &bench_app("wheelhouse/demo:1", probe)).await;
-    until("12 demo:1", async || healthy(engines, label, "demo:1").await == 12).await;
+    until("12 demo:1", async || {
+        healthy(engines, label, "demo:1").await == 12
+    })
+    .await;
     let mut times = Vec::new();
     for run in 0..RUNS {
         let image = if run % 2 == 0 { "demo:2" } else { "demo:1" };
@@ -154,15 +160,37 @@ fn figures() {
     let listen = format!("{addr}:2377");
     docker_cli(
         &s1,
-        &["swarm", "init", "--advertise-addr", &addr, "--listen-addr", &listen],
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            &addr,
+            "--listen-addr",
+            &listen,
+        ],
     );
     docker_cli(
         &s1,
         &[
-            "service", "create", "--detach", "--name", "bench", "--network", "host",
-            "--replicas", "12", "--no-resolve-image", "--update-parallelism", "3",
-            "--update-delay", "0s", "--env", &format!("ADDRESS={addr}"), "--env",
-            "PORT=4{{.Task.Slot}}", "wheelhouse/demo:1",
+            "service",
+            "create",
+            "--detach",
+            "--name",
+            "bench",
+            "--network",
+            "host",
+            "--replicas",
+            "12",
+            "--no-resolve-image",
+            "--update-parallelism",
+            "3",
+            "--update-delay",
+            "0s",
+            "--env",
+            &format!("ADDRESS={addr}"),
+            "--env",
+            "PORT=4{{.Task.Slot}}",
+            "wheelhouse/demo:1",
         ],
     );
     let label = "com.docker.swarm.service.name=bench";
@@ -177,8 +205,15 @@ fn figures() {
         docker_cli(
             &s1,
             &[
-                "service", "update", "--detach", "--no-resolve-image", "--update-parallelism",
-                "3", "--image", &format!("wheelhouse/{image}"), "bench",
+                "service",
+                "update",
+                "--detach",
+                "--no-resolve-image",
+                "--update-parallelism",
+                "3",
+                "--image",
+                &format!("wheelhouse/{image}"),
+                "bench",
             ],
         );
         rt.block_on(until("swarm rolled", async || {
@@ -209,7 +244,10 @@ async fn count_running(engines: &[Docker], label: &str) -> usize {
             )])),
             ..Default::default()
         };
-        n += d.list_containers(Some(options)).await.map_or(0, |l| l.len());
+        n += d
+            .list_containers(Some(options))
+            .await
+            .map_or(0, |l| l.len());
     }
     n
 }

@@ -76,7 +76,13 @@ fn apply_sgr(mut style: Style, params: &str) -> Style {
     // Both `38;5;n` and the ITU form `38:5:n` occur.
     let nums: Vec<Option<u16>> = params
         .split([';', ':'])
-        .map(|p| if p.is_empty() { Some(0) } else { p.parse().ok() })
+        .map(|p| {
+            if p.is_empty() {
+                Some(0)
+            } else {
+                p.parse().ok()
+            }
+        })
         .collect();
     let mut i = 0;
     while i < nums.len() {

@@ -156,8 +156,12 @@ fn shape(c: char) -> Option<Bitmap> {
                 near(x, y, (1.0, 5.0), (7.0, 12.0), w) || near(x, y, (7.0, 5.0), (1.0, 12.0), w)
             })
         }
-        '▲' | '▴' | '△' => paint(move |x, y| (4.0..=12.0).contains(&y) && (x - cx).abs() <= (y - 4.0) / 2.0),
-        '▼' | '▾' | '▽' => paint(move |x, y| (5.0..=13.0).contains(&y) && (x - cx).abs() <= (13.0 - y) / 2.0),
+        '▲' | '▴' | '△' => {
+            paint(move |x, y| (4.0..=12.0).contains(&y) && (x - cx).abs() <= (y - 4.0) / 2.0)
+        }
+        '▼' | '▾' | '▽' => {
+            paint(move |x, y| (5.0..=13.0).contains(&y) && (x - cx).abs() <= (13.0 - y) / 2.0)
+        }
         '▶' | '▸' | '►' => paint(move |x, y| x >= 1.0 && (y - cy).abs() <= (7.5 - x) * 0.7),
         '◀' | '◂' | '◄' => paint(move |x, y| x <= 7.0 && (y - cy).abs() <= (x - 0.5) * 0.7),
         '◆' | '♦' => paint(move |x, y| (x - cx).abs() / 3.6 + (y - cy).abs() / 5.0 <= 1.0),
@@ -171,16 +175,42 @@ fn shape(c: char) -> Option<Bitmap> {
         '·' => paint(move |x, y| ellipse(x, y, 1.2)),
         '■' => paint(|x, y| (1.0..7.0).contains(&x) && (5.0..12.0).contains(&y)),
         '□' => paint(|x, y| {
-            (1.0..7.0).contains(&x) && (5.0..12.0).contains(&y) && !((2.0..6.0).contains(&x) && (6.0..11.0).contains(&y))
+            (1.0..7.0).contains(&x)
+                && (5.0..12.0).contains(&y)
+                && !((2.0..6.0).contains(&x) && (6.0..11.0).contains(&y))
         }),
-        '↑' => paint(move |x, y| near(x, y, (cx, 4.0), (cx, 13.0), 0.6) || near(x, y, (cx, 4.0), (1.0, 7.5), 0.6) || near(x, y, (cx, 4.0), (7.0, 7.5), 0.6)),
-        '↓' => paint(move |x, y| near(x, y, (cx, 4.0), (cx, 13.0), 0.6) || near(x, y, (cx, 13.0), (1.0, 9.5), 0.6) || near(x, y, (cx, 13.0), (7.0, 9.5), 0.6)),
-        '→' => paint(move |x, y| near(x, y, (0.5, cy), (7.5, cy), 0.6) || near(x, y, (7.5, cy), (4.5, 5.5), 0.6) || near(x, y, (7.5, cy), (4.5, 11.5), 0.6)),
-        '←' => paint(move |x, y| near(x, y, (0.5, cy), (7.5, cy), 0.6) || near(x, y, (0.5, cy), (3.5, 5.5), 0.6) || near(x, y, (0.5, cy), (3.5, 11.5), 0.6)),
-        '…' => paint(|x, y| [1.5, 4.0, 6.5].iter().any(|&dx| (x - dx).powi(2) + (y - 11.5).powi(2) <= 0.8)),
+        '↑' => paint(move |x, y| {
+            near(x, y, (cx, 4.0), (cx, 13.0), 0.6)
+                || near(x, y, (cx, 4.0), (1.0, 7.5), 0.6)
+                || near(x, y, (cx, 4.0), (7.0, 7.5), 0.6)
+        }),
+        '↓' => paint(move |x, y| {
+            near(x, y, (cx, 4.0), (cx, 13.0), 0.6)
+                || near(x, y, (cx, 13.0), (1.0, 9.5), 0.6)
+                || near(x, y, (cx, 13.0), (7.0, 9.5), 0.6)
+        }),
+        '→' => paint(move |x, y| {
+            near(x, y, (0.5, cy), (7.5, cy), 0.6)
+                || near(x, y, (7.5, cy), (4.5, 5.5), 0.6)
+                || near(x, y, (7.5, cy), (4.5, 11.5), 0.6)
+        }),
+        '←' => paint(move |x, y| {
+            near(x, y, (0.5, cy), (7.5, cy), 0.6)
+                || near(x, y, (0.5, cy), (3.5, 5.5), 0.6)
+                || near(x, y, (0.5, cy), (3.5, 11.5), 0.6)
+        }),
+        '…' => paint(|x, y| {
+            [1.5, 4.0, 6.5]
+                .iter()
+                .any(|&dx| (x - dx).powi(2) + (y - 11.5).powi(2) <= 0.8)
+        }),
         '—' | '―' => paint(|_, y| (8.0..9.0).contains(&y)),
         '–' | '‒' => paint(|x, y| (1.0..7.0).contains(&x) && (8.0..9.0).contains(&y)),
-        '±' => paint(move |x, y| near(x, y, (cx, 4.0), (cx, 10.0), 0.5) || near(x, y, (1.0, 7.0), (7.0, 7.0), 0.5) || near(x, y, (1.0, 12.0), (7.0, 12.0), 0.5)),
+        '±' => paint(move |x, y| {
+            near(x, y, (cx, 4.0), (cx, 10.0), 0.5)
+                || near(x, y, (1.0, 7.0), (7.0, 7.0), 0.5)
+                || near(x, y, (1.0, 12.0), (7.0, 12.0), 0.5)
+        }),
         _ => return None,
     })
 }

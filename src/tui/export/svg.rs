@@ -15,7 +15,10 @@ const BASELINE: u32 = 13;
 /// The SVG document for `buffer`; `Reset` colours come from `defaults`.
 pub fn to_svg(buffer: &Buffer, defaults: &Defaults) -> String {
     let area = buffer.area;
-    let (w, h) = (u32::from(area.width) * CELL_W, u32::from(area.height) * CELL_H);
+    let (w, h) = (
+        u32::from(area.width) * CELL_W,
+        u32::from(area.height) * CELL_H,
+    );
     let mut out = String::new();
     // Writing to a String cannot fail.
     let _ = write!(

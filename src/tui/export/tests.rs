@@ -85,18 +85,25 @@ fn svg_is_balanced_and_escapes_markup() {
     assert!(svg.starts_with("<svg "), "{svg}");
     assert!(svg.trim_end().ends_with("</svg>"));
     assert_eq!(tag_balance(&svg), 0, "{svg}");
-    assert!(
-        svg.contains("a&lt;b &amp; c&gt;d &quot;q&quot;"),
-        "{svg}"
-    );
+    assert!(svg.contains("a&lt;b &amp; c&gt;d &quot;q&quot;"), "{svg}");
     assert!(!svg.contains("a<b"));
 }
 
 #[test]
 fn svg_has_the_cell_colours_and_merges_runs() {
     let mut buf = Buffer::empty(Rect::new(0, 0, 12, 2));
-    buf.set_string(0, 0, "okok", Style::default().fg(Color::Green).bg(Color::Blue));
-    buf.set_string(4, 0, "hot", Style::default().fg(Color::Rgb(0x12, 0x34, 0x56)));
+    buf.set_string(
+        0,
+        0,
+        "okok",
+        Style::default().fg(Color::Green).bg(Color::Blue),
+    );
+    buf.set_string(
+        4,
+        0,
+        "hot",
+        Style::default().fg(Color::Rgb(0x12, 0x34, 0x56)),
+    );
     buf.set_string(
         0,
         1,
@@ -112,7 +119,10 @@ fn svg_has_the_cell_colours_and_merges_runs() {
     assert!(svg.contains("fill=\"#123456\">hot</text>"), "{svg}");
     // Reversed: red background, the default background as text colour, bold.
     assert!(svg.contains("fill=\"#ff0000\"/>"), "{svg}");
-    assert!(svg.contains("fill=\"#1c1c1c\" class=\"b\">sel</text>"), "{svg}");
+    assert!(
+        svg.contains("fill=\"#1c1c1c\" class=\"b\">sel</text>"),
+        "{svg}"
+    );
     // The default background is drawn once, not per cell.
     assert_eq!(svg.matches("<rect").count(), 3, "{svg}");
 }

@@ -7,7 +7,9 @@
 mod prompt;
 
 use crate::action::Action;
-use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, changing_hosts, selected_index};
+use crate::model::{
+    AppStatus, EtcdState, Focus, Model, app_statuses, changing_hosts, selected_index,
+};
 use crate::plan::rollout::Phase;
 use crate::store::Rollout;
 use crate::tui::keymap::{Keymap, Section};

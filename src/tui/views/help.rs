@@ -1,6 +1,7 @@
 //! The help overlay, generated from the active keymap and theme: every section's actions
 //! with their keys, and the grid's glyph legend. Nothing here is a hand-written key list.
 
+use crate::action::Action;
 use crate::model::View;
 use crate::tui::format::percent;
 use crate::tui::keymap::{Keymap, Section};
@@ -38,23 +39,64 @@ pub fn sections_for(view: &View) -> &'static [Section] {
     }
 }
 
-pub fn render(keymap: &Keymap, theme: &Theme, sections: &[Section], area: Rect, buf: &mut Buffer) {
-    let mut parts: Vec<Part> = sections
+/// `scroll` is the first line shown when the columns do not fit side by side and help
+/// becomes one column that scrolls.
+pub fn render(
+    keymap: &Keymap,
+    theme: &Theme,
+    sections: &[Section],
+    scroll: usize,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let parts: Vec<Part> = sections
         .iter()
         .map(|&section| keys_part(keymap, section, theme))
         .filter(|p| p.lines.len() > 1)
         .collect();
-    parts.push(legend(theme));
-    let footer = Line::styled("any key closes this help", theme.muted());
+    let mut footer = legend(theme);
+    let footer_rows = u16::try_from(footer.len() + 1).unwrap_or(u16::MAX);
 
-    // Inside the border, one blank line and the footer take 2 rows.
-    let room = area.height.saturating_sub(4).max(1);
-    let columns = flow(&parts, room);
-    let content_width: u16 = columns.iter().map(|c| c.width).sum::<u16>()
-        + COLUMN_GAP * u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
-    let content_height = columns.iter().map(|c| c.height).max().unwrap_or(0);
+    // Inside the border: the columns, then the legend and the closing hint.
+    let room = area.height.saturating_sub(2 + footer_rows + 2).max(1);
+    let mut columns = flow(&parts, room);
+    let scrolling = columns.len() > 1 && columns_width(&columns) + 4 > area.width;
+    if scrolling {
+        columns = vec![Flowed {
+            parts: (0..parts.len()).collect(),
+            width: parts.iter().map(Part::width).max().unwrap_or(0),
+            height: parts.iter().map(Part::height).sum(),
+        }];
+    }
+    let total = usize::from(columns.first().map_or(0, |c| c.height));
+    let skip = if scrolling {
+        scroll.min(total.saturating_sub(usize::from(room)))
+    } else {
+        0
+    };
+    footer.push(if scrolling && skip + usize::from(room) < total {
+        let keys = |action: Action| {
+            keymap
+                .section_hints(Section::Grid)
+                .into_iter()
+                .find(|(_, a)| *a == action)
+                .map_or_else(|| action.name(), |(keys, _)| keys)
+        };
+        let (down, up) = (keys(Action::MoveDown), keys(Action::MoveUp));
+        Line::styled(
+            format!("{down} and {up} scroll · any other key closes this help"),
+            theme.muted(),
+        )
+    } else {
+        Line::styled("any key closes this help", theme.muted())
+    });
+
+    let footer_width = footer.iter().map(Line::width).max().unwrap_or(0);
+    let content_width =
+        columns_width(&columns).max(u16::try_from(footer_width).unwrap_or(u16::MAX));
+    let content_height = columns.iter().map(|c| c.height).max().unwrap_or(0) + footer_rows;
     let width = (content_width + 4).min(area.width);
-    let height = (content_height + 4).min(area.height);
+    let height = (content_height + 2).min(area.height);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -74,23 +116,30 @@ pub fn render(keymap: &Keymap, theme: &Theme, sections: &[Section], area: Rect, 
         ..inner
     };
 
+    let bottom = inner.bottom().saturating_sub(footer_rows);
     let mut x = inner.x;
     for column in &columns {
-        let mut y = inner.y;
-        for &i in &column.parts {
-            for line in &parts[i].lines {
-                if y >= inner.bottom().saturating_sub(2) || x >= inner.right() {
-                    break;
-                }
+        let lines = column
+            .parts
+            .iter()
+            .flat_map(|&i| &parts[i].lines)
+            .skip(skip);
+        for (y, line) in (inner.y..bottom).zip(lines) {
+            if x < inner.right() {
                 buf.set_line(x, y, line, inner.right() - x);
-                y += 1;
             }
         }
         x = x.saturating_add(column.width + COLUMN_GAP);
     }
-    if inner.height >= 1 {
-        buf.set_line(inner.x, inner.bottom() - 1, &footer, inner.width);
+    let top = bottom.max(inner.y);
+    for (y, line) in (top..inner.bottom()).zip(&footer) {
+        buf.set_line(inner.x, y, line, inner.width);
     }
+}
+
+fn columns_width(columns: &[Flowed]) -> u16 {
+    columns.iter().map(|c| c.width).sum::<u16>()
+        + COLUMN_GAP * u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0)
 }
 
 /// A column of parts, top to bottom.
@@ -151,38 +200,74 @@ fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
     Part { lines }
 }
 
-/// What each cell glyph means, drawn in the cell colours, with the theme's thresholds.
-fn legend(theme: &Theme) -> Part {
+/// What each cell glyph means, drawn in the cell colours, with the theme's thresholds:
+/// two short lines, so they fit under the keys on any terminal.
+fn legend(theme: &Theme) -> Vec<Line<'static>> {
     let t = theme.thresholds;
-    let mut lines = vec![heading("Grid cells", theme)];
+    let mut states = vec![Span::styled("cells ", theme.title())];
     for level in Level::ALL {
         let (style, glyph) = theme.cell(level);
         let meaning = match level {
-            Level::Ok => format!("load below {}", percent(t.warn)),
-            Level::Warn => format!("load {} or more", percent(t.warn)),
-            Level::Critical => format!("load {} or more", percent(t.critical)),
-            Level::Offline => "engine not answering".to_owned(),
-            Level::Unknown => "not heard from yet".to_owned(),
+            Level::Ok => format!("<{}", percent(t.warn)),
+            Level::Warn => format!("≥{}", percent(t.warn)),
+            Level::Critical => format!("≥{}", percent(t.critical)),
+            // "down" and "unknown" say it already.
+            Level::Offline | Level::Unknown => String::new(),
         };
-        lines.push(Line::from(vec![
-            Span::raw("  "),
-            Span::styled(format!("{glyph}"), style),
-            Span::styled(format!(" {:<8}", level.label()), theme.text()),
-            Span::styled(meaning, theme.muted()),
-        ]));
+        states.push(Span::styled(format!("{glyph}"), style));
+        states.push(Span::styled(format!(" {} ", level.label()), theme.text()));
+        states.push(Span::styled(format!("{meaning}  "), theme.muted()));
     }
     let g = &theme.glyphs;
-    lines.push(Line::from(vec![
-        Span::styled(format!("  {}", g.selected), theme.title()),
-        Span::styled(" selected   shown reversed", theme.text()),
-    ]));
-    lines.push(Line::from(vec![
-        Span::styled(format!("  {}", g.selected_column), theme.title()),
-        Span::styled(" its column (1 char per host)", theme.text()),
-    ]));
-    lines.push(Line::styled(
-        "  load: max of CPU and memory %",
-        theme.muted(),
-    ));
-    Part { lines }
+    let marks = Line::from(vec![
+        Span::styled(format!("      {} ", g.selected), theme.title()),
+        Span::styled("selected  ", theme.text()),
+        Span::styled(format!("{} ", g.selected_column), theme.title()),
+        Span::styled("its column  ", theme.text()),
+        Span::styled("load = max of CPU % and memory %", theme.muted()),
+    ]);
+    vec![Line::default(), Line::from(states), marks]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(scroll: usize, width: u16, height: u16) -> String {
+        let area = Rect::new(0, 0, width, height);
+        let mut buf = Buffer::empty(area);
+        let keymap = Keymap::default_keymap();
+        let sections = sections_for(&View::Grid);
+        render(
+            &keymap,
+            &Theme::default_theme(),
+            sections,
+            scroll,
+            area,
+            &mut buf,
+        );
+        buf.content().iter().map(|c| c.symbol()).collect()
+    }
+
+    #[test]
+    fn a_small_terminal_scrolls_one_column_and_a_wide_one_shows_all() {
+        let top = screen(0, 80, 24);
+        assert!(
+            top.contains("Everywhere") && top.contains("down/j and up/k scroll"),
+            "{top}"
+        );
+        let bottom = screen(1000, 80, 24);
+        assert!(
+            !bottom.contains("Everywhere"),
+            "scrolled past the first section"
+        );
+        assert!(
+            bottom.contains("promote the canary"),
+            "the last line is reachable"
+        );
+        assert!(!bottom.contains("scroll ·"), "no scroll hint at the end");
+        let wide = screen(0, 200, 50);
+        assert!(wide.contains("Everywhere") && wide.contains("promote the canary"));
+        assert!(!wide.contains("scroll ·"));
+    }
 }

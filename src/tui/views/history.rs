@@ -23,11 +23,13 @@ pub fn render(list: &HistoryList, theme: &Theme, keymap: &Keymap, area: Rect, bu
     let (rows, empty) = match &list.entries {
         None => (Vec::new(), "asking etcd …".to_owned()),
         Some(Err(why)) => (Vec::new(), why.clone()),
-        Some(Ok(entries)) if entries.is_empty() => (
-            Vec::new(),
-            format!("{} has no earlier revision", list.app),
+        Some(Ok(entries)) if entries.is_empty() => {
+            (Vec::new(), format!("{} has no earlier revision", list.app))
+        }
+        Some(Ok(entries)) => (
+            entries.iter().map(|e| row(e, theme)).collect(),
+            String::new(),
         ),
-        Some(Ok(entries)) => (entries.iter().map(|e| row(e, theme)).collect(), String::new()),
     };
     let count = rows.len();
     let mut table = DataTable::new(title(list, keymap), &COLUMNS, theme)

@@ -64,13 +64,23 @@ impl Widget for StatusBar<'_> {
             Span::styled(etcd, etcd_style),
             Span::styled(format!(" · data {data} "), bar),
         ];
-        if let Some(message) = &model.ui.message {
-            left.push(Span::styled("│ ", bar));
-            left.push(Span::styled(message.as_str(), bar.patch(theme.title())));
-        }
-        let right = self
+        let mut right = self
             .help_keys
             .map(|keys| Line::styled(format!(" {keys} help "), bar));
+        if let Some(message) = &model.ui.message {
+            let message = Span::styled(format!(" {message} "), bar.patch(theme.title()));
+            let counters: usize = left.iter().map(Span::width).sum();
+            let hint = right.as_ref().map_or(0, Line::width);
+            if counters + message.width() + 2 + hint <= usize::from(area.width) {
+                left.push(Span::styled("│", bar));
+                left.push(message);
+            } else {
+                // Short of room the operator's message goes first: it is the news.
+                left.insert(0, Span::styled("│", bar));
+                left.insert(0, message);
+                right = None;
+            }
+        }
         let right_width = right
             .as_ref()
             .map_or(0, |r| u16::try_from(r.width()).unwrap_or(u16::MAX))

@@ -47,7 +47,13 @@ fn cluster() -> Model {
     .into();
     for name in ["a", "b"] {
         let info = Default::default();
-        update(&mut m, Msg::Data(DataEvent::Up { host: name.into(), info }));
+        update(
+            &mut m,
+            Msg::Data(DataEvent::Up {
+                host: name.into(),
+                info,
+            }),
+        );
     }
     act(&mut m, Action::FocusNext);
     assert_eq!(m.ui.focus, Focus::Apps);
@@ -104,7 +110,12 @@ fn u_prompts_for_an_image_offers_the_hosts_tags_and_confirms() {
     assert_eq!(m.requests, [Request::Images]);
     let prompt = m.ui.image_prompt.clone().expect("prompt open");
     assert_eq!((prompt.app.as_str(), prompt.choices), ("web", None));
-    let tags = ["busybox:latest", "wheelhouse/demo:2", "<none>:<none>", "wheelhouse/demo:1"];
+    let tags = [
+        "busybox:latest",
+        "wheelhouse/demo:2",
+        "<none>:<none>",
+        "wheelhouse/demo:1",
+    ];
     update(
         &mut m,
         Msg::Images(Ok(tags.iter().map(|t| (*t).to_owned()).collect())),
@@ -205,7 +216,10 @@ fn a_running_rollout_refuses_another_until_paused() {
         },
     );
     act(&mut m, Action::RolloutPrompt);
-    assert!(m.ui.image_prompt.is_some(), "a paused rollout may be replaced");
+    assert!(
+        m.ui.image_prompt.is_some(),
+        "a paused rollout may be replaced"
+    );
 }
 
 #[test]
@@ -313,7 +327,11 @@ fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
     // The running revision is not a target.
     act(&mut m, Action::Open);
     assert!(m.ui.dialog.is_none());
-    assert!(message(&m).contains("nothing to roll back"), "{}", message(&m));
+    assert!(
+        message(&m).contains("nothing to roll back"),
+        "{}",
+        message(&m)
+    );
     // App keys do nothing while the list is open; moving picks.
     act(&mut m, Action::RolloutPrompt);
     assert!(m.ui.image_prompt.is_none());
@@ -392,11 +410,20 @@ fn hosts_a_rollout_is_changing_are_the_ones_not_yet_on_target_and_healthy() {
     let from = labels::revision(&spec("wheelhouse/demo:1"));
     let on = |m: &mut Model, host: &str, c: Container| {
         let containers = vec![c];
-        update(m, Msg::Data(DataEvent::Containers { host: host.into(), containers }));
+        update(
+            m,
+            Msg::Data(DataEvent::Containers {
+                host: host.into(),
+                containers,
+            }),
+        );
     };
     on(&mut m, "a", container("web.1", to, Health::None));
     on(&mut m, "b", container("web.2", from, Health::None));
-    assert!(changing_hosts(&m).is_empty(), "no rollout, nothing changing");
+    assert!(
+        changing_hosts(&m).is_empty(),
+        "no rollout, nothing changing"
+    );
     rolling(&mut m, Phase::Progressing);
     assert_eq!(changing_hosts(&m), ["b"]);
     on(&mut m, "a", container("web.1", to, Health::Starting));
@@ -440,8 +467,15 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
     ];
     for a in keys.into_iter().chain(data) {
         assert!(act(&mut m, a.clone()).is_empty(), "{a:?}");
-        assert!(message(&m).starts_with("read-only:"), "{a:?}: {}", message(&m));
-        assert!(m.ui.dialog.is_none() && m.ui.image_prompt.is_none(), "{a:?}");
+        assert!(
+            message(&m).starts_with("read-only:"),
+            "{a:?}: {}",
+            message(&m)
+        );
+        assert!(
+            m.ui.dialog.is_none() && m.ui.image_prompt.is_none(),
+            "{a:?}"
+        );
     }
     // Looking at the history is fine; rolling back from it is not.
     act(&mut m, Action::ShowHistory);
@@ -456,5 +490,9 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
     );
     act(&mut m, Action::Open);
     assert!(m.ui.dialog.is_none());
-    assert!(message(&m).starts_with("read-only: rollback is refused"), "{}", message(&m));
+    assert!(
+        message(&m).starts_with("read-only: rollback is refused"),
+        "{}",
+        message(&m)
+    );
 }

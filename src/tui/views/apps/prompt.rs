@@ -35,7 +35,10 @@ pub fn render(prompt: &ImagePrompt, theme: &Theme, keymap: &Keymap, area: Rect, 
     }
     lines.push(Line::default());
     match &prompt.choices {
-        None => lines.push(Line::styled("asking the hosts for their images …", theme.muted())),
+        None => lines.push(Line::styled(
+            "asking the hosts for their images …",
+            theme.muted(),
+        )),
         Some(Err(why)) => lines.push(Line::styled(why.clone(), theme.muted())),
         Some(Ok(tags)) if tags.is_empty() => {
             lines.push(Line::styled("the hosts hold no images", theme.muted()));
@@ -43,11 +46,17 @@ pub fn render(prompt: &ImagePrompt, theme: &Theme, keymap: &Keymap, area: Rect, 
         Some(Ok(tags)) => {
             lines.push(Line::styled("the hosts hold:", theme.muted()));
             let pick = prompt.pick.unwrap_or(0);
-            let start = pick.saturating_sub(LISTED - 1).min(tags.len().saturating_sub(LISTED));
+            let start = pick
+                .saturating_sub(LISTED - 1)
+                .min(tags.len().saturating_sub(LISTED));
             for (i, tag) in tags.iter().enumerate().skip(start).take(LISTED) {
                 let picked = prompt.pick == Some(i);
                 let marker = if picked { theme.glyphs.selected } else { ' ' };
-                let style = if picked { theme.selected_row() } else { theme.text() };
+                let style = if picked {
+                    theme.selected_row()
+                } else {
+                    theme.text()
+                };
                 lines.push(Line::styled(format!("{marker} {tag}"), style));
             }
             if tags.len() > LISTED {
@@ -79,7 +88,10 @@ pub fn render(prompt: &ImagePrompt, theme: &Theme, keymap: &Keymap, area: Rect, 
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.title())
-        .title(Line::styled(format!(" roll out {} ", prompt.app), theme.title()));
+        .title(Line::styled(
+            format!(" roll out {} ", prompt.app),
+            theme.title(),
+        ));
     let inner = block.inner(popup);
     block.render(popup, buf);
     let inner = Rect {

@@ -1,0 +1,313 @@
+//! `wheelhouse ctl rollout | rollback | restart | pause | rollout-status | history` against
+//! a real lab (etcd and dockerd hosts): bad input refused with nothing written, and, with a
+//! controller running, a rollout that ends with the new image on every instance.
+
+use bollard::query_parameters::ListContainersOptions;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use wheelhouse::config::EtcdConfig;
+use wheelhouse::lab::TestLab;
+use wheelhouse::model::app::AppSpec;
+use wheelhouse::store;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+const PREFIX: &str = "/wheelhouse";
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(&self) -> &str {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        &self.stdout
+    }
+
+    fn fails(&self, code: i32, needle: &str) {
+        assert_eq!(
+            self.code, code,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains(needle),
+            "{needle:?} not in:\n{}",
+            self.stderr
+        );
+    }
+}
+
+fn ctl_with(config: &Path, flags: &[&str], args: &[&str]) -> Run {
+    let out = Command::new(BIN)
+        .args(flags)
+        .arg("--config")
+        .arg(config)
+        .arg("ctl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ctl(config: &Path, args: &[&str]) -> Run {
+    ctl_with(config, &[], args)
+}
+
+fn spec_file(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("web.toml");
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
+}
+
+/// The stored spec and its mod_revision, read in-process.
+fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
+    let etcd = EtcdConfig {
+        endpoints: vec![lab.etcd_endpoint()],
+        ..EtcdConfig::default()
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let mut client = store::connect(&etcd).await.expect("connect");
+        store::get_app(&mut client, PREFIX, app)
+            .await
+            .expect("get")
+            .expect("the app exists")
+    })
+}
+
+#[test]
+fn rollout_rollback_restart_refusals_and_writes() {
+    let lab = TestLab::up(3, 90).expect("lab up");
+    let config = lab.config_path();
+    let web = spec_file(
+        lab.dir(),
+        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n",
+    );
+    let web = web.to_string_lossy().into_owned();
+    assert!(
+        ctl(&config, &["apply", "-f", &web])
+            .ok()
+            .starts_with("web created")
+    );
+    // A scale files a history entry with the same containers: not a revision to go back to.
+    ctl(&config, &["scale", "web", "3"]).ok();
+    let (_, before) = stored(&lab, "web");
+
+    // Bad input: exit 2, nothing written.
+    ctl(&config, &["rollout", "web", "wheelhouse/demo:9"]).fails(
+        2,
+        "image wheelhouse/demo:9 is on no host (looked at lab-1, lab-2, lab-3)",
+    );
+    ctl(&config, &["rollout", "web", "wheelhouse/demo:1"])
+        .fails(2, "web runs wheelhouse/demo:1 already");
+    ctl(&config, &["rollout", "nope", "wheelhouse/demo:2"]).fails(2, "no app named \"nope\"");
+    ctl(&config, &["rollback", "web"]).fails(2, "web has no earlier revision");
+    ctl(&config, &["rollback", "web", "--revision", "4"])
+        .fails(2, "web has no revision 4 in its history");
+    ctl(&config, &["pause", "web"]).fails(2, "web has no rollout to pause");
+    ctl_with(
+        &config,
+        &["--readonly"],
+        &["rollout", "web", "wheelhouse/demo:2"],
+    )
+    .fails(2, "read-only");
+    ctl_with(&config, &["--readonly"], &["restart", "web"]).fails(2, "read-only");
+    let (spec, after) = stored(&lab, "web");
+    assert_eq!((spec.image.as_str(), after), ("wheelhouse/demo:1", before));
+    let status = ctl(&config, &["rollout-status", "web"]).ok().to_owned();
+    assert!(
+        status.starts_with("web: no rollout yet (wheelhouse/demo:1"),
+        "{status}"
+    );
+
+    // A rollout writes the new image (the controller does the rest).
+    let out = ctl(&config, &["rollout", "web", "wheelhouse/demo:2"])
+        .ok()
+        .to_owned();
+    assert!(
+        out.starts_with("web rolling out: wheelhouse/demo:1 → wheelhouse/demo:2 (revision "),
+        "{out}"
+    );
+    let (spec, rolled) = stored(&lab, "web");
+    assert_eq!(
+        (spec.image.as_str(), spec.instances),
+        ("wheelhouse/demo:2", 3)
+    );
+    assert!(rolled > before);
+
+    // The history lists the earlier specs; rollback goes to the newest that differs.
+    let history = ctl(&config, &["history", "web"]).ok().to_owned();
+    assert!(history.starts_with("REVISION"), "{history}");
+    assert!(history.contains("wheelhouse/demo:1"), "{history}");
+    let out = ctl(&config, &["rollback", "web"]).ok().to_owned();
+    assert!(
+        out.starts_with("web rolling back to wheelhouse/demo:1"),
+        "{out}"
+    );
+    let (spec, _) = stored(&lab, "web");
+    assert_eq!(
+        (spec.image.as_str(), spec.instances),
+        ("wheelhouse/demo:1", 3)
+    );
+    // And again: back to demo:2, the revision before this one.
+    ctl(&config, &["rollback", "web"]).ok();
+    assert_eq!(stored(&lab, "web").0.image, "wheelhouse/demo:2");
+
+    // A rolling restart bumps the generation, nothing else.
+    let out = ctl(&config, &["restart", "web"]).ok().to_owned();
+    assert!(
+        out.starts_with("web restarting: generation 1 (revision "),
+        "{out}"
+    );
+    let (restarted, _) = stored(&lab, "web");
+    assert_eq!(restarted.restart_generation, 1);
+    assert_eq!(
+        (restarted.image.as_str(), restarted.instances),
+        ("wheelhouse/demo:2", 3)
+    );
+
+    // Every attempt is in the audit trail, the refusals too.
+    let audit = ctl(&config, &["audit", "--limit", "60"]).ok().to_owned();
+    let has = |parts: &[&str]| audit.lines().any(|l| parts.iter().all(|p| l.contains(p)));
+    assert!(has(&["rollout", "web", "is on no host"]), "{audit}");
+    assert!(has(&["rollout", "web", "ok: web rolling out"]), "{audit}");
+    assert!(has(&["rollback", "web", "no earlier revision"]), "{audit}");
+    assert!(
+        has(&["restart", "web", "restart generation -> 1"]),
+        "{audit}"
+    );
+}
+
+/// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
+struct Controller(Child);
+
+impl Controller {
+    fn start(lab: &TestLab) -> Controller {
+        let child = Command::new(BIN)
+            .arg("--config")
+            .arg(lab.config_path())
+            .arg("--log-file")
+            .arg(lab.dir().join("controller.log"))
+            .arg("controller")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start the controller: {e}"));
+        Controller(child)
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Running managed containers' images over every lab engine.
+fn running_images(lab: &TestLab) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut images = Vec::new();
+    for i in 0..lab.hosts().len() {
+        let spec = wheelhouse::model::HostSpec {
+            name: lab.hosts()[i].name.clone(),
+            engine: lab.hosts()[i].engine.clone(),
+            address: None,
+            zone: None,
+            labels: Default::default(),
+            tls: None,
+        };
+        let found: Vec<String> = rt.block_on(async {
+            let docker = wheelhouse::docker::connect(&spec).await.expect("engine");
+            let options = ListContainersOptions {
+                filters: Some(HashMap::from([(
+                    "label".to_owned(),
+                    vec!["wheelhouse.app=web".to_owned()],
+                )])),
+                ..Default::default()
+            };
+            let list = docker.list_containers(Some(options)).await.expect("list");
+            list.into_iter().filter_map(|c| c.image).collect()
+        });
+        images.extend(found);
+    }
+    images.sort();
+    images
+}
+
+fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> Option<String>) {
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < timeout {
+        match ok() {
+            None => return,
+            Some(now) => last = Some(now),
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!(
+        "{what}: not after {timeout:?}; last seen:\n{}",
+        last.unwrap_or_default()
+    );
+}
+
+#[test]
+fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it() {
+    let lab = TestLab::up(2, 91).expect("lab up");
+    let config = lab.config_path();
+    let web = spec_file(
+        lab.dir(),
+        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n\
+         [update]\nmax_surge = 1\nmax_unavailable = 0\nmin_ready = \"3s\"\n",
+    );
+    ctl(&config, &["apply", "-f", &web.to_string_lossy()]).ok();
+    let _controller = Controller::start(&lab);
+    wait_until("2 instances of demo:1", Duration::from_secs(60), || {
+        let images = running_images(&lab);
+        (images != ["wheelhouse/demo:1", "wheelhouse/demo:1"]).then(|| format!("{images:?}"))
+    });
+
+    ctl(&config, &["rollout", "web", "wheelhouse/demo:2"]).ok();
+    // While it runs, another rollout is refused and says why; a pause reaches the leader.
+    wait_until("the rollout under way", Duration::from_secs(30), || {
+        let s = ctl(&config, &["rollout-status", "web"]).stdout;
+        (!s.starts_with("web: progressing")).then_some(s)
+    });
+    ctl(&config, &["rollout", "web", "wheelhouse/demo:1"]).fails(1, "pause it first");
+    ctl(&config, &["restart", "web"]).fails(1, "one rollout per app at a time");
+    let paused = ctl(&config, &["pause", "web"]).ok().to_owned();
+    assert_eq!(paused, "pause of web's rollout sent to the controller\n");
+    wait_until("paused", Duration::from_secs(30), || {
+        let s = ctl(&config, &["rollout-status", "web"]).stdout;
+        (!s.starts_with("web: paused: paused by the operator")).then_some(s)
+    });
+    ctl(&config, &["pause", "web"]).fails(2, "already paused");
+    ctl(&config, &["resume", "web"]).ok();
+    wait_until("the rollout succeeded", Duration::from_secs(120), || {
+        let s = ctl(&config, &["rollout-status", "web"]).stdout;
+        (!s.starts_with("web: succeeded")).then_some(s)
+    });
+    wait_until("2 instances of demo:2", Duration::from_secs(30), || {
+        let images = running_images(&lab);
+        (images != ["wheelhouse/demo:2", "wheelhouse/demo:2"]).then(|| format!("{images:?}"))
+    });
+    let status = ctl(&config, &["rollout-status", "web"]).ok().to_owned();
+    assert!(
+        status.contains("wheelhouse/demo:1 → wheelhouse/demo:2"),
+        "{status}"
+    );
+    // Finished: nothing left to pause.
+    ctl(&config, &["pause", "web"]).fails(2, "has already succeeded");
+}
