@@ -53,6 +53,16 @@ pub enum Action {
     Promote,
     /// Restart the container selected in the host view (that one only).
     RestartOne,
+    /// Open the `:` command line.
+    CommandLine,
+    /// Open the `/` filter prompt.
+    FilterPrompt,
+    /// Switch to a theme by name or path (the loop loads it).
+    SetTheme(String),
+    /// Show only the hosts (and apps) matching this filter text; empty clears it.
+    SetFilter(String),
+    /// Open a host's view by name.
+    OpenHost(String),
     /// Set an app's instance count. `seen` is the spec revision the operator looked at;
     /// the write fails with a conflict if the app changed since.
     Scale {
@@ -126,6 +136,8 @@ impl Action {
         Action::RollingRestart,
         Action::Promote,
         Action::RestartOne,
+        Action::CommandLine,
+        Action::FilterPrompt,
     ];
 
     /// Whether the action changes the cluster (or starts a dialog that will). Read-only
@@ -166,7 +178,12 @@ impl Action {
             | Action::Cancel
             | Action::Erase
             | Action::Input(_)
-            | Action::ShowHistory => false,
+            | Action::ShowHistory
+            | Action::CommandLine
+            | Action::FilterPrompt
+            | Action::SetTheme(_)
+            | Action::SetFilter(_)
+            | Action::OpenHost(_) => false,
         }
     }
 
@@ -216,6 +233,11 @@ impl Action {
             Action::Restart { .. } => "restart",
             Action::RestartContainer { .. } => "restart container",
             Action::RolloutCommand { .. } => "rollout command",
+            Action::CommandLine => "command line (:scale web 5, :host …)",
+            Action::FilterPrompt => "filter: name, zone=a, state=down",
+            Action::SetTheme(_) => "switch theme",
+            Action::SetFilter(_) => "filter",
+            Action::OpenHost(_) => "open a host",
         }
     }
 }

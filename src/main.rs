@@ -10,6 +10,7 @@ use wheelhouse::ctl::{self, CtlCommand};
 use wheelhouse::lab::{self, LabCommand};
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::run::{Cockpit, run};
+use wheelhouse::tui::script;
 use wheelhouse::tui::theme::{ColorDepth, Theme};
 
 /// A terminal cockpit for clusters of Docker hosts coordinated through etcd.
@@ -34,6 +35,14 @@ struct Cli {
     /// Refuse every action that would change the cluster (cockpit keys and ctl verbs).
     #[arg(long, global = true, env = "WHEELHOUSE_READONLY")]
     readonly: bool,
+    /// A key script to play at start (`-` reads it from stdin): keys as keymaps spell
+    /// them, `type TEXT`, `wait 2s`, `wait app NAME healthy N`, `wait host NAME online`,
+    /// `quit`, one a line, # comments.
+    #[arg(long, global = true, value_name = "FILE")]
+    keys: Option<String>,
+    /// Leave the cockpit once the key script is over.
+    #[arg(long, global = true, requires = "keys")]
+    exit_after_keys: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -54,6 +63,13 @@ enum Command {
     },
     /// Check the config, theme and keymap files, print a summary and exit.
     Check,
+    /// The cockpit for a wall screen: read-only (no key, macro, script or command can
+    /// change the cluster), large cells, pages cycling, an alerts banner and a clock.
+    Wallboard {
+        /// How long each page (hosts, apps, alerts) shows, e.g. "10s"; 0s keeps the hosts.
+        #[arg(long, value_parser = duration_arg, default_value = "10s")]
+        page_interval: std::time::Duration,
+    },
     /// The headless control loop: placement, self-healing, service registration. Run two
     /// or more; etcd elects one leader. Logs go to stderr unless --log-file is given.
     Controller {
@@ -168,7 +184,7 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
                 eprintln!("app web created from examples/web.toml");
             }
             let config_path = lab.config_path();
-            cockpit(&cli, Some(config_path))
+            cockpit(&cli, Some(config_path), None)
         }
         Some(Command::Check) => {
             let (config, _, _) = load(&cli, cli.config.clone())?;
@@ -191,7 +207,10 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             }
             Ok(())
         }
-        None => cockpit(&cli, cli.config.clone()),
+        Some(Command::Wallboard { page_interval }) => {
+            cockpit(&cli, cli.config.clone(), Some(*page_interval))
+        }
+        None => cockpit(&cli, cli.config.clone(), None),
     }
 }
 
@@ -247,9 +266,15 @@ fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, 
     Ok((config, theme, keymap))
 }
 
-/// Everything that can be wrong with the files is checked before the terminal is touched.
-fn cockpit(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<()> {
+/// Everything that can be wrong with the files (the key script too) is checked before the
+/// terminal is touched. `wallboard` is its page interval in wallboard mode.
+fn cockpit(
+    cli: &Cli,
+    config_path: Option<PathBuf>,
+    wallboard: Option<std::time::Duration>,
+) -> color_eyre::Result<()> {
     let (config, theme, keymap) = load(cli, config_path)?;
+    let script = cli.keys.as_deref().map(script::load).transpose()?;
     let _log = init_logging(cli.log_file.clone())?;
     tracing::info!(
         hosts = config.hosts.len(),
@@ -262,6 +287,9 @@ fn cockpit(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<()> {
         theme,
         keymap,
         readonly: cli.readonly,
+        script,
+        exit_after_keys: cli.exit_after_keys,
+        wallboard,
     }));
     // Supervisors may be mid-request; do not wait on them after the operator quit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));

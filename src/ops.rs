@@ -309,6 +309,13 @@ async fn apply(
         .and_then(|()| validate_instances(i64::from(spec.instances), ops.max_instances).map(drop))
         .map_err(|why| OpsError::Invalid(format!("app {}: {why}", spec.name)))?;
     let existing = store::get_app(client, &ops.prefix, &spec.name).await?;
+    // A spec file does not carry the restart generation: keep the stored one, or applying
+    // the same file after a rolling restart would roll the app out once more.
+    let mut spec = spec.clone();
+    if let Some((old, _)) = &existing {
+        spec.restart_generation = old.restart_generation;
+    }
+    let spec = &spec;
     let (change, expect) = match &existing {
         None => (Change::Created, Expect::Absent),
         Some((old, revision)) if old == spec => (Change::Unchanged, Expect::Revision(*revision)),

@@ -171,12 +171,20 @@ fn rollout_rollback_restart_refusals_and_writes() {
         out.starts_with("web restarting: generation 1 (revision "),
         "{out}"
     );
-    let (restarted, _) = stored(&lab, "web");
+    let (restarted, revision) = stored(&lab, "web");
     assert_eq!(restarted.restart_generation, 1);
     assert_eq!(
         (restarted.image.as_str(), restarted.instances),
         ("wheelhouse/demo:2", 3)
     );
+    // Applying a file with the same content keeps the generation: no second restart.
+    let same = lab.dir().join("same.toml");
+    std::fs::write(&same, wheelhouse::ctl::to_toml(&restarted)).expect("write spec");
+    let out = ctl(&config, &["apply", "-f", &same.to_string_lossy()])
+        .ok()
+        .to_owned();
+    assert!(out.contains("unchanged"), "{out}");
+    assert_eq!(stored(&lab, "web"), (restarted.clone(), revision));
 
     // Every attempt is in the audit trail, the refusals too.
     let audit = ctl(&config, &["audit", "--limit", "60"]).ok().to_owned();

@@ -50,7 +50,7 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
     tmux.keys(&["?"]);
     let screen = tmux.wait_text("open the selected host", Duration::from_secs(5));
     assert!(
-        screen.contains("quit") && screen.contains("load 90% or more"),
+        screen.contains("quit") && screen.contains("crit ≥90%"),
         "{screen}"
     );
     tmux.keys(&["Escape", "q"]);

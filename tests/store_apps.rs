@@ -170,6 +170,18 @@ async fn history_keeps_the_ten_specs_before_the_current_one() {
         .await
         .expect("count");
     assert_eq!(raw.count(), store::HISTORY_KEEP as i64);
+
+    // A spec's own history_limit wins over the default.
+    let mut short = app("web", 15);
+    short.update.history_limit = 3;
+    store::put_app(&mut c, PREFIX, &short, Expect::Any)
+        .await
+        .expect("update with a short history");
+    let history = store::list_history(&mut c, PREFIX, "web")
+        .await
+        .expect("history");
+    let kept: Vec<u32> = history.iter().map(|(_, s)| s.instances).collect();
+    assert_eq!(kept, [14, 13, 12], "the three newest earlier specs");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@ mod apps;
 mod host;
 mod rollouts;
 mod ui;
+pub mod wallboard;
 
 pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 
@@ -12,9 +13,13 @@ pub use host::{
     Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
 };
 pub use rollouts::{Request, active_rollout, changing_hosts};
-pub use ui::{Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, Ui, View};
+pub use ui::{
+    CommandLine, Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui,
+    View,
+};
 
 use crate::store::Rollout;
+use crate::tui::theme::Thresholds;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -37,6 +42,8 @@ pub struct Model {
     pub readonly: bool,
     /// The most instances a scale may ask for (the config's `max_instances`).
     pub max_instances: u32,
+    /// Where hosts turn warn and critical (the theme's), for `state=` filters.
+    pub thresholds: Thresholds,
     pub ui: Ui,
     /// The clock as of the last tick; drawing computes ages against it.
     pub now: Instant,
@@ -45,6 +52,8 @@ pub struct Model {
     /// Set by update when something visible changed; cleared by the loop after drawing.
     pub dirty: bool,
     pub quit: bool,
+    /// Set in wallboard mode: its page, clock and interval.
+    pub wallboard: Option<wallboard::Wallboard>,
 }
 
 impl Model {
@@ -58,11 +67,16 @@ impl Model {
             etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: app::DEFAULT_MAX_INSTANCES,
+            thresholds: Thresholds {
+                warn: 70.0,
+                critical: 90.0,
+            },
             ui: Ui::default(),
             now,
             last_data: None,
             dirty: true,
             quit: false,
+            wallboard: None,
         }
     }
 
@@ -130,7 +144,40 @@ impl Model {
         self.hosts.iter().map(|h| h.containers.len()).sum()
     }
 
+    /// The selected grid cell's host (one the filter lets through).
     pub fn selected_host(&self) -> Option<&Host> {
-        self.hosts.get(self.ui.selected)
+        if self.ui.filter.is_none() {
+            return self.hosts.get(self.ui.selected);
+        }
+        let shown = self.grid_hosts();
+        let slot = self.grid_slot(&shown)?;
+        self.hosts.get(shown[slot])
+    }
+
+    /// Indices into `hosts` of the hosts the grid shows, in order: those the filter lets
+    /// through. Drawing and moving both use this, so they agree.
+    pub fn grid_hosts(&self) -> Vec<usize> {
+        match &self.ui.filter {
+            None => (0..self.hosts.len()).collect(),
+            Some(f) => (self.hosts.iter().enumerate())
+                .filter(|(_, h)| f.matches_host(h, self.thresholds))
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// The selection's position among `shown` (from `grid_hosts`). A selected host the
+    /// filter no longer lets through gives way to the next shown one (or the last).
+    pub fn grid_slot(&self, shown: &[usize]) -> Option<usize> {
+        if shown.is_empty() {
+            return None;
+        }
+        let at = shown.partition_point(|&i| i < self.ui.selected);
+        Some(at.min(shown.len() - 1))
+    }
+
+    /// Whether the Apps panel lists this app under the filter.
+    pub fn shows_app(&self, name: &str) -> bool {
+        self.ui.filter.as_ref().is_none_or(|f| f.matches_app(name))
     }
 }

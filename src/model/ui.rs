@@ -1,6 +1,7 @@
 //! What the operator is looking at: view stack, focus, selection, dialogs, status line.
 
 use crate::action::Action;
+use crate::update::filter::Filter;
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,37 @@ pub struct ImagePrompt {
     pub pick: Option<usize>,
     /// Why the last entry was refused.
     pub error: Option<String>,
+}
+
+/// What the line at the bottom is reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// `:` a command (`:scale web 5`).
+    Command,
+    /// `/` a filter, applied as it is typed.
+    Filter,
+}
+
+/// The `:` command line or the `/` filter prompt, drawn over the status bar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandLine {
+    pub kind: LineKind,
+    pub input: String,
+    /// The history entry the input was recalled from (up/down).
+    pub recall: Option<usize>,
+    /// What tab could complete to, when it had more than one choice.
+    pub choices: Vec<String>,
+}
+
+impl CommandLine {
+    pub fn new(kind: LineKind, input: String) -> Self {
+        CommandLine {
+            kind,
+            input,
+            recall: None,
+            choices: Vec::new(),
+        }
+    }
 }
 
 /// One earlier spec of an app, as the history list shows it.
@@ -109,6 +141,14 @@ pub struct Ui {
     pub help_scroll: usize,
     /// The status line's message (result of the last action, errors).
     pub message: Option<String>,
+    /// The open `:` or `/` line.
+    pub command: Option<CommandLine>,
+    /// Lines entered this session, oldest first, for up/down.
+    pub command_history: Vec<(LineKind, String)>,
+    /// What the grid and the Apps panel are narrowed to.
+    pub filter: Option<Filter>,
+    /// A theme `:theme` (or a key) asked for; the loop takes it and loads it.
+    pub theme_request: Option<String>,
     pub width: u16,
     pub height: u16,
 }
@@ -127,6 +167,10 @@ impl Default for Ui {
             help: false,
             help_scroll: 0,
             message: None,
+            command: None,
+            command_history: Vec::new(),
+            filter: None,
+            theme_request: None,
             width: 80,
             height: 24,
         }

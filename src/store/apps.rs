@@ -171,7 +171,8 @@ pub async fn put_app(
         match guarded(client, &key, found, ops).await? {
             Ok(revision) => {
                 if current.is_some() {
-                    trim_history(client, prefix, &spec.name).await;
+                    let keep = spec.update.history_limit as usize;
+                    trim_history(client, prefix, &spec.name, keep).await;
                 }
                 return Ok(revision);
             }
@@ -214,7 +215,10 @@ pub async fn delete_app(
     ];
     match guarded(client, &key, expected, ops).await? {
         Ok(revision) => {
-            trim_history(client, prefix, name).await;
+            // A deleted app keeps the history its own policy asked for.
+            let keep = AppSpec::from_json(kv.value())
+                .map_or(HISTORY_KEEP, |spec| spec.update.history_limit as usize);
+            trim_history(client, prefix, name, keep).await;
             Ok(revision)
         }
         Err(now) => Err(conflict(&key, expected, now)),
@@ -326,9 +330,10 @@ async fn guarded(
     Ok(Err(found))
 }
 
-/// Keeps the newest `HISTORY_KEEP` entries. Runs after the write has succeeded, so a
-/// failure here is only logged: the next write trims again.
-async fn trim_history(client: &mut Client, prefix: &str, name: &str) {
+/// Keeps the newest `keep` entries (the spec's `update.history_limit`). Runs after the
+/// write has succeeded, so a failure here is only logged: the next write trims again.
+async fn trim_history(client: &mut Client, prefix: &str, name: &str, keep: usize) {
+    let keep = keep.max(1);
     let dir = history_dir(prefix, name);
     let options = GetOptions::new().with_prefix().with_keys_only();
     let keys = match request("get", client.get(dir.as_str(), Some(options))).await {
@@ -338,11 +343,11 @@ async fn trim_history(client: &mut Client, prefix: &str, name: &str) {
             Vec::new()
         }
     };
-    if keys.len() <= HISTORY_KEEP {
+    if keys.len() <= keep {
         return;
     }
     // etcd returns keys sorted: delete [oldest, first kept).
-    let first_kept = keys[keys.len() - HISTORY_KEEP].clone();
+    let first_kept = keys[keys.len() - keep].clone();
     let options = DeleteOptions::new().with_range(first_kept);
     if let Err(e) = request("delete", client.delete(keys[0].clone(), Some(options))).await {
         tracing::warn!(app = name, "cannot trim the history: {e}");

@@ -6,7 +6,9 @@ pub mod export;
 pub mod format;
 pub mod keymap;
 pub mod layout;
+pub mod macros;
 pub mod run;
+pub mod script;
 mod terminal;
 pub mod theme;
 mod tomlfile;
@@ -20,6 +22,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 use theme::Theme;
+use widgets::command_line::CommandLineBar;
 use widgets::dialog::DialogBox;
 use widgets::status_bar::StatusBar;
 
@@ -28,6 +31,9 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
     let screen = layout::screen(frame.area());
     let buf = frame.buffer_mut();
     match &model.ui.view {
+        View::Grid if let Some(wallboard) = &model.wallboard => {
+            views::wallboard::render(model, theme, wallboard, screen.main, buf);
+        }
         View::Grid => {
             let panels = views::apps::panels(screen.main);
             views::grid::render(model, theme, panels.grid, buf);
@@ -40,7 +46,16 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
         .into_iter()
         .find(|(_, action)| *action == Action::ToggleHelp)
         .map(|(keys, _)| keys);
-    StatusBar::new(model, theme, help_keys).render(screen.status, buf);
+    // The `:` / `/` line takes the status bar's place while open; a filter in force keeps
+    // a tag at its left.
+    match (&model.ui.command, &model.ui.filter) {
+        (Some(line), _) => CommandLineBar::new(line, theme).render(screen.status, buf),
+        (None, Some(filter)) => {
+            let rest = widgets::command_line::render_filter_tag(filter, theme, screen.status, buf);
+            StatusBar::new(model, theme, help_keys).render(rest, buf);
+        }
+        (None, None) => StatusBar::new(model, theme, help_keys).render(screen.status, buf),
+    }
     DialogBox::new(model, theme, keymap).render(screen.main, buf);
     if model.ui.help {
         let sections = views::help::sections_for(&model.ui.view);

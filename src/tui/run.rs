@@ -1,11 +1,14 @@
 //! The event loop: the one owner of the Model. IO tasks send values in; only this loop updates.
 
-use super::keymap::{Keymap, Section};
+use super::keymap::Keymap;
+use super::macros::Macros;
+use super::script::{Next, Player, Script};
 use super::terminal::TerminalGuard;
 use super::theme::Theme;
 use crate::action::Action;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
+use crate::model::wallboard::{Wallboard, clock_text};
 use crate::model::{EtcdState, Host, HostSource, Model, Request};
 use crate::ops::{self, Ops, Outcome};
 use crate::store::{self, AppEvent, RolloutEvent, StoreEvent};
@@ -28,6 +31,12 @@ pub struct Cockpit {
     pub keymap: Keymap,
     /// Refuse every key that would change the cluster.
     pub readonly: bool,
+    /// A key script to play at start (`--keys`).
+    pub script: Option<Script>,
+    /// Leave once the script is over (`--exit-after-keys`).
+    pub exit_after_keys: bool,
+    /// Wallboard mode with this page interval: read-only whatever `readonly` says.
+    pub wallboard: Option<Duration>,
 }
 
 /// Runs the interactive cockpit until the operator quits or the terminal goes away.
@@ -37,6 +46,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         mut theme,
         keymap,
         readonly,
+        script,
+        exit_after_keys,
+        wallboard,
     } = cockpit;
     let mut theme_file = ThemeFile::new(&theme);
     let now = Instant::now();
@@ -46,7 +58,11 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .map(|spec| Host::new(spec.clone(), HostSource::Config))
         .collect();
     let mut model = Model::with_hosts(now, hosts);
-    model.readonly = readonly;
+    // The wallboard's guarantee rests on `update::authorize`, like `--readonly`'s.
+    model.readonly = readonly || wallboard.is_some();
+    model.wallboard = wallboard.map(|interval| Wallboard::new(interval, now));
+    let mut macros = Macros::default();
+    let mut player = script.map(Player::new);
     model.max_instances = config.max_instances;
     if config.etcd.is_none() {
         model.etcd = EtcdState::Disabled;
@@ -101,14 +117,12 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
 
     loop {
         let mut msgs = Vec::new();
+        let mut keys = Vec::new();
+        let mut ticked = false;
         let wait_frame = tokio::time::sleep_until((last_draw + FRAME).into());
         tokio::select! {
             event = input.next() => match event {
-                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
-                    if let Some(action) = keymap.resolve(Section::for_ui(&model.ui), key) {
-                        msgs.push(Msg::Action(action));
-                    }
-                }
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => keys.push(key),
                 Some(Ok(Event::Resize(width, height))) => msgs.push(Msg::Resize { width, height }),
                 Some(Ok(_)) => {}
                 // The terminal is gone (SSH dropped): nothing left to draw on.
@@ -122,6 +136,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             Some(answer) = answer_rx.recv() => msgs.push(answer),
             _ = clock.tick() => {
                 msgs.push(Msg::Tick(Instant::now()));
+                ticked = true;
                 msgs.extend(theme_file.reload_if_changed(&mut theme));
             }
             _ = wait_frame, if model.dirty => {}
@@ -150,12 +165,35 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             done_tx: &done_tx,
             answer_tx: &answer_tx,
         };
-        for msg in msgs {
-            for effect in update(&mut model, msg) {
-                io.apply(effect, &model, &mut supervisors);
+        let mut apply = |model: &mut Model, msg: Msg| {
+            for effect in update(model, msg) {
+                io.apply(effect, model, &mut supervisors);
             }
             for request in std::mem::take(&mut model.requests) {
-                io.read(request, &model);
+                io.read(request, model);
+            }
+        };
+        for msg in msgs {
+            apply(&mut model, msg);
+        }
+        let now = Instant::now();
+        // Typed keys and script keys take the same path: macros, then the keymap.
+        for key in keys {
+            macros.press(&mut model, &keymap, key, now, &mut apply);
+        }
+        if ticked {
+            macros.tick(&mut model, &keymap, now, &mut apply);
+            if let Some(wallboard) = &mut model.wallboard {
+                let turned = wallboard.advance(now);
+                let clock = wallboard.set_clock(clock_text(SystemTime::now()));
+                model.dirty |= turned || clock;
+            }
+        }
+        if let Some(playing) = &mut player {
+            let over = play(playing, &mut model, &keymap, &mut macros, now, &mut apply);
+            if over {
+                player = None;
+                model.quit |= exit_after_keys;
             }
         }
         if model.quit {
@@ -169,6 +207,31 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     }
     drop(guard);
     Ok(())
+}
+
+/// Plays script steps until one waits. Returns whether the script is over.
+fn play(
+    player: &mut Player,
+    model: &mut Model,
+    keymap: &Keymap,
+    macros: &mut Macros,
+    now: Instant,
+    apply: &mut super::macros::Apply<'_>,
+) -> bool {
+    loop {
+        match player.next(model, now) {
+            Next::Key(key) => macros.press(model, keymap, key, now, apply),
+            Next::Wait => return false,
+            Next::Quit => {
+                model.quit = true;
+                return true;
+            }
+            Next::Done => return true,
+        }
+        if model.quit {
+            return true;
+        }
+    }
 }
 
 /// What carrying out effects needs besides the model.

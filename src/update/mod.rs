@@ -1,14 +1,17 @@
 //! The pure heart: `update(&mut Model, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
 
 mod apps;
+mod command;
+pub mod filter;
 mod rollout;
 
 pub use apps::authorize;
+pub use command::{complete, parse_command};
 
 use crate::action::Action;
 use crate::docker::DataEvent;
 use crate::model::{
-    EtcdState, Focus, HistoryEntry, Host, HostSource, HostSpec, HostState, Model, View,
+    EtcdState, Focus, HistoryEntry, Host, HostSource, HostSpec, HostState, LineKind, Model, View,
 };
 use crate::ops::Outcome;
 use crate::store::RolloutEvent;
@@ -146,6 +149,9 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         model.ui.message = Some(refused);
         return Vec::new();
     }
+    if model.ui.command.is_some() {
+        return command::on_key(model, action);
+    }
     if model.ui.dialog.is_some() {
         return apps::on_dialog(model, action);
     }
@@ -175,7 +181,13 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
                 model.ui.selected_row = 0;
             }
         }
-        Action::Back if model.ui.view == View::Grid => model.ui.focus = Focus::Grid,
+        Action::Back if model.ui.view == View::Grid => {
+            // Esc on the grid first clears a filter.
+            if model.ui.focus == Focus::Grid && model.ui.filter.is_some() {
+                command::set_filter(model, "");
+            }
+            model.ui.focus = Focus::Grid;
+        }
         Action::Back => model.ui.view = View::Grid,
         Action::FocusNext => apps::focus_next(model),
         Action::MoveUp
@@ -200,6 +212,12 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             rollout::on_app_key(model, &action)
         }
         Action::RestartOne => rollout::restart_one(model),
+        Action::CommandLine => command::open(model, LineKind::Command),
+        Action::FilterPrompt => command::open(model, LineKind::Filter),
+        Action::SetFilter(text) => command::set_filter(model, &text),
+        Action::OpenHost(name) => command::open_host(model, &name),
+        // The loop owns the theme: it takes the request and loads it.
+        Action::SetTheme(name) => model.ui.theme_request = Some(name),
         Action::Scale { .. }
         | Action::Apply { .. }
         | Action::Delete { .. }
@@ -223,12 +241,20 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
 
 fn move_selection(model: &mut Model, action: &Action) {
     match model.ui.view.clone() {
+        View::Grid if model.ui.focus == Focus::Apps && model.ui.filter.is_some() => {
+            command::move_shown_app(model, action)
+        }
         View::Grid if model.ui.focus == Focus::Apps => apps::move_app_selection(model, action),
         View::Grid => {
-            let count = model.hosts.len();
+            // Over the hosts the grid shows, so a filter moves as it draws.
+            let shown = model.grid_hosts();
+            let Some(current) = model.grid_slot(&shown) else {
+                return;
+            };
+            let count = shown.len();
             let columns = crate::tui::grid_columns(count, model.ui.width, model.ui.height);
             let page = columns * crate::tui::grid_rows(count, model.ui.width, model.ui.height);
-            model.ui.selected = step(model.ui.selected, count, columns, page, action);
+            model.ui.selected = shown[step(current, count, columns, page, action)];
         }
         View::Host(name) => {
             let count = model.host(&name).map_or(0, |h| h.containers.len());

@@ -123,6 +123,45 @@ fn single_upper(c: char) -> char {
     }
 }
 
+/// One binding: a key, or keys pressed one after another (`"g g"`, `"ctrl-x ctrl-c"`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeySeq(Vec<Key>);
+
+impl KeySeq {
+    /// Space-separated keys; a lone `" "` is the space key itself.
+    pub fn parse(text: &str) -> Result<KeySeq, String> {
+        if text.trim().is_empty() {
+            return Key::parse(text).map(|k| KeySeq(vec![k]));
+        }
+        let keys = text
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(Key::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(KeySeq(keys))
+    }
+
+    pub fn keys(&self) -> &[Key] {
+        &self.0
+    }
+
+    pub(super) fn from_keys(keys: Vec<Key>) -> KeySeq {
+        KeySeq(keys)
+    }
+}
+
+impl fmt::Display for KeySeq {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, key) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{key}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Written back in keymap syntax, so help shows exactly what the file says.
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -197,6 +236,20 @@ mod tests {
         for bad in ["", "pgup", "f0", "f13", "ctrl-", "hyper-x", "\t"] {
             assert!(Key::parse(bad).is_err(), "{bad:?} parsed");
         }
+    }
+
+    #[test]
+    fn sequences_parse_and_display_with_spaces() {
+        let seq = KeySeq::parse("g  g").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seq.keys().len(), 2);
+        assert_eq!(seq.to_string(), "g g");
+        let one = KeySeq::parse(" ").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(one.to_string(), "space");
+        assert_eq!(
+            KeySeq::parse("ctrl-x ctrl-c").map(|s| s.to_string()),
+            Ok("ctrl-x ctrl-c".to_owned())
+        );
+        assert!(KeySeq::parse("g pgup").is_err());
     }
 
     #[test]

@@ -4,19 +4,42 @@
 
 mod key;
 
-pub use key::Key;
+pub use key::{Key, KeySeq};
 
 use crate::action::Action;
 use crate::config::{FileError, read_file};
 use crate::model::{Dialog, Focus, Ui, View};
 use crate::tui::tomlfile::{Doc, unknown};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
 const BUILTIN: &str = include_str!("../../../keymaps/default.toml");
 const BUILTIN_PATH: &str = "keymaps/default.toml (built-in)";
+const ARROWS: &str = include_str!("../../../keymaps/arrows.toml");
+const ARROWS_PATH: &str = "keymaps/arrows.toml (built-in)";
+
+/// The built-in keymaps `--keymap` and the config's `keymap` take by name.
+pub const BUILTIN_NAMES: &[&str] = &["default", "arrows"];
+
+/// The keys of a sequence typed so far (`g` of `g g`). The caller keeps it between key
+/// presses and passes it back, so resolving stays a pure function.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pending(Vec<Key>);
+
+impl Pending {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Shown while a sequence waits for its next key ("g …").
+impl std::fmt::Display for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", KeySeq::from_keys(self.0.clone()))
+    }
+}
 
 /// A keymap file's sections: keys everywhere, keys per view or panel, and keys in dialogs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +83,8 @@ impl Section {
     /// the Apps panel and answers its keys (moving, enter, esc).
     pub fn for_ui(ui: &Ui) -> Section {
         match (&ui.dialog, &ui.view, ui.focus) {
+            // The `:` / `/` line opens over everything and closes before it acts.
+            _ if ui.command.is_some() => Section::Prompt,
             (Some(Dialog::ScalePrompt { .. }), _, _) => Section::Prompt,
             (Some(Dialog::Confirm { .. }), _, _) => Section::Confirm,
             (None, _, _) if ui.image_prompt.is_some() => Section::Prompt,
@@ -104,15 +129,20 @@ fn bound_name(i: Bound) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
     /// Per section (by `Section::index`), each action's keys in file order.
-    bindings: [BTreeMap<Bound, Vec<Key>>; SECTIONS],
-    lookup: [HashMap<Key, Bound>; SECTIONS],
+    bindings: [BTreeMap<Bound, Vec<KeySeq>>; SECTIONS],
+    lookup: [HashMap<KeySeq, Bound>; SECTIONS],
+    /// Per section, the beginnings of its longer sequences (`g` of `g g`).
+    prefixes: [HashSet<Vec<Key>>; SECTIONS],
 }
 
 impl Keymap {
-    /// "default" is the built-in keymap; anything else is a path to a file merged over it.
+    /// "default" and "arrows" are built in (each whole); anything else is a path to a file
+    /// merged over the default.
     pub fn load(name_or_path: &str) -> Result<Keymap, FileError> {
-        if name_or_path == "default" {
-            return Keymap::builtin();
+        match name_or_path {
+            "default" => return Keymap::builtin(),
+            "arrows" => return Keymap::arrows(),
+            _ => {}
         }
         let path = Path::new(name_or_path);
         let source = read_file(path)?;
@@ -133,21 +163,46 @@ impl Keymap {
         merge(&Keymap::default(), Path::new(BUILTIN_PATH), BUILTIN)
     }
 
-    /// The action a key press stands for in `section`, then in [global] (outside dialogs).
-    /// In a prompt, a character no binding claims is typed. Key releases are ignored.
+    fn arrows() -> Result<Keymap, FileError> {
+        merge(&Keymap::default(), Path::new(ARROWS_PATH), ARROWS)
+    }
+
+    /// The action a single key press stands for in `section` (sequences need
+    /// `resolve_pending`, which keeps the keys typed so far).
     pub fn resolve(&self, section: Section, event: KeyEvent) -> Option<Action> {
+        self.resolve_pending(section, Pending::default(), event).0
+    }
+
+    /// The action the keys typed so far plus this press stand for, in `section` then the
+    /// sections it falls back to, and what is still pending. A press that continues a
+    /// sequence returns no action and the longer `Pending`; one that ends no sequence drops
+    /// the prefix and counts as a single key. In a prompt, a character no binding claims is
+    /// typed. Key releases change nothing.
+    pub fn resolve_pending(
+        &self,
+        section: Section,
+        pending: Pending,
+        event: KeyEvent,
+    ) -> (Option<Action>, Pending) {
         if event.kind == KeyEventKind::Release {
-            return None;
+            return (None, pending);
         }
         let key = Key::from_event(event);
-        let found = section
-            .chain()
-            .iter()
-            .find_map(|s| self.lookup[s.index()].get(&key));
-        if let Some(&i) = found {
-            return bound(i);
+        let mut keys = pending.0;
+        let had_prefix = !keys.is_empty();
+        keys.push(key);
+        for s in section.chain() {
+            if let Some(&i) = self.lookup[s.index()].get(&KeySeq::from_keys(keys.clone())) {
+                return (bound(i), Pending::default());
+            }
+            if self.prefixes[s.index()].contains(&keys) {
+                return (None, Pending(keys));
+            }
         }
-        match event.code {
+        if had_prefix {
+            return self.resolve_pending(section, Pending::default(), event);
+        }
+        let typed = match event.code {
             KeyCode::Char(c)
                 if section == Section::Prompt
                     && !event
@@ -157,7 +212,8 @@ impl Keymap {
                 Some(Action::Input(c))
             }
             _ => None,
-        }
+        };
+        (typed, Pending::default())
     }
 
     /// Every action reachable in `section` with its keys ("up/k"), in Action order; keys a
@@ -181,7 +237,7 @@ impl Keymap {
                                     .any(|e| self.lookup[e.index()].contains_key(k))
                             })
                     })
-                    .map(Key::to_string)
+                    .map(KeySeq::to_string)
                     .collect();
                 (!keys.is_empty()).then_some(())?;
                 bound(i).map(|action| (keys.join("/"), action))
@@ -195,16 +251,53 @@ impl Keymap {
             .iter()
             .filter(|(_, keys)| !keys.is_empty())
             .filter_map(|(&i, keys)| {
-                let keys: Vec<String> = keys.iter().map(Key::to_string).collect();
+                let keys: Vec<String> = keys.iter().map(KeySeq::to_string).collect();
                 bound(i).map(|action| (keys.join("/"), action))
             })
             .collect()
     }
 }
 
+/// A key that is a whole binding and also begins a longer one could never reach the longer
+/// one: refused, at whichever of the two the file wrote (the later if both).
+fn prefix_clash(
+    doc: &Doc<'_>,
+    section: Section,
+    lookup: &HashMap<KeySeq, Bound>,
+    spans: &HashMap<KeySeq, Range<usize>>,
+) -> Result<(), FileError> {
+    let mut clashes: Vec<(Range<usize>, String)> = Vec::new();
+    for (seq, &action) in lookup {
+        for n in 1..seq.keys().len() {
+            let prefix = KeySeq::from_keys(seq.keys()[..n].to_vec());
+            let Some(&other) = lookup.get(&prefix) else {
+                continue;
+            };
+            let span = match (spans.get(seq), spans.get(&prefix)) {
+                (Some(a), Some(b)) if b.start > a.start => b.clone(),
+                (Some(a), _) => a.clone(),
+                (None, Some(b)) => b.clone(),
+                (None, None) => 0..0,
+            };
+            let msg = format!(
+                "`{prefix}` (`{}`) begins `{seq}` (`{}`) in [{}]: `{seq}` could never be typed",
+                bound_name(other),
+                bound_name(action),
+                section.name()
+            );
+            clashes.push((span, msg));
+        }
+    }
+    // The first in the file, so the report does not depend on hash order.
+    match clashes.into_iter().min_by_key(|(span, _)| span.start) {
+        Some((span, msg)) => Err(doc.error(span, msg)),
+        None => Ok(()),
+    }
+}
+
 /// A binding read from the file, with where it was written.
 struct Written {
-    key: Key,
+    key: KeySeq,
     span: Range<usize>,
 }
 
@@ -238,7 +331,7 @@ fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> 
             let mut keys = Vec::new();
             for item in list.iter() {
                 let text = doc.string(action_name, item)?;
-                let key = Key::parse(text).map_err(|e| doc.error(item.span(), e))?;
+                let key = KeySeq::parse(text).map_err(|e| doc.error(item.span(), e))?;
                 keys.push(Written {
                     key,
                     span: item.span(),
@@ -251,36 +344,40 @@ fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> 
     for section in Section::ALL {
         let i = section.index();
         let (bindings, lookup) = build(&doc, section, &base.bindings[i], &written[i])?;
+        keymap.prefixes[i] = (lookup.keys())
+            .flat_map(|seq| (1..seq.keys().len()).map(|n| seq.keys()[..n].to_vec()))
+            .collect();
         keymap.bindings[i] = bindings;
         keymap.lookup[i] = lookup;
     }
     Ok(keymap)
 }
 
-type Built = (BTreeMap<Bound, Vec<Key>>, HashMap<Key, Bound>);
+type Built = (BTreeMap<Bound, Vec<KeySeq>>, HashMap<KeySeq, Bound>);
 
 /// One section: the base's bindings with the file's replacing them, checked for clashes.
 fn build(
     doc: &Doc<'_>,
     section: Section,
-    base: &BTreeMap<Bound, Vec<Key>>,
+    base: &BTreeMap<Bound, Vec<KeySeq>>,
     written: &BTreeMap<Bound, Vec<Written>>,
 ) -> Result<Built, FileError> {
     // Kept base bindings first (no span), then the file's in file order, so a clash is
     // reported at the later binding, which is always one the file wrote.
-    let mut all: Vec<(Key, Bound, Option<Range<usize>>)> = base
+    let mut all: Vec<(KeySeq, Bound, Option<Range<usize>>)> = base
         .iter()
         .filter(|(action, _)| !written.contains_key(action))
-        .flat_map(|(&action, keys)| keys.iter().map(move |&k| (k, action, None)))
+        .flat_map(|(&action, keys)| keys.iter().map(move |k| (k.clone(), action, None)))
         .chain(written.iter().flat_map(|(&action, keys)| {
             keys.iter()
-                .map(move |w| (w.key, action, Some(w.span.clone())))
+                .map(move |w| (w.key.clone(), action, Some(w.span.clone())))
         }))
         .collect();
     all.sort_by_key(|(_, _, span)| span.as_ref().map(|s| s.start));
-    let mut bindings: BTreeMap<Bound, Vec<Key>> = BTreeMap::new();
-    let mut lookup: HashMap<Key, Bound> = HashMap::new();
-    let mut from_base: HashMap<Key, bool> = HashMap::new();
+    let mut bindings: BTreeMap<Bound, Vec<KeySeq>> = BTreeMap::new();
+    let mut lookup: HashMap<KeySeq, Bound> = HashMap::new();
+    let mut from_base: HashMap<KeySeq, bool> = HashMap::new();
+    let mut spans: HashMap<KeySeq, Range<usize>> = HashMap::new();
     for (key, action, span) in all {
         let keys = bindings.entry(action).or_default();
         match lookup.get(&key) {
@@ -299,12 +396,16 @@ fn build(
                 return Err(doc.error(span.unwrap_or(0..0), msg));
             }
             None => {
-                from_base.insert(key, span.is_none());
-                lookup.insert(key, action);
+                from_base.insert(key.clone(), span.is_none());
+                if let Some(span) = span {
+                    spans.insert(key.clone(), span);
+                }
+                lookup.insert(key.clone(), action);
                 keys.push(key);
             }
         }
     }
+    prefix_clash(doc, section, &lookup, &spans)?;
     // An action the file unbound (`action = []`) stays listed with no keys; drop it.
     bindings.retain(|_, keys| !keys.is_empty());
     Ok((bindings, lookup))

@@ -364,3 +364,149 @@ fn dialogs_take_every_key() {
     );
     assert!(hints.iter().all(|(_, a)| *a != Action::Quit), "{hints:?}");
 }
+
+/// Feeds key presses through `resolve_pending` as the loop does; the actions produced.
+fn typed_keys(map: &Keymap, section: Section, keys: &[KeyEvent]) -> (Vec<Action>, Pending) {
+    let mut pending = Pending::default();
+    let mut actions = Vec::new();
+    for &key in keys {
+        let (action, next) = map.resolve_pending(section, pending, key);
+        actions.extend(action);
+        pending = next;
+    }
+    (actions, pending)
+}
+
+#[test]
+fn a_sequence_waits_for_its_second_key() {
+    let map = user_ok("[grid]\nfirst = [\"home\", \"g g\"]\n");
+    let (actions, pending) = typed_keys(&map, Section::Grid, &[ch('g')]);
+    assert!(actions.is_empty());
+    assert!(!pending.is_empty());
+    assert_eq!(pending.to_string(), "g");
+    let (actions, pending) = typed_keys(&map, Section::Grid, &[ch('g'), ch('g')]);
+    assert_eq!(actions, [Action::First]);
+    assert!(pending.is_empty());
+    // The apps panel falls back to [grid], sequences included.
+    let (actions, _) = typed_keys(&map, Section::Apps, &[ch('g'), ch('g')]);
+    assert_eq!(actions, [Action::First]);
+    // Single-key resolve never completes a sequence.
+    assert_eq!(map.resolve(Section::Grid, ch('g')), None);
+}
+
+#[test]
+fn a_key_that_ends_no_sequence_counts_on_its_own() {
+    let map = user_ok("[grid]\nfirst = [\"g g\"]\n");
+    let (actions, pending) = typed_keys(&map, Section::Grid, &[ch('g'), ch('j')]);
+    assert_eq!(actions, [Action::MoveDown]);
+    assert!(pending.is_empty());
+    // ... even when it begins a sequence itself.
+    let (actions, pending) = typed_keys(&map, Section::Grid, &[ch('g'), ch('x'), ch('g')]);
+    assert!(actions.is_empty());
+    assert_eq!(pending.to_string(), "g");
+    // Releases keep what is pending.
+    let mut release = ch('g');
+    release.kind = KeyEventKind::Release;
+    let (_, pending) = typed_keys(&map, Section::Grid, &[ch('g'), release, ch('g')]);
+    assert!(pending.is_empty());
+}
+
+#[test]
+fn sequences_with_modifiers_and_in_global() {
+    let map = Keymap::load("arrows").unwrap_or_else(|e| panic!("{e}"));
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    let (actions, _) = typed_keys(&map, Section::Host, &[ctrl('x'), ctrl('c')]);
+    assert_eq!(actions, [Action::Quit]);
+}
+
+#[test]
+fn a_prefix_that_is_also_a_binding_is_an_error() {
+    // `g` is `first` in the default [grid]: `g g` could never be typed.
+    error_at(
+        "[grid]\nlast = [\"end\", \"g g\"]\n",
+        2,
+        16,
+        "`g` (`first`) begins `g g` (`last`) in [grid]",
+    );
+    // Both in the file: reported at the later one.
+    error_at(
+        "[host]\nrestart_one = [\"x y\"]\nback = [\"x\"]\n",
+        3,
+        9,
+        "`x` (`back`) begins `x y` (`restart_one`) in [host]",
+    );
+    // The same keys in different sections do not clash.
+    let map = user_ok("[host]\nrestart_one = [\"g x\"]\nfirst = [\"home\"]\n");
+    let (actions, _) = typed_keys(&map, Section::Host, &[ch('g'), ch('x')]);
+    assert_eq!(actions, [Action::RestartOne]);
+}
+
+#[test]
+fn hints_and_help_show_sequences_with_spaces() {
+    let map = user_ok("[grid]\nfirst = [\"home\", \"g g\"]\n");
+    let hint = map
+        .section_hints(Section::Grid)
+        .into_iter()
+        .find(|(_, a)| *a == Action::First)
+        .map(|(keys, _)| keys);
+    assert_eq!(hint.as_deref(), Some("home/g g"));
+}
+
+#[test]
+fn the_arrows_keymap_binds_every_action_without_brackets() {
+    let map = Keymap::load("arrows").unwrap_or_else(|e| panic!("{e}"));
+    for action in Action::ALL {
+        let bound = Section::ALL
+            .iter()
+            .any(|s| map.section_hints(*s).iter().any(|(_, a)| a == action));
+        assert!(bound, "{} has no key in arrows", action.name());
+    }
+    let f = |n| press(KeyCode::F(n));
+    assert_eq!(map.resolve(Section::Grid, f(1)), Some(Action::ToggleHelp));
+    assert_eq!(map.resolve(Section::Apps, f(5)), Some(Action::ScalePrompt));
+    assert_eq!(
+        map.resolve(Section::Apps, f(6)),
+        Some(Action::RolloutPrompt)
+    );
+    assert_eq!(map.resolve(Section::Grid, f(10)), Some(Action::Quit));
+    assert_eq!(
+        map.resolve(Section::Grid, press(KeyCode::Up)),
+        Some(Action::MoveUp)
+    );
+    // No letters: vim keys mean nothing here.
+    assert_eq!(map.resolve(Section::Grid, ch('k')), None);
+    assert_eq!(map.resolve(Section::Grid, ch('q')), None);
+    for section in Section::ALL {
+        for (keys, _) in map.section_hints(section) {
+            assert!(!keys.contains('[') && !keys.contains(']'), "{keys}");
+        }
+    }
+    assert_eq!(BUILTIN_NAMES, ["default", "arrows"]);
+}
+
+#[test]
+fn colon_and_slash_open_the_line_which_then_takes_the_prompt_keys() {
+    let map = Keymap::default_keymap();
+    assert_eq!(
+        map.resolve(Section::Grid, ch(':')),
+        Some(Action::CommandLine)
+    );
+    assert_eq!(
+        map.resolve(Section::Host, ch('/')),
+        Some(Action::FilterPrompt)
+    );
+    let ui = Ui {
+        command: Some(crate::model::CommandLine::new(
+            crate::model::LineKind::Command,
+            String::new(),
+        )),
+        ..Ui::default()
+    };
+    let section = Section::for_ui(&ui);
+    assert_eq!(section, Section::Prompt);
+    assert_eq!(map.resolve(section, ch('q')), Some(Action::Input('q')));
+    assert_eq!(
+        map.resolve(section, press(KeyCode::Tab)),
+        Some(Action::FocusNext)
+    );
+}

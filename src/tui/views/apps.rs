@@ -90,16 +90,27 @@ pub fn visible_rows(main: Rect) -> usize {
 }
 
 pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, buf: &mut Buffer) {
-    let statuses = app_statuses(model);
+    let statuses: Vec<AppStatus> = app_statuses(model)
+        .into_iter()
+        .filter(|s| model.shows_app(&s.name))
+        .collect();
     let focused = model.ui.focus == Focus::Apps;
     let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
     let cells = grid_view(panels.grid).cells;
+    // Grid positions are among the hosts the filter lets through.
+    let shown = model.grid_hosts();
+    let slot = model.grid_slot(&shown).unwrap_or(0);
+    let slots = |names: &[String]| -> Vec<usize> {
+        (names.iter())
+            .filter_map(|h| model.host_index(h))
+            .filter_map(|i| shown.binary_search(&i).ok())
+            .collect()
+    };
     if focused && let Some(app) = selected.map(|i| &statuses[i]) {
-        mark_hosts(model, theme, cells, &app.hosts, buf);
+        mark_hosts(theme, cells, (shown.len(), slot), &slots(&app.hosts), buf);
     }
-    let changing = changing_hosts(model);
-    let indices = changing.iter().filter_map(|h| model.host_index(h));
-    mark_changing(model.hosts.len(), model.ui.selected, indices, cells, buf);
+    let changing = slots(&changing_hosts(model));
+    mark_changing(shown.len(), slot, changing, cells, buf);
     if let Some(prompt) = &model.ui.image_prompt {
         let whole = panels.grid.union(panels.apps);
         prompt::render(prompt, theme, keymap, whole, buf);
@@ -265,17 +276,22 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
 /// where the cell mode leaves room, and underlined in every mode, so the marking reads
 /// without colour. In large and compact cells the mark takes the marker column (the
 /// selected host stays reversed); a gutter's selection marker is left alone.
-fn mark_hosts(model: &Model, theme: &Theme, cells: Rect, hosts: &[String], buf: &mut Buffer) {
-    let count = model.hosts.len();
+fn mark_hosts(
+    theme: &Theme,
+    cells: Rect,
+    (count, selected): (usize, usize),
+    hosts: &[usize],
+    buf: &mut Buffer,
+) {
     if count == 0 || cells.is_empty() {
         return;
     }
     let layout = grid_layout(count, cells.width, cells.height);
-    let selected = model.ui.selected.min(count - 1);
+    let selected = selected.min(count - 1);
     let start = layout.page_of(selected) * layout.page_size();
     let end = start + layout.page_size();
     let selected_glyph = theme.glyphs.selected.to_string();
-    for i in hosts.iter().filter_map(|h| model.host_index(h)) {
+    for &i in hosts {
         if i < start || i >= end {
             continue;
         }

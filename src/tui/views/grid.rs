@@ -1,6 +1,6 @@
 //! The grid view: a title line naming the selected host, above the grid of hosts.
 
-use crate::model::{HostState, Model};
+use crate::model::{Host, HostState, Model};
 use crate::tui::format::{percent, truncate};
 use crate::tui::layout::{GridView, grid_layout, grid_view};
 use crate::tui::theme::Theme;
@@ -18,20 +18,37 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
         Line::styled(hint, theme.muted()).render(view.cells, buf);
         return;
     }
-    Grid::new(&model.hosts, model.ui.selected, theme, model.now).render(view.cells, buf);
+    if model.ui.filter.is_none() {
+        Grid::new(&model.hosts, model.ui.selected, theme, model.now).render(view.cells, buf);
+        return;
+    }
+    let shown = model.grid_hosts();
+    let Some(slot) = model.grid_slot(&shown) else {
+        let hint = "no host matches the filter (esc clears it)";
+        Line::styled(hint, theme.muted()).render(view.cells, buf);
+        return;
+    };
+    // The grid widget lays out a slice: give it the hosts the filter lets through.
+    let hosts: Vec<Host> = shown.iter().map(|&i| model.hosts[i].clone()).collect();
+    Grid::new(&hosts, slot, theme, model.now).render(view.cells, buf);
 }
 
 /// "wheelhouse  1000 hosts · page 1/2 │ ▶ ✓ lab-0042 ok  CPU 12% MEM 3%  4 ctr"
 fn title(model: &Model, theme: &Theme, view: &GridView, buf: &mut Buffer) {
-    let count = model.hosts.len();
+    let shown = model.grid_hosts();
+    let count = shown.len();
+    let hosts = match &model.ui.filter {
+        None => format!(" {count} hosts"),
+        Some(f) => format!(" {count}/{} hosts /{}", model.hosts.len(), f.text()),
+    };
     let mut spans = vec![
         Span::styled(" wheelhouse ", theme.title()),
-        Span::styled(format!(" {count} hosts"), theme.text()),
+        Span::styled(hosts, theme.text()),
     ];
     let layout = grid_layout(count, view.cells.width, view.cells.height);
     let pages = layout.pages(count);
     if pages > 1 {
-        let page = layout.page_of(model.ui.selected.min(count.saturating_sub(1))) + 1;
+        let page = layout.page_of(model.grid_slot(&shown).unwrap_or(0)) + 1;
         spans.push(Span::styled(
             format!(" · page {page}/{pages}"),
             theme.text(),

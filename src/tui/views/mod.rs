@@ -5,3 +5,4 @@ pub mod grid;
 pub mod help;
 pub mod history;
 pub mod host;
+pub mod wallboard;

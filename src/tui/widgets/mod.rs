@@ -1,5 +1,7 @@
 //! Widgets written once and reused by the views.
 
+pub mod banner;
+pub mod command_line;
 pub mod dialog;
 pub mod grid;
 pub mod progress;

@@ -1,0 +1,184 @@
+use super::*;
+use crate::model::app::{AppSpec, UpdatePolicy};
+use crate::model::{AppRecord, Container, Health, Host, HostSource, HostSpec};
+use crate::plan::labels::{self, APP};
+use crate::plan::rollout::RolloutState;
+use crate::store::Rollout;
+
+fn host(name: &str, state: HostState) -> Host {
+    let mut h = Host::new(
+        HostSpec {
+            name: name.into(),
+            engine: format!("unix:///run/{name}.sock"),
+            address: None,
+            zone: None,
+            labels: Default::default(),
+            tls: None,
+        },
+        HostSource::Config,
+    );
+    h.state = state;
+    h
+}
+
+fn web(id: &str, health: Health) -> Container {
+    Container {
+        id: id.into(),
+        name: format!("web.{id}"),
+        image: "wheelhouse/demo:1".into(),
+        state: "running".into(),
+        status: "Up".into(),
+        health,
+        labels: [(APP.to_owned(), "web".to_owned())].into(),
+        cpu_percent: None,
+        mem_bytes: None,
+    }
+}
+
+fn offline(now: Instant) -> HostState {
+    HostState::Offline {
+        error: "gone".into(),
+        since: now,
+    }
+}
+
+/// lab-1 online with 3 web instances (one unhealthy), lab-2 and lab-3 offline; web wants 6.
+fn cluster() -> Model {
+    let now = Instant::now();
+    let mut h1 = host("lab-1", HostState::Online);
+    h1.containers = vec![
+        web("a", Health::Healthy),
+        web("b", Health::None),
+        web("c", Health::Unhealthy),
+    ];
+    let mut m = Model::with_hosts(
+        now,
+        vec![h1, host("lab-2", offline(now)), host("lab-3", offline(now))],
+    );
+    let mut spec = AppSpec::new("web", "wheelhouse/demo:1");
+    spec.instances = 6;
+    m.apps.insert("web".into(), AppRecord { spec, revision: 3 });
+    m
+}
+
+#[test]
+fn pages_cycle_on_the_interval_and_wrap() {
+    let start = Instant::now();
+    let mut w = Wallboard::new(Duration::from_secs(10), start);
+    assert_eq!(w.page, Page::Grid);
+    assert!(!w.advance(start + Duration::from_secs(9)));
+    assert_eq!(w.page, Page::Grid);
+    assert!(w.advance(start + Duration::from_secs(10)));
+    assert_eq!(w.page, Page::Apps);
+    // The interval counts from when the page came up, not from the start.
+    assert!(!w.advance(start + Duration::from_secs(19)));
+    assert!(w.advance(start + Duration::from_secs(20)));
+    assert_eq!(w.page, Page::Alerts);
+    assert!(w.advance(start + Duration::from_secs(30)));
+    assert_eq!(w.page, Page::Grid);
+}
+
+#[test]
+fn a_zero_interval_stays_on_the_grid() {
+    let start = Instant::now();
+    let mut w = Wallboard::new(Duration::ZERO, start);
+    assert!(!w.advance(start + Duration::from_secs(3600)));
+    assert_eq!(w.page, Page::Grid);
+}
+
+#[test]
+fn clock_is_utc_and_changes_mark_a_redraw() {
+    let at = UNIX_EPOCH + Duration::from_secs(86_400 * 3 + 14 * 3600 + 3 * 60 + 7);
+    assert_eq!(clock_text(at), "14:03:07 UTC");
+    let mut w = Wallboard::new(Duration::from_secs(1), Instant::now());
+    assert!(w.set_clock(clock_text(at)));
+    assert!(!w.set_clock(clock_text(at)));
+    assert!(w.set_clock(clock_text(at + Duration::from_secs(1))));
+}
+
+#[test]
+fn alerts_name_offline_hosts_and_apps_below_their_count() {
+    let m = cluster();
+    let found = alerts(&m);
+    assert_eq!(
+        found,
+        [
+            Alert::HostOffline {
+                host: "lab-2".into()
+            },
+            Alert::HostOffline {
+                host: "lab-3".into()
+            },
+            Alert::BelowDesired {
+                app: "web".into(),
+                healthy: 2,
+                desired: 6
+            },
+        ]
+    );
+    assert_eq!(
+        banner_text(&found).as_deref(),
+        Some("2 hosts offline · web 2/6")
+    );
+    assert_eq!(found[2].text(), "app web: 2/6 healthy");
+}
+
+#[test]
+fn a_healthy_cluster_has_no_alerts_and_no_banner() {
+    let mut m = cluster();
+    m.hosts.retain(|h| h.state == HostState::Online);
+    if let Some(r) = m.apps.get_mut("web") {
+        r.spec.instances = 2;
+    }
+    assert_eq!(alerts(&m), []);
+    assert_eq!(banner_text(&[]), None);
+}
+
+#[test]
+fn paused_and_failed_rollouts_alert_but_progressing_ones_do_not() {
+    let mut m = cluster();
+    m.hosts.retain(|h| h.state == HostState::Online);
+    m.apps.clear();
+    let spec = AppSpec::new("web", "wheelhouse/demo:2");
+    let rollout = |phase: Phase| {
+        let mut state = RolloutState::new(
+            "web",
+            1,
+            labels::revision(&spec),
+            2,
+            UpdatePolicy::default(),
+            &Default::default(),
+            0,
+        );
+        state.phase = phase;
+        Rollout {
+            state,
+            from_spec: None,
+            to_spec: spec.clone(),
+        }
+    };
+    m.rollouts.insert("web".into(), rollout(Phase::Progressing));
+    assert_eq!(alerts(&m), []);
+    m.rollouts.insert(
+        "web".into(),
+        rollout(Phase::Paused {
+            reason: "operator".into(),
+        }),
+    );
+    let found = alerts(&m);
+    assert_eq!(
+        found,
+        [Alert::Rollout {
+            app: "web".into(),
+            phase: "paused"
+        }]
+    );
+    assert_eq!(banner_text(&found).as_deref(), Some("rollout web paused"));
+    m.rollouts.insert(
+        "web".into(),
+        rollout(Phase::Failed {
+            reason: "unhealthy".into(),
+        }),
+    );
+    assert_eq!(alerts(&m).len(), 1);
+}

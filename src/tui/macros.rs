@@ -1,0 +1,202 @@
+//! Keyboard macros, kept at the loop level on raw key presses: `q<letter>` records the keys
+//! that follow until `q` again, `@<letter>` replays them. A replay resolves each key against
+//! the keymap section the cockpit is in at that moment and sends the action through
+//! `update`, so it can do exactly what the keys could; a refused mutation (read-only)
+//! stops it with a message.
+//!
+//! When `q` and `@` are macro keys:
+//! - never while a dialog or prompt is open (`q` and `@` are then typed or answer it);
+//! - `@` only where the keymap binds nothing to it;
+//! - `q` is `quit` in the default keymap, so outside a recording a `q` is held back: a
+//!   letter a–z right after it starts recording into that register, any other key (or
+//!   nothing for `HOLD`) lets the `q` do what the keymap binds it to. While recording, `q`
+//!   stops the recording.
+
+use super::keymap::{Keymap, Pending, Section};
+use crate::model::Model;
+use crate::update::{Msg, authorize};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How long a lone `q` waits for a register letter before it acts as its keymap binding.
+pub const HOLD: Duration = Duration::from_millis(700);
+
+/// Applies a message to the model (and carries out its effects): the loop's `update` step.
+pub type Apply<'a> = dyn FnMut(&mut Model, Msg) + 'a;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// A `q` pressed at this time.
+    Q(Instant, KeyEvent),
+    At,
+}
+
+/// Registers, the recording under way, and a held `q` or `@`.
+#[derive(Debug, Default, Clone)]
+pub struct Macros {
+    registers: HashMap<char, Vec<KeyEvent>>,
+    recording: Option<(char, Vec<KeyEvent>)>,
+    held: Option<Held>,
+    /// The keys of a keymap sequence typed so far (`g` of `g g`).
+    sequence: Pending,
+}
+
+fn plain_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c)
+            if !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+fn register(key: &KeyEvent) -> Option<char> {
+    plain_char(key).filter(char::is_ascii_lowercase)
+}
+
+/// Macro keys are only taken outside dialogs and prompts.
+fn free(model: &Model) -> bool {
+    !matches!(
+        Section::for_ui(&model.ui),
+        Section::Prompt | Section::Confirm
+    )
+}
+
+impl Macros {
+    /// The register being recorded into, for the status line.
+    pub fn recording(&self) -> Option<char> {
+        self.recording.as_ref().map(|(r, _)| *r)
+    }
+
+    /// The keys stored in a register.
+    pub fn register(&self, name: char) -> Option<&[KeyEvent]> {
+        self.registers.get(&name).map(Vec::as_slice)
+    }
+
+    /// One key press, typed or from a script.
+    pub fn press(
+        &mut self,
+        model: &mut Model,
+        keymap: &Keymap,
+        key: KeyEvent,
+        now: Instant,
+        apply: &mut Apply<'_>,
+    ) {
+        match self.held.take() {
+            Some(Held::Q(_, q)) => {
+                if let Some(r) = register(&key) {
+                    self.recording = Some((r, Vec::new()));
+                    apply(model, Msg::Notice(format!("recording @{r} (q stops)")));
+                    return;
+                }
+                self.dispatch(model, keymap, q, apply);
+            }
+            Some(Held::At) => {
+                if let Some(r) = register(&key) {
+                    self.replay(model, keymap, r, apply);
+                    return;
+                }
+            }
+            None => {}
+        }
+        if free(model) && plain_char(&key) == Some('q') {
+            match self.recording.take() {
+                Some((r, keys)) => {
+                    let note = format!("macro @{r} recorded ({} keys)", keys.len());
+                    self.registers.insert(r, keys);
+                    apply(model, Msg::Notice(note));
+                }
+                None => self.held = Some(Held::Q(now, key)),
+            }
+            return;
+        }
+        if free(model)
+            && plain_char(&key) == Some('@')
+            && keymap.resolve(Section::for_ui(&model.ui), key).is_none()
+        {
+            self.held = Some(Held::At);
+            return;
+        }
+        self.dispatch(model, keymap, key, apply);
+    }
+
+    /// Lets a held `q` act once nothing followed it for `HOLD`.
+    pub fn tick(
+        &mut self,
+        model: &mut Model,
+        keymap: &Keymap,
+        now: Instant,
+        apply: &mut Apply<'_>,
+    ) {
+        if let Some(Held::Q(at, q)) = self.held
+            && now.saturating_duration_since(at) >= HOLD
+        {
+            self.held = None;
+            self.dispatch(model, keymap, q, apply);
+        }
+    }
+
+    /// Whether a held `q` is waiting (the loop must keep ticking).
+    pub fn holding(&self) -> bool {
+        matches!(self.held, Some(Held::Q(..)))
+    }
+
+    /// The key's action in the current section, recorded if a recording is under way.
+    fn dispatch(
+        &mut self,
+        model: &mut Model,
+        keymap: &Keymap,
+        key: KeyEvent,
+        apply: &mut Apply<'_>,
+    ) {
+        if let Some((_, keys)) = &mut self.recording {
+            keys.push(key);
+        }
+        let section = Section::for_ui(&model.ui);
+        let (action, sequence) =
+            keymap.resolve_pending(section, std::mem::take(&mut self.sequence), key);
+        self.sequence = sequence;
+        if let Some(action) = action {
+            apply(model, Msg::Action(action));
+        }
+    }
+
+    /// Replays a register key by key; a refused mutation stops it there.
+    fn replay(&mut self, model: &mut Model, keymap: &Keymap, r: char, apply: &mut Apply<'_>) {
+        let Some(keys) = self.registers.get(&r).cloned() else {
+            apply(
+                model,
+                Msg::Notice(format!("no macro @{r}: record one with q{r}")),
+            );
+            return;
+        };
+        let mut sequence = Pending::default();
+        for key in keys {
+            if let Some((_, recording)) = &mut self.recording {
+                recording.push(key);
+            }
+            let section = Section::for_ui(&model.ui);
+            let (action, rest) = keymap.resolve_pending(section, sequence, key);
+            sequence = rest;
+            let Some(action) = action else {
+                continue;
+            };
+            if let Err(refused) = authorize(model.readonly, &action) {
+                apply(model, Msg::Notice(format!("macro @{r} stopped: {refused}")));
+                return;
+            }
+            apply(model, Msg::Action(action));
+            if model.quit {
+                return;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

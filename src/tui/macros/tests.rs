@@ -1,0 +1,150 @@
+use super::*;
+use crate::model::app::AppSpec;
+use crate::model::{AppRecord, Focus, Host, HostSource, HostSpec, HostState};
+use crate::update::update;
+
+fn model() -> Model {
+    let spec = |name: &str| HostSpec {
+        name: name.into(),
+        engine: format!("unix:///run/{name}.sock"),
+        address: None,
+        zone: None,
+        labels: Default::default(),
+        tls: None,
+    };
+    let hosts = (1..=6)
+        .map(|i| {
+            let mut h = Host::new(spec(&format!("lab-{i}")), HostSource::Config);
+            h.state = HostState::Online;
+            h
+        })
+        .collect();
+    let mut m = Model::with_hosts(Instant::now(), hosts);
+    m.ui.width = 200;
+    m.ui.height = 50;
+    m.apps.insert(
+        "web".into(),
+        AppRecord {
+            spec: AppSpec::new("web", "wheelhouse/demo:1"),
+            revision: 1,
+        },
+    );
+    m
+}
+
+fn ch(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn tab() -> KeyEvent {
+    KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)
+}
+
+/// Presses keys the way the loop does, applying messages through `update`.
+fn press(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent], now: Instant) {
+    let keymap = Keymap::default_keymap();
+    for key in keys {
+        macros.press(m, &keymap, *key, now, &mut |m, msg| {
+            update(m, msg);
+        });
+    }
+}
+
+fn message(m: &Model) -> &str {
+    m.ui.message.as_deref().unwrap_or("")
+}
+
+#[test]
+fn q_letter_records_until_q_and_at_letter_replays() {
+    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    press(&mut macros, &mut m, &[ch('q'), ch('a')], now);
+    assert_eq!(macros.recording(), Some('a'));
+    assert!(message(&m).contains("recording @a"), "{}", message(&m));
+    assert!(!m.quit, "q followed by a letter does not quit");
+    press(&mut macros, &mut m, &[ch('l'), ch('l'), ch('q')], now);
+    assert_eq!(macros.recording(), None);
+    assert_eq!(macros.register('a'), Some(&[ch('l'), ch('l')][..]));
+    assert_eq!(message(&m), "macro @a recorded (2 keys)");
+    assert_eq!(m.ui.selected, 2, "recorded keys act as they are typed");
+    press(&mut macros, &mut m, &[ch('@'), ch('a')], now);
+    assert_eq!(m.ui.selected, 4, "the replay moved two more cells");
+    press(&mut macros, &mut m, &[ch('@'), ch('z')], now);
+    assert_eq!(message(&m), "no macro @z: record one with qz");
+}
+
+#[test]
+fn a_lone_q_still_quits_after_the_hold_or_before_another_key() {
+    let keymap = Keymap::default_keymap();
+    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    press(&mut macros, &mut m, &[ch('q')], now);
+    assert!(!m.quit && macros.holding());
+    let mut apply = |m: &mut Model, msg| {
+        update(m, msg);
+    };
+    macros.tick(&mut m, &keymap, now + HOLD / 2, &mut apply);
+    assert!(!m.quit, "still waiting for a register letter");
+    macros.tick(&mut m, &keymap, now + HOLD, &mut apply);
+    assert!(m.quit, "a lone q quits once the hold is over");
+
+    let (mut macros, mut m) = (Macros::default(), model());
+    press(
+        &mut macros,
+        &mut m,
+        &[ch('q'), KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)],
+        now,
+    );
+    assert!(m.quit, "q then a non-letter quits at once");
+    assert_eq!(macros.recording(), None);
+}
+
+#[test]
+fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
+    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    m.readonly = true;
+    // Record: focus the apps panel, then `+` (refused as typed, too), then `j`.
+    press(
+        &mut macros,
+        &mut m,
+        &[ch('q'), ch('a'), tab(), ch('+'), ch('j'), ch('q')],
+        now,
+    );
+    assert_eq!(macros.register('a').map(<[_]>::len), Some(3));
+    assert_eq!(m.apps["web"].spec.instances, 1);
+    press(
+        &mut macros,
+        &mut m,
+        &[KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)],
+        now,
+    );
+    assert_eq!(m.ui.focus, Focus::Grid);
+    let selected = m.ui.selected;
+    press(&mut macros, &mut m, &[ch('@'), ch('a')], now);
+    assert_eq!(m.ui.focus, Focus::Apps, "keys before the refusal ran");
+    assert!(
+        message(&m).starts_with("macro @a stopped: read-only: one more instance is refused"),
+        "{}",
+        message(&m)
+    );
+    assert_eq!(m.ui.dialog, None, "nothing asked to change the cluster");
+    assert_eq!(
+        m.ui.selected, selected,
+        "keys after the refusal did not run"
+    );
+}
+
+#[test]
+fn q_and_at_are_typed_into_prompts_not_taken_as_macro_keys() {
+    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    press(&mut macros, &mut m, &[tab(), ch('s')], now);
+    assert!(m.ui.dialog.is_some(), "the scale prompt is open");
+    press(
+        &mut macros,
+        &mut m,
+        &[ch('q'), ch('a'), ch('@'), ch('b')],
+        now,
+    );
+    assert_eq!(macros.recording(), None);
+    assert!(!macros.holding());
+    assert!(!m.quit);
+    assert!(m.ui.dialog.is_some(), "the prompt is still open");
+}

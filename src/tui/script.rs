@@ -1,0 +1,294 @@
+//! Key scripts (`wheelhouse --keys FILE`): a pure parser, and a player the event loop asks
+//! for the next key. Script keys go through the same macro and keymap handling as typed
+//! keys, so a script can do exactly what an operator can, and nothing more.
+//!
+//! One item per line:
+//!
+//! ```text
+//! # a comment (a line whose first non-blank character is #)
+//! j                          a key, spelled as keymap files spell them: enter, esc, ctrl-c, +
+//! type web                   types the characters (into a prompt); the rest of the line, verbatim
+//! wait 2s                    waits that long
+//! wait app web healthy 6     until web has at least 6 healthy instances
+//! wait host lab-1 online     until lab-1 is online (or `offline`)
+//! quit                       leaves the cockpit at once
+//! ```
+
+use crate::config::{FileError, parse_duration, read_file};
+use crate::model::{HostState, Model, app_statuses};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::VecDeque;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Something a script waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wait {
+    For(Duration),
+    AppHealthy { app: String, count: u32 },
+    Host { host: String, online: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    Key(KeyEvent),
+    Type(String),
+    Wait(Wait),
+    Quit,
+}
+
+/// A parsed script: its steps in order.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Script {
+    pub steps: Vec<Step>,
+}
+
+/// Reads a script from a file, or from stdin when `name` is `-`.
+pub fn load(name: &str) -> Result<Script, FileError> {
+    if name == "-" {
+        let path = Path::new("<stdin>");
+        let mut source = String::new();
+        std::io::stdin()
+            .read_to_string(&mut source)
+            .map_err(|e| FileError::whole(path, format!("cannot read: {e}")))?;
+        return parse(path, &source);
+    }
+    let path = Path::new(name);
+    parse(path, &read_file(path)?)
+}
+
+/// Parses a whole script; the first error names its line and column.
+pub fn parse(path: &Path, source: &str) -> Result<Script, FileError> {
+    let mut steps = Vec::new();
+    let mut offset = 0;
+    for raw in source.split_inclusive('\n') {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if let Some(step) = parse_line(line)
+            .map_err(|(at, msg)| FileError::at(path, source, offset + at..offset + at, msg))?
+        {
+            steps.push(step);
+        }
+        offset += raw.len();
+    }
+    Ok(Script { steps })
+}
+
+/// A word of a line with its byte offset in the line.
+fn words(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, &line[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &line[s..]));
+    }
+    out
+}
+
+type LineError = (usize, String);
+
+fn parse_line(line: &str) -> Result<Option<Step>, LineError> {
+    let words = words(line);
+    let Some(&(at, first)) = words.first() else {
+        return Ok(None);
+    };
+    if first.starts_with('#') {
+        return Ok(None);
+    }
+    match first {
+        "type" => {
+            let text = line[at + 4..].strip_prefix([' ', '\t']).unwrap_or("");
+            if text.is_empty() {
+                return Err((at, "`type` needs the text to type, like `type web`".into()));
+            }
+            Ok(Some(Step::Type(text.to_owned())))
+        }
+        "wait" => parse_wait(&words[1..], at).map(|w| Some(Step::Wait(w))),
+        "quit" if words.len() == 1 => Ok(Some(Step::Quit)),
+        _ => {
+            if let Some(&(extra, _)) = words.get(1) {
+                return Err((extra, "one key per line (or `type TEXT`)".into()));
+            }
+            key_event(first)
+                .map(|k| Some(Step::Key(k)))
+                .map_err(|e| (at, e))
+        }
+    }
+}
+
+const WAIT_FORMS: &str = "`wait 2s`, `wait app NAME healthy N` or `wait host NAME online|offline`";
+
+fn parse_wait(args: &[(usize, &str)], at: usize) -> Result<Wait, LineError> {
+    let texts: Vec<&str> = args.iter().map(|(_, w)| *w).collect();
+    let pos = |i: usize| args.get(i).map_or(at, |(p, _)| *p);
+    match texts.as_slice() {
+        [duration] => parse_duration(duration).map(Wait::For).ok_or_else(|| {
+            (
+                pos(0),
+                format!("{duration:?} is not a duration like 2s or 500ms"),
+            )
+        }),
+        ["app", app, "healthy", count] => count
+            .parse()
+            .map(|count| Wait::AppHealthy {
+                app: (*app).to_owned(),
+                count,
+            })
+            .map_err(|_| (pos(3), format!("{count:?} is not an instance count"))),
+        ["host", host, state @ ("online" | "offline")] => Ok(Wait::Host {
+            host: (*host).to_owned(),
+            online: *state == "online",
+        }),
+        ["host", _, other] => Err((pos(2), format!("{other:?}: expected online or offline"))),
+        _ => Err((pos(0), format!("unknown wait: expected {WAIT_FORMS}"))),
+    }
+}
+
+const NAMED: &[(&str, KeyCode)] = &[
+    ("enter", KeyCode::Enter),
+    ("esc", KeyCode::Esc),
+    ("tab", KeyCode::Tab),
+    ("backtab", KeyCode::BackTab),
+    ("space", KeyCode::Char(' ')),
+    ("backspace", KeyCode::Backspace),
+    ("delete", KeyCode::Delete),
+    ("insert", KeyCode::Insert),
+    ("up", KeyCode::Up),
+    ("down", KeyCode::Down),
+    ("left", KeyCode::Left),
+    ("right", KeyCode::Right),
+    ("pageup", KeyCode::PageUp),
+    ("pagedown", KeyCode::PageDown),
+    ("home", KeyCode::Home),
+    ("end", KeyCode::End),
+];
+
+/// The terminal event a keymap key name stands for. `Key::parse` checks the spelling (so
+/// scripts accept exactly what keymap files accept, with the same messages); the event is
+/// built here because `Key` does not give its parts back.
+pub fn key_event(text: &str) -> Result<KeyEvent, String> {
+    crate::tui::keymap::Key::parse(text)?;
+    let mut rest = text;
+    let mut mods = KeyModifiers::NONE;
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let found = [
+            ("ctrl-", KeyModifiers::CONTROL),
+            ("alt-", KeyModifiers::ALT),
+            ("shift-", KeyModifiers::SHIFT),
+        ]
+        .into_iter()
+        .find(|(p, _)| lower.starts_with(p) && rest.len() > p.len());
+        match found {
+            Some((prefix, m)) => {
+                mods |= m;
+                rest = &rest[prefix.len()..];
+            }
+            None => break,
+        }
+    }
+    let lower = rest.to_ascii_lowercase();
+    let mut chars = rest.chars();
+    let code = match (chars.next(), chars.next()) {
+        (Some(c), None) => KeyCode::Char(c),
+        _ => NAMED
+            .iter()
+            .find(|(n, _)| *n == lower)
+            .map(|(_, c)| *c)
+            .or_else(|| {
+                let n: u8 = lower.strip_prefix('f')?.parse().ok()?;
+                Some(KeyCode::F(n))
+            })
+            .ok_or_else(|| format!("unknown key {text:?}"))?,
+    };
+    Ok(KeyEvent::new(code, mods))
+}
+
+/// Whether a wait is over: pure, from the model and the clock.
+pub fn satisfied(wait: &Wait, model: &Model, started: Instant, now: Instant) -> bool {
+    match wait {
+        Wait::For(d) => now.saturating_duration_since(started) >= *d,
+        Wait::AppHealthy { app, count } => app_statuses(model)
+            .iter()
+            .any(|s| s.name == *app && s.healthy >= *count),
+        Wait::Host { host, online: true } => model
+            .host(host)
+            .is_some_and(|h| h.state == HostState::Online),
+        Wait::Host {
+            host,
+            online: false,
+        } => model
+            .host(host)
+            .is_some_and(|h| matches!(h.state, HostState::Offline { .. })),
+    }
+}
+
+/// What the loop does next for a script.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Press this key (through macros and the keymap, like a typed key).
+    Key(KeyEvent),
+    /// Nothing yet: ask again on the next tick.
+    Wait,
+    /// Leave the cockpit.
+    Quit,
+    /// The script is over.
+    Done,
+}
+
+/// Plays a script one step at a time.
+#[derive(Debug, Clone)]
+pub struct Player {
+    steps: VecDeque<Step>,
+    /// When the current wait began.
+    waiting: Option<Instant>,
+}
+
+impl Player {
+    pub fn new(script: Script) -> Self {
+        Player {
+            steps: script.steps.into(),
+            waiting: None,
+        }
+    }
+
+    /// The next thing to do at `now`, given the model as it is.
+    pub fn next(&mut self, model: &Model, now: Instant) -> Next {
+        loop {
+            let Some(step) = self.steps.pop_front() else {
+                return Next::Done;
+            };
+            match step {
+                Step::Key(key) => return Next::Key(key),
+                Step::Quit => return Next::Quit,
+                Step::Type(text) => {
+                    // One key per character, each typed like a key press.
+                    for c in text.chars().rev() {
+                        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+                        self.steps.push_front(Step::Key(key));
+                    }
+                }
+                Step::Wait(wait) => {
+                    let started = *self.waiting.get_or_insert(now);
+                    if !satisfied(&wait, model, started, now) {
+                        self.steps.push_front(Step::Wait(wait));
+                        return Next::Wait;
+                    }
+                    self.waiting = None;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,386 @@
+//! The `:` command line and the `/` filter prompt. A command is parsed into the same
+//! Action a key produces, then handled like one, so mutations still ask y/n and read-only
+//! mode still refuses them in `authorize`.
+
+use super::filter::{Filter, STATE_NAMES};
+use crate::action::Action;
+use crate::model::app::parse_instances;
+use crate::model::{CommandLine, LineKind, Model, View, app_statuses};
+use crate::tui::theme::Theme;
+use std::collections::BTreeSet;
+
+/// The longest line the prompt takes.
+const LINE_MAX: usize = 300;
+
+const COMMANDS: &[&str] = &[
+    "filter", "host", "q", "quit", "restart", "rollback", "rollout", "scale", "theme",
+];
+
+/// `scale web 5` (with or without the leading `:`) as the Action its keys would produce.
+pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
+    let line = line.trim().trim_start_matches(':');
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let Some((&command, args)) = words.split_first() else {
+        return Err("empty command: try :scale, :rollout, :host, :filter, :theme, :q".to_owned());
+    };
+    let arity = |min: usize, max: usize, usage: &str| {
+        if (min..=max).contains(&args.len()) {
+            Ok(())
+        } else {
+            Err(format!("usage: :{command} {usage}"))
+        }
+    };
+    match command {
+        "q" | "quit" => arity(0, 0, "").map(|()| Action::Quit),
+        "scale" => {
+            arity(2, 2, "APP COUNT")?;
+            let record = model
+                .apps
+                .get(args[0])
+                .ok_or_else(|| no_app("scale", args[0], model))?;
+            if !args[1].chars().all(|c| c.is_ascii_digit()) {
+                return Err("scale: count must be a number".to_owned());
+            }
+            let count = parse_instances(args[1], model.max_instances)
+                .map_err(|why| format!("scale: {why}"))?;
+            Ok(Action::Scale {
+                app: args[0].to_owned(),
+                count,
+                seen: Some(record.revision),
+            })
+        }
+        "rollout" => {
+            arity(2, 2, "APP IMAGE")?;
+            known_app("rollout", args[0], model)?;
+            Ok(Action::Rollout {
+                app: args[0].to_owned(),
+                image: args[1].to_owned(),
+            })
+        }
+        "rollback" => {
+            arity(1, 2, "APP [REVISION]")?;
+            known_app("rollback", args[0], model)?;
+            let revision = match args.get(1) {
+                None => None,
+                Some(r) => Some(
+                    r.parse::<i64>()
+                        .map_err(|_| "rollback: revision must be a number".to_owned())?,
+                ),
+            };
+            Ok(Action::Rollback {
+                app: args[0].to_owned(),
+                revision,
+            })
+        }
+        "restart" => {
+            arity(1, 1, "APP")?;
+            known_app("restart", args[0], model)?;
+            Ok(Action::Restart {
+                app: args[0].to_owned(),
+            })
+        }
+        "host" => {
+            arity(1, 1, "NAME")?;
+            if model.host(args[0]).is_none() {
+                return Err(format!("host: no host named {}", args[0]));
+            }
+            Ok(Action::OpenHost(args[0].to_owned()))
+        }
+        "theme" => {
+            arity(1, 1, "NAME")?;
+            Ok(Action::SetTheme(args[0].to_owned()))
+        }
+        "filter" => {
+            let text = args.join(" ");
+            Filter::parse(&text)?;
+            Ok(Action::SetFilter(text))
+        }
+        unknown => Err(match nearest(unknown, COMMANDS) {
+            Some(near) => format!("unknown command :{unknown} — did you mean :{near}?"),
+            None => format!("unknown command :{unknown} (try {})", COMMANDS.join(" ")),
+        }),
+    }
+}
+
+fn known_app(command: &str, app: &str, model: &Model) -> Result<(), String> {
+    if model.apps.contains_key(app) {
+        Ok(())
+    } else {
+        Err(no_app(command, app, model))
+    }
+}
+
+fn no_app(command: &str, app: &str, model: &Model) -> String {
+    let names: Vec<&str> = model.apps.keys().map(String::as_str).collect();
+    match nearest(app, &names) {
+        Some(near) => format!("{command}: no app named {app} — did you mean {near}?"),
+        None => format!("{command}: no app named {app}"),
+    }
+}
+
+/// The closest name within two edits (or that starts with `word`), if any.
+fn nearest<'a>(word: &str, names: &[&'a str]) -> Option<&'a str> {
+    let starts = names.iter().find(|n| n.len() > 1 && n.starts_with(word));
+    if let Some(n) = starts.filter(|_| !word.is_empty()) {
+        return Some(n);
+    }
+    names
+        .iter()
+        .map(|n| (distance(word, n), *n))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance over chars.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev + cost);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// Tab on a line: the line with its last word completed as far as the choices agree, and
+/// the choices when there is more than one.
+pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<String>) {
+    let start = line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let (head, word) = line.split_at(start);
+    let position = head.split_whitespace().count();
+    let command = head.split_whitespace().next().unwrap_or("");
+    let pool: Vec<String> = match (kind, position, command) {
+        (LineKind::Command, 0, _) => COMMANDS.iter().map(|c| (*c).to_owned()).collect(),
+        (LineKind::Command, 1, "scale" | "rollout" | "rollback" | "restart") => app_names(model),
+        (LineKind::Command, 1, "host") => model.hosts.iter().map(|h| h.name().into()).collect(),
+        (LineKind::Command, 1, "theme") => Theme::builtin_names()
+            .iter()
+            .map(|n| (*n).to_owned())
+            .collect(),
+        (LineKind::Command, 2, "rollout") => images(model),
+        (LineKind::Command, _, "filter") | (LineKind::Filter, _, _) => filter_words(model),
+        _ => Vec::new(),
+    };
+    let choices: Vec<String> = pool
+        .into_iter()
+        .filter(|c| c.starts_with(word))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    match choices.as_slice() {
+        [] => (line.to_owned(), Vec::new()),
+        [one] => (format!("{head}{one} "), Vec::new()),
+        many => {
+            let common = many.iter().fold(many[0].clone(), |acc, c| {
+                let n = acc
+                    .chars()
+                    .zip(c.chars())
+                    .take_while(|(a, b)| a == b)
+                    .map(|(a, _)| a.len_utf8())
+                    .sum();
+                acc[..n].to_owned()
+            });
+            (format!("{head}{common}"), choices)
+        }
+    }
+}
+
+fn app_names(model: &Model) -> Vec<String> {
+    app_statuses(model).into_iter().map(|s| s.name).collect()
+}
+
+/// Images the model knows of: the specs' and the running containers'.
+fn images(model: &Model) -> Vec<String> {
+    let specs = model.apps.values().map(|r| r.spec.image.clone());
+    let running = model
+        .hosts
+        .iter()
+        .flat_map(|h| h.containers.iter().map(|c| c.image.clone()));
+    specs.chain(running).collect()
+}
+
+fn filter_words(model: &Model) -> Vec<String> {
+    let mut words: Vec<String> = STATE_NAMES.iter().map(|s| format!("state={s}")).collect();
+    for host in &model.hosts {
+        words.push(host.name().to_owned());
+        words.extend(host.spec.zone.iter().map(|z| format!("zone={z}")));
+        words.extend(host.spec.labels.iter().map(|(k, v)| format!("{k}={v}")));
+    }
+    words
+}
+
+/// `:` or `/`: opens the line (the filter prompt starts from the filter in force).
+pub(super) fn open(model: &mut Model, kind: LineKind) {
+    let input = match kind {
+        LineKind::Command => String::new(),
+        LineKind::Filter => model
+            .ui
+            .filter
+            .as_ref()
+            .map(|f| f.text().to_owned())
+            .unwrap_or_default(),
+    };
+    model.ui.command = Some(CommandLine::new(kind, input));
+}
+
+/// Keys while the line is open: it takes them all.
+pub(super) fn on_key(model: &mut Model, action: Action) -> Vec<super::Effect> {
+    let Some(mut line) = model.ui.command.take() else {
+        return Vec::new();
+    };
+    match action {
+        Action::Cancel => {
+            if line.kind == LineKind::Filter {
+                set_filter(model, "");
+            }
+            return Vec::new();
+        }
+        Action::Confirm => return enter(model, line),
+        Action::Input(c) if !c.is_control() && line.input.chars().count() < LINE_MAX => {
+            line.input.push(c);
+            edited(model, &mut line);
+        }
+        Action::Erase => {
+            line.input.pop();
+            edited(model, &mut line);
+        }
+        Action::FocusNext => {
+            let (input, choices) = complete(&line.input, line.kind, model);
+            line.input = input;
+            line.choices = choices;
+            edited(model, &mut line);
+        }
+        Action::MoveUp => recall(model, &mut line, true),
+        Action::MoveDown => recall(model, &mut line, false),
+        // Anything else leaves the line as it was.
+        _ => {}
+    }
+    model.ui.command = Some(line);
+    Vec::new()
+}
+
+/// After an edit: a filter applies as it is typed (while it parses).
+fn edited(model: &mut Model, line: &mut CommandLine) {
+    line.recall = None;
+    if line.kind == LineKind::Filter && Filter::parse(&line.input).is_ok() {
+        set_filter(model, &line.input);
+    }
+}
+
+fn enter(model: &mut Model, line: CommandLine) -> Vec<super::Effect> {
+    let text = line.input.trim().to_owned();
+    if !text.is_empty() && model.ui.command_history.last() != Some(&(line.kind, text.clone())) {
+        model.ui.command_history.push((line.kind, text.clone()));
+    }
+    match line.kind {
+        LineKind::Filter => {
+            set_filter(model, &text);
+            Vec::new()
+        }
+        LineKind::Command if text.is_empty() => Vec::new(),
+        LineKind::Command => match parse_command(&text, model) {
+            Ok(action) => super::on_action(model, action),
+            Err(why) => {
+                model.ui.message = Some(why);
+                Vec::new()
+            }
+        },
+    }
+}
+
+/// Up: the previous line of this kind; down: the next, then an empty line.
+fn recall(model: &Model, line: &mut CommandLine, older: bool) {
+    let mine: Vec<(usize, &String)> = (model.ui.command_history.iter().enumerate())
+        .filter(|(_, (kind, _))| *kind == line.kind)
+        .map(|(i, (_, text))| (i, text))
+        .collect();
+    let at = line
+        .recall
+        .and_then(|r| mine.iter().position(|(i, _)| *i == r));
+    let next = match (at, older) {
+        (None, true) => mine.len().checked_sub(1),
+        (None, false) => None,
+        (Some(p), true) => Some(p.saturating_sub(1)),
+        (Some(p), false) => Some(p + 1).filter(|&n| n < mine.len()),
+    };
+    match next.and_then(|p| mine.get(p)) {
+        Some((i, text)) => {
+            line.recall = Some(*i);
+            line.input = (*text).clone();
+        }
+        None if !older => {
+            line.recall = None;
+            line.input.clear();
+        }
+        None => {}
+    }
+    line.choices.clear();
+}
+
+/// `:filter`, `/` and esc: narrows the grid and the apps (blank text clears), keeping the
+/// selection on a host the filter lets through.
+pub(super) fn set_filter(model: &mut Model, text: &str) {
+    match Filter::parse(text) {
+        Ok(filter) => {
+            model.ui.filter = filter;
+            let shown = model.grid_hosts();
+            if let Some(slot) = model.grid_slot(&shown) {
+                model.ui.selected = shown[slot];
+            }
+            let apps = shown_apps(model);
+            let selected = model.ui.selected_app.as_ref();
+            if !selected.is_some_and(|a| apps.contains(a)) {
+                model.ui.selected_app = apps.into_iter().next();
+            }
+        }
+        Err(why) => model.ui.message = Some(why),
+    }
+}
+
+/// The Apps panel's rows under the filter, by name.
+fn shown_apps(model: &Model) -> Vec<String> {
+    (app_statuses(model).into_iter())
+        .map(|s| s.name)
+        .filter(|name| model.shows_app(name))
+        .collect()
+}
+
+/// Moving in the Apps panel while a filter is set: over the rows it shows.
+pub(super) fn move_shown_app(model: &mut Model, action: &Action) {
+    let apps = shown_apps(model);
+    let selected = model.ui.selected_app.as_deref();
+    let Some(current) = (apps.iter().position(|a| Some(a.as_str()) == selected))
+        .or_else(|| (!apps.is_empty()).then_some(0))
+    else {
+        return;
+    };
+    let page = crate::tui::apps_rows(model.ui.width, model.ui.height);
+    let next = match action {
+        Action::MoveLeft | Action::MoveRight => current,
+        other => super::step(current, apps.len(), 1, page, other),
+    };
+    model.ui.selected_app = apps.get(next).cloned();
+}
+
+/// `:host NAME`: that host's view, with it selected in the grid.
+pub(super) fn open_host(model: &mut Model, name: &str) {
+    match model.host_index(name) {
+        Some(i) => {
+            model.ui.selected = i;
+            model.ui.view = View::Host(name.to_owned());
+            model.ui.selected_row = 0;
+            model.ui.focus = crate::model::Focus::Grid;
+        }
+        None => model.ui.message = Some(format!("no host named {name}")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,354 @@
+use super::*;
+use crate::model::app::AppSpec;
+use crate::model::{AppRecord, Dialog, EtcdState, Host, HostSource, HostSpec};
+use crate::update::{Effect, Msg, update};
+use std::time::Instant;
+
+fn host(name: &str, zone: &str) -> Host {
+    Host::new(
+        HostSpec {
+            name: name.into(),
+            engine: format!("unix:///run/{name}.sock"),
+            address: None,
+            zone: Some(zone.into()),
+            labels: [("disk".to_owned(), "ssd".to_owned())].into(),
+            tls: None,
+        },
+        HostSource::Config,
+    )
+}
+
+/// Hosts web-1..web-3 (zone a, a, b) and db-1 (zone b); apps web (rev 11) and worker.
+fn cluster() -> Model {
+    let hosts = vec![
+        host("web-1", "a"),
+        host("web-2", "a"),
+        host("web-3", "b"),
+        host("db-1", "b"),
+    ];
+    let mut m = Model::with_hosts(Instant::now(), hosts);
+    m.ui.width = 200;
+    m.ui.height = 50;
+    m.etcd = EtcdState::Connected { revision: 20 };
+    for (name, revision) in [("web", 11), ("worker", 7)] {
+        let spec = AppSpec::new(name, "wheelhouse/demo:1");
+        m.apps.insert(name.to_owned(), AppRecord { spec, revision });
+    }
+    m
+}
+
+fn act(m: &mut Model, a: Action) -> Vec<Effect> {
+    update(m, Msg::Action(a))
+}
+
+fn typed(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        act(m, Action::Input(c));
+    }
+}
+
+fn err(line: &str, m: &Model) -> String {
+    match parse_command(line, m) {
+        Ok(a) => panic!("{line} parsed as {a:?}"),
+        Err(e) => e,
+    }
+}
+
+fn ok(line: &str, m: &Model) -> Action {
+    parse_command(line, m).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+#[test]
+fn every_command_parses_to_the_action_its_keys_make() {
+    let m = cluster();
+    assert_eq!(
+        ok(":scale web 5", &m),
+        Action::Scale {
+            app: "web".into(),
+            count: 5,
+            seen: Some(11)
+        }
+    );
+    assert_eq!(
+        ok("rollout web wheelhouse/demo:2", &m),
+        Action::Rollout {
+            app: "web".into(),
+            image: "wheelhouse/demo:2".into()
+        }
+    );
+    assert_eq!(
+        ok(":rollback web", &m),
+        Action::Rollback {
+            app: "web".into(),
+            revision: None
+        }
+    );
+    assert_eq!(
+        ok(":rollback web 9", &m),
+        Action::Rollback {
+            app: "web".into(),
+            revision: Some(9)
+        }
+    );
+    assert_eq!(
+        ok(":restart worker", &m),
+        Action::Restart {
+            app: "worker".into()
+        }
+    );
+    assert_eq!(ok(":host web-3", &m), Action::OpenHost("web-3".into()));
+    assert_eq!(ok(":theme light", &m), Action::SetTheme("light".into()));
+    assert_eq!(
+        ok(":filter zone=a  web", &m),
+        Action::SetFilter("zone=a web".into())
+    );
+    assert_eq!(ok(":q", &m), Action::Quit);
+    assert_eq!(ok("  :quit ", &m), Action::Quit);
+}
+
+#[test]
+fn mistakes_say_what_is_wrong() {
+    let m = cluster();
+    assert_eq!(
+        err(":scal web 5", &m),
+        "unknown command :scal — did you mean :scale?"
+    );
+    assert_eq!(err(":scale web five", &m), "scale: count must be a number");
+    assert_eq!(err(":scale web -1", &m), "scale: count must be a number");
+    assert!(err(":scale web 99999", &m).contains("above the maximum"));
+    assert_eq!(err(":scale web", &m), "usage: :scale APP COUNT");
+    assert_eq!(
+        err(":scale wbe 2", &m),
+        "scale: no app named wbe — did you mean web?"
+    );
+    assert_eq!(err(":rollout nope x:1", &m), "rollout: no app named nope");
+    assert_eq!(
+        err(":rollback web x", &m),
+        "rollback: revision must be a number"
+    );
+    assert_eq!(err(":host nowhere", &m), "host: no host named nowhere");
+    assert!(err(":filter state=sleepy", &m).contains("unknown state"));
+    assert!(err(":", &m).starts_with("empty command"));
+    assert!(err(":frobnicate", &m).starts_with("unknown command :frobnicate (try"));
+    assert_eq!(err(":q now", &m), "usage: :q ");
+}
+
+#[test]
+fn tab_completes_commands_apps_hosts_themes_images_and_filters() {
+    let m = cluster();
+    let c = |line: &str| complete(line, LineKind::Command, &m);
+    assert_eq!(c("sc"), ("scale ".to_owned(), vec![]));
+    let (line, choices) = c("ro");
+    assert_eq!(line, "roll");
+    assert_eq!(choices, ["rollback", "rollout"]);
+    assert_eq!(
+        c("scale w"),
+        ("scale w".to_owned(), vec!["web".into(), "worker".into()])
+    );
+    assert_eq!(c("scale wo").0, "scale worker ");
+    assert_eq!(c("host web-").1, ["web-1", "web-2", "web-3"]);
+    assert_eq!(c("host d").0, "host db-1 ");
+    assert_eq!(c("theme li").0, "theme light ");
+    assert_eq!(c("rollout web whe").0, "rollout web wheelhouse/demo:1 ");
+    assert_eq!(c("filter zo").1, ["zone=a", "zone=b"]);
+    assert_eq!(c("filter st").0, "filter state=");
+    assert_eq!(
+        complete("di", LineKind::Filter, &m).0,
+        "disk=ssd ",
+        "the / prompt completes filter words"
+    );
+    assert_eq!(c("xyz"), ("xyz".to_owned(), vec![]), "no choice: unchanged");
+}
+
+#[test]
+fn enter_runs_the_command_through_confirm_and_errors_go_to_the_status_line() {
+    let mut m = cluster();
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "scale web 5");
+    assert!(act(&mut m, Action::Confirm).is_empty());
+    assert!(m.ui.command.is_none());
+    match &m.ui.dialog {
+        Some(Dialog::Confirm { action, .. }) => assert_eq!(
+            action,
+            &Action::Scale {
+                app: "web".into(),
+                count: 5,
+                seen: Some(11)
+            }
+        ),
+        other => panic!("no confirm: {other:?}"),
+    }
+    let effects = act(&mut m, Action::Confirm);
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Execute(Action::Scale { .. })]
+    ));
+
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "scal web 5");
+    act(&mut m, Action::Confirm);
+    assert_eq!(
+        m.ui.message.as_deref(),
+        Some("unknown command :scal — did you mean :scale?")
+    );
+    assert!(m.ui.dialog.is_none());
+}
+
+#[test]
+fn read_only_refuses_mutating_commands_but_not_the_others() {
+    let mut m = cluster();
+    m.readonly = true;
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "restart web");
+    act(&mut m, Action::Confirm);
+    assert!(m.ui.dialog.is_none());
+    assert!(
+        m.ui.message
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("read-only"),
+        "{:?}",
+        m.ui.message
+    );
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "host web-2");
+    act(&mut m, Action::Confirm);
+    assert_eq!(m.ui.view, View::Host("web-2".into()));
+}
+
+#[test]
+fn host_theme_and_quit_commands_act() {
+    let mut m = cluster();
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "host db-1");
+    act(&mut m, Action::Confirm);
+    assert_eq!(m.ui.view, View::Host("db-1".into()));
+    assert_eq!(m.selected_host().map(Host::name), Some("db-1"));
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "theme mono");
+    act(&mut m, Action::Confirm);
+    assert_eq!(m.ui.theme_request.as_deref(), Some("mono"));
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "q");
+    act(&mut m, Action::Confirm);
+    assert!(m.quit);
+}
+
+#[test]
+fn tab_erase_and_esc_edit_the_line() {
+    let mut m = cluster();
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "ho");
+    act(&mut m, Action::FocusNext);
+    typed(&mut m, "web-");
+    act(&mut m, Action::FocusNext);
+    let line = m.ui.command.clone().unwrap_or_else(|| panic!("closed"));
+    assert_eq!(line.input, "host web-");
+    assert_eq!(line.choices, ["web-1", "web-2", "web-3"]);
+    act(&mut m, Action::Erase);
+    assert_eq!(
+        m.ui.command.as_ref().map(|l| l.input.as_str()),
+        Some("host web")
+    );
+    act(&mut m, Action::Cancel);
+    assert!(m.ui.command.is_none());
+    assert_eq!(m.ui.view, View::Grid);
+}
+
+#[test]
+fn up_and_down_recall_this_sessions_lines() {
+    let mut m = cluster();
+    for line in ["host web-1", "filter zone=b", "host db-1"] {
+        act(&mut m, Action::CommandLine);
+        typed(&mut m, line);
+        act(&mut m, Action::Confirm);
+        act(&mut m, Action::Back);
+    }
+    let input = |m: &Model| m.ui.command.as_ref().map(|l| l.input.clone());
+    act(&mut m, Action::CommandLine);
+    act(&mut m, Action::MoveUp);
+    assert_eq!(input(&m).as_deref(), Some("host db-1"));
+    act(&mut m, Action::MoveUp);
+    assert_eq!(input(&m).as_deref(), Some("filter zone=b"));
+    act(&mut m, Action::MoveUp);
+    act(&mut m, Action::MoveUp);
+    assert_eq!(
+        input(&m).as_deref(),
+        Some("host web-1"),
+        "stops at the oldest"
+    );
+    act(&mut m, Action::MoveDown);
+    assert_eq!(input(&m).as_deref(), Some("filter zone=b"));
+    act(&mut m, Action::MoveDown);
+    act(&mut m, Action::MoveDown);
+    assert_eq!(input(&m).as_deref(), Some(""), "past the newest: empty");
+}
+
+#[test]
+fn slash_filters_as_typed_and_esc_clears() {
+    let mut m = cluster();
+    act(&mut m, Action::FilterPrompt);
+    typed(&mut m, "web-3");
+    assert_eq!(m.grid_hosts().len(), 1);
+    assert_eq!(m.selected_host().map(Host::name), Some("web-3"));
+    act(&mut m, Action::Confirm);
+    assert!(m.ui.command.is_none());
+    assert_eq!(m.ui.filter.as_ref().map(|f| f.text()), Some("web-3"));
+    // Reopening starts from the filter in force; esc there clears it.
+    act(&mut m, Action::FilterPrompt);
+    assert_eq!(
+        m.ui.command.as_ref().map(|l| l.input.as_str()),
+        Some("web-3")
+    );
+    act(&mut m, Action::Cancel);
+    assert!(m.ui.filter.is_none());
+    // Esc on the grid clears one set by :filter.
+    act(&mut m, Action::SetFilter("zone=b".into()));
+    assert_eq!(m.grid_hosts().len(), 2);
+    act(&mut m, Action::Back);
+    assert!(m.ui.filter.is_none());
+    assert_eq!(m.grid_hosts().len(), 4);
+}
+
+#[test]
+fn movement_runs_over_the_filtered_grid() {
+    let mut m = cluster();
+    // Sorted: db-1, web-1, web-2, web-3. Zone a is web-1 and web-2.
+    act(&mut m, Action::SetFilter("zone=a".into()));
+    assert_eq!(m.selected_host().map(Host::name), Some("web-1"));
+    act(&mut m, Action::MoveRight);
+    assert_eq!(m.selected_host().map(Host::name), Some("web-2"));
+    act(&mut m, Action::MoveRight);
+    assert_eq!(
+        m.selected_host().map(Host::name),
+        Some("web-2"),
+        "stops at the edge"
+    );
+    act(&mut m, Action::First);
+    assert_eq!(m.selected_host().map(Host::name), Some("web-1"));
+    act(&mut m, Action::Last);
+    act(&mut m, Action::Open);
+    assert_eq!(m.ui.view, View::Host("web-2".into()));
+    act(&mut m, Action::Back);
+    // A filter nothing matches: nothing is selected, and moving does nothing.
+    act(&mut m, Action::SetFilter("nothing".into()));
+    assert!(m.selected_host().is_none());
+    act(&mut m, Action::MoveRight);
+    act(&mut m, Action::Open);
+    assert_eq!(m.ui.view, View::Grid);
+}
+
+#[test]
+fn the_apps_panel_lists_and_moves_over_matching_names() {
+    let mut m = cluster();
+    act(&mut m, Action::SetFilter("work".into()));
+    assert_eq!(m.ui.selected_app.as_deref(), Some("worker"));
+    act(&mut m, Action::FocusNext);
+    act(&mut m, Action::MoveUp);
+    assert_eq!(
+        m.ui.selected_app.as_deref(),
+        Some("worker"),
+        "web is hidden"
+    );
+    assert!(m.shows_app("worker") && !m.shows_app("web"));
+}

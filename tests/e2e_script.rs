@@ -1,0 +1,88 @@
+//! Key scripts (`--keys`) driving the real binary in tmux against a real lab: a script
+//! opens a host and exits 0; a macro recorded and replayed from a script (read from
+//! stdin) does the same; a script with a syntax error stops before the terminal is touched.
+
+mod common;
+
+use common::tmux::{Tmux, quote};
+use std::process::Command;
+use std::time::Duration;
+use wheelhouse::lab::TestLab;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+
+/// The exit status the shell printed after `EX''IT=`, once it has.
+fn exit_status(tmux: &Tmux) -> String {
+    let screen = tmux.wait_for("the exit status", Duration::from_secs(15), |s| {
+        s.contains("EXIT=")
+    });
+    screen
+        .split("EXIT=")
+        .nth(1)
+        .and_then(|after| after.split_whitespace().next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn a_key_script_opens_a_host_and_exits_zero() {
+    let lab = TestLab::up(3, 110).expect("lab up");
+    let config = lab.config_path();
+    let script = lab.dir().join("open.keys");
+    std::fs::write(
+        &script,
+        "# open the second host, look, and leave\nwait host lab-2 online\nl\nenter\nwait 3s\nquit\n",
+    )
+    .expect("write script");
+    let tmux = Tmux::start("script", 120, 30);
+    tmux.run_line(&format!(
+        "{} --config {} --log-file /dev/null --keys {}; echo EX''IT=$?",
+        quote(BIN.as_ref()),
+        quote(&config),
+        quote(&script),
+    ));
+    // The host view of lab-2 shows its engine's address.
+    let address = &lab.hosts()[1].address;
+    let screen = tmux.wait_text(address, Duration::from_secs(20));
+    assert!(screen.contains("lab-2"), "{screen}");
+    assert_eq!(exit_status(&tmux), "0");
+
+    // From stdin, with a macro: `qa l q` records one move right (and makes it), `@a`
+    // replays it, so enter opens lab-3; the script then ends and --exit-after-keys leaves.
+    let tmux = Tmux::start("macro", 120, 30);
+    tmux.run_line(&format!(
+        "printf 'wait host lab-3 online\\nq\\na\\nl\\nq\\n@\\na\\nenter\\nwait 3s\\n' | {} --config {} \
+         --log-file /dev/null --keys - --exit-after-keys; echo EX''IT=$?",
+        quote(BIN.as_ref()),
+        quote(&config),
+    ));
+    let address = &lab.hosts()[2].address;
+    let screen = tmux.wait_text(address, Duration::from_secs(20));
+    assert!(screen.contains("lab-3"), "{screen}");
+    assert_eq!(exit_status(&tmux), "0");
+}
+
+#[test]
+fn a_script_syntax_error_exits_2_with_file_line_col() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("wheelhouse.toml");
+    std::fs::write(&config, "").expect("write config");
+    let script = dir.path().join("bad.keys");
+    std::fs::write(&script, "# fine so far\nj\nwait 2 parsecs\n").expect("write script");
+    // No terminal at all: the error must come before the cockpit needs one.
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--keys")
+        .arg(&script)
+        .output()
+        .expect("run wheelhouse");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let want = format!("{}:3:6: unknown wait", script.display());
+    assert!(stderr.contains(&want), "want {want:?} in:\n{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("\u{1b}["),
+        "nothing was drawn"
+    );
+}

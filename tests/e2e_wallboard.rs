@@ -1,0 +1,107 @@
+//! `wheelhouse wallboard` in tmux against a real lab: the alerts banner (an app below its
+//! count, then a killed host), pages cycling, and mutations refused by keys and by the
+//! command line, with etcd's spec unchanged.
+
+mod common;
+
+use common::tmux::{Tmux, quote};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use wheelhouse::lab::TestLab;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+
+/// `wheelhouse --config CONFIG ctl ARGS`: stdout, after checking it exited 0.
+fn ctl(config: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("ctl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
+    assert!(
+        out.status.success(),
+        "ctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The status bar: the screen's last non-empty line.
+fn status_line(screen: &str) -> &str {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+#[test]
+fn the_wallboard_alerts_cycles_and_refuses_changes() {
+    let mut lab = TestLab::up(3, 115).expect("lab up");
+    let config = lab.config_path();
+    let spec = lab.dir().join("web.toml");
+    // No controller runs: web stays at 0 of its 2 instances, which is an alert.
+    std::fs::write(
+        &spec,
+        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\n",
+    )
+    .expect("write spec");
+    ctl(&config, &["apply", "-f", &spec.to_string_lossy()]);
+
+    let tmux = Tmux::start("wall", 160, 40);
+    tmux.run_line(&format!(
+        "{} --config {} --refresh 1s --log-file /dev/null wallboard --page-interval 3s; echo EX''IT=$?",
+        quote(BIN.as_ref()),
+        quote(&config),
+    ));
+    let screen = tmux.wait_for("banner with web 0/2", Duration::from_secs(20), |s| {
+        s.contains("ALERT: web 0/2") && s.contains("3/3")
+    });
+    assert!(screen.contains("UTC"), "the banner has a clock:\n{screen}");
+
+    // Pages cycle: hosts, apps (with desired, running, healthy), alerts.
+    let screen = tmux.wait_text("page apps", Duration::from_secs(10));
+    assert!(
+        screen.contains("DESIRED") && screen.contains("HEALTHY"),
+        "{screen}"
+    );
+    let screen = tmux.wait_text("page alerts", Duration::from_secs(10));
+    assert!(screen.contains("app web: 0/2 healthy"), "{screen}");
+    tmux.wait_text("page hosts", Duration::from_secs(10));
+
+    // A killed engine shows in the banner.
+    lab.kill_host(0).expect("kill dockerd");
+    tmux.wait_text("ALERT: 1 host offline · web 0/2", Duration::from_secs(15));
+
+    // Keys that would change the cluster are refused where actions are checked.
+    tmux.keys(&["Tab", "+"]);
+    let screen = tmux.wait_text("read-only: one more instance", Duration::from_secs(5));
+    assert!(status_line(&screen).contains("read-only"), "{screen}");
+    tmux.keys(&["s"]);
+    let screen = tmux.wait_text("read-only: scale to a number", Duration::from_secs(5));
+    assert!(
+        !screen.contains("instances for web"),
+        "no prompt:\n{screen}"
+    );
+    // So is the command line.
+    tmux.keys(&[":"]);
+    std::thread::sleep(Duration::from_millis(300));
+    for key in [
+        "s", "c", "a", "l", "e", "Space", "w", "e", "b", "Space", "5", "Enter",
+    ] {
+        tmux.keys(&[key]);
+    }
+    // `:scale web 5` makes the same Scale action a dialog would, refused the same way.
+    let screen = tmux.wait_text("read-only: scale is refused", Duration::from_secs(5));
+    assert!(!screen.contains("scale web 2 → 5?"), "{screen}");
+
+    let got = ctl(&config, &["get", "web"]);
+    assert!(got.contains("instances = 2\n"), "spec unchanged:\n{got}");
+    // A lone q still quits (after the short wait for a macro register letter).
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_text("EXIT=", Duration::from_secs(5));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
