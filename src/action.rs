@@ -57,6 +57,10 @@ pub enum Action {
     CommandLine,
     /// Open the `/` filter prompt.
     FilterPrompt,
+    /// Write the screen as text, SVG and PNG into the current directory.
+    ExportScreen,
+    /// Write the screen as text, SVG and PNG into this directory.
+    ExportTo(String),
     /// Switch to a theme by name or path (the loop loads it).
     SetTheme(String),
     /// Show only the hosts (and apps) matching this filter text; empty clears it.
@@ -138,6 +142,7 @@ impl Action {
         Action::RestartOne,
         Action::CommandLine,
         Action::FilterPrompt,
+        Action::ExportScreen,
     ];
 
     /// Whether the action changes the cluster (or starts a dialog that will). Read-only
@@ -181,6 +186,8 @@ impl Action {
             | Action::ShowHistory
             | Action::CommandLine
             | Action::FilterPrompt
+            | Action::ExportScreen
+            | Action::ExportTo(_)
             | Action::SetTheme(_)
             | Action::SetFilter(_)
             | Action::OpenHost(_) => false,
@@ -235,6 +242,7 @@ impl Action {
             Action::RolloutCommand { .. } => "rollout command",
             Action::CommandLine => "command line (:scale web 5, :host …)",
             Action::FilterPrompt => "filter: name, zone=a, state=down",
+            Action::ExportScreen | Action::ExportTo(_) => "save the screen as text, SVG and PNG",
             Action::SetTheme(_) => "switch theme",
             Action::SetFilter(_) => "filter",
             Action::OpenHost(_) => "open a host",

@@ -8,6 +8,7 @@ use wheelhouse::config::{self, Config};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::ctl::{self, CtlCommand};
 use wheelhouse::lab::{self, LabCommand};
+use wheelhouse::tui::export;
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::run::{Cockpit, run};
 use wheelhouse::tui::script;
@@ -91,6 +92,18 @@ enum Command {
     },
     /// Print shell completions.
     Completions { shell: clap_complete::Shell },
+    /// Turn a `tmux capture-pane -e` capture into STEM.txt, .svg and .png (for
+    /// scripts/screenshots, which captures real runs).
+    #[command(hide = true)]
+    ExportAnsi {
+        input: PathBuf,
+        dir: PathBuf,
+        stem: String,
+        #[arg(long, default_value_t = 120)]
+        width: u16,
+        #[arg(long, default_value_t = 32)]
+        height: u16,
+    },
 }
 
 fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
@@ -117,6 +130,22 @@ fn main() -> ExitCode {
 
 fn main_with(cli: Cli) -> color_eyre::Result<()> {
     match &cli.command {
+        Some(Command::ExportAnsi {
+            input,
+            dir,
+            stem,
+            width,
+            height,
+        }) => {
+            let (_, theme, _) = load(&cli, cli.config.clone())?;
+            let defaults = export::Defaults::for_theme(&theme);
+            let files = export::export_ansi_file(input, *width, *height, &defaults, dir, stem)
+                .wrap_err_with(|| format!("cannot export {}", input.display()))?;
+            for file in files {
+                println!("{}", file.display());
+            }
+            Ok(())
+        }
         Some(Command::Completions { shell }) => {
             clap_complete::generate(
                 *shell,

@@ -328,10 +328,7 @@ fn sigkill_of_the_leader_hands_over_without_losing_or_doubling_instances() {
     let rt = runtime();
     let engines = rt.block_on(engines(&lab));
     let mut client = rt.block_on(etcd(&lab));
-    let mut controllers = [
-        ControllerProcess::spawn(&lab, 1),
-        ControllerProcess::spawn(&lab, 2),
-    ];
+    let mut controllers = two_controllers(&lab);
     rt.block_on(async {
         apply(&mut client, &web(6)).await;
         wait_until(
@@ -351,17 +348,7 @@ fn sigkill_of_the_leader_hands_over_without_losing_or_doubling_instances() {
         )
         .await;
     });
-    let leader = rt
-        .block_on(store::current_leader(&client, PREFIX))
-        .expect("leader query")
-        .expect("a leader");
-    let index = controllers
-        .iter()
-        .position(|c| leader.ends_with(&format!("-{}", c.pid())))
-        .unwrap_or_else(|| panic!("leader {leader} is none of ours"));
-    let killed = std::time::Instant::now();
-    controllers[index].kill();
-    let survivor = controllers[1 - index].pid();
+    let (survivor, killed) = kill_the_leader(&rt, &client, &mut controllers);
 
     rt.block_on(async {
         // The other takes over within the lease TTL (5 s) and a little more; meanwhile the

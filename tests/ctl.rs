@@ -1,7 +1,6 @@
 //! `wheelhouse ctl` against a real lab (etcd and three dockerd), and `ops` racing itself.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use wheelhouse::action::Action;
 use wheelhouse::config::EtcdConfig;
 use wheelhouse::lab::TestLab;
@@ -9,40 +8,11 @@ use wheelhouse::model::HostSpec;
 use wheelhouse::ops::{self, Ops, OpsError};
 use wheelhouse::store::{self, StoreError};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+mod common;
+
+use common::lab::{Run, ctl_command, spec_file};
+
 const PREFIX: &str = "/wheelhouse";
-
-/// What one `ctl` run printed and how it exited.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-
-    /// Asserts the exit code and that stderr mentions `needle`.
-    fn fails(&self, code: i32, needle: &str) {
-        assert_eq!(
-            self.code, code,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(
-            self.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            self.stderr
-        );
-    }
-}
 
 fn ctl(config: &Path, args: &[&str]) -> Run {
     ctl_with(config, &[], args)
@@ -50,29 +20,13 @@ fn ctl(config: &Path, args: &[&str]) -> Run {
 
 /// Runs `wheelhouse [flags] --config CONFIG ctl ARGS` as operator "ana" over SSH.
 fn ctl_with(config: &Path, flags: &[&str], args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(flags)
-        .arg("--config")
-        .arg(config)
-        .arg("ctl")
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("USER", "ana")
-        .env("SSH_CLIENT", "10.9.8.7 50000 22")
-        .output()
-        .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn spec_file(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-    path
+    Run::of(
+        ctl_command(config, flags, args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("USER", "ana")
+            .env("SSH_CLIENT", "10.9.8.7 50000 22"),
+    )
 }
 
 /// The revision `ctl get` reports in its first line ("# web, revision 12").

@@ -4,72 +4,17 @@
 
 use bollard::query_parameters::ListContainersOptions;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use wheelhouse::config::EtcdConfig;
 use wheelhouse::lab::TestLab;
 use wheelhouse::model::app::AppSpec;
 use wheelhouse::store;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+mod common;
+
+use common::lab::{Controller, ctl, ctl_with, spec_file};
+
 const PREFIX: &str = "/wheelhouse";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        &self.stdout
-    }
-
-    fn fails(&self, code: i32, needle: &str) {
-        assert_eq!(
-            self.code, code,
-            "stdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(
-            self.stderr.contains(needle),
-            "{needle:?} not in:\n{}",
-            self.stderr
-        );
-    }
-}
-
-fn ctl_with(config: &Path, flags: &[&str], args: &[&str]) -> Run {
-    let out = Command::new(BIN)
-        .args(flags)
-        .arg("--config")
-        .arg(config)
-        .arg("ctl")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ctl(config: &Path, args: &[&str]) -> Run {
-    ctl_with(config, &[], args)
-}
-
-fn spec_file(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("web.toml");
-    std::fs::write(&path, text).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-    path
-}
 
 /// The stored spec and its mod_revision, read in-process.
 fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
@@ -93,6 +38,7 @@ fn rollout_rollback_restart_refusals_and_writes() {
     let config = lab.config_path();
     let web = spec_file(
         lab.dir(),
+        "web.toml",
         "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n",
     );
     let web = web.to_string_lossy().into_owned();
@@ -198,32 +144,6 @@ fn rollout_rollback_restart_refusals_and_writes() {
     );
 }
 
-/// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
-struct Controller(Child);
-
-impl Controller {
-    fn start(lab: &TestLab) -> Controller {
-        let child = Command::new(BIN)
-            .arg("--config")
-            .arg(lab.config_path())
-            .arg("--log-file")
-            .arg(lab.dir().join("controller.log"))
-            .arg("controller")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the controller: {e}"));
-        Controller(child)
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Running managed containers' images over every lab engine.
 fn running_images(lab: &TestLab) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -277,11 +197,12 @@ fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it()
     let config = lab.config_path();
     let web = spec_file(
         lab.dir(),
+        "web.toml",
         "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n\
          [update]\nmax_surge = 1\nmax_unavailable = 0\nmin_ready = \"3s\"\n",
     );
     ctl(&config, &["apply", "-f", &web.to_string_lossy()]).ok();
-    let _controller = Controller::start(&lab);
+    let _controller = Controller::start(&config, &lab.dir().join("controller.log"));
     wait_until("2 instances of demo:1", Duration::from_secs(60), || {
         let images = running_images(&lab);
         (images != ["wheelhouse/demo:1", "wheelhouse/demo:1"]).then(|| format!("{images:?}"))

@@ -4,56 +4,10 @@
 
 mod common;
 
+use common::lab::{BIN, Controller, ctl_ok as ctl};
 use common::tmux::{Tmux, quote};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
-
-const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
-
-/// `wheelhouse --config CONFIG ctl ARGS`: stdout, after checking it exited 0.
-fn ctl(config: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .arg("ctl")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
-    assert!(
-        out.status.success(),
-        "ctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
-struct Controller(Child);
-
-impl Controller {
-    fn start(config: &Path, log: &Path) -> Controller {
-        let child = Command::new(BIN)
-            .arg("--config")
-            .arg(config)
-            .arg("--log-file")
-            .arg(log)
-            .arg("controller")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start the controller: {e}"));
-        Controller(child)
-    }
-}
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn scale_an_app_from_the_apps_panel() {

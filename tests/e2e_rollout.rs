@@ -5,39 +5,10 @@
 
 mod common;
 
+use common::lab::{BIN, Controller, ctl_ok as ctl};
 use common::tmux::{Tmux, quote};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
-
-const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
-
-fn ctl(config: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .arg("ctl")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("run {BIN}: {e}"));
-    assert!(
-        out.status.success(),
-        "ctl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
-struct Controller(Child);
-
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[test]
 fn roll_out_and_back_from_the_apps_panel() {
@@ -121,17 +92,7 @@ fn roll_out_and_back_from_the_apps_panel() {
     assert!(got.contains("image = \"wheelhouse/demo:1\""), "{got}");
 
     // With a controller: the instances start, then a rollout shows its bar while it runs.
-    let controller = Command::new(BIN)
-        .arg("--config")
-        .arg(&config)
-        .arg("--log-file")
-        .arg(lab.dir().join("controller.log"))
-        .arg("controller")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the controller");
-    let _controller = Controller(controller);
+    let _controller = Controller::start(&config, &lab.dir().join("controller.log"));
     tmux.wait_for("2 running, 2 healthy", Duration::from_secs(60), |s| {
         s.lines().any(|l| {
             let words: Vec<&str> = l.split_whitespace().collect();

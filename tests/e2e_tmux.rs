@@ -173,5 +173,57 @@ fn a_theme_file_is_reloaded_live_and_a_broken_edit_is_named() {
     std::thread::sleep(Duration::from_millis(1100));
     std::fs::write(&theme, "[glyphs]\nok = \"+\"\n").expect("write");
     tmux.wait_text("+ lab-1", Duration::from_secs(5));
+
+    // `:theme NAME` switches to a built-in; an unknown name keeps the theme and says why.
+    tmux.keys(&[":"]);
+    tmux.run_line("theme mono");
+    let screen = tmux.wait_text("theme mono", Duration::from_secs(5));
+    assert!(screen.contains("✓ lab-1"), "mono's own glyphs:\n{screen}");
+    tmux.keys(&[":"]);
+    tmux.run_line("theme sparkly");
+    let screen = tmux.wait_text("theme not changed", Duration::from_secs(5));
+    assert!(screen.contains("✓ lab-1"), "{screen}");
+    tmux.keys(&["q"]);
+}
+
+/// `:export DIR` writes what is on screen as text, SVG and PNG.
+#[test]
+fn the_screen_is_exported_as_text_svg_and_png() {
+    let lab = TestLab::up(1, 45).expect("lab up");
+    let out = lab.config_path().with_file_name("shots");
+    let tmux = Tmux::start("export", 100, 25);
+    tmux.run_line(&format!(
+        "{} --config {} --log-file /dev/null",
+        quote(BIN.as_ref()),
+        quote(&lab.config_path()),
+    ));
+    tmux.wait_text("1/1", Duration::from_secs(20));
+    tmux.keys(&[":"]);
+    tmux.run_line(&format!("export {}", out.display()));
+    tmux.wait_text("screen saved", Duration::from_secs(5));
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .expect("export dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    let with = |ext: &str| {
+        files
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+            .unwrap_or_else(|| panic!("no .{ext} in {files:?}"))
+    };
+    let text = std::fs::read_to_string(with("txt")).expect("text");
+    assert!(
+        text.contains("lab-1") && text.contains("1/1 online"),
+        "{text}"
+    );
+    let svg = std::fs::read_to_string(with("svg")).expect("svg");
+    assert!(
+        svg.starts_with("<svg") || svg.starts_with("<?xml"),
+        "{}",
+        &svg[..80.min(svg.len())]
+    );
+    assert!(svg.contains("lab-1"));
+    let png = std::fs::read(with("png")).expect("png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     tmux.keys(&["q"]);
 }

@@ -1,66 +1,32 @@
 //! Screen export from a real run: the cockpit on a lab in tmux, the pane captured with its
 //! colour sequences (`capture-pane -e`), read back and written as text, SVG and PNG.
 
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 use wheelhouse::lab::TestLab;
 use wheelhouse::tui::export::{Defaults, buffer_from_ansi, to_text, write_all};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
+mod common;
+
+use common::lab::BIN;
+use common::tmux::Tmux;
+
 const WIDTH: u16 = 100;
 const HEIGHT: u16 = 30;
-
-/// A private tmux server running one command; killed on Drop.
-struct Pane {
-    socket: String,
-}
-
-impl Pane {
-    fn start(command: &str) -> Pane {
-        let pane = Pane {
-            socket: format!("wh-export-{}", std::process::id()),
-        };
-        let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
-        let out = pane.tmux(&["new-session", "-d", "-s", "t", "-x", &w, "-y", &h, command]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        pane
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    /// The screen with its SGR colour sequences.
-    fn capture(&self) -> String {
-        let out = self.tmux(&["capture-pane", "-e", "-p", "-t", "t"]);
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Pane {
-    fn drop(&mut self) {
-        let _ = self.tmux(&["kill-server"]);
-    }
-}
 
 #[test]
 fn a_real_screen_exports_with_its_colours() {
     let lab = TestLab::up(3, 90).expect("lab up");
     let log = lab.config_path().with_file_name("export.log");
-    let pane = Pane::start(&format!(
-        "env TERM=tmux-256color COLORTERM=truecolor {BIN} --config {} --log-file {}",
-        lab.config_path().display(),
-        log.display()
-    ));
+    let pane = Tmux::running(
+        "export",
+        WIDTH,
+        HEIGHT,
+        &[&format!(
+            "env TERM=tmux-256color COLORTERM=truecolor {BIN} --config {} --log-file {}",
+            lab.config_path().display(),
+            log.display()
+        )],
+    );
     let start = Instant::now();
     let capture = loop {
         let capture = pane.capture();

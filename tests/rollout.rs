@@ -175,10 +175,7 @@ fn a_new_leader_resumes_a_rollout_after_sigkill() {
     let rt = runtime();
     let engines = rt.block_on(engines(&lab));
     let mut client = rt.block_on(etcd(&lab));
-    let mut controllers = [
-        ControllerProcess::spawn(&lab, 1),
-        ControllerProcess::spawn(&lab, 2),
-    ];
+    let mut controllers = two_controllers(&lab);
     let v1 = app("wheelhouse/demo:1", 6);
     let mut v2 = app("wheelhouse/demo:2", 6);
     v2.update.min_ready = Duration::from_secs(2);
@@ -196,16 +193,7 @@ fn a_new_leader_resumes_a_rollout_after_sigkill() {
         })
         .await;
     });
-    let leader = rt
-        .block_on(store::current_leader(&client, PREFIX))
-        .expect("leader query")
-        .expect("a leader");
-    let index = controllers
-        .iter()
-        .position(|c| leader.ends_with(&format!("-{}", c.pid())))
-        .unwrap_or_else(|| panic!("leader {leader} is none of ours"));
-    controllers[index].kill();
-    let survivor = controllers[1 - index].pid();
+    let (survivor, _) = kill_the_leader(&rt, &client, &mut controllers);
     rt.block_on(async {
         let r = watch_rollout(&client, &engines, &v2, Duration::from_secs(90), |p| {
             p.is_done()

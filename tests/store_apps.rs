@@ -2,35 +2,15 @@
 
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wheelhouse::config::EtcdConfig;
-use wheelhouse::lab::TestLab;
 use wheelhouse::model::app::AppSpec;
 use wheelhouse::store::{self, AppEvent, AuditEntry, Endpoint, Expect, StoreError};
 
+mod common;
+
+use common::etcd::{cfg, client, lab};
+
 const PREFIX: &str = "/wheelhouse";
 const MAX: u32 = 1000;
-
-/// An etcd-only lab (the lab's calls block, so they run off the runtime's workers).
-fn lab(address_base: u8) -> TestLab {
-    match tokio::task::block_in_place(|| TestLab::up(0, address_base)) {
-        Ok(lab) => lab,
-        Err(e) => panic!("lab up: {e}"),
-    }
-}
-
-fn cfg(endpoint: &str) -> EtcdConfig {
-    EtcdConfig {
-        endpoints: vec![endpoint.to_owned()],
-        ..EtcdConfig::default()
-    }
-}
-
-async fn client(endpoint: &str) -> etcd_client::Client {
-    match store::connect(&cfg(endpoint)).await {
-        Ok(c) => c,
-        Err(e) => panic!("connect {endpoint}: {e}"),
-    }
-}
 
 fn app(name: &str, instances: u32) -> AppSpec {
     let mut spec = AppSpec::new(name, "wheelhouse/demo:1");

@@ -2,30 +2,14 @@
 //! resignation, and a lost lease when etcd stays away longer than the TTL.
 
 use std::time::{Duration, Instant};
-use wheelhouse::config::EtcdConfig;
-use wheelhouse::lab::TestLab;
 use wheelhouse::store::{self, Leadership, StoreError};
+
+mod common;
+
+use common::etcd::{client, lab};
 
 const PREFIX: &str = "/wheelhouse";
 const TTL: Duration = Duration::from_secs(3);
-
-fn lab(address_base: u8) -> TestLab {
-    match tokio::task::block_in_place(|| TestLab::up(0, address_base)) {
-        Ok(lab) => lab,
-        Err(e) => panic!("lab up: {e}"),
-    }
-}
-
-async fn client(endpoint: &str) -> etcd_client::Client {
-    let cfg = EtcdConfig {
-        endpoints: vec![endpoint.to_owned()],
-        ..EtcdConfig::default()
-    };
-    match store::connect(&cfg).await {
-        Ok(c) => c,
-        Err(e) => panic!("connect {endpoint}: {e}"),
-    }
-}
 
 async fn lead(c: &etcd_client::Client, id: &str, ttl: Duration) -> Leadership {
     match tokio::time::timeout(Duration::from_secs(5), store::campaign(c, PREFIX, id, ttl)).await {

@@ -4,26 +4,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use wheelhouse::config::EtcdConfig;
-use wheelhouse::lab::TestLab;
 use wheelhouse::model::HostSpec;
 use wheelhouse::store::{self, StoreError, StoreEvent};
 
+mod common;
+
+use common::etcd::{cfg, client, lab};
+
 const PREFIX: &str = "/wheelhouse";
-
-/// An etcd-only lab (the tests' lab calls block, so they run off the runtime's workers).
-fn lab(address_base: u8) -> TestLab {
-    match tokio::task::block_in_place(|| TestLab::up(0, address_base)) {
-        Ok(lab) => lab,
-        Err(e) => panic!("lab up: {e}"),
-    }
-}
-
-fn cfg(endpoint: &str) -> EtcdConfig {
-    EtcdConfig {
-        endpoints: vec![endpoint.to_owned()],
-        ..EtcdConfig::default()
-    }
-}
 
 fn spec(name: &str) -> HostSpec {
     HostSpec {
@@ -33,13 +21,6 @@ fn spec(name: &str) -> HostSpec {
         zone: Some("a".into()),
         labels: BTreeMap::from([("disk".to_owned(), "ssd".to_owned())]),
         tls: None,
-    }
-}
-
-async fn client(endpoint: &str) -> etcd_client::Client {
-    match store::connect(&cfg(endpoint)).await {
-        Ok(c) => c,
-        Err(e) => panic!("connect {endpoint}: {e}"),
     }
 }
 

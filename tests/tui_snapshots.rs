@@ -1,177 +1,23 @@
 //! Snapshots of the drawn screens (as text) at two terminal sizes, and checks of the cell
 //! colours and glyphs the grid draws for each host state, and of the Apps panel beside it.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wheelhouse::action::Action;
 use wheelhouse::model::app::AppSpec;
-use wheelhouse::model::{
-    AppRecord, Container, Dialog, EtcdState, Focus, Health, Host, HostInfo, HostSource, HostSpec,
-    HostState, Model, View,
-};
-use wheelhouse::tui::keymap::Keymap;
+use wheelhouse::model::{AppRecord, Container, Dialog, EtcdState, Focus, Health, Model, View};
 use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::theme::{Level, Theme};
 use wheelhouse::update::{Msg, update};
 
-const GIB: u64 = 1024 * 1024 * 1024;
+mod common;
 
-fn spec(name: &str, n: usize) -> HostSpec {
-    HostSpec {
-        name: name.to_owned(),
-        engine: format!("unix:///tmp/wh-lab/h{n}/docker.sock"),
-        address: Some(format!("127.0.1.{n}")),
-        zone: Some(if n.is_multiple_of(2) { "b" } else { "a" }.to_owned()),
-        labels: BTreeMap::from([("disk".to_owned(), "ssd".to_owned())]),
-        tls: None,
-    }
-}
-
-fn container(
-    name: &str,
-    state: &str,
-    health: Health,
-    cpu: Option<f64>,
-    mem: Option<u64>,
-) -> Container {
-    Container {
-        id: format!("{name}-id"),
-        name: name.to_owned(),
-        image: "wheelhouse/demo:1".to_owned(),
-        state: state.to_owned(),
-        status: String::new(),
-        health,
-        labels: BTreeMap::new(),
-        cpu_percent: cpu,
-        mem_bytes: mem,
-    }
-}
-
-/// An online host of 2 CPUs and 8 GiB whose load score is `cpu_share` percent.
-fn online(name: &str, n: usize, cpu_share: f64, now: Instant) -> Host {
-    let mut host = Host::new(spec(name, n), HostSource::Config);
-    host.state = HostState::Online;
-    host.last_seen = Some(now);
-    host.info = Some(HostInfo {
-        hostname: format!("{name}.lab"),
-        version: "20.10.24".to_owned(),
-        ncpu: 2,
-        mem_total: 8 * GIB,
-        containers_running: 2,
-    });
-    // CPU is summed over containers and divided by the 2 cores.
-    host.containers = vec![
-        container(
-            "web-1",
-            "running",
-            Health::Healthy,
-            Some(cpu_share),
-            Some(300 * 1024 * 1024),
-        ),
-        container(
-            "web-2",
-            "running",
-            Health::Unhealthy,
-            Some(cpu_share),
-            Some(GIB / 2),
-        ),
-        container("batch", "exited", Health::None, None, None),
-    ];
-    host
-}
-
-/// alpha 10% (ok), bravo 75% (warn), charlie 95% (critical), delta offline, echo unknown.
-fn five_hosts() -> Model {
-    let t0 = Instant::now();
-    let now = t0 + Duration::from_secs(125);
-    let mut delta = Host::new(spec("delta", 4), HostSource::Config);
-    delta.state = HostState::Offline {
-        error: "connection refused".to_owned(),
-        since: t0 + Duration::from_secs(5),
-    };
-    let echo = Host::new(spec("echo", 5), HostSource::Etcd);
-    let mut model = Model::with_hosts(
-        now,
-        vec![
-            online("alpha", 1, 10.0, now),
-            online("bravo", 2, 75.0, now),
-            online("charlie", 3, 95.0, now),
-            delta,
-            echo,
-        ],
-    );
-    model.etcd = EtcdState::Connected { revision: 42 };
-    model.last_data = Some(now - Duration::from_secs(2));
-    model
-}
-
-/// `count` online hosts with loads spread over 0..100%, every 10th offline, every 25th unknown.
-fn many_hosts(count: usize) -> Model {
-    let now = Instant::now();
-    let hosts = (0..count)
-        .map(|i| {
-            let name = format!("node-{i:05}");
-            if i % 25 == 7 {
-                Host::new(spec(&name, i), HostSource::Config)
-            } else if i % 10 == 3 {
-                let mut h = Host::new(spec(&name, i), HostSource::Config);
-                h.state = HostState::Offline {
-                    error: "timeout".to_owned(),
-                    since: now,
-                };
-                h
-            } else {
-                online(&name, i, (i * 37 % 100) as f64, now)
-            }
-        })
-        .collect();
-    Model::with_hosts(now, hosts)
-}
+use common::models::{GIB, container, draw_themed, find_below, five_hosts, many_hosts, text};
 
 fn draw(model: &Model, width: u16, height: u16) -> Buffer {
-    let theme = Theme::default_theme();
-    let keymap = Keymap::default_keymap();
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| wheelhouse::tui::draw(frame, model, &theme, &keymap))
-        .unwrap();
-    terminal.backend().buffer().clone()
-}
-
-/// The buffer as text, one line per row, trailing blanks cut.
-fn text(buf: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buf.area.height {
-        let row: String = (0..buf.area.width)
-            .map(|x| buf[(x, y)].symbol().to_owned())
-            .collect();
-        out.push_str(row.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// Position of the first occurrence of `needle` in the drawn text from row `top` down
-/// (row 0 is the grid's title line, which names the selected host too).
-fn find_below(buf: &Buffer, needle: &str, top: u16) -> Option<(u16, u16)> {
-    let first = needle.chars().next()?;
-    for y in top..buf.area.height {
-        for x in 0..buf.area.width {
-            let matches = needle.chars().enumerate().all(|(i, c)| {
-                let x = x as usize + i;
-                x < buf.area.width as usize && buf[(x as u16, y)].symbol().starts_with(c)
-            });
-            if matches && buf[(x, y)].symbol().starts_with(first) {
-                return Some((x, y));
-            }
-        }
-    }
-    None
+    draw_themed(model, &Theme::default_theme(), width, height)
 }
 
 fn with_view(mut model: Model, view: View, row: usize) -> Model {

@@ -8,7 +8,8 @@ mod watch;
 
 pub use connect::{DockerError, client, connect, describe, host_from_env};
 pub use exec::{
-    Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags, restart_count,
+    Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags,
+    restart_count,
 };
 pub use supervisor::Supervisor;
 

@@ -149,6 +149,8 @@ pub struct Ui {
     pub filter: Option<Filter>,
     /// A theme `:theme` (or a key) asked for; the loop takes it and loads it.
     pub theme_request: Option<String>,
+    /// A directory the loop writes the screen to (`:export DIR`, or the export key).
+    pub export_request: Option<String>,
     pub width: u16,
     pub height: u16,
 }
@@ -171,6 +173,7 @@ impl Default for Ui {
             command_history: Vec::new(),
             filter: None,
             theme_request: None,
+            export_request: None,
             width: 80,
             height: 24,
         }

@@ -3,6 +3,17 @@
 
 use ratatui::layout::Rect;
 
+/// A `width` x `height` rectangle (clamped to `area`) in the middle of `area`: popups.
+pub fn centred(area: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(area.width), height.min(area.height));
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
 /// The screen split: the main view above a one-line status bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Screen {

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long a lone `q` waits for a register letter before it acts as its keymap binding.
-pub const HOLD: Duration = Duration::from_millis(700);
+pub const HOLD: Duration = Duration::from_millis(400);
 
 /// Applies a message to the model (and carries out its effects): the loop's `update` step.
 pub type Apply<'a> = dyn FnMut(&mut Model, Msg) + 'a;
@@ -144,6 +144,14 @@ impl Macros {
     /// Whether a held `q` is waiting (the loop must keep ticking).
     pub fn holding(&self) -> bool {
         matches!(self.held, Some(Held::Q(..)))
+    }
+
+    /// When a held `q` gives up waiting for a register letter (the loop wakes then).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.held {
+            Some(Held::Q(at, _)) => Some(at + HOLD),
+            _ => None,
+        }
     }
 
     /// The key's action in the current section, recorded if a recording is under way.

@@ -1,5 +1,6 @@
 //! The event loop: the one owner of the Model. IO tasks send values in; only this loop updates.
 
+use super::export;
 use super::keymap::Keymap;
 use super::macros::Macros;
 use super::script::{Next, Player, Script};
@@ -17,6 +18,7 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use std::collections::HashMap;
 use std::io::Write;
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::mpsc;
 
@@ -64,6 +66,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let mut macros = Macros::default();
     let mut player = script.map(Player::new);
     model.max_instances = config.max_instances;
+    model.thresholds = theme.thresholds;
     if config.etcd.is_none() {
         model.etcd = EtcdState::Disabled;
     }
@@ -120,6 +123,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         let mut keys = Vec::new();
         let mut ticked = false;
         let wait_frame = tokio::time::sleep_until((last_draw + FRAME).into());
+        let hold = macros.deadline();
+        let wait_hold = tokio::time::sleep_until(hold.unwrap_or(last_draw).into());
         tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => keys.push(key),
@@ -138,8 +143,11 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 msgs.push(Msg::Tick(Instant::now()));
                 ticked = true;
                 msgs.extend(theme_file.reload_if_changed(&mut theme));
+                // `/state=warn` filters by the thresholds the cells are coloured by.
+                model.thresholds = theme.thresholds;
             }
             _ = wait_frame, if model.dirty => {}
+            _ = wait_hold, if hold.is_some() => {}
             _ = hangup.recv() => break,
             _ = terminate.recv() => break,
         }
@@ -181,13 +189,11 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         for key in keys {
             macros.press(&mut model, &keymap, key, now, &mut apply);
         }
-        if ticked {
-            macros.tick(&mut model, &keymap, now, &mut apply);
-            if let Some(wallboard) = &mut model.wallboard {
-                let turned = wallboard.advance(now);
-                let clock = wallboard.set_clock(clock_text(SystemTime::now()));
-                model.dirty |= turned || clock;
-            }
+        macros.tick(&mut model, &keymap, now, &mut apply);
+        if ticked && let Some(wallboard) = &mut model.wallboard {
+            let turned = wallboard.advance(now);
+            let clock = wallboard.set_clock(clock_text(SystemTime::now()));
+            model.dirty |= turned || clock;
         }
         if let Some(playing) = &mut player {
             let over = play(playing, &mut model, &keymap, &mut macros, now, &mut apply);
@@ -195,6 +201,14 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 player = None;
                 model.quit |= exit_after_keys;
             }
+        }
+        if let Some(dir) = model.ui.export_request.take() {
+            let msg = export_screen(&model, &theme, &keymap, &dir);
+            apply(&mut model, msg);
+        }
+        if let Some(name) = model.ui.theme_request.take() {
+            let msg = switch_theme(&name, &mut theme, &mut theme_file, &mut model);
+            apply(&mut model, msg);
         }
         if model.quit {
             break;
@@ -358,4 +372,42 @@ impl ThemeFile {
 
 fn modified(path: &std::path::Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// `:theme NAME`: a built-in name or a file, mapped to the terminal's colours like the first.
+fn switch_theme(name: &str, theme: &mut Theme, file: &mut ThemeFile, model: &mut Model) -> Msg {
+    match Theme::load(name) {
+        Ok(fresh) => {
+            *theme = fresh.for_depth(theme.depth());
+            *file = ThemeFile::new(theme);
+            model.thresholds = theme.thresholds;
+            Msg::Notice(format!("theme {name}"))
+        }
+        Err(e) => Msg::Notice(format!("theme not changed: {e}")),
+    }
+}
+
+/// Draws the model once more, off screen, and writes that frame as text, SVG and PNG.
+fn export_screen(model: &Model, theme: &Theme, keymap: &Keymap, dir: &str) -> Msg {
+    // A TestBackend cannot fail: its error type is Infallible.
+    let backend = ratatui::backend::TestBackend::new(model.ui.width, model.ui.height);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    let Ok(_) = terminal.draw(|frame| super::draw(frame, model, theme, keymap));
+    let stamp = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let defaults = export::Defaults::for_theme(theme);
+    let written = export::write_all(
+        terminal.backend().buffer(),
+        &defaults,
+        Path::new(dir),
+        &format!("wheelhouse-{stamp}"),
+    );
+    match written {
+        Ok(files) => {
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            Msg::Notice(format!("screen saved: {}", names.join(" ")))
+        }
+        Err(e) => Msg::Notice(format!("screen not saved in {dir}: {e}")),
+    }
 }

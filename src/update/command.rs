@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 const LINE_MAX: usize = 300;
 
 const COMMANDS: &[&str] = &[
-    "filter", "host", "q", "quit", "restart", "rollback", "rollout", "scale", "theme",
+    "export", "filter", "host", "q", "quit", "restart", "rollback", "rollout", "scale", "theme",
 ];
 
 /// `scale web 5` (with or without the leading `:`) as the Action its keys would produce.
@@ -85,6 +85,10 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
                 return Err(format!("host: no host named {}", args[0]));
             }
             Ok(Action::OpenHost(args[0].to_owned()))
+        }
+        "export" => {
+            arity(0, 1, "[DIR]")?;
+            Ok(Action::ExportTo(args.first().unwrap_or(&".").to_string()))
         }
         "theme" => {
             arity(1, 1, "NAME")?;

@@ -218,6 +218,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::OpenHost(name) => command::open_host(model, &name),
         // The loop owns the theme: it takes the request and loads it.
         Action::SetTheme(name) => model.ui.theme_request = Some(name),
+        Action::ExportScreen => model.ui.export_request = Some(".".to_owned()),
+        Action::ExportTo(dir) => model.ui.export_request = Some(dir),
         Action::Scale { .. }
         | Action::Apply { .. }
         | Action::Delete { .. }

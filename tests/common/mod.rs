@@ -1,5 +1,7 @@
 //! Helpers shared by the end-to-end tests.
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod etcd;
+pub mod lab;
 pub mod models;
 pub mod tmux;

@@ -12,7 +12,7 @@ use wheelhouse::model::{
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::theme::Theme;
 
-const GIB: u64 = 1024 * 1024 * 1024;
+pub const GIB: u64 = 1024 * 1024 * 1024;
 
 pub fn spec(name: &str, n: usize) -> HostSpec {
     HostSpec {

@@ -11,28 +11,33 @@ pub struct Tmux {
 impl Tmux {
     /// A detached session running an interactive shell on a `width` x `height` screen.
     pub fn start(name: &str, width: u16, height: u16) -> Tmux {
+        Tmux::running(
+            name,
+            width,
+            height,
+            &[
+                "env",
+                "-i",
+                "PATH=/usr/bin:/bin",
+                "TERM=xterm-256color",
+                "HOME=/tmp",
+                "PS1=$ ",
+                "bash",
+                "--norc",
+                "--noprofile",
+            ],
+        )
+    }
+
+    /// A detached session running `command` on a `width` x `height` screen.
+    pub fn running(name: &str, width: u16, height: u16, command: &[&str]) -> Tmux {
         let tmux = Tmux {
             socket: format!("wh-{name}-{}", std::process::id()),
         };
-        let out = tmux.cmd(&[
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            "env",
-            "-i",
-            "PATH=/usr/bin:/bin",
-            "TERM=xterm-256color",
-            "HOME=/tmp",
-            "PS1=$ ",
-            "bash",
-            "--norc",
-            "--noprofile",
-        ]);
+        let (w, h) = (width.to_string(), height.to_string());
+        let mut args = vec!["new-session", "-d", "-s", "t", "-x", &w, "-y", &h];
+        args.extend_from_slice(command);
+        let out = tmux.cmd(&args);
         assert!(
             out.status.success(),
             "tmux new-session: {}",
@@ -65,6 +70,12 @@ impl Tmux {
 
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
+    }
+
+    /// The screen with its SGR colour sequences.
+    pub fn capture(&self) -> String {
+        let out = self.cmd(&["capture-pane", "-e", "-p", "-t", "t"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Waits until the screen satisfies `pred`; panics with the last screen on timeout.

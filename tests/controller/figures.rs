@@ -2,46 +2,9 @@
 
 use super::support::*;
 use bollard::Docker;
-use bollard::query_parameters::ListContainersOptions;
-use std::collections::HashMap;
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
 use wheelhouse::store;
-
-/// Runs the docker CLI against one engine; panics with its stderr on failure.
-fn docker_cli(socket: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("docker")
-        .arg("-H")
-        .arg(format!("unix://{}", socket.display()))
-        .args(args)
-        .output()
-        .expect("the docker CLI runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Running containers with `label` over `engines`.
-async fn count_running(engines: &[Docker], label: &str) -> usize {
-    let mut n = 0;
-    for d in engines {
-        let options = ListContainersOptions {
-            filters: Some(HashMap::from([(
-                "label".to_owned(),
-                vec![label.to_owned()],
-            )])),
-            ..Default::default()
-        };
-        n += d
-            .list_containers(Some(options))
-            .await
-            .map_or(0, |l| l.len());
-    }
-    n
-}
 
 async fn time_until(engines: &[Docker], label: &str, want: usize) -> Duration {
     let start = tokio::time::Instant::now();

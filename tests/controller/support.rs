@@ -248,3 +248,65 @@ impl Drop for ControllerProcess {
         self.kill();
     }
 }
+
+/// Runs the docker CLI against one engine; panics with its stderr on failure.
+pub fn docker_cli(socket: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .arg("-H")
+        .arg(format!("unix://{}", socket.display()))
+        .args(args)
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Running containers with `label` over `engines`.
+pub async fn count_running(engines: &[Docker], label: &str) -> usize {
+    let mut n = 0;
+    for d in engines {
+        let options = ListContainersOptions {
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![label.to_owned()],
+            )])),
+            ..Default::default()
+        };
+        n += d
+            .list_containers(Some(options))
+            .await
+            .map_or(0, |l| l.len());
+    }
+    n
+}
+
+/// Two `wheelhouse controller` processes racing for the lead.
+pub fn two_controllers(lab: &TestLab) -> [ControllerProcess; 2] {
+    [
+        ControllerProcess::spawn(lab, 1),
+        ControllerProcess::spawn(lab, 2),
+    ]
+}
+
+/// SIGKILLs whichever of `controllers` leads: the survivor's pid and when the kill happened.
+pub fn kill_the_leader(
+    rt: &tokio::runtime::Runtime,
+    client: &etcd_client::Client,
+    controllers: &mut [ControllerProcess; 2],
+) -> (u32, std::time::Instant) {
+    let leader = rt
+        .block_on(store::current_leader(client, PREFIX))
+        .expect("leader query")
+        .expect("a leader");
+    let index = controllers
+        .iter()
+        .position(|c| leader.ends_with(&format!("-{}", c.pid())))
+        .unwrap_or_else(|| panic!("leader {leader} is none of ours"));
+    let killed = std::time::Instant::now();
+    controllers[index].kill();
+    (controllers[1 - index].pid(), killed)
+}

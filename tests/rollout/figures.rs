@@ -14,21 +14,6 @@ use wheelhouse::store;
 
 const RUNS: usize = 3;
 
-fn docker_cli(socket: &std::path::Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("docker")
-        .arg("-H")
-        .arg(format!("unix://{}", socket.display()))
-        .args(args)
-        .output()
-        .expect("the docker CLI runs");
-    assert!(
-        out.status.success(),
-        "docker {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// Running containers with `label`, on `image`, that Docker reports healthy.
 async fn healthy(engines: &[Docker], label: &str, image: &str) -> usize {
     let mut n = 0;
@@ -232,22 +217,4 @@ fn figures() {
     );
     docker_cli(&s1, &["service", "rm", "bench"]);
     docker_cli(&s1, &["swarm", "leave", "--force"]);
-}
-
-async fn count_running(engines: &[Docker], label: &str) -> usize {
-    let mut n = 0;
-    for d in engines {
-        let options = ListContainersOptions {
-            filters: Some(HashMap::from([(
-                "label".to_owned(),
-                vec![label.to_owned()],
-            )])),
-            ..Default::default()
-        };
-        n += d
-            .list_containers(Some(options))
-            .await
-            .map_or(0, |l| l.len());
-    }
-    n
 }

@@ -5,6 +5,7 @@ use crate::action::Action;
 use crate::model::View;
 use crate::tui::format::percent;
 use crate::tui::keymap::{Keymap, Section};
+use crate::tui::layout::centred;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -95,14 +96,7 @@ pub fn render(
     let content_width =
         columns_width(&columns).max(u16::try_from(footer_width).unwrap_or(u16::MAX));
     let content_height = columns.iter().map(|c| c.height).max().unwrap_or(0) + footer_rows;
-    let width = (content_width + 4).min(area.width);
-    let height = (content_height + 2).min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
+    let popup = centred(area, content_width + 4, content_height + 2);
     Clear.render(popup, buf);
     let block = Block::default()
         .borders(Borders::ALL)

@@ -4,6 +4,7 @@
 use crate::action::Action;
 use crate::model::{Dialog, Model};
 use crate::tui::keymap::{Keymap, Section};
+use crate::tui::layout::centred;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -32,24 +33,12 @@ impl<'a> DialogBox<'a> {
 
     /// "enter ok · esc/ctrl-c cancel" from the section's bindings.
     fn hints(&self, section: Section, yes: &str, no: &str) -> Line<'static> {
-        let hints = self.keymap.hints(section);
-        let keys = |wanted: Action| {
-            hints
-                .iter()
-                .find(|(_, a)| *a == wanted)
-                .map(|(keys, _)| keys.clone())
-        };
-        let mut spans = Vec::new();
-        for (action, label) in [(Action::Confirm, yes), (Action::Cancel, no)] {
-            if let Some(keys) = keys(action) {
-                if !spans.is_empty() {
-                    spans.push(Span::styled(" · ", self.theme.muted()));
-                }
-                spans.push(Span::styled(keys, self.theme.title()));
-                spans.push(Span::styled(format!(" {label}"), self.theme.muted()));
-            }
-        }
-        Line::from(spans)
+        key_hints(
+            self.keymap,
+            section,
+            &[(Action::Confirm, yes), (Action::Cancel, no)],
+            self.theme,
+        )
     }
 }
 
@@ -100,32 +89,58 @@ impl Widget for DialogBox<'_> {
                 ],
             ),
         };
-        let content = lines.iter().map(Line::width).max().unwrap_or(0);
-        let width = u16::try_from(content + 4)
-            .unwrap_or(u16::MAX)
-            .max(MIN_WIDTH)
-            .min(area.width);
-        let height = u16::try_from(lines.len() + 2)
-            .unwrap_or(u16::MAX)
-            .min(area.height);
-        let popup = Rect {
-            x: area.x + (area.width - width) / 2,
-            y: area.y + (area.height - height) / 2,
-            width,
-            height,
-        };
-        Clear.render(popup, buf);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.title())
-            .title(Line::styled(title, theme.title()));
-        let inner = block.inner(popup);
-        block.render(popup, buf);
-        let inner = Rect {
-            x: inner.x.saturating_add(1),
-            width: inner.width.saturating_sub(1),
-            ..inner
-        };
-        Paragraph::new(lines).render(inner, buf);
+        popup(title, lines, MIN_WIDTH, theme, area, buf);
     }
+}
+
+/// "keys label · keys label" for each of `wanted` bound in `section`, from the keymap.
+pub fn key_hints(
+    keymap: &Keymap,
+    section: Section,
+    wanted: &[(Action, &str)],
+    theme: &Theme,
+) -> Line<'static> {
+    let hints = keymap.hints(section);
+    let mut spans = Vec::new();
+    for &(action, label) in wanted {
+        if let Some((keys, _)) = hints.iter().find(|(_, a)| *a == action) {
+            if !spans.is_empty() {
+                spans.push(Span::styled(" · ", theme.muted()));
+            }
+            spans.push(Span::styled(keys.clone(), theme.title()));
+            spans.push(Span::styled(format!(" {label}"), theme.muted()));
+        }
+    }
+    Line::from(spans)
+}
+
+/// A bordered box titled `title`, centred in `area` and sized to `lines` (at least
+/// `min_width` wide), over whatever was drawn there.
+pub fn popup(
+    title: String,
+    lines: Vec<Line<'_>>,
+    min_width: u16,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let content = lines.iter().map(Line::width).max().unwrap_or(0);
+    let width = u16::try_from(content + 4)
+        .unwrap_or(u16::MAX)
+        .max(min_width);
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let popup = centred(area, width, height);
+    Clear.render(popup, buf);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.title())
+        .title(Line::styled(title, theme.title()));
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    let inner = Rect {
+        x: inner.x.saturating_add(1),
+        width: inner.width.saturating_sub(1),
+        ..inner
+    };
+    Paragraph::new(lines).render(inner, buf);
 }

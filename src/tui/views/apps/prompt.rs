@@ -8,7 +8,7 @@ use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Widget};
+use crate::tui::widgets::dialog::{key_hints, popup};
 
 /// Tags listed at once; the list scrolls to keep the pick in view.
 const LISTED: usize = 8;
@@ -70,54 +70,26 @@ pub fn render(prompt: &ImagePrompt, theme: &Theme, keymap: &Keymap, area: Rect, 
     lines.push(Line::default());
     lines.push(hints(keymap, theme));
 
-    let content = lines.iter().map(Line::width).max().unwrap_or(0);
-    let width = u16::try_from(content + 4)
-        .unwrap_or(u16::MAX)
-        .max(MIN_WIDTH)
-        .min(area.width);
-    let height = u16::try_from(lines.len() + 2)
-        .unwrap_or(u16::MAX)
-        .min(area.height);
-    let popup = Rect {
-        x: area.x + (area.width - width) / 2,
-        y: area.y + (area.height - height) / 2,
-        width,
-        height,
-    };
-    Clear.render(popup, buf);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.title())
-        .title(Line::styled(
-            format!(" roll out {} ", prompt.app),
-            theme.title(),
-        ));
-    let inner = block.inner(popup);
-    block.render(popup, buf);
-    let inner = Rect {
-        x: inner.x.saturating_add(1),
-        width: inner.width.saturating_sub(1),
-        ..inner
-    };
-    Paragraph::new(lines).render(inner, buf);
+    popup(
+        format!(" roll out {} ", prompt.app),
+        lines,
+        MIN_WIDTH,
+        theme,
+        area,
+        buf,
+    );
 }
 
 /// "enter ok · esc cancel · tab next", from the prompt's real keys.
 fn hints(keymap: &Keymap, theme: &Theme) -> Line<'static> {
-    let hints = keymap.hints(Section::Prompt);
-    let mut spans = Vec::new();
-    for (action, label) in [
-        (Action::Confirm, "ok"),
-        (Action::Cancel, "cancel"),
-        (Action::FocusNext, "next image"),
-    ] {
-        if let Some((keys, _)) = hints.iter().find(|(_, a)| *a == action) {
-            if !spans.is_empty() {
-                spans.push(Span::styled(" · ", theme.muted()));
-            }
-            spans.push(Span::styled(keys.clone(), theme.title()));
-            spans.push(Span::styled(format!(" {label}"), theme.muted()));
-        }
-    }
-    Line::from(spans)
+    key_hints(
+        keymap,
+        Section::Prompt,
+        &[
+            (Action::Confirm, "ok"),
+            (Action::Cancel, "cancel"),
+            (Action::FocusNext, "next image"),
+        ],
+        theme,
+    )
 }
