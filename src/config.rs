@@ -62,6 +62,17 @@ impl FileError {
     }
 }
 
+#[cfg(test)]
+impl FileError {
+    /// For tests: the error is at `line:col` of `file`, says so first, and mentions `needle`.
+    pub(crate) fn assert_at(&self, file: &str, line: usize, col: usize, needle: &str) {
+        assert_eq!((self.line, self.col), (line, col), "{self}");
+        assert!(self.message.contains(needle), "{self}");
+        let prefix = format!("{file}:{line}:{col}:");
+        assert!(self.to_string().starts_with(&prefix), "{self}");
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
@@ -102,6 +113,9 @@ pub struct Config {
     pub hosts: Vec<HostSpec>,
     /// The most instances one app may ask for; larger counts are refused as typos.
     pub max_instances: u32,
+    /// Slow links (SSH): at most a frame a second, coarse ages, and `LOW_BANDWIDTH_REFRESH`
+    /// unless `refresh` is set.
+    pub low_bandwidth: bool,
     /// The file it came from, if any.
     pub path: Option<PathBuf>,
 }
@@ -116,6 +130,7 @@ impl Default for Config {
             etcd: None,
             hosts: Vec::new(),
             max_instances: crate::model::app::DEFAULT_MAX_INSTANCES,
+            low_bandwidth: false,
             path: None,
         }
     }
@@ -130,6 +145,8 @@ struct RawConfig {
     keymap: Option<String>,
     prefix: Option<Spanned<String>>,
     max_instances: Option<Spanned<i64>>,
+    #[serde(default)]
+    low_bandwidth: bool,
     etcd: Option<RawEtcd>,
     #[serde(default)]
     hosts: Vec<Spanned<RawHost>>,
@@ -158,7 +175,19 @@ struct RawHost {
     tls: Option<TlsFiles>,
 }
 
+/// The poll interval in low-bandwidth mode when none is given.
+pub const LOW_BANDWIDTH_REFRESH: Duration = Duration::from_secs(10);
+
 impl Config {
+    /// Turns low-bandwidth mode on; the refresh rises to `LOW_BANDWIDTH_REFRESH` unless the
+    /// operator set one (`refresh_set`), which is kept.
+    pub fn set_low_bandwidth(&mut self, refresh_set: bool) {
+        self.low_bandwidth = true;
+        if !refresh_set {
+            self.refresh = self.refresh.max(LOW_BANDWIDTH_REFRESH);
+        }
+    }
+
     /// Parses and validates a config file's text; errors name `path:line:col`.
     pub fn parse(path: &Path, source: &str) -> Result<Config, FileError> {
         let raw: RawConfig =
@@ -168,6 +197,9 @@ impl Config {
             path: Some(path.to_owned()),
             ..Config::default()
         };
+        if raw.low_bandwidth {
+            config.set_low_bandwidth(raw.refresh.is_some());
+        }
         if let Some(refresh) = raw.refresh {
             config.refresh = parse_duration(refresh.get_ref())
                 .filter(|d| *d >= Duration::from_millis(100) && *d <= Duration::from_secs(3600))

@@ -30,6 +30,9 @@ struct Cli {
     /// How often engines are polled, e.g. "2s" or "500ms".
     #[arg(long, global = true, value_parser = duration_arg)]
     refresh: Option<std::time::Duration>,
+    /// For slow links (SSH): at most a frame a second, coarse ages, refresh 10s unless set.
+    #[arg(long, global = true)]
+    low_bandwidth: bool,
     /// Log file (default: wheelhouse.log in the XDG state dir). Filter with WHEELHOUSE_LOG.
     #[arg(long, global = true)]
     log_file: Option<PathBuf>,
@@ -285,6 +288,11 @@ fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, 
     }
     if let Some(keymap) = &cli.keymap {
         config.keymap.clone_from(keymap);
+    }
+    if cli.low_bandwidth && !config.low_bandwidth {
+        // Only a refresh the config file set (so not the default) counts as chosen here.
+        let refresh_set = config.refresh != Config::default().refresh;
+        config.set_low_bandwidth(refresh_set);
     }
     if let Some(refresh) = cli.refresh {
         config.refresh = refresh;

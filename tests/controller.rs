@@ -5,6 +5,7 @@ mod figures;
 #[path = "controller/support.rs"]
 mod support;
 
+use bollard::Docker;
 use bollard::query_parameters::InspectContainerOptions;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -331,20 +332,13 @@ fn sigkill_of_the_leader_hands_over_without_losing_or_doubling_instances() {
     let mut controllers = two_controllers(&lab);
     rt.block_on(async {
         apply(&mut client, &web(6)).await;
-        wait_until(
+        web_registered(
+            &engines,
+            &client,
             Duration::from_secs(40),
             "6 web running and registered",
-            || async {
-                let w = spread(&engines, "web").await;
-                let n: usize = w.iter().map(Vec::len).sum();
-                let mut c = client.clone();
-                let eps = store::list_endpoints(&mut c, PREFIX, "web")
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (n == 6 && eps.len() == 6)
-                    .then_some(())
-                    .ok_or(format!("web {w:?}, {} endpoints", eps.len()))
-            },
+            6,
+            false,
         )
         .await;
     });
@@ -376,21 +370,38 @@ fn sigkill_of_the_leader_hands_over_without_losing_or_doubling_instances() {
         store::scale_app(&mut client, PREFIX, "web", 8, 1000, None)
             .await
             .expect("scale");
-        wait_until(
+        web_registered(
+            &engines,
+            &client,
             Duration::from_secs(20),
             "8 web, distinct, registered",
-            || async {
-                let w = spread(&engines, "web").await;
-                let n: usize = w.iter().map(Vec::len).sum();
-                let mut c = client.clone();
-                let eps = store::list_endpoints(&mut c, PREFIX, "web")
-                    .await
-                    .map_err(|e| e.to_string())?;
-                (n == 8 && all_distinct(&w) && eps.len() == 8)
-                    .then_some(())
-                    .ok_or(format!("web {w:?}, {} endpoints", eps.len()))
-            },
+            8,
+            true,
         )
         .await;
     });
+}
+
+/// Waits up to `limit` (then panics naming `what`) until `want` web instances run, on distinct
+/// ports if `distinct`, each registered as an endpoint.
+async fn web_registered(
+    engines: &[Docker],
+    client: &etcd_client::Client,
+    limit: Duration,
+    what: &str,
+    want: usize,
+    distinct: bool,
+) {
+    wait_until(limit, what, || async {
+        let w = spread(engines, "web").await;
+        let n: usize = w.iter().map(Vec::len).sum();
+        let mut c = client.clone();
+        let eps = store::list_endpoints(&mut c, PREFIX, "web")
+            .await
+            .map_err(|e| e.to_string())?;
+        (n == want && (!distinct || all_distinct(&w)) && eps.len() == want)
+            .then_some(())
+            .ok_or(format!("web {w:?}, {} endpoints", eps.len()))
+    })
+    .await;
 }

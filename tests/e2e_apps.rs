@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::lab::{BIN, Controller, ctl_ok as ctl};
+use common::lab::{BIN, Controller, apply_web, ctl_ok as ctl};
 use common::tmux::{Tmux, quote};
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
@@ -13,15 +13,7 @@ use wheelhouse::lab::TestLab;
 fn scale_an_app_from_the_apps_panel() {
     let lab = TestLab::up(3, 73).expect("lab up");
     let config = lab.config_path();
-    let spec = lab.dir().join("web.toml");
-    std::fs::write(
-        &spec,
-        // Each instance gets its own $PORT: the demo's httpd binds the host's network.
-        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n",
-    )
-    .expect("write spec");
-    let applied = ctl(&config, &["apply", "-f", &spec.to_string_lossy()]);
-    assert!(applied.starts_with("web created"), "{applied}");
+    apply_web(&lab);
 
     let log = lab.dir().join("e2e-apps.log");
     let tmux = Tmux::start("apps", 120, 30);

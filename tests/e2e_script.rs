@@ -1,9 +1,12 @@
 //! Key scripts (`--keys`) driving the real binary in tmux against a real lab: a script
 //! opens a host and exits 0; a macro recorded and replayed from a script (read from
-//! stdin) does the same; a script with a syntax error stops before the terminal is touched.
+//! stdin) does the same; a script scales, rolls out and rolls back an app (checked in
+//! etcd through `ctl`); the cockpit draws and leaves cleanly under TERM=screen and
+//! tmux-256color; a script with a syntax error stops before the terminal is touched.
 
 mod common;
 
+use common::lab::{apply_web, ctl_ok};
 use common::tmux::{Tmux, quote};
 use std::process::Command;
 use std::time::Duration;
@@ -85,4 +88,87 @@ fn a_script_syntax_error_exits_2_with_file_line_col() {
         !String::from_utf8_lossy(&out.stdout).contains("\u{1b}["),
         "nothing was drawn"
     );
+}
+
+/// After the command: its exit status, and whether the terminal is back in cooked mode
+/// (`MODE=icanon`, not `MODE=-icanon`).
+fn then_status_and_mode(command: &str) -> String {
+    format!(
+        "{command}; echo EX''IT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon' | sed 's/^/MO''DE=/'"
+    )
+}
+
+#[test]
+fn a_key_script_scales_rolls_out_and_rolls_back() {
+    let lab = TestLab::up(1, 111).expect("lab up");
+    let config = lab.config_path();
+    apply_web(&lab);
+    // `wait app web healthy 0`: until web is in the Apps panel (no controller runs it).
+    let script = lab.dir().join("ops.keys");
+    std::fs::write(
+        &script,
+        "wait app web healthy 0\ntab\n\
+         # scale to 4\ns\ntype 4\nenter\ny\nwait 1s\n\
+         # roll out demo:2 (the prompt checks the hosts hold it: give their tags time)\n\
+         u\nwait 2s\ntype wheelhouse/demo:2\nenter\ny\nwait 2s\n\
+         # back to the previous revision\nb\ny\nwait 2s\nquit\n",
+    )
+    .expect("write script");
+    let log = lab.dir().join("ops.log");
+    let tmux = Tmux::start("ops", 120, 32);
+    tmux.run_line(&then_status_and_mode(&format!(
+        "{} --config {} --log-file {} --keys {}",
+        quote(BIN.as_ref()),
+        quote(&config),
+        quote(&log),
+        quote(&script),
+    )));
+    let status = tmux.wait_for("the exit status", Duration::from_secs(40), |s| {
+        s.contains("MODE=")
+    });
+    assert!(status.contains("EXIT=0"), "{status}");
+    assert!(status.contains("MODE=icanon"), "{status}");
+
+    let got = ctl_ok(&config, &["get", "web"]);
+    assert!(
+        got.contains("image = \"wheelhouse/demo:1\""),
+        "rolled back:\n{got}"
+    );
+    let history = ctl_ok(&config, &["history", "web"]);
+    assert!(
+        history.contains("wheelhouse/demo:2"),
+        "the rollout happened:\n{history}"
+    );
+    // Rolled back to the revision filed after the scale: 4 instances of demo:1.
+    assert!(got.contains("instances = 4"), "scaled to 4:\n{got}");
+}
+
+/// The cockpit under `term` in tmux: the grid is drawn, the script's quit leaves with 0
+/// and the terminal is cooked again.
+fn draws_and_quits_under(term: &str, lab: &TestLab) {
+    let script = lab.dir().join("look.keys");
+    std::fs::write(&script, "wait host lab-1 online\nwait 3s\nquit\n").expect("write script");
+    let tmux = Tmux::start(&format!("term-{}", term.replace('-', "")), 100, 24);
+    tmux.run_line(&then_status_and_mode(&format!(
+        "env TERM={term} {} --config {} --log-file /dev/null --keys {}",
+        quote(BIN.as_ref()),
+        quote(&lab.config_path()),
+        quote(&script),
+    )));
+    let screen = tmux.wait_for("the grid", Duration::from_secs(20), |s| {
+        s.contains("lab-1") && s.contains("1/1 online")
+    });
+    assert!(screen.contains("containers"), "{screen}");
+    let status = tmux.wait_for("the exit status", Duration::from_secs(20), |s| {
+        s.contains("MODE=")
+    });
+    assert!(status.contains("EXIT=0"), "TERM={term}:\n{status}");
+    assert!(status.contains("MODE=icanon"), "TERM={term}:\n{status}");
+}
+
+#[test]
+fn the_cockpit_draws_and_quits_cleanly_under_screen_and_tmux_terms() {
+    let lab = TestLab::up(1, 112).expect("lab up");
+    draws_and_quits_under("screen", &lab);
+    draws_and_quits_under("tmux-256color", &lab);
 }

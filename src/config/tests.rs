@@ -154,3 +154,19 @@ fn max_instances_defaults_to_1000_and_is_checked() {
     let (_, _, msg) = error_at("max_instances = \"many\"\n");
     assert!(msg.contains("i64") || msg.contains("integer"), "{msg}");
 }
+
+#[test]
+fn low_bandwidth_raises_the_default_refresh_only() {
+    let off = parse("").expect("valid");
+    assert!(!off.low_bandwidth);
+    let on = parse("low_bandwidth = true\n").expect("valid");
+    assert!(on.low_bandwidth);
+    assert_eq!(on.refresh, super::LOW_BANDWIDTH_REFRESH);
+    let set = parse("low_bandwidth = true\nrefresh = \"3s\"\n").expect("valid");
+    assert_eq!(
+        (set.low_bandwidth, set.refresh),
+        (true, Duration::from_secs(3))
+    );
+    let (line, col, _) = error_at("\nlow_bandwidth = \"yes\"\n");
+    assert_eq!((line, col), (2, 17));
+}

@@ -54,6 +54,8 @@ pub struct Model {
     pub quit: bool,
     /// Set in wallboard mode: its page, clock and interval.
     pub wallboard: Option<wallboard::Wallboard>,
+    /// Slow link: ages are shown in coarse steps so an idle screen stays still.
+    pub low_bandwidth: bool,
 }
 
 impl Model {
@@ -77,6 +79,7 @@ impl Model {
             dirty: true,
             quit: false,
             wallboard: None,
+            low_bandwidth: false,
         }
     }
 

@@ -96,7 +96,7 @@ fn blend(a: Rgb, b: Rgb) -> Rgb {
 }
 
 /// xterm's default RGB for the 16 ANSI colours, in index order.
-const ANSI: [Rgb; 16] = [
+pub(crate) const ANSI: [Rgb; 16] = [
     [0, 0, 0],
     [205, 0, 0],
     [0, 205, 0],
@@ -116,7 +116,7 @@ const ANSI: [Rgb; 16] = [
 ];
 
 /// The 16 ANSI colours as ratatui names them, in index order.
-const ANSI_NAMES: [Color; 16] = [
+pub(crate) const ANSI_NAMES: [Color; 16] = [
     Color::Black,
     Color::Red,
     Color::Green,
@@ -148,9 +148,11 @@ pub fn rgb(color: Color, default: Rgb) -> Rgb {
     }
 }
 
+/// The six levels of each channel in the xterm 6x6x6 cube (indices 16..=231).
+pub(crate) const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
+
 /// The RGB of an xterm-256 index: 16 system colours, a 6x6x6 cube, a 24-step grey ramp.
-fn xterm256(index: u8) -> Rgb {
-    const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
+pub(crate) fn xterm256(index: u8) -> Rgb {
     match index {
         0..=15 => ANSI[usize::from(index)],
         16..=231 => {

@@ -4,6 +4,10 @@
 //! `update`, so it can do exactly what the keys could; a refused mutation (read-only)
 //! stops it with a message.
 //!
+//! A key bound to a named macro (`run_macro.NAME` in the keymap) replays that macro's
+//! steps the same way: keys through the keymap, actions as they are, each mutation
+//! checked by `authorize` first.
+//!
 //! When `q` and `@` are macro keys:
 //! - never while a dialog or prompt is open (`q` and `@` are then typed or answer it);
 //! - `@` only where the keymap binds nothing to it;
@@ -12,12 +16,23 @@
 //!   nothing for `HOLD`) lets the `q` do what the keymap binds it to. While recording, `q`
 //!   stops the recording.
 
-use super::keymap::{Keymap, Pending, Section};
+use super::keymap::{Key, Keymap, Pending, Resolved, Section, Step};
 use crate::model::Model;
 use crate::update::{Msg, authorize};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+
+/// A replay under way: what messages call it, whether its keys are recorded (a register
+/// replay's keys were not typed, so a recording would miss them), how deep it is nested.
+struct Run<'a> {
+    label: &'a str,
+    record: bool,
+    depth: usize,
+}
+
+/// Named macros may run others (by key); deeper than this is taken for a loop.
+const MAX_DEPTH: usize = 8;
 
 /// How long a lone `q` waits for a register letter before it acts as its keymap binding.
 pub const HOLD: Duration = Duration::from_millis(400);
@@ -117,7 +132,10 @@ impl Macros {
         }
         if free(model)
             && plain_char(&key) == Some('@')
-            && keymap.resolve(Section::for_ui(&model.ui), key).is_none()
+            && keymap
+                .resolve_binding(Section::for_ui(&model.ui), Pending::default(), key)
+                .0
+                .is_none()
         {
             self.held = Some(Held::At);
             return;
@@ -166,43 +184,108 @@ impl Macros {
             keys.push(key);
         }
         let section = Section::for_ui(&model.ui);
-        let (action, sequence) =
-            keymap.resolve_pending(section, std::mem::take(&mut self.sequence), key);
+        let (resolved, sequence) =
+            keymap.resolve_binding(section, std::mem::take(&mut self.sequence), key);
         self.sequence = sequence;
-        if let Some(action) = action {
-            apply(model, Msg::Action(action));
+        match resolved {
+            Some(Resolved::Action(action)) => apply(model, Msg::Action(action)),
+            Some(Resolved::Macro(named)) => {
+                let label = format!("macro {}", named.name);
+                let run = Run {
+                    label: &label,
+                    record: false,
+                    depth: 1,
+                };
+                self.run(model, keymap, run, &named.steps, apply);
+            }
+            None => {}
         }
     }
 
     /// Replays a register key by key; a refused mutation stops it there.
     fn replay(&mut self, model: &mut Model, keymap: &Keymap, r: char, apply: &mut Apply<'_>) {
-        let Some(keys) = self.registers.get(&r).cloned() else {
+        let Some(keys) = self.registers.get(&r) else {
             apply(
                 model,
                 Msg::Notice(format!("no macro @{r}: record one with q{r}")),
             );
             return;
         };
+        let steps: Vec<Step> = keys
+            .iter()
+            .map(|k| Step::Key(Key::from_event(*k)))
+            .collect();
+        let label = format!("macro @{r}");
+        let run = Run {
+            label: &label,
+            record: true,
+            depth: 1,
+        };
+        self.run(model, keymap, run, &steps, apply);
+    }
+
+    /// Plays macro steps: keys resolved in the section the cockpit is in at each one,
+    /// actions as they are. A refused mutation stops it with a message naming it.
+    /// Returns whether it ran to the end.
+    fn run(
+        &mut self,
+        model: &mut Model,
+        keymap: &Keymap,
+        Run {
+            label,
+            record,
+            depth,
+        }: Run<'_>,
+        steps: &[Step],
+        apply: &mut Apply<'_>,
+    ) -> bool {
+        if depth > MAX_DEPTH {
+            let note = format!("{label} stopped: macros nested deeper than {MAX_DEPTH}");
+            apply(model, Msg::Notice(note));
+            return false;
+        }
         let mut sequence = Pending::default();
-        for key in keys {
-            if let Some((_, recording)) = &mut self.recording {
-                recording.push(key);
-            }
-            let section = Section::for_ui(&model.ui);
-            let (action, rest) = keymap.resolve_pending(section, sequence, key);
-            sequence = rest;
-            let Some(action) = action else {
-                continue;
+        for step in steps {
+            let resolved = match step {
+                Step::Action(action) => Resolved::Action(action.clone()),
+                Step::Key(key) => {
+                    if record && let Some((_, recording)) = &mut self.recording {
+                        recording.push(key.event());
+                    }
+                    let section = Section::for_ui(&model.ui);
+                    let (resolved, rest) = keymap.resolve_binding(section, sequence, key.event());
+                    sequence = rest;
+                    let Some(resolved) = resolved else {
+                        continue;
+                    };
+                    resolved
+                }
             };
-            if let Err(refused) = authorize(model.readonly, &action) {
-                apply(model, Msg::Notice(format!("macro @{r} stopped: {refused}")));
-                return;
+            match resolved {
+                Resolved::Action(action) => {
+                    if let Err(refused) = authorize(model.readonly, &action) {
+                        apply(model, Msg::Notice(format!("{label} stopped: {refused}")));
+                        return false;
+                    }
+                    apply(model, Msg::Action(action));
+                }
+                Resolved::Macro(named) => {
+                    let inner = format!("macro {}", named.name);
+                    let run = Run {
+                        label: &inner,
+                        record: false,
+                        depth: depth + 1,
+                    };
+                    if !self.run(model, keymap, run, &named.steps, apply) {
+                        return false;
+                    }
+                }
             }
-            apply(model, Msg::Action(action));
             if model.quit {
-                return;
+                return false;
             }
         }
+        true
     }
 }
 

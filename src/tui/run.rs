@@ -6,6 +6,7 @@ use super::macros::Macros;
 use super::script::{Next, Player, Script};
 use super::terminal::TerminalGuard;
 use super::theme::Theme;
+use super::widgets::status_bar::coarse_age;
 use crate::action::Action;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
@@ -24,6 +25,11 @@ use tokio::sync::mpsc;
 
 /// Frames are drawn at most this often; a burst of data events is one frame.
 const FRAME: Duration = Duration::from_millis(50);
+/// The same on a slow link (`low_bandwidth`).
+const SLOW_FRAME: Duration = Duration::from_secs(1);
+/// On a slow link, ages other than the data age (etcd unreachable, hosts offline) are
+/// brought up to date at least this often when nothing else happens.
+const SLOW_CLOCK: Duration = Duration::from_secs(60);
 /// How many queued messages one pass applies before drawing again.
 const BATCH: usize = 512;
 
@@ -66,6 +72,12 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let mut macros = Macros::default();
     let mut player = script.map(Player::new);
     model.max_instances = config.max_instances;
+    model.low_bandwidth = config.low_bandwidth;
+    let frame = if config.low_bandwidth {
+        SLOW_FRAME
+    } else {
+        FRAME
+    };
     model.thresholds = theme.thresholds;
     if config.etcd.is_none() {
         model.etcd = EtcdState::Disabled;
@@ -116,13 +128,13 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let mut clock = tokio::time::interval(Duration::from_millis(250));
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut last_draw = Instant::now() - FRAME;
+    let mut last_draw = Instant::now() - frame;
 
     loop {
         let mut msgs = Vec::new();
         let mut keys = Vec::new();
         let mut ticked = false;
-        let wait_frame = tokio::time::sleep_until((last_draw + FRAME).into());
+        let wait_frame = tokio::time::sleep_until((last_draw + frame).into());
         let hold = macros.deadline();
         let wait_hold = tokio::time::sleep_until(hold.unwrap_or(last_draw).into());
         tokio::select! {
@@ -140,7 +152,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             Some(result) = done_rx.recv() => msgs.push(Msg::Done(result)),
             Some(answer) = answer_rx.recv() => msgs.push(answer),
             _ = clock.tick() => {
-                msgs.push(Msg::Tick(Instant::now()));
+                let now = Instant::now();
+                if clock_shows(&model, now) {
+                    msgs.push(Msg::Tick(now));
+                }
                 ticked = true;
                 msgs.extend(theme_file.reload_if_changed(&mut theme));
                 // `/state=warn` filters by the thresholds the cells are coloured by.
@@ -166,6 +181,12 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         }
         while let Ok(event) = rollouts_rx.try_recv() {
             msgs.push(Msg::Rollouts(event));
+        }
+        let stale = !msgs.iter().any(|m| matches!(m, Msg::Tick(_)));
+        if model.low_bandwidth && stale && (!msgs.is_empty() || !keys.is_empty()) {
+            // Ticks are held back on a slow link: bring the clock up to date before data
+            // is stamped with it.
+            msgs.insert(0, Msg::Tick(Instant::now()));
         }
         let io = Io {
             config: &config,
@@ -213,7 +234,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         if model.quit {
             break;
         }
-        if model.dirty && last_draw.elapsed() >= FRAME {
+        if model.dirty && last_draw.elapsed() >= frame {
             draw(&mut guard, &model, &theme, &keymap)?;
             model.dirty = false;
             last_draw = Instant::now();
@@ -221,6 +242,19 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     }
     drop(guard);
     Ok(())
+}
+
+/// Whether a tick at `now` would change the screen. Every tick does, except on a slow link,
+/// where the data age is shown in steps (`coarse_age`): there a tick passes only when the
+/// step changes, or `SLOW_CLOCK` after the last one.
+fn clock_shows(model: &Model, now: Instant) -> bool {
+    if !model.low_bandwidth || now.saturating_duration_since(model.now) >= SLOW_CLOCK {
+        return true;
+    }
+    model.last_data.is_some_and(|t| {
+        coarse_age(now.saturating_duration_since(t))
+            != coarse_age(model.now.saturating_duration_since(t))
+    })
 }
 
 /// Plays script steps until one waits. Returns whether the script is over.
@@ -409,5 +443,30 @@ fn export_screen(model: &Model, theme: &Theme, keymap: &Keymap, dir: &str) -> Ms
             Msg::Notice(format!("screen saved: {}", names.join(" ")))
         }
         Err(e) => Msg::Notice(format!("screen not saved in {dir}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_a_slow_link_ticks_pass_only_when_the_shown_age_changes() {
+        let start = Instant::now();
+        let mut model = Model::new(start);
+        model.last_data = Some(start);
+        let at = |s| start + Duration::from_secs(s);
+        assert!(clock_shows(&model, at(1)), "every tick counts by default");
+        model.low_bandwidth = true;
+        assert!(!clock_shows(&model, at(1)));
+        assert!(!clock_shows(&model, at(9)), "still <10s");
+        assert!(clock_shows(&model, at(10)), "now <1m");
+        model.now = at(10);
+        assert!(!clock_shows(&model, at(59)));
+        assert!(clock_shows(&model, at(60)), "now 1m");
+        model.now = at(60);
+        model.last_data = None;
+        assert!(!clock_shows(&model, at(119)));
+        assert!(clock_shows(&model, at(120)), "other ages once a minute");
     }
 }

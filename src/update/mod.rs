@@ -445,4 +445,4 @@ fn delete_record(model: &mut Model, name: &str) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

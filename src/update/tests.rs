@@ -1,28 +1,9 @@
 use super::*;
 use crate::model::{Container, Health, HostInfo};
 use std::time::Duration;
+use support::{act, host_spec as spec, model};
 
-fn spec(name: &str) -> HostSpec {
-    HostSpec {
-        name: name.into(),
-        engine: format!("unix:///run/{name}.sock"),
-        address: None,
-        zone: None,
-        labels: Default::default(),
-        tls: None,
-    }
-}
-
-fn model(names: &[&str]) -> Model {
-    let hosts = names
-        .iter()
-        .map(|n| Host::new(spec(n), HostSource::Config))
-        .collect();
-    let mut m = Model::with_hosts(Instant::now(), hosts);
-    m.ui.width = 200;
-    m.ui.height = 50;
-    m
-}
+pub(crate) mod support;
 
 fn container(id: &str) -> Container {
     Container {
@@ -36,10 +17,6 @@ fn container(id: &str) -> Container {
         cpu_percent: None,
         mem_bytes: None,
     }
-}
-
-fn act(m: &mut Model, a: Action) -> Vec<Effect> {
-    update(m, Msg::Action(a))
 }
 
 #[test]

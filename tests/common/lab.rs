@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use wheelhouse::lab::Lab;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
 
@@ -86,6 +87,21 @@ pub fn spec_file(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
+/// `web`: 2 instances of wheelhouse/demo:1 with an http port, applied through `ctl`.
+pub fn apply_web(lab: &Lab) {
+    let spec = spec_file(
+        lab.dir(),
+        "web",
+        // Each instance gets its own $PORT: the demo's httpd binds the host's network.
+        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n",
+    );
+    let applied = ctl_ok(
+        &lab.config_path(),
+        &["apply", "-f", &spec.to_string_lossy()],
+    );
+    assert!(applied.starts_with("web created"), "{applied}");
+}
+
 pub struct Controller(Child);
 
 impl Controller {

@@ -4,7 +4,6 @@ use super::support::*;
 use bollard::Docker;
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
-use wheelhouse::store;
 
 async fn time_until(engines: &[Docker], label: &str, want: usize) -> Duration {
     let start = tokio::time::Instant::now();
@@ -45,13 +44,7 @@ fn figures() {
     let _controller = ControllerProcess::spawn(&lab, 1);
     rt.block_on(async {
         apply(&mut client, &demo("demo", "wheelhouse/demo:1", 0)).await;
-        wait_until(Duration::from_secs(20), "a leader", || async {
-            let l = store::current_leader(&client, PREFIX)
-                .await
-                .map_err(|e| e.to_string())?;
-            l.map(drop).ok_or("none".to_owned())
-        })
-        .await;
+        a_leader(&client).await;
         // Let the controller see every engine before the clock starts.
         tokio::time::sleep(Duration::from_secs(3)).await;
     });

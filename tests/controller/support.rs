@@ -310,3 +310,14 @@ pub fn kill_the_leader(
     controllers[index].kill();
     (controllers[1 - index].pid(), killed)
 }
+
+/// Waits up to 20 s until some controller leads.
+pub async fn a_leader(client: &etcd_client::Client) {
+    wait_until(Duration::from_secs(20), "a leader", || async {
+        let l = store::current_leader(client, PREFIX)
+            .await
+            .map_err(|e| e.to_string())?;
+        l.map(drop).ok_or("none".to_owned())
+    })
+    .await;
+}

@@ -118,13 +118,7 @@ fn figures() {
     let mut client = rt.block_on(etcd(&lab));
     let _controller = ControllerProcess::spawn(&lab, 1);
     rt.block_on(async {
-        wait_until(Duration::from_secs(20), "a leader", || async {
-            let l = store::current_leader(&client, PREFIX)
-                .await
-                .map_err(|e| e.to_string())?;
-            l.map(drop).ok_or("none".to_owned())
-        })
-        .await;
+        a_leader(&client).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
     });
 

@@ -1,22 +1,12 @@
 use super::*;
 use crate::model::app::{AppSpec, UpdatePolicy};
-use crate::model::{AppRecord, Container, Health, Host, HostSource, HostSpec};
+use crate::model::{AppRecord, Container, Health, Host};
 use crate::plan::labels::{self, APP};
 use crate::plan::rollout::RolloutState;
 use crate::store::Rollout;
 
 fn host(name: &str, state: HostState) -> Host {
-    let mut h = Host::new(
-        HostSpec {
-            name: name.into(),
-            engine: format!("unix:///run/{name}.sock"),
-            address: None,
-            zone: None,
-            labels: Default::default(),
-            tls: None,
-        },
-        HostSource::Config,
-    );
+    let mut h = crate::update::tests::support::host(name);
     h.state = state;
     h
 }

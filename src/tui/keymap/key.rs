@@ -66,6 +66,11 @@ impl Key {
         Key::new(event.code, event.modifiers)
     }
 
+    /// A key press event for this key (macros replay keys as events).
+    pub fn event(self) -> KeyEvent {
+        KeyEvent::new(self.code, self.mods)
+    }
+
     /// Parses keymap syntax: `q`, `G`, `enter`, `f5`, `ctrl-c`, `alt-shift-up`.
     pub fn parse(text: &str) -> Result<Key, String> {
         let mut rest = text;

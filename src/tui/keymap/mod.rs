@@ -3,8 +3,10 @@
 //! never drift from what the keys do.
 
 mod key;
+mod named;
 
 pub use key::{Key, KeySeq};
+pub use named::{NamedMacro, RUN_MACRO, Step};
 
 use crate::action::Action;
 use crate::config::{FileError, read_file};
@@ -114,16 +116,40 @@ impl Section {
     }
 }
 
-/// Bound actions are kept by their position in `Action::ALL`, which is also help's order.
-type Bound = usize;
-
-fn bound(i: Bound) -> Option<Action> {
-    Action::ALL.get(i).cloned()
+/// What a key is bound to: an action by its position in `Action::ALL` (help's order), or a
+/// named macro by its position in `Keymap::macros`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Bound {
+    Action(usize),
+    Macro(usize),
 }
 
-fn bound_name(i: Bound) -> String {
-    bound(i).map(|a| a.name()).unwrap_or_default()
+fn bound(b: Bound) -> Option<Action> {
+    match b {
+        Bound::Action(i) => Action::ALL.get(i).cloned(),
+        Bound::Macro(_) => None,
+    }
 }
+
+/// As the file names it: `quit`, `run_macro.smoke`.
+fn bound_name(b: Bound, macros: &[NamedMacro]) -> String {
+    match b {
+        Bound::Action(i) => Action::ALL.get(i).map(Action::name).unwrap_or_default(),
+        Bound::Macro(i) => {
+            let name = macros.get(i).map_or("", |m| m.name.as_str());
+            format!("{RUN_MACRO}.{name}")
+        }
+    }
+}
+
+/// What keys resolve to: an action, or a named macro to replay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved<'k> {
+    Action(Action),
+    Macro(&'k NamedMacro),
+}
+
+const MACROS: &str = "macros";
 
 /// The active key bindings.
 #[derive(Debug, Clone, Default)]
@@ -133,6 +159,8 @@ pub struct Keymap {
     lookup: [HashMap<KeySeq, Bound>; SECTIONS],
     /// Per section, the beginnings of its longer sequences (`g` of `g g`).
     prefixes: [HashSet<Vec<Key>>; SECTIONS],
+    /// The `[macros]` table; `Bound::Macro` indexes it.
+    macros: Vec<NamedMacro>,
 }
 
 impl Keymap {
@@ -184,6 +212,21 @@ impl Keymap {
         pending: Pending,
         event: KeyEvent,
     ) -> (Option<Action>, Pending) {
+        let (resolved, pending) = self.resolve_binding(section, pending, event);
+        let action = match resolved {
+            Some(Resolved::Action(action)) => Some(action),
+            Some(Resolved::Macro(_)) | None => None,
+        };
+        (action, pending)
+    }
+
+    /// Like `resolve_pending`, with keys bound to named macros resolving to the macro.
+    pub fn resolve_binding(
+        &self,
+        section: Section,
+        pending: Pending,
+        event: KeyEvent,
+    ) -> (Option<Resolved<'_>>, Pending) {
         if event.kind == KeyEventKind::Release {
             return (None, pending);
         }
@@ -192,15 +235,19 @@ impl Keymap {
         let had_prefix = !keys.is_empty();
         keys.push(key);
         for s in section.chain() {
-            if let Some(&i) = self.lookup[s.index()].get(&KeySeq::from_keys(keys.clone())) {
-                return (bound(i), Pending::default());
+            if let Some(&b) = self.lookup[s.index()].get(&KeySeq::from_keys(keys.clone())) {
+                let resolved = match b {
+                    Bound::Macro(i) => self.macros.get(i).map(Resolved::Macro),
+                    Bound::Action(_) => bound(b).map(Resolved::Action),
+                };
+                return (resolved, Pending::default());
             }
             if self.prefixes[s.index()].contains(&keys) {
                 return (None, Pending(keys));
             }
         }
         if had_prefix {
-            return self.resolve_pending(section, Pending::default(), event);
+            return self.resolve_binding(section, Pending::default(), event);
         }
         let typed = match event.code {
             KeyCode::Char(c)
@@ -209,7 +256,7 @@ impl Keymap {
                         .modifiers
                         .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
             {
-                Some(Action::Input(c))
+                Some(Resolved::Action(Action::Input(c)))
             }
             _ => None,
         };
@@ -228,7 +275,7 @@ impl Keymap {
                     .flat_map(|(level, s)| {
                         let earlier = &chain[..level];
                         self.bindings[s.index()]
-                            .get(&i)
+                            .get(&Bound::Action(i))
                             .into_iter()
                             .flatten()
                             .filter(move |k| {
@@ -240,7 +287,7 @@ impl Keymap {
                     .map(KeySeq::to_string)
                     .collect();
                 (!keys.is_empty()).then_some(())?;
-                bound(i).map(|action| (keys.join("/"), action))
+                bound(Bound::Action(i)).map(|action| (keys.join("/"), action))
             })
             .collect()
     }
@@ -250,11 +297,28 @@ impl Keymap {
         self.bindings[section.index()]
             .iter()
             .filter(|(_, keys)| !keys.is_empty())
-            .filter_map(|(&i, keys)| {
+            .filter_map(|(&b, keys)| {
                 let keys: Vec<String> = keys.iter().map(KeySeq::to_string).collect();
-                bound(i).map(|action| (keys.join("/"), action))
+                bound(b).map(|action| (keys.join("/"), action))
             })
             .collect()
+    }
+
+    /// One section's keys bound to named macros ("ctrl-t", macro), for the help screen.
+    pub fn macro_hints(&self, section: Section) -> Vec<(String, &NamedMacro)> {
+        self.bindings[section.index()]
+            .iter()
+            .filter_map(|(&b, keys)| {
+                let Bound::Macro(i) = b else { return None };
+                let keys: Vec<String> = keys.iter().map(KeySeq::to_string).collect();
+                self.macros.get(i).map(|m| (keys.join("/"), m))
+            })
+            .collect()
+    }
+
+    /// The named macros, bound or not, in file order.
+    pub fn macros(&self) -> &[NamedMacro] {
+        &self.macros
     }
 }
 
@@ -262,6 +326,7 @@ impl Keymap {
 /// one: refused, at whichever of the two the file wrote (the later if both).
 fn prefix_clash(
     doc: &Doc<'_>,
+    macros: &[NamedMacro],
     section: Section,
     lookup: &HashMap<KeySeq, Bound>,
     spans: &HashMap<KeySeq, Range<usize>>,
@@ -281,8 +346,8 @@ fn prefix_clash(
             };
             let msg = format!(
                 "`{prefix}` (`{}`) begins `{seq}` (`{}`) in [{}]: `{seq}` could never be typed",
-                bound_name(other),
-                bound_name(action),
+                bound_name(other, macros),
+                bound_name(action, macros),
                 section.name()
             );
             clashes.push((span, msg));
@@ -304,53 +369,86 @@ struct Written {
 /// Reads `source` over `base`: each action it names gets exactly the keys it lists.
 fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> {
     let doc = Doc::parse(path, source)?;
+    // Macros first, wherever the table stands, so the sections can bind them.
+    let mut macros = base.macros.clone();
+    if let Some((_, value)) = doc.root.iter().find(|(k, _)| k.get_ref() == MACROS) {
+        macros = named::read(&doc, doc.table(MACROS, value)?, macros)?;
+    }
     let mut written: [BTreeMap<Bound, Vec<Written>>; SECTIONS] = Default::default();
     for (key, value) in doc.root.iter() {
         let name = key.get_ref().as_ref();
+        if name == MACROS {
+            continue;
+        }
         let section = Section::ALL
             .into_iter()
             .find(|s| s.name() == name)
             .ok_or_else(|| {
-                let names = Section::ALL.map(Section::name);
+                let names = Section::ALL.map(Section::name).into_iter().chain([MACROS]);
                 doc.error(key.span(), unknown("section", name, names))
             })?;
         for (key, value) in doc.table(name, value)?.iter() {
             let action_name = key.get_ref().as_ref();
+            if action_name == RUN_MACRO {
+                for (key, value) in doc.table(RUN_MACRO, value)?.iter() {
+                    let name = key.get_ref().as_ref();
+                    let i = macros.iter().position(|m| m.name == name).ok_or_else(|| {
+                        let names = macros.iter().map(|m| m.name.as_str());
+                        doc.error(key.span(), unknown("macro", name, names))
+                    })?;
+                    let keys = written_keys(&doc, name, value)?;
+                    written[section.index()].insert(Bound::Macro(i), keys);
+                }
+                continue;
+            }
             let action = Action::ALL
                 .iter()
                 .position(|a| a.name() == action_name)
                 .ok_or_else(|| {
-                    let names = Action::ALL.iter().map(|a| a.name());
+                    let names = Action::ALL
+                        .iter()
+                        .map(|a| a.name())
+                        .chain([RUN_MACRO.into()]);
                     doc.error(key.span(), unknown("action", action_name, names))
                 })?;
-            let list = value.get_ref().as_array().ok_or_else(|| {
-                let msg =
-                    format!("`{action_name}` must be a list of keys, like [\"q\", \"ctrl-c\"]");
-                doc.error(value.span(), msg)
-            })?;
-            let mut keys = Vec::new();
-            for item in list.iter() {
-                let text = doc.string(action_name, item)?;
-                let key = KeySeq::parse(text).map_err(|e| doc.error(item.span(), e))?;
-                keys.push(Written {
-                    key,
-                    span: item.span(),
-                });
-            }
-            written[section.index()].insert(action, keys);
+            let keys = written_keys(&doc, action_name, value)?;
+            written[section.index()].insert(Bound::Action(action), keys);
         }
     }
     let mut keymap = Keymap::default();
     for section in Section::ALL {
         let i = section.index();
-        let (bindings, lookup) = build(&doc, section, &base.bindings[i], &written[i])?;
+        let (bindings, lookup) = build(&doc, &macros, section, &base.bindings[i], &written[i])?;
         keymap.prefixes[i] = (lookup.keys())
             .flat_map(|seq| (1..seq.keys().len()).map(|n| seq.keys()[..n].to_vec()))
             .collect();
         keymap.bindings[i] = bindings;
         keymap.lookup[i] = lookup;
     }
+    keymap.macros = macros;
     Ok(keymap)
+}
+
+/// A binding's list of keys, each with where it was written.
+fn written_keys(
+    doc: &Doc<'_>,
+    name: &str,
+    value: &toml::Spanned<toml::de::DeValue<'_>>,
+) -> Result<Vec<Written>, FileError> {
+    let list = value.get_ref().as_array().ok_or_else(|| {
+        let msg = format!("`{name}` must be a list of keys, like [\"q\", \"ctrl-c\"]");
+        doc.error(value.span(), msg)
+    })?;
+    let mut keys = Vec::new();
+    for item in list.iter() {
+        let text = doc.string(name, item)?;
+        let key = KeySeq::parse(text).map_err(|e| doc.error(item.span(), e))?;
+        keys.push(Written {
+            key,
+            span: item.span(),
+        });
+    }
+    Ok(keys)
 }
 
 type Built = (BTreeMap<Bound, Vec<KeySeq>>, HashMap<KeySeq, Bound>);
@@ -358,6 +456,7 @@ type Built = (BTreeMap<Bound, Vec<KeySeq>>, HashMap<KeySeq, Bound>);
 /// One section: the base's bindings with the file's replacing them, checked for clashes.
 fn build(
     doc: &Doc<'_>,
+    macros: &[NamedMacro],
     section: Section,
     base: &BTreeMap<Bound, Vec<KeySeq>>,
     written: &BTreeMap<Bound, Vec<Written>>,
@@ -383,7 +482,7 @@ fn build(
         match lookup.get(&key) {
             Some(&other) if other == action => continue,
             Some(&other) => {
-                let (other, action) = (bound_name(other), bound_name(action));
+                let (other, action) = (bound_name(other, macros), bound_name(action, macros));
                 let mut msg = format!(
                     "key `{key}` is bound to both `{other}` and `{action}` in [{}]",
                     section.name()
@@ -405,7 +504,7 @@ fn build(
             }
         }
     }
-    prefix_clash(doc, section, &lookup, &spans)?;
+    prefix_clash(doc, macros, section, &lookup, &spans)?;
     // An action the file unbound (`action = []`) stays listed with no keys; drop it.
     bindings.retain(|_, keys| !keys.is_empty());
     Ok((bindings, lookup))

@@ -1,17 +1,10 @@
 use super::*;
 use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Focus, Host, HostSource, HostSpec, HostState};
+use crate::model::{AppRecord, Focus, Host, HostSource, HostState};
 use crate::update::update;
 
 fn model() -> Model {
-    let spec = |name: &str| HostSpec {
-        name: name.into(),
-        engine: format!("unix:///run/{name}.sock"),
-        address: None,
-        zone: None,
-        labels: Default::default(),
-        tls: None,
-    };
+    let spec = crate::update::tests::support::host_spec;
     let hosts = (1..=6)
         .map(|i| {
             let mut h = Host::new(spec(&format!("lab-{i}")), HostSource::Config);
@@ -147,4 +140,70 @@ fn q_and_at_are_typed_into_prompts_not_taken_as_macro_keys() {
     assert!(!macros.holding());
     assert!(!m.quit);
     assert!(m.ui.dialog.is_some(), "the prompt is still open");
+}
+
+const NAMED: &str = r#"
+[grid]
+run_macro.down2 = ["ctrl-t"]
+run_macro.grow = ["ctrl-g"]
+run_macro.again = ["ctrl-l"]
+
+[macros]
+down2 = ["l", "move_right"]
+grow = ["focus_next", "+", "l"]
+again = ["ctrl-l"]
+"#;
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// `press` with a keymap file's macros.
+fn press_named(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
+    let keymap =
+        Keymap::parse(std::path::Path::new("named.toml"), NAMED).unwrap_or_else(|e| panic!("{e}"));
+    for key in keys {
+        macros.press(m, &keymap, *key, Instant::now(), &mut |m, msg| {
+            update(m, msg);
+        });
+    }
+}
+
+#[test]
+fn a_key_bound_to_a_named_macro_plays_its_keys_and_actions() {
+    let (mut macros, mut m) = (Macros::default(), model());
+    press_named(&mut macros, &mut m, &[ctrl('t')]);
+    assert_eq!(m.ui.selected, 2, "a key step and an action step");
+    // Recorded into a register, the macro's key replays the macro.
+    press_named(&mut macros, &mut m, &[ch('q'), ch('b'), ctrl('t'), ch('q')]);
+    assert_eq!(macros.register('b'), Some(&[ctrl('t')][..]));
+    assert_eq!(m.ui.selected, 4);
+    press_named(&mut macros, &mut m, &[ch('@'), ch('b')]);
+    assert_eq!(m.ui.selected, 5, "stopped at the last of the 6 cells");
+}
+
+#[test]
+fn a_named_macro_stops_at_a_refused_mutation_in_read_only_mode() {
+    let (mut macros, mut m) = (Macros::default(), model());
+    m.readonly = true;
+    press_named(&mut macros, &mut m, &[ctrl('g')]);
+    assert_eq!(m.ui.focus, Focus::Apps, "the step before the refusal ran");
+    assert!(
+        message(&m).starts_with("macro grow stopped: read-only: one more instance is refused"),
+        "{}",
+        message(&m)
+    );
+    assert_eq!(m.apps["web"].spec.instances, 1);
+    assert_eq!(m.ui.dialog, None);
+}
+
+#[test]
+fn a_named_macro_that_runs_itself_stops() {
+    let (mut macros, mut m) = (Macros::default(), model());
+    press_named(&mut macros, &mut m, &[ctrl('l')]);
+    assert!(
+        message(&m).contains("macro again stopped: macros nested deeper than"),
+        "{}",
+        message(&m)
+    );
 }

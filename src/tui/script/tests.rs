@@ -1,6 +1,6 @@
 use super::*;
 use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Container, Health, Host, HostSource, HostSpec};
+use crate::model::{AppRecord, Container, Health, Host, HostSource};
 use crate::plan::labels::APP;
 use crate::tui::keymap::Key;
 
@@ -115,14 +115,7 @@ fn errors_name_line_and_column() {
 }
 
 fn model() -> Model {
-    let spec = |name: &str| HostSpec {
-        name: name.into(),
-        engine: format!("unix:///run/{name}.sock"),
-        address: None,
-        zone: None,
-        labels: Default::default(),
-        tls: None,
-    };
+    let spec = crate::update::tests::support::host_spec;
     Model::with_hosts(
         Instant::now(),
         vec![

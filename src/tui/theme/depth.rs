@@ -1,6 +1,7 @@
 //! How many colours the terminal shows, and mapping a theme's colours down to that:
 //! RGB → nearest xterm-256 index → nearest of the 16 ANSI colours → none at all.
 
+use crate::tui::export::{ANSI, ANSI_NAMES, CUBE, Rgb, xterm256};
 use ratatui::style::Color;
 
 /// The colours a terminal can show, richest first.
@@ -59,49 +60,6 @@ impl ColorDepth {
     }
 }
 
-/// The six levels of each channel in the xterm 6x6x6 cube (indices 16..=231).
-const CUBE: [u8; 6] = [0, 95, 135, 175, 215, 255];
-
-/// xterm's default RGB for the 16 ANSI colours, in index order.
-const ANSI: [(u8, u8, u8); 16] = [
-    (0, 0, 0),
-    (205, 0, 0),
-    (0, 205, 0),
-    (205, 205, 0),
-    (0, 0, 238),
-    (205, 0, 205),
-    (0, 205, 205),
-    (229, 229, 229),
-    (127, 127, 127),
-    (255, 0, 0),
-    (0, 255, 0),
-    (255, 255, 0),
-    (92, 92, 255),
-    (255, 0, 255),
-    (0, 255, 255),
-    (255, 255, 255),
-];
-
-/// The 16 ANSI colours as ratatui names them, in index order.
-const ANSI_NAMES: [Color; 16] = [
-    Color::Black,
-    Color::Red,
-    Color::Green,
-    Color::Yellow,
-    Color::Blue,
-    Color::Magenta,
-    Color::Cyan,
-    Color::Gray,
-    Color::DarkGray,
-    Color::LightRed,
-    Color::LightGreen,
-    Color::LightYellow,
-    Color::LightBlue,
-    Color::LightMagenta,
-    Color::LightCyan,
-    Color::White,
-];
-
 /// The nearest colour of the cube or the grey ramp (232..=255), whichever is closer.
 /// The 16 system colours are skipped: terminals let users redefine them.
 pub fn rgb_to_256(r: u8, g: u8, b: u8) -> u8 {
@@ -111,14 +69,14 @@ pub fn rgb_to_256(r: u8, g: u8, b: u8) -> u8 {
             .unwrap_or(0)
     };
     let (ri, gi, bi) = (level(r), level(g), level(b));
-    let cube = (CUBE[ri], CUBE[gi], CUBE[bi]);
+    let cube = [CUBE[ri], CUBE[gi], CUBE[bi]];
     let cube_index = 16 + 36 * ri + 6 * gi + bi;
     // The grey ramp runs 8, 18, ..., 238.
     let mean = (u32::from(r) + u32::from(g) + u32::from(b)) / 3;
     let step = (mean.saturating_sub(3) / 10).min(23);
     let grey_value = (8 + 10 * step) as u8;
-    let grey = (grey_value, grey_value, grey_value);
-    let index = if distance((r, g, b), grey) < distance((r, g, b), cube) {
+    let grey = [grey_value; 3];
+    let index = if distance([r, g, b], grey) < distance([r, g, b], cube) {
         232 + step as usize
     } else {
         cube_index
@@ -127,27 +85,12 @@ pub fn rgb_to_256(r: u8, g: u8, b: u8) -> u8 {
     u8::try_from(index).unwrap_or(u8::MAX)
 }
 
-/// The RGB an xterm-256 index shows by default.
-pub fn index_rgb(index: u8) -> (u8, u8, u8) {
-    match index {
-        0..=15 => ANSI[usize::from(index)],
-        16..=231 => {
-            let i = usize::from(index - 16);
-            (CUBE[i / 36], CUBE[i / 6 % 6], CUBE[i % 6])
-        }
-        _ => {
-            let v = 8 + 10 * (index - 232);
-            (v, v, v)
-        }
-    }
-}
-
 /// The nearest of the 16 ANSI colours to an xterm-256 index.
 pub fn ansi16(index: u8) -> Color {
     if index < 16 {
         return ANSI_NAMES[usize::from(index)];
     }
-    let rgb = index_rgb(index);
+    let rgb = xterm256(index);
     let nearest = (0..ANSI.len())
         .min_by_key(|&i| distance(rgb, ANSI[i]))
         .unwrap_or(0);
@@ -155,9 +98,9 @@ pub fn ansi16(index: u8) -> Color {
 }
 
 /// Squared RGB distance.
-fn distance(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
+fn distance(a: Rgb, b: Rgb) -> u32 {
     let d = |x: u8, y: u8| u32::from(x.abs_diff(y)).pow(2);
-    d(a.0, b.0) + d(a.1, b.1) + d(a.2, b.2)
+    d(a[0], b[0]) + d(a[1], b[1]) + d(a[2], b[2])
 }
 
 #[cfg(test)]

@@ -6,17 +6,10 @@ fn user(source: &str) -> Result<Theme, FileError> {
 }
 
 fn error_at(source: &str, line: usize, col: usize, needle: &str) {
-    let e = match user(source) {
+    match user(source) {
         Ok(_) => panic!("accepted:\n{source}"),
-        Err(e) => e,
-    };
-    assert_eq!((e.line, e.col), (line, col), "{e}");
-    assert!(e.message.contains(needle), "{e}");
-    assert!(
-        e.to_string()
-            .starts_with(&format!("theme.toml:{line}:{col}: ")),
-        "{e}"
-    );
+        Err(e) => e.assert_at("theme.toml", line, col, needle),
+    }
 }
 
 fn load(cpu: f64, mem: f64) -> Option<Load> {

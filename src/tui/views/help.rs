@@ -170,9 +170,17 @@ fn heading(text: &str, theme: &Theme) -> Line<'static> {
 /// "Grid" then one line per bound action: keys, padded, then what the action does.
 fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
     let hints = keymap.section_hints(section);
+    // Named macros bound in this section, described by their steps.
+    let macros: Vec<(String, String)> = keymap
+        .macro_hints(section)
+        .into_iter()
+        .map(|(keys, m)| (keys, format!("macro {}: {}", m.name, m.describe())))
+        .collect();
     let key_width = hints
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| k)
+        .chain(macros.iter().map(|(k, _)| k))
+        .map(|k| k.chars().count())
         .max()
         .unwrap_or(0);
     let title = match section {
@@ -188,6 +196,12 @@ fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
         Line::from(vec![
             Span::styled(format!("  {keys:<key_width$}  "), theme.text()),
             Span::styled(action.description(), theme.muted()),
+        ])
+    }));
+    lines.extend(macros.into_iter().map(|(keys, text)| {
+        Line::from(vec![
+            Span::styled(format!("  {keys:<key_width$}  "), theme.text()),
+            Span::styled(text, theme.muted()),
         ])
     }));
     lines.push(Line::default());
@@ -263,5 +277,27 @@ mod tests {
         let wide = screen(0, 200, 50);
         assert!(wide.contains("Everywhere") && wide.contains("promote the canary"));
         assert!(!wide.contains("scroll ·"));
+    }
+
+    #[test]
+    fn named_macros_are_listed_with_their_keys_and_steps() {
+        let source =
+            "[macros]\nlook = [\"first\", \"open\"]\n[grid]\nrun_macro.look = [\"ctrl-t\"]\n";
+        let keymap = Keymap::parse(std::path::Path::new("k.toml"), source).expect("keymap");
+        let area = Rect::new(0, 0, 200, 50);
+        let mut buf = Buffer::empty(area);
+        render(
+            &keymap,
+            &Theme::default_theme(),
+            sections_for(&View::Grid),
+            0,
+            area,
+            &mut buf,
+        );
+        let text: String = buf.content().iter().map(|c| c.symbol()).collect();
+        assert!(
+            text.contains("ctrl-t") && text.contains("macro look:"),
+            "{text}"
+        );
     }
 }

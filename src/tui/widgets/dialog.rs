@@ -102,8 +102,8 @@ pub fn key_hints(
 ) -> Line<'static> {
     let hints = keymap.hints(section);
     let mut spans = Vec::new();
-    for &(action, label) in wanted {
-        if let Some((keys, _)) = hints.iter().find(|(_, a)| *a == action) {
+    for (action, label) in wanted {
+        if let Some((keys, _)) = hints.iter().find(|(_, a)| a == action) {
             if !spans.is_empty() {
                 spans.push(Span::styled(" · ", theme.muted()));
             }

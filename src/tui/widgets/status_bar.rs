@@ -8,6 +8,17 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+use std::time::Duration;
+
+/// The data age in steps, so that on a slow link an idle screen does not change (and
+/// redraw) every second: "<10s", "<1m", then whole minutes, hours, days ("3m ago").
+pub fn coarse_age(since: Duration) -> String {
+    match since.as_secs() {
+        0..10 => "<10s ago".to_owned(),
+        10..60 => "<1m ago".to_owned(),
+        _ => format!("{} ago", age(since)),
+    }
+}
 
 pub struct StatusBar<'a> {
     model: &'a Model,
@@ -49,7 +60,14 @@ impl Widget for StatusBar<'_> {
         let etcd_style = etcd_level.map_or(bar, |l| bar.fg(theme.color(l)));
         let data = model.last_data.map_or_else(
             || "—".to_owned(),
-            |t| format!("{} ago", age(model.now.saturating_duration_since(t))),
+            |t| {
+                let since = model.now.saturating_duration_since(t);
+                if model.low_bandwidth {
+                    coarse_age(since)
+                } else {
+                    format!("{} ago", age(since))
+                }
+            },
         );
         let mut left = vec![
             Span::styled(
@@ -98,5 +116,23 @@ impl Widget for StatusBar<'_> {
             };
             right.render(right_area, buf);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::coarse_age;
+    use std::time::Duration;
+
+    #[test]
+    fn coarse_age_changes_only_at_steps() {
+        let at = |s| coarse_age(Duration::from_secs(s));
+        assert_eq!(at(0), "<10s ago");
+        assert_eq!(at(9), "<10s ago");
+        assert_eq!(at(10), "<1m ago");
+        assert_eq!(at(59), "<1m ago");
+        assert_eq!(at(61), "1m ago");
+        assert_eq!(at(119), "1m ago");
+        assert_eq!(at(7200), "2h ago");
     }
 }

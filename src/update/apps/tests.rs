@@ -2,27 +2,12 @@ use crate::action::Action;
 use crate::docker::DataEvent;
 use crate::model::app::AppSpec;
 use crate::model::{
-    AppRecord, Container, Dialog, EtcdState, Focus, Health, Host, HostInfo, HostSource, HostSpec,
-    Model, View, app_statuses,
+    AppRecord, Container, Dialog, EtcdState, Focus, Health, HostInfo, Model, View, app_statuses,
 };
 use crate::ops::Outcome;
 use crate::store::AppEvent;
+use crate::update::tests::support::{act, message, model};
 use crate::update::{Effect, Msg, update};
-use std::time::Instant;
-
-fn host(name: &str) -> Host {
-    Host::new(
-        HostSpec {
-            name: name.into(),
-            engine: format!("unix:///run/{name}.sock"),
-            address: None,
-            zone: None,
-            labels: Default::default(),
-            tls: None,
-        },
-        HostSource::Config,
-    )
-}
 
 fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
     Container {
@@ -46,9 +31,7 @@ fn record(name: &str, instances: u32, revision: i64) -> (String, AppRecord) {
 
 /// Hosts a, b, c online; web wants 4 (revision 11), api wants 0 (revision 5).
 fn cluster() -> Model {
-    let mut m = Model::with_hosts(Instant::now(), vec![host("a"), host("b"), host("c")]);
-    m.ui.width = 200;
-    m.ui.height = 50;
+    let mut m = model(&["a", "b", "c"]);
     m.etcd = EtcdState::Connected { revision: 20 };
     m.apps = [record("web", 4, 11), record("api", 0, 5)].into();
     for name in ["a", "b", "c"] {
@@ -68,18 +51,10 @@ fn containers(m: &mut Model, host: &str, containers: Vec<Container>) {
     update(m, Msg::Data(DataEvent::Containers { host, containers }));
 }
 
-fn act(m: &mut Model, a: Action) -> Vec<Effect> {
-    update(m, Msg::Action(a))
-}
-
 fn typed(m: &mut Model, text: &str) {
     for c in text.chars() {
         act(m, Action::Input(c));
     }
-}
-
-fn message(m: &Model) -> &str {
-    m.ui.message.as_deref().unwrap_or("")
 }
 
 /// Tab to the apps panel and select `app`.

@@ -2,28 +2,14 @@ use crate::action::Action;
 use crate::docker::DataEvent;
 use crate::model::app::{AppSpec, UpdatePolicy};
 use crate::model::{
-    AppRecord, Container, Dialog, EtcdState, Focus, Health, HistoryEntry, Host, HostSource,
-    HostSpec, Model, Request, View, changing_hosts,
+    AppRecord, Container, Dialog, EtcdState, Focus, Health, HistoryEntry, Model, Request, View,
+    changing_hosts,
 };
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
 use crate::store::{Rollout, RolloutEvent};
+use crate::update::tests::support::{act, message, model};
 use crate::update::{Effect, Msg, update};
-use std::time::Instant;
-
-fn host(name: &str) -> Host {
-    Host::new(
-        HostSpec {
-            name: name.into(),
-            engine: format!("unix:///run/{name}.sock"),
-            address: None,
-            zone: None,
-            labels: Default::default(),
-            tls: None,
-        },
-        HostSource::Config,
-    )
-}
 
 fn spec(image: &str) -> AppSpec {
     let mut spec = AppSpec::new("web", image);
@@ -33,9 +19,7 @@ fn spec(image: &str) -> AppSpec {
 
 /// Hosts a and b online; web (demo:1, 4 instances) selected in the Apps panel.
 fn cluster() -> Model {
-    let mut m = Model::with_hosts(Instant::now(), vec![host("a"), host("b")]);
-    m.ui.width = 200;
-    m.ui.height = 50;
+    let mut m = model(&["a", "b"]);
     m.etcd = EtcdState::Connected { revision: 20 };
     m.apps = [(
         "web".to_owned(),
@@ -58,14 +42,6 @@ fn cluster() -> Model {
     act(&mut m, Action::FocusNext);
     assert_eq!(m.ui.focus, Focus::Apps);
     m
-}
-
-fn act(m: &mut Model, a: Action) -> Vec<Effect> {
-    update(m, Msg::Action(a))
-}
-
-fn message(m: &Model) -> &str {
-    m.ui.message.as_deref().unwrap_or("")
 }
 
 fn confirm_action(m: &Model) -> Option<Action> {
@@ -299,6 +275,18 @@ fn entry(revision: i64, image: &str, same: bool) -> HistoryEntry {
     }
 }
 
+/// web's history arrives.
+fn history(m: &mut Model, entries: Vec<HistoryEntry>) {
+    let result = Ok(entries);
+    update(
+        m,
+        Msg::History {
+            app: "web".into(),
+            result,
+        },
+    );
+}
+
 #[test]
 fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
     let mut m = cluster();
@@ -317,13 +305,7 @@ fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
         entry(30, "wheelhouse/demo:1", true),
         entry(20, "wheelhouse/demo:2", false),
     ];
-    update(
-        &mut m,
-        Msg::History {
-            app: "web".into(),
-            result: Ok(entries),
-        },
-    );
+    history(&mut m, entries);
     // The running revision is not a target.
     act(&mut m, Action::Open);
     assert!(m.ui.dialog.is_none());
@@ -481,13 +463,7 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
     act(&mut m, Action::ShowHistory);
     assert!(m.ui.history.is_some());
     let entries = vec![entry(20, "wheelhouse/demo:2", false)];
-    update(
-        &mut m,
-        Msg::History {
-            app: "web".into(),
-            result: Ok(entries),
-        },
-    );
+    history(&mut m, entries);
     act(&mut m, Action::Open);
     assert!(m.ui.dialog.is_none());
     assert!(

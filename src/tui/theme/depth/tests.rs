@@ -111,7 +111,7 @@ fn greys_take_the_grey_ramp_when_it_is_closer() {
 fn every_index_round_trips_through_its_rgb() {
     // Cube and ramp colours map to themselves: the mapping never drifts.
     for index in 16..=255u8 {
-        let (r, g, b) = index_rgb(index);
+        let [r, g, b] = xterm256(index);
         assert_eq!(rgb_to_256(r, g, b), index, "{index} = ({r}, {g}, {b})");
     }
     // The 16 system indices are the ANSI colours themselves.

@@ -5,10 +5,10 @@ use crate::action::Action;
 use crate::model::ImagePrompt;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::theme::{Level, Theme};
+use crate::tui::widgets::dialog::{key_hints, popup};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use crate::tui::widgets::dialog::{key_hints, popup};
 
 /// Tags listed at once; the list scrolls to keep the pick in view.
 const LISTED: usize = 8;

@@ -1,0 +1,41 @@
+//! Models the update tests start from, and driving them with actions.
+
+use crate::action::Action;
+use crate::model::{Host, HostSource, HostSpec, Model};
+use crate::update::{Effect, Msg, update};
+use std::time::Instant;
+
+/// A host from the config file, its engine a unix socket named after it.
+pub(crate) fn host_spec(name: &str) -> HostSpec {
+    HostSpec {
+        name: name.into(),
+        engine: format!("unix:///run/{name}.sock"),
+        address: None,
+        zone: None,
+        labels: Default::default(),
+        tls: None,
+    }
+}
+
+/// A host never yet seen.
+pub(crate) fn host(name: &str) -> Host {
+    Host::new(host_spec(name), HostSource::Config)
+}
+
+/// The hosts `names`, none seen yet, on a 200x50 screen.
+pub(crate) fn model(names: &[&str]) -> Model {
+    let hosts = names.iter().map(|n| host(n)).collect();
+    let mut m = Model::with_hosts(Instant::now(), hosts);
+    m.ui.width = 200;
+    m.ui.height = 50;
+    m
+}
+
+pub(crate) fn act(m: &mut Model, a: Action) -> Vec<Effect> {
+    update(m, Msg::Action(a))
+}
+
+/// The status line's message, or "".
+pub(crate) fn message(m: &Model) -> &str {
+    m.ui.message.as_deref().unwrap_or("")
+}
