@@ -153,64 +153,10 @@ fn parse_wait(args: &[(usize, &str)], at: usize) -> Result<Wait, LineError> {
     }
 }
 
-const NAMED: &[(&str, KeyCode)] = &[
-    ("enter", KeyCode::Enter),
-    ("esc", KeyCode::Esc),
-    ("tab", KeyCode::Tab),
-    ("backtab", KeyCode::BackTab),
-    ("space", KeyCode::Char(' ')),
-    ("backspace", KeyCode::Backspace),
-    ("delete", KeyCode::Delete),
-    ("insert", KeyCode::Insert),
-    ("up", KeyCode::Up),
-    ("down", KeyCode::Down),
-    ("left", KeyCode::Left),
-    ("right", KeyCode::Right),
-    ("pageup", KeyCode::PageUp),
-    ("pagedown", KeyCode::PageDown),
-    ("home", KeyCode::Home),
-    ("end", KeyCode::End),
-];
-
-/// The terminal event a keymap key name stands for. `Key::parse` checks the spelling (so
-/// scripts accept exactly what keymap files accept, with the same messages); the event is
-/// built here because `Key` does not give its parts back.
+/// The terminal event a keymap key name stands for: scripts accept exactly what keymap
+/// files accept, with the same messages.
 pub fn key_event(text: &str) -> Result<KeyEvent, String> {
-    crate::tui::keymap::Key::parse(text)?;
-    let mut rest = text;
-    let mut mods = KeyModifiers::NONE;
-    loop {
-        let lower = rest.to_ascii_lowercase();
-        let found = [
-            ("ctrl-", KeyModifiers::CONTROL),
-            ("alt-", KeyModifiers::ALT),
-            ("shift-", KeyModifiers::SHIFT),
-        ]
-        .into_iter()
-        .find(|(p, _)| lower.starts_with(p) && rest.len() > p.len());
-        match found {
-            Some((prefix, m)) => {
-                mods |= m;
-                rest = &rest[prefix.len()..];
-            }
-            None => break,
-        }
-    }
-    let lower = rest.to_ascii_lowercase();
-    let mut chars = rest.chars();
-    let code = match (chars.next(), chars.next()) {
-        (Some(c), None) => KeyCode::Char(c),
-        _ => NAMED
-            .iter()
-            .find(|(n, _)| *n == lower)
-            .map(|(_, c)| *c)
-            .or_else(|| {
-                let n: u8 = lower.strip_prefix('f')?.parse().ok()?;
-                Some(KeyCode::F(n))
-            })
-            .ok_or_else(|| format!("unknown key {text:?}"))?,
-    };
-    Ok(KeyEvent::new(code, mods))
+    crate::tui::keymap::Key::parse(text).map(crate::tui::keymap::Key::event)
 }
 
 /// Whether a wait is over: pure, from the model and the clock.
