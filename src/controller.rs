@@ -382,7 +382,12 @@ impl Controller {
                             self.engines.remove(&name);
                         }
                         // Store events carry no operator actions.
-                        Effect::Execute(_) => {}
+                        // Operator and screen effects: the controller has no screen.
+                        Effect::Execute(_)
+                        | Effect::ReadImages
+                        | Effect::ReadHistory(_)
+                        | Effect::SwitchTheme(_)
+                        | Effect::ExportScreen(_) => {}
                     }
                 }
                 self.dirty = true;

@@ -12,7 +12,7 @@ pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 pub use host::{
     Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
 };
-pub use rollouts::{Request, active_rollout, changing_hosts};
+pub use rollouts::{active_rollout, changing_hosts};
 pub use ui::{
     CommandLine, Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui,
     View,
@@ -34,9 +34,6 @@ pub struct Model {
     pub apps: BTreeMap<String, AppRecord>,
     /// Rollout progress from etcd, by app (finished ones too, until the next begins).
     pub rollouts: BTreeMap<String, Rollout>,
-    /// Reads the loop must make for the screen (image tags, history); it drains them
-    /// after each update and answers with a `Msg`.
-    pub requests: Vec<Request>,
     pub etcd: EtcdState,
     /// Refuse every mutating action (wallboard, `--readonly`).
     pub readonly: bool,
@@ -65,7 +62,6 @@ impl Model {
             index: HashMap::new(),
             apps: BTreeMap::new(),
             rollouts: BTreeMap::new(),
-            requests: Vec::new(),
             etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: app::DEFAULT_MAX_INSTANCES,

@@ -6,16 +6,6 @@ use super::{Health, HostState, Model};
 use crate::plan::labels::{APP, REVISION};
 use crate::store::Rollout;
 
-/// A read the screen needs and `update` cannot make (it does no IO): the loop makes it and
-/// answers with a `Msg`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Request {
-    /// The image tags the engines hold, for the rollout prompt (`Msg::Images`).
-    Images,
-    /// An app's earlier specs, for the history list (`Msg::History`).
-    History(String),
-}
-
 /// The app's rollout if one is under way (not succeeded, rolled back or failed).
 pub fn active_rollout<'m>(model: &'m Model, app: &str) -> Option<&'m Rollout> {
     model.rollouts.get(app).filter(|r| !r.state.phase.is_done())

@@ -147,10 +147,6 @@ pub struct Ui {
     pub command_history: Vec<(LineKind, String)>,
     /// What the grid and the Apps panel are narrowed to.
     pub filter: Option<Filter>,
-    /// A theme `:theme` (or a key) asked for; the loop takes it and loads it.
-    pub theme_request: Option<String>,
-    /// A directory the loop writes the screen to (`:export DIR`, or the export key).
-    pub export_request: Option<String>,
     pub width: u16,
     pub height: u16,
 }
@@ -172,8 +168,6 @@ impl Default for Ui {
             command: None,
             command_history: Vec::new(),
             filter: None,
-            theme_request: None,
-            export_request: None,
             width: 80,
             height: 24,
         }

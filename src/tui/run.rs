@@ -11,7 +11,7 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
 use crate::model::wallboard::{Wallboard, clock_text};
-use crate::model::{EtcdState, Host, HostSource, Model, Request};
+use crate::model::{EtcdState, Host, HostSource, Model};
 use crate::ops::{self, Ops, Outcome};
 use crate::store::{self, AppEvent, RolloutEvent, StoreEvent};
 use crate::update::{Effect, Msg, update};
@@ -194,12 +194,11 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             done_tx: &done_tx,
             answer_tx: &answer_tx,
         };
+        // Theme and export effects need the screen's state: done once the keys are through.
+        let mut screen = Vec::new();
         let mut apply = |model: &mut Model, msg: Msg| {
             for effect in update(model, msg) {
-                io.apply(effect, model, &mut supervisors);
-            }
-            for request in std::mem::take(&mut model.requests) {
-                io.read(request, model);
+                screen.extend(io.apply(effect, model, &mut supervisors));
             }
         };
         for msg in msgs {
@@ -223,13 +222,16 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 model.quit |= exit_after_keys;
             }
         }
-        if let Some(dir) = model.ui.export_request.take() {
-            let msg = export_screen(&model, &theme, &keymap, &dir);
-            apply(&mut model, msg);
-        }
-        if let Some(name) = model.ui.theme_request.take() {
-            let msg = switch_theme(&name, &mut theme, &mut theme_file, &mut model);
-            apply(&mut model, msg);
+        for effect in screen {
+            let notice = match effect {
+                Effect::ExportScreen(dir) => export_screen(&model, &theme, &keymap, &dir),
+                Effect::SwitchTheme(name) => {
+                    switch_theme(&name, &mut theme, &mut theme_file, &mut model)
+                }
+                _ => continue,
+            };
+            // A notice only sets the status line: it has no effects of its own.
+            let _ = update(&mut model, notice);
         }
         if model.quit {
             break;
@@ -291,7 +293,13 @@ struct Io<'a> {
 }
 
 impl Io<'_> {
-    fn apply(&self, effect: Effect, model: &Model, supervisors: &mut HashMap<String, Supervisor>) {
+    /// Carries out an IO effect; hands back the ones that need the screen (theme, export).
+    fn apply(
+        &self,
+        effect: Effect,
+        model: &Model,
+        supervisors: &mut HashMap<String, Supervisor>,
+    ) -> Option<Effect> {
         match effect {
             Effect::Supervise(spec) => {
                 let name = spec.name.clone();
@@ -303,7 +311,11 @@ impl Io<'_> {
                 supervisors.remove(&name);
             }
             Effect::Execute(action) => self.execute(action, model),
+            Effect::ReadImages => self.read_images(model),
+            Effect::ReadHistory(app) => self.read_history(app, model),
+            Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
         }
+        None
     }
 
     fn ops(&self, model: &Model) -> Option<Ops> {
@@ -315,27 +327,26 @@ impl Io<'_> {
         })
     }
 
-    /// Makes a read the screen asked for off the loop; the answer comes back as a `Msg`.
-    fn read(&self, request: Request, model: &Model) {
+    /// The image tags the engines hold, read off the loop: answered with `Msg::Images`.
+    fn read_images(&self, model: &Model) {
         let answer_tx = self.answer_tx.clone();
-        match request {
-            Request::Images => {
-                let hosts: Vec<_> = model.hosts.iter().map(|h| h.spec.clone()).collect();
-                tokio::spawn(async move {
-                    let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
-                    let _ = answer_tx.send(Msg::Images(tags)).await;
-                });
-            }
-            Request::History(app) => {
-                let Some(ops) = self.ops(model) else {
-                    return;
-                };
-                tokio::spawn(async move {
-                    let result = ops::history(&ops, &app).await.map_err(|e| e.to_string());
-                    let _ = answer_tx.send(Msg::History { app, result }).await;
-                });
-            }
-        }
+        let hosts: Vec<_> = model.hosts.iter().map(|h| h.spec.clone()).collect();
+        tokio::spawn(async move {
+            let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
+            let _ = answer_tx.send(Msg::Images(tags)).await;
+        });
+    }
+
+    /// An app's earlier specs, read off the loop: answered with `Msg::History`.
+    fn read_history(&self, app: String, model: &Model) {
+        let Some(ops) = self.ops(model) else {
+            return;
+        };
+        let answer_tx = self.answer_tx.clone();
+        tokio::spawn(async move {
+            let result = ops::history(&ops, &app).await.map_err(|e| e.to_string());
+            let _ = answer_tx.send(Msg::History { app, result }).await;
+        });
     }
 
     /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.

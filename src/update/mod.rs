@@ -57,6 +57,14 @@ pub enum Effect {
     Unsupervise(String),
     /// Carry out a confirmed mutating action (`ops::execute`) and answer with `Msg::Done`.
     Execute(Action),
+    /// Ask the engines which image tags they hold (for the rollout prompt): `Msg::Images`.
+    ReadImages,
+    /// Read an app's earlier specs (for the history list): `Msg::History`.
+    ReadHistory(String),
+    /// Load this theme (a name or a file) and draw with it.
+    SwitchTheme(String),
+    /// Write the screen as text, SVG and PNG into this directory.
+    ExportScreen(String),
 }
 
 /// Applies one message. Returns the effects the loop must carry out.
@@ -209,17 +217,17 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         | Action::Promote
             if model.ui.view == View::Grid =>
         {
-            rollout::on_app_key(model, &action)
+            return rollout::on_app_key(model, &action);
         }
         Action::RestartOne => rollout::restart_one(model),
         Action::CommandLine => command::open(model, LineKind::Command),
         Action::FilterPrompt => command::open(model, LineKind::Filter),
         Action::SetFilter(text) => command::set_filter(model, &text),
         Action::OpenHost(name) => command::open_host(model, &name),
-        // The loop owns the theme: it takes the request and loads it.
-        Action::SetTheme(name) => model.ui.theme_request = Some(name),
-        Action::ExportScreen => model.ui.export_request = Some(".".to_owned()),
-        Action::ExportTo(dir) => model.ui.export_request = Some(dir),
+        // The loop owns the theme and the screen.
+        Action::SetTheme(name) => return vec![Effect::SwitchTheme(name)],
+        Action::ExportScreen => return vec![Effect::ExportScreen(".".to_owned())],
+        Action::ExportTo(dir) => return vec![Effect::ExportScreen(dir)],
         Action::Scale { .. }
         | Action::Apply { .. }
         | Action::Delete { .. }

@@ -6,8 +6,8 @@ use super::Effect;
 use super::apps::{ask, etcd_ready};
 use crate::action::Action;
 use crate::model::{
-    AppRecord, HistoryEntry, HistoryList, ImagePrompt, Model, Request, View, active_rollout,
-    app_statuses, selected_index,
+    AppRecord, HistoryEntry, HistoryList, ImagePrompt, Model, View, active_rollout, app_statuses,
+    selected_index,
 };
 use crate::ops::busy_message;
 use crate::plan::rollout::{Command, Phase};
@@ -17,12 +17,13 @@ use crate::store::RolloutEvent;
 const IMAGE_MAX: usize = 255;
 
 /// A key of the Apps panel that acts on the selected app.
-pub(super) fn on_app_key(model: &mut Model, action: &Action) {
+/// Returns the reads the screen needs (image tags, history).
+pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
     let (app, record) = match selected_spec(model) {
         Ok(found) => found,
         Err(why) => {
             model.ui.message = Some(why);
-            return;
+            return Vec::new();
         }
     };
     model.ui.selected_app = Some(app.clone());
@@ -44,7 +45,7 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) {
                 pick: None,
                 error: None,
             });
-            model.requests.push(Request::Images);
+            return vec![Effect::ReadImages];
         }
         Action::RollingRestart => ask(model, Action::Restart { app }),
         Action::RollbackPrevious => ask(
@@ -60,7 +61,7 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) {
                 entries: None,
                 selected: 0,
             });
-            model.requests.push(Request::History(app));
+            return vec![Effect::ReadHistory(app)];
         }
         Action::PauseResume => match running {
             None => model.ui.message = Some(format!("{app} has no rollout running")),
@@ -90,6 +91,7 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) {
         },
         _ => {}
     }
+    Vec::new()
 }
 
 /// The selected app and its spec, or what the operator is told instead.

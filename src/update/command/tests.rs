@@ -226,8 +226,10 @@ fn host_theme_and_quit_commands_act() {
     assert_eq!(m.selected_host().map(Host::name), Some("db-1"));
     act(&mut m, Action::CommandLine);
     typed(&mut m, "theme mono");
-    act(&mut m, Action::Confirm);
-    assert_eq!(m.ui.theme_request.as_deref(), Some("mono"));
+    assert_eq!(
+        act(&mut m, Action::Confirm),
+        [Effect::SwitchTheme("mono".into())]
+    );
     act(&mut m, Action::CommandLine);
     typed(&mut m, "q");
     act(&mut m, Action::Confirm);

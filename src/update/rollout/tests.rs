@@ -2,7 +2,7 @@ use crate::action::Action;
 use crate::docker::DataEvent;
 use crate::model::app::{AppSpec, UpdatePolicy};
 use crate::model::{
-    AppRecord, Container, Dialog, EtcdState, Focus, Health, HistoryEntry, Model, Request, View,
+    AppRecord, Container, Dialog, EtcdState, Focus, Health, HistoryEntry, Model, View,
     changing_hosts,
 };
 use crate::plan::labels;
@@ -82,8 +82,7 @@ fn rolling(m: &mut Model, phase: Phase) {
 #[test]
 fn u_prompts_for_an_image_offers_the_hosts_tags_and_confirms() {
     let mut m = cluster();
-    assert!(act(&mut m, Action::RolloutPrompt).is_empty());
-    assert_eq!(m.requests, [Request::Images]);
+    assert_eq!(act(&mut m, Action::RolloutPrompt), [Effect::ReadImages]);
     let prompt = m.ui.image_prompt.clone().expect("prompt open");
     assert_eq!((prompt.app.as_str(), prompt.choices), ("web", None));
     let tags = [
@@ -290,8 +289,10 @@ fn history(m: &mut Model, entries: Vec<HistoryEntry>) {
 #[test]
 fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
     let mut m = cluster();
-    act(&mut m, Action::ShowHistory);
-    assert_eq!(m.requests, [Request::History("web".into())]);
+    assert_eq!(
+        act(&mut m, Action::ShowHistory),
+        [Effect::ReadHistory("web".into())]
+    );
     let list = m.ui.history.clone().expect("history open");
     assert_eq!((list.app.as_str(), list.entries), ("web", None));
     // An answer for another app is not this list's.
