@@ -7,20 +7,16 @@
 mod prompt;
 
 use crate::action::Action;
-use crate::model::{
-    AppStatus, EtcdState, Focus, Model, app_statuses, changing_hosts, selected_index,
-};
+use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, selected_index};
 use crate::plan::rollout::Phase;
 use crate::store::Rollout;
 use crate::tui::keymap::{Keymap, Section};
-use crate::tui::layout::{CellMode, grid_layout, grid_view};
 use crate::tui::theme::{Level, Theme};
-use crate::tui::widgets::grid::mark_changing;
 use crate::tui::widgets::progress::{self, RolloutProgress};
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Widget};
 
@@ -33,9 +29,6 @@ const STACKED_MIN_HEIGHT: u16 = 12;
 const STACKED_HEIGHT_MAX: u16 = 12;
 /// The table's border and header rows.
 const TABLE_CHROME: u16 = 3;
-/// Marks a host of the selected app in the grid (beside the state glyph, never instead).
-pub const APP_MARK: char = '◆';
-
 const COLUMNS: [Column; 6] = [
     Column::new("APP", Constraint::Fill(2)),
     Column::new("IMAGE", Constraint::Fill(3)),
@@ -94,23 +87,7 @@ pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, bu
         .into_iter()
         .filter(|s| model.shows_app(&s.name))
         .collect();
-    let focused = model.ui.focus == Focus::Apps;
     let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
-    let cells = grid_view(panels.grid).cells;
-    // Grid positions are among the hosts the filter lets through.
-    let shown = model.grid_hosts();
-    let slot = model.grid_slot(&shown).unwrap_or(0);
-    let slots = |names: &[String]| -> Vec<usize> {
-        (names.iter())
-            .filter_map(|h| model.host_index(h))
-            .filter_map(|i| shown.binary_search(&i).ok())
-            .collect()
-    };
-    if focused && let Some(app) = selected.map(|i| &statuses[i]) {
-        mark_hosts(theme, cells, (shown.len(), slot), &slots(&app.hosts), buf);
-    }
-    let changing = slots(&changing_hosts(model));
-    mark_changing(shown.len(), slot, changing, cells, buf);
     if let Some(prompt) = &model.ui.image_prompt {
         let whole = panels.grid.union(panels.apps);
         prompt::render(prompt, theme, keymap, whole, buf);
@@ -272,55 +249,21 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
     ]
 }
 
-/// Marks the cells of `hosts` on the grid page on screen: a mark beside the cell's glyph
-/// where the cell mode leaves room, and underlined in every mode, so the marking reads
-/// without colour. In large and compact cells the mark takes the marker column (the
-/// selected host stays reversed); a gutter's selection marker is left alone.
-fn mark_hosts(
-    theme: &Theme,
-    cells: Rect,
-    (count, selected): (usize, usize),
-    hosts: &[usize],
-    buf: &mut Buffer,
-) {
-    if count == 0 || cells.is_empty() {
-        return;
+/// The hosts (indices into the model's) of the app selected in the panel, while the panel
+/// has focus: the grid marks them.
+pub fn marked_hosts(model: &Model) -> Vec<usize> {
+    if model.ui.focus != Focus::Apps {
+        return Vec::new();
     }
-    let layout = grid_layout(count, cells.width, cells.height);
-    let selected = selected.min(count - 1);
-    let start = layout.page_of(selected) * layout.page_size();
-    let end = start + layout.page_size();
-    let selected_glyph = theme.glyphs.selected.to_string();
-    for &i in hosts {
-        if i < start || i >= end {
-            continue;
-        }
-        let rect = layout.cell_rect(cells, i - start).intersection(cells);
-        if rect.is_empty() {
-            continue;
-        }
-        let (mark_x, mark_style) = match layout.mode {
-            // The first column of a large or compact cell is its marker column.
-            CellMode::Large | CellMode::Compact => (Some(rect.x), None),
-            // The blank column (or the gutter) left of the cell.
-            CellMode::Spaced => (rect.x.checked_sub(1), Some(theme.title())),
-            CellMode::Tiny => (None, None),
-        };
-        if let Some(x) = mark_x.filter(|&x| x >= cells.x)
-            && let Some(cell) = buf.cell_mut((x, rect.y))
-            && !(layout.mode == CellMode::Spaced && cell.symbol() == selected_glyph)
-        {
-            cell.set_char(APP_MARK);
-            if let Some(style) = mark_style {
-                cell.set_style(style);
-            }
-        }
-        let glyph_x = match layout.mode {
-            CellMode::Large | CellMode::Compact => rect.x + 1,
-            CellMode::Spaced | CellMode::Tiny => rect.x,
-        };
-        if let Some(cell) = buf.cell_mut((glyph_x, rect.y)) {
-            cell.modifier.insert(Modifier::UNDERLINED);
-        }
-    }
+    let statuses: Vec<AppStatus> = app_statuses(model)
+        .into_iter()
+        .filter(|s| model.shows_app(&s.name))
+        .collect();
+    selected_index(&statuses, model.ui.selected_app.as_deref())
+        .map(|i| {
+            (statuses[i].hosts.iter())
+                .filter_map(|h| model.host_index(h))
+                .collect()
+        })
+        .unwrap_or_default()
 }

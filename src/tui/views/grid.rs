@@ -1,10 +1,10 @@
 //! The grid view: a title line naming the selected host, above the grid of hosts.
 
-use crate::model::{Host, HostState, Model};
+use crate::model::{HostState, Model, changing_hosts};
 use crate::tui::format::{percent, truncate};
 use crate::tui::layout::{GridView, grid_layout, grid_view};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::grid::Grid;
+use crate::tui::widgets::grid::{Grid, Marks};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -12,30 +12,33 @@ use ratatui::widgets::Widget;
 
 pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let view = grid_view(area);
-    title(model, theme, &view, buf);
+    let shown = model.grid_hosts();
+    title(model, theme, &view, &shown, buf);
     if model.hosts.is_empty() {
         let hint = "no hosts: add [[hosts]] to wheelhouse.toml or host records to etcd";
         Line::styled(hint, theme.muted()).render(view.cells, buf);
         return;
     }
-    if model.ui.filter.is_none() {
-        Grid::new(&model.hosts, model.ui.selected, theme, model.now).render(view.cells, buf);
-        return;
-    }
-    let shown = model.grid_hosts();
     let Some(slot) = model.grid_slot(&shown) else {
         let hint = "no host matches the filter (esc clears it)";
         Line::styled(hint, theme.muted()).render(view.cells, buf);
         return;
     };
-    // The grid widget lays out a slice: give it the hosts the filter lets through.
-    let hosts: Vec<Host> = shown.iter().map(|&i| model.hosts[i].clone()).collect();
-    Grid::new(&hosts, slot, theme, model.now).render(view.cells, buf);
+    let app = super::apps::marked_hosts(model);
+    let changing: Vec<usize> = (changing_hosts(model).iter())
+        .filter_map(|h| model.host_index(h))
+        .collect();
+    let marks = Marks {
+        app: &app,
+        changing: &changing,
+    };
+    Grid::new(&model.hosts, &shown, slot, theme, model.now)
+        .marks(marks)
+        .render(view.cells, buf);
 }
 
 /// "wheelhouse  1000 hosts · page 1/2 │ ▶ ✓ lab-0042 ok  CPU 12% MEM 3%  4 ctr"
-fn title(model: &Model, theme: &Theme, view: &GridView, buf: &mut Buffer) {
-    let shown = model.grid_hosts();
+fn title(model: &Model, theme: &Theme, view: &GridView, shown: &[usize], buf: &mut Buffer) {
     let count = shown.len();
     let hosts = match &model.ui.filter {
         None => format!(" {count} hosts"),
@@ -48,7 +51,7 @@ fn title(model: &Model, theme: &Theme, view: &GridView, buf: &mut Buffer) {
     let layout = grid_layout(count, view.cells.width, view.cells.height);
     let pages = layout.pages(count);
     if pages > 1 {
-        let page = layout.page_of(model.grid_slot(&shown).unwrap_or(0)) + 1;
+        let page = layout.page_of(model.grid_slot(shown).unwrap_or(0)) + 1;
         spans.push(Span::styled(
             format!(" · page {page}/{pages}"),
             theme.text(),

@@ -8,31 +8,56 @@ use crate::tui::layout::{CellMode, GridLayout, grid_layout};
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
 use std::time::Instant;
 
+/// The grid of `shown` hosts (indices into `hosts`, in order), `selected` a position in
+/// `shown`: a filter narrows the grid without copying a host.
 pub struct Grid<'a> {
     hosts: &'a [Host],
+    shown: &'a [usize],
     selected: usize,
+    marks: Marks<'a>,
     theme: &'a Theme,
     now: Instant,
 }
 
+/// Hosts (indices into the grid's `hosts`) marked over their state.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Marks<'a> {
+    /// The selected app's hosts: `APP_MARK` beside the glyph, and the glyph underlined.
+    pub app: &'a [usize],
+    /// Hosts a rollout is changing: `CHANGING`.
+    pub changing: &'a [usize],
+}
+
 impl<'a> Grid<'a> {
-    pub fn new(hosts: &'a [Host], selected: usize, theme: &'a Theme, now: Instant) -> Self {
+    pub fn new(
+        hosts: &'a [Host],
+        shown: &'a [usize],
+        selected: usize,
+        theme: &'a Theme,
+        now: Instant,
+    ) -> Self {
         Grid {
             hosts,
+            shown,
             selected,
+            marks: Marks::default(),
             theme,
             now,
         }
+    }
+
+    pub fn marks(self, marks: Marks<'a>) -> Self {
+        Grid { marks, ..self }
     }
 }
 
 impl Widget for Grid<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let count = self.hosts.len();
+        let count = self.shown.len();
         if count == 0 || area.is_empty() {
             return;
         }
@@ -41,7 +66,8 @@ impl Widget for Grid<'_> {
         // The page holding the selection, so the selected host is always on screen.
         let start = layout.page_of(selected) * layout.page_size();
         let end = (start + layout.page_size()).min(count);
-        for (slot, host) in self.hosts[start..end].iter().enumerate() {
+        let page = &self.shown[start..end];
+        for (slot, host) in page.iter().map(|&i| &self.hosts[i]).enumerate() {
             let rect = layout.cell_rect(area, slot).intersection(area);
             if rect.is_empty() {
                 continue;
@@ -59,6 +85,18 @@ impl Widget for Grid<'_> {
         }
         if layout.mode.gutter() > 0 {
             self.gutter_markers(&layout, area, selected - start, buf);
+        }
+        for (slot, host) in page.iter().enumerate() {
+            let rect = layout.cell_rect(area, slot).intersection(area);
+            if rect.is_empty() {
+                continue;
+            }
+            if self.marks.app.contains(host) {
+                self.mark_app(layout.mode, area, rect, buf);
+            }
+            if self.marks.changing.contains(host) {
+                mark_changing(layout.mode, rect, buf);
+            }
         }
     }
 }
@@ -144,6 +182,35 @@ impl Grid<'_> {
 
     /// Markers in the left gutter (row) and top gutter (column) of the selected cell, so
     /// the selection is findable without colour even at one character per host.
+    /// `APP_MARK` where the cell mode leaves room, and the glyph underlined in every mode,
+    /// so the marking reads without colour. In large and compact cells it takes the marker
+    /// column (the selected host stays reversed); a gutter's selection marker is left alone.
+    fn mark_app(&self, mode: CellMode, area: Rect, rect: Rect, buf: &mut Buffer) {
+        let (mark_x, mark_style) = match mode {
+            CellMode::Large | CellMode::Compact => (Some(rect.x), None),
+            // The blank column (or the gutter) left of the cell.
+            CellMode::Spaced => (rect.x.checked_sub(1), Some(self.theme.title())),
+            CellMode::Tiny => (None, None),
+        };
+        let selected_glyph = self.theme.glyphs.selected.to_string();
+        if let Some(x) = mark_x.filter(|&x| x >= area.x)
+            && let Some(cell) = buf.cell_mut((x, rect.y))
+            && !(mode == CellMode::Spaced && cell.symbol() == selected_glyph)
+        {
+            cell.set_char(APP_MARK);
+            if let Some(style) = mark_style {
+                cell.set_style(style);
+            }
+        }
+        let glyph_x = match mode {
+            CellMode::Large | CellMode::Compact => rect.x + 1,
+            CellMode::Spaced | CellMode::Tiny => rect.x,
+        };
+        if let Some(cell) = buf.cell_mut((glyph_x, rect.y)) {
+            cell.modifier.insert(Modifier::UNDERLINED);
+        }
+    }
+
     fn gutter_markers(&self, layout: &GridLayout, area: Rect, slot: usize, buf: &mut Buffer) {
         let cell = layout.cell_rect(area, slot);
         let style = self.theme.title();
@@ -178,33 +245,17 @@ fn put_char(buf: &mut Buffer, x: u16, y: u16, c: char, style: Style) {
 /// room, instead of it in one-character cells), so the marking reads without colour.
 pub const CHANGING: char = '↻';
 
-/// Marks the cells of hosts `changing` (indices into the grid's hosts) on the page `Grid`
-/// draws for `count` hosts with `selected` selected in `area`; the cells keep their style.
-pub fn mark_changing(
-    count: usize,
-    selected: usize,
-    changing: impl IntoIterator<Item = usize>,
-    area: Rect,
-    buf: &mut Buffer,
-) {
-    if count == 0 || area.is_empty() {
-        return;
-    }
-    let layout = grid_layout(count, area.width, area.height);
-    let start = layout.page_of(selected.min(count - 1)) * layout.page_size();
-    let end = start + layout.page_size();
-    for i in changing.into_iter().filter(|i| (start..end).contains(i)) {
-        let rect = layout.cell_rect(area, i - start).intersection(area);
-        if rect.is_empty() {
-            continue;
-        }
-        let x = match layout.mode {
-            // The cell's last column: the name stops short of it.
-            CellMode::Large | CellMode::Compact => rect.right() - 1,
-            CellMode::Spaced | CellMode::Tiny => rect.x,
-        };
-        if let Some(cell) = buf.cell_mut((x, rect.y)) {
-            cell.set_char(CHANGING);
-        }
+/// Marks the hosts of the app selected in the Apps panel.
+pub const APP_MARK: char = '◆';
+
+/// `CHANGING` in the cell's last column (the name stops short of it), or over the glyph
+/// in one-character cells; the cell keeps its style.
+fn mark_changing(mode: CellMode, rect: Rect, buf: &mut Buffer) {
+    let x = match mode {
+        CellMode::Large | CellMode::Compact => rect.right() - 1,
+        CellMode::Spaced | CellMode::Tiny => rect.x,
+    };
+    if let Some(cell) = buf.cell_mut((x, rect.y)) {
+        cell.set_char(CHANGING);
     }
 }
