@@ -72,6 +72,16 @@ fn begun(r: &mut Rolling, from: &AppSpec, to: &AppSpec, a: &Actual) {
     });
 }
 
+/// demo:1 → demo:2 begun over two demo:1 instances of this health.
+fn two_begun(health: Health) -> (AppSpec, AppSpec, Actual, Rolling) {
+    let (v1, v2) = (spec("demo:1", 2), spec("demo:2", 2));
+    let r1 = labels::revision(&v1);
+    let a = actual(vec![instance(1, r1, health), instance(2, r1, health)]);
+    let mut r = Rolling::default();
+    begun(&mut r, &v1, &v2, &a);
+    (v1, v2, a, r)
+}
+
 #[test]
 fn a_new_revision_begins_a_rollout_from_the_majority() {
     let (v1, v2) = (spec("demo:1", 3), spec("demo:2", 3));
@@ -105,14 +115,7 @@ fn a_new_revision_begins_a_rollout_from_the_majority() {
 
 #[test]
 fn a_failed_revision_is_not_retried_but_a_new_one_is() {
-    let (v1, v2) = (spec("demo:1", 2), spec("demo:2", 2));
-    let r1 = labels::revision(&v1);
-    let a = actual(vec![
-        instance(1, r1, Health::Healthy),
-        instance(2, r1, Health::Healthy),
-    ]);
-    let mut r = Rolling::default();
-    begun(&mut r, &v1, &v2, &a);
+    let (_, v2, a, mut r) = two_begun(Health::Healthy);
     if let Some(stored) = r.rollouts.get_mut("web") {
         stored.state.phase = Phase::Failed {
             reason: "no host has image".into(),
@@ -166,14 +169,7 @@ fn steps_become_placed_starts_and_deregistered_stops() {
 
 #[test]
 fn no_step_until_the_probes_have_answered() {
-    let (v1, v2) = (spec("demo:1", 2), spec("demo:2", 2));
-    let r1 = labels::revision(&v1);
-    let a = actual(vec![
-        instance(1, r1, Health::Starting),
-        instance(2, r1, Health::Starting),
-    ]);
-    let mut r = Rolling::default();
-    begun(&mut r, &v1, &v2, &a);
+    let (_, v2, a, mut r) = two_begun(Health::Starting);
     r.take_over(r.rollouts.values().cloned().collect(), 5_000);
     let unknown: HashSet<String> = a.instances().map(|i| i.container.clone()).collect();
     let tick = r.tick(&specs(&v2), &a, &unknown, 6_000, Instant::now());
@@ -185,14 +181,7 @@ fn no_step_until_the_probes_have_answered() {
 
 #[test]
 fn commands_are_applied_once_or_dropped_with_why() {
-    let (v1, v2) = (spec("demo:1", 2), spec("demo:2", 2));
-    let r1 = labels::revision(&v1);
-    let a = actual(vec![
-        instance(1, r1, Health::Healthy),
-        instance(2, r1, Health::Healthy),
-    ]);
-    let mut r = Rolling::default();
-    begun(&mut r, &v1, &v2, &a);
+    let (_, v2, a, mut r) = two_begun(Health::Healthy);
     let command = |c: Command| StoredCommand {
         app: "web".into(),
         command: PendingCommand {

@@ -1,28 +1,15 @@
 use super::*;
 use crate::model::app::{AppSpec, UpdatePolicy};
-use crate::model::{AppRecord, Container, Health, Host};
-use crate::plan::labels::{self, APP};
+use crate::model::{AppRecord, Health, Host};
+use crate::plan::labels;
 use crate::plan::rollout::RolloutState;
 use crate::store::Rollout;
+use crate::update::tests::support::web_container;
 
 fn host(name: &str, state: HostState) -> Host {
     let mut h = crate::update::tests::support::host(name);
     h.state = state;
     h
-}
-
-fn web(id: &str, health: Health) -> Container {
-    Container {
-        id: id.into(),
-        name: format!("web.{id}"),
-        image: "wheelhouse/demo:1".into(),
-        state: "running".into(),
-        status: "Up".into(),
-        health,
-        labels: [(APP.to_owned(), "web".to_owned())].into(),
-        cpu_percent: None,
-        mem_bytes: None,
-    }
 }
 
 fn offline(now: Instant) -> HostState {
@@ -37,9 +24,9 @@ fn cluster() -> Model {
     let now = Instant::now();
     let mut h1 = host("lab-1", HostState::Online);
     h1.containers = vec![
-        web("a", Health::Healthy),
-        web("b", Health::None),
-        web("c", Health::Unhealthy),
+        web_container("a", Health::Healthy),
+        web_container("b", Health::None),
+        web_container("c", Health::Unhealthy),
     ];
     let mut m = Model::with_hosts(
         now,

@@ -1,8 +1,8 @@
 use super::*;
 use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Container, Health, Host, HostSource};
-use crate::plan::labels::APP;
+use crate::model::{AppRecord, Health, Host, HostSource};
 use crate::tui::keymap::Key;
+use crate::update::tests::support::web_container;
 
 fn parse_ok(source: &str) -> Vec<Step> {
     parse(Path::new("s.keys"), source)
@@ -125,20 +125,6 @@ fn model() -> Model {
     )
 }
 
-fn web(health: Health) -> Container {
-    Container {
-        id: "x".into(),
-        name: "web.x".into(),
-        image: "wheelhouse/demo:1".into(),
-        state: "running".into(),
-        status: "Up".into(),
-        health,
-        labels: [(APP.to_owned(), "web".to_owned())].into(),
-        cpu_percent: None,
-        mem_bytes: None,
-    }
-}
-
 #[test]
 fn waits_are_answered_from_the_model() {
     let mut m = model();
@@ -161,7 +147,10 @@ fn waits_are_answered_from_the_model() {
     assert!(!satisfied(&healthy2, &m, t0, t0));
     if let Some(h) = m.host_mut("lab-1") {
         h.state = HostState::Online;
-        h.containers = vec![web(Health::Healthy), web(Health::Unhealthy)];
+        h.containers = vec![
+            web_container("x", Health::Healthy),
+            web_container("x", Health::Unhealthy),
+        ];
     }
     assert!(satisfied(&online, &m, t0, t0));
     assert!(!satisfied(&healthy2, &m, t0, t0), "one of two is unhealthy");

@@ -84,7 +84,7 @@ fn alert_list(found: &[Alert], theme: &Theme, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Host, HostSource, HostSpec, HostState};
+    use crate::model::HostState;
     use std::time::{Duration, Instant};
 
     fn text(buf: &Buffer) -> String {
@@ -104,17 +104,7 @@ mod tests {
         let hosts = ["lab-1", "lab-2"]
             .iter()
             .map(|name| {
-                let mut h = Host::new(
-                    HostSpec {
-                        name: (*name).into(),
-                        engine: format!("unix:///run/{name}.sock"),
-                        address: None,
-                        zone: None,
-                        labels: Default::default(),
-                        tls: None,
-                    },
-                    HostSource::Config,
-                );
+                let mut h = crate::update::tests::support::host(name);
                 h.state = if offline && *name == "lab-2" {
                     HostState::Offline {
                         error: "gone".into(),

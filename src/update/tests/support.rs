@@ -1,7 +1,7 @@
 //! Models the update tests start from, and driving them with actions.
 
 use crate::action::Action;
-use crate::model::{Host, HostSource, HostSpec, Model};
+use crate::model::{Container, Health, Host, HostSource, HostSpec, Model};
 use crate::update::{Effect, Msg, update};
 use std::time::Instant;
 
@@ -29,6 +29,21 @@ pub(crate) fn model(names: &[&str]) -> Model {
     m.ui.width = 200;
     m.ui.height = 50;
     m
+}
+
+/// A running container of the app `web` (by its label), with this health.
+pub(crate) fn web_container(id: &str, health: Health) -> Container {
+    Container {
+        id: id.into(),
+        name: format!("web.{id}"),
+        image: "wheelhouse/demo:1".into(),
+        state: "running".into(),
+        status: "Up".into(),
+        health,
+        labels: [(crate::plan::labels::APP.to_owned(), "web".to_owned())].into(),
+        cpu_percent: None,
+        mem_bytes: None,
+    }
 }
 
 pub(crate) fn act(m: &mut Model, a: Action) -> Vec<Effect> {
