@@ -364,14 +364,7 @@ impl Rolling {
                     } else {
                         StopReason::Failed
                     };
-                    steps.push(Step::Stop(Stop {
-                        app: app.to_owned(),
-                        instance: inst.id.instance,
-                        host: inst.host.clone(),
-                        container: inst.container.clone(),
-                        name: inst.name.clone(),
-                        reason,
-                    }));
+                    steps.push(Step::Stop(Stop::of(app, inst, reason)));
                 }
                 RolloutStep::Phase(_) => {}
             }

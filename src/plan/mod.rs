@@ -120,6 +120,20 @@ pub struct Stop {
     pub reason: StopReason,
 }
 
+impl Stop {
+    /// Stopping this instance of `app`, for `reason`.
+    pub fn of(app: &str, instance: &Instance, reason: StopReason) -> Stop {
+        Stop {
+            app: app.to_owned(),
+            instance: instance.id.instance,
+            host: instance.host.clone(),
+            container: instance.container.clone(),
+            name: instance.name.clone(),
+            reason,
+        }
+    }
+}
+
 /// A healthy endpoint, for `/services/<app>/<instance>`: the instance's first port on its
 /// host's address. Apps without ports serve nothing and are not registered.
 #[derive(Debug, Clone, PartialEq, Eq)]

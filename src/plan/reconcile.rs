@@ -129,14 +129,7 @@ impl<'a> Planner<'a> {
                     .entry(inst.host.clone())
                     .or_insert_with(|| why.to_owned());
             }
-            self.stop.push(Step::Stop(Stop {
-                app: app.to_owned(),
-                instance: inst.id.instance,
-                host: inst.host.clone(),
-                container: inst.container.clone(),
-                name: inst.name.clone(),
-                reason,
-            }));
+            self.stop.push(Step::Stop(Stop::of(app, inst, reason)));
         }
         kept
     }
