@@ -231,7 +231,11 @@ impl Controller {
     fn supervise(&mut self, spec: crate::model::HostSpec) {
         self.engines.remove(&spec.name);
         self.listed.remove(&spec.name);
-        let sup = Supervisor::spawn(spec.clone(), self.config.refresh, self.data_tx.clone());
+        let sup = Supervisor::spawn_without_stats(
+            spec.clone(),
+            self.config.refresh,
+            self.data_tx.clone(),
+        );
         self.supervisors.insert(spec.name, sup);
     }
 

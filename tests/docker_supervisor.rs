@@ -178,6 +178,25 @@ fn containers_and_stats_follow_the_engine() {
             .expect("still listed");
         assert!(c.cpu_percent.is_some() && c.mem_bytes.is_some(), "{c:?}");
 
+        // Lists only (the controller's kind): the burner is listed, but no stats come.
+        let (lists_tx, mut lists) = mpsc::channel(256);
+        let _lists_only =
+            Supervisor::spawn_without_stats(host.clone(), Duration::from_secs(1), lists_tx);
+        let listed = wait_for(&mut lists, Duration::from_secs(10), |e| {
+            matches!(e, DataEvent::Containers { containers, .. }
+                if containers.iter().any(|c| c.id == id))
+        })
+        .await;
+        assert!(
+            listed.is_some(),
+            "the lists-only supervisor never listed the burner"
+        );
+        let stats = wait_for(&mut lists, Duration::from_secs(3), |e| {
+            matches!(e, DataEvent::Stats { .. })
+        })
+        .await;
+        assert_eq!(stats, None, "a lists-only supervisor sent stats");
+
         remove_container(&docker, &id).await;
         let removed = Instant::now();
         let gone = wait_for(&mut rx, Duration::from_secs(5), |e| {

@@ -44,7 +44,7 @@ async fn listen_to_engines(model: &mut Model, refresh: Duration) {
     let _supervisors: Vec<Supervisor> = model
         .hosts
         .iter()
-        .map(|h| Supervisor::spawn(h.spec.clone(), refresh, tx.clone()))
+        .map(|h| Supervisor::spawn_without_stats(h.spec.clone(), refresh, tx.clone()))
         .collect();
     drop(tx);
     let mut waiting: HashSet<String> = model.hosts.iter().map(|h| h.name().to_owned()).collect();

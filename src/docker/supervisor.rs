@@ -37,9 +37,28 @@ impl Supervisor {
     /// Starts supervising `spec`'s engine on the current tokio runtime; events go to `tx`.
     /// The task ends by itself when `tx`'s receiver is dropped.
     pub fn spawn(spec: HostSpec, refresh: Duration, tx: mpsc::Sender<DataEvent>) -> Supervisor {
+        Supervisor::start(spec, refresh, true, tx)
+    }
+
+    /// The same without container stats, for the controller and `ctl status`, which need
+    /// the lists only: a stats stream per running container is most of a supervisor's work.
+    pub fn spawn_without_stats(
+        spec: HostSpec,
+        refresh: Duration,
+        tx: mpsc::Sender<DataEvent>,
+    ) -> Supervisor {
+        Supervisor::start(spec, refresh, false, tx)
+    }
+
+    fn start(
+        spec: HostSpec,
+        refresh: Duration,
+        stats: bool,
+        tx: mpsc::Sender<DataEvent>,
+    ) -> Supervisor {
         let refresh = refresh.max(REFRESH_MIN);
         Supervisor {
-            task: tokio::spawn(run(spec, refresh, tx)),
+            task: tokio::spawn(run(spec, refresh, stats, tx)),
         }
     }
 
@@ -66,13 +85,13 @@ enum End {
     Closed,
 }
 
-async fn run(spec: HostSpec, refresh: Duration, tx: mpsc::Sender<DataEvent>) {
+async fn run(spec: HostSpec, refresh: Duration, stats: bool, tx: mpsc::Sender<DataEvent>) {
     let host = spec.name.clone();
     let mut backoff = BACKOFF_START;
     // The last Down sent: repeat attempts with the same failure stay quiet.
     let mut reported: Option<String> = None;
     loop {
-        let mut session = Session::new(&spec, refresh, &tx);
+        let mut session = Session::new(&spec, refresh, stats, &tx);
         let (error, was_up) = match session.run().await {
             End::Closed => return,
             End::Failed { error, was_up } => (error, was_up),
@@ -102,6 +121,8 @@ async fn run(spec: HostSpec, refresh: Duration, tx: mpsc::Sender<DataEvent>) {
 struct Session<'a> {
     spec: &'a HostSpec,
     refresh: Duration,
+    /// Whether to stream stats for running containers.
+    watch_stats: bool,
     tx: &'a mpsc::Sender<DataEvent>,
     up: bool,
     /// Last stats per running container, to fill into each new list.
@@ -112,11 +133,17 @@ struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    fn new(spec: &'a HostSpec, refresh: Duration, tx: &'a mpsc::Sender<DataEvent>) -> Self {
+    fn new(
+        spec: &'a HostSpec,
+        refresh: Duration,
+        watch_stats: bool,
+        tx: &'a mpsc::Sender<DataEvent>,
+    ) -> Self {
         let (samples_tx, samples_rx) = mpsc::channel(64);
         Session {
             spec,
             refresh,
+            watch_stats,
             tx,
             up: false,
             last: HashMap::new(),
@@ -231,7 +258,7 @@ impl<'a> Session<'a> {
         self.last.retain(|id, _| running.contains(id.as_str()));
         self.stats
             .retain(|id, task| running.contains(id.as_str()) && !task.is_finished());
-        for id in &running {
+        for id in running.iter().filter(|_| self.watch_stats) {
             if !self.stats.contains_key(*id) {
                 let task = watch_stats(
                     docker.clone(),
