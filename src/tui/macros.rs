@@ -74,6 +74,25 @@ fn register(key: &KeyEvent) -> Option<char> {
     plain_char(key).filter(char::is_ascii_lowercase)
 }
 
+/// An Alt+character no binding claims, taken as Esc then the character. A terminal sends
+/// Alt+x as ESC x, so Esc typed quickly before a key (or both in one SSH packet) arrives
+/// as Alt+key; without this, `Esc q` would do nothing at all.
+fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEvent, KeyEvent)> {
+    let KeyCode::Char(_) = key.code else {
+        return None;
+    };
+    if !key.modifiers.contains(KeyModifiers::ALT) {
+        return None;
+    }
+    let (resolved, pending) =
+        keymap.resolve_binding(Section::for_ui(&model.ui), Pending::default(), key);
+    if resolved.is_some() || !pending.is_empty() {
+        return None;
+    }
+    let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+    Some((esc, KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT)))
+}
+
 /// Macro keys are only taken outside dialogs and prompts.
 fn free(model: &Model) -> bool {
     !matches!(
@@ -102,6 +121,11 @@ impl Macros {
         now: Instant,
         apply: &mut Apply<'_>,
     ) {
+        if let Some((esc, plain)) = split_escape(model, keymap, key) {
+            self.press(model, keymap, esc, now, apply);
+            self.press(model, keymap, plain, now, apply);
+            return;
+        }
         match self.held.take() {
             Some(Held::Q(_, q)) => {
                 if let Some(r) = register(&key) {

@@ -207,3 +207,18 @@ fn a_named_macro_that_runs_itself_stops() {
         message(&m)
     );
 }
+
+#[test]
+fn an_unbound_alt_key_is_esc_then_the_key() {
+    // tmux or an SSH link delivers a quick `Esc q` as one ESC q read: Alt+q.
+    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    m.ui.help = true;
+    let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
+    press(&mut macros, &mut m, &[alt_q], now);
+    assert!(!m.ui.help, "the Esc half closes help");
+    assert!(!m.quit, "the q half is held for a register letter");
+    macros.tick(&mut m, &Keymap::default_keymap(), now + HOLD, &mut |m, msg| {
+        update(m, msg);
+    });
+    assert!(m.quit, "then quits");
+}
