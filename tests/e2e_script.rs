@@ -1,5 +1,6 @@
 //! Key scripts (`--keys`) driving the real binary in tmux against a real lab: a script
-//! opens a host and exits 0; a macro recorded and replayed from a script (read from
+//! opens a host and exits 0 (and one whose wait is never met exits with an error naming the
+//! line); a macro recorded and replayed from a script (read from
 //! stdin) does the same; a script scales, rolls out and rolls back an app (checked in
 //! etcd through `ctl`); the cockpit draws and leaves cleanly under TERM=screen and
 //! tmux-256color; a script with a syntax error stops before the terminal is touched.
@@ -63,6 +64,22 @@ fn a_key_script_opens_a_host_and_exits_zero() {
     let screen = tmux.wait_text(address, Duration::from_secs(20));
     assert!(screen.contains("lab-3"), "{screen}");
     assert_eq!(exit_status(&tmux), "0");
+
+    // A wait that is never met gives up after its `within`; the keys after it are not
+    // played (enter would open lab-1) and the exit says why, with an error status.
+    let tmux = Tmux::start("gives-up", 120, 30);
+    tmux.run_line(&format!(
+        "printf '# lab-1 stays up\nwait host lab-1 offline within 2s\nenter\n' | {} --config {} \
+         --log-file /dev/null --keys - --exit-after-keys; echo EX''IT=$?",
+        quote(BIN.as_ref()),
+        quote(&config),
+    ));
+    assert_eq!(exit_status(&tmux), "2");
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("key script line 2: gave up after 2s waiting for lab-1 to go offline"),
+        "{screen}"
+    );
 }
 
 #[test]

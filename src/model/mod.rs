@@ -175,6 +175,14 @@ impl Model {
         Some(at.min(shown.len() - 1))
     }
 
+    /// The host's containers its view lists: those the container filter lets through.
+    pub fn shown_containers<'a>(&self, host: &'a Host) -> Vec<&'a Container> {
+        let filter = self.ui.container_filter.as_ref();
+        (host.containers.iter())
+            .filter(|c| filter.is_none_or(|f| f.matches_container(c)))
+            .collect()
+    }
+
     /// Whether the Apps panel lists this app under the filter.
     pub fn shows_app(&self, name: &str) -> bool {
         self.ui.filter.as_ref().is_none_or(|f| f.matches_app(name))

@@ -147,8 +147,20 @@ pub struct Ui {
     pub command_history: Vec<(LineKind, String)>,
     /// What the grid and the Apps panel are narrowed to.
     pub filter: Option<Filter>,
+    /// What the open host's container list is narrowed to (cleared on leaving it).
+    pub container_filter: Option<Filter>,
     pub width: u16,
     pub height: u16,
+}
+
+impl Ui {
+    /// The filter of the view on screen: the open host's, or the grid's.
+    pub fn active_filter(&self) -> Option<&Filter> {
+        match self.view {
+            View::Host(_) => self.container_filter.as_ref(),
+            View::Grid => self.filter.as_ref(),
+        }
+    }
 }
 
 impl Default for Ui {
@@ -168,6 +180,7 @@ impl Default for Ui {
             command: None,
             command_history: Vec::new(),
             filter: None,
+            container_filter: None,
             width: 80,
             height: 24,
         }

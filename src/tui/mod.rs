@@ -48,7 +48,7 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
         .map(|(keys, _)| keys);
     // The `:` / `/` line takes the status bar's place while open; a filter in force keeps
     // a tag at its left.
-    match (&model.ui.command, &model.ui.filter) {
+    match (&model.ui.command, model.ui.active_filter()) {
         (Some(line), _) => CommandLineBar::new(line, theme).render(screen.status, buf),
         (None, Some(filter)) => {
             let rest = widgets::command_line::render_filter_tag(filter, theme, screen.status, buf);

@@ -71,6 +71,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     model.wallboard = wallboard.map(|interval| Wallboard::new(interval, now));
     let mut macros = Macros::default();
     let mut player = script.map(Player::new);
+    // Set when a script wait gives up under --exit-after-keys: the exit is then an error.
+    let mut script_failed = None;
     model.max_instances = config.max_instances;
     model.low_bandwidth = config.low_bandwidth;
     let frame = if config.low_bandwidth {
@@ -215,12 +217,16 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             let clock = wallboard.set_clock(clock_text(SystemTime::now()));
             model.dirty |= turned || clock;
         }
-        if let Some(playing) = &mut player {
-            let over = play(playing, &mut model, &keymap, &mut macros, now, &mut apply);
-            if over {
-                player = None;
-                model.quit |= exit_after_keys;
+        if let Some(playing) = &mut player
+            && let Some(ended) = play(playing, &mut model, &keymap, &mut macros, now, &mut apply)
+        {
+            player = None;
+            if let Err(why) = ended {
+                tracing::warn!("{why}");
+                apply(&mut model, Msg::Notice(why.clone()));
+                script_failed = exit_after_keys.then_some(why);
             }
+            model.quit |= exit_after_keys;
         }
         for effect in screen {
             let notice = match effect {
@@ -243,7 +249,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         }
     }
     drop(guard);
-    Ok(())
+    match script_failed {
+        Some(why) => Err(color_eyre::eyre::eyre!(why)),
+        None => Ok(()),
+    }
 }
 
 /// Whether a tick at `now` would change the screen. Every tick does, except on a slow link,
@@ -259,7 +268,8 @@ fn clock_shows(model: &Model, now: Instant) -> bool {
     })
 }
 
-/// Plays script steps until one waits. Returns whether the script is over.
+/// Plays script steps until one waits. Returns None while the script goes on, then how it
+/// ended.
 fn play(
     player: &mut Player,
     model: &mut Model,
@@ -267,19 +277,20 @@ fn play(
     macros: &mut Macros,
     now: Instant,
     apply: &mut super::macros::Apply<'_>,
-) -> bool {
+) -> Option<Result<(), String>> {
     loop {
         match player.next(model, now) {
             Next::Key(key) => macros.press(model, keymap, key, now, apply),
-            Next::Wait => return false,
+            Next::Wait => return None,
             Next::Quit => {
                 model.quit = true;
-                return true;
+                return Some(Ok(()));
             }
-            Next::Done => return true,
+            Next::Done => return Some(Ok(())),
+            Next::Failed(why) => return Some(Err(why)),
         }
         if model.quit {
-            return true;
+            return Some(Ok(()));
         }
     }
 }

@@ -11,8 +11,13 @@
 //! wait 2s                    waits that long
 //! wait app web healthy 6     until web has at least 6 healthy instances
 //! wait host lab-1 online     until lab-1 is online (or `offline`)
+//! wait app web healthy 6 within 2m   the same, giving up after 2 minutes (default 5)
 //! quit                       leaves the cockpit at once
 //! ```
+//!
+//! A condition not met in time stops the script with a message naming its line; with
+//! `--exit-after-keys` the cockpit then exits with an error, so a routine that scripts it
+//! knows it failed.
 
 use crate::config::{FileError, parse_duration, read_file};
 use crate::model::{HostState, Model, app_statuses};
@@ -34,9 +39,17 @@ pub enum Wait {
 pub enum Step {
     Key(KeyEvent),
     Type(String),
-    Wait(Wait),
+    /// A wait gives up after `within` (condition waits only), naming its `line`.
+    Wait {
+        wait: Wait,
+        within: Option<Duration>,
+        line: usize,
+    },
     Quit,
 }
+
+/// How long a condition wait holds on when the script does not say (`within`).
+pub const DEFAULT_WITHIN: Duration = Duration::from_secs(300);
 
 /// A parsed script: its steps in order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,9 +75,9 @@ pub fn load(name: &str) -> Result<Script, FileError> {
 pub fn parse(path: &Path, source: &str) -> Result<Script, FileError> {
     let mut steps = Vec::new();
     let mut offset = 0;
-    for raw in source.split_inclusive('\n') {
+    for (number, raw) in (1..).zip(source.split_inclusive('\n')) {
         let line = raw.trim_end_matches(['\n', '\r']);
-        if let Some(step) = parse_line(line)
+        if let Some(step) = parse_line(line, number)
             .map_err(|(at, msg)| FileError::at(path, source, offset + at..offset + at, msg))?
         {
             steps.push(step);
@@ -96,7 +109,7 @@ fn words(line: &str) -> Vec<(usize, &str)> {
 
 type LineError = (usize, String);
 
-fn parse_line(line: &str) -> Result<Option<Step>, LineError> {
+fn parse_line(line: &str, number: usize) -> Result<Option<Step>, LineError> {
     let words = words(line);
     let Some(&(at, first)) = words.first() else {
         return Ok(None);
@@ -112,7 +125,7 @@ fn parse_line(line: &str) -> Result<Option<Step>, LineError> {
             }
             Ok(Some(Step::Type(text.to_owned())))
         }
-        "wait" => parse_wait(&words[1..], at).map(|w| Some(Step::Wait(w))),
+        "wait" => parse_wait(&words[1..], at, number).map(Some),
         "quit" if words.len() == 1 => Ok(Some(Step::Quit)),
         _ => {
             if let Some(&(extra, _)) = words.get(1) {
@@ -125,9 +138,30 @@ fn parse_line(line: &str) -> Result<Option<Step>, LineError> {
     }
 }
 
-const WAIT_FORMS: &str = "`wait 2s`, `wait app NAME healthy N` or `wait host NAME online|offline`";
+const WAIT_FORMS: &str = "`wait 2s`, `wait app NAME healthy N` or `wait host NAME online|offline`, \
+     the last two optionally ending in `within 2m`";
 
-fn parse_wait(args: &[(usize, &str)], at: usize) -> Result<Wait, LineError> {
+fn parse_wait(args: &[(usize, &str)], at: usize, line: usize) -> Result<Step, LineError> {
+    let (args, within) = match args {
+        [rest @ .., (_, "within"), (p, limit)] if !rest.is_empty() => {
+            let limit = parse_duration(limit)
+                .ok_or_else(|| (*p, format!("{limit:?} is not a duration like 2m or 30s")))?;
+            (rest, Some(limit))
+        }
+        _ => (args, None),
+    };
+    let wait = parse_condition(args, at)?;
+    let within = match (&wait, within) {
+        (Wait::For(_), Some(_)) => {
+            return Err((at, "`within` bounds a condition wait, not `wait DURATION`".into()));
+        }
+        (Wait::For(_), None) => None,
+        (_, within) => Some(within.unwrap_or(DEFAULT_WITHIN)),
+    };
+    Ok(Step::Wait { wait, within, line })
+}
+
+fn parse_condition(args: &[(usize, &str)], at: usize) -> Result<Wait, LineError> {
     let texts: Vec<&str> = args.iter().map(|(_, w)| *w).collect();
     let pos = |i: usize| args.get(i).map_or(at, |(p, _)| *p);
     match texts.as_slice() {
@@ -178,6 +212,16 @@ pub fn satisfied(wait: &Wait, model: &Model, started: Instant, now: Instant) -> 
     }
 }
 
+/// What a condition wait is waiting for, for the message when it gives up.
+fn describe(wait: &Wait) -> String {
+    match wait {
+        Wait::For(d) => format!("{d:?} to pass"),
+        Wait::AppHealthy { app, count } => format!("{app} to have {count} healthy instances"),
+        Wait::Host { host, online: true } => format!("{host} to come online"),
+        Wait::Host { host, .. } => format!("{host} to go offline"),
+    }
+}
+
 /// What the loop does next for a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
@@ -189,6 +233,8 @@ pub enum Next {
     Quit,
     /// The script is over.
     Done,
+    /// A wait gave up: the script stops here, for this reason.
+    Failed(String),
 }
 
 /// Plays a script one step at a time.
@@ -223,13 +269,23 @@ impl Player {
                         self.steps.push_front(Step::Key(key));
                     }
                 }
-                Step::Wait(wait) => {
+                Step::Wait { wait, within, line } => {
                     let started = *self.waiting.get_or_insert(now);
-                    if !satisfied(&wait, model, started, now) {
-                        self.steps.push_front(Step::Wait(wait));
-                        return Next::Wait;
+                    if satisfied(&wait, model, started, now) {
+                        self.waiting = None;
+                        continue;
                     }
-                    self.waiting = None;
+                    if let Some(limit) = within
+                        && now.saturating_duration_since(started) >= limit
+                    {
+                        self.steps.clear();
+                        return Next::Failed(format!(
+                            "key script line {line}: gave up after {limit:?} waiting for {}",
+                            describe(&wait)
+                        ));
+                    }
+                    self.steps.push_front(Step::Wait { wait, within, line });
+                    return Next::Wait;
                 }
             }
         }

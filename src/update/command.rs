@@ -2,9 +2,10 @@
 //! Action a key produces, then handled like one, so mutations still ask y/n and read-only
 //! mode still refuses them in `authorize`.
 
-use super::filter::{Filter, STATE_NAMES};
+use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
 use crate::action::Action;
 use crate::model::app::parse_instances;
+use crate::plan::labels;
 use crate::model::{CommandLine, LineKind, Model, View, app_statuses};
 use crate::tui::theme::Theme;
 use std::collections::BTreeSet;
@@ -96,7 +97,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         }
         "filter" => {
             let text = args.join(" ");
-            Filter::parse(&text)?;
+            Filter::parse(&text, filter_scope(model))?;
             Ok(Action::SetFilter(text))
         }
         unknown => Err(match nearest(unknown, COMMANDS) {
@@ -211,6 +212,9 @@ fn images(model: &Model) -> Vec<String> {
 }
 
 fn filter_words(model: &Model) -> Vec<String> {
+    if let View::Host(name) = &model.ui.view {
+        return container_filter_words(model, name);
+    }
     let mut words: Vec<String> = STATE_NAMES.iter().map(|s| format!("state={s}")).collect();
     for host in &model.hosts {
         words.push(host.name().to_owned());
@@ -220,14 +224,22 @@ fn filter_words(model: &Model) -> Vec<String> {
     words
 }
 
+fn container_filter_words(model: &Model, host: &str) -> Vec<String> {
+    let states = CONTAINER_STATES.iter().map(|s| format!("state={s}"));
+    let health = HEALTH_NAMES.iter().map(|h| format!("health={h}"));
+    let mut words: Vec<String> = states.chain(health).collect();
+    for c in model.host(host).map(|h| h.containers.as_slice()).unwrap_or_default() {
+        words.push(c.name.clone());
+        words.extend(c.labels.get(labels::APP).map(|app| format!("app={app}")));
+    }
+    words
+}
+
 /// `:` or `/`: opens the line (the filter prompt starts from the filter in force).
 pub(super) fn open(model: &mut Model, kind: LineKind) {
     let input = match kind {
         LineKind::Command => String::new(),
-        LineKind::Filter => model
-            .ui
-            .filter
-            .as_ref()
+        LineKind::Filter => (model.ui.active_filter())
             .map(|f| f.text().to_owned())
             .unwrap_or_default(),
     };
@@ -273,7 +285,7 @@ pub(super) fn on_key(model: &mut Model, action: Action) -> Vec<super::Effect> {
 /// After an edit: a filter applies as it is typed (while it parses).
 fn edited(model: &mut Model, line: &mut CommandLine) {
     line.recall = None;
-    if line.kind == LineKind::Filter && Filter::parse(&line.input).is_ok() {
+    if line.kind == LineKind::Filter && Filter::parse(&line.input, filter_scope(model)).is_ok() {
         set_filter(model, &line.input);
     }
 }
@@ -331,7 +343,11 @@ fn recall(model: &Model, line: &mut CommandLine, older: bool) {
 /// `:filter`, `/` and esc: narrows the grid and the apps (blank text clears), keeping the
 /// selection on a host the filter lets through.
 pub(super) fn set_filter(model: &mut Model, text: &str) {
-    match Filter::parse(text) {
+    if let View::Host(name) = &model.ui.view {
+        let name = name.clone();
+        return set_container_filter(model, &name, text);
+    }
+    match Filter::parse(text, Scope::Hosts) {
         Ok(filter) => {
             model.ui.filter = filter;
             let shown = model.grid_hosts();
@@ -343,6 +359,26 @@ pub(super) fn set_filter(model: &mut Model, text: &str) {
             if !selected.is_some_and(|a| apps.contains(a)) {
                 model.ui.selected_app = apps.into_iter().next();
             }
+        }
+        Err(why) => model.ui.message = Some(why),
+    }
+}
+
+/// What a filter typed now narrows: the open host's containers, or the grid.
+fn filter_scope(model: &Model) -> Scope {
+    match model.ui.view {
+        View::Host(_) => Scope::Containers,
+        View::Grid => Scope::Hosts,
+    }
+}
+
+/// In a host's view the filter narrows its containers; the selection stays in the list.
+fn set_container_filter(model: &mut Model, host: &str, text: &str) {
+    match Filter::parse(text, Scope::Containers) {
+        Ok(filter) => {
+            model.ui.container_filter = filter;
+            let shown = model.host(host).map_or(0, |h| model.shown_containers(h).len());
+            model.ui.selected_row = model.ui.selected_row.min(shown.saturating_sub(1));
         }
         Err(why) => model.ui.message = Some(why),
     }

@@ -1,24 +1,58 @@
-//! `/` and `:filter`: which hosts the grid shows and which apps the Apps panel lists.
-//! Pure: parsed from text, matched against a host and the load thresholds.
+//! `/` and `:filter`: which hosts the grid shows and which apps the Apps panel lists, or,
+//! in a host's view, which of its containers are listed.
+//! Pure: parsed from text, matched against a host and the load thresholds, or a container.
 
-use crate::model::{Host, HostState};
+use crate::model::{Container, Health, Host, HostState};
 use crate::tui::theme::Thresholds;
 
-/// Whitespace-separated terms that must all match: `web` (name contains), `zone=a`,
-/// `state=down`, and any other `key=value` as a host label (`disk=ssd`).
+/// Whitespace-separated terms that must all match. For hosts: `web` (name contains),
+/// `zone=a`, `state=down`, and any other `key=value` as a host label (`disk=ssd`). For
+/// containers: `web` (name or image contains), `state=exited`, `health=unhealthy`,
+/// `app=web` and any other `key=value` as a container label.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
     text: String,
     terms: Vec<Term>,
 }
 
+/// What a filter narrows: the grid (and the Apps panel) or one host's containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Hosts,
+    Containers,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Term {
-    /// Lower case; matched case-insensitively anywhere in the name.
+    /// Lower case; matched case-insensitively anywhere in the name (or a container's image).
     Name(String),
     Zone(String),
     State(State),
     Label(String, String),
+    /// A container's engine state (`running`, `exited` ...).
+    RunState(String),
+    Health(Health),
+}
+
+/// The engine states `state=` takes in a host's view.
+pub const CONTAINER_STATES: &[&str] =
+    &["created", "running", "paused", "restarting", "exited", "dead"];
+
+/// The names `health=` takes in a host's view.
+pub const HEALTH_NAMES: &[&str] = &["healthy", "unhealthy", "starting", "none"];
+
+fn health(text: &str) -> Option<Health> {
+    match text.to_ascii_lowercase().as_str() {
+        "healthy" => Some(Health::Healthy),
+        "unhealthy" => Some(Health::Unhealthy),
+        "starting" => Some(Health::Starting),
+        "none" => Some(Health::None),
+        _ => None,
+    }
+}
+
+fn one_of(what: &str, value: &str, names: &[&str]) -> String {
+    format!("filter: unknown {what} `{value}` (one of {})", names.join(", "))
 }
 
 /// A host's state as the grid colours it.
@@ -62,22 +96,38 @@ impl State {
 
 impl Filter {
     /// None for blank text (no filter); Err names the term that makes no sense.
-    pub fn parse(text: &str) -> Result<Option<Filter>, String> {
+    pub fn parse(text: &str, scope: Scope) -> Result<Option<Filter>, String> {
         let mut terms = Vec::new();
         for word in text.split_whitespace() {
-            let term = match word.split_once('=') {
-                None => Term::Name(word.to_lowercase()),
-                Some(("", _)) => {
+            let term = match (scope, word.split_once('=')) {
+                (_, None) => Term::Name(word.to_lowercase()),
+                (_, Some(("", _))) => {
                     return Err(format!("filter: `{word}` needs a name before `=`"));
                 }
-                Some(("zone", zone)) => Term::Zone(zone.to_owned()),
-                Some(("state", state)) => Term::State(State::parse(state).ok_or_else(|| {
-                    format!(
-                        "filter: unknown state `{state}` (one of {})",
-                        STATE_NAMES.join(", ")
-                    )
-                })?),
-                Some((key, value)) => Term::Label(key.to_owned(), value.to_owned()),
+                (Scope::Hosts, Some(("zone", zone))) => Term::Zone(zone.to_owned()),
+                (Scope::Hosts, Some(("state", state))) => Term::State(
+                    State::parse(state).ok_or_else(|| one_of("state", state, STATE_NAMES))?,
+                ),
+                (Scope::Containers, Some(("zone", _))) => {
+                    return Err("filter: zone= narrows the grid; here filter by name, \
+                         state=, health= or a container label"
+                        .to_owned());
+                }
+                (Scope::Containers, Some(("state", state))) => {
+                    let state = state.to_ascii_lowercase();
+                    if !CONTAINER_STATES.contains(&state.as_str()) {
+                        return Err(one_of("state", &state, CONTAINER_STATES));
+                    }
+                    Term::RunState(state)
+                }
+                (Scope::Containers, Some(("health", value))) => Term::Health(
+                    health(value).ok_or_else(|| one_of("health", value, HEALTH_NAMES))?,
+                ),
+                // The app's own label, under the name an operator knows it by.
+                (Scope::Containers, Some(("app", app))) => {
+                    Term::Label(crate::plan::labels::APP.to_owned(), app.to_owned())
+                }
+                (_, Some((key, value))) => Term::Label(key.to_owned(), value.to_owned()),
             };
             terms.push(term);
         }
@@ -99,6 +149,21 @@ impl Filter {
             Term::Zone(zone) => host.spec.zone.as_deref() == Some(zone.as_str()),
             Term::State(state) => State::of(host, thresholds) == *state,
             Term::Label(key, value) => host.spec.labels.get(key) == Some(value),
+            // Container terms are not parsed for hosts.
+            Term::RunState(_) | Term::Health(_) => true,
+        })
+    }
+
+    pub fn matches_container(&self, c: &Container) -> bool {
+        self.terms.iter().all(|term| match term {
+            Term::Name(part) => {
+                c.name.to_lowercase().contains(part) || c.image.to_lowercase().contains(part)
+            }
+            Term::RunState(state) => c.state == *state,
+            Term::Health(health) => c.health == *health,
+            Term::Label(key, value) => c.labels.get(key) == Some(value),
+            // Host terms are not parsed for containers.
+            Term::Zone(_) | Term::State(_) => true,
         })
     }
 
@@ -107,7 +172,7 @@ impl Filter {
         let name = name.to_lowercase();
         self.terms.iter().all(|term| match term {
             Term::Name(part) => name.contains(part),
-            Term::Zone(_) | Term::State(_) | Term::Label(..) => true,
+            _ => true,
         })
     }
 }
@@ -139,7 +204,7 @@ mod tests {
     }
 
     fn parse(text: &str) -> Filter {
-        match Filter::parse(text) {
+        match Filter::parse(text, Scope::Hosts) {
             Ok(Some(f)) => f,
             other => panic!("{text}: {other:?}"),
         }
@@ -188,11 +253,11 @@ mod tests {
 
     #[test]
     fn blank_is_no_filter_and_bad_terms_are_errors() {
-        assert_eq!(Filter::parse("  "), Ok(None));
+        assert_eq!(Filter::parse("  ", Scope::Hosts), Ok(None));
         assert_eq!(parse("  zone=a   web ").text(), "zone=a web");
-        let e = Filter::parse("state=sleepy").err().unwrap_or_default();
+        let e = Filter::parse("state=sleepy", Scope::Hosts).err().unwrap_or_default();
         assert!(e.contains("unknown state `sleepy`"), "{e}");
-        assert!(Filter::parse("=x").is_err());
+        assert!(Filter::parse("=x", Scope::Hosts).is_err());
     }
 
     #[test]
@@ -200,5 +265,45 @@ mod tests {
         assert!(parse("we").matches_app("web"));
         assert!(!parse("db").matches_app("web"));
         assert!(parse("zone=a").matches_app("web"));
+    }
+
+    fn container(name: &str, image: &str, state: &str, health: Health) -> Container {
+        let mut c = crate::update::tests::support::web_container(name, health);
+        c.name = name.to_owned();
+        c.image = image.to_owned();
+        c.state = state.to_owned();
+        let app = name.split('-').next().unwrap_or_default();
+        c.labels.insert(crate::plan::labels::APP.to_owned(), app.to_owned());
+        c
+    }
+
+    #[test]
+    fn containers_match_by_name_image_state_health_and_label() {
+        let web = container("web-1", "wheelhouse/demo:2", "running", Health::Unhealthy);
+        let db = container("db-1", "postgres:16", "exited", Health::None);
+        let parse = |text| match Filter::parse(text, Scope::Containers) {
+            Ok(Some(f)) => f,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert!(parse("web").matches_container(&web));
+        assert!(parse("DEMO:2").matches_container(&web), "image, any case");
+        assert!(!parse("demo").matches_container(&db));
+        assert!(parse("state=exited").matches_container(&db));
+        assert!(!parse("state=exited").matches_container(&web));
+        assert!(parse("health=unhealthy").matches_container(&web));
+        assert!(parse("health=none").matches_container(&db));
+        assert!(parse("app=db").matches_container(&db));
+        assert!(!parse("app=db").matches_container(&web));
+        assert!(parse("wheelhouse.app=web state=running").matches_container(&web));
+    }
+
+    #[test]
+    fn container_filters_name_what_they_do_not_take() {
+        let err = |text| Filter::parse(text, Scope::Containers).err().unwrap_or_default();
+        assert!(err("state=down").contains("unknown state `down` (one of created"));
+        assert!(err("health=ill").contains("unknown health `ill`"));
+        assert!(err("zone=a").contains("zone= narrows the grid"));
+        // The host scope keeps its own states.
+        assert!(Filter::parse("state=down", Scope::Hosts).is_ok());
     }
 }

@@ -187,6 +187,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             {
                 model.ui.view = View::Host(host.name().to_owned());
                 model.ui.selected_row = 0;
+                model.ui.container_filter = None;
             }
         }
         Action::Back if model.ui.view == View::Grid => {
@@ -196,6 +197,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             }
             model.ui.focus = Focus::Grid;
         }
+        // Esc in a host's view first clears its filter.
+        Action::Back if model.ui.container_filter.is_some() => command::set_filter(model, ""),
         Action::Back => model.ui.view = View::Grid,
         Action::FocusNext => apps::focus_next(model),
         Action::MoveUp
@@ -267,7 +270,7 @@ fn move_selection(model: &mut Model, action: &Action) {
             model.ui.selected = shown[step(current, count, columns, page, action)];
         }
         View::Host(name) => {
-            let count = model.host(&name).map_or(0, |h| h.containers.len());
+            let count = model.host(&name).map_or(0, |h| model.shown_containers(h).len());
             let page = usize::from(model.ui.height.saturating_sub(6)).max(1);
             model.ui.selected_row = step(model.ui.selected_row, count, 1, page, action);
         }

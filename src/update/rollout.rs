@@ -116,7 +116,7 @@ pub(super) fn restart_one(model: &mut Model) {
     };
     let container = model
         .host(&host)
-        .and_then(|h| h.containers.get(model.ui.selected_row))
+        .and_then(|h| model.shown_containers(h).get(model.ui.selected_row).copied())
         .map(|c| c.name.clone());
     match container {
         Some(container) => ask(model, Action::RestartContainer { host, container }),

@@ -17,6 +17,10 @@ fn parse_err(source: &str) -> String {
     }
 }
 
+fn wait(wait: Wait, within: Option<Duration>, line: usize) -> Step {
+    Step::Wait { wait, within, line }
+}
+
 fn key(text: &str) -> Step {
     Step::Key(key_event(text).unwrap_or_else(|e| panic!("{text}: {e}")))
 }
@@ -25,7 +29,7 @@ fn key(text: &str) -> Step {
 fn parses_keys_text_waits_comments_and_quit() {
     let steps = parse_ok(
         "# open the second host\n\n  l\nenter\nctrl-c\n+\ntype web 5\nwait 2s\nwait 500ms\n\
-         wait app web healthy 6\nwait host lab-1 online\nwait host lab-2 offline\nquit\n",
+         wait app web healthy 6\nwait host lab-1 online\nwait host lab-2 offline within 90s\nquit\n",
     );
     assert_eq!(
         steps,
@@ -35,20 +39,32 @@ fn parses_keys_text_waits_comments_and_quit() {
             key("ctrl-c"),
             key("+"),
             Step::Type("web 5".into()),
-            Step::Wait(Wait::For(Duration::from_secs(2))),
-            Step::Wait(Wait::For(Duration::from_millis(500))),
-            Step::Wait(Wait::AppHealthy {
-                app: "web".into(),
-                count: 6
-            }),
-            Step::Wait(Wait::Host {
-                host: "lab-1".into(),
-                online: true
-            }),
-            Step::Wait(Wait::Host {
-                host: "lab-2".into(),
-                online: false
-            }),
+            wait(Wait::For(Duration::from_secs(2)), None, 8),
+            wait(Wait::For(Duration::from_millis(500)), None, 9),
+            wait(
+                Wait::AppHealthy {
+                    app: "web".into(),
+                    count: 6
+                },
+                Some(DEFAULT_WITHIN),
+                10
+            ),
+            wait(
+                Wait::Host {
+                    host: "lab-1".into(),
+                    online: true
+                },
+                Some(DEFAULT_WITHIN),
+                11
+            ),
+            wait(
+                Wait::Host {
+                    host: "lab-2".into(),
+                    online: false
+                },
+                Some(Duration::from_secs(90)),
+                12
+            ),
             Step::Quit,
         ]
     );
@@ -112,6 +128,11 @@ fn errors_name_line_and_column() {
         "s.keys:1:3: one key per line (or `type TEXT`)"
     );
     assert!(parse_err("type\n").starts_with("s.keys:1:1: `type` needs"));
+    assert_eq!(
+        parse_err("wait host lab-1 online within ages\n"),
+        "s.keys:1:31: \"ages\" is not a duration like 2m or 30s"
+    );
+    assert!(parse_err("wait 2s within 5s\n").contains("`within` bounds a condition wait"));
 }
 
 fn model() -> Model {
@@ -217,4 +238,24 @@ fn the_player_types_waits_and_ends() {
     assert_eq!(p.next(&m, t1), ch('j'));
     assert_eq!(p.next(&m, t1), Next::Done);
     assert_eq!(p.next(&m, t1), Next::Done);
+}
+
+#[test]
+fn a_condition_not_met_in_time_stops_the_script_naming_its_line() {
+    let script = Script {
+        steps: parse_ok("# waits\nwait app web healthy 2 within 30s\nenter\n"),
+    };
+    let m = model();
+    let mut p = Player::new(script);
+    let t0 = Instant::now();
+    assert_eq!(p.next(&m, t0), Next::Wait);
+    assert_eq!(p.next(&m, t0 + Duration::from_secs(29)), Next::Wait);
+    assert_eq!(
+        p.next(&m, t0 + Duration::from_secs(30)),
+        Next::Failed(
+            "key script line 2: gave up after 30s waiting for web to have 2 healthy instances"
+                .into()
+        )
+    );
+    assert_eq!(p.next(&m, t0 + Duration::from_secs(31)), Next::Done, "nothing after it runs");
 }

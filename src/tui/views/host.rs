@@ -39,15 +39,25 @@ pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Bu
         ..area
     };
     header(model, host, theme, header_area, buf);
-    let rows = host.containers.iter().map(|c| row(c, theme)).collect();
-    DataTable::new(
-        format!("containers ({})", host.containers.len()),
-        &COLUMNS,
-        theme,
-    )
-    .rows(rows)
-    .selected(model.ui.selected_row)
-    .empty("no containers")
+    let shown = model.shown_containers(host);
+    let title = match &model.ui.container_filter {
+        None => format!("containers ({})", host.containers.len()),
+        Some(f) => format!(
+            "containers ({}/{}) /{}",
+            shown.len(),
+            host.containers.len(),
+            f.text()
+        ),
+    };
+    let rows = shown.iter().map(|c| row(c, theme)).collect();
+    let empty = match model.ui.container_filter {
+        None => "no containers",
+        Some(_) => "no container matches the filter (esc clears it)",
+    };
+    DataTable::new(title, &COLUMNS, theme)
+        .rows(rows)
+        .selected(model.ui.selected_row)
+        .empty(empty)
     .render(table_area, buf);
 }
 

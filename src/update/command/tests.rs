@@ -354,3 +354,48 @@ fn the_apps_panel_lists_and_moves_over_matching_names() {
     );
     assert!(m.shows_app("worker") && !m.shows_app("web"));
 }
+
+#[test]
+fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
+    use crate::model::Health;
+    use crate::update::tests::support::web_container;
+    let mut m = cluster();
+    let mut other = web_container("c3", Health::None);
+    other.name = "db.c3".into();
+    other.image = "postgres:16".into();
+    other.state = "exited".into();
+    m.hosts[0].containers = vec![
+        web_container("c1", Health::Healthy),
+        web_container("c2", Health::Unhealthy),
+        other,
+    ];
+    act(&mut m, Action::Open);
+    act(&mut m, Action::FilterPrompt);
+    typed(&mut m, "health=unhealthy");
+    act(&mut m, Action::Confirm);
+    let names = |m: &Model| -> Vec<String> {
+        m.shown_containers(&m.hosts[0]).iter().map(|c| c.name.clone()).collect()
+    };
+    assert_eq!(names(&m), ["web.c2"]);
+    assert!(m.ui.filter.is_none(), "the grid's filter is untouched");
+    // R restarts the container the filtered list shows, not the first of all.
+    act(&mut m, Action::RestartOne);
+    let Some(Dialog::Confirm { action, .. }) = &m.ui.dialog else {
+        panic!("no confirmation: {:?}", m.ui.dialog);
+    };
+    assert!(
+        matches!(action, Action::RestartContainer { container, .. } if container == "web.c2"),
+        "{action:?}"
+    );
+    act(&mut m, Action::Cancel);
+    // A grid-only term is refused with the reason; the filter in force stays.
+    act(&mut m, Action::SetFilter("zone=a".into()));
+    let why = m.ui.message.clone().unwrap_or_default();
+    assert!(why.contains("zone= narrows the grid"), "{why}");
+    assert_eq!(names(&m), ["web.c2"]);
+    act(&mut m, Action::Back);
+    assert_eq!(names(&m).len(), 3, "esc clears the filter first");
+    assert!(matches!(m.ui.view, View::Host(_)));
+    act(&mut m, Action::Back);
+    assert_eq!(m.ui.view, View::Grid);
+}
