@@ -38,6 +38,29 @@ fn status_line(screen: &str) -> &str {
         .unwrap_or("")
 }
 
+/// The banner's clock reads "HH:MM:SS WHX", the time 5:30 east of UTC (within a minute).
+fn assert_clock_in_local_time(screen: &str) {
+    let shown = screen
+        .split(" WHX")
+        .next()
+        .and_then(|before| before.get(before.len().saturating_sub(8)..))
+        .unwrap_or_default();
+    let minutes = |hh: &str, mm: &str| Some(hh.parse::<i64>().ok()? * 60 + mm.parse::<i64>().ok()?);
+    let parts: Vec<&str> = shown.split(':').collect();
+    let Some(shown) = parts.get(..2).and_then(|p| minutes(p[0], p[1])) else {
+        panic!("no WHX clock on the banner:\n{screen}");
+    };
+    let utc = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let want = (utc / 60 + 5 * 60 + 30).rem_euclid(24 * 60);
+    let off = (shown - want).rem_euclid(24 * 60);
+    assert!(
+        off <= 1 || off == 24 * 60 - 1,
+        "clock {shown} min, want {want}:\n{screen}"
+    );
+}
+
 #[test]
 fn the_wallboard_alerts_cycles_and_refuses_changes() {
     let mut lab = TestLab::up(3, 115).expect("lab up");
@@ -52,15 +75,16 @@ fn the_wallboard_alerts_cycles_and_refuses_changes() {
     ctl(&config, &["apply", "-f", &spec.to_string_lossy()]);
 
     let tmux = Tmux::start("wall", 160, 40);
+    // A POSIX TZ needs no zone database: "WHX", 5:30 east of UTC.
     tmux.run_line(&format!(
-        "{} --config {} --refresh 1s --log-file /dev/null wallboard --page-interval 3s; echo EX''IT=$?",
+        "TZ=WHX-5:30 {} --config {} --refresh 1s --log-file /dev/null wallboard --page-interval 3s; echo EX''IT=$?",
         quote(BIN.as_ref()),
         quote(&config),
     ));
     let screen = tmux.wait_for("banner with web 0/2", Duration::from_secs(20), |s| {
         s.contains("ALERT: web 0/2") && s.contains("3/3")
     });
-    assert!(screen.contains("UTC"), "the banner has a clock:\n{screen}");
+    assert_clock_in_local_time(&screen);
 
     // Pages cycle: hosts, apps (with desired, running, healthy), alerts.
     let screen = tmux.wait_text("page apps", Duration::from_secs(10));

@@ -76,14 +76,33 @@ impl Wallboard {
     }
 }
 
-/// "HH:MM:SS UTC" for a wall-clock time (no time-zone database is needed for UTC).
-pub fn clock_text(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) % 86_400;
+/// Where the wall's clock is: seconds east of UTC and the zone's short name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub offset: i64,
+    pub name: String,
+}
+
+impl Zone {
+    pub fn utc() -> Zone {
+        Zone {
+            offset: 0,
+            name: "UTC".to_owned(),
+        }
+    }
+}
+
+/// "HH:MM:SS CET" for a wall-clock time in `zone`.
+pub fn clock_text(at: SystemTime, zone: &Zone) -> String {
+    let utc = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = i64::try_from(utc).unwrap_or(0).saturating_add(zone.offset);
+    let secs = secs.rem_euclid(86_400);
     format!(
-        "{:02}:{:02}:{:02} UTC",
+        "{:02}:{:02}:{:02} {}",
         secs / 3600,
         secs / 60 % 60,
-        secs % 60
+        secs % 60,
+        zone.name
     )
 }
 

@@ -2,6 +2,7 @@
 //!
 //! Drawing reads `&Model` only: no IO, no locks, no state kept between frames.
 
+mod clock;
 pub mod export;
 pub mod format;
 pub mod keymap;

@@ -14,6 +14,7 @@ use crate::model::wallboard::{Wallboard, clock_text};
 use crate::model::{EtcdState, Host, HostSource, Model};
 use crate::ops::{self, Ops, Outcome};
 use crate::store::{self, AppEvent, RolloutEvent, StoreEvent};
+use crate::tui::clock::local_zone;
 use crate::update::{Effect, Msg, update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -214,7 +215,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         macros.tick(&mut model, &keymap, now, &mut apply);
         if ticked && let Some(wallboard) = &mut model.wallboard {
             let turned = wallboard.advance(now);
-            let clock = wallboard.set_clock(clock_text(SystemTime::now()));
+            let at = SystemTime::now();
+            let clock = wallboard.set_clock(clock_text(at, &local_zone(at)));
             model.dirty |= turned || clock;
         }
         if let Some(playing) = &mut player

@@ -153,7 +153,10 @@ fn parse_wait(args: &[(usize, &str)], at: usize, line: usize) -> Result<Step, Li
     let wait = parse_condition(args, at)?;
     let within = match (&wait, within) {
         (Wait::For(_), Some(_)) => {
-            return Err((at, "`within` bounds a condition wait, not `wait DURATION`".into()));
+            return Err((
+                at,
+                "`within` bounds a condition wait, not `wait DURATION`".into(),
+            ));
         }
         (Wait::For(_), None) => None,
         (_, within) => Some(within.unwrap_or(DEFAULT_WITHIN)),

@@ -5,8 +5,8 @@
 use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
 use crate::action::Action;
 use crate::model::app::parse_instances;
-use crate::plan::labels;
 use crate::model::{CommandLine, LineKind, Model, View, app_statuses};
+use crate::plan::labels;
 use crate::tui::theme::Theme;
 use std::collections::BTreeSet;
 
@@ -228,7 +228,11 @@ fn container_filter_words(model: &Model, host: &str) -> Vec<String> {
     let states = CONTAINER_STATES.iter().map(|s| format!("state={s}"));
     let health = HEALTH_NAMES.iter().map(|h| format!("health={h}"));
     let mut words: Vec<String> = states.chain(health).collect();
-    for c in model.host(host).map(|h| h.containers.as_slice()).unwrap_or_default() {
+    for c in model
+        .host(host)
+        .map(|h| h.containers.as_slice())
+        .unwrap_or_default()
+    {
         words.push(c.name.clone());
         words.extend(c.labels.get(labels::APP).map(|app| format!("app={app}")));
     }
@@ -377,7 +381,9 @@ fn set_container_filter(model: &mut Model, host: &str, text: &str) {
     match Filter::parse(text, Scope::Containers) {
         Ok(filter) => {
             model.ui.container_filter = filter;
-            let shown = model.host(host).map_or(0, |h| model.shown_containers(h).len());
+            let shown = model
+                .host(host)
+                .map_or(0, |h| model.shown_containers(h).len());
             model.ui.selected_row = model.ui.selected_row.min(shown.saturating_sub(1));
         }
         Err(why) => model.ui.message = Some(why),

@@ -35,8 +35,14 @@ enum Term {
 }
 
 /// The engine states `state=` takes in a host's view.
-pub const CONTAINER_STATES: &[&str] =
-    &["created", "running", "paused", "restarting", "exited", "dead"];
+pub const CONTAINER_STATES: &[&str] = &[
+    "created",
+    "running",
+    "paused",
+    "restarting",
+    "exited",
+    "dead",
+];
 
 /// The names `health=` takes in a host's view.
 pub const HEALTH_NAMES: &[&str] = &["healthy", "unhealthy", "starting", "none"];
@@ -52,7 +58,10 @@ fn health(text: &str) -> Option<Health> {
 }
 
 fn one_of(what: &str, value: &str, names: &[&str]) -> String {
-    format!("filter: unknown {what} `{value}` (one of {})", names.join(", "))
+    format!(
+        "filter: unknown {what} `{value}` (one of {})",
+        names.join(", ")
+    )
 }
 
 /// A host's state as the grid colours it.
@@ -255,7 +264,9 @@ mod tests {
     fn blank_is_no_filter_and_bad_terms_are_errors() {
         assert_eq!(Filter::parse("  ", Scope::Hosts), Ok(None));
         assert_eq!(parse("  zone=a   web ").text(), "zone=a web");
-        let e = Filter::parse("state=sleepy", Scope::Hosts).err().unwrap_or_default();
+        let e = Filter::parse("state=sleepy", Scope::Hosts)
+            .err()
+            .unwrap_or_default();
         assert!(e.contains("unknown state `sleepy`"), "{e}");
         assert!(Filter::parse("=x", Scope::Hosts).is_err());
     }
@@ -273,7 +284,8 @@ mod tests {
         c.image = image.to_owned();
         c.state = state.to_owned();
         let app = name.split('-').next().unwrap_or_default();
-        c.labels.insert(crate::plan::labels::APP.to_owned(), app.to_owned());
+        c.labels
+            .insert(crate::plan::labels::APP.to_owned(), app.to_owned());
         c
     }
 
@@ -299,7 +311,11 @@ mod tests {
 
     #[test]
     fn container_filters_name_what_they_do_not_take() {
-        let err = |text| Filter::parse(text, Scope::Containers).err().unwrap_or_default();
+        let err = |text| {
+            Filter::parse(text, Scope::Containers)
+                .err()
+                .unwrap_or_default()
+        };
         assert!(err("state=down").contains("unknown state `down` (one of created"));
         assert!(err("health=ill").contains("unknown health `ill`"));
         assert!(err("zone=a").contains("zone= narrows the grid"));

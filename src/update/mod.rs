@@ -270,7 +270,9 @@ fn move_selection(model: &mut Model, action: &Action) {
             model.ui.selected = shown[step(current, count, columns, page, action)];
         }
         View::Host(name) => {
-            let count = model.host(&name).map_or(0, |h| model.shown_containers(h).len());
+            let count = model
+                .host(&name)
+                .map_or(0, |h| model.shown_containers(h).len());
             let page = usize::from(model.ui.height.saturating_sub(6)).max(1);
             model.ui.selected_row = step(model.ui.selected_row, count, 1, page, action);
         }

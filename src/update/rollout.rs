@@ -116,7 +116,12 @@ pub(super) fn restart_one(model: &mut Model) {
     };
     let container = model
         .host(&host)
-        .and_then(|h| model.shown_containers(h).get(model.ui.selected_row).copied())
+        .and_then(|h| {
+            model
+                .shown_containers(h)
+                .get(model.ui.selected_row)
+                .copied()
+        })
         .map(|c| c.name.clone());
     match container {
         Some(container) => ask(model, Action::RestartContainer { host, container }),

@@ -64,13 +64,24 @@ fn a_zero_interval_stays_on_the_grid() {
 }
 
 #[test]
-fn clock_is_utc_and_changes_mark_a_redraw() {
+fn clock_shows_the_zone_time_and_changes_mark_a_redraw() {
     let at = UNIX_EPOCH + Duration::from_secs(86_400 * 3 + 14 * 3600 + 3 * 60 + 7);
-    assert_eq!(clock_text(at), "14:03:07 UTC");
+    let utc = Zone::utc();
+    assert_eq!(clock_text(at, &utc), "14:03:07 UTC");
+    let east = Zone {
+        offset: 11 * 3600,
+        name: "AEDT".into(),
+    };
+    assert_eq!(clock_text(at, &east), "01:03:07 AEDT", "past midnight");
+    let west = Zone {
+        offset: -(15 * 3600 + 30 * 60),
+        name: "-1530".into(),
+    };
+    assert_eq!(clock_text(at, &west), "22:33:07 -1530", "the day before");
     let mut w = Wallboard::new(Duration::from_secs(1), Instant::now());
-    assert!(w.set_clock(clock_text(at)));
-    assert!(!w.set_clock(clock_text(at)));
-    assert!(w.set_clock(clock_text(at + Duration::from_secs(1))));
+    assert!(w.set_clock(clock_text(at, &utc)));
+    assert!(!w.set_clock(clock_text(at, &utc)));
+    assert!(w.set_clock(clock_text(at + Duration::from_secs(1), &utc)));
 }
 
 #[test]

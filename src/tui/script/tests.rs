@@ -257,5 +257,9 @@ fn a_condition_not_met_in_time_stops_the_script_naming_its_line() {
                 .into()
         )
     );
-    assert_eq!(p.next(&m, t0 + Duration::from_secs(31)), Next::Done, "nothing after it runs");
+    assert_eq!(
+        p.next(&m, t0 + Duration::from_secs(31)),
+        Next::Done,
+        "nothing after it runs"
+    );
 }

@@ -58,7 +58,7 @@ pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Bu
         .rows(rows)
         .selected(model.ui.selected_row)
         .empty(empty)
-    .render(table_area, buf);
+        .render(table_area, buf);
 }
 
 fn header(model: &Model, host: &Host, theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -374,7 +374,10 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     typed(&mut m, "health=unhealthy");
     act(&mut m, Action::Confirm);
     let names = |m: &Model| -> Vec<String> {
-        m.shown_containers(&m.hosts[0]).iter().map(|c| c.name.clone()).collect()
+        m.shown_containers(&m.hosts[0])
+            .iter()
+            .map(|c| c.name.clone())
+            .collect()
     };
     assert_eq!(names(&m), ["web.c2"]);
     assert!(m.ui.filter.is_none(), "the grid's filter is untouched");
