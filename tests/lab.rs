@@ -2,7 +2,7 @@
 //! engine comes back, and `down` leaves no process and no mount behind.
 //! Each test uses its own address base (127.0.<base>.N) so they can run in parallel.
 
-use serde_json::json;
+use bollard::models::{ContainerCreateBody, HostConfig};
 use std::path::Path;
 use std::time::{Duration, Instant};
 use wheelhouse::config::Config;
@@ -24,12 +24,16 @@ fn eventually<T>(secs: u64, mut f: impl FnMut() -> Option<T>) -> Option<T> {
 }
 
 fn run_demo(engine: &Engine, name: &str, tag: &str, address: &str, port: u16) {
-    let config = json!({
-        "Image": format!("wheelhouse/demo:{tag}"),
-        "Env": [format!("ADDRESS={address}"), format!("PORT={port}")],
-        "HostConfig": { "NetworkMode": "host" },
-    });
-    engine.run(name, &config).expect("demo container starts");
+    let config = ContainerCreateBody {
+        image: Some(format!("wheelhouse/demo:{tag}")),
+        env: Some(vec![format!("ADDRESS={address}"), format!("PORT={port}")]),
+        host_config: Some(HostConfig {
+            network_mode: Some("host".to_owned()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    engine.run(name, config).expect("demo container starts");
 }
 
 /// (status, body) of GET http://addr/path once the server answers.
@@ -136,7 +140,16 @@ fn lab_serves_demo_images_survives_a_crash_and_goes_down_clean() {
 
     // A killed engine stops answering, and answers again once restarted.
     lab.kill_host(1).expect("kill");
-    assert!(lab.engine(1).ping().is_err(), "killed engine still answers");
+    let down = lab
+        .engine(1)
+        .ping()
+        .expect_err("killed engine still answers");
+    let socket = lab.hosts()[1].socket.display().to_string();
+    assert!(
+        down.to_string()
+            .starts_with(&format!("engine at {socket}: ping: ")),
+        "{down}"
+    );
     assert!(
         !lab.status()[2].1,
         "status still says alive: {:?}",
@@ -181,9 +194,10 @@ fn etcd_restarts_on_its_port_and_a_running_lab_is_not_started_twice() {
     assert_eq!(opened.etcd_endpoint(), endpoint);
 
     lab.stop_etcd().expect("stop etcd");
-    assert!(
-        http_get(&addr, "/health").is_err(),
-        "stopped etcd still answers"
+    let down = http_get(&addr, "/health").expect_err("stopped etcd still answers");
+    assert_eq!(
+        down.to_string(),
+        format!("GET http://{addr}/health: connection refused")
     );
     assert!(!lab.status()[0].1);
     lab.start_etcd().expect("start etcd");

@@ -187,8 +187,13 @@ pub fn describe(err: &bollard::errors::Error) -> String {
         } => return format!("engine error {status_code}: {}", first_line(message)),
         _ => {}
     }
-    // The cause that says what happened is at the bottom of hyper's chain of wrappers.
-    let mut innermost: &(dyn std::error::Error + 'static) = err;
+    describe_cause(err)
+}
+
+/// A short message for any client's failure (bollard, reqwest): the cause that says what
+/// happened is at the bottom of hyper's chain of wrappers.
+pub fn describe_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut innermost = err;
     while let Some(next) = innermost.source() {
         if let Some(io) = next.downcast_ref::<std::io::Error>() {
             return describe_io(io);

@@ -7,7 +7,10 @@ use super::{Lab, LabError, process};
 use crate::config::{DEFAULT_PREFIX, EtcdConfig};
 use crate::model::app::AppSpec;
 use crate::store;
-use serde_json::{Value, json};
+use bollard::models::{
+    ContainerCreateBody, HealthConfig, HostConfig, RestartPolicy, RestartPolicyNameEnum,
+};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -23,7 +26,7 @@ pub const BURNER_NANO_CPUS: i64 = 1_500_000_000;
 struct Demo {
     host: usize,
     name: String,
-    config: Value,
+    config: ContainerCreateBody,
 }
 
 /// Replaces any earlier demo containers with a fresh set: on every host a web server
@@ -38,7 +41,7 @@ pub fn start_demo_containers(lab: &Lab) -> Result<(), LabError> {
         }
     }
     for demo in plan(lab) {
-        lab.engine(demo.host).run(&demo.name, &demo.config)?;
+        lab.engine(demo.host).run(&demo.name, demo.config)?;
     }
     Ok(())
 }
@@ -73,33 +76,47 @@ fn plan(lab: &Lab) -> Vec<Demo> {
     out
 }
 
-fn web(tag: &str, address: &str, port: u16) -> Value {
-    json!({
-        "Image": format!("{REPO}:{tag}"),
-        "Env": [format!("ADDRESS={address}"), format!("PORT={port}")],
-        "Labels": { LABEL: "true" },
-        "HostConfig": {
-            "NetworkMode": "host",
-            "RestartPolicy": { "Name": "unless-stopped" },
-        },
-    })
+fn web(tag: &str, address: &str, port: u16) -> ContainerCreateBody {
+    ContainerCreateBody {
+        image: Some(format!("{REPO}:{tag}")),
+        env: Some(vec![format!("ADDRESS={address}"), format!("PORT={port}")]),
+        labels: Some(label()),
+        host_config: Some(host_config("host", None)),
+        ..Default::default()
+    }
 }
 
 /// Two busy loops (so it can use more than one CPU), capped by NanoCpus; the TERM trap
 /// lets it stop at once.
-fn burner() -> Value {
-    json!({
-        "Image": format!("{REPO}:1"),
-        "Entrypoint": ["/bin/sh", "-c",
-            "trap 'exit 0' TERM INT; while :; do :; done & while :; do :; done"],
-        "Labels": { LABEL: "true" },
-        "Healthcheck": { "Test": ["NONE"] },
-        "HostConfig": {
-            "NetworkMode": "none",
-            "NanoCpus": BURNER_NANO_CPUS,
-            "RestartPolicy": { "Name": "unless-stopped" },
-        },
-    })
+fn burner() -> ContainerCreateBody {
+    let script = "trap 'exit 0' TERM INT; while :; do :; done & while :; do :; done";
+    ContainerCreateBody {
+        image: Some(format!("{REPO}:1")),
+        entrypoint: Some(["/bin/sh", "-c", script].map(str::to_owned).to_vec()),
+        labels: Some(label()),
+        healthcheck: Some(HealthConfig {
+            test: Some(vec!["NONE".to_owned()]),
+            ..Default::default()
+        }),
+        host_config: Some(host_config("none", Some(BURNER_NANO_CPUS))),
+        ..Default::default()
+    }
+}
+
+fn label() -> HashMap<String, String> {
+    HashMap::from([(LABEL.to_owned(), "true".to_owned())])
+}
+
+fn host_config(network: &str, nano_cpus: Option<i64>) -> HostConfig {
+    HostConfig {
+        network_mode: Some(network.to_owned()),
+        nano_cpus,
+        restart_policy: Some(RestartPolicy {
+            name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+            maximum_retry_count: None,
+        }),
+        ..Default::default()
+    }
 }
 
 /// Who runs the lab's controller after `ensure_controller`.

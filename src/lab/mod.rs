@@ -10,7 +10,6 @@ pub mod demo;
 pub mod engine;
 mod error;
 mod etcd;
-mod http;
 mod images;
 mod process;
 mod state;
