@@ -367,5 +367,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
 
+#[doc(hidden)]
+pub mod expect;
 #[cfg(test)]
 mod tests;

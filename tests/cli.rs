@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use wheelhouse::config::expect::Expected;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
 
@@ -41,19 +42,12 @@ fn valid_configs_pass_check() {
     }
 }
 
-/// Each invalid file's first line reads `# expect LINE:COL [words]`; 0:0 means any position.
+/// Each invalid file says where its error is and what it names (`config::expect`).
 #[test]
 fn invalid_configs_name_file_line_and_column_and_leave_the_terminal_alone() {
     for file in files("invalid") {
         let text = std::fs::read_to_string(&file).expect("readable");
-        let expect = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# expect "));
-        let expect = expect.unwrap_or_else(|| panic!("{}: no '# expect' line", file.display()));
-        let mut parts = expect.split_whitespace();
-        let position = parts.next().expect("position");
-        let words: Vec<&str> = parts.collect();
+        let expected = Expected::of(&file, &text).unwrap_or_else(|e| panic!("{e}"));
         let path = file.to_str().expect("utf-8 path");
         // The cockpit itself (no subcommand) must refuse before touching the terminal.
         for args in [vec!["--config", path], vec!["--config", path, "check"]] {
@@ -65,16 +59,9 @@ fn invalid_configs_name_file_line_and_column_and_leave_the_terminal_alone() {
                 "{path}: wrote to the terminal: {:?}",
                 out.stdout
             );
-            if position != "0:0" {
-                let located = format!("{path}:{position}:");
-                assert!(
-                    stderr.contains(&located),
-                    "{path}: want {located} in: {stderr}"
-                );
-            }
-            for word in &words {
-                assert!(stderr.contains(word), "{path}: want {word:?} in: {stderr}");
-            }
+            expected
+                .check(&file, &stderr)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 }

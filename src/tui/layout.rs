@@ -43,17 +43,20 @@ pub struct GridView {
 }
 
 pub fn grid_view(main: Rect) -> GridView {
-    let title_height = main.height.min(1);
-    let title = Rect {
-        height: title_height,
-        ..main
-    };
-    let cells = Rect {
-        y: main.y + title_height,
-        height: main.height - title_height,
-        ..main
-    };
+    let (title, cells) = split_top(main, 1);
     GridView { title, cells }
+}
+
+/// A strip of up to `height` rows at the top of `area`, and the rest below it.
+pub fn split_top(area: Rect, height: u16) -> (Rect, Rect) {
+    let height = height.min(area.height);
+    let top = Rect { height, ..area };
+    let rest = Rect {
+        y: area.y + height,
+        height: area.height - height,
+        ..area
+    };
+    (top, rest)
 }
 
 /// How much of a host a cell shows, from most to least.

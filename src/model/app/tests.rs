@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::expect::Expected;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -37,33 +38,16 @@ fn valid_spec_files_parse_and_survive_json() {
     }
 }
 
-/// Each invalid file's first line reads `# expect LINE:COL [words]`; 0:0 means any position.
+/// Each invalid file says where its error is and what it names (`config::expect`).
 #[test]
 fn invalid_spec_files_name_line_and_column() {
     for file in files("invalid") {
         let text = std::fs::read_to_string(&file).expect("readable");
-        let expect = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("# expect "));
-        let expect = expect.unwrap_or_else(|| panic!("{}: no '# expect' line", file.display()));
-        let (position, words) = expect.split_once(' ').unwrap_or((expect, ""));
+        let expected = Expected::of(&file, &text).unwrap_or_else(|e| panic!("{e}"));
         let err = AppSpec::from_toml(&file, &text).expect_err(&file.display().to_string());
-        let shown = err.to_string();
-        assert!(
-            shown.starts_with(&format!("{}:", file.display())),
-            "{shown}"
-        );
-        if position != "0:0" {
-            assert_eq!(format!("{}:{}", err.line, err.col), position, "{shown}");
-        }
-        for word in words.split_whitespace() {
-            assert!(
-                shown.contains(word),
-                "{}: want {word:?} in: {shown}",
-                file.display()
-            );
-        }
+        expected
+            .check(&file, &err.to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

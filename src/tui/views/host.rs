@@ -2,6 +2,7 @@
 
 use crate::model::{Container, Health, Host, HostState, Model};
 use crate::tui::format::{age, bytes, percent};
+use crate::tui::layout::split_top;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;
@@ -28,16 +29,7 @@ pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Bu
         Line::styled(gone, theme.muted()).render(area, buf);
         return;
     };
-    let header_height = (HEADER_LINES + 2).min(area.height);
-    let header_area = Rect {
-        height: header_height,
-        ..area
-    };
-    let table_area = Rect {
-        y: area.y + header_height,
-        height: area.height - header_height,
-        ..area
-    };
+    let (header_area, table_area) = split_top(area, HEADER_LINES + 2);
     header(model, host, theme, header_area, buf);
     let shown = model.shown_containers(host);
     let title = match &model.ui.container_filter {
