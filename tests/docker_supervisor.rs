@@ -1,4 +1,5 @@
-//! Host supervisors against real dockerd engines from the lab (address bases 20..29).
+//! Host supervisors against real dockerd engines from the lab (address bases 20..29),
+//! over unix sockets and over TCP with mutual TLS.
 
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig};
@@ -385,5 +386,70 @@ fn connect_errors_are_clear() {
         // Retries with the same failure stay quiet.
         let more = wait_for(&mut rx, Duration::from_secs(2), |_| true).await;
         assert_eq!(more, None);
+    });
+}
+
+/// The first Down the supervisor reports for `host`, with its error.
+async fn first_error(spec: HostSpec) -> String {
+    let (tx, mut rx) = mpsc::channel(64);
+    let _sup = Supervisor::spawn(spec.clone(), Duration::from_secs(1), tx);
+    match wait_for(&mut rx, Duration::from_secs(15), |e| {
+        is_up(&spec.name)(e) || is_down(&spec.name)(e)
+    })
+    .await
+    {
+        Some(DataEvent::Down { error, .. }) => error,
+        other => panic!("{}: want a Down, got {other:?}", spec.engine),
+    }
+}
+
+#[test]
+fn engines_over_tcp_with_mutual_tls_are_supervised_and_bad_certificates_refused() {
+    let lab = TestLab::up_tls(1, 23).expect("tls lab up");
+    // The config the lab wrote reaches the engine as remote hosts are: tcp:// and TLS files.
+    let config = wheelhouse::config::Config::load(Some(&lab.config_path())).expect("config");
+    let host = config.hosts[0].clone();
+    assert_eq!(
+        host.engine,
+        format!("tcp://{}:2376", lab.hosts()[0].address)
+    );
+    let tls = host.tls.clone().expect("tls files");
+    runtime().block_on(async {
+        let (tx, mut rx) = mpsc::channel(256);
+        let _sup = Supervisor::spawn(host.clone(), Duration::from_secs(1), tx);
+        match wait_for(&mut rx, Duration::from_secs(15), is_up(&host.name)).await {
+            Some(DataEvent::Up { info, .. }) => assert!(info.ncpu >= 1, "{info:?}"),
+            other => panic!("no Up over TLS: {other:?}"),
+        }
+        let listed = wait_for(&mut rx, Duration::from_secs(10), |e| {
+            matches!(e, DataEvent::Containers { .. })
+        })
+        .await;
+        assert!(listed.is_some(), "no container list over TLS");
+
+        // Without the client certificate the engine's TLS port is no plain HTTP port.
+        let mut plain = host.clone();
+        plain.tls = None;
+        let error = first_error(plain).await;
+        assert!(error.contains("HTTPS"), "{error}");
+
+        // A server certificate no CA we trust signed is refused, and the error says so.
+        let mut stranger = host.clone();
+        let tls_dir = lab.dir().join("tls");
+        stranger.tls = Some(wheelhouse::model::TlsFiles {
+            ca: tls_dir.join("client/cert.pem"),
+            ..tls.clone()
+        });
+        let error = first_error(stranger).await;
+        assert!(error.to_lowercase().contains("certificate"), "{error}");
+
+        // A missing file is named before anything is sent.
+        let mut missing = host.clone();
+        missing.tls = Some(wheelhouse::model::TlsFiles {
+            key: tls_dir.join("nope.pem"),
+            ..tls
+        });
+        let error = first_error(missing).await;
+        assert!(error.contains("nope.pem"), "{error}");
     });
 }

@@ -1,6 +1,6 @@
 //! `wheelhouse lab up|status|down`: the lab for people, with human-readable output.
 
-use super::{Lab, LabOptions, state};
+use super::{Lab, LabOptions, TlsPaths, state};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,6 +13,10 @@ pub enum LabCommand {
         /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Engines also listen on tcp://ADDRESS:2376 with mutual TLS (certificates in
+        /// DIR/tls), and the config reaches them that way, as remote hosts are.
+        #[arg(long)]
+        tls: bool,
     },
     /// Show each lab process: alive or dead, and whether it answers.
     Status {
@@ -50,10 +54,17 @@ fn dir_flag(given: &Option<PathBuf>, dir: &Path) -> String {
 
 pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
     match cmd {
-        LabCommand::Up { hosts, dir: given } => {
+        LabCommand::Up {
+            hosts,
+            dir: given,
+            tls,
+        } => {
             let dir = given.clone().unwrap_or_else(default_dir);
             let started = Instant::now();
-            let lab = Lab::up(&LabOptions::new(hosts, dir))?;
+            let lab = Lab::up(&LabOptions {
+                tls,
+                ..LabOptions::new(hosts, dir)
+            })?;
             println!(
                 "lab up in {:.1}s in {}: etcd at {} and {} docker hosts",
                 started.elapsed().as_secs_f64(),
@@ -68,6 +79,17 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
                 );
             }
             let config = lab.config_path();
+            if tls {
+                let client = TlsPaths::new(lab.dir()).client_dir();
+                let address = lab
+                    .hosts()
+                    .first()
+                    .map_or("ADDRESS", |h| h.address.as_str());
+                println!(
+                    "tls:              DOCKER_CERT_PATH={} docker --tlsverify -H tcp://{address}:2376 ps",
+                    client.display()
+                );
+            }
             println!("config:           {}", config.display());
             println!("open the cockpit: wheelhouse --config {}", config.display());
             println!(

@@ -14,6 +14,7 @@ mod images;
 mod process;
 mod state;
 mod testlab;
+mod tls;
 
 pub use cli::{LabCommand, default_dir, run_cli};
 pub use error::LabError;
@@ -28,6 +29,7 @@ use state::{EtcdPaths, EtcdRecord, HostPaths, State};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+pub use tls::TlsPaths;
 
 /// How long a process gets to answer after it was started.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -43,6 +45,9 @@ pub struct LabOptions {
     pub address_base: u8,
     /// Import the demo images into every engine.
     pub images: bool,
+    /// Engines also listen on tcp://ADDRESS:2376 with mutual TLS, and the config reaches
+    /// them that way.
+    pub tls: bool,
 }
 
 impl LabOptions {
@@ -52,6 +57,7 @@ impl LabOptions {
             dir,
             address_base: 1,
             images: true,
+            tls: false,
         }
     }
 }
@@ -144,6 +150,7 @@ impl Lab {
                 hosts,
                 dockerd: vec![None; opts.hosts],
                 controller: None,
+                tls: opts.tls,
             },
         };
         match lab.start(opts, &bins) {
@@ -163,6 +170,11 @@ impl Lab {
         } else {
             None
         };
+        if opts.tls {
+            let addresses: Vec<String> =
+                self.state.hosts.iter().map(|h| h.address.clone()).collect();
+            tls::generate(&TlsPaths::new(&self.dir), &addresses)?;
+        }
         self.spawn_etcd_on_free_ports(&bins.etcd)?;
         for i in 0..self.state.hosts.len() {
             self.spawn_dockerd(i, &bins.dockerd)?;
@@ -193,7 +205,13 @@ impl Lab {
                 .collect()
         });
         waits.into_iter().collect::<Result<Vec<()>, _>>()?;
-        state::write_config(&self.dir, &self.etcd_endpoint(), &self.state.hosts)?;
+        let tls = self.state.tls.then(|| TlsPaths::new(&self.dir));
+        state::write_config(
+            &self.dir,
+            &self.etcd_endpoint(),
+            &self.state.hosts,
+            tls.as_ref(),
+        )?;
         Ok(())
     }
 
@@ -435,6 +453,19 @@ impl Lab {
                 "--ip-masq=false",
                 "--ip6tables=false",
             ]);
+        if self.state.tls {
+            let tls = TlsPaths::new(&self.dir);
+            let address = &self.state.hosts[i].address;
+            cmd.arg("--host")
+                .arg(format!("tcp://{address}:{}", tls::PORT))
+                .arg("--tlsverify")
+                .arg("--tlscacert")
+                .arg(tls.ca())
+                .arg("--tlscert")
+                .arg(tls.server_cert())
+                .arg("--tlskey")
+                .arg(tls.server_key());
+        }
         let name = &self.state.hosts[i].name;
         let proc = process::spawn(cmd, &format!("dockerd for {name}"), &paths.log)?;
         self.state.dockerd[i] = Some(proc);

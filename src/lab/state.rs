@@ -2,6 +2,7 @@
 //! `Lab::open` reads back, the cockpit's wheelhouse.toml, and the per-host paths.
 
 use super::process::Proc;
+use super::tls::TlsPaths;
 use super::{LabError, LabHost};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -28,6 +29,9 @@ pub struct State {
     /// A controller `wheelhouse demo` started for this lab, stopped with it.
     #[serde(default)]
     pub controller: Option<Proc>,
+    /// Engines also listen on TCP with mutual TLS (`lab up --tls`).
+    #[serde(default)]
+    pub tls: bool,
 }
 
 impl State {
@@ -149,7 +153,13 @@ fn quoted(s: &str) -> String {
 
 /// The cockpit's config for this lab: its etcd and every host. Written by hand rather
 /// than serialized so it reads like the documented format (inline label tables).
-pub fn config_text(dir: &Path, etcd_endpoint: &str, hosts: &[LabHost]) -> String {
+/// With `tls`, each host's engine is its TCP address, with the client's certificate.
+pub fn config_text(
+    dir: &Path,
+    etcd_endpoint: &str,
+    hosts: &[LabHost],
+    tls: Option<&TlsPaths>,
+) -> String {
     let mut out = format!(
         "# Written by `wheelhouse lab up` for the lab in {}; rewritten on every lab up.\n\
          refresh = \"2s\"\n\n[etcd]\nendpoints = [{}]\n",
@@ -158,14 +168,28 @@ pub fn config_text(dir: &Path, etcd_endpoint: &str, hosts: &[LabHost]) -> String
     );
     for (i, h) in hosts.iter().enumerate() {
         let disk = if i % 2 == 0 { "ssd" } else { "hdd" };
+        let engine = match tls {
+            Some(_) => format!("tcp://{}:{}", h.address, super::tls::PORT),
+            None => h.engine.clone(),
+        };
         out.push_str(&format!(
             "\n[[hosts]]\nname = {}\nengine = {}\naddress = {}\nzone = {}\nlabels = {{ disk = {} }}\n",
             quoted(&h.name),
-            quoted(&h.engine),
+            quoted(&engine),
             quoted(&h.address),
             quoted(&h.zone),
             quoted(disk)
         ));
+        if let Some(tls) = tls {
+            let client = tls.client_dir();
+            let file = |name: &str| quoted(&client.join(name).display().to_string());
+            out.push_str(&format!(
+                "tls = {{ ca = {}, cert = {}, key = {} }}\n",
+                file("ca.pem"),
+                file("cert.pem"),
+                file("key.pem")
+            ));
+        }
     }
     out
 }
@@ -174,9 +198,13 @@ pub fn write_config(
     dir: &Path,
     etcd_endpoint: &str,
     hosts: &[LabHost],
+    tls: Option<&TlsPaths>,
 ) -> Result<PathBuf, LabError> {
     let path = dir.join(CONFIG_FILE);
-    write_atomic(&path, config_text(dir, etcd_endpoint, hosts).as_bytes())?;
+    write_atomic(
+        &path,
+        config_text(dir, etcd_endpoint, hosts, tls).as_bytes(),
+    )?;
     Ok(path)
 }
 
@@ -200,6 +228,7 @@ mod tests {
             Path::new("/tmp/l"),
             "http://127.0.0.1:2379",
             &[host(1), host(2)],
+            None,
         );
         let value: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(
@@ -223,10 +252,34 @@ mod tests {
     }
 
     #[test]
+    fn a_tls_lab_reaches_engines_over_tcp_with_the_client_certificate() {
+        let tls = TlsPaths::new(Path::new("/tmp/l"));
+        let text = config_text(
+            Path::new("/tmp/l"),
+            "http://127.0.0.1:1",
+            &[host(2)],
+            Some(&tls),
+        );
+        let config =
+            crate::config::Config::parse(Path::new("/tmp/l/wheelhouse.toml"), &text).unwrap();
+        let spec = &config.hosts[0];
+        assert_eq!(spec.engine, "tcp://127.0.1.2:2376");
+        let files = spec.tls.as_ref().expect("tls files");
+        assert_eq!(files.ca, Path::new("/tmp/l/tls/client/ca.pem"));
+        assert_eq!(files.cert, Path::new("/tmp/l/tls/client/cert.pem"));
+        assert_eq!(files.key, Path::new("/tmp/l/tls/client/key.pem"));
+    }
+
+    #[test]
     fn config_strings_are_escaped() {
         let mut odd = host(1);
         odd.engine = "unix:///tmp/a \"b\"\\c/docker.sock".to_owned();
-        let text = config_text(Path::new("/tmp/l"), "http://127.0.0.1:1", &[odd.clone()]);
+        let text = config_text(
+            Path::new("/tmp/l"),
+            "http://127.0.0.1:1",
+            &[odd.clone()],
+            None,
+        );
         let value: toml::Value = toml::from_str(&text).unwrap();
         assert_eq!(
             value["hosts"][0]["engine"].as_str(),

@@ -14,9 +14,21 @@ impl TestLab {
     /// `address_base` gives the hosts 127.0.<base>.N: use a different one per test so
     /// tests can run in parallel without port clashes.
     pub fn up(hosts: usize, address_base: u8) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, address_base, false)
+    }
+
+    /// Like `up`, with engines also on TCP with mutual TLS, and a config that uses it.
+    pub fn up_tls(hosts: usize, address_base: u8) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, address_base, true)
+    }
+
+    fn start(hosts: usize, address_base: u8, tls: bool) -> Result<TestLab, LabError> {
         let dir = fresh_dir()?;
-        let mut opts = LabOptions::new(hosts, dir.clone());
-        opts.address_base = address_base;
+        let opts = LabOptions {
+            address_base,
+            tls,
+            ..LabOptions::new(hosts, dir.clone())
+        };
         match Lab::up(&opts) {
             Ok(lab) => Ok(TestLab(lab)),
             Err(e) => {
