@@ -90,7 +90,10 @@ fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEve
         return None;
     }
     let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
-    Some((esc, KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT)))
+    Some((
+        esc,
+        KeyEvent::new(key.code, key.modifiers - KeyModifiers::ALT),
+    ))
 }
 
 /// Macro keys are only taken outside dialogs and prompts.

@@ -217,8 +217,13 @@ fn an_unbound_alt_key_is_esc_then_the_key() {
     press(&mut macros, &mut m, &[alt_q], now);
     assert!(!m.ui.help, "the Esc half closes help");
     assert!(!m.quit, "the q half is held for a register letter");
-    macros.tick(&mut m, &Keymap::default_keymap(), now + HOLD, &mut |m, msg| {
-        update(m, msg);
-    });
+    macros.tick(
+        &mut m,
+        &Keymap::default_keymap(),
+        now + HOLD,
+        &mut |m, msg| {
+            update(m, msg);
+        },
+    );
     assert!(m.quit, "then quits");
 }
