@@ -14,6 +14,13 @@
 //! is moved, and its app avoids that host for `crash_penalty`, doubled on each repeat, so
 //! it does not flap back. A start that fails keeps the app off that host for a few seconds
 //! (doubling up to a minute); the reason reaches the operator through the audit trail.
+//! A running instance that stays unhealthy (Docker's health, or the HTTP probe) longer than
+//! its app's `health.replace_after` (default 30 s) is deregistered, stopped and replaced
+//! where placement decides; each replacement doubles the grace the app's next unhealthy
+//! instance gets, and it counts like a crash: after `crash_restarts` of them, each host an
+//! unhealthy instance leaves is avoided for `crash_penalty` (doubled per repeat), so an
+//! image that is never healthy neither spins nor flaps. An app under a rollout is left to
+//! the rollout's health gates.
 //!
 //! Rollouts (see `rolling`): a spec whose revision some instances do not run is rolled
 //! out by the `plan::rollout` machine, its state stored at `/rollouts/<app>` before each
@@ -56,9 +63,11 @@ pub struct ControllerOptions {
     /// Plan at least this often, changes or not (default 1 s).
     pub interval: Duration,
     pub limits: Limits,
-    /// Restarts by Docker's policy after which a container is moved (default 3).
+    /// Restarts by Docker's policy after which a container is moved, and replacements of
+    /// an app's unhealthy instances after which each one moves too (default 3).
     pub crash_restarts: u64,
-    /// How long an app avoids a host it crash-looped on, doubled per repeat (default 60 s).
+    /// How long an app avoids a host it crash-looped on (or, past `crash_restarts`
+    /// replacements, an unhealthy instance left), doubled per repeat (default 60 s).
     pub crash_penalty: Duration,
     /// How long an instance is left running after it leaves the service registry, so
     /// callers that looked it up just before finish their requests (default 1 s).

@@ -1,9 +1,11 @@
 //! App specs, history, audit, service endpoints and host health against a real etcd.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use wheelhouse::model::app::AppSpec;
-use wheelhouse::store::{self, AppEvent, AuditEntry, Endpoint, Expect, StoreError};
+use wheelhouse::plan::Endpoint;
+use wheelhouse::store::{self, AppEvent, AuditEntry, Expect, StoreError};
 
 mod common;
 
@@ -346,10 +348,8 @@ async fn audit_entries_sort_by_time_and_say_who_and_from_where() {
     assert!(newest.iter().all(|e| e.time.ends_with('Z')), "{newest:?}");
 }
 
-fn endpoint(instance: &str, port: u16) -> Endpoint {
+fn endpoint(instance: &str, port: Option<u16>) -> Endpoint {
     Endpoint {
-        service: "web".into(),
-        instance: instance.into(),
         host: "lab-1".into(),
         address: "127.0.1.1".into(),
         port,
@@ -358,16 +358,31 @@ fn endpoint(instance: &str, port: u16) -> Endpoint {
     }
 }
 
+/// `instance` -> its endpoint, as `list_endpoints` gives them.
+fn listed(list: &[(&str, Option<u16>)]) -> BTreeMap<String, Endpoint> {
+    list.iter()
+        .map(|(i, p)| ((*i).to_owned(), endpoint(i, *p)))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoints_and_host_health_vanish_with_their_lease() {
     let lab = lab(55);
     let mut c = client(&lab.etcd_endpoint()).await;
     let lease = c.lease_grant(30, None).await.expect("grant").id();
 
-    for (instance, port) in [("web-1", 8001), ("web-2", 8002)] {
-        store::register(&mut c, PREFIX, lease, &endpoint(instance, port))
-            .await
-            .expect("register");
+    // web-2 has no port: an app without ports is registered all the same.
+    for (instance, port) in [("web-1", Some(8001)), ("web-2", None)] {
+        store::register(
+            &mut c,
+            PREFIX,
+            lease,
+            "web",
+            instance,
+            &endpoint(instance, port),
+        )
+        .await
+        .expect("register");
     }
     let health = store::HostHealth::now("lab-1", store::Liveness::Dead, "controller-a");
     store::set_host_health(&mut c, PREFIX, lease, &health)
@@ -377,7 +392,7 @@ async fn endpoints_and_host_health_vanish_with_their_lease() {
         store::list_endpoints(&mut c, PREFIX, "web")
             .await
             .expect("list"),
-        vec![endpoint("web-1", 8001), endpoint("web-2", 8002)]
+        listed(&[("web-1", Some(8001)), ("web-2", None)])
     );
     assert_eq!(
         store::list_host_health(&mut c, PREFIX)
@@ -400,7 +415,7 @@ async fn endpoints_and_host_health_vanish_with_their_lease() {
         store::list_endpoints(&mut c, PREFIX, "web")
             .await
             .expect("list"),
-        vec![endpoint("web-2", 8002)]
+        listed(&[("web-2", None)])
     );
 
     c.lease_revoke(lease).await.expect("revoke");
@@ -408,7 +423,7 @@ async fn endpoints_and_host_health_vanish_with_their_lease() {
         store::list_endpoints(&mut c, PREFIX, "web")
             .await
             .expect("list"),
-        vec![]
+        listed(&[])
     );
     assert_eq!(
         store::list_host_health(&mut c, PREFIX)
@@ -417,9 +432,17 @@ async fn endpoints_and_host_health_vanish_with_their_lease() {
         vec![]
     );
     // A dead lease takes no more registrations.
-    let late = store::register(&mut c, PREFIX, lease, &endpoint("web-3", 8003)).await;
+    let late = store::register(
+        &mut c,
+        PREFIX,
+        lease,
+        "web",
+        "web-3",
+        &endpoint("web-3", None),
+    )
+    .await;
     assert!(late.is_err(), "{late:?}");
-    let bad = store::register(&mut c, PREFIX, lease, &endpoint("a/b", 1)).await;
+    let bad = store::register(&mut c, PREFIX, lease, "web", "a/b", &endpoint("a/b", None)).await;
     assert!(matches!(bad, Err(StoreError::Invalid { .. })), "{bad:?}");
 }
 

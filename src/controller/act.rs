@@ -3,7 +3,7 @@
 use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, round};
 use crate::docker::{self, Done, EngineStep};
 use crate::model::Health;
-use crate::model::app::Probe;
+use crate::model::app::{HealthCheck, Probe};
 use crate::plan::{self, Actual, Liveness, RunState, Step, StopReason};
 use crate::store::{self, AuditEntry};
 use etcd_client::{Client, Compare};
@@ -36,6 +36,15 @@ impl Controller {
         let tick = self
             .rolling
             .tick(&self.specs, &actual, &unknown, now_ms, now);
+        // An app its rollout holds keeps its unhealthy instances: the rollout's health
+        // gates decide about them.
+        let (specs, held) = (&self.specs, &tick.held);
+        let grace = |app: &str| {
+            let spec = specs.get(app).filter(|_| !held.contains_key(app))?;
+            Some(HealthCheck::replace_after(spec.health.as_ref()))
+        };
+        let times = (CRASH_PENALTY_CAP, FORGET_AFTER);
+        self.track.judge_health(&mut actual, grace, times, now);
         self.rolling.hide_leaving(&mut actual, now);
         // Held apps are planned with the spec and count their rollout wants.
         let mut specs = self.specs.clone();
@@ -231,8 +240,10 @@ impl Controller {
             .iter()
             .map(|r| r.step.app().to_owned())
             .collect();
-        // One strike per app and host per round, however many of its steps failed there.
+        // One strike per app and host per round, however many of its steps failed there;
+        // one replacement per app and round, however many unhealthy instances it replaced.
         let mut struck: HashSet<(String, String)> = HashSet::new();
+        let mut replaced: BTreeMap<String, u32> = BTreeMap::new();
         for r in report.engine {
             if let (EngineStep::Start(s), Err(e)) = (&r.step, &r.result) {
                 self.rolling.start_failed(&s.app, e.to_string());
@@ -259,6 +270,17 @@ impl Controller {
                             (self.opts.crash_penalty, CRASH_PENALTY_CAP),
                         )),
                         StopReason::Failed => Some(("exited here", START_BACKOFF)),
+                        // Counted like a crash: after `crash_restarts` replacements, each
+                        // host an unhealthy instance leaves is avoided like a crash loop's.
+                        StopReason::Unhealthy => {
+                            let count = *replaced
+                                .entry(s.app.clone())
+                                .or_insert_with(|| self.track.replaced_unhealthy(&s.app, now));
+                            (u64::from(count) >= self.opts.crash_restarts).then_some((
+                                "unhealthy here",
+                                (self.opts.crash_penalty, CRASH_PENALTY_CAP),
+                            ))
+                        }
                         _ => None,
                     };
                     if let Some((why, times)) = penalty

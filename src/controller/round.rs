@@ -9,7 +9,7 @@ use super::begin;
 use super::rolling::{Initiation, Write};
 use crate::docker::{self, EngineStep, Limits, StepResult};
 use crate::model::HostSpec;
-use crate::plan::{Endpoint, Step};
+use crate::plan::Step;
 use crate::store::{self, AuditEntry, HostHealth, Rollout, StoredCommand};
 use bollard::Docker;
 use etcd_client::{Client, Compare};
@@ -142,8 +142,17 @@ pub(super) async fn run(mut round: Round) -> Report {
         else {
             continue;
         };
-        let record = store_endpoint(app, *instance, endpoint);
-        match store::register(&mut round.client, &round.prefix, round.lease, &record).await {
+        let name = instance.to_string();
+        let registered = store::register(
+            &mut round.client,
+            &round.prefix,
+            round.lease,
+            app,
+            &name,
+            endpoint,
+        )
+        .await;
+        match registered {
             Ok(_) => report
                 .registered
                 .push(((app.clone(), *instance), endpoint.container.clone())),
@@ -226,17 +235,5 @@ async fn rollouts(round: &mut Round, report: &mut Report) {
         if let Err(e) = store::record(client, prefix, &entry).await {
             tracing::warn!(error = %e, "cannot write to the audit trail");
         }
-    }
-}
-
-fn store_endpoint(app: &str, instance: u32, e: &Endpoint) -> store::Endpoint {
-    store::Endpoint {
-        service: app.to_owned(),
-        instance: instance.to_string(),
-        host: e.host.clone(),
-        address: e.address.clone(),
-        port: e.port,
-        container: e.container.clone(),
-        revision: e.revision,
     }
 }

@@ -1,11 +1,12 @@
 //! What the controller remembers beside the model: when hosts went down and which it
 //! judged dead, what its own steps did that the engines' lists do not show yet, restart
-//! counts of restarting containers, and which hosts each app avoids for a while.
+//! counts of restarting containers, since when instances are unhealthy and how often each
+//! app had unhealthy instances replaced, and which hosts each app avoids for a while.
 
 use crate::model::{Container, Health, Model};
-use crate::plan::{Avoid, Start};
+use crate::plan::{Actual, Avoid, Liveness, RunState, Start};
 use crate::store::{HostHealth, Liveness as Verdict};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 /// How long a step's effect is laid over lists that do not show it yet.
@@ -26,6 +27,14 @@ struct Penalty {
     reason: String,
 }
 
+/// An app's replacements of unhealthy instances, kept while any of its instances is
+/// unhealthy and for a while after.
+struct Replaced {
+    count: u32,
+    /// When an instance of the app was last seen unhealthy (or replaced).
+    last: Instant,
+}
+
 #[derive(Default)]
 pub(super) struct Tracker {
     pub down_since: HashMap<String, Instant>,
@@ -34,6 +43,9 @@ pub(super) struct Tracker {
     /// container -> (restart count, when inspected)
     restarts: HashMap<String, (u64, Instant)>,
     penalties: BTreeMap<(String, String), Penalty>,
+    /// container -> when it was first seen unhealthy, this time
+    unhealthy_since: HashMap<String, Instant>,
+    replaced: BTreeMap<String, Replaced>,
 }
 
 impl Tracker {
@@ -164,6 +176,65 @@ impl Tracker {
         self.restarts.get(id).is_some_and(|(n, _)| *n >= limit)
     }
 
+    /// Marks the running instances on online hosts that have been unhealthy for longer
+    /// than their app's grace, doubled for each replacement of the app still on record (at
+    /// most `cap`, or the grace if that is longer). `grace` gives None for apps to leave
+    /// alone (a rollout owns them): their clocks stop. A clock also stops when its
+    /// instance is healthy again or gone; one on a host out of reach is kept as it is.
+    /// Replacement counts are forgotten once the app has had no unhealthy instance for
+    /// `forget_after`.
+    pub fn judge_health(
+        &mut self,
+        actual: &mut Actual,
+        grace: impl Fn(&str) -> Option<Duration>,
+        (cap, forget_after): (Duration, Duration),
+        now: Instant,
+    ) {
+        let mut ticking = HashSet::new();
+        for view in &mut actual.hosts {
+            let online = view.liveness == Liveness::Online;
+            for inst in &mut view.instances {
+                if !online {
+                    ticking.insert(inst.container.clone());
+                    continue;
+                }
+                let unhealthy = inst.state == RunState::Running && inst.health == Health::Unhealthy;
+                let Some(grace) = grace(&inst.id.app).filter(|_| unhealthy) else {
+                    continue;
+                };
+                ticking.insert(inst.container.clone());
+                let since = *self
+                    .unhealthy_since
+                    .entry(inst.container.clone())
+                    .or_insert(now);
+                let count = match self.replaced.get_mut(&inst.id.app) {
+                    Some(r) => {
+                        r.last = now;
+                        r.count
+                    }
+                    None => 0,
+                };
+                let wait = doubled(grace, count, cap.max(grace));
+                inst.unhealthy_past_grace = now.duration_since(since) >= wait;
+            }
+        }
+        self.unhealthy_since.retain(|c, _| ticking.contains(c));
+        self.replaced
+            .retain(|_, r| now.duration_since(r.last) < forget_after);
+    }
+
+    /// One more replacement of `app`'s unhealthy instances (count once per round); returns
+    /// how many are on record.
+    pub fn replaced_unhealthy(&mut self, app: &str, now: Instant) -> u32 {
+        let r = self.replaced.entry(app.to_owned()).or_insert(Replaced {
+            count: 0,
+            last: now,
+        });
+        r.count = r.count.saturating_add(1);
+        r.last = now;
+        r.count
+    }
+
     /// Keeps `app` off `host` for `base`, doubled for each earlier strike still on record
     /// (at most `cap`).
     pub fn penalize(
@@ -176,7 +247,7 @@ impl Tracker {
     ) {
         let key = (app.to_owned(), host.to_owned());
         let strikes = self.penalties.get(&key).map_or(0, |p| p.strikes + 1);
-        let wait = base.saturating_mul(1 << strikes.min(16)).min(cap);
+        let wait = doubled(base, strikes, cap);
         tracing::info!(app, host, reason, secs = wait.as_secs(), "avoiding host");
         self.penalties.insert(
             key,
@@ -205,11 +276,17 @@ impl Tracker {
     }
 }
 
+/// `base` doubled `times` times, at most `cap`.
+fn doubled(base: Duration, times: u32, cap: Duration) -> Duration {
+    base.saturating_mul(1 << times.min(16)).min(cap)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::app::AppSpec;
-    use crate::model::{Host, HostSource, HostSpec};
+    use crate::model::{Host, HostSource, HostSpec, HostState};
+    use crate::plan::labels;
 
     fn model() -> Model {
         let spec = HostSpec {
@@ -322,6 +399,80 @@ mod tests {
         assert!(t.avoid(t0 + times.1, forget).is_empty(), "capped");
         assert!(t.avoid(t0 + Duration::from_secs(1000), forget).is_empty());
         assert!(t.penalties.is_empty(), "forgotten");
+    }
+
+    /// The planner's view of one online host running `containers` (id, health) of `web`.
+    fn view(containers: &[(&str, Health)]) -> Actual {
+        let mut m = model();
+        m.hosts[0].state = HostState::Online;
+        let spec = AppSpec::new("web", "img");
+        for (n, (id, health)) in (1..).zip(containers) {
+            m.hosts[0].containers.push(Container {
+                id: (*id).to_owned(),
+                health: *health,
+                labels: labels::labels(&spec, n, 1, &[]),
+                ..t_container()
+            });
+        }
+        Actual::from_model(&m, &BTreeSet::new())
+    }
+
+    /// Judges `containers` at `at`: the ids found unhealthy past their grace.
+    fn condemned(
+        t: &mut Tracker,
+        containers: &[(&str, Health)],
+        grace: Option<Duration>,
+        at: Instant,
+    ) -> Vec<String> {
+        let mut actual = view(containers);
+        let times = (Duration::from_secs(25), Duration::from_secs(100));
+        t.judge_health(&mut actual, |_| grace, times, at);
+        actual
+            .instances()
+            .filter(|i| i.unhealthy_past_grace)
+            .map(|i| i.container.clone())
+            .collect()
+    }
+
+    #[test]
+    fn unhealthy_instances_are_condemned_after_a_grace_that_doubles_per_replacement() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let grace = Some(s(10));
+        let mut t = Tracker::default();
+        let sick = [("c1", Health::Unhealthy), ("c2", Health::Healthy)];
+        assert!(
+            condemned(&mut t, &sick, grace, t0).is_empty(),
+            "clock starts"
+        );
+        assert!(condemned(&mut t, &sick, grace, t0 + s(9)).is_empty());
+        assert_eq!(condemned(&mut t, &sick, grace, t0 + s(10)), ["c1"]);
+        // Healthy for a moment: the clock starts over.
+        condemned(&mut t, &[("c1", Health::Healthy)], grace, t0 + s(11));
+        assert!(condemned(&mut t, &sick, grace, t0 + s(12)).is_empty());
+        assert_eq!(condemned(&mut t, &sick, grace, t0 + s(22)), ["c1"]);
+        // Replaced once: the next unhealthy instance gets twice the grace, then 4x; at
+        // most the cap (25 s here).
+        assert_eq!(t.replaced_unhealthy("web", t0 + s(22)), 1);
+        let next = [("c3", Health::Unhealthy)];
+        condemned(&mut t, &next, grace, t0 + s(23));
+        assert!(condemned(&mut t, &next, grace, t0 + s(42)).is_empty());
+        assert_eq!(condemned(&mut t, &next, grace, t0 + s(43)), ["c3"]);
+        assert_eq!(t.replaced_unhealthy("web", t0 + s(43)), 2);
+        assert_eq!(t.replaced_unhealthy("web", t0 + s(43)), 3);
+        let last = [("c4", Health::Unhealthy)];
+        condemned(&mut t, &last, grace, t0 + s(44));
+        assert!(condemned(&mut t, &last, grace, t0 + s(68)).is_empty());
+        assert_eq!(condemned(&mut t, &last, grace, t0 + s(69)), ["c4"]);
+        // A rollout's app is left alone, and its clock stops.
+        assert!(condemned(&mut t, &last, None, t0 + s(70)).is_empty());
+        assert!(t.unhealthy_since.is_empty());
+        // Healthy for `forget_after`: the count is forgotten, the grace is back to 10 s.
+        let fine = [("c4", Health::Healthy)];
+        condemned(&mut t, &fine, grace, t0 + s(170));
+        assert!(t.replaced.is_empty());
+        condemned(&mut t, &last, grace, t0 + s(171));
+        assert_eq!(condemned(&mut t, &last, grace, t0 + s(181)), ["c4"]);
     }
 
     #[test]

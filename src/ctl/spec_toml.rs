@@ -105,6 +105,7 @@ fn health_table(out: &mut String, health: &HealthCheck) {
         ("interval", health.interval),
         ("timeout", health.timeout),
         ("start_period", health.start_period),
+        ("replace_after", health.replace_after),
     ] {
         let _ = writeln!(out, "{key} = {}", text(&duration(d)));
     }

@@ -102,12 +102,22 @@ pub struct HealthCheck {
     pub start_period: Duration,
     /// Consecutive failures before the instance is unhealthy.
     pub retries: u32,
+    /// How long an instance may stay unhealthy before it is replaced (doubled for each
+    /// replacement of the app the controller still remembers). Specs stored before it
+    /// existed get the default; the default is left out of the JSON.
+    #[serde(
+        default = "default_replace_after",
+        skip_serializing_if = "is_default_replace_after",
+        with = "millis"
+    )]
+    pub replace_after: Duration,
 }
 
 impl HealthCheck {
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
     pub const DEFAULT_RETRIES: u32 = 3;
+    pub const DEFAULT_REPLACE_AFTER: Duration = Duration::from_secs(30);
 
     /// A check with the default timings.
     pub fn new(probe: Probe) -> Self {
@@ -117,8 +127,23 @@ impl HealthCheck {
             timeout: Self::DEFAULT_TIMEOUT,
             start_period: Duration::ZERO,
             retries: Self::DEFAULT_RETRIES,
+            replace_after: Self::DEFAULT_REPLACE_AFTER,
         }
     }
+
+    /// How long an unhealthy instance of an app with `check` is left before it is replaced
+    /// (an app without a check can still be unhealthy by its image's own HEALTHCHECK).
+    pub fn replace_after(check: Option<&HealthCheck>) -> Duration {
+        check.map_or(Self::DEFAULT_REPLACE_AFTER, |c| c.replace_after)
+    }
+}
+
+fn default_replace_after() -> Duration {
+    HealthCheck::DEFAULT_REPLACE_AFTER
+}
+
+fn is_default_replace_after(d: &Duration) -> bool {
+    *d == HealthCheck::DEFAULT_REPLACE_AFTER
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,6 +399,7 @@ fn check_health(health: &HealthCheck, ports: &[String]) -> Result<(), String> {
     check_timing("interval", health.interval)?;
     check_timing("timeout", health.timeout)?;
     check_timing("start_period", health.start_period)?;
+    check_timing("replace_after", health.replace_after)?;
     check_retries(i64::from(health.retries))
 }
 
@@ -398,15 +424,15 @@ fn check_probe(probe: &Probe, ports: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// Interval and timeout: 100ms to 1h; the start period may also be zero.
+/// Interval and timeout: 100ms to 1h; the start period may also be zero; replace_after is
+/// at least 1s, so an always-unhealthy image cannot be replaced in a tight loop.
 fn check_timing(what: &str, d: Duration) -> Result<(), String> {
-    let min = if what == "start_period" {
-        Duration::ZERO
-    } else {
-        Duration::from_millis(100)
+    let (min, low) = match what {
+        "start_period" => (Duration::ZERO, "0s"),
+        "replace_after" => (Duration::from_secs(1), "1s"),
+        _ => (Duration::from_millis(100), "100ms"),
     };
     if d < min || d > Duration::from_secs(3600) {
-        let low = if min.is_zero() { "0s" } else { "100ms" };
         return Err(format!("health.{what} must be between {low} and 1h"));
     }
     Ok(())

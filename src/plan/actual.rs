@@ -64,6 +64,8 @@ pub struct Instance {
     pub health: Health,
     /// Docker's restart policy kept restarting it: move it elsewhere.
     pub crash_looping: bool,
+    /// Running but unhealthy for longer than its app's grace: replace it.
+    pub unhealthy_past_grace: bool,
 }
 
 impl Instance {
@@ -82,6 +84,7 @@ impl Instance {
             state: RunState::from_engine(&c.state),
             health: c.health,
             crash_looping: false,
+            unhealthy_past_grace: false,
         })
     }
 }

@@ -8,7 +8,8 @@
 //! and a restored etcd with reset revisions does not make every container look stale). It is
 //! a positive 63-bit number, written in decimal, so it fits the `i64` revision fields of
 //! service endpoints. `restart_generation` is hashed too: a rolling restart is the same
-//! spec with the next generation, hence a new revision to roll to.
+//! spec with the next generation, hence a new revision to roll to. The health check's
+//! `replace_after` is the controller's business, not the container's: it is not hashed.
 
 use crate::model::app::{AppSpec, HealthCheck, RestartPolicy};
 use serde::Serialize;
@@ -34,7 +35,7 @@ struct Shape<'a> {
     cpu_millis: u64,
     memory: u64,
     ports: &'a [String],
-    health: &'a Option<HealthCheck>,
+    health: Option<HealthCheck>,
     restart: RestartPolicy,
     /// Left out at 0, so specs from before rolling restarts keep their revision.
     #[serde(skip_serializing_if = "is_zero")]
@@ -54,7 +55,12 @@ pub fn revision(spec: &AppSpec) -> i64 {
         cpu_millis: spec.cpu_millis(),
         memory: spec.memory,
         ports: &spec.ports,
-        health: &spec.health,
+        // At its default, `replace_after` is left out of the JSON: the hash of every check
+        // is the one it had before the setting existed.
+        health: spec.health.clone().map(|h| HealthCheck {
+            replace_after: HealthCheck::DEFAULT_REPLACE_AFTER,
+            ..h
+        }),
         restart: spec.restart,
         restart_generation: spec.restart_generation,
     };
@@ -148,6 +154,8 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::app::Probe;
+    use std::time::Duration;
 
     #[test]
     fn labels_round_trip() {
@@ -201,6 +209,26 @@ mod tests {
         let text = r#"{"image":"wheelhouse/demo:1","command":null,"env":{},"cpu_millis":100,"memory":67108864,"ports":[],"health":null,"restart":"on-failure"}"#;
         let old = i64::try_from(fnv1a(text.as_bytes()) & (i64::MAX as u64)).unwrap_or_default();
         assert_eq!(revision(&spec), old);
+    }
+
+    #[test]
+    fn replace_after_is_not_part_of_the_revision() {
+        // The hash of a checked demo:1 before replace_after existed.
+        let mut spec = AppSpec::new("web", "wheelhouse/demo:1");
+        spec.health = Some(HealthCheck::new(Probe::Http("/health".into())));
+        let text = r#"{"image":"wheelhouse/demo:1","command":null,"env":{},"cpu_millis":100,"memory":67108864,"ports":[],"health":{"probe":{"http":"/health"},"interval":10000,"timeout":5000,"start_period":0,"retries":3},"restart":"on-failure"}"#;
+        let old = i64::try_from(fnv1a(text.as_bytes()) & (i64::MAX as u64)).unwrap_or_default();
+        assert_eq!(revision(&spec), old);
+        let mut patient = spec.clone();
+        if let Some(h) = &mut patient.health {
+            h.replace_after = Duration::from_secs(300);
+        }
+        assert_eq!(revision(&spec), revision(&patient));
+        let mut other = spec.clone();
+        if let Some(h) = &mut other.health {
+            h.retries = 5;
+        }
+        assert_ne!(revision(&spec), revision(&other));
     }
 
     #[test]

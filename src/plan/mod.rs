@@ -11,14 +11,15 @@
 //!   numbers stay taken while the model remembers them); on an unreachable host (within the
 //!   grace period) they still count, and nothing there is placed or stopped;
 //! - on online hosts, a failed container (exited, created but never started), a crash-looping
-//!   one, a second instance with a number already held, and every instance of a deleted app
-//!   are stopped; surplus instances are chosen by [`crate::sched::choose_victims`] (so a host
-//!   that comes back after its instances were replaced gives up exactly the surplus);
+//!   one, one unhealthy past its grace, a second instance with a number already held, and
+//!   every instance of a deleted app are stopped; surplus instances are chosen by
+//!   [`crate::sched::choose_victims`] (so a host that comes back after its instances were
+//!   replaced gives up exactly the surplus);
 //! - missing instances are placed by [`crate::sched::place`] on the lowest free instance
 //!   numbers, each with the lowest free ports of its host's range; what cannot be placed is
 //!   reported host by host in [`Plan::unplaced`];
-//! - running, healthy instances of apps with ports are registered; anything else registered
-//!   is deregistered.
+//! - running, healthy instances are registered (with their first port, if the app has
+//!   ports); anything else registered is deregistered.
 //!
 //! Planning against the state the steps produce gives no steps.
 
@@ -34,6 +35,7 @@ pub use ports::{DEFAULT_RANGE, HOST_LABEL as PORTS_LABEL, PortRange};
 
 use crate::model::app::AppSpec;
 use crate::sched::Unplaceable;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -92,6 +94,8 @@ pub enum StopReason {
     Failed,
     /// Docker kept restarting it; it is replaced on another host.
     CrashLoop,
+    /// Unhealthy for longer than its grace: it is replaced, wherever placement decides.
+    Unhealthy,
     /// Another instance holds the same number.
     Duplicate,
 }
@@ -103,6 +107,7 @@ impl fmt::Display for StopReason {
             StopReason::Deleted => "app deleted",
             StopReason::Failed => "failed",
             StopReason::CrashLoop => "crash-looping",
+            StopReason::Unhealthy => "unhealthy too long",
             StopReason::Duplicate => "duplicate instance number",
         })
     }
@@ -134,16 +139,30 @@ impl Stop {
     }
 }
 
-/// A healthy endpoint, for `/services/<app>/<instance>`: the instance's first port on its
-/// host's address. Apps without ports serve nothing and are not registered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A healthy endpoint, stored as JSON at `/services/<app>/<instance>` (app and instance
+/// are in the key): where the instance runs, and its first port on its host's address.
+/// An app without ports has no port; the field is then left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Endpoint {
     pub host: String,
     /// The host's address, or its name when it has none.
     pub address: String,
-    pub port: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// The container's id.
     pub container: String,
+    /// The app revision the instance runs (the `wheelhouse.revision` label).
     pub revision: i64,
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.address),
+            None => write!(f, "{} (no port)", self.address),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -195,11 +214,7 @@ impl fmt::Display for Step {
                 app,
                 instance,
                 endpoint,
-            } => write!(
-                f,
-                "register {app}/{instance} at {}:{}",
-                endpoint.address, endpoint.port
-            ),
+            } => write!(f, "register {app}/{instance} at {endpoint}"),
             Step::Deregister { app, instance, .. } => write!(f, "deregister {app}/{instance}"),
         }
     }

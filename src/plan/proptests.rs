@@ -1,7 +1,8 @@
-//! Random clusters: hosts online, unreachable or dead; apps with random counts and sizes;
-//! existing instances in any state, with clashing numbers; stale registrations. The plan,
-//! applied, plans to nothing; converged state never holds more than desired, never two
-//! instances with one number, and starts never over-commit a host.
+//! Random clusters: hosts online, unreachable or dead; apps with random counts and sizes,
+//! with or without ports; existing instances in any state (crash-looping, unhealthy past
+//! their grace), with clashing numbers; stale registrations. The plan, applied, plans to
+//! nothing; converged state never holds more than desired, never two instances with one
+//! number, nothing to replace on an online host, and starts never over-commit a host.
 
 use super::tests::{apply, apply_avoiding, healthy_all, host, running, web};
 use super::*;
@@ -20,6 +21,7 @@ struct Existing {
     state: RunState,
     health: Health,
     crash_looping: bool,
+    unhealthy_past_grace: bool,
 }
 
 fn existing() -> impl Strategy<Value = Existing> {
@@ -37,15 +39,17 @@ fn existing() -> impl Strategy<Value = Existing> {
         ]),
         select(vec![Health::Healthy, Health::Unhealthy, Health::Starting]),
         prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
     )
         .prop_map(
-            |(app, host, number, state, health, crash_looping)| Existing {
+            |(app, host, number, state, health, crash_looping, unhealthy_past_grace)| Existing {
                 app,
                 host,
                 number,
                 state,
                 health,
                 crash_looping,
+                unhealthy_past_grace,
             },
         )
 }
@@ -97,6 +101,10 @@ fn build(case: &Case) -> (BTreeMap<String, AppSpec>, Actual, Registered, Avoid) 
         let mut spec = web(1);
         spec.name = APPS[i].to_owned();
         spec.cpus = cpus;
+        // db serves no port: registered all the same.
+        if spec.name == "db" {
+            spec.ports.clear();
+        }
         spec
     };
     let mut specs = BTreeMap::new();
@@ -127,6 +135,7 @@ fn build(case: &Case) -> (BTreeMap<String, AppSpec>, Actual, Registered, Avoid) 
         inst.state = e.state;
         inst.health = e.health;
         inst.crash_looping = e.crash_looping;
+        inst.unhealthy_past_grace = e.unhealthy_past_grace;
         h.instances.push(inst);
     }
     let registered = case
@@ -182,6 +191,15 @@ proptest! {
             let reserved = h.candidate().reserved_cpu_millis;
             prop_assert!(reserved <= u64::from(h.ncpu) * 1000, "{} over-committed", s.host);
         }
+        // Nothing the controller condemned is left running on a host it can reach.
+        let condemned = actual
+            .hosts
+            .iter()
+            .filter(|h| h.liveness == Liveness::Online)
+            .flat_map(|h| h.instances.iter())
+            .filter(|i| i.state != RunState::Removing)
+            .find(|i| i.crash_looping || i.unhealthy_past_grace);
+        prop_assert!(condemned.is_none(), "left: {:?}", condemned);
         // Idempotent: the state the steps produce plans to nothing.
         let second = input(&actual, &registered, &avoid);
         prop_assert!(second.is_empty(), "second plan: {:?}", second.steps);
@@ -212,6 +230,13 @@ proptest! {
                 .collect();
             let unique: BTreeSet<u32> = online.iter().copied().collect();
             prop_assert_eq!(unique.len(), online.len(), "{}: {:?}", app, online);
+            // Every serving instance on a reachable host is registered, ports or not.
+            for i in list.iter().filter(|i| i.is_serving()) {
+                let online = actual.host(&i.host).is_some_and(|h| h.liveness == Liveness::Online);
+                if online {
+                    prop_assert_eq!(registered.get(&(app.to_owned(), i.id.instance)), Some(&i.container));
+                }
+            }
             // Registrations point at serving instances only.
             for ((a, n), container) in &registered {
                 if a != app { continue; }

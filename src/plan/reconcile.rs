@@ -81,8 +81,10 @@ impl<'a> Planner<'a> {
             .map_or(Liveness::Dead, |&i| self.input.actual.hosts[i].liveness)
     }
 
-    /// Decides what of the app stops (failed, crash-looping, duplicate, deleted, surplus)
-    /// and returns the instances that stay counted.
+    /// Decides what of the app stops (failed, crash-looping, unhealthy past its grace,
+    /// duplicate, deleted, surplus) and returns the instances that stay counted. Where a
+    /// replaced instance failed or crash-looped is avoided by its replacement; an unhealthy
+    /// one's host is not (the controller's penalties move it once that keeps happening).
     fn trim(&mut self, app: &str, instances: &[&'a Instance]) -> Vec<&'a Instance> {
         let spec = self.input.specs.get(app);
         let mut removed: Vec<(&Instance, StopReason)> = Vec::new();
@@ -97,6 +99,9 @@ impl<'a> Planner<'a> {
                     (None, _) => removed.push((inst, StopReason::Deleted)),
                     (_, RunState::Failed) => removed.push((inst, StopReason::Failed)),
                     _ if inst.crash_looping => removed.push((inst, StopReason::CrashLoop)),
+                    _ if inst.unhealthy_past_grace => {
+                        removed.push((inst, StopReason::Unhealthy));
+                    }
                     _ => counted.push(inst),
                 },
             }
@@ -322,7 +327,7 @@ impl<'a> Planner<'a> {
         let mut unreachable: BTreeSet<(u32, &str)> = BTreeSet::new();
         for inst in kept {
             match self.liveness(&inst.host) {
-                Liveness::Online if inst.is_serving() && inst.id.port.is_some() => {
+                Liveness::Online if inst.is_serving() => {
                     serving.insert(inst.id.instance, inst);
                 }
                 Liveness::Unreachable => {
@@ -345,9 +350,6 @@ impl<'a> Planner<'a> {
             });
         }
         for (n, inst) in serving {
-            let Some(port) = inst.id.port else {
-                continue;
-            };
             if registered.get(&(app.to_owned(), n)) == Some(&inst.container) {
                 continue;
             }
@@ -363,7 +365,7 @@ impl<'a> Planner<'a> {
                     address: view
                         .and_then(|v| v.address.clone())
                         .unwrap_or_else(|| inst.host.clone()),
-                    port,
+                    port: inst.id.port,
                     container: inst.container.clone(),
                     revision: inst.id.revision,
                 },

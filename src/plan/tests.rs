@@ -38,6 +38,7 @@ pub(super) fn running(spec: &AppSpec, host: &str, n: u32, port: u16) -> Instance
         state: RunState::Running,
         health: Health::Healthy,
         crash_looping: false,
+        unhealthy_past_grace: false,
     }
 }
 
@@ -75,6 +76,7 @@ pub(super) fn apply_avoiding(
                     state: RunState::Running,
                     health: Health::Starting,
                     crash_looping: false,
+                    unhealthy_past_grace: false,
                 });
             }
             Step::Stop(s) => {
@@ -310,6 +312,79 @@ fn failed_and_crash_looping_instances_are_replaced_elsewhere() {
 }
 
 #[test]
+fn an_instance_unhealthy_past_its_grace_is_deregistered_stopped_and_replaced() {
+    let spec = web(2);
+    let specs = specs(std::slice::from_ref(&spec));
+    let mut actual = Actual {
+        hosts: vec![host("lab-1", Liveness::Online)],
+    };
+    let healthy = running(&spec, "lab-1", 1, 20000);
+    let mut sick = running(&spec, "lab-1", 2, 20001);
+    sick.health = Health::Unhealthy;
+    actual.hosts[0].instances.extend([healthy, sick.clone()]);
+    let mut registered = Registered::from([
+        (("web".to_owned(), 1), "c-web-1-lab-1".to_owned()),
+        (("web".to_owned(), 2), sick.container.clone()),
+    ]);
+    // Unhealthy within its grace: only deregistered, never stopped.
+    let p = run(&specs, &actual, &registered);
+    assert_eq!(p.steps.len(), 1, "{:?}", p.steps);
+    assert!(matches!(&p.steps[0], Step::Deregister { instance: 2, .. }));
+
+    actual.hosts[0].instances[1].unhealthy_past_grace = true;
+    let p = run(&specs, &actual, &registered);
+    let kinds: Vec<String> = p.steps.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        kinds,
+        [
+            "deregister web/2".to_owned(),
+            format!("stop {} on lab-1 (unhealthy too long)", sick.name),
+            format!(
+                "start {} on lab-1",
+                labels::container_name("web", 3, labels::revision(&spec))
+            ),
+        ],
+        "deregistered, stopped, then replaced: on its own host, the only one"
+    );
+    // The replacement runs; once healthy it is registered and nothing else is left.
+    apply(&mut actual, &mut registered, &p);
+    assert_eq!(counts(&actual, "web"), [2]);
+    healthy_all(&mut actual);
+    converge(&specs, &mut actual, &mut registered);
+    assert_eq!(registered.len(), 2);
+}
+
+#[test]
+fn instances_of_apps_without_ports_are_registered_without_a_port() {
+    let mut worker = web(2);
+    worker.name = "worker".into();
+    worker.ports.clear();
+    let specs = specs(&[worker]);
+    let (mut actual, mut registered) = (three(), Registered::new());
+    let p = run(&specs, &actual, &registered);
+    apply(&mut actual, &mut registered, &p);
+    healthy_all(&mut actual);
+    let p = run(&specs, &actual, &registered);
+    let endpoints: Vec<&Endpoint> = p
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Register { endpoint, .. } => Some(endpoint),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(endpoints.len(), 2, "{:?}", p.steps);
+    for e in endpoints {
+        assert_eq!(e.port, None);
+        assert!(e.address.starts_with("127.0.9."), "{e:?}");
+        assert_eq!(e.to_string(), format!("{} (no port)", e.address));
+    }
+    apply(&mut actual, &mut registered, &p);
+    assert_eq!(registered.len(), 2);
+    assert!(run(&specs, &actual, &registered).is_empty());
+}
+
+#[test]
 fn duplicate_numbers_keep_one() {
     let spec = web(2);
     let mut actual = three();
@@ -438,7 +513,7 @@ fn a_changed_container_behind_a_number_is_registered_over_without_deregistering(
     match &p.steps[0] {
         Step::Register { endpoint, .. } => {
             assert_eq!(endpoint.container, "c-web-1-lab-1");
-            assert_eq!(endpoint.port, 20000);
+            assert_eq!(endpoint.port, Some(20000));
             assert_eq!(endpoint.address, "127.0.9.5");
         }
         other => panic!("{other:?}"),

@@ -29,7 +29,7 @@ pub use rollouts::{
     discard_command, get_rollout, list_rollouts, now_ms, request, rollout_key, rollouts_dir,
     save_rollout, spawn_rollout_watcher, verb,
 };
-pub use services::{Endpoint, deregister, list_endpoints, register, service_dir};
+pub use services::{deregister, list_endpoints, register, service_dir};
 pub use watch::spawn_host_watcher;
 
 use crate::model::HostSpec;

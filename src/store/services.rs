@@ -4,65 +4,31 @@
 use super::connect::request;
 use super::error::StoreError;
 use crate::model::app::valid_app_name;
+use crate::plan::Endpoint;
 use etcd_client::{Client, GetOptions, PutOptions};
-use serde::{Deserialize, Serialize};
-
-/// One healthy instance of a service, where callers can reach it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    /// The app the instance belongs to.
-    pub service: String,
-    /// The instance's name within the app (the `wheelhouse.instance` label).
-    pub instance: String,
-    pub host: String,
-    pub address: String,
-    pub port: u16,
-    /// The container's id.
-    pub container: String,
-    /// The app revision the instance runs (the `wheelhouse.revision` label).
-    pub revision: i64,
-}
-
-/// The stored JSON: service and instance are in the key.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Record {
-    host: String,
-    address: String,
-    port: u16,
-    container: String,
-    revision: i64,
-}
+use std::collections::BTreeMap;
 
 /// `<prefix>/services/<service>/`: every endpoint of one service.
 pub fn service_dir(prefix: &str, service: &str) -> String {
     format!("{}/services/{service}/", prefix.trim_end_matches('/'))
 }
 
-/// Registers `endpoint` under `lease_id`; returns the revision of the write.
+/// Registers `endpoint` as `instance` of `service` under `lease_id`; returns the revision
+/// of the write.
 pub async fn register(
     client: &mut Client,
     prefix: &str,
     lease_id: i64,
+    service: &str,
+    instance: &str,
     endpoint: &Endpoint,
 ) -> Result<i64, StoreError> {
-    check(&endpoint.service, &endpoint.instance)?;
-    let record = Record {
-        host: endpoint.host.clone(),
-        address: endpoint.address.clone(),
-        port: endpoint.port,
-        container: endpoint.container.clone(),
-        revision: endpoint.revision,
-    };
-    let value = serde_json::to_string(&record).map_err(|e| StoreError::Invalid {
-        what: format!("endpoint {}/{}", endpoint.service, endpoint.instance),
+    check(service, instance)?;
+    let value = serde_json::to_string(endpoint).map_err(|e| StoreError::Invalid {
+        what: format!("endpoint {service}/{instance}"),
         reason: e.to_string(),
     })?;
-    let key = format!(
-        "{}{}",
-        service_dir(prefix, &endpoint.service),
-        endpoint.instance
-    );
+    let key = format!("{}{instance}", service_dir(prefix, service));
     let options = PutOptions::new().with_lease(lease_id);
     let resp = request("put", client.put(key, value, Some(options))).await?;
     Ok(resp.header().map_or(0, |h| h.revision()))
@@ -87,7 +53,7 @@ pub async fn list_endpoints(
     client: &mut Client,
     prefix: &str,
     service: &str,
-) -> Result<Vec<Endpoint>, StoreError> {
+) -> Result<BTreeMap<String, Endpoint>, StoreError> {
     check_service(service)?;
     let dir = service_dir(prefix, service);
     let resp = request(
@@ -95,31 +61,25 @@ pub async fn list_endpoints(
         client.get(dir.as_str(), Some(GetOptions::new().with_prefix())),
     )
     .await?;
-    let mut endpoints = Vec::with_capacity(resp.kvs().len());
+    let mut endpoints = BTreeMap::new();
     for kv in resp.kvs() {
         let key = String::from_utf8_lossy(kv.key());
-        match parse(service, key.strip_prefix(&dir), kv.value()) {
-            Ok(endpoint) => endpoints.push(endpoint),
+        match parse(key.strip_prefix(&dir), kv.value()) {
+            Ok((instance, endpoint)) => {
+                endpoints.insert(instance, endpoint);
+            }
             Err(why) => tracing::warn!(%key, "skipping malformed service endpoint: {why}"),
         }
     }
     Ok(endpoints)
 }
 
-fn parse(service: &str, instance: Option<&str>, value: &[u8]) -> Result<Endpoint, String> {
+fn parse(instance: Option<&str>, value: &[u8]) -> Result<(String, Endpoint), String> {
     let instance = instance
         .filter(|i| valid_instance(i))
         .ok_or("the key is not <prefix>/services/<service>/<instance>")?;
-    let record: Record = serde_json::from_slice(value).map_err(|e| format!("bad JSON: {e}"))?;
-    Ok(Endpoint {
-        service: service.to_owned(),
-        instance: instance.to_owned(),
-        host: record.host,
-        address: record.address,
-        port: record.port,
-        container: record.container,
-        revision: record.revision,
-    })
+    let endpoint = serde_json::from_slice(value).map_err(|e| format!("bad JSON: {e}"))?;
+    Ok((instance.to_owned(), endpoint))
 }
 
 /// Instance names are one key segment: no '/', nothing unprintable.
@@ -161,11 +121,38 @@ mod tests {
     fn records_parse_and_bad_ones_say_why() {
         let json =
             br#"{"host":"h1","address":"127.0.1.1","port":8080,"container":"abc","revision":7}"#;
-        let ok = parse("web", Some("web-1"), json);
-        assert_eq!(ok.map(|e| (e.instance, e.port)), Ok(("web-1".into(), 8080)));
-        assert!(parse("web", Some("a/b"), json).is_err());
-        assert!(parse("web", None, json).is_err());
-        assert!(parse("web", Some("web-1"), b"{}").is_err_and(|e| e.contains("JSON")));
+        let ok = parse(Some("web-1"), json);
+        assert_eq!(
+            ok.map(|(i, e)| (i, e.port)),
+            Ok(("web-1".into(), Some(8080)))
+        );
+        assert!(parse(Some("a/b"), json).is_err());
+        assert!(parse(None, json).is_err());
+        assert!(parse(Some("web-1"), b"{}").is_err_and(|e| e.contains("JSON")));
+    }
+
+    #[test]
+    fn an_endpoint_without_a_port_leaves_the_field_out_and_reads_back() {
+        let endpoint = Endpoint {
+            host: "h1".into(),
+            address: "127.0.1.1".into(),
+            port: None,
+            container: "abc".into(),
+            revision: 7,
+        };
+        let json = serde_json::to_string(&endpoint).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"host":"h1","address":"127.0.1.1","container":"abc","revision":7}"#
+        );
+        assert_eq!(
+            parse(Some("1"), json.as_bytes()),
+            Ok(("1".into(), endpoint.clone()))
+        );
+        // A writer that spells the missing port as null is read the same.
+        let null =
+            br#"{"host":"h1","address":"127.0.1.1","port":null,"container":"abc","revision":7}"#;
+        assert_eq!(parse(Some("1"), null), Ok(("1".into(), endpoint)));
     }
 
     #[test]

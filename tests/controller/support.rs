@@ -321,3 +321,14 @@ pub async fn a_leader(client: &etcd_client::Client) {
     })
     .await;
 }
+
+/// Panics if any instance of `app` is registered.
+pub async fn assert_unregistered(client: &mut etcd_client::Client, app: &str) {
+    let eps = store::list_endpoints(client, PREFIX, app)
+        .await
+        .expect("endpoints");
+    assert!(
+        eps.is_empty(),
+        "an unhealthy instance was registered: {eps:?}"
+    );
+}

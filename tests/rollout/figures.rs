@@ -90,7 +90,7 @@ async fn wheelhouse_runs(
                 let rev = wheelhouse::plan::labels::revision(&spec);
                 store::list_endpoints(&mut c, PREFIX, "bench")
                     .await
-                    .map_or(0, |eps| eps.iter().filter(|e| e.revision == rev).count())
+                    .map_or(0, |eps| eps.values().filter(|e| e.revision == rev).count())
             } else {
                 healthy(engines, label, image).await
             };

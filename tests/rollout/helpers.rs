@@ -146,8 +146,10 @@ impl Client {
                 match eps {
                     Ok(eps) if !eps.is_empty() => {
                         turn += 1;
-                        let ep = &eps[turn % eps.len()];
-                        let addr = format!("{}:{}", ep.address, ep.port);
+                        let Some(ep) = eps.values().nth(turn % eps.len()) else {
+                            continue;
+                        };
+                        let addr = format!("{}:{}", ep.address, ep.port.unwrap_or(0));
                         seen.requests += 1;
                         match wheelhouse::lab::engine::http_get(&addr, "/") {
                             Ok((200, body)) => seen.versions.push(version(&body)),

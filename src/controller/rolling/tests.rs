@@ -30,6 +30,7 @@ fn instance(n: u32, revision: i64, health: Health) -> Instance {
         state: RunState::Running,
         health,
         crash_looping: false,
+        unhealthy_past_grace: false,
     }
 }
 

@@ -50,6 +50,7 @@ struct RawHealth {
     timeout: Option<Spanned<String>>,
     start_period: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
+    replace_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -351,6 +352,7 @@ fn health_check(
         (raw.interval, &mut check.interval, "interval"),
         (raw.timeout, &mut check.timeout, "timeout"),
         (raw.start_period, &mut check.start_period, "start_period"),
+        (raw.replace_after, &mut check.replace_after, "replace_after"),
     ];
     for (value, slot, what) in timings {
         if let Some(value) = value {

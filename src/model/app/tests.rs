@@ -250,9 +250,31 @@ fn json_keeps_marathon_arrays_and_millisecond_timings() {
         serde_json::json!(["hostname", "MAX_PER", "4"])
     );
     assert_eq!(json["health"]["interval"], 5000);
+    assert_eq!(json["health"]["replace_after"], 120_000);
     assert_eq!(json["health"]["probe"]["http"], "/health");
     assert_eq!(json["restart"], "always");
     assert_eq!(json["memory"], 128 << 20);
+}
+
+#[test]
+fn replace_after_defaults_and_is_left_out_of_the_json_at_its_default() {
+    let spec =
+        parse("name = \"a\"\nimage = \"i\"\n[health]\ncommand = [\"/bin/true\"]\n").expect("valid");
+    let health = spec.health.as_ref().expect("health");
+    assert_eq!(health.replace_after, HealthCheck::DEFAULT_REPLACE_AFTER);
+    assert_eq!(
+        HealthCheck::replace_after(Some(health)),
+        Duration::from_secs(30)
+    );
+    assert_eq!(HealthCheck::replace_after(None), Duration::from_secs(30));
+    let json = spec.to_json().expect("json");
+    assert!(!json.contains("replace_after"), "{json}");
+    // Specs stored before the setting existed read with the default.
+    assert_eq!(AppSpec::from_json(json.as_bytes()).expect("reads"), spec);
+    // JSON is checked like TOML.
+    let short = json.replace("\"retries\":3", "\"retries\":3,\"replace_after\":10");
+    let err = AppSpec::from_json(short.as_bytes()).expect_err("10ms");
+    assert!(err.to_string().contains("replace_after"), "{err}");
 }
 
 #[test]

@@ -372,6 +372,7 @@ fn observations_follow_engine_state_and_health() {
         state,
         health,
         crash_looping,
+        unhealthy_past_grace: false,
     };
     let cases = [
         (RunState::Running, Health::None, false, Condition::Healthy),
