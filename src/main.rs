@@ -40,8 +40,8 @@ struct Cli {
     #[arg(long, global = true, env = "WHEELHOUSE_READONLY")]
     readonly: bool,
     /// A key script to play at start (`-` reads it from stdin): keys as keymaps spell
-    /// them, `type TEXT`, `wait 2s`, `wait app NAME healthy N`, `wait host NAME online`,
-    /// `quit`, one a line, # comments.
+    /// them, `type TEXT`, `wait 2s`, `wait app NAME healthy N [within 2m]`,
+    /// `wait host NAME online`, `quit`, one a line, # comments. A wait gives up after 5m.
     #[arg(long, global = true, value_name = "FILE")]
     keys: Option<String>,
     /// Leave the cockpit once the key script is over.

@@ -165,7 +165,7 @@ impl Controller {
                     .and_then(|s| s.health.as_ref())
                     .and_then(|c| match &c.probe {
                         Probe::Http(path) => Some((c.clone(), path.clone())),
-                        Probe::Command(_) => None,
+                        Probe::Command(_) | Probe::Image => None,
                     });
                 if let Some((check, path)) = http {
                     inst.health = self

@@ -100,6 +100,11 @@ fn health_table(out: &mut String, health: &HealthCheck) {
     let _ = match &health.probe {
         Probe::Command(command) => writeln!(out, "command = {}", list(command)),
         Probe::Http(path) => writeln!(out, "http = {}", text(path)),
+        Probe::Image => {
+            let replace_after = text(&duration(health.replace_after));
+            let _ = writeln!(out, "replace_after = {replace_after}");
+            return;
+        }
     };
     for (key, d) in [
         ("interval", health.interval),

@@ -153,6 +153,9 @@ pub enum Probe {
     Command(Vec<String>),
     /// An HTTP path probed on the instance's first port; 2xx and 3xx are healthy.
     Http(String),
+    /// The image's own HEALTHCHECK, as the image sets it (a `[health]` naming neither
+    /// command nor http, there to set `replace_after`).
+    Image,
 }
 
 /// Docker's restart policies, by Docker's own names.
@@ -420,6 +423,7 @@ fn check_probe(probe: &Probe, ports: &[String]) -> Result<(), String> {
                 return Err("health.http probes the first port, but the app has no ports".into());
             }
         }
+        Probe::Image => {}
     }
     Ok(())
 }

@@ -343,7 +343,22 @@ fn health_check(
             return Err(c.err(http.span(), "health takes either command or http, not both"));
         }
         (None, None) => {
-            return Err(c.err(span, "health needs command = [...] or http = \"/path\""));
+            // The image's own check: only when it is going to be replaced is ours to say.
+            let timing = [&raw.interval, &raw.timeout, &raw.start_period];
+            if let Some(set) = timing.into_iter().flatten().next() {
+                return Err(c.err(
+                    set.span(),
+                    "health timings need command = [...] or http = \"/path\"; without \
+                     either the image's own HEALTHCHECK keeps its timing",
+                ));
+            }
+            if let Some(retries) = &raw.retries {
+                return Err(c.err(
+                    retries.span(),
+                    "health.retries needs command = [...] or http = \"/path\"",
+                ));
+            }
+            (Probe::Image, span)
         }
     };
     super::check_probe(&probe, ports).map_err(|m| c.err(probe_span, m))?;

@@ -426,3 +426,17 @@ fn update_policy_json_round_trips_and_old_specs_still_load() {
         );
     }
 }
+
+#[test]
+fn a_health_table_without_a_probe_keeps_the_images_own_check() {
+    let spec =
+        parse("name = \"w\"\nimage = \"x:1\"\n[health]\nreplace_after = \"45s\"\n").expect("valid");
+    let health = spec.health.expect("health");
+    assert_eq!(health.probe, Probe::Image);
+    assert_eq!(health.replace_after, Duration::from_secs(45));
+    let json = AppSpec::new("w", "x:1");
+    assert!(
+        json.health.is_none(),
+        "no [health] at all is still no check of ours"
+    );
+}
