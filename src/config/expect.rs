@@ -1,7 +1,8 @@
 //! What a file of the invalid-input folders (tests/configs/invalid, tests/specs/invalid)
 //! says its error must be: its first line reads `# expect LINE:COL [words]`, 0:0 meaning
-//! any place (the error may name another file, such as a missing theme). Shared by the unit tests that parse such files and the tests that run the
-//! binary over them, so both read the folders the same way.
+//! any place (the error may name another file, such as a missing theme). Shared by the
+//! unit tests that parse such files and the tests that run the binary over them, so both
+//! read the folders the same way.
 
 use std::path::Path;
 

@@ -179,8 +179,8 @@ impl Tracker {
     /// Marks the running instances on online hosts that have been unhealthy for longer
     /// than their app's grace, doubled for each replacement of the app still on record (at
     /// most `cap`, or the grace if that is longer). `grace` gives None for apps to leave
-    /// alone (a rollout owns them): their clocks stop. A clock also stops when its
-    /// instance is healthy again or gone; one on a host out of reach is kept as it is.
+    /// alone (a rollout owns them): their clocks are reset. So is a clock whose instance is
+    /// healthy again or gone; one on a host out of reach is kept as it is.
     /// Replacement counts are forgotten once the app has had no unhealthy instance for
     /// `forget_after`.
     pub fn judge_health(

@@ -454,17 +454,7 @@ impl Lab {
                 "--ip6tables=false",
             ]);
         if self.state.tls {
-            let tls = TlsPaths::new(&self.dir);
-            let address = &self.state.hosts[i].address;
-            cmd.arg("--host")
-                .arg(format!("tcp://{address}:{}", tls::PORT))
-                .arg("--tlsverify")
-                .arg("--tlscacert")
-                .arg(tls.ca())
-                .arg("--tlscert")
-                .arg(tls.server_cert())
-                .arg("--tlskey")
-                .arg(tls.server_key());
+            cmd.args(TlsPaths::new(&self.dir).dockerd_args(&self.state.hosts[i].address));
         }
         let name = &self.state.hosts[i].name;
         let proc = process::spawn(cmd, &format!("dockerd for {name}"), &paths.log)?;

@@ -181,13 +181,12 @@ pub fn config_text(
             quoted(disk)
         ));
         if let Some(tls) = tls {
-            let client = tls.client_dir();
-            let file = |name: &str| quoted(&client.join(name).display().to_string());
+            let file = |path: PathBuf| quoted(&path.display().to_string());
             out.push_str(&format!(
                 "tls = {{ ca = {}, cert = {}, key = {} }}\n",
-                file("ca.pem"),
-                file("cert.pem"),
-                file("key.pem")
+                file(tls.client_ca()),
+                file(tls.client_cert()),
+                file(tls.client_key())
             ));
         }
     }

@@ -6,6 +6,7 @@
 
 use super::error::LabError;
 use super::process::find_binary;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -48,10 +49,43 @@ impl TlsPaths {
     pub fn client_dir(&self) -> PathBuf {
         self.root.join("client")
     }
+
+    pub fn client_ca(&self) -> PathBuf {
+        self.client_dir().join("ca.pem")
+    }
+
+    pub fn client_cert(&self) -> PathBuf {
+        self.client_dir().join("cert.pem")
+    }
+
+    pub fn client_key(&self) -> PathBuf {
+        self.client_dir().join("key.pem")
+    }
+
+    /// dockerd's flags for also listening on `address`:2376, taking only clients the lab's
+    /// CA signed.
+    pub fn dockerd_args(&self, address: &str) -> Vec<OsString> {
+        vec![
+            "--host".into(),
+            format!("tcp://{address}:{PORT}").into(),
+            "--tlsverify".into(),
+            "--tlscacert".into(),
+            self.ca().into(),
+            "--tlscert".into(),
+            self.server_cert().into(),
+            "--tlskey".into(),
+            self.server_key().into(),
+        ]
+    }
 }
 
 /// Makes the CA, the server certificate (valid for `addresses`) and the client certificate.
 pub fn generate(paths: &TlsPaths, addresses: &[String]) -> Result<(), LabError> {
+    if addresses.is_empty() {
+        return Err(LabError::Invalid(
+            "--tls needs at least one host: its certificate names the hosts' addresses".into(),
+        ));
+    }
     let openssl = find_binary("openssl", "openssl")?;
     let client = paths.client_dir();
     std::fs::create_dir_all(&client)
@@ -73,7 +107,7 @@ pub fn generate(paths: &TlsPaths, addresses: &[String]) -> Result<(), LabError> 
     );
     let server = (paths.server_key(), paths.server_cert());
     sign(&openssl, paths, "server", &server_ext, &server.0, &server.1)?;
-    let (key, cert) = (client.join("key.pem"), client.join("cert.pem"));
+    let (key, cert) = (paths.client_key(), paths.client_cert());
     sign(
         &openssl,
         paths,
@@ -82,7 +116,7 @@ pub fn generate(paths: &TlsPaths, addresses: &[String]) -> Result<(), LabError> 
         &key,
         &cert,
     )?;
-    std::fs::copy(&ca, client.join("ca.pem"))
+    std::fs::copy(&ca, paths.client_ca())
         .map_err(|e| LabError::io(format!("copy {} to {}", ca.display(), client.display()), e))?;
     Ok(())
 }
@@ -143,4 +177,19 @@ fn run(openssl: &Path, args: &str, files: &[(&str, &Path)]) -> Result<(), LabErr
         "{what} failed: {}",
         String::from_utf8_lossy(&out.stderr).trim()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lab_without_hosts_has_no_certificate_to_make() {
+        let paths = TlsPaths::new(Path::new("/nonexistent/lab"));
+        let err = generate(&paths, &[]).expect_err("no hosts");
+        assert!(
+            err.to_string().contains("--tls needs at least one host"),
+            "{err}"
+        );
+    }
 }

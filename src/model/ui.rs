@@ -1,7 +1,7 @@
 //! What the operator is looking at: view stack, focus, selection, dialogs, status line.
 
 use crate::action::Action;
-use crate::update::filter::Filter;
+use crate::update::filter::{Filter, Scope};
 use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,10 +156,31 @@ pub struct Ui {
 impl Ui {
     /// The filter of the view on screen: the open host's, or the grid's.
     pub fn active_filter(&self) -> Option<&Filter> {
-        match self.view {
-            View::Host(_) => self.container_filter.as_ref(),
-            View::Grid => self.filter.as_ref(),
+        match self.filter_scope() {
+            Scope::Containers => self.container_filter.as_ref(),
+            Scope::Hosts => self.filter.as_ref(),
         }
+    }
+
+    /// What a filter typed now narrows: the open host's containers, or the grid.
+    pub fn filter_scope(&self) -> Scope {
+        match self.view {
+            View::Host(_) => Scope::Containers,
+            View::Grid => Scope::Hosts,
+        }
+    }
+
+    /// Opens a host's view at its first container, unfiltered.
+    pub fn show_host(&mut self, name: &str) {
+        self.view = View::Host(name.to_owned());
+        self.selected_row = 0;
+        self.container_filter = None;
+    }
+
+    /// Back to the grid; the host view's filter goes with it.
+    pub fn show_grid(&mut self) {
+        self.view = View::Grid;
+        self.container_filter = None;
     }
 }
 

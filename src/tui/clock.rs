@@ -29,12 +29,30 @@ pub fn local_zone(at: SystemTime) -> Zone {
     };
     // A C long: i64 on the 64-bit targets we build for.
     let offset = tm.tm_gmtoff;
-    Zone {
-        offset,
-        name: if name.is_empty() {
-            format!("{:+03}{:02}", offset / 3600, offset.abs() / 60 % 60)
-        } else {
-            name
-        },
+    let name = if name.is_empty() {
+        numeric_name(offset)
+    } else {
+        name
+    };
+    Zone { offset, name }
+}
+
+/// "+0530", "-0030": what a zone without a name is called.
+fn numeric_name(offset: i64) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let minutes = offset.abs() / 60;
+    format!("{sign}{:02}{:02}", minutes / 60, minutes % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_without_a_name_are_named_by_their_offset() {
+        assert_eq!(numeric_name(5 * 3600 + 30 * 60), "+0530");
+        assert_eq!(numeric_name(-30 * 60), "-0030");
+        assert_eq!(numeric_name(-(9 * 3600)), "-0900");
+        assert_eq!(numeric_name(0), "+0000");
     }
 }

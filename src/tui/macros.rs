@@ -81,7 +81,9 @@ fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEve
     let KeyCode::Char(_) = key.code else {
         return None;
     };
-    if !key.modifiers.contains(KeyModifiers::ALT) {
+    // Only what the terminal sends as ESC + character: Alt, perhaps with Shift. Ctrl+Alt
+    // (AltGr on some consoles) is a chord of its own.
+    if key.modifiers - KeyModifiers::SHIFT != KeyModifiers::ALT {
         return None;
     }
     let (resolved, pending) =

@@ -27,10 +27,9 @@ use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Something a script waits for.
+/// A condition a script waits for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wait {
-    For(Duration),
     AppHealthy { app: String, count: u32 },
     Host { host: String, online: bool },
 }
@@ -39,10 +38,12 @@ pub enum Wait {
 pub enum Step {
     Key(KeyEvent),
     Type(String),
-    /// A wait gives up after `within` (condition waits only), naming its `line`.
+    /// `wait 2s`
+    Pause(Duration),
+    /// Until the condition holds; gives up after `within`, naming its `line`.
     Wait {
-        wait: Wait,
-        within: Option<Duration>,
+        until: Wait,
+        within: Duration,
         line: usize,
     },
     Quit,
@@ -142,38 +143,41 @@ const WAIT_FORMS: &str = "`wait 2s`, `wait app NAME healthy N` or `wait host NAM
      the last two optionally ending in `within 2m`";
 
 fn parse_wait(args: &[(usize, &str)], at: usize, line: usize) -> Result<Step, LineError> {
+    match args {
+        [(p, duration)] => {
+            return parse_duration(duration).map(Step::Pause).ok_or_else(|| {
+                (
+                    *p,
+                    format!("{duration:?} is not a duration like 2s or 500ms"),
+                )
+            });
+        }
+        [_, (w, "within"), ..] => {
+            let why = "`within` bounds a wait for an app or a host, not `wait DURATION`";
+            return Err((*w, why.into()));
+        }
+        _ => {}
+    }
     let (args, within) = match args {
-        [rest @ .., (_, "within"), (p, limit)] if !rest.is_empty() => {
+        [rest @ .., (_, "within"), (p, limit)] => {
             let limit = parse_duration(limit)
                 .ok_or_else(|| (*p, format!("{limit:?} is not a duration like 2m or 30s")))?;
-            (rest, Some(limit))
+            (rest, limit)
         }
-        _ => (args, None),
+        _ => (args, DEFAULT_WITHIN),
     };
-    let wait = parse_condition(args, at)?;
-    let within = match (&wait, within) {
-        (Wait::For(_), Some(_)) => {
-            return Err((
-                at,
-                "`within` bounds a condition wait, not `wait DURATION`".into(),
-            ));
-        }
-        (Wait::For(_), None) => None,
-        (_, within) => Some(within.unwrap_or(DEFAULT_WITHIN)),
-    };
-    Ok(Step::Wait { wait, within, line })
+    let until = parse_condition(args, at)?;
+    Ok(Step::Wait {
+        until,
+        within,
+        line,
+    })
 }
 
 fn parse_condition(args: &[(usize, &str)], at: usize) -> Result<Wait, LineError> {
     let texts: Vec<&str> = args.iter().map(|(_, w)| *w).collect();
     let pos = |i: usize| args.get(i).map_or(at, |(p, _)| *p);
     match texts.as_slice() {
-        [duration] => parse_duration(duration).map(Wait::For).ok_or_else(|| {
-            (
-                pos(0),
-                format!("{duration:?} is not a duration like 2s or 500ms"),
-            )
-        }),
         ["app", app, "healthy", count] => count
             .parse()
             .map(|count| Wait::AppHealthy {
@@ -196,10 +200,9 @@ pub fn key_event(text: &str) -> Result<KeyEvent, String> {
     crate::tui::keymap::Key::parse(text).map(crate::tui::keymap::Key::event)
 }
 
-/// Whether a wait is over: pure, from the model and the clock.
-pub fn satisfied(wait: &Wait, model: &Model, started: Instant, now: Instant) -> bool {
+/// Whether a condition holds: pure, from the model.
+pub fn satisfied(wait: &Wait, model: &Model) -> bool {
     match wait {
-        Wait::For(d) => now.saturating_duration_since(started) >= *d,
         Wait::AppHealthy { app, count } => app_statuses(model)
             .iter()
             .any(|s| s.name == *app && s.healthy >= *count),
@@ -215,10 +218,9 @@ pub fn satisfied(wait: &Wait, model: &Model, started: Instant, now: Instant) -> 
     }
 }
 
-/// What a condition wait is waiting for, for the message when it gives up.
+/// What a wait is waiting for, for the message when it gives up.
 fn describe(wait: &Wait) -> String {
     match wait {
-        Wait::For(d) => format!("{d:?} to pass"),
         Wait::AppHealthy { app, count } => format!("{app} to have {count} healthy instances"),
         Wait::Host { host, online: true } => format!("{host} to come online"),
         Wait::Host { host, .. } => format!("{host} to go offline"),
@@ -272,22 +274,37 @@ impl Player {
                         self.steps.push_front(Step::Key(key));
                     }
                 }
-                Step::Wait { wait, within, line } => {
+                Step::Pause(length) => {
                     let started = *self.waiting.get_or_insert(now);
-                    if satisfied(&wait, model, started, now) {
+                    if now.saturating_duration_since(started) >= length {
                         self.waiting = None;
                         continue;
                     }
-                    if let Some(limit) = within
-                        && now.saturating_duration_since(started) >= limit
-                    {
+                    self.steps.push_front(Step::Pause(length));
+                    return Next::Wait;
+                }
+                Step::Wait {
+                    until,
+                    within,
+                    line,
+                } => {
+                    let started = *self.waiting.get_or_insert(now);
+                    if satisfied(&until, model) {
+                        self.waiting = None;
+                        continue;
+                    }
+                    if now.saturating_duration_since(started) >= within {
                         self.steps.clear();
                         return Next::Failed(format!(
-                            "key script line {line}: gave up after {limit:?} waiting for {}",
-                            describe(&wait)
+                            "key script line {line}: gave up after {within:?} waiting for {}",
+                            describe(&until)
                         ));
                     }
-                    self.steps.push_front(Step::Wait { wait, within, line });
+                    self.steps.push_front(Step::Wait {
+                        until,
+                        within,
+                        line,
+                    });
                     return Next::Wait;
                 }
             }

@@ -97,7 +97,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         }
         "filter" => {
             let text = args.join(" ");
-            Filter::parse(&text, filter_scope(model))?;
+            Filter::parse(&text, model.ui.filter_scope())?;
             Ok(Action::SetFilter(text))
         }
         unknown => Err(match nearest(unknown, COMMANDS) {
@@ -289,7 +289,8 @@ pub(super) fn on_key(model: &mut Model, action: Action) -> Vec<super::Effect> {
 /// After an edit: a filter applies as it is typed (while it parses).
 fn edited(model: &mut Model, line: &mut CommandLine) {
     line.recall = None;
-    if line.kind == LineKind::Filter && Filter::parse(&line.input, filter_scope(model)).is_ok() {
+    if line.kind == LineKind::Filter && Filter::parse(&line.input, model.ui.filter_scope()).is_ok()
+    {
         set_filter(model, &line.input);
     }
 }
@@ -368,14 +369,6 @@ pub(super) fn set_filter(model: &mut Model, text: &str) {
     }
 }
 
-/// What a filter typed now narrows: the open host's containers, or the grid.
-fn filter_scope(model: &Model) -> Scope {
-    match model.ui.view {
-        View::Host(_) => Scope::Containers,
-        View::Grid => Scope::Hosts,
-    }
-}
-
 /// In a host's view the filter narrows its containers; the selection stays in the list.
 fn set_container_filter(model: &mut Model, host: &str, text: &str) {
     match Filter::parse(text, Scope::Containers) {
@@ -420,8 +413,7 @@ pub(super) fn open_host(model: &mut Model, name: &str) {
     match model.host_index(name) {
         Some(i) => {
             model.ui.selected = i;
-            model.ui.view = View::Host(name.to_owned());
-            model.ui.selected_row = 0;
+            model.ui.show_host(name);
             model.ui.focus = crate::model::Focus::Grid;
         }
         None => model.ui.message = Some(format!("no host named {name}")),

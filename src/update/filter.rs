@@ -40,6 +40,7 @@ pub const CONTAINER_STATES: &[&str] = &[
     "running",
     "paused",
     "restarting",
+    "removing",
     "exited",
     "dead",
 ];
@@ -181,7 +182,11 @@ impl Filter {
         let name = name.to_lowercase();
         self.terms.iter().all(|term| match term {
             Term::Name(part) => name.contains(part),
-            _ => true,
+            Term::Zone(_)
+            | Term::State(_)
+            | Term::Label(..)
+            | Term::RunState(_)
+            | Term::Health(_) => true,
         })
     }
 }

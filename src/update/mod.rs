@@ -185,9 +185,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
                 && model.ui.focus == Focus::Grid
                 && let Some(host) = model.selected_host()
             {
-                model.ui.view = View::Host(host.name().to_owned());
-                model.ui.selected_row = 0;
-                model.ui.container_filter = None;
+                let name = host.name().to_owned();
+                model.ui.show_host(&name);
             }
         }
         Action::Back if model.ui.view == View::Grid => {
@@ -199,7 +198,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         }
         // Esc in a host's view first clears its filter.
         Action::Back if model.ui.container_filter.is_some() => command::set_filter(model, ""),
-        Action::Back => model.ui.view = View::Grid,
+        Action::Back => model.ui.show_grid(),
         Action::FocusNext => apps::focus_next(model),
         Action::MoveUp
         | Action::MoveDown
@@ -354,7 +353,9 @@ fn on_data(model: &mut Model, event: DataEvent) {
 
 fn clamp_row(model: &mut Model) {
     if let View::Host(name) = &model.ui.view {
-        let count = model.host(name).map_or(0, |h| h.containers.len());
+        let count = model
+            .host(name)
+            .map_or(0, |h| model.shown_containers(h).len());
         model.ui.selected_row = model.ui.selected_row.min(count.saturating_sub(1));
     }
 }
@@ -450,7 +451,7 @@ fn delete_record(model: &mut Model, name: &str) -> Vec<Effect> {
             model.remove_host(name);
             model.ui.selected = model.ui.selected.min(model.hosts.len().saturating_sub(1));
             if model.ui.view == View::Host(name.to_owned()) {
-                model.ui.view = View::Grid;
+                model.ui.show_grid();
             }
             vec![Effect::Unsupervise(name.to_owned())]
         }

@@ -42,8 +42,9 @@ fn spawn_controller(
 /// demo:broken fails its HTTP probe from the start: with `replace_after = 2s` and
 /// `crash_restarts = 2`, its one instance is replaced after 2 s, the next after 4 s (the
 /// grace doubles per replacement), the next after 8 s. The second replacement counts as a
-/// crash loop: the host it left is avoided, so the third starts elsewhere. The count never
-/// rises above one.
+/// crash loop: the host it left is avoided, so the third starts elsewhere. A replacement's
+/// start may overlap its predecessor's stop, so two may run for a moment, never more, and
+/// none is ever registered.
 #[test]
 fn unhealthy_instances_are_replaced_with_backoff_then_moved() {
     let _heavy = heavy();
@@ -73,12 +74,17 @@ fn unhealthy_instances_are_replaced_with_backoff_then_moved() {
         let mut seen: Vec<(Instant, usize, String)> = Vec::new();
         let start = Instant::now();
         while seen.len() < 4 {
+            // 14 s of grace, plus health checks and controller rounds on a loaded machine.
             assert!(
-                start.elapsed() < Duration::from_secs(50),
-                "not replaced three times within 50 s: {seen:?}"
+                start.elapsed() < Duration::from_secs(120),
+                "not replaced three times within 120 s: {seen:?}"
             );
             let now = containers(&engines, "sick").await;
-            assert!(now.len() <= 1, "more instances than wanted: {now:?}");
+            assert!(
+                now.len() <= 2,
+                "more instances than a replacement needs: {now:?}"
+            );
+            assert_unregistered(&mut client, "sick").await;
             for (engine, id) in now {
                 if !seen.iter().any(|(_, _, s)| *s == id) {
                     eprintln!("{:?}: {id:.12} on lab-{}", start.elapsed(), engine + 1);
@@ -100,8 +106,7 @@ fn unhealthy_instances_are_replaced_with_backoff_then_moved() {
         }
         // The host the second replacement left was avoided when the third was placed.
         assert_ne!(seen[3].1, seen[1].1, "not moved off its host: {seen:?}");
-        // None of them was ever registered, and the count is one again.
-        assert_unregistered(&mut client, "sick").await;
+        // The count is one again.
         wait_until(Duration::from_secs(10), "one sick instance", || async {
             let n = containers(&engines, "sick").await.len();
             (n == 1).then_some(()).ok_or(format!("{n} running"))

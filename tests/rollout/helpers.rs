@@ -149,7 +149,12 @@ impl Client {
                         let Some(ep) = eps.values().nth(turn % eps.len()) else {
                             continue;
                         };
-                        let addr = format!("{}:{}", ep.address, ep.port.unwrap_or(0));
+                        let Some(port) = ep.port else {
+                            seen.errors
+                                .push(format!("{}: registered without a port", ep.address));
+                            continue;
+                        };
+                        let addr = format!("{}:{port}", ep.address);
                         seen.requests += 1;
                         match wheelhouse::lab::engine::http_get(&addr, "/") {
                             Ok((200, body)) => seen.versions.push(version(&body)),

@@ -45,8 +45,12 @@ fn invalid_spec_files_name_line_and_column() {
         let text = std::fs::read_to_string(&file).expect("readable");
         let expected = Expected::of(&file, &text).unwrap_or_else(|e| panic!("{e}"));
         let err = AppSpec::from_toml(&file, &text).expect_err(&file.display().to_string());
+        let shown = err.to_string();
+        // A spec's error always names the spec file, whatever its position.
+        let named = format!("{}:", file.display());
+        assert!(shown.starts_with(&named), "want {named} first in: {shown}");
         expected
-            .check(&file, &err.to_string())
+            .check(&file, &shown)
             .unwrap_or_else(|e| panic!("{e}"));
     }
 }

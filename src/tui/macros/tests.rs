@@ -227,3 +227,19 @@ fn an_unbound_alt_key_is_esc_then_the_key() {
     );
     assert!(m.quit, "then quits");
 }
+
+#[test]
+fn ctrl_alt_keys_are_not_split() {
+    // Split, an unbound ctrl-alt-c would be Esc then ctrl-c: quit.
+    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    let ctrl_alt_c = KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL | KeyModifiers::ALT,
+    );
+    press(&mut macros, &mut m, &[ctrl_alt_c], now);
+    assert!(!m.quit);
+    let shift_alt_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::ALT | KeyModifiers::SHIFT);
+    m.ui.help = true;
+    press(&mut macros, &mut m, &[shift_alt_g], now);
+    assert!(!m.ui.help, "alt-shift-G is Esc then G: the Esc closes help");
+}

@@ -17,8 +17,12 @@ fn parse_err(source: &str) -> String {
     }
 }
 
-fn wait(wait: Wait, within: Option<Duration>, line: usize) -> Step {
-    Step::Wait { wait, within, line }
+fn wait(until: Wait, within: Duration, line: usize) -> Step {
+    Step::Wait {
+        until,
+        within,
+        line,
+    }
 }
 
 fn key(text: &str) -> Step {
@@ -39,14 +43,14 @@ fn parses_keys_text_waits_comments_and_quit() {
             key("ctrl-c"),
             key("+"),
             Step::Type("web 5".into()),
-            wait(Wait::For(Duration::from_secs(2)), None, 8),
-            wait(Wait::For(Duration::from_millis(500)), None, 9),
+            Step::Pause(Duration::from_secs(2)),
+            Step::Pause(Duration::from_millis(500)),
             wait(
                 Wait::AppHealthy {
                     app: "web".into(),
                     count: 6
                 },
-                Some(DEFAULT_WITHIN),
+                DEFAULT_WITHIN,
                 10
             ),
             wait(
@@ -54,7 +58,7 @@ fn parses_keys_text_waits_comments_and_quit() {
                     host: "lab-1".into(),
                     online: true
                 },
-                Some(DEFAULT_WITHIN),
+                DEFAULT_WITHIN,
                 11
             ),
             wait(
@@ -62,7 +66,7 @@ fn parses_keys_text_waits_comments_and_quit() {
                     host: "lab-2".into(),
                     online: false
                 },
-                Some(Duration::from_secs(90)),
+                Duration::from_secs(90),
                 12
             ),
             Step::Quit,
@@ -132,7 +136,10 @@ fn errors_name_line_and_column() {
         parse_err("wait host lab-1 online within ages\n"),
         "s.keys:1:31: \"ages\" is not a duration like 2m or 30s"
     );
-    assert!(parse_err("wait 2s within 5s\n").contains("`within` bounds a condition wait"));
+    assert_eq!(
+        parse_err("wait 2s within 5s\n"),
+        "s.keys:1:9: `within` bounds a wait for an app or a host, not `wait DURATION`"
+    );
 }
 
 fn model() -> Model {
@@ -163,9 +170,9 @@ fn waits_are_answered_from_the_model() {
         online: false,
     };
     // Not yet heard from: neither online nor offline.
-    assert!(!satisfied(&online, &m, t0, t0));
-    assert!(!satisfied(&offline, &m, t0, t0));
-    assert!(!satisfied(&healthy2, &m, t0, t0));
+    assert!(!satisfied(&online, &m));
+    assert!(!satisfied(&offline, &m));
+    assert!(!satisfied(&healthy2, &m));
     if let Some(h) = m.host_mut("lab-1") {
         h.state = HostState::Online;
         h.containers = vec![
@@ -173,8 +180,8 @@ fn waits_are_answered_from_the_model() {
             web_container("x", Health::Unhealthy),
         ];
     }
-    assert!(satisfied(&online, &m, t0, t0));
-    assert!(!satisfied(&healthy2, &m, t0, t0), "one of two is unhealthy");
+    assert!(satisfied(&online, &m));
+    assert!(!satisfied(&healthy2, &m), "one of two is unhealthy");
     if let Some(h) = m.host_mut("lab-1") {
         h.containers[1].health = Health::None;
     }
@@ -185,26 +192,20 @@ fn waits_are_answered_from_the_model() {
             revision: 1,
         },
     );
-    assert!(satisfied(&healthy2, &m, t0, t0));
+    assert!(satisfied(&healthy2, &m));
     if let Some(h) = m.host_mut("lab-1") {
         h.state = HostState::Offline {
             error: "gone".into(),
             since: t0,
         };
     }
-    assert!(satisfied(&offline, &m, t0, t0));
-    assert!(
-        !satisfied(&healthy2, &m, t0, t0),
-        "offline hosts count nothing"
-    );
-    let two = Wait::For(Duration::from_secs(2));
-    assert!(!satisfied(&two, &m, t0, t0 + Duration::from_millis(1999)));
-    assert!(satisfied(&two, &m, t0, t0 + Duration::from_secs(2)));
+    assert!(satisfied(&offline, &m));
+    assert!(!satisfied(&healthy2, &m), "offline hosts count nothing");
     let unknown = Wait::Host {
         host: "nope".into(),
         online: true,
     };
-    assert!(!satisfied(&unknown, &m, t0, t0));
+    assert!(!satisfied(&unknown, &m));
 }
 
 #[test]

@@ -402,3 +402,34 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     act(&mut m, Action::Back);
     assert_eq!(m.ui.view, View::Grid);
 }
+
+#[test]
+fn a_host_filter_keeps_the_selection_in_its_list_and_goes_with_the_view() {
+    use crate::docker::DataEvent;
+    use crate::model::Health;
+    use crate::update::tests::support::web_container;
+    let mut m = cluster();
+    let sick = |id| web_container(id, Health::Unhealthy);
+    m.hosts[0].containers = vec![sick("c1"), sick("c2")];
+    act(&mut m, Action::Open);
+    act(&mut m, Action::SetFilter("health=unhealthy".into()));
+    act(&mut m, Action::MoveDown);
+    assert_eq!(m.ui.selected_row, 1);
+    // c2 turns healthy: the filtered list has one row, and the selection stays on it.
+    let containers = vec![sick("c1"), web_container("c2", Health::Healthy)];
+    let host = m.hosts[0].name().to_owned();
+    update(
+        &mut m,
+        Msg::Data(DataEvent::Containers { host, containers }),
+    );
+    assert_eq!(m.ui.selected_row, 0);
+    // `:host` to another host starts it unfiltered; so does coming back.
+    act(&mut m, Action::OpenHost("web-2".into()));
+    assert_eq!(m.ui.view, View::Host("web-2".into()));
+    assert!(m.ui.container_filter.is_none());
+    act(&mut m, Action::SetFilter("web".into()));
+    act(&mut m, Action::Back);
+    act(&mut m, Action::Back);
+    assert_eq!(m.ui.view, View::Grid);
+    assert!(m.ui.container_filter.is_none());
+}
