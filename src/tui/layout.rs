@@ -22,16 +22,7 @@ pub struct Screen {
 }
 
 pub fn screen(area: Rect) -> Screen {
-    let status_height = area.height.min(1);
-    let main = Rect {
-        height: area.height - status_height,
-        ..area
-    };
-    let status = Rect {
-        y: area.y + main.height,
-        height: status_height,
-        ..area
-    };
+    let (main, status) = split_bottom(area, 1);
     Screen { main, status }
 }
 
@@ -47,7 +38,7 @@ pub fn grid_view(main: Rect) -> GridView {
     GridView { title, cells }
 }
 
-/// A strip of up to `height` rows at the top of `area`, and the rest below it.
+/// Up to `height` rows at the top of `area`, and the rest below them.
 pub fn split_top(area: Rect, height: u16) -> (Rect, Rect) {
     let height = height.min(area.height);
     let top = Rect { height, ..area };
@@ -57,6 +48,28 @@ pub fn split_top(area: Rect, height: u16) -> (Rect, Rect) {
         ..area
     };
     (top, rest)
+}
+
+/// The rest of `area`, and up to `height` rows at its bottom.
+pub fn split_bottom(area: Rect, height: u16) -> (Rect, Rect) {
+    split_top(area, area.height.saturating_sub(height))
+}
+
+/// Up to `width` columns at the left of `area`, and the rest right of them.
+pub fn split_left(area: Rect, width: u16) -> (Rect, Rect) {
+    let width = width.min(area.width);
+    let left = Rect { width, ..area };
+    let rest = Rect {
+        x: area.x + width,
+        width: area.width - width,
+        ..area
+    };
+    (left, rest)
+}
+
+/// The rest of `area`, and up to `width` columns at its right.
+pub fn split_right(area: Rect, width: u16) -> (Rect, Rect) {
+    split_left(area, area.width.saturating_sub(width))
 }
 
 /// How much of a host a cell shows, from most to least.
@@ -195,6 +208,29 @@ fn fits(layout: &GridLayout, count: usize, width: u16, height: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn splits_cover_the_area_and_clamp_to_it() {
+        let area = Rect::new(2, 3, 10, 4);
+        assert_eq!(
+            split_top(area, 1),
+            (Rect::new(2, 3, 10, 1), Rect::new(2, 4, 10, 3))
+        );
+        assert_eq!(
+            split_bottom(area, 1),
+            (Rect::new(2, 3, 10, 3), Rect::new(2, 6, 10, 1))
+        );
+        assert_eq!(
+            split_left(area, 4),
+            (Rect::new(2, 3, 4, 4), Rect::new(6, 3, 6, 4))
+        );
+        assert_eq!(
+            split_right(area, 4),
+            (Rect::new(2, 3, 6, 4), Rect::new(8, 3, 4, 4))
+        );
+        assert_eq!(split_top(area, 9), (area, Rect::new(2, 7, 10, 0)));
+        assert_eq!(split_right(area, 99), (Rect::new(2, 3, 0, 4), area));
+    }
 
     #[test]
     fn few_hosts_get_large_cells() {

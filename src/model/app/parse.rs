@@ -233,17 +233,17 @@ fn update_policy(c: &Checker, raw: Spanned<RawUpdate>) -> Result<UpdatePolicy, F
         c.err(span.map_or(table.clone(), Spanned::span), m)
     })?;
     if let Some(v) = &raw.min_ready {
-        policy.min_ready = duration(c, "min_ready", v)?;
+        policy.min_ready = duration(c, "update.min_ready", v)?;
         c.check(v, |_| update::check_min_ready(policy.min_ready))?;
     }
     if let Some(v) = &raw.healthy_deadline {
-        policy.healthy_deadline = duration(c, "healthy_deadline", v)?;
+        policy.healthy_deadline = duration(c, "update.healthy_deadline", v)?;
         c.check(v, |_| {
             update::check_deadline("healthy_deadline", policy.healthy_deadline)
         })?;
     }
     if let Some(v) = &raw.progress_deadline {
-        policy.progress_deadline = duration(c, "progress_deadline", v)?;
+        policy.progress_deadline = duration(c, "update.progress_deadline", v)?;
         c.check(v, |_| {
             update::check_deadline("progress_deadline", policy.progress_deadline)
         })?;
@@ -322,7 +322,7 @@ fn duration(c: &Checker, what: &str, value: &Spanned<String>) -> Result<Duration
         c.err(
             value.span(),
             format!(
-                "update.{what} {:?} is not a duration like \"10s\" or \"5m\"",
+                "{what} {:?} is not a duration like \"10s\", \"500ms\" or \"5m\"",
                 value.get_ref()
             ),
         )
@@ -371,15 +371,7 @@ fn health_check(
     ];
     for (value, slot, what) in timings {
         if let Some(value) = value {
-            let d = parse_duration(value.get_ref()).ok_or_else(|| {
-                c.err(
-                    value.span(),
-                    format!(
-                        "health.{what} {:?} is not a duration like \"10s\" or \"500ms\"",
-                        value.get_ref()
-                    ),
-                )
-            })?;
+            let d = duration(c, &format!("health.{what}"), &value)?;
             super::check_timing(what, d).map_err(|m| c.err(value.span(), m))?;
             *slot = d;
         }

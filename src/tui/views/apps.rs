@@ -11,6 +11,7 @@ use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, selected_in
 use crate::plan::rollout::Phase;
 use crate::store::Rollout;
 use crate::tui::keymap::{Keymap, Section};
+use crate::tui::layout::{split_bottom, split_right};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::progress::{self, RolloutProgress};
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -49,15 +50,7 @@ pub struct Panels {
 pub fn panels(main: Rect) -> Panels {
     if main.width >= SIDE_BY_SIDE_MIN_WIDTH {
         let width = (main.width / 2).clamp(SIDE_WIDTH_MIN, SIDE_WIDTH_MAX);
-        let grid = Rect {
-            width: main.width - width,
-            ..main
-        };
-        let apps = Rect {
-            x: grid.right(),
-            width,
-            ..main
-        };
+        let (grid, apps) = split_right(main, width);
         return Panels { grid, apps };
     }
     let height = if main.height >= STACKED_MIN_HEIGHT {
@@ -65,15 +58,7 @@ pub fn panels(main: Rect) -> Panels {
     } else {
         0
     };
-    let grid = Rect {
-        height: main.height - height,
-        ..main
-    };
-    let apps = Rect {
-        y: grid.bottom(),
-        height,
-        ..main
-    };
+    let (grid, apps) = split_bottom(main, height);
     Panels { grid, apps }
 }
 
@@ -127,17 +112,7 @@ fn split(area: Rect, rollouts: usize) -> (Rect, Rect) {
         .unwrap_or(u16::MAX)
         .saturating_mul(progress::HEIGHT)
         .saturating_add(2);
-    let height = wanted.min(area.height / 2);
-    let table = Rect {
-        height: area.height - height,
-        ..area
-    };
-    let below = Rect {
-        y: table.bottom(),
-        height,
-        ..area
-    };
-    (table, below)
+    split_bottom(area, wanted.min(area.height / 2))
 }
 
 fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut Buffer) {

@@ -3,6 +3,7 @@
 
 use crate::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
 use crate::model::{Model, app_statuses};
+use crate::tui::layout::split_top;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::banner::Banner;
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -23,15 +24,7 @@ const ALERT_COLUMNS: [Column; 1] = [Column::new("ALERT", Constraint::Fill(1))];
 pub fn render(model: &Model, theme: &Theme, wallboard: &Wallboard, area: Rect, buf: &mut Buffer) {
     let found = alerts(model);
     let text = banner_text(&found);
-    let banner = Rect {
-        height: area.height.min(1),
-        ..area
-    };
-    let page = Rect {
-        y: area.y + banner.height,
-        height: area.height - banner.height,
-        ..area
-    };
+    let (banner, page) = split_top(area, 1);
     let title = format!("page {}", wallboard.page.title());
     Banner::new(text.as_deref(), &title, &wallboard.clock, theme).render(banner, buf);
     match wallboard.page {

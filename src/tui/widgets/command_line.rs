@@ -2,6 +2,7 @@
 //! the active filter's tag at the status bar's left while it is closed.
 
 use crate::model::{CommandLine, LineKind};
+use crate::tui::layout::split_left;
 use crate::tui::theme::Theme;
 use crate::update::filter::Filter;
 use ratatui::buffer::Buffer;
@@ -60,10 +61,7 @@ pub fn render_filter_tag(filter: &Filter, theme: &Theme, area: Rect, buf: &mut B
     let width = u16::try_from(tag.width())
         .unwrap_or(u16::MAX)
         .min(area.width / 2);
-    tag.render(Rect { width, ..area }, buf);
-    Rect {
-        x: area.x + width,
-        width: area.width - width,
-        ..area
-    }
+    let (at, rest) = split_left(area, width);
+    tag.render(at, buf);
+    rest
 }

@@ -3,6 +3,7 @@
 
 use crate::model::{EtcdState, Model};
 use crate::tui::format::age;
+use crate::tui::layout::split_right;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -103,17 +104,9 @@ impl Widget for StatusBar<'_> {
             .as_ref()
             .map_or(0, |r| u16::try_from(r.width()).unwrap_or(u16::MAX))
             .min(area.width);
-        let left_area = Rect {
-            width: area.width - right_width,
-            ..area
-        };
+        let (left_area, right_area) = split_right(area, right_width);
         Line::from(left).render(left_area, buf);
         if let Some(right) = right {
-            let right_area = Rect {
-                x: area.right() - right_width,
-                width: right_width,
-                ..area
-            };
             right.render(right_area, buf);
         }
     }
