@@ -108,37 +108,7 @@ fn figures() {
     // 3. Docker Swarm on one lab engine: `docker service scale` to 30.
     let s1 = &sockets[0];
     let addr = lab.hosts()[0].address.clone();
-    docker_cli(
-        s1,
-        &[
-            "swarm",
-            "init",
-            "--advertise-addr",
-            &addr,
-            "--listen-addr",
-            &format!("{addr}:2377"),
-        ],
-    );
-    docker_cli(
-        s1,
-        &[
-            "service",
-            "create",
-            "--detach",
-            "--name",
-            "bench",
-            "--network",
-            "host",
-            "--replicas",
-            "0",
-            "--no-resolve-image",
-            "--env",
-            &format!("ADDRESS={addr}"),
-            "--env",
-            "PORT=4{{.Task.Slot}}",
-            "wheelhouse/demo:1",
-        ],
-    );
+    swarm_bench_service(s1, &addr, 0, &[]);
     let start = std::time::Instant::now();
     docker_cli(s1, &["service", "scale", "--detach", "bench=30"]);
     let swarm_label = "com.docker.swarm.service.name=bench";

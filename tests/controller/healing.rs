@@ -3,8 +3,6 @@
 
 use super::support::*;
 use bollard::Docker;
-use bollard::query_parameters::ListContainersOptions;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use wheelhouse::config::Config;
 use wheelhouse::controller::{self, ControllerOptions};
@@ -14,19 +12,10 @@ use wheelhouse::store;
 
 /// The running containers of `app`: (engine index, container id).
 async fn containers(engines: &[Docker], app: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    for (i, d) in engines.iter().enumerate() {
-        let options = ListContainersOptions {
-            filters: Some(HashMap::from([(
-                "label".to_owned(),
-                vec![format!("wheelhouse.app={app}")],
-            )])),
-            ..Default::default()
-        };
-        let list = d.list_containers(Some(options)).await.unwrap_or_default();
-        out.extend(list.into_iter().filter_map(|c| Some((i, c.id?))));
-    }
-    out
+    let list = labelled(engines, &format!("wheelhouse.app={app}")).await;
+    list.into_iter()
+        .filter_map(|(i, c)| Some((i, c.id?)))
+        .collect()
 }
 
 /// A controller in this process, with `opts`, over `lab`.

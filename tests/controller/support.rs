@@ -1,6 +1,7 @@
 //! Helpers for the controller's integration tests: the lab, its engines and etcd.
 
 use bollard::Docker;
+use bollard::models::ContainerSummary;
 use bollard::query_parameters::ListContainersOptions;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -110,21 +111,34 @@ pub fn heavy() -> std::sync::MutexGuard<'static, ()> {
 
 pub const PREFIX: &str = "/wheelhouse";
 
+/// The running containers with `label` (`key` or `key=value`) over `engines`, each with
+/// its engine's index; an engine that does not answer lists nothing.
+pub async fn labelled(engines: &[Docker], label: &str) -> Vec<(usize, ContainerSummary)> {
+    let mut out = Vec::new();
+    for (i, d) in engines.iter().enumerate() {
+        let options = ListContainersOptions {
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![label.to_owned()],
+            )])),
+            ..Default::default()
+        };
+        let list = d.list_containers(Some(options)).await.unwrap_or_default();
+        out.extend(list.into_iter().map(|c| (i, c)));
+    }
+    out
+}
+
 /// Instance numbers of `app`'s running containers on one engine.
 pub async fn running(docker: &Docker, app: &str) -> Vec<u32> {
-    let options = ListContainersOptions {
-        filters: Some(HashMap::from([(
-            "label".to_owned(),
-            vec![format!("wheelhouse.app={app}")],
-        )])),
-        ..Default::default()
-    };
-    let Ok(list) = docker.list_containers(Some(options)).await else {
-        return Vec::new();
-    };
+    let list = labelled(
+        std::slice::from_ref(docker),
+        &format!("wheelhouse.app={app}"),
+    )
+    .await;
     let mut numbers: Vec<u32> = list
         .into_iter()
-        .filter_map(|c| c.labels?.get("wheelhouse.instance")?.parse().ok())
+        .filter_map(|(_, c)| c.labels?.get("wheelhouse.instance")?.parse().ok())
         .collect();
     numbers.sort_unstable();
     numbers
@@ -265,23 +279,9 @@ pub fn docker_cli(socket: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Running containers with `label` over `engines`.
+/// How many containers with `label` run over `engines`.
 pub async fn count_running(engines: &[Docker], label: &str) -> usize {
-    let mut n = 0;
-    for d in engines {
-        let options = ListContainersOptions {
-            filters: Some(HashMap::from([(
-                "label".to_owned(),
-                vec![label.to_owned()],
-            )])),
-            ..Default::default()
-        };
-        n += d
-            .list_containers(Some(options))
-            .await
-            .map_or(0, |l| l.len());
-    }
-    n
+    labelled(engines, label).await.len()
 }
 
 /// Two `wheelhouse controller` processes racing for the lead.
@@ -330,5 +330,50 @@ pub async fn assert_unregistered(client: &mut etcd_client::Client, app: &str) {
     assert!(
         eps.is_empty(),
         "an unhealthy instance was registered: {eps:?}"
+    );
+}
+
+/// Makes the engine at `socket` a one-node swarm and creates the service `bench` of
+/// `wheelhouse/demo:1` with `replicas`, host networking, each task on its own port at
+/// `address`; `options` go before the image (`--update-parallelism 3` ...).
+pub fn swarm_bench_service(
+    socket: &std::path::Path,
+    address: &str,
+    replicas: u32,
+    options: &[&str],
+) {
+    let listen = format!("{address}:2377");
+    docker_cli(
+        socket,
+        &[
+            "swarm",
+            "init",
+            "--advertise-addr",
+            address,
+            "--listen-addr",
+            &listen,
+        ],
+    );
+    let replicas = replicas.to_string();
+    let env = format!("ADDRESS={address}");
+    let create = [
+        "service",
+        "create",
+        "--detach",
+        "--name",
+        "bench",
+        "--network",
+        "host",
+        "--replicas",
+        &replicas,
+        "--no-resolve-image",
+        "--env",
+        &env,
+        "--env",
+        "PORT=4{{.Task.Slot}}",
+    ];
+    docker_cli(
+        socket,
+        &[&create[..], options, &["wheelhouse/demo:1"]].concat(),
     );
 }

@@ -136,41 +136,11 @@ fn figures() {
     // Docker Swarm on one lab engine: 12 replicas, each on its own port.
     let s1 = lab.hosts()[0].socket.clone();
     let addr = lab.hosts()[0].address.clone();
-    let listen = format!("{addr}:2377");
-    docker_cli(
+    swarm_bench_service(
         &s1,
-        &[
-            "swarm",
-            "init",
-            "--advertise-addr",
-            &addr,
-            "--listen-addr",
-            &listen,
-        ],
-    );
-    docker_cli(
-        &s1,
-        &[
-            "service",
-            "create",
-            "--detach",
-            "--name",
-            "bench",
-            "--network",
-            "host",
-            "--replicas",
-            "12",
-            "--no-resolve-image",
-            "--update-parallelism",
-            "3",
-            "--update-delay",
-            "0s",
-            "--env",
-            &format!("ADDRESS={addr}"),
-            "--env",
-            "PORT=4{{.Task.Slot}}",
-            "wheelhouse/demo:1",
-        ],
+        &addr,
+        12,
+        &["--update-parallelism", "3", "--update-delay", "0s"],
     );
     let label = "com.docker.swarm.service.name=bench";
     let one = &engines[..1];

@@ -33,23 +33,10 @@ pub fn app(image: &str, instances: u32) -> AppSpec {
 
 /// The revision label of every running `app` container, over all engines.
 pub async fn revisions(engines: &[Docker], app: &str) -> Vec<i64> {
-    let mut out = Vec::new();
-    for d in engines {
-        let options = bollard::query_parameters::ListContainersOptions {
-            filters: Some(std::collections::HashMap::from([(
-                "label".to_owned(),
-                vec![format!("wheelhouse.app={app}")],
-            )])),
-            ..Default::default()
-        };
-        let list = d.list_containers(Some(options)).await.unwrap_or_default();
-        out.extend(list.into_iter().filter_map(|c| {
-            c.labels?
-                .get(labels::REVISION)
-                .and_then(|r| r.parse::<i64>().ok())
-        }));
-    }
-    out
+    let list = labelled(engines, &format!("wheelhouse.app={app}")).await;
+    list.into_iter()
+        .filter_map(|(_, c)| c.labels?.get(labels::REVISION)?.parse().ok())
+        .collect()
 }
 
 pub async fn rollout(client: &etcd_client::Client, app: &str) -> Option<Rollout> {
