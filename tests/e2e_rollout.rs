@@ -77,11 +77,12 @@ fn roll_out_and_back_from_the_apps_panel() {
     tmux.keys(&["Escape"]);
     tmux.wait_text("apps (1)", Duration::from_secs(5));
 
-    // b then y: the previous revision's spec is back.
+    // b then y: the previous revision's spec is back. The y/n says what it holds.
     tmux.keys(&["b"]);
-    tmux.wait_text(
-        "roll web back to its previous revision?",
-        Duration::from_secs(5),
+    let screen = tmux.wait_text("roll web back to revision", Duration::from_secs(5));
+    assert!(
+        screen.contains(": wheelhouse/demo:1, 2 instances?"),
+        "{screen}"
     );
     tmux.keys(&["y"]);
     tmux.wait_text(

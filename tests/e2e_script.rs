@@ -128,7 +128,7 @@ fn a_key_script_scales_rolls_out_and_rolls_back() {
          # scale to 4\ns\ntype 4\nenter\ny\nwait 1s\n\
          # roll out demo:2 (the prompt checks the hosts hold it: give their tags time)\n\
          u\nwait 2s\ntype wheelhouse/demo:2\nenter\ny\nwait 2s\n\
-         # back to the previous revision\nb\ny\nwait 2s\nquit\n",
+         # back to the previous revision (its y/n waits for the history)\nb\nwait 1s\ny\nwait 2s\nquit\n",
     )
     .expect("write script");
     let log = lab.dir().join("ops.log");

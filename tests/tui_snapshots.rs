@@ -178,7 +178,15 @@ fn pages_keep_the_selected_host_visible() {
     let mut model = many_hosts(10_000);
     model.ui.selected = 9_999;
     let buf = draw(&model, 200, 50);
-    assert!(text(&buf).contains("page 2/2"), "{}", text(&buf));
+    // The last host is on the last page, whatever the number of pages.
+    let screen = text(&buf);
+    let page = screen
+        .split("page ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.split_once('/'))
+        .map(|(at, of)| (at.to_owned(), of.to_owned()));
+    assert!(page.as_ref().is_some_and(|(at, of)| at == of), "{screen}");
     assert!(text(&buf).contains("node-09999"));
     assert!(find_below(&buf, "▶", 1).is_some());
 }
@@ -470,6 +478,7 @@ fn the_image_prompt_and_the_history_list_120x30() {
         ])),
         pick: Some(1),
         error: None,
+        submit: false,
     });
     let screen = text(&draw(&model, 120, 30));
     insta::assert_snapshot!("image_prompt_120x30", screen);

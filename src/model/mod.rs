@@ -49,6 +49,8 @@ pub struct Model {
     /// Set by update when something visible changed; cleared by the loop after drawing.
     pub dirty: bool,
     pub quit: bool,
+    /// Changes confirmed on this screen whose result has not come back yet.
+    pub in_flight: usize,
     /// Set in wallboard mode: its page, clock and interval.
     pub wallboard: Option<wallboard::Wallboard>,
     /// Slow link: ages are shown in coarse steps so an idle screen stays still.
@@ -74,6 +76,7 @@ impl Model {
             last_data: None,
             dirty: true,
             quit: false,
+            in_flight: 0,
             wallboard: None,
             low_bandwidth: false,
         }

@@ -102,7 +102,30 @@ fn help_is_modal() {
     );
     act(&mut m, Action::ToggleHelp);
     act(&mut m, Action::Quit);
-    assert!(m.quit);
+    assert!(!m.ui.help && !m.quit, "q closes help too: any key does");
+}
+
+#[test]
+fn moving_keys_close_help_unless_it_scrolls() {
+    let mut m = model(&["a", "b"]);
+    for key in [
+        Action::MoveDown,
+        Action::MoveUp,
+        Action::PageDown,
+        Action::First,
+    ] {
+        act(&mut m, Action::ToggleHelp);
+        act(&mut m, key.clone());
+        assert!(!m.ui.help, "{key:?} closes help that fits");
+    }
+    act(&mut m, Action::ToggleHelp);
+    m.ui.help_scrolls = true;
+    act(&mut m, Action::MoveDown);
+    act(&mut m, Action::PageDown);
+    assert!(m.ui.help, "scrolling help scrolls");
+    assert_eq!(m.ui.help_scroll, 11);
+    act(&mut m, Action::MoveRight);
+    assert!(!m.ui.help, "any other key closes it");
 }
 
 #[test]

@@ -24,7 +24,6 @@ use ratatui::widgets::{Block, Borders, Widget};
 /// Below this width the panel goes under the grid instead of beside it.
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 const SIDE_WIDTH_MIN: u16 = 44;
-const SIDE_WIDTH_MAX: u16 = 80;
 /// Below this height there is room for the grid only.
 const STACKED_MIN_HEIGHT: u16 = 12;
 const STACKED_HEIGHT_MAX: u16 = 12;
@@ -46,10 +45,12 @@ pub struct Panels {
     pub apps: Rect,
 }
 
-/// Grid left and apps right on wide terminals, grid above apps on narrow ones.
+/// Grid left and apps right on wide terminals, grid above apps on narrow ones. Side by
+/// side the Apps panel takes half the width, growing with the terminal (its HOSTS column
+/// is as long as an app is spread).
 pub fn panels(main: Rect) -> Panels {
     if main.width >= SIDE_BY_SIDE_MIN_WIDTH {
-        let width = (main.width / 2).clamp(SIDE_WIDTH_MIN, SIDE_WIDTH_MAX);
+        let width = (main.width / 2).max(SIDE_WIDTH_MIN);
         let (grid, apps) = split_right(main, width);
         return Panels { grid, apps };
     }
@@ -152,17 +153,28 @@ fn render_table(
 ) {
     let focused = model.ui.focus == Focus::Apps;
     let rows = statuses.iter().map(|s| row(s, theme)).collect();
-    let empty = match model.etcd {
-        EtcdState::Disabled => "etcd is not configured: apps live in etcd",
-        _ => "no apps yet: wheelhouse ctl apply -f app.toml",
-    };
+    let empty = empty_text(model);
     let mut table = DataTable::new(title(statuses, focused, keymap), &COLUMNS, theme)
         .rows(rows)
-        .empty(empty);
+        .empty(&empty);
     if focused && let Some(i) = selected {
         table = table.selected(i);
     }
     table.render(area, buf);
+}
+
+/// What the panel says when it has no rows: why, and what to do.
+pub fn empty_text(model: &Model) -> String {
+    match (&model.etcd, &model.ui.filter) {
+        (EtcdState::Disabled, _) => "etcd is not configured: apps live in etcd".to_owned(),
+        (_, Some(filter)) if !model.apps.is_empty() || !app_statuses(model).is_empty() => {
+            format!(
+                "no app matches the filter {} (esc clears it)",
+                filter.text()
+            )
+        }
+        _ => "no apps yet: wheelhouse ctl apply -f app.toml".to_owned(),
+    }
 }
 
 /// "apps (3)", and while focused the scale keys: "apps (3) · s scale · +/- one more/less".
@@ -241,4 +253,31 @@ pub fn marked_hosts(model: &Model) -> Vec<usize> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AppRecord;
+    use crate::model::app::AppSpec;
+    use crate::update::filter::{Filter, Scope};
+    use std::time::Instant;
+
+    #[test]
+    fn a_filter_matching_no_app_says_so_rather_than_no_apps_yet() {
+        let mut model = Model::new(Instant::now());
+        assert_eq!(
+            empty_text(&model),
+            "no apps yet: wheelhouse ctl apply -f app.toml"
+        );
+        let spec = AppSpec::new("web", "wheelhouse/demo:1");
+        model
+            .apps
+            .insert("web".into(), AppRecord { spec, revision: 1 });
+        model.ui.filter = Filter::parse("nomatch", Scope::Hosts).unwrap_or_default();
+        assert_eq!(
+            empty_text(&model),
+            "no app matches the filter nomatch (esc clears it)"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! help key (from the keymap, so the hint is always the real key).
 
 use crate::model::{EtcdState, Model};
-use crate::tui::format::age;
+use crate::tui::format::{age, truncate};
 use crate::tui::layout::split_right;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
@@ -87,17 +87,21 @@ impl Widget for StatusBar<'_> {
             .help_keys
             .map(|keys| Line::styled(format!(" {keys} help "), bar));
         if let Some(message) = &model.ui.message {
-            let message = Span::styled(format!(" {message} "), bar.patch(theme.title()));
+            // The counters (and the data age, the sign the screen is live) keep their
+            // place: the message takes the room after them, the help hint giving way first,
+            // then the message's own end ("…").
             let counters: usize = left.iter().map(Span::width).sum();
             let hint = right.as_ref().map_or(0, Line::width);
-            if counters + message.width() + 2 + hint <= usize::from(area.width) {
-                left.push(Span::styled("│", bar));
-                left.push(message);
-            } else {
-                // Short of room the operator's message goes first: it is the news.
-                left.insert(0, Span::styled("│", bar));
-                left.insert(0, message);
+            let width = usize::from(area.width);
+            let text = format!(" {message} ");
+            let room = width.saturating_sub(counters + 1);
+            if Span::raw(text.as_str()).width() + 1 + hint > room {
                 right = None;
+            }
+            let text = truncate(&text, room).into_owned();
+            if !text.is_empty() {
+                left.push(Span::styled("│", bar));
+                left.push(Span::styled(text, bar.patch(theme.title())));
             }
         }
         let right_width = right
@@ -114,8 +118,26 @@ impl Widget for StatusBar<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::coarse_age;
-    use std::time::Duration;
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_long_message_never_pushes_the_counters_and_the_data_age_off() {
+        let now = Instant::now();
+        let mut model = Model::new(now);
+        model.last_data = Some(now);
+        model.ui.message = Some(format!("etcd unreachable ({}): refused", "x".repeat(200)));
+        let theme = Theme::default_theme();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 1));
+        StatusBar::new(&model, &theme, Some("?".into())).render(buf.area, &mut buf);
+        let line: String = (0..80).map(|x| buf[(x, 0)].symbol()).collect();
+        assert!(line.starts_with(" 0/0 online"), "{line}");
+        assert!(line.contains("data 0s ago"), "{line}");
+        assert!(
+            line.contains("│ etcd unreachable (") && line.ends_with('…'),
+            "{line}"
+        );
+    }
 
     #[test]
     fn coarse_age_changes_only_at_steps() {

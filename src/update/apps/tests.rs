@@ -420,3 +420,27 @@ fn app_events_keep_the_specs() {
         "the last known specs stay while etcd is away"
     );
 }
+
+#[test]
+fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
+    let mut m = cluster();
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Unreachable {
+            error: "connection refused".into(),
+        }),
+    );
+    select(&mut m, "web");
+    act(&mut m, Action::ScaleUp);
+    assert!(
+        message(&m).starts_with("etcd unreachable"),
+        "{}",
+        message(&m)
+    );
+    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 30 }));
+    assert_eq!(m.ui.message, None, "cleared without a key");
+    // Other news stays.
+    m.ui.message = Some("scaled web".into());
+    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 31 }));
+    assert_eq!(message(&m), "scaled web");
+}

@@ -235,21 +235,42 @@ fn p_pauses_and_resumes_and_shift_p_promotes_only_a_canary() {
 #[test]
 fn b_rolls_back_and_r_restarts_through_y_n() {
     let mut m = cluster();
-    act(&mut m, Action::RollbackPrevious);
+    // The y/n says what the previous revision holds: the history is read first.
+    assert_eq!(
+        act(&mut m, Action::RollbackPrevious),
+        [Effect::ReadHistory("web".into())]
+    );
+    assert!(m.ui.dialog.is_none(), "no y/n before the history is known");
+    assert!(m.ui.history.is_none(), "the list does not open");
+    history(
+        &mut m,
+        vec![
+            entry(30, "wheelhouse/demo:2", true),
+            entry(20, "wheelhouse/demo:1", false),
+        ],
+    );
     assert_eq!(
         confirm_action(&m),
         Some(Action::Rollback {
             app: "web".into(),
-            revision: None
+            revision: Some(20)
         })
     );
-    assert_eq!(question(&m), "roll web back to its previous revision?");
+    assert_eq!(
+        question(&m),
+        "roll web back to revision 20: wheelhouse/demo:1, 4 instances?"
+    );
     act(&mut m, Action::Cancel);
+    // Nothing earlier: said, not asked.
+    act(&mut m, Action::RollbackPrevious);
+    history(&mut m, vec![entry(30, "wheelhouse/demo:2", true)]);
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "web has no earlier revision to roll back to");
     rolling(&mut m, Phase::Progressing);
     act(&mut m, Action::RollbackPrevious);
     assert_eq!(
         question(&m),
-        "turn web's rollout around, back to where it started?"
+        "turn web's rollout around, back to wheelhouse/demo:1, 4 instances?"
     );
     act(&mut m, Action::Cancel);
     rolling(&mut m, Phase::Succeeded);
@@ -328,7 +349,10 @@ fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
             revision: Some(20)
         })
     );
-    assert_eq!(question(&m), "roll web back to revision 20?");
+    assert_eq!(
+        question(&m),
+        "roll web back to revision 20: wheelhouse/demo:2, 4 instances?"
+    );
     // Esc closes the list.
     let mut m = cluster();
     act(&mut m, Action::ShowHistory);
@@ -472,4 +496,35 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
         "{}",
         message(&m)
     );
+}
+
+#[test]
+fn q_mid_rollout_asks_and_says_the_rollout_keeps_running() {
+    let mut m = cluster();
+    rolling(&mut m, Phase::Progressing);
+    act(&mut m, Action::Quit);
+    assert!(!m.quit, "a rollout is under way: ask first");
+    assert_eq!(
+        question(&m),
+        "the rollout of web keeps running in the controller: quit?"
+    );
+    act(&mut m, Action::Cancel);
+    assert!(!m.quit && m.ui.dialog.is_none());
+    act(&mut m, Action::Quit);
+    act(&mut m, Action::Confirm);
+    assert!(m.quit, "y quits");
+}
+
+#[test]
+fn q_asks_while_a_confirmed_change_is_unanswered_and_not_after() {
+    let mut m = cluster();
+    act(&mut m, Action::RollingRestart);
+    assert_eq!(act(&mut m, Action::Confirm).len(), 1, "the restart is sent");
+    act(&mut m, Action::Quit);
+    assert!(!m.quit);
+    assert!(question(&m).starts_with("1 change(s) you asked for not yet answered"));
+    act(&mut m, Action::Cancel);
+    update(&mut m, Msg::Done(Err("refused".into())));
+    act(&mut m, Action::Quit);
+    assert!(m.quit, "nothing in flight, no rollout: q quits at once");
 }
