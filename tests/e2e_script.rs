@@ -51,11 +51,11 @@ fn a_key_script_opens_a_host_and_exits_zero() {
     assert!(screen.contains("lab-2"), "{screen}");
     assert_eq!(exit_status(&tmux), "0");
 
-    // From stdin, with a macro: `qa l q` records one move right (and makes it), `@a`
+    // From stdin, with a macro: `Qa l Q` records one move right (and makes it), `@a`
     // replays it, so enter opens lab-3; the script then ends and --exit-after-keys leaves.
     let tmux = Tmux::start("macro", 120, 30);
     tmux.run_line(&format!(
-        "printf 'wait host lab-3 online\\nq\\na\\nl\\nq\\n@\\na\\nenter\\nwait 3s\\n' | {} --config {} \
+        "printf 'wait host lab-3 online\\nQ\\na\\nl\\nQ\\n@\\na\\nenter\\nwait 3s\\n' | {} --config {} \
          --log-file /dev/null --keys - --exit-after-keys; echo EX''IT=$?",
         quote(BIN.as_ref()),
         quote(&config),

@@ -510,3 +510,36 @@ fn the_image_prompt_and_the_history_list_120x30() {
     );
     assert!(screen.contains("wheelhouse/demo:1 (run"), "{screen}");
 }
+
+#[test]
+fn at_80x24_a_rollout_takes_one_line_rather_than_a_blank_box() {
+    use wheelhouse::plan::rollout::Phase;
+    let mut model = with_apps();
+    rolling_web(&mut model, Phase::Progressing);
+    let screen = text(&draw(&model, 80, 24));
+    let line = screen.lines().find(|l| l.contains("web progressing"));
+    assert!(
+        line.is_some_and(|l| l.contains("wheelhouse/demo:1 → wheelhouse/demo:2")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_wallboard_has_no_selection_no_help_hint_and_larger_cells() {
+    use wheelhouse::model::wallboard::Wallboard;
+    let mut model = five_hosts();
+    model.readonly = true;
+    model.wallboard = Some(Wallboard::new(Duration::from_secs(10), model.now));
+    let screen = text(&draw(&model, 200, 50));
+    assert!(!screen.contains('▶') && !screen.contains('▼'), "{screen}");
+    assert!(!screen.contains("help"), "{screen}");
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    // In the cockpit cells are 19 columns and a gap apart; on the wall, wider.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("alpha") && l.contains("bravo"))
+        .unwrap_or_default();
+    let (alpha, bravo) = (row.find("alpha"), row.find("bravo"));
+    let apart = bravo.zip(alpha).map(|(b, a)| row[a..b].chars().count());
+    assert!(apart.is_some_and(|n| n > 20), "{apart:?}: {screen}");
+}

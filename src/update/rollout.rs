@@ -389,6 +389,7 @@ pub(super) fn on_rollouts(model: &mut Model, event: RolloutEvent) {
         | RolloutEvent::Command(_)
         | RolloutEvent::CommandRemoved { .. } => {}
     }
+    crate::model::note_finished(model);
 }
 
 /// The y/n question for a rollout action; None for other actions.

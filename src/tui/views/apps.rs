@@ -7,8 +7,9 @@
 mod prompt;
 
 use crate::action::Action;
-use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, selected_index};
-use crate::plan::rollout::Phase;
+use crate::model::{
+    AppStatus, EtcdState, Focus, Model, app_statuses, selected_index, shown_rollouts,
+};
 use crate::store::Rollout;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::{split_bottom, split_right};
@@ -69,39 +70,33 @@ pub fn visible_rows(main: Rect) -> usize {
 }
 
 pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, buf: &mut Buffer) {
+    render_panel(model, theme, keymap, panels.apps, buf);
+    // The rollout prompt opens over both panels, which stay drawn beneath it.
+    if let Some(prompt) = &model.ui.image_prompt {
+        let whole = panels.grid.union(panels.apps);
+        prompt::render(prompt, theme, keymap, whole, buf);
+    }
+}
+
+/// The table (or the history list) above, the rollouts below.
+fn render_panel(model: &Model, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
     let statuses: Vec<AppStatus> = app_statuses(model)
         .into_iter()
         .filter(|s| model.shows_app(&s.name))
         .collect();
     let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
-    if let Some(prompt) = &model.ui.image_prompt {
-        let whole = panels.grid.union(panels.apps);
-        prompt::render(prompt, theme, keymap, whole, buf);
-        return;
-    }
-    if panels.apps.is_empty() {
-        return;
-    }
     let shown = shown_rollouts(model);
-    let (table_area, rollouts_area) = split(panels.apps, shown.len());
+    let (table_area, rollouts_area) = split(area, shown.len());
     if !rollouts_area.is_empty() {
         render_rollouts(&shown, theme, rollouts_area, buf);
     }
-    if let Some(list) = &model.ui.history {
-        super::history::render(list, theme, keymap, table_area, buf);
-        return;
+    match &model.ui.history {
+        Some(list) => super::history::render(list, theme, keymap, table_area, buf),
+        None => render_table(model, theme, keymap, &statuses, selected, table_area, buf),
     }
-    render_table(model, theme, keymap, &statuses, selected, table_area, buf);
-}
-
-/// Rollouts under way, and finished ones that went wrong (their reason matters); a
-/// succeeded one needs no bar.
-fn shown_rollouts(model: &Model) -> Vec<&Rollout> {
-    model
-        .rollouts
-        .values()
-        .filter(|r| r.state.phase != Phase::Succeeded)
-        .collect()
 }
 
 /// The table above, the rollouts' box below (two lines each, at most half the panel).
@@ -109,11 +104,14 @@ fn split(area: Rect, rollouts: usize) -> (Rect, Rect) {
     if rollouts == 0 {
         return (area, Rect::default());
     }
-    let wanted = u16::try_from(rollouts)
-        .unwrap_or(u16::MAX)
+    let wanted = count(rollouts)
         .saturating_mul(progress::HEIGHT)
         .saturating_add(2);
     split_bottom(area, wanted.min(area.height / 2))
+}
+
+fn count(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -126,19 +124,25 @@ fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut B
         ));
     let inner = block.inner(area);
     block.render(area, buf);
+    // Short of room for two lines each, each rollout gets one (never a blank box).
+    let height = if inner.height >= progress::HEIGHT * count(rollouts.len()) {
+        progress::HEIGHT
+    } else {
+        1
+    };
     let mut y = inner.y;
     for rollout in rollouts {
-        if y + progress::HEIGHT > inner.bottom() {
+        if y + height > inner.bottom() {
             break;
         }
         let row = Rect {
             x: inner.x + 1,
             y,
             width: inner.width.saturating_sub(1),
-            height: progress::HEIGHT,
+            height,
         };
         RolloutProgress::new(rollout, theme).render(row, buf);
-        y += progress::HEIGHT;
+        y += height;
     }
 }
 

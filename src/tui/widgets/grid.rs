@@ -21,6 +21,8 @@ pub struct Grid<'a> {
     marks: Marks<'a>,
     theme: &'a Theme,
     now: Instant,
+    /// Drawn for a wall screen: no selection, and large cells grown to fill the area.
+    wall: bool,
 }
 
 /// Hosts (indices into the grid's `hosts`) marked over their state.
@@ -47,13 +49,48 @@ impl<'a> Grid<'a> {
             marks: Marks::default(),
             theme,
             now,
+            wall: false,
         }
     }
 
     pub fn marks(self, marks: Marks<'a>) -> Self {
         Grid { marks, ..self }
     }
+
+    /// For a wall screen: nobody selects there, and the cells are read from afar.
+    pub fn wall(self) -> Self {
+        Grid { wall: true, ..self }
+    }
+
+    /// Where the `slot`-th cell of the page goes: as the layout says, or on a wall, large
+    /// cells grown to share the whole area among the `count` on the page.
+    fn cell_rect(&self, layout: &GridLayout, area: Rect, slot: usize, count: usize) -> Rect {
+        if !self.wall || layout.mode != CellMode::Large {
+            return layout.cell_rect(area, slot);
+        }
+        let columns = layout.columns.min(count).max(1);
+        let rows = count.div_ceil(columns).max(1);
+        let (w, h) = CellMode::Large.size();
+        let (gx, gy) = CellMode::Large.gap();
+        let share = |room: u16, n: usize, gap: u16, least: u16| {
+            let n = u16::try_from(n).unwrap_or(u16::MAX);
+            ((room + gap) / n).saturating_sub(gap).max(least)
+        };
+        let width = share(area.width, columns, gx, w);
+        let height = share(area.height, rows, gy, h).min(WALL_CELL_HEIGHT_MAX);
+        let col = u16::try_from(slot % columns).unwrap_or(u16::MAX);
+        let row = u16::try_from(slot / columns).unwrap_or(u16::MAX);
+        Rect {
+            x: area.x.saturating_add(col.saturating_mul(width + gx)),
+            y: area.y.saturating_add(row.saturating_mul(height + gy)),
+            width,
+            height,
+        }
+    }
 }
+
+/// A wall's large cells grow no taller than this (their text is three lines).
+const WALL_CELL_HEIGHT_MAX: u16 = 7;
 
 impl Widget for Grid<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -68,14 +105,14 @@ impl Widget for Grid<'_> {
         let end = (start + layout.page_size()).min(count);
         let page = &self.shown[start..end];
         for (slot, host) in page.iter().map(|&i| &self.hosts[i]).enumerate() {
-            let rect = layout.cell_rect(area, slot).intersection(area);
+            let rect = (self.cell_rect(&layout, area, slot, page.len())).intersection(area);
             if rect.is_empty() {
                 continue;
             }
             let cell = Cell {
                 host,
                 level: self.theme.level(host.load(), &host.state),
-                selected: start + slot == selected,
+                selected: !self.wall && start + slot == selected,
             };
             match layout.mode {
                 CellMode::Large => self.large(&cell, rect, buf),
@@ -83,11 +120,11 @@ impl Widget for Grid<'_> {
                 CellMode::Spaced | CellMode::Tiny => self.tiny(&cell, rect, buf),
             }
         }
-        if layout.mode.gutter() > 0 {
+        if layout.mode.gutter() > 0 && !self.wall {
             self.gutter_markers(&layout, area, selected - start, buf);
         }
         for (slot, host) in page.iter().enumerate() {
-            let rect = layout.cell_rect(area, slot).intersection(area);
+            let rect = (self.cell_rect(&layout, area, slot, page.len())).intersection(area);
             if rect.is_empty() {
                 continue;
             }

@@ -7,6 +7,7 @@ use crate::tui::layout::split_right;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use std::time::Duration;
@@ -83,20 +84,28 @@ impl Widget for StatusBar<'_> {
             Span::styled(etcd, etcd_style),
             Span::styled(format!(" · data {data} "), bar),
         ];
-        let mut right = self
+        // Read-only (`--readonly`, the wallboard) is said where the eye goes last.
+        let badge = model.readonly.then(|| {
+            let style = bar
+                .patch(theme.level_text(Level::Warn))
+                .add_modifier(Modifier::REVERSED);
+            Span::styled(" READ-ONLY ", style)
+        });
+        let mut help = self
             .help_keys
-            .map(|keys| Line::styled(format!(" {keys} help "), bar));
+            .map(|keys| Span::styled(format!(" {keys} help "), bar));
+        let badge_width = badge.as_ref().map_or(0, Span::width);
         if let Some(message) = &model.ui.message {
-            // The counters (and the data age, the sign the screen is live) keep their
-            // place: the message takes the room after them, the help hint giving way first,
-            // then the message's own end ("…").
+            // The counters (and the data age, the sign the screen is live) and the badge
+            // keep their place: the message takes the room between, the help hint giving
+            // way first, then the message's own end ("…").
             let counters: usize = left.iter().map(Span::width).sum();
-            let hint = right.as_ref().map_or(0, Line::width);
+            let hint = help.as_ref().map_or(0, Span::width);
             let width = usize::from(area.width);
             let text = format!(" {message} ");
-            let room = width.saturating_sub(counters + 1);
-            if Span::raw(text.as_str()).width() + 1 + hint > room {
-                right = None;
+            let room = width.saturating_sub(counters + 1 + badge_width);
+            if Span::raw(text.as_str()).width() + hint > room {
+                help = None;
             }
             let text = truncate(&text, room).into_owned();
             if !text.is_empty() {
@@ -104,6 +113,8 @@ impl Widget for StatusBar<'_> {
                 left.push(Span::styled(text, bar.patch(theme.title())));
             }
         }
+        let right = (badge.is_some() || help.is_some())
+            .then(|| Line::from(badge.into_iter().chain(help).collect::<Vec<_>>()));
         let right_width = right
             .as_ref()
             .map_or(0, |r| u16::try_from(r.width()).unwrap_or(u16::MAX))

@@ -528,3 +528,35 @@ fn q_asks_while_a_confirmed_change_is_unanswered_and_not_after() {
     act(&mut m, Action::Quit);
     assert!(m.quit, "nothing in flight, no rollout: q quits at once");
 }
+
+#[test]
+fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
+    let rolled_back = || Phase::RolledBack {
+        reason: "web.1 unhealthy".into(),
+    };
+    let mut m = cluster();
+    rolling(&mut m, Phase::Progressing);
+    assert_eq!(crate::model::shown_rollouts(&m).len(), 1);
+    rolling(&mut m, rolled_back());
+    assert_eq!(
+        crate::model::shown_rollouts(&m).len(),
+        1,
+        "the reason matters"
+    );
+    let later = m.now + crate::model::LINGER / 2;
+    update(&mut m, Msg::Tick(later));
+    rolling(&mut m, rolled_back());
+    assert_eq!(
+        crate::model::shown_rollouts(&m).len(),
+        1,
+        "a repeat is no news"
+    );
+    let later = m.now + crate::model::LINGER;
+    update(&mut m, Msg::Tick(later));
+    assert!(crate::model::shown_rollouts(&m).is_empty(), "then it goes");
+    rolling(&mut m, Phase::Succeeded);
+    assert!(
+        crate::model::shown_rollouts(&m).is_empty(),
+        "success needs no bar"
+    );
+}
