@@ -150,7 +150,8 @@ fn a_theme_file_is_reloaded_live_and_a_broken_edit_is_named() {
     let lab = TestLab::up(1, 44).expect("lab up");
     let theme = lab.config_path().with_file_name("mine.toml");
     std::fs::write(&theme, "[glyphs]\nok = \"o\"\n").expect("write theme");
-    let tmux = Tmux::start("theme", 100, 25);
+    // Wide enough for the counters and the whole message naming the file and line.
+    let tmux = Tmux::start("theme", 180, 25);
     tmux.run_line(&format!(
         "{} --config {} --theme {} --log-file /dev/null",
         quote(BIN.as_ref()),

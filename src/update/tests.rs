@@ -16,6 +16,8 @@ fn container(id: &str) -> Container {
         labels: Default::default(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Column {
     pub title: &'static str,
     pub width: Constraint,
     pub right: bool,
+    /// A fixed width that grows to the widest cell (figures always do).
+    pub fit: bool,
 }
 
 impl Column {
@@ -26,7 +28,14 @@ impl Column {
             title,
             width,
             right: false,
+            fit: false,
         }
+    }
+
+    /// A `Length` that grows to its widest cell, for text that must not be cut (ports).
+    pub const fn fit(mut self) -> Self {
+        self.fit = true;
+        self
     }
 
     /// Right-aligned, for numbers.
@@ -78,14 +87,15 @@ impl<'a> DataTable<'a> {
     }
 }
 
-/// The columns' widths: a fixed-width column of figures (right-aligned) grows to its widest
-/// cell, so a number is never cut short silently (4294967295 is not shown as 7295).
+/// The columns' widths: a fixed-width column of figures (right-aligned, or marked `fit`)
+/// grows to its widest cell, so a number is never cut short silently (4294967295 is not
+/// shown as 7295).
 fn widths(columns: &[Column], rows: &[Vec<Field>]) -> Vec<Constraint> {
     columns
         .iter()
         .enumerate()
         .map(|(i, column)| match column.width {
-            Constraint::Length(n) if column.right => {
+            Constraint::Length(n) if column.right || column.fit => {
                 let widest = (rows.iter())
                     .filter_map(|row| row.get(i))
                     .map(|(text, _)| Line::raw(text.as_str()).width())

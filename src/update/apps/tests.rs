@@ -20,6 +20,8 @@ fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
         labels: [("wheelhouse.app".to_owned(), app.to_owned())].into(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 

@@ -376,6 +376,8 @@ fn container(name: &str, revision: i64, health: Health) -> Container {
         .into(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 
