@@ -88,7 +88,7 @@ fn sigint_and_sigquit_give_the_terminal_back() {
 }
 
 #[test]
-fn q_quits_at_once_and_shift_q_records_however_slowly_typed() {
+fn q_quits_at_once_shift_q_records_however_slowly_typed_and_ctrl_s_saves_in_the_data_dir() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tmux = start("keys", dir.path());
     // Slower than the old 400 ms hold: the register letter still names the register.
@@ -98,6 +98,16 @@ fn q_quits_at_once_and_shift_q_records_however_slowly_typed() {
     tmux.wait_text("recording @a (Q stops)", Duration::from_secs(5));
     tmux.keys(&["l", "Q"]);
     tmux.wait_text("macro @a recorded (1 keys)", Duration::from_secs(5));
+    // ctrl-s saves into the XDG data dir (not the current one) and says where.
+    tmux.keys(&["C-s"]);
+    let screens = dir.path().join("data/wheelhouse/screens");
+    let screen = tmux.wait_text("screen saved in", Duration::from_secs(10));
+    let saved: Vec<_> = std::fs::read_dir(&screens)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{screen}", screens.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(saved.len(), 3, "txt, svg and png: {saved:?}");
     let pid = pid(dir.path());
     assert!(alive(&pid));
     tmux.keys(&["q"]);

@@ -40,7 +40,12 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
         screen.contains("wheelhouse/demo"),
         "host view lists demo containers:\n{screen}"
     );
-    assert!(screen.contains("running"), "{screen}");
+    // Running containers read "up" and how long; restarts, ports and short ids have columns.
+    assert!(screen.contains(" up "), "{screen}");
+    assert!(
+        screen.contains("RST") && screen.contains("PORTS") && screen.contains(" ID "),
+        "{screen}"
+    );
 
     // Esc goes back to the grid; ? shows help made from the keymap.
     tmux.keys(&["Escape"]);

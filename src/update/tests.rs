@@ -374,3 +374,19 @@ fn ticks_mark_dirty_once_a_second() {
     update(&mut m, Msg::Tick(t0 + Duration::from_millis(1100)));
     assert!(m.dirty);
 }
+
+#[test]
+fn ctrl_s_saves_into_the_data_dir_and_export_dir_where_named() {
+    let mut m = model(&["a"]);
+    assert_eq!(
+        act(&mut m, Action::ExportScreen),
+        [Effect::ExportScreen(None)]
+    );
+    assert_eq!(
+        act(&mut m, Action::ExportTo("/tmp/x".into())),
+        [Effect::ExportScreen(Some("/tmp/x".into()))]
+    );
+    let dir = crate::tui::export::default_dir();
+    assert!(dir.ends_with("wheelhouse/screens"), "{}", dir.display());
+    assert_ne!(std::env::current_dir().ok(), Some(dir));
+}

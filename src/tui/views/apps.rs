@@ -268,6 +268,14 @@ mod tests {
     use std::time::Instant;
 
     #[test]
+    fn side_by_side_the_apps_panel_grows_with_the_terminal() {
+        for width in [100, 160, 200, 300] {
+            let panels = panels(Rect::new(0, 0, width, 49));
+            assert_eq!(panels.apps.width, width / 2, "{width}");
+        }
+    }
+
+    #[test]
     fn a_filter_matching_no_app_says_so_rather_than_no_apps_yet() {
         let mut model = Model::new(Instant::now());
         assert_eq!(
