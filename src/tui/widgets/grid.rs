@@ -68,16 +68,27 @@ impl<'a> Grid<'a> {
         if !self.wall || layout.mode != CellMode::Large {
             return layout.cell_rect(area, slot);
         }
-        let columns = layout.columns.min(count).max(1);
-        let rows = count.div_ceil(columns).max(1);
         let (w, h) = CellMode::Large.size();
         let (gx, gy) = CellMode::Large.gap();
         let share = |room: u16, n: usize, gap: u16, least: u16| {
-            let n = u16::try_from(n).unwrap_or(u16::MAX);
+            let n = u16::try_from(n).unwrap_or(u16::MAX).max(1);
             ((room + gap) / n).saturating_sub(gap).max(least)
         };
-        let width = share(area.width, columns, gx, w);
-        let height = share(area.height, rows, gy, h).min(WALL_CELL_HEIGHT_MAX);
+        let size = |columns: usize| {
+            let rows = count.div_ceil(columns);
+            let width = share(area.width, columns, gx, w);
+            let height = share(area.height, rows, gy, h).min(WALL_CELL_HEIGHT_MAX);
+            (width, height)
+        };
+        // As many columns as make the cells largest against the cockpit's cell (the most
+        // columns on a tie).
+        let scale = |(width, height): (u16, u16)| {
+            (u32::from(width) * u32::from(h)).min(u32::from(height) * u32::from(w))
+        };
+        let columns = (1..=layout.columns.min(count).max(1))
+            .max_by_key(|&c| (scale(size(c)), c))
+            .unwrap_or(1);
+        let (width, height) = size(columns);
         let col = u16::try_from(slot % columns).unwrap_or(u16::MAX);
         let row = u16::try_from(slot / columns).unwrap_or(u16::MAX);
         Rect {
@@ -167,10 +178,12 @@ impl Grid<'_> {
         let style = self.style(cell);
         fill(rect, style, buf);
         let width = usize::from(rect.width);
-        put_char(buf, rect.x, rect.y, self.marker(cell), style);
-        put_char(buf, rect.x + 1, rect.y, self.theme.glyph(cell.level), style);
+        // The three lines in the middle of a taller (wall) cell.
+        let top = rect.y + rect.height.saturating_sub(3) / 2;
+        put_char(buf, rect.x, top, self.marker(cell), style);
+        put_char(buf, rect.x + 1, top, self.theme.glyph(cell.level), style);
         let name = truncate(cell.host.name(), width.saturating_sub(3));
-        buf.set_stringn(rect.x + 3, rect.y, name, width.saturating_sub(3), style);
+        buf.set_stringn(rect.x + 3, top, name, width.saturating_sub(3), style);
         let figures = match (&cell.host.state, cell.host.load()) {
             (HostState::Offline { since, .. }, _) => {
                 format!(
@@ -186,12 +199,12 @@ impl Grid<'_> {
         };
         let inner = width.saturating_sub(2);
         if rect.height > 1 {
-            buf.set_stringn(rect.x + 2, rect.y + 1, figures, inner, style);
+            buf.set_stringn(rect.x + 2, top + 1, figures, inner, style);
         }
         if rect.height > 2 {
             let containers = cell.host.containers.len();
             let state = format!("{} · {containers} ctr", cell.level.label());
-            buf.set_stringn(rect.x + 2, rect.y + 2, state, inner, style);
+            buf.set_stringn(rect.x + 2, top + 2, state, inner, style);
         }
     }
 
