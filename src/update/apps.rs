@@ -171,8 +171,8 @@ pub(super) fn quit(model: &mut Model) {
             apps.join(", ")
         )),
         (n, _) => Some(format!(
-            "{n} change(s) you asked for not yet answered by etcd; quitting drops the answer \
-             (the audit trail will have it): quit?"
+            "{n} change(s) you confirmed not yet written to etcd; quitting now may lose them: \
+             quit?"
         )),
     };
     match question {

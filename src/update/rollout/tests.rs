@@ -524,7 +524,10 @@ fn q_asks_while_a_confirmed_change_is_unanswered_and_not_after() {
     assert_eq!(act(&mut m, Action::Confirm).len(), 1, "the restart is sent");
     act(&mut m, Action::Quit);
     assert!(!m.quit);
-    assert!(question(&m).starts_with("1 change(s) you asked for not yet answered"));
+    assert_eq!(
+        question(&m),
+        "1 change(s) you confirmed not yet written to etcd; quitting now may lose them: quit?"
+    );
     act(&mut m, Action::Cancel);
     update(&mut m, Msg::Done(Err("refused".into())));
     act(&mut m, Action::Quit);
