@@ -109,6 +109,14 @@ fn roll_out_and_back_from_the_apps_panel() {
         "{screen}"
     );
     assert!(screen.contains("healthy)"), "{screen}");
+    // q while it runs asks first, and says the rollout goes on without the cockpit.
+    tmux.keys(&["q"]);
+    tmux.wait_text(
+        "the rollout of web keeps running in the controller: quit?",
+        Duration::from_secs(5),
+    );
+    tmux.keys(&["n"]);
+    tmux.wait_text("cancelled:", Duration::from_secs(5));
     // It ends: a succeeded rollout needs no bar.
     tmux.wait_for("the bar gone", Duration::from_secs(90), |s| {
         !s.contains("rollouts (1)")
