@@ -61,6 +61,8 @@ fn host(i: usize, now: Instant) -> Host {
             labels: BTreeMap::new(),
             cpu_percent: Some(spread(i, c) * 8.0 / 6.0),
             mem_bytes: Some((spread(i, c + 6) / 100.0 * (32 * GIB) as f64 / 6.0) as u64),
+            ports: Vec::new(),
+            restarts: None,
         })
         .collect();
     host

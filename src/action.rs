@@ -57,7 +57,7 @@ pub enum Action {
     CommandLine,
     /// Open the `/` filter prompt.
     FilterPrompt,
-    /// Write the screen as text, SVG and PNG into the current directory.
+    /// Write the screen as text, SVG and PNG into the XDG data dir (`…/wheelhouse/screens`).
     ExportScreen,
     /// Write the screen as text, SVG and PNG into this directory.
     ExportTo(String),
@@ -67,6 +67,8 @@ pub enum Action {
     SetFilter(String),
     /// Open a host's view by name.
     OpenHost(String),
+    /// Open an app's revision history by name.
+    OpenHistory(String),
     /// Set an app's instance count. `seen` is the spec revision the operator looked at;
     /// the write fails with a conflict if the app changed since.
     Scale {
@@ -190,7 +192,8 @@ impl Action {
             | Action::ExportTo(_)
             | Action::SetTheme(_)
             | Action::SetFilter(_)
-            | Action::OpenHost(_) => false,
+            | Action::OpenHost(_)
+            | Action::OpenHistory(_) => false,
         }
     }
 
@@ -246,6 +249,7 @@ impl Action {
             Action::SetTheme(_) => "switch theme",
             Action::SetFilter(_) => "filter",
             Action::OpenHost(_) => "open a host",
+            Action::OpenHistory(_) => "an app's revision history",
         }
     }
 }

@@ -136,6 +136,9 @@ fn containers_and_stats_follow_the_engine() {
             Some("test")
         );
         assert!(c.status.starts_with("Up"), "{}", c.status);
+        // The list has no restart count: an inspect fills it in for the cockpit.
+        assert_eq!(c.restarts, Some(0), "{c:?}");
+        assert!(c.uptime().is_some(), "{}", c.status);
 
         // Half a core: the CLI formula gives ~50 %; the machine is shared, so be lenient.
         let mut cpu = Vec::new();

@@ -77,11 +77,12 @@ fn roll_out_and_back_from_the_apps_panel() {
     tmux.keys(&["Escape"]);
     tmux.wait_text("apps (1)", Duration::from_secs(5));
 
-    // b then y: the previous revision's spec is back.
+    // b then y: the previous revision's spec is back. The y/n says what it holds.
     tmux.keys(&["b"]);
-    tmux.wait_text(
-        "roll web back to its previous revision?",
-        Duration::from_secs(5),
+    let screen = tmux.wait_text("roll web back to revision", Duration::from_secs(5));
+    assert!(
+        screen.contains(": wheelhouse/demo:1, 2 instances?"),
+        "{screen}"
     );
     tmux.keys(&["y"]);
     tmux.wait_text(
@@ -108,6 +109,14 @@ fn roll_out_and_back_from_the_apps_panel() {
         "{screen}"
     );
     assert!(screen.contains("healthy)"), "{screen}");
+    // q while it runs asks first, and says the rollout goes on without the cockpit.
+    tmux.keys(&["q"]);
+    tmux.wait_text(
+        "the rollout of web keeps running in the controller: quit?",
+        Duration::from_secs(5),
+    );
+    tmux.keys(&["n"]);
+    tmux.wait_text("cancelled:", Duration::from_secs(5));
     // It ends: a succeeded rollout needs no bar.
     tmux.wait_for("the bar gone", Duration::from_secs(90), |s| {
         !s.contains("rollouts (1)")

@@ -51,11 +51,11 @@ fn a_key_script_opens_a_host_and_exits_zero() {
     assert!(screen.contains("lab-2"), "{screen}");
     assert_eq!(exit_status(&tmux), "0");
 
-    // From stdin, with a macro: `qa l q` records one move right (and makes it), `@a`
+    // From stdin, with a macro: `Qa l Q` records one move right (and makes it), `@a`
     // replays it, so enter opens lab-3; the script then ends and --exit-after-keys leaves.
     let tmux = Tmux::start("macro", 120, 30);
     tmux.run_line(&format!(
-        "printf 'wait host lab-3 online\\nq\\na\\nl\\nq\\n@\\na\\nenter\\nwait 3s\\n' | {} --config {} \
+        "printf 'wait host lab-3 online\\nQ\\na\\nl\\nQ\\n@\\na\\nenter\\nwait 3s\\n' | {} --config {} \
          --log-file /dev/null --keys - --exit-after-keys; echo EX''IT=$?",
         quote(BIN.as_ref()),
         quote(&config),
@@ -128,7 +128,7 @@ fn a_key_script_scales_rolls_out_and_rolls_back() {
          # scale to 4\ns\ntype 4\nenter\ny\nwait 1s\n\
          # roll out demo:2 (the prompt checks the hosts hold it: give their tags time)\n\
          u\nwait 2s\ntype wheelhouse/demo:2\nenter\ny\nwait 2s\n\
-         # back to the previous revision\nb\ny\nwait 2s\nquit\n",
+         # back to the previous revision (its y/n waits for the history)\nb\nwait 1s\ny\nwait 2s\nquit\n",
     )
     .expect("write script");
     let log = lab.dir().join("ops.log");

@@ -40,7 +40,12 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
         screen.contains("wheelhouse/demo"),
         "host view lists demo containers:\n{screen}"
     );
-    assert!(screen.contains("running"), "{screen}");
+    // Running containers read "up" and how long; restarts, ports and short ids have columns.
+    assert!(screen.contains(" up "), "{screen}");
+    assert!(
+        screen.contains("RST") && screen.contains("PORTS") && screen.contains(" ID "),
+        "{screen}"
+    );
 
     // Esc goes back to the grid; ? shows help made from the keymap.
     tmux.keys(&["Escape"]);
@@ -150,7 +155,8 @@ fn a_theme_file_is_reloaded_live_and_a_broken_edit_is_named() {
     let lab = TestLab::up(1, 44).expect("lab up");
     let theme = lab.config_path().with_file_name("mine.toml");
     std::fs::write(&theme, "[glyphs]\nok = \"o\"\n").expect("write theme");
-    let tmux = Tmux::start("theme", 100, 25);
+    // Wide enough for the counters and the whole message naming the file and line.
+    let tmux = Tmux::start("theme", 180, 25);
     tmux.run_line(&format!(
         "{} --config {} --theme {} --log-file /dev/null",
         quote(BIN.as_ref()),

@@ -97,6 +97,8 @@ impl Tracker {
             labels: start.labels(),
             cpu_percent: None,
             mem_bytes: None,
+            ports: Vec::new(),
+            restarts: None,
         };
         self.expected.insert(
             id.to_owned(),
@@ -356,6 +358,8 @@ mod tests {
             labels: BTreeMap::new(),
             cpu_percent: None,
             mem_bytes: None,
+            ports: Vec::new(),
+            restarts: None,
         }
     }
 

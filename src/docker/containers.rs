@@ -1,7 +1,9 @@
 //! From the engine's list and info answers to the model's plain data.
 
 use crate::model::{Container, Health, HostInfo};
-use bollard::models::{ContainerSummary, ContainerSummaryHealthStatusEnum, SystemInfo};
+use bollard::models::{
+    ContainerSummary, ContainerSummaryHealthStatusEnum, PortSummary, SystemInfo,
+};
 
 /// `docker info` figures; a negative or missing count reads as zero.
 pub(crate) fn host_info(info: &SystemInfo) -> HostInfo {
@@ -39,7 +41,30 @@ pub(crate) fn container(summary: ContainerSummary) -> Option<Container> {
         labels: summary.labels.unwrap_or_default().into_iter().collect(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: ports(summary.ports.as_deref().unwrap_or_default()),
+        restarts: None,
     })
+}
+
+/// "8080→80" for a published port, "80" for one only exposed ("/udp" and "/sctp" said,
+/// tcp understood); the same port published on IPv4 and IPv6 once.
+fn ports(list: &[PortSummary]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for port in list {
+        let kind = port.typ.map(|t| t.to_string()).unwrap_or_default();
+        let inner = match kind.as_str() {
+            "" | "tcp" => port.private_port.to_string(),
+            kind => format!("{}/{kind}", port.private_port),
+        };
+        let text = match port.public_port {
+            Some(public) => format!("{public}→{inner}"),
+            None => inner,
+        };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
 }
 
 /// The container's own name: the list also carries link aliases ("/web/db"), which have a
@@ -73,6 +98,26 @@ mod tests {
     use super::*;
     use bollard::models::{ContainerSummaryHealth, ContainerSummaryStateEnum};
     use std::collections::HashMap;
+
+    #[test]
+    fn ports_read_published_then_exposed_once_each() {
+        use bollard::models::PortSummaryTypeEnum;
+        let port = |public: Option<u16>, ip: &str| PortSummary {
+            ip: Some(ip.into()),
+            private_port: 80,
+            public_port: public,
+            typ: Some(PortSummaryTypeEnum::TCP),
+        };
+        let mut udp = port(Some(53), "0.0.0.0");
+        udp.typ = Some(PortSummaryTypeEnum::UDP);
+        let list = [
+            port(Some(8080), "0.0.0.0"),
+            port(Some(8080), "::"),
+            port(None, ""),
+            udp,
+        ];
+        assert_eq!(ports(&list), ["8080→80", "80", "53→80/udp"]);
+    }
 
     fn summary(status: &str) -> ContainerSummary {
         ContainerSummary {

@@ -127,6 +127,8 @@ struct Session<'a> {
     up: bool,
     /// Last stats per running container, to fill into each new list.
     last: HashMap<String, (f64, u64)>,
+    /// Restart counts read by inspect, with the state they were read in.
+    restarts: HashMap<String, (String, u32)>,
     stats: HashMap<String, TaskGuard>,
     samples_tx: mpsc::Sender<Sample>,
     samples_rx: mpsc::Receiver<Sample>,
@@ -147,6 +149,7 @@ impl<'a> Session<'a> {
             tx,
             up: false,
             last: HashMap::new(),
+            restarts: HashMap::new(),
             stats: HashMap::new(),
             samples_tx,
             samples_rx,
@@ -275,6 +278,9 @@ impl<'a> Session<'a> {
                 c.mem_bytes = Some(mem);
             }
         }
+        if self.watch_stats {
+            self.restart_counts(docker, &mut containers).await;
+        }
         tracing::debug!(
             host = self.spec.name,
             count = containers.len(),
@@ -285,6 +291,46 @@ impl<'a> Session<'a> {
             containers,
         })
         .await
+    }
+
+    /// Fills in restart counts (the list does not carry them): an inspect for a container
+    /// new to the list, one whose state changed, and one up for seconds only (it may just
+    /// have been restarted); the others keep the count read before. A failed inspect leaves
+    /// the count unknown until the next list.
+    async fn restart_counts(&mut self, docker: &Docker, containers: &mut [Container]) {
+        let ids: HashSet<&str> = containers.iter().map(|c| c.id.as_str()).collect();
+        self.restarts.retain(|id, _| ids.contains(id.as_str()));
+        let stale: Vec<String> = (containers.iter())
+            .filter(|c| {
+                let young = c.uptime().is_some_and(|up| up.contains("second"));
+                young
+                    || self
+                        .restarts
+                        .get(&c.id)
+                        .is_none_or(|(state, _)| *state != c.state)
+            })
+            .map(|c| c.id.clone())
+            .collect();
+        let reads = stale.iter().map(|id| async move {
+            let inspect = call(CALL_TIMEOUT, docker.inspect_container(id, None)).await;
+            let count = inspect.ok().and_then(|i| i.restart_count);
+            (id, count.and_then(|n| u32::try_from(n).ok()))
+        });
+        let read: HashMap<&String, Option<u32>> =
+            futures::future::join_all(reads).await.into_iter().collect();
+        for c in containers.iter_mut() {
+            match read.get(&c.id) {
+                Some(Some(count)) => {
+                    self.restarts
+                        .insert(c.id.clone(), (c.state.clone(), *count));
+                }
+                Some(None) => {
+                    self.restarts.remove(&c.id);
+                }
+                None => {}
+            }
+            c.restarts = self.restarts.get(&c.id).map(|(_, n)| *n);
+        }
     }
 
     async fn forward(&mut self, sample: Sample) -> Result<(), End> {

@@ -48,6 +48,8 @@ mod tests {
             labels: BTreeMap::new(),
             cpu_percent: cpu,
             mem_bytes: mem,
+            ports: Vec::new(),
+            restarts: None,
         }
     }
 

@@ -86,11 +86,27 @@ pub struct Container {
     pub cpu_percent: Option<f64>,
     /// Memory in use without page cache.
     pub mem_bytes: Option<u64>,
+    /// Ports as "8080→80" (published) or "80" (only exposed), "/udp" said, in the engine's order.
+    pub ports: Vec<String>,
+    /// Times the engine restarted it (from an inspect; None until one has answered).
+    pub restarts: Option<u32>,
 }
 
 impl Container {
     pub fn is_running(&self) -> bool {
         self.state == "running"
+    }
+
+    /// The id as `docker ps` shows it: its first 12 characters.
+    pub fn short_id(&self) -> &str {
+        self.id.get(..12).unwrap_or(&self.id)
+    }
+
+    /// How long it has been up, from the engine's status text ("Up 3 minutes (healthy)"
+    /// reads "3 minutes"); None when it is not up.
+    pub fn uptime(&self) -> Option<&str> {
+        let up = self.status.strip_prefix("Up ")?;
+        Some(up.split(" (").next().unwrap_or(up).trim())
     }
 }
 

@@ -12,7 +12,7 @@ pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 pub use host::{
     Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
 };
-pub use rollouts::{active_rollout, changing_hosts};
+pub use rollouts::{LINGER, active_rollout, changing_hosts, note_finished, shown_rollouts};
 pub use ui::{
     CommandLine, Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui,
     View,
@@ -34,6 +34,9 @@ pub struct Model {
     pub apps: BTreeMap<String, AppRecord>,
     /// Rollout progress from etcd, by app (finished ones too, until the next begins).
     pub rollouts: BTreeMap<String, Rollout>,
+    /// When this screen first saw each app's rollout finished (shown for `LINGER` after),
+    /// with the rollout's start (`started_ms`) to tell one rollout from the next.
+    pub rollouts_done: BTreeMap<String, (u64, Instant)>,
     pub etcd: EtcdState,
     /// Refuse every mutating action (wallboard, `--readonly`).
     pub readonly: bool,
@@ -49,6 +52,8 @@ pub struct Model {
     /// Set by update when something visible changed; cleared by the loop after drawing.
     pub dirty: bool,
     pub quit: bool,
+    /// Changes confirmed on this screen whose result has not come back yet.
+    pub in_flight: usize,
     /// Set in wallboard mode: its page, clock and interval.
     pub wallboard: Option<wallboard::Wallboard>,
     /// Slow link: ages are shown in coarse steps so an idle screen stays still.
@@ -62,6 +67,7 @@ impl Model {
             index: HashMap::new(),
             apps: BTreeMap::new(),
             rollouts: BTreeMap::new(),
+            rollouts_done: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: app::DEFAULT_MAX_INSTANCES,
@@ -74,6 +80,7 @@ impl Model {
             last_data: None,
             dirty: true,
             quit: false,
+            in_flight: 0,
             wallboard: None,
             low_bandwidth: false,
         }

@@ -52,6 +52,23 @@ pub struct ImagePrompt {
     pub pick: Option<usize>,
     /// Why the last entry was refused.
     pub error: Option<String>,
+    /// The image came with the command (`:rollout web IMAGE`): once the hosts have
+    /// answered it is checked, then asked about (or refused with the reason).
+    pub submit: bool,
+}
+
+impl ImagePrompt {
+    pub fn new(app: String, current: String, input: String, submit: bool) -> Self {
+        ImagePrompt {
+            app,
+            current,
+            input,
+            choices: None,
+            pick: None,
+            error: None,
+            submit,
+        }
+    }
 }
 
 /// What the line at the bottom is reading.
@@ -136,9 +153,14 @@ pub struct Ui {
     pub image_prompt: Option<ImagePrompt>,
     /// The history list, open in the Apps panel.
     pub history: Option<HistoryList>,
+    /// A rollback waiting for the app's history, so its question can say what the
+    /// revision holds: the app, and the revision asked for (None: the previous one).
+    pub pending_rollback: Option<(String, Option<i64>)>,
     pub help: bool,
     /// First help line shown when help is one scrolling column (small terminals).
     pub help_scroll: usize,
+    /// Help does not fit in columns and scrolls (set by the loop from the layout).
+    pub help_scrolls: bool,
     /// The status line's message (result of the last action, errors).
     pub message: Option<String>,
     /// The open `:` or `/` line.
@@ -195,8 +217,10 @@ impl Default for Ui {
             dialog: None,
             image_prompt: None,
             history: None,
+            pending_rollback: None,
             help: false,
             help_scroll: 0,
+            help_scrolls: false,
             message: None,
             command: None,
             command_history: Vec::new(),

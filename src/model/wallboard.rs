@@ -2,7 +2,7 @@
 //!
 //! The loop advances the page and sets the clock text on its ticks; drawing only reads them.
 
-use super::{HostState, Model, app_statuses};
+use super::{Health, HostState, Model, app_statuses, shown_rollouts};
 use crate::plan::rollout::Phase;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -118,7 +118,13 @@ pub enum Alert {
         healthy: u32,
         desired: u32,
     },
-    /// A rollout that failed, is paused, or is rolling back.
+    /// A container whose health check fails.
+    Unhealthy {
+        container: String,
+        host: String,
+    },
+    /// A rollout that is paused or rolling back, or that failed or rolled back (for
+    /// `LINGER` after it ended).
     Rollout {
         app: String,
         phase: &'static str,
@@ -135,12 +141,15 @@ impl Alert {
                 healthy,
                 desired,
             } => format!("app {app}: {healthy}/{desired} healthy"),
+            Alert::Unhealthy { container, host } => {
+                format!("container {container} on {host} unhealthy")
+            }
             Alert::Rollout { app, phase } => format!("rollout of {app} {phase}"),
         }
     }
 }
 
-/// Every alert, hosts first, then apps by name, then rollouts by app.
+/// Every alert: hosts first, then apps by name, unhealthy containers, then rollouts by app.
 pub fn alerts(model: &Model) -> Vec<Alert> {
     let mut out: Vec<Alert> = model
         .hosts
@@ -161,14 +170,23 @@ pub fn alerts(model: &Model) -> Vec<Alert> {
             });
         }
     }
-    for (app, rollout) in &model.rollouts {
+    for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
+        for c in host
+            .containers
+            .iter()
+            .filter(|c| c.health == Health::Unhealthy)
+        {
+            out.push(Alert::Unhealthy {
+                container: c.name.clone(),
+                host: host.name().to_owned(),
+            });
+        }
+    }
+    for rollout in shown_rollouts(model) {
         let phase = &rollout.state.phase;
-        if matches!(
-            phase,
-            Phase::Failed { .. } | Phase::Paused { .. } | Phase::RollingBack { .. }
-        ) {
+        if !matches!(phase, Phase::Progressing | Phase::Canary) {
             out.push(Alert::Rollout {
-                app: app.clone(),
+                app: rollout.app().to_owned(),
                 phase: phase.name(),
             });
         }
@@ -186,15 +204,22 @@ pub fn banner_text(alerts: &[Alert]) -> Option<String> {
         .iter()
         .filter(|a| matches!(a, Alert::HostOffline { .. }))
         .count();
+    let unhealthy = alerts
+        .iter()
+        .filter(|a| matches!(a, Alert::Unhealthy { .. }))
+        .count();
     let mut parts = Vec::new();
     match offline {
         0 => {}
         1 => parts.push("1 host offline".to_owned()),
         n => parts.push(format!("{n} hosts offline")),
     }
+    if unhealthy > 0 {
+        parts.push(format!("{unhealthy} unhealthy"));
+    }
     for alert in alerts {
         match alert {
-            Alert::HostOffline { .. } => {}
+            Alert::HostOffline { .. } | Alert::Unhealthy { .. } => {}
             Alert::BelowDesired {
                 app,
                 healthy,

@@ -552,6 +552,8 @@ fn instances_from_a_model() {
         labels,
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     };
     let hs = HostSpec {
         name: "lab-1".into(),

@@ -211,6 +211,14 @@ pub fn to_text(buffer: &Buffer) -> String {
 
 /// Writes `stem.txt`, `stem.svg` and `stem.png` into `dir` (created if missing); returns
 /// the paths written.
+/// Where `ctrl-s` saves the screen when no directory is named: the XDG data dir
+/// (`~/.local/share/wheelhouse/screens`), never the current directory.
+pub fn default_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "wheelhouse")
+        .map(|d| d.data_dir().join("screens"))
+        .unwrap_or_else(|| std::env::temp_dir().join("wheelhouse-screens"))
+}
+
 pub fn write_all(
     buffer: &Buffer,
     defaults: &Defaults,

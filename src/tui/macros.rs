@@ -1,5 +1,5 @@
-//! Keyboard macros, kept at the loop level on raw key presses: `q<letter>` records the keys
-//! that follow until `q` again, `@<letter>` replays them. A replay resolves each key against
+//! Keyboard macros, kept at the loop level on raw key presses: `Q<letter>` records the keys
+//! that follow until `Q` again, `@<letter>` replays them. A replay resolves each key against
 //! the keymap section the cockpit is in at that moment and sends the action through
 //! `update`, so it can do exactly what the keys could; a refused mutation (read-only)
 //! stops it with a message.
@@ -8,20 +8,16 @@
 //! steps the same way: keys through the keymap, actions as they are, each mutation
 //! checked by `authorize` first.
 //!
-//! When `q` and `@` are macro keys:
-//! - never while a dialog or prompt is open (`q` and `@` are then typed or answer it);
-//! - `@` only where the keymap binds nothing to it;
-//! - `q` is `quit` in the default keymap, so outside a recording a `q` is held back: a
-//!   letter a–z right after it starts recording into that register, any other key (or
-//!   nothing for `HOLD`) lets the `q` do what the keymap binds it to. While recording, `q`
-//!   stops the recording.
-
+//! When `Q` and `@` are macro keys:
+//! - never while a dialog, a prompt or help is open (they are then typed or answer it);
+//! - only where the keymap binds nothing to them, so a keymap may take them back;
+//! - the key after them is the register (a–z); anything else is refused with a message.
+//!   No timing is involved: `q` (quit) and `Q` never mean each other.
 use super::keymap::{Key, Keymap, Pending, Resolved, Section, Step};
 use crate::model::Model;
 use crate::update::{Msg, authorize};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 /// A replay under way: what messages call it, whether its keys are recorded (a register
 /// replay's keys were not typed, so a recording would miss them), how deep it is nested.
@@ -34,20 +30,23 @@ struct Run<'a> {
 /// Named macros may run others (by key); deeper than this is taken for a loop.
 const MAX_DEPTH: usize = 8;
 
-/// How long a lone `q` waits for a register letter before it acts as its keymap binding.
-pub const HOLD: Duration = Duration::from_millis(400);
+/// The key that starts and stops a recording.
+pub const RECORD: char = 'Q';
+/// The key that replays a register.
+pub const REPLAY: char = '@';
 
 /// Applies a message to the model (and carries out its effects): the loop's `update` step.
 pub type Apply<'a> = dyn FnMut(&mut Model, Msg) + 'a;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Held {
-    /// A `q` pressed at this time.
-    Q(Instant, KeyEvent),
-    At,
+    /// `Q`: the next key names the register to record into.
+    Record,
+    /// `@`: the next key names the register to replay.
+    Replay,
 }
 
-/// Registers, the recording under way, and a held `q` or `@`.
+/// Registers, the recording under way, and a `Q` or `@` waiting for its register.
 #[derive(Debug, Default, Clone)]
 pub struct Macros {
     registers: HashMap<char, Vec<KeyEvent>>,
@@ -98,12 +97,23 @@ fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEve
     ))
 }
 
-/// Macro keys are only taken outside dialogs and prompts.
+/// Macro keys are only taken outside dialogs, prompts and help.
 fn free(model: &Model) -> bool {
-    !matches!(
-        Section::for_ui(&model.ui),
-        Section::Prompt | Section::Confirm
-    )
+    !model.ui.help
+        && !matches!(
+            Section::for_ui(&model.ui),
+            Section::Prompt | Section::Confirm
+        )
+}
+
+/// `key` is the macro key `c`, here: free, and bound to nothing in the keymap.
+fn macro_key(model: &Model, keymap: &Keymap, key: &KeyEvent, c: char) -> bool {
+    free(model)
+        && plain_char(key) == Some(c)
+        && keymap
+            .resolve_binding(Section::for_ui(&model.ui), Pending::default(), *key)
+            .0
+            .is_none()
 }
 
 impl Macros {
@@ -123,82 +133,49 @@ impl Macros {
         model: &mut Model,
         keymap: &Keymap,
         key: KeyEvent,
-        now: Instant,
         apply: &mut Apply<'_>,
     ) {
         if let Some((esc, plain)) = split_escape(model, keymap, key) {
-            self.press(model, keymap, esc, now, apply);
-            self.press(model, keymap, plain, now, apply);
+            self.press(model, keymap, esc, apply);
+            self.press(model, keymap, plain, apply);
             return;
         }
-        match self.held.take() {
-            Some(Held::Q(_, q)) => {
-                if let Some(r) = register(&key) {
+        if let Some(held) = self.held.take() {
+            let Some(r) = register(&key) else {
+                let (k, what) = match held {
+                    Held::Record => (RECORD, "record"),
+                    Held::Replay => (REPLAY, "replay"),
+                };
+                let note = format!("{k} then a letter a–z names the macro to {what}");
+                apply(model, Msg::Notice(note));
+                return;
+            };
+            match held {
+                Held::Record => {
                     self.recording = Some((r, Vec::new()));
-                    apply(model, Msg::Notice(format!("recording @{r} (q stops)")));
-                    return;
+                    let note = format!("recording @{r} ({RECORD} stops)");
+                    apply(model, Msg::Notice(note));
                 }
-                self.dispatch(model, keymap, q, apply);
+                Held::Replay => self.replay(model, keymap, r, apply),
             }
-            Some(Held::At) => {
-                if let Some(r) = register(&key) {
-                    self.replay(model, keymap, r, apply);
-                    return;
-                }
-            }
-            None => {}
+            return;
         }
-        if free(model) && plain_char(&key) == Some('q') {
+        if macro_key(model, keymap, &key, RECORD) {
             match self.recording.take() {
                 Some((r, keys)) => {
                     let note = format!("macro @{r} recorded ({} keys)", keys.len());
                     self.registers.insert(r, keys);
                     apply(model, Msg::Notice(note));
                 }
-                None => self.held = Some(Held::Q(now, key)),
+                None => self.held = Some(Held::Record),
             }
             return;
         }
-        if free(model)
-            && plain_char(&key) == Some('@')
-            && keymap
-                .resolve_binding(Section::for_ui(&model.ui), Pending::default(), key)
-                .0
-                .is_none()
-        {
-            self.held = Some(Held::At);
+        if macro_key(model, keymap, &key, REPLAY) {
+            self.held = Some(Held::Replay);
             return;
         }
         self.dispatch(model, keymap, key, apply);
-    }
-
-    /// Lets a held `q` act once nothing followed it for `HOLD`.
-    pub fn tick(
-        &mut self,
-        model: &mut Model,
-        keymap: &Keymap,
-        now: Instant,
-        apply: &mut Apply<'_>,
-    ) {
-        if let Some(Held::Q(at, q)) = self.held
-            && now.saturating_duration_since(at) >= HOLD
-        {
-            self.held = None;
-            self.dispatch(model, keymap, q, apply);
-        }
-    }
-
-    /// Whether a held `q` is waiting (the loop must keep ticking).
-    pub fn holding(&self) -> bool {
-        matches!(self.held, Some(Held::Q(..)))
-    }
-
-    /// When a held `q` gives up waiting for a register letter (the loop wakes then).
-    pub fn deadline(&self) -> Option<Instant> {
-        match self.held {
-            Some(Held::Q(at, _)) => Some(at + HOLD),
-            _ => None,
-        }
     }
 
     /// The key's action in the current section, recorded if a recording is under way.
@@ -218,6 +195,10 @@ impl Macros {
         self.sequence = sequence;
         match resolved {
             Some(Resolved::Action(action)) => apply(model, Msg::Action(action)),
+            // Help closes on any key, bound or not.
+            None if model.ui.help && self.sequence.is_empty() => {
+                apply(model, Msg::Action(crate::action::Action::Back))
+            }
             Some(Resolved::Macro(named)) => {
                 let label = format!("macro {}", named.name);
                 let run = Run {
@@ -236,7 +217,7 @@ impl Macros {
         let Some(keys) = self.registers.get(&r) else {
             apply(
                 model,
-                Msg::Notice(format!("no macro @{r}: record one with q{r}")),
+                Msg::Notice(format!("no macro @{r}: record one with {RECORD}{r}")),
             );
             return;
         };

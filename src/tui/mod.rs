@@ -42,10 +42,11 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
         }
         View::Host(name) => views::host::render(model, name, theme, screen.main, buf),
     }
+    // Nobody at a wall screen opens help.
     let help_keys = keymap
         .hints(Section::for_ui(&model.ui))
         .into_iter()
-        .find(|(_, action)| *action == Action::ToggleHelp)
+        .find(|(_, action)| *action == Action::ToggleHelp && model.wallboard.is_none())
         .map(|(keys, _)| keys);
     // The `:` / `/` line takes the status bar's place while open; a filter in force keeps
     // a tag at its left.

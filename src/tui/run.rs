@@ -129,8 +129,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     }
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_millis(250));
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // Every catchable signal that would end the process ends the loop instead, so the
+    // guard gives the terminal back (raw mode off, main screen, cursor shown).
+    let mut signals = Signals::install()?;
     let mut last_draw = Instant::now() - frame;
 
     loop {
@@ -138,8 +139,6 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         let mut keys = Vec::new();
         let mut ticked = false;
         let wait_frame = tokio::time::sleep_until((last_draw + frame).into());
-        let hold = macros.deadline();
-        let wait_hold = tokio::time::sleep_until(hold.unwrap_or(last_draw).into());
         tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => keys.push(key),
@@ -165,9 +164,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 model.thresholds = theme.thresholds;
             }
             _ = wait_frame, if model.dirty => {}
-            _ = wait_hold, if hold.is_some() => {}
-            _ = hangup.recv() => break,
-            _ = terminate.recv() => break,
+            _ = signals.recv() => break,
         }
         // Drain what else is queued so a burst costs one frame, not one per event.
         while msgs.len() < BATCH {
@@ -208,11 +205,12 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             apply(&mut model, msg);
         }
         let now = Instant::now();
+        // Whether help scrolls is layout: computed here, handed to `update`.
+        model.ui.help_scrolls = model.ui.help && help_scrolls(&model, &theme, &keymap);
         // Typed keys and script keys take the same path: macros, then the keymap.
         for key in keys {
-            macros.press(&mut model, &keymap, key, now, &mut apply);
+            macros.press(&mut model, &keymap, key, &mut apply);
         }
-        macros.tick(&mut model, &keymap, now, &mut apply);
         if ticked && let Some(wallboard) = &mut model.wallboard {
             let turned = wallboard.advance(now);
             let at = SystemTime::now();
@@ -232,7 +230,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         }
         for effect in screen {
             let notice = match effect {
-                Effect::ExportScreen(dir) => export_screen(&model, &theme, &keymap, &dir),
+                Effect::ExportScreen(dir) => {
+                    let dir = dir.map_or_else(export::default_dir, std::path::PathBuf::from);
+                    export_screen(&model, &theme, &keymap, &dir)
+                }
                 Effect::SwitchTheme(name) => {
                     switch_theme(&name, &mut theme, &mut theme_file, &mut model)
                 }
@@ -255,6 +256,41 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         Some(why) => Err(color_eyre::eyre::eyre!(why)),
         None => Ok(()),
     }
+}
+
+/// SIGHUP, SIGTERM, SIGINT and SIGQUIT: each would end the process and leave the terminal
+/// raw on the alternate screen (raw mode stops ctrl-c from sending SIGINT, but `kill -INT`,
+/// `timeout` and supervisors still do).
+struct Signals(Vec<tokio::signal::unix::Signal>);
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            SignalKind::hangup(),
+            SignalKind::terminate(),
+            SignalKind::interrupt(),
+            SignalKind::quit(),
+        ];
+        kinds
+            .into_iter()
+            .map(signal)
+            .collect::<Result<_, _>>()
+            .map(Signals)
+    }
+
+    /// Waits for any of them.
+    async fn recv(&mut self) {
+        let waits = self.0.iter_mut().map(|s| Box::pin(s.recv()));
+        futures::future::select_all(waits).await;
+    }
+}
+
+/// Whether help, open on this screen, is one column that scrolls.
+fn help_scrolls(model: &Model, theme: &Theme, keymap: &Keymap) -> bool {
+    let area = ratatui::layout::Rect::new(0, 0, model.ui.width, model.ui.height);
+    let main = super::layout::screen(area).main;
+    super::views::help::scrolls(keymap, theme, &model.ui.view, main)
 }
 
 /// Whether a tick at `now` would change the screen. Every tick does, except on a slow link,
@@ -282,7 +318,7 @@ fn play(
 ) -> Option<Result<(), String>> {
     loop {
         match player.next(model, now) {
-            Next::Key(key) => macros.press(model, keymap, key, now, apply),
+            Next::Key(key) => macros.press(model, keymap, key, apply),
             Next::Wait => return None,
             Next::Quit => {
                 model.quit = true;
@@ -446,7 +482,7 @@ fn switch_theme(name: &str, theme: &mut Theme, file: &mut ThemeFile, model: &mut
 }
 
 /// Draws the model once more, off screen, and writes that frame as text, SVG and PNG.
-fn export_screen(model: &Model, theme: &Theme, keymap: &Keymap, dir: &str) -> Msg {
+fn export_screen(model: &Model, theme: &Theme, keymap: &Keymap, dir: &Path) -> Msg {
     // A TestBackend cannot fail: its error type is Infallible.
     let backend = ratatui::backend::TestBackend::new(model.ui.width, model.ui.height);
     let Ok(mut terminal) = ratatui::Terminal::new(backend);
@@ -458,15 +494,19 @@ fn export_screen(model: &Model, theme: &Theme, keymap: &Keymap, dir: &str) -> Ms
     let written = export::write_all(
         terminal.backend().buffer(),
         &defaults,
-        Path::new(dir),
+        dir,
         &format!("wheelhouse-{stamp}"),
     );
     match written {
         Ok(files) => {
-            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-            Msg::Notice(format!("screen saved: {}", names.join(" ")))
+            let names: Vec<String> = (files.iter())
+                .filter_map(|f| f.file_name())
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect();
+            let dir = dir.display();
+            Msg::Notice(format!("screen saved in {dir}: {}", names.join(" ")))
         }
-        Err(e) => Msg::Notice(format!("screen not saved in {dir}: {e}")),
+        Err(e) => Msg::Notice(format!("screen not saved in {}: {e}", dir.display())),
     }
 }
 

@@ -26,19 +26,17 @@ pub fn authorize(readonly: bool, action: &Action) -> Result<(), String> {
 
 pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
     match event {
-        AppEvent::Connected { revision } => model.etcd = EtcdState::Connected { revision },
+        AppEvent::Connected { revision } => super::etcd_connected(model, revision),
         AppEvent::Unreachable { error } => super::etcd_unreachable(model, error),
         AppEvent::Snapshot { apps, revision } => {
-            model.etcd = EtcdState::Connected { revision };
+            super::etcd_connected(model, revision);
             model.apps = apps
                 .into_iter()
                 .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
                 .collect();
         }
         AppEvent::Put { app, mod_revision } => {
-            model.etcd = EtcdState::Connected {
-                revision: mod_revision,
-            };
+            super::etcd_connected(model, mod_revision);
             let spec = *app;
             model.apps.insert(
                 spec.name.clone(),
@@ -49,7 +47,7 @@ pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
             );
         }
         AppEvent::Deleted { name, revision } => {
-            model.etcd = EtcdState::Connected { revision };
+            super::etcd_connected(model, revision);
             model.apps.remove(&name);
         }
     }
@@ -138,6 +136,12 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
 /// Every mutating action asks y/n first. Dialogs (the history list, the image prompt)
 /// produce actions after the key was let through, so they pass the gate here too.
 pub(super) fn ask(model: &mut Model, action: Action) {
+    let question = question(model, &action);
+    ask_with(model, action, question);
+}
+
+/// `ask` with a question of the caller's (one that says more than the action can).
+pub(super) fn ask_with(model: &mut Model, action: Action, question: String) {
     if let Err(refused) = authorize(model.readonly, &action) {
         model.ui.message = Some(refused);
         return;
@@ -146,8 +150,40 @@ pub(super) fn ask(model: &mut Model, action: Action) {
         model.ui.message = Some(why);
         return;
     }
-    let question = question(model, &action);
     model.ui.dialog = Some(Dialog::Confirm { question, action });
+}
+
+/// `q` (or `:q`): quits at once unless a change this screen asked for has not been
+/// answered yet, or a rollout is under way; then it asks, saying what goes on without it.
+pub(super) fn quit(model: &mut Model) {
+    let rollouts: Vec<&str> = (model.rollouts.values())
+        .filter(|r| !r.state.phase.is_done())
+        .map(|r| r.app())
+        .collect();
+    let question = match (model.in_flight, rollouts.as_slice()) {
+        _ if model.readonly => None,
+        (0, []) => None,
+        (0, [app]) => Some(format!(
+            "the rollout of {app} keeps running in the controller: quit?"
+        )),
+        (0, apps) => Some(format!(
+            "the rollouts of {} keep running in the controller: quit?",
+            apps.join(", ")
+        )),
+        (n, _) => Some(format!(
+            "{n} change(s) you confirmed not yet written to etcd; quitting now may lose them: \
+             quit?"
+        )),
+    };
+    match question {
+        None => model.quit = true,
+        Some(question) => {
+            model.ui.dialog = Some(Dialog::Confirm {
+                question,
+                action: Action::Quit,
+            })
+        }
+    }
 }
 
 /// Keys while a dialog is open: it takes them all.
@@ -159,7 +195,15 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
         (Dialog::Confirm { question, .. }, Action::Cancel) => {
             model.ui.message = Some(format!("cancelled: {}", question.trim_end_matches('?')));
         }
+        (
+            Dialog::Confirm {
+                action: Action::Quit,
+                ..
+            },
+            Action::Confirm,
+        ) => model.quit = true,
         (Dialog::Confirm { action, .. }, Action::Confirm) => {
+            model.in_flight += 1;
             model.ui.message = Some(progress(&action));
             return vec![Effect::Execute(action)];
         }
@@ -225,7 +269,8 @@ pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
             Err("etcd is not configured: apps live in etcd ([etcd] in wheelhouse.toml)".to_owned())
         }
         EtcdState::Unreachable { error, .. } => Err(format!(
-            "etcd unreachable ({error}): changes are refused until it is back"
+            "{} ({error}): changes are refused until it is back",
+            super::ETCD_UNREACHABLE
         )),
         EtcdState::Connecting | EtcdState::Connected { .. } => Ok(()),
     }

@@ -5,43 +5,87 @@
 use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
 use crate::action::Action;
 use crate::model::app::parse_instances;
-use crate::model::{CommandLine, LineKind, Model, View, app_statuses};
+use crate::model::{CommandLine, LineKind, Model, View, app_statuses, selected_index};
 use crate::plan::labels;
+use crate::plan::rollout::Command;
 use crate::tui::theme::Theme;
 use std::collections::BTreeSet;
 
 /// The longest line the prompt takes.
 const LINE_MAX: usize = 300;
 
-const COMMANDS: &[&str] = &[
-    "export", "filter", "host", "q", "quit", "restart", "rollback", "rollout", "scale", "theme",
+/// The commands that take words, with what they take. Every bindable action is a command
+/// too, by its keymap name (`:scale_up`, `:toggle_help`): `words` lists both.
+const COMMANDS: &[(&str, &str)] = &[
+    ("export", "[DIR]"),
+    ("filter", "TEXT"),
+    ("help", ""),
+    ("history", "[APP]"),
+    ("host", "NAME"),
+    ("pause", "[APP]"),
+    ("promote", "[APP]"),
+    ("q", ""),
+    ("quit", ""),
+    ("restart", "[APP]"),
+    ("resume", "[APP]"),
+    ("rollback", "[APP [REVISION]]"),
+    ("rollout", "[APP IMAGE]"),
+    ("scale", "APP COUNT"),
+    ("theme", "NAME"),
 ];
+
+/// Every word the `:` line takes first: the commands above and every bindable action.
+pub fn words() -> Vec<String> {
+    let commands = COMMANDS.iter().map(|(name, _)| (*name).to_owned());
+    let actions = Action::ALL.iter().map(Action::name);
+    commands.chain(actions).collect()
+}
 
 /// `scale web 5` (with or without the leading `:`) as the Action its keys would produce.
 pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
     let line = line.trim().trim_start_matches(':');
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&command, args)) = words.split_first() else {
-        return Err("empty command: try :scale, :rollout, :host, :filter, :theme, :q".to_owned());
+        return Err(
+            "empty command: tab lists them (:scale, :rollout, :host, :help, :q …)".to_owned(),
+        );
     };
-    let arity = |min: usize, max: usize, usage: &str| {
+    let usage = COMMANDS
+        .iter()
+        .find(|(name, _)| *name == command)
+        .map_or("", |(_, usage)| usage);
+    let arity = |min: usize, max: usize| {
         if (min..=max).contains(&args.len()) {
             Ok(())
         } else {
             Err(format!("usage: :{command} {usage}"))
         }
     };
+    // An app named after the command, or the one selected in the Apps panel.
+    let app = |args: &[&str]| -> Result<String, String> {
+        match args.first() {
+            Some(app) => known_app(command, app, model).map(|()| (*app).to_owned()),
+            None => selected_app(model)
+                .ok_or_else(|| format!("{command}: no app selected: :{command} APP")),
+        }
+    };
+    let rollout = |command: Command| -> Result<Action, String> {
+        arity(0, 1)?;
+        Ok(Action::RolloutCommand {
+            app: app(args)?,
+            command,
+        })
+    };
     match command {
-        "q" | "quit" => arity(0, 0, "").map(|()| Action::Quit),
+        "q" | "quit" => arity(0, 0).map(|()| Action::Quit),
+        "help" => arity(0, 0).map(|()| Action::ToggleHelp),
         "scale" => {
-            arity(2, 2, "APP COUNT")?;
+            arity(2, 2)?;
             let record = model
                 .apps
                 .get(args[0])
                 .ok_or_else(|| no_app("scale", args[0], model))?;
-            if !args[1].chars().all(|c| c.is_ascii_digit()) {
-                return Err("scale: count must be a number".to_owned());
-            }
+            // The one reading of a count, shared with `ctl scale` and the `s` prompt.
             let count = parse_instances(args[1], model.max_instances)
                 .map_err(|why| format!("scale: {why}"))?;
             Ok(Action::Scale {
@@ -50,8 +94,9 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
                 seen: Some(record.revision),
             })
         }
+        "rollout" if args.is_empty() => Ok(Action::RolloutPrompt),
         "rollout" => {
-            arity(2, 2, "APP IMAGE")?;
+            arity(2, 2)?;
             known_app("rollout", args[0], model)?;
             Ok(Action::Rollout {
                 app: args[0].to_owned(),
@@ -59,8 +104,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
             })
         }
         "rollback" => {
-            arity(1, 2, "APP [REVISION]")?;
-            known_app("rollback", args[0], model)?;
+            arity(0, 2)?;
             let revision = match args.get(1) {
                 None => None,
                 Some(r) => Some(
@@ -69,30 +113,41 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
                 ),
             };
             Ok(Action::Rollback {
-                app: args[0].to_owned(),
+                app: app(args)?,
                 revision,
             })
         }
+        // Without an app these are the Apps panel's keys, on its selected app.
+        "restart" if args.is_empty() => Ok(Action::RollingRestart),
         "restart" => {
-            arity(1, 1, "APP")?;
-            known_app("restart", args[0], model)?;
-            Ok(Action::Restart {
-                app: args[0].to_owned(),
-            })
+            arity(1, 1)?;
+            Ok(Action::Restart { app: app(args)? })
+        }
+        "pause" => rollout(Command::Pause),
+        "resume" => rollout(Command::Resume),
+        "promote" if args.is_empty() => Ok(Action::Promote),
+        "promote" => rollout(Command::Promote),
+        "history" if args.is_empty() => Ok(Action::ShowHistory),
+        "history" => {
+            arity(1, 1)?;
+            Ok(Action::OpenHistory(app(args)?))
         }
         "host" => {
-            arity(1, 1, "NAME")?;
+            arity(1, 1)?;
             if model.host(args[0]).is_none() {
                 return Err(format!("host: no host named {}", args[0]));
             }
             Ok(Action::OpenHost(args[0].to_owned()))
         }
         "export" => {
-            arity(0, 1, "[DIR]")?;
-            Ok(Action::ExportTo(args.first().unwrap_or(&".").to_string()))
+            arity(0, 1)?;
+            Ok(match args.first() {
+                Some(dir) => Action::ExportTo((*dir).to_owned()),
+                None => Action::ExportScreen,
+            })
         }
         "theme" => {
-            arity(1, 1, "NAME")?;
+            arity(1, 1)?;
             Ok(Action::SetTheme(args[0].to_owned()))
         }
         "filter" => {
@@ -100,11 +155,26 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
             Filter::parse(&text, model.ui.filter_scope())?;
             Ok(Action::SetFilter(text))
         }
-        unknown => Err(match nearest(unknown, COMMANDS) {
-            Some(near) => format!("unknown command :{unknown} — did you mean :{near}?"),
-            None => format!("unknown command :{unknown} (try {})", COMMANDS.join(" ")),
-        }),
+        other => match Action::ALL.iter().find(|a| a.name() == other) {
+            Some(action) => arity(0, 0).map(|()| action.clone()),
+            None => Err(unknown(other)),
+        },
     }
+}
+
+fn unknown(command: &str) -> String {
+    let words = words();
+    let names: Vec<&str> = words.iter().map(String::as_str).collect();
+    match nearest(command, &names) {
+        Some(near) => format!("unknown command :{command} — did you mean :{near}?"),
+        None => format!("unknown command :{command} (tab lists them)"),
+    }
+}
+
+/// The app selected in the Apps panel (the first when none was picked).
+fn selected_app(model: &Model) -> Option<String> {
+    let statuses = app_statuses(model);
+    selected_index(&statuses, model.ui.selected_app.as_deref()).map(|i| statuses[i].name.clone())
 }
 
 fn known_app(command: &str, app: &str, model: &Model) -> Result<(), String> {
@@ -162,8 +232,13 @@ pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<Strin
     let position = head.split_whitespace().count();
     let command = head.split_whitespace().next().unwrap_or("");
     let pool: Vec<String> = match (kind, position, command) {
-        (LineKind::Command, 0, _) => COMMANDS.iter().map(|c| (*c).to_owned()).collect(),
-        (LineKind::Command, 1, "scale" | "rollout" | "rollback" | "restart") => app_names(model),
+        (LineKind::Command, 0, _) => words(),
+        (
+            LineKind::Command,
+            1,
+            "scale" | "rollout" | "rollback" | "restart" | "pause" | "resume" | "promote"
+            | "history",
+        ) => app_names(model),
         (LineKind::Command, 1, "host") => model.hosts.iter().map(|h| h.name().into()).collect(),
         (LineKind::Command, 1, "theme") => Theme::builtin_names()
             .iter()

@@ -63,8 +63,8 @@ pub enum Effect {
     ReadHistory(String),
     /// Load this theme (a name or a file) and draw with it.
     SwitchTheme(String),
-    /// Write the screen as text, SVG and PNG into this directory.
-    ExportScreen(String),
+    /// Write the screen as text, SVG and PNG into this directory (None: the XDG data dir).
+    ExportScreen(Option<String>),
 }
 
 /// Applies one message. Returns the effects the loop must carry out.
@@ -90,6 +90,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Done(result) => {
             model.dirty = true;
+            model.in_flight = model.in_flight.saturating_sub(1);
             model.ui.message = Some(match result {
                 Ok(outcome) => outcome.to_string(),
                 Err(error) => error,
@@ -140,15 +141,15 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
 fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     model.ui.message = None;
     if model.ui.help {
-        // Help is modal: moving keys scroll it (on small terminals), any other key closes it.
+        // Help is modal: when it scrolls (small terminals) the moving keys scroll it; any
+        // other key, bound or not (the loop sends Back for unbound ones), closes it.
         let scroll = &mut model.ui.help_scroll;
         match action {
-            Action::Quit => model.quit = true,
-            Action::MoveDown => *scroll = scroll.saturating_add(1),
-            Action::MoveUp => *scroll = scroll.saturating_sub(1),
-            Action::PageDown => *scroll = scroll.saturating_add(10),
-            Action::PageUp => *scroll = scroll.saturating_sub(10),
-            Action::First => *scroll = 0,
+            Action::MoveDown if model.ui.help_scrolls => *scroll = scroll.saturating_add(1),
+            Action::MoveUp if model.ui.help_scrolls => *scroll = scroll.saturating_sub(1),
+            Action::PageDown if model.ui.help_scrolls => *scroll = scroll.saturating_add(10),
+            Action::PageUp if model.ui.help_scrolls => *scroll = scroll.saturating_sub(10),
+            Action::First if model.ui.help_scrolls => *scroll = 0,
             _ => model.ui.help = false,
         }
         return Vec::new();
@@ -175,7 +176,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         action
     };
     match action {
-        Action::Quit => model.quit = true,
+        Action::Quit => apps::quit(model),
         Action::ToggleHelp => {
             model.ui.help = true;
             model.ui.help_scroll = 0;
@@ -226,15 +227,22 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         Action::FilterPrompt => command::open(model, LineKind::Filter),
         Action::SetFilter(text) => command::set_filter(model, &text),
         Action::OpenHost(name) => command::open_host(model, &name),
+        Action::OpenHistory(app) => {
+            model.ui.show_grid();
+            model.ui.selected_app = Some(app);
+            return rollout::on_app_key(model, &Action::ShowHistory);
+        }
+        // An image named on the `:` line is checked before any y/n, like a typed one.
+        Action::Rollout { app, image } => return rollout::check_rollout(model, app, image),
+        // The y/n of a rollback says what the revision holds: read first.
+        Action::Rollback { app, revision } => return rollout::rollback(model, app, revision),
         // The loop owns the theme and the screen.
         Action::SetTheme(name) => return vec![Effect::SwitchTheme(name)],
-        Action::ExportScreen => return vec![Effect::ExportScreen(".".to_owned())],
-        Action::ExportTo(dir) => return vec![Effect::ExportScreen(dir)],
+        Action::ExportScreen => return vec![Effect::ExportScreen(None)],
+        Action::ExportTo(dir) => return vec![Effect::ExportScreen(Some(dir))],
         Action::Scale { .. }
         | Action::Apply { .. }
         | Action::Delete { .. }
-        | Action::Rollout { .. }
-        | Action::Rollback { .. }
         | Action::Restart { .. }
         | Action::RestartContainer { .. }
         | Action::RolloutCommand { .. } => apps::ask(model, action),
@@ -363,7 +371,7 @@ fn clamp_row(model: &mut Model) {
 fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
     match event {
         StoreEvent::Connected { revision } => {
-            model.etcd = EtcdState::Connected { revision };
+            etcd_connected(model, revision);
             Vec::new()
         }
         StoreEvent::Unreachable { error } => {
@@ -371,7 +379,7 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
             Vec::new()
         }
         StoreEvent::Hosts { records, revision } => {
-            model.etcd = EtcdState::Connected { revision };
+            etcd_connected(model, revision);
             let mut effects = Vec::new();
             // Records gone from etcd while we were away: drop etcd-only hosts, demote merged ones.
             let stale: Vec<String> = model
@@ -390,15 +398,26 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
             effects
         }
         StoreEvent::HostPut { record, revision } => {
-            model.etcd = EtcdState::Connected { revision };
+            etcd_connected(model, revision);
             put_record(model, record)
         }
         StoreEvent::HostDeleted { name, revision } => {
-            model.etcd = EtcdState::Connected { revision };
+            etcd_connected(model, revision);
             delete_record(model, &name)
         }
     }
 }
+
+/// etcd answered: a message saying it was unreachable is old news, and goes.
+fn etcd_connected(model: &mut Model, revision: i64) {
+    model.etcd = EtcdState::Connected { revision };
+    if (model.ui.message.as_deref()).is_some_and(|m| m.starts_with(ETCD_UNREACHABLE)) {
+        model.ui.message = None;
+    }
+}
+
+/// How a message about an etcd outage begins (`etcd_connected` clears those).
+pub(crate) const ETCD_UNREACHABLE: &str = "etcd unreachable";
 
 /// Keeps the first failure time so the screen shows how long etcd has been away.
 fn etcd_unreachable(model: &mut Model, error: String) {

@@ -3,7 +3,7 @@
 //! change is confirmed, gated by `authorize` and carried out by `ops::execute`.
 
 use super::Effect;
-use super::apps::{ask, etcd_ready};
+use super::apps::{ask, ask_with, etcd_ready};
 use crate::action::Action;
 use crate::model::{
     AppRecord, HistoryEntry, HistoryList, ImagePrompt, Model, View, active_rollout, app_statuses,
@@ -37,24 +37,12 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
             model.ui.message = busy.map(busy_message);
         }
         Action::RolloutPrompt => {
-            model.ui.image_prompt = Some(ImagePrompt {
-                app,
-                current: record.spec.image,
-                input: String::new(),
-                choices: None,
-                pick: None,
-                error: None,
-            });
+            let prompt = ImagePrompt::new(app, record.spec.image, String::new(), false);
+            model.ui.image_prompt = Some(prompt);
             return vec![Effect::ReadImages];
         }
         Action::RollingRestart => ask(model, Action::Restart { app }),
-        Action::RollbackPrevious => ask(
-            model,
-            Action::Rollback {
-                app,
-                revision: None,
-            },
-        ),
+        Action::RollbackPrevious => return rollback(model, app, None),
         Action::ShowHistory => {
             model.ui.history = Some(HistoryList {
                 app: app.clone(),
@@ -94,6 +82,63 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
     Vec::new()
 }
 
+/// `b`, `:rollback APP [REVISION]`: during a rollout, turning it around (its start is
+/// known); otherwise the history is read first so the y/n says what the revision holds.
+pub(super) fn rollback(model: &mut Model, app: String, revision: Option<i64>) -> Vec<Effect> {
+    if revision.is_none()
+        && let Some(running) = active_rollout(model, &app)
+    {
+        let back_to = running.from_spec.as_ref().map_or_else(
+            || "where it started".to_owned(),
+            |spec| format!("{}, {} instances", spec.image, spec.instances),
+        );
+        let question = format!("turn {app}'s rollout around, back to {back_to}?");
+        ask_with(model, Action::Rollback { app, revision }, question);
+        return Vec::new();
+    }
+    if let Err(why) = etcd_ready(model) {
+        model.ui.message = Some(why);
+        return Vec::new();
+    }
+    model.ui.message = Some(format!("reading {app}'s history …"));
+    model.ui.pending_rollback = Some((app.clone(), revision));
+    vec![Effect::ReadHistory(app)]
+}
+
+/// The history a rollback waited for: y/n naming the revision's image and count, or why
+/// there is nothing to roll back to.
+fn ask_rollback(model: &mut Model, app: String, wanted: Option<i64>, entries: &[HistoryEntry]) {
+    let entry = entries.iter().find(|e| match wanted {
+        Some(r) => e.revision == r,
+        None => !e.same_as_current,
+    });
+    match entry {
+        Some(e) if e.same_as_current => {
+            model.ui.message = Some(format!(
+                "revision {} runs what {app} runs now: nothing to roll back",
+                e.revision
+            ));
+        }
+        Some(e) => ask_with(
+            model,
+            Action::Rollback {
+                app: app.clone(),
+                revision: Some(e.revision),
+            },
+            format!(
+                "roll {app} back to revision {}: {}, {} instances?",
+                e.revision, e.image, e.instances
+            ),
+        ),
+        None => {
+            model.ui.message = Some(match wanted {
+                Some(r) => format!("{app} has no revision {r} in its history"),
+                None => format!("{app} has no earlier revision to roll back to"),
+            })
+        }
+    }
+}
+
 /// The selected app and its spec, or what the operator is told instead.
 fn selected_spec(model: &Model) -> Result<(String, AppRecord), String> {
     etcd_ready(model)?;
@@ -127,6 +172,18 @@ pub(super) fn restart_one(model: &mut Model) {
         Some(container) => ask(model, Action::RestartContainer { host, container }),
         None => model.ui.message = Some(format!("{host} has no container selected")),
     }
+}
+
+/// `:rollout APP IMAGE`: the image is checked against the hosts' tags like a typed one
+/// before any y/n; the prompt shows it meanwhile, and keeps it with the reason if refused.
+pub(super) fn check_rollout(model: &mut Model, app: String, image: String) -> Vec<Effect> {
+    let Some(record) = model.apps.get(&app) else {
+        model.ui.message = Some(format!("rollout: no app named {app}"));
+        return Vec::new();
+    };
+    let current = record.spec.image.clone();
+    model.ui.image_prompt = Some(ImagePrompt::new(app, current, image, true));
+    vec![Effect::ReadImages]
 }
 
 /// Keys while the image prompt is open: it takes them all.
@@ -225,6 +282,7 @@ pub(super) fn on_images(model: &mut Model, result: Result<Vec<String>, String>) 
     let Some(prompt) = model.ui.image_prompt.as_mut() else {
         return;
     };
+    let submit = std::mem::take(&mut prompt.submit);
     let repo = |image: &str| image.rsplit_once(':').map_or(image, |(r, _)| r).to_owned();
     let current_repo = repo(&prompt.current);
     prompt.choices = Some(result.map(|mut tags| {
@@ -233,6 +291,10 @@ pub(super) fn on_images(model: &mut Model, result: Result<Vec<String>, String>) 
         tags.dedup();
         tags
     }));
+    if submit {
+        // As if enter was pressed now that the tags are known.
+        on_image_prompt(model, Action::Confirm);
+    }
 }
 
 pub(super) fn on_history(
@@ -240,6 +302,19 @@ pub(super) fn on_history(
     app: String,
     result: Result<Vec<HistoryEntry>, String>,
 ) {
+    if let Some((waiting, wanted)) = model.ui.pending_rollback.take() {
+        if waiting != app {
+            model.ui.pending_rollback = Some((waiting, wanted));
+        } else {
+            match &result {
+                Ok(entries) => ask_rollback(model, app.clone(), wanted, entries),
+                Err(why) => {
+                    model.ui.message = Some(format!("{app}'s history could not be read: {why}"))
+                }
+            }
+            return;
+        }
+    }
     if let Some(list) = model.ui.history.as_mut()
         && list.app == app
     {
@@ -283,13 +358,7 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
                 }
                 Some(e) => {
                     model.ui.history = None;
-                    ask(
-                        model,
-                        Action::Rollback {
-                            app,
-                            revision: Some(e.revision),
-                        },
-                    );
+                    ask_rollback(model, app, Some(e.revision), &[e]);
                 }
             }
         }
@@ -320,6 +389,7 @@ pub(super) fn on_rollouts(model: &mut Model, event: RolloutEvent) {
         | RolloutEvent::Command(_)
         | RolloutEvent::CommandRemoved { .. } => {}
     }
+    crate::model::note_finished(model);
 }
 
 /// The y/n question for a rollout action; None for other actions.

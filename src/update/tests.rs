@@ -16,6 +16,8 @@ fn container(id: &str) -> Container {
         labels: Default::default(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 
@@ -102,7 +104,30 @@ fn help_is_modal() {
     );
     act(&mut m, Action::ToggleHelp);
     act(&mut m, Action::Quit);
-    assert!(m.quit);
+    assert!(!m.ui.help && !m.quit, "q closes help too: any key does");
+}
+
+#[test]
+fn moving_keys_close_help_unless_it_scrolls() {
+    let mut m = model(&["a", "b"]);
+    for key in [
+        Action::MoveDown,
+        Action::MoveUp,
+        Action::PageDown,
+        Action::First,
+    ] {
+        act(&mut m, Action::ToggleHelp);
+        act(&mut m, key.clone());
+        assert!(!m.ui.help, "{key:?} closes help that fits");
+    }
+    act(&mut m, Action::ToggleHelp);
+    m.ui.help_scrolls = true;
+    act(&mut m, Action::MoveDown);
+    act(&mut m, Action::PageDown);
+    assert!(m.ui.help, "scrolling help scrolls");
+    assert_eq!(m.ui.help_scroll, 11);
+    act(&mut m, Action::MoveRight);
+    assert!(!m.ui.help, "any other key closes it");
 }
 
 #[test]
@@ -348,4 +373,20 @@ fn ticks_mark_dirty_once_a_second() {
     assert!(!m.dirty);
     update(&mut m, Msg::Tick(t0 + Duration::from_millis(1100)));
     assert!(m.dirty);
+}
+
+#[test]
+fn ctrl_s_saves_into_the_data_dir_and_export_dir_where_named() {
+    let mut m = model(&["a"]);
+    assert_eq!(
+        act(&mut m, Action::ExportScreen),
+        [Effect::ExportScreen(None)]
+    );
+    assert_eq!(
+        act(&mut m, Action::ExportTo("/tmp/x".into())),
+        [Effect::ExportScreen(Some("/tmp/x".into()))]
+    );
+    let dir = crate::tui::export::default_dir();
+    assert!(dir.ends_with("wheelhouse/screens"), "{}", dir.display());
+    assert_ne!(std::env::current_dir().ok(), Some(dir));
 }

@@ -32,16 +32,28 @@ pub fn container(
     cpu: Option<f64>,
     mem: Option<u64>,
 ) -> Container {
+    let running = state == "running";
     Container {
-        id: format!("{name}-id"),
+        // A full engine id: the host view shows its first 12 characters.
+        id: format!("{name}-0123456789abcdef"),
         name: name.to_owned(),
         image: "wheelhouse/demo:1".to_owned(),
         state: state.to_owned(),
-        status: String::new(),
+        status: if running {
+            "Up 3 minutes".to_owned()
+        } else {
+            "Exited (0) 2 minutes ago".to_owned()
+        },
         health,
         labels: BTreeMap::new(),
         cpu_percent: cpu,
         mem_bytes: mem,
+        ports: if running {
+            vec!["8080→80".to_owned()]
+        } else {
+            Vec::new()
+        },
+        restarts: Some(if running { 2 } else { 0 }),
     }
 }
 

@@ -68,6 +68,13 @@ impl Tmux {
         }
     }
 
+    /// A tmux format expanded for the pane, e.g. `#{alternate_on}` (1 while the program
+    /// on it uses the alternate screen).
+    pub fn display(&self, format: &str) -> String {
+        let out = self.cmd(&["display-message", "-p", "-t", "t", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
     pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned()
     }

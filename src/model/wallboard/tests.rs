@@ -102,11 +102,15 @@ fn alerts_name_offline_hosts_and_apps_below_their_count() {
                 healthy: 2,
                 desired: 6
             },
+            Alert::Unhealthy {
+                container: "web.c".into(),
+                host: "lab-1".into()
+            },
         ]
     );
     assert_eq!(
         banner_text(&found).as_deref(),
-        Some("2 hosts offline · web 2/6")
+        Some("2 hosts offline · 1 unhealthy · web 2/6")
     );
     assert_eq!(found[2].text(), "app web: 2/6 healthy");
 }
@@ -115,6 +119,9 @@ fn alerts_name_offline_hosts_and_apps_below_their_count() {
 fn a_healthy_cluster_has_no_alerts_and_no_banner() {
     let mut m = cluster();
     m.hosts.retain(|h| h.state == HostState::Online);
+    for host in &mut m.hosts {
+        host.containers.retain(|c| c.health != Health::Unhealthy);
+    }
     if let Some(r) = m.apps.get_mut("web") {
         r.spec.instances = 2;
     }
@@ -123,9 +130,29 @@ fn a_healthy_cluster_has_no_alerts_and_no_banner() {
 }
 
 #[test]
-fn paused_and_failed_rollouts_alert_but_progressing_ones_do_not() {
+fn an_unhealthy_instance_alerts_though_the_app_has_its_count() {
     let mut m = cluster();
     m.hosts.retain(|h| h.state == HostState::Online);
+    if let Some(r) = m.apps.get_mut("web") {
+        r.spec.instances = 2;
+    }
+    let found = alerts(&m);
+    assert_eq!(
+        found,
+        [Alert::Unhealthy {
+            container: "web.c".into(),
+            host: "lab-1".into()
+        }]
+    );
+    assert_eq!(found[0].text(), "container web.c on lab-1 unhealthy");
+    assert_eq!(banner_text(&found).as_deref(), Some("1 unhealthy"));
+}
+
+#[test]
+fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
+    let mut m = cluster();
+    m.hosts.retain(|h| h.state == HostState::Online);
+    m.hosts[0].containers.clear();
     m.apps.clear();
     let spec = AppSpec::new("web", "wheelhouse/demo:2");
     let rollout = |phase: Phase| {
@@ -168,5 +195,23 @@ fn paused_and_failed_rollouts_alert_but_progressing_ones_do_not() {
             reason: "unhealthy".into(),
         }),
     );
+    crate::model::note_finished(&mut m);
     assert_eq!(alerts(&m).len(), 1);
+    // A rollout that just rolled back alerts, for a while.
+    m.rollouts.insert(
+        "web".into(),
+        rollout(Phase::RolledBack {
+            reason: "unhealthy".into(),
+        }),
+    );
+    crate::model::note_finished(&mut m);
+    assert_eq!(
+        alerts(&m),
+        [Alert::Rollout {
+            app: "web".into(),
+            phase: "rolled back"
+        }]
+    );
+    m.now += crate::model::LINGER;
+    assert_eq!(alerts(&m), [], "gone once it has been shown for a while");
 }

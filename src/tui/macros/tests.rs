@@ -2,6 +2,7 @@ use super::*;
 use crate::model::app::AppSpec;
 use crate::model::{AppRecord, Focus, Host, HostSource, HostState};
 use crate::update::update;
+use std::time::Instant;
 
 fn model() -> Model {
     let spec = crate::update::tests::support::host_spec;
@@ -34,10 +35,10 @@ fn tab() -> KeyEvent {
 }
 
 /// Presses keys the way the loop does, applying messages through `update`.
-fn press(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent], now: Instant) {
+fn press(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
     let keymap = Keymap::default_keymap();
     for key in keys {
-        macros.press(m, &keymap, *key, now, &mut |m, msg| {
+        macros.press(m, &keymap, *key, &mut |m, msg| {
             update(m, msg);
         });
     }
@@ -48,58 +49,55 @@ fn message(m: &Model) -> &str {
 }
 
 #[test]
-fn q_letter_records_until_q_and_at_letter_replays() {
-    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
-    press(&mut macros, &mut m, &[ch('q'), ch('a')], now);
+fn shift_q_letter_records_until_shift_q_and_at_letter_replays() {
+    let (mut macros, mut m) = (Macros::default(), model());
+    press(&mut macros, &mut m, &[ch('Q'), ch('a')]);
     assert_eq!(macros.recording(), Some('a'));
     assert!(message(&m).contains("recording @a"), "{}", message(&m));
     assert!(!m.quit, "q followed by a letter does not quit");
-    press(&mut macros, &mut m, &[ch('l'), ch('l'), ch('q')], now);
+    press(&mut macros, &mut m, &[ch('l'), ch('l'), ch('Q')]);
     assert_eq!(macros.recording(), None);
     assert_eq!(macros.register('a'), Some(&[ch('l'), ch('l')][..]));
     assert_eq!(message(&m), "macro @a recorded (2 keys)");
     assert_eq!(m.ui.selected, 2, "recorded keys act as they are typed");
-    press(&mut macros, &mut m, &[ch('@'), ch('a')], now);
+    press(&mut macros, &mut m, &[ch('@'), ch('a')]);
     assert_eq!(m.ui.selected, 4, "the replay moved two more cells");
-    press(&mut macros, &mut m, &[ch('@'), ch('z')], now);
-    assert_eq!(message(&m), "no macro @z: record one with qz");
+    press(&mut macros, &mut m, &[ch('@'), ch('z')]);
+    assert_eq!(message(&m), "no macro @z: record one with Qz");
 }
 
 #[test]
-fn a_lone_q_still_quits_after_the_hold_or_before_another_key() {
-    let keymap = Keymap::default_keymap();
-    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
-    press(&mut macros, &mut m, &[ch('q')], now);
-    assert!(!m.quit && macros.holding());
-    let mut apply = |m: &mut Model, msg| {
-        update(m, msg);
-    };
-    macros.tick(&mut m, &keymap, now + HOLD / 2, &mut apply);
-    assert!(!m.quit, "still waiting for a register letter");
-    macros.tick(&mut m, &keymap, now + HOLD, &mut apply);
-    assert!(m.quit, "a lone q quits once the hold is over");
-
+fn q_quits_at_once_and_never_starts_a_recording() {
+    // A `q` and then a letter, however quickly typed, is quit: recording has its own key.
     let (mut macros, mut m) = (Macros::default(), model());
-    press(
-        &mut macros,
-        &mut m,
-        &[ch('q'), KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)],
-        now,
-    );
-    assert!(m.quit, "q then a non-letter quits at once");
+    press(&mut macros, &mut m, &[ch('q')]);
+    assert!(m.quit, "q quits at once, with no hold");
+    let (mut macros, mut m) = (Macros::default(), model());
+    press(&mut macros, &mut m, &[ch('q'), ch('a')]);
+    assert!(m.quit);
     assert_eq!(macros.recording(), None);
 }
 
 #[test]
+fn shift_q_then_a_non_letter_says_what_it_wants() {
+    let (mut macros, mut m) = (Macros::default(), model());
+    press(&mut macros, &mut m, &[ch('Q'), ch('1')]);
+    assert_eq!(macros.recording(), None);
+    assert_eq!(message(&m), "Q then a letter a–z names the macro to record");
+    assert!(!m.quit);
+    press(&mut macros, &mut m, &[ch('l')]);
+    assert_eq!(m.ui.selected, 1, "the next key acts as usual");
+}
+
+#[test]
 fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
-    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    let (mut macros, mut m) = (Macros::default(), model());
     m.readonly = true;
     // Record: focus the apps panel, then `+` (refused as typed, too), then `j`.
     press(
         &mut macros,
         &mut m,
-        &[ch('q'), ch('a'), tab(), ch('+'), ch('j'), ch('q')],
-        now,
+        &[ch('Q'), ch('a'), tab(), ch('+'), ch('j'), ch('Q')],
     );
     assert_eq!(macros.register('a').map(<[_]>::len), Some(3));
     assert_eq!(m.apps["web"].spec.instances, 1);
@@ -107,11 +105,10 @@ fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
         &mut macros,
         &mut m,
         &[KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)],
-        now,
     );
     assert_eq!(m.ui.focus, Focus::Grid);
     let selected = m.ui.selected;
-    press(&mut macros, &mut m, &[ch('@'), ch('a')], now);
+    press(&mut macros, &mut m, &[ch('@'), ch('a')]);
     assert_eq!(m.ui.focus, Focus::Apps, "keys before the refusal ran");
     assert!(
         message(&m).starts_with("macro @a stopped: read-only: one more instance is refused"),
@@ -127,17 +124,11 @@ fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
 
 #[test]
 fn q_and_at_are_typed_into_prompts_not_taken_as_macro_keys() {
-    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
-    press(&mut macros, &mut m, &[tab(), ch('s')], now);
+    let (mut macros, mut m) = (Macros::default(), model());
+    press(&mut macros, &mut m, &[tab(), ch('s')]);
     assert!(m.ui.dialog.is_some(), "the scale prompt is open");
-    press(
-        &mut macros,
-        &mut m,
-        &[ch('q'), ch('a'), ch('@'), ch('b')],
-        now,
-    );
+    press(&mut macros, &mut m, &[ch('q'), ch('a'), ch('@'), ch('b')]);
     assert_eq!(macros.recording(), None);
-    assert!(!macros.holding());
     assert!(!m.quit);
     assert!(m.ui.dialog.is_some(), "the prompt is still open");
 }
@@ -163,7 +154,7 @@ fn press_named(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
     let keymap =
         Keymap::parse(std::path::Path::new("named.toml"), NAMED).unwrap_or_else(|e| panic!("{e}"));
     for key in keys {
-        macros.press(m, &keymap, *key, Instant::now(), &mut |m, msg| {
+        macros.press(m, &keymap, *key, &mut |m, msg| {
             update(m, msg);
         });
     }
@@ -175,7 +166,7 @@ fn a_key_bound_to_a_named_macro_plays_its_keys_and_actions() {
     press_named(&mut macros, &mut m, &[ctrl('t')]);
     assert_eq!(m.ui.selected, 2, "a key step and an action step");
     // Recorded into a register, the macro's key replays the macro.
-    press_named(&mut macros, &mut m, &[ch('q'), ch('b'), ctrl('t'), ch('q')]);
+    press_named(&mut macros, &mut m, &[ch('Q'), ch('b'), ctrl('t'), ch('Q')]);
     assert_eq!(macros.register('b'), Some(&[ctrl('t')][..]));
     assert_eq!(m.ui.selected, 4);
     press_named(&mut macros, &mut m, &[ch('@'), ch('b')]);
@@ -211,35 +202,43 @@ fn a_named_macro_that_runs_itself_stops() {
 #[test]
 fn an_unbound_alt_key_is_esc_then_the_key() {
     // tmux or an SSH link delivers a quick `Esc q` as one ESC q read: Alt+q.
-    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    let (mut macros, mut m) = (Macros::default(), model());
     m.ui.help = true;
     let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
-    press(&mut macros, &mut m, &[alt_q], now);
+    press(&mut macros, &mut m, &[alt_q]);
     assert!(!m.ui.help, "the Esc half closes help");
-    assert!(!m.quit, "the q half is held for a register letter");
-    macros.tick(
-        &mut m,
-        &Keymap::default_keymap(),
-        now + HOLD,
-        &mut |m, msg| {
-            update(m, msg);
-        },
-    );
-    assert!(m.quit, "then quits");
+    assert!(m.quit, "then the q half quits");
+}
+
+#[test]
+fn any_key_closes_help_even_one_the_keymap_binds_to_nothing() {
+    let (mut macros, mut m) = (Macros::default(), model());
+    for key in [
+        ch('x'),
+        ch('Q'),
+        ch('@'),
+        KeyEvent::new(KeyCode::F(7), KeyModifiers::NONE),
+    ] {
+        m.ui.help = true;
+        press(&mut macros, &mut m, &[key]);
+        assert!(!m.ui.help, "{key:?} closes help");
+        assert_eq!(macros.recording(), None);
+        assert!(!m.quit);
+    }
 }
 
 #[test]
 fn ctrl_alt_keys_are_not_split() {
     // Split, an unbound ctrl-alt-c would be Esc then ctrl-c: quit.
-    let (mut macros, mut m, now) = (Macros::default(), model(), Instant::now());
+    let (mut macros, mut m) = (Macros::default(), model());
     let ctrl_alt_c = KeyEvent::new(
         KeyCode::Char('c'),
         KeyModifiers::CONTROL | KeyModifiers::ALT,
     );
-    press(&mut macros, &mut m, &[ctrl_alt_c], now);
+    press(&mut macros, &mut m, &[ctrl_alt_c]);
     assert!(!m.quit);
     let shift_alt_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::ALT | KeyModifiers::SHIFT);
     m.ui.help = true;
-    press(&mut macros, &mut m, &[shift_alt_g], now);
+    press(&mut macros, &mut m, &[shift_alt_g]);
     assert!(!m.ui.help, "alt-shift-G is Esc then G: the Esc closes help");
 }

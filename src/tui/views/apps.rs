@@ -7,8 +7,9 @@
 mod prompt;
 
 use crate::action::Action;
-use crate::model::{AppStatus, EtcdState, Focus, Model, app_statuses, selected_index};
-use crate::plan::rollout::Phase;
+use crate::model::{
+    AppStatus, EtcdState, Focus, Model, app_statuses, selected_index, shown_rollouts,
+};
 use crate::store::Rollout;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::{split_bottom, split_right};
@@ -24,7 +25,6 @@ use ratatui::widgets::{Block, Borders, Widget};
 /// Below this width the panel goes under the grid instead of beside it.
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 100;
 const SIDE_WIDTH_MIN: u16 = 44;
-const SIDE_WIDTH_MAX: u16 = 80;
 /// Below this height there is room for the grid only.
 const STACKED_MIN_HEIGHT: u16 = 12;
 const STACKED_HEIGHT_MAX: u16 = 12;
@@ -46,10 +46,12 @@ pub struct Panels {
     pub apps: Rect,
 }
 
-/// Grid left and apps right on wide terminals, grid above apps on narrow ones.
+/// Grid left and apps right on wide terminals, grid above apps on narrow ones. Side by
+/// side the Apps panel takes half the width, growing with the terminal (its HOSTS column
+/// is as long as an app is spread).
 pub fn panels(main: Rect) -> Panels {
     if main.width >= SIDE_BY_SIDE_MIN_WIDTH {
-        let width = (main.width / 2).clamp(SIDE_WIDTH_MIN, SIDE_WIDTH_MAX);
+        let width = (main.width / 2).max(SIDE_WIDTH_MIN);
         let (grid, apps) = split_right(main, width);
         return Panels { grid, apps };
     }
@@ -68,39 +70,33 @@ pub fn visible_rows(main: Rect) -> usize {
 }
 
 pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, buf: &mut Buffer) {
+    render_panel(model, theme, keymap, panels.apps, buf);
+    // The rollout prompt opens over both panels, which stay drawn beneath it.
+    if let Some(prompt) = &model.ui.image_prompt {
+        let whole = panels.grid.union(panels.apps);
+        prompt::render(prompt, theme, keymap, whole, buf);
+    }
+}
+
+/// The table (or the history list) above, the rollouts below.
+fn render_panel(model: &Model, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
     let statuses: Vec<AppStatus> = app_statuses(model)
         .into_iter()
         .filter(|s| model.shows_app(&s.name))
         .collect();
     let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
-    if let Some(prompt) = &model.ui.image_prompt {
-        let whole = panels.grid.union(panels.apps);
-        prompt::render(prompt, theme, keymap, whole, buf);
-        return;
-    }
-    if panels.apps.is_empty() {
-        return;
-    }
     let shown = shown_rollouts(model);
-    let (table_area, rollouts_area) = split(panels.apps, shown.len());
+    let (table_area, rollouts_area) = split(area, shown.len());
     if !rollouts_area.is_empty() {
         render_rollouts(&shown, theme, rollouts_area, buf);
     }
-    if let Some(list) = &model.ui.history {
-        super::history::render(list, theme, keymap, table_area, buf);
-        return;
+    match &model.ui.history {
+        Some(list) => super::history::render(list, theme, keymap, table_area, buf),
+        None => render_table(model, theme, keymap, &statuses, selected, table_area, buf),
     }
-    render_table(model, theme, keymap, &statuses, selected, table_area, buf);
-}
-
-/// Rollouts under way, and finished ones that went wrong (their reason matters); a
-/// succeeded one needs no bar.
-fn shown_rollouts(model: &Model) -> Vec<&Rollout> {
-    model
-        .rollouts
-        .values()
-        .filter(|r| r.state.phase != Phase::Succeeded)
-        .collect()
 }
 
 /// The table above, the rollouts' box below (two lines each, at most half the panel).
@@ -108,11 +104,14 @@ fn split(area: Rect, rollouts: usize) -> (Rect, Rect) {
     if rollouts == 0 {
         return (area, Rect::default());
     }
-    let wanted = u16::try_from(rollouts)
-        .unwrap_or(u16::MAX)
+    let wanted = count(rollouts)
         .saturating_mul(progress::HEIGHT)
         .saturating_add(2);
     split_bottom(area, wanted.min(area.height / 2))
+}
+
+fn count(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -125,19 +124,25 @@ fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut B
         ));
     let inner = block.inner(area);
     block.render(area, buf);
+    // Short of room for two lines each, each rollout gets one (never a blank box).
+    let height = if inner.height >= progress::HEIGHT * count(rollouts.len()) {
+        progress::HEIGHT
+    } else {
+        1
+    };
     let mut y = inner.y;
     for rollout in rollouts {
-        if y + progress::HEIGHT > inner.bottom() {
+        if y + height > inner.bottom() {
             break;
         }
         let row = Rect {
             x: inner.x + 1,
             y,
             width: inner.width.saturating_sub(1),
-            height: progress::HEIGHT,
+            height,
         };
         RolloutProgress::new(rollout, theme).render(row, buf);
-        y += progress::HEIGHT;
+        y += height;
     }
 }
 
@@ -152,17 +157,28 @@ fn render_table(
 ) {
     let focused = model.ui.focus == Focus::Apps;
     let rows = statuses.iter().map(|s| row(s, theme)).collect();
-    let empty = match model.etcd {
-        EtcdState::Disabled => "etcd is not configured: apps live in etcd",
-        _ => "no apps yet: wheelhouse ctl apply -f app.toml",
-    };
+    let empty = empty_text(model);
     let mut table = DataTable::new(title(statuses, focused, keymap), &COLUMNS, theme)
         .rows(rows)
-        .empty(empty);
+        .empty(&empty);
     if focused && let Some(i) = selected {
         table = table.selected(i);
     }
     table.render(area, buf);
+}
+
+/// What the panel says when it has no rows: why, and what to do.
+pub fn empty_text(model: &Model) -> String {
+    match (&model.etcd, &model.ui.filter) {
+        (EtcdState::Disabled, _) => "etcd is not configured: apps live in etcd".to_owned(),
+        (_, Some(filter)) if !model.apps.is_empty() || !app_statuses(model).is_empty() => {
+            format!(
+                "no app matches the filter {} (esc clears it)",
+                filter.text()
+            )
+        }
+        _ => "no apps yet: wheelhouse ctl apply -f app.toml".to_owned(),
+    }
 }
 
 /// "apps (3)", and while focused the scale keys: "apps (3) · s scale · +/- one more/less".
@@ -241,4 +257,39 @@ pub fn marked_hosts(model: &Model) -> Vec<usize> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AppRecord;
+    use crate::model::app::AppSpec;
+    use crate::update::filter::{Filter, Scope};
+    use std::time::Instant;
+
+    #[test]
+    fn side_by_side_the_apps_panel_grows_with_the_terminal() {
+        for width in [100, 160, 200, 300] {
+            let panels = panels(Rect::new(0, 0, width, 49));
+            assert_eq!(panels.apps.width, width / 2, "{width}");
+        }
+    }
+
+    #[test]
+    fn a_filter_matching_no_app_says_so_rather_than_no_apps_yet() {
+        let mut model = Model::new(Instant::now());
+        assert_eq!(
+            empty_text(&model),
+            "no apps yet: wheelhouse ctl apply -f app.toml"
+        );
+        let spec = AppSpec::new("web", "wheelhouse/demo:1");
+        model
+            .apps
+            .insert("web".into(), AppRecord { spec, revision: 1 });
+        model.ui.filter = Filter::parse("nomatch", Scope::Hosts).unwrap_or_default();
+        assert_eq!(
+            empty_text(&model),
+            "no app matches the filter nomatch (esc clears it)"
+        );
+    }
 }

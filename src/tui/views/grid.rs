@@ -32,9 +32,11 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
         app: &app,
         changing: &changing,
     };
-    Grid::new(&model.hosts, &shown, slot, theme, model.now)
-        .marks(marks)
-        .render(view.cells, buf);
+    let grid = Grid::new(&model.hosts, &shown, slot, theme, model.now).marks(marks);
+    match model.wallboard {
+        Some(_) => grid.wall().render(view.cells, buf),
+        None => grid.render(view.cells, buf),
+    }
 }
 
 /// "wheelhouse  1000 hosts · page 1/2 │ ▶ ✓ lab-0042 ok  CPU 12% MEM 3%  4 ctr"
@@ -57,7 +59,8 @@ fn title(model: &Model, theme: &Theme, view: &GridView, shown: &[usize], buf: &m
             theme.text(),
         ));
     }
-    if let Some(host) = model.selected_host() {
+    // A wall screen has no selection to name.
+    if let Some(host) = model.selected_host().filter(|_| model.wallboard.is_none()) {
         let load = host.load();
         let level = theme.level(load, &host.state);
         let (style, glyph) = theme.cell(level);

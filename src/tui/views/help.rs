@@ -6,6 +6,7 @@ use crate::model::View;
 use crate::tui::format::percent;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::centred;
+use crate::tui::macros::{RECORD, REPLAY};
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -40,6 +41,84 @@ pub fn sections_for(view: &View) -> &'static [Section] {
     }
 }
 
+/// The sections' parts laid out for `area`: in columns side by side, or in one column that
+/// scrolls when they do not fit.
+struct Flow {
+    parts: Vec<Part>,
+    footer: Vec<Line<'static>>,
+    footer_rows: u16,
+    /// Rows for the columns.
+    room: u16,
+    columns: Vec<Flowed>,
+    scrolling: bool,
+}
+
+impl Flow {
+    fn new(keymap: &Keymap, theme: &Theme, sections: &[Section], area: Rect) -> Flow {
+        let parts: Vec<Part> = sections
+            .iter()
+            .map(|&section| keys_part(keymap, section, theme))
+            .filter(|p| p.lines.len() > 1)
+            .collect();
+        let footer = legend(theme);
+        let footer_rows = u16::try_from(footer.len() + 1).unwrap_or(u16::MAX);
+        // Inside the border: the columns, then the legend and the closing hint.
+        let room = area.height.saturating_sub(2 + footer_rows + 2).max(1);
+        let mut columns = flow(&parts, room);
+        let scrolling = columns.len() > 1 && columns_width(&columns) + 4 > area.width;
+        if scrolling {
+            columns = vec![Flowed {
+                parts: (0..parts.len()).collect(),
+                width: parts.iter().map(Part::width).max().unwrap_or(0),
+                height: parts.iter().map(Part::height).sum(),
+            }];
+        }
+        Flow {
+            parts,
+            footer,
+            footer_rows,
+            room,
+            columns,
+            scrolling,
+        }
+    }
+}
+
+/// Whether help, drawn in `area`, is one column that scrolls: only then do the moving keys
+/// scroll it instead of closing it (the loop hands this to `update`).
+pub fn scrolls(keymap: &Keymap, theme: &Theme, view: &View, area: Rect) -> bool {
+    Flow::new(keymap, theme, sections_for(view), area).scrolling
+}
+
+/// The moving keys that scroll help, by their first key: "down/up pagedown/pageup home".
+fn scroll_keys(keymap: &Keymap) -> String {
+    let hints = keymap.section_hints(Section::Grid);
+    let key = |action: &Action| {
+        (hints.iter())
+            .find(|(_, a)| a == action)
+            .map_or_else(|| action.name(), |(keys, _)| first_key(keys).to_owned())
+    };
+    let [down, up, page_down, page_up, first] = SCROLL_ACTIONS.each_ref().map(key);
+    format!("{down}/{up} {page_down}/{page_up} {first}")
+}
+
+/// The first of "up/k" (a lone "/" is a key of its own).
+fn first_key(keys: &str) -> &str {
+    match keys.split_once('/') {
+        Some((first, _)) if !first.is_empty() => first,
+        _ => keys,
+    }
+}
+
+/// The actions that scroll help when it scrolls (the ones `update` scrolls it with).
+pub const SCROLL_ACTIONS: [Action; 5] = [
+    Action::MoveDown,
+    Action::MoveUp,
+    Action::PageDown,
+    Action::PageUp,
+    Action::First,
+];
+
 /// `scroll` is the first line shown when the columns do not fit side by side and help
 /// becomes one column that scrolls.
 pub fn render(
@@ -50,42 +129,26 @@ pub fn render(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let parts: Vec<Part> = sections
-        .iter()
-        .map(|&section| keys_part(keymap, section, theme))
-        .filter(|p| p.lines.len() > 1)
-        .collect();
-    let mut footer = legend(theme);
-    let footer_rows = u16::try_from(footer.len() + 1).unwrap_or(u16::MAX);
-
-    // Inside the border: the columns, then the legend and the closing hint.
-    let room = area.height.saturating_sub(2 + footer_rows + 2).max(1);
-    let mut columns = flow(&parts, room);
-    let scrolling = columns.len() > 1 && columns_width(&columns) + 4 > area.width;
-    if scrolling {
-        columns = vec![Flowed {
-            parts: (0..parts.len()).collect(),
-            width: parts.iter().map(Part::width).max().unwrap_or(0),
-            height: parts.iter().map(Part::height).sum(),
-        }];
-    }
+    let Flow {
+        parts,
+        mut footer,
+        footer_rows,
+        room,
+        columns,
+        scrolling,
+    } = Flow::new(keymap, theme, sections, area);
     let total = usize::from(columns.first().map_or(0, |c| c.height));
     let skip = if scrolling {
         scroll.min(total.saturating_sub(usize::from(room)))
     } else {
         0
     };
-    footer.push(if scrolling && skip + usize::from(room) < total {
-        let keys = |action: Action| {
-            keymap
-                .section_hints(Section::Grid)
-                .into_iter()
-                .find(|(_, a)| *a == action)
-                .map_or_else(|| action.name(), |(keys, _)| keys)
-        };
-        let (down, up) = (keys(Action::MoveDown), keys(Action::MoveUp));
+    footer.push(if scrolling {
         Line::styled(
-            format!("{down} and {up} scroll · any other key closes this help"),
+            format!(
+                "{} scroll · any other key closes this help",
+                scroll_keys(keymap)
+            ),
             theme.muted(),
         )
     } else {
@@ -170,12 +233,29 @@ fn heading(text: &str, theme: &Theme) -> Line<'static> {
 /// "Grid" then one line per bound action: keys, padded, then what the action does.
 fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
     let hints = keymap.section_hints(section);
-    // Named macros bound in this section, described by their steps.
-    let macros: Vec<(String, String)> = keymap
+    // Named macros bound in this section, described by their steps; everywhere, the
+    // recording keys (where the keymap leaves them free).
+    let mut macros: Vec<(String, String)> = keymap
         .macro_hints(section)
         .into_iter()
         .map(|(keys, m)| (keys, format!("macro {}: {}", m.name, m.describe())))
         .collect();
+    if section == Section::Global {
+        let free = |c: char| {
+            !hints
+                .iter()
+                .any(|(keys, _)| keys.split('/').any(|k| k == c.to_string()))
+        };
+        if free(RECORD) {
+            macros.push((
+                format!("{RECORD} a-z"),
+                format!("record a macro ({RECORD} stops)"),
+            ));
+        }
+        if free(REPLAY) {
+            macros.push((format!("{REPLAY} a-z"), "play a macro".to_owned()));
+        }
+    }
     let key_width = hints
         .iter()
         .map(|(k, _)| k)
@@ -261,7 +341,10 @@ mod tests {
     fn a_small_terminal_scrolls_one_column_and_a_wide_one_shows_all() {
         let top = screen(0, 80, 24);
         assert!(
-            top.contains("Everywhere") && top.contains("down/j and up/k scroll"),
+            top.contains("Everywhere")
+                && top.contains(
+                    "down/up pagedown/pageup home scroll · any other key closes this help"
+                ),
             "{top}"
         );
         let bottom = screen(1000, 80, 24);
@@ -273,7 +356,10 @@ mod tests {
             bottom.contains("promote the canary"),
             "the last line is reachable"
         );
-        assert!(!bottom.contains("scroll ·"), "no scroll hint at the end");
+        assert!(
+            bottom.contains("scroll · any other key closes"),
+            "at the end the moving keys still scroll (back up): the hint says so"
+        );
         let wide = screen(0, 200, 50);
         assert!(wide.contains("Everywhere") && wide.contains("promote the canary"));
         assert!(!wide.contains("scroll ·"));
@@ -297,6 +383,13 @@ mod tests {
         let text: String = buf.content().iter().map(|c| c.symbol()).collect();
         assert!(
             text.contains("ctrl-t") && text.contains("macro look:"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Q a-z")
+                && text.contains("record a macro (Q stops)")
+                && text.contains("@ a-z")
+                && text.contains("play a macro"),
             "{text}"
         );
     }

@@ -14,13 +14,23 @@ use ratatui::widgets::{Block, Borders, Padding, Paragraph, Widget};
 /// Header lines inside the box.
 const HEADER_LINES: u16 = 4;
 
-const COLUMNS: [Column; 6] = [
+/// Below this width the ID column is left out (the rest keep their room).
+const ID_MIN_WIDTH: u16 = 120;
+/// Where the ID column is in `COLUMNS` (and in a row).
+const ID_COLUMN: usize = 1;
+
+const COLUMNS: [Column; 9] = [
     Column::new("NAME", Constraint::Fill(1)),
+    Column::new("ID", Constraint::Length(12)),
+    // "up 3m" while running (how long), else the engine's state.
     Column::new("STATE", Constraint::Length(10)),
     Column::new("HEALTH", Constraint::Length(9)),
-    Column::new("IMAGE", Constraint::Fill(1)),
+    // Restarts by the engine.
+    Column::new("RST", Constraint::Length(3)).right(),
+    Column::new("PORTS", Constraint::Length(5)).fit(),
+    Column::new("IMAGE", Constraint::Fill(2)),
     Column::new("CPU", Constraint::Length(6)).right(),
-    Column::new("MEM", Constraint::Length(10)).right(),
+    Column::new("MEM", Constraint::Length(9)).right(),
 ];
 
 pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -41,12 +51,25 @@ pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Bu
             f.text()
         ),
     };
-    let rows = shown.iter().map(|c| row(c, theme)).collect();
+    let with_id = table_area.width >= ID_MIN_WIDTH;
+    let keep = |i: &usize| with_id || *i != ID_COLUMN;
+    let columns: Vec<Column> = (COLUMNS.iter().enumerate())
+        .filter(|(i, _)| keep(i))
+        .map(|(_, c)| c.clone())
+        .collect();
+    let rows = (shown.iter())
+        .map(|c| {
+            (row(c, theme).into_iter().enumerate())
+                .filter(|(i, _)| keep(i))
+                .map(|(_, field)| field)
+                .collect()
+        })
+        .collect();
     let empty = match model.ui.container_filter {
         None => "no containers",
         Some(_) => "no container matches the filter (esc clears it)",
     };
-    DataTable::new(title, &COLUMNS, theme)
+    DataTable::new(title, &columns, theme)
         .rows(rows)
         .selected(model.ui.selected_row)
         .empty(empty)
@@ -152,12 +175,64 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         Health::Unhealthy => ("unhealthy", theme.level_text(Level::Critical)),
     };
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".to_owned());
+    let state = match c.uptime() {
+        Some(up) if c.is_running() => format!("up {}", short_uptime(up)),
+        _ => c.state.clone(),
+    };
+    let ports = match c.ports.as_slice() {
+        [] => "—".to_owned(),
+        ports => ports.join(","),
+    };
     vec![
         (c.name.clone(), plain),
-        (c.state.clone(), state_style),
+        (c.short_id().to_owned(), theme.muted()),
+        (state, state_style),
         (health.to_owned(), health_style),
+        (or_dash(c.restarts.map(|n| n.to_string())), plain),
+        (ports, plain),
         (c.image.clone(), plain),
         (or_dash(c.cpu_percent.map(percent)), plain),
         (or_dash(c.mem_bytes.map(bytes)), plain),
     ]
+}
+
+/// The engine's uptime words in a few characters: "3 minutes" 3m, "About an hour" ~1h,
+/// "Less than a second" <1s; anything else as it came.
+pub fn short_uptime(text: &str) -> String {
+    let unit = |word: &str| {
+        Some(match word.trim_end_matches('s') {
+            "second" => "s",
+            "minute" => "m",
+            "hour" => "h",
+            "day" => "d",
+            "week" => "w",
+            "month" => "mo",
+            "year" => "y",
+            _ => return None,
+        })
+    };
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let short = match words.as_slice() {
+        ["Less", "than", "a", "second"] => Some("<1s".to_owned()),
+        ["About", "a" | "an", word] => unit(word).map(|u| format!("~1{u}")),
+        [n, word] if n.chars().all(|c| c.is_ascii_digit()) => unit(word).map(|u| format!("{n}{u}")),
+        _ => None,
+    };
+    short.unwrap_or_else(|| text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_uptime;
+
+    #[test]
+    fn uptime_words_read_short() {
+        assert_eq!(short_uptime("3 minutes"), "3m");
+        assert_eq!(short_uptime("1 second"), "1s");
+        assert_eq!(short_uptime("About an hour"), "~1h");
+        assert_eq!(short_uptime("About a minute"), "~1m");
+        assert_eq!(short_uptime("Less than a second"), "<1s");
+        assert_eq!(short_uptime("12 months"), "12mo");
+        assert_eq!(short_uptime("a while"), "a while");
+    }
 }

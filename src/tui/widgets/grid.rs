@@ -21,6 +21,8 @@ pub struct Grid<'a> {
     marks: Marks<'a>,
     theme: &'a Theme,
     now: Instant,
+    /// Drawn for a wall screen: no selection, and large cells grown to fill the area.
+    wall: bool,
 }
 
 /// Hosts (indices into the grid's `hosts`) marked over their state.
@@ -47,13 +49,59 @@ impl<'a> Grid<'a> {
             marks: Marks::default(),
             theme,
             now,
+            wall: false,
         }
     }
 
     pub fn marks(self, marks: Marks<'a>) -> Self {
         Grid { marks, ..self }
     }
+
+    /// For a wall screen: nobody selects there, and the cells are read from afar.
+    pub fn wall(self) -> Self {
+        Grid { wall: true, ..self }
+    }
+
+    /// Where the `slot`-th cell of the page goes: as the layout says, or on a wall, large
+    /// cells grown to share the whole area among the `count` on the page.
+    fn cell_rect(&self, layout: &GridLayout, area: Rect, slot: usize, count: usize) -> Rect {
+        if !self.wall || layout.mode != CellMode::Large {
+            return layout.cell_rect(area, slot);
+        }
+        let (w, h) = CellMode::Large.size();
+        let (gx, gy) = CellMode::Large.gap();
+        let share = |room: u16, n: usize, gap: u16, least: u16| {
+            let n = u16::try_from(n).unwrap_or(u16::MAX).max(1);
+            ((room + gap) / n).saturating_sub(gap).max(least)
+        };
+        let size = |columns: usize| {
+            let rows = count.div_ceil(columns);
+            let width = share(area.width, columns, gx, w);
+            let height = share(area.height, rows, gy, h).min(WALL_CELL_HEIGHT_MAX);
+            (width, height)
+        };
+        // As many columns as make the cells largest against the cockpit's cell (the most
+        // columns on a tie).
+        let scale = |(width, height): (u16, u16)| {
+            (u32::from(width) * u32::from(h)).min(u32::from(height) * u32::from(w))
+        };
+        let columns = (1..=layout.columns.min(count).max(1))
+            .max_by_key(|&c| (scale(size(c)), c))
+            .unwrap_or(1);
+        let (width, height) = size(columns);
+        let col = u16::try_from(slot % columns).unwrap_or(u16::MAX);
+        let row = u16::try_from(slot / columns).unwrap_or(u16::MAX);
+        Rect {
+            x: area.x.saturating_add(col.saturating_mul(width + gx)),
+            y: area.y.saturating_add(row.saturating_mul(height + gy)),
+            width,
+            height,
+        }
+    }
 }
+
+/// A wall's large cells grow no taller than this (their text is three lines).
+const WALL_CELL_HEIGHT_MAX: u16 = 7;
 
 impl Widget for Grid<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
@@ -68,14 +116,14 @@ impl Widget for Grid<'_> {
         let end = (start + layout.page_size()).min(count);
         let page = &self.shown[start..end];
         for (slot, host) in page.iter().map(|&i| &self.hosts[i]).enumerate() {
-            let rect = layout.cell_rect(area, slot).intersection(area);
+            let rect = (self.cell_rect(&layout, area, slot, page.len())).intersection(area);
             if rect.is_empty() {
                 continue;
             }
             let cell = Cell {
                 host,
                 level: self.theme.level(host.load(), &host.state),
-                selected: start + slot == selected,
+                selected: !self.wall && start + slot == selected,
             };
             match layout.mode {
                 CellMode::Large => self.large(&cell, rect, buf),
@@ -83,11 +131,11 @@ impl Widget for Grid<'_> {
                 CellMode::Spaced | CellMode::Tiny => self.tiny(&cell, rect, buf),
             }
         }
-        if layout.mode.gutter() > 0 {
+        if layout.mode.gutter() > 0 && !self.wall {
             self.gutter_markers(&layout, area, selected - start, buf);
         }
         for (slot, host) in page.iter().enumerate() {
-            let rect = layout.cell_rect(area, slot).intersection(area);
+            let rect = (self.cell_rect(&layout, area, slot, page.len())).intersection(area);
             if rect.is_empty() {
                 continue;
             }
@@ -130,10 +178,12 @@ impl Grid<'_> {
         let style = self.style(cell);
         fill(rect, style, buf);
         let width = usize::from(rect.width);
-        put_char(buf, rect.x, rect.y, self.marker(cell), style);
-        put_char(buf, rect.x + 1, rect.y, self.theme.glyph(cell.level), style);
+        // The three lines in the middle of a taller (wall) cell.
+        let top = rect.y + rect.height.saturating_sub(3) / 2;
+        put_char(buf, rect.x, top, self.marker(cell), style);
+        put_char(buf, rect.x + 1, top, self.theme.glyph(cell.level), style);
         let name = truncate(cell.host.name(), width.saturating_sub(3));
-        buf.set_stringn(rect.x + 3, rect.y, name, width.saturating_sub(3), style);
+        buf.set_stringn(rect.x + 3, top, name, width.saturating_sub(3), style);
         let figures = match (&cell.host.state, cell.host.load()) {
             (HostState::Offline { since, .. }, _) => {
                 format!(
@@ -149,12 +199,12 @@ impl Grid<'_> {
         };
         let inner = width.saturating_sub(2);
         if rect.height > 1 {
-            buf.set_stringn(rect.x + 2, rect.y + 1, figures, inner, style);
+            buf.set_stringn(rect.x + 2, top + 1, figures, inner, style);
         }
         if rect.height > 2 {
             let containers = cell.host.containers.len();
             let state = format!("{} · {containers} ctr", cell.level.label());
-            buf.set_stringn(rect.x + 2, rect.y + 2, state, inner, style);
+            buf.set_stringn(rect.x + 2, top + 2, state, inner, style);
         }
     }
 

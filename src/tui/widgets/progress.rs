@@ -67,6 +67,27 @@ pub fn phase_level(phase: &Phase) -> Level {
     }
 }
 
+/// What the rollout changes: "demo:1 → demo:2", or "restart of demo:1" when the image
+/// stays (a rolling restart, or another field of the spec).
+pub fn change(rollout: &Rollout) -> String {
+    let to = &rollout.to_spec.image;
+    match rollout.from_spec.as_ref().map(|s| &s.image) {
+        Some(from) if from == to => {
+            let restart = rollout
+                .from_spec
+                .as_ref()
+                .is_some_and(|from| from.restart_generation != rollout.to_spec.restart_generation);
+            if restart {
+                format!("restart of {to}")
+            } else {
+                format!("new spec of {to}")
+            }
+        }
+        Some(from) => format!("{from} → {to}"),
+        None => format!("? → {to}"),
+    }
+}
+
 pub struct RolloutProgress<'a> {
     rollout: &'a Rollout,
     theme: &'a Theme,
@@ -94,19 +115,17 @@ impl Widget for RolloutProgress<'_> {
             Span::styled("▏ ", theme.border()),
             Span::styled(counts_text(&state.counts), theme.text()),
         ]);
-        let from = self
-            .rollout
-            .from_spec
-            .as_ref()
-            .map_or("?", |s| s.image.as_str());
-        let second = Line::from(vec![
-            Span::styled("  ", Style::default()),
-            Span::styled(state.phase.to_string(), theme.level_text(level)),
-            Span::styled(
-                format!(" · {from} → {}", self.rollout.to_spec.image),
-                theme.muted(),
-            ),
-        ]);
+        let what = Span::styled(format!(" · {}", change(self.rollout)), theme.muted());
+        let phase = Span::styled(state.phase.to_string(), theme.level_text(level));
+        if area.height < HEIGHT {
+            // One line: the name, the phase and what changes, then the bar as room allows.
+            let mut line = vec![Span::styled(format!("{name} "), theme.title()), phase, what];
+            line.push(Span::raw(" "));
+            line.extend(first.spans.into_iter().skip(1));
+            Paragraph::new(Line::from(line)).render(area, buf);
+            return;
+        }
+        let second = Line::from(vec![Span::styled("  ", Style::default()), phase, what]);
         Paragraph::new(vec![first, second]).render(area, buf);
     }
 }
@@ -134,6 +153,30 @@ mod tests {
         assert_eq!(bar(&counts(6, 1, 0), 6, 12).chars().count(), 12);
         // Nothing running at all: an empty bar, not a division by zero.
         assert_eq!(bar(&counts(0, 0, 0), 0, 4), "    ");
+    }
+
+    #[test]
+    fn a_restart_reads_as_one_not_as_an_image_to_itself() {
+        let from = crate::model::app::AppSpec::new("web", "demo:1");
+        let mut to = from.clone();
+        to.restart_generation += 1;
+        let state = crate::plan::rollout::RolloutState::new(
+            "web",
+            1,
+            2,
+            2,
+            Default::default(),
+            &Default::default(),
+            0,
+        );
+        let mut rollout = Rollout {
+            state,
+            from_spec: Some(from),
+            to_spec: to,
+        };
+        assert_eq!(change(&rollout), "restart of demo:1");
+        rollout.to_spec.image = "demo:2".into();
+        assert_eq!(change(&rollout), "demo:1 → demo:2");
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! help key (from the keymap, so the hint is always the real key).
 
 use crate::model::{EtcdState, Model};
-use crate::tui::format::age;
+use crate::tui::format::{age, truncate};
 use crate::tui::layout::split_right;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use std::time::Duration;
@@ -83,23 +84,37 @@ impl Widget for StatusBar<'_> {
             Span::styled(etcd, etcd_style),
             Span::styled(format!(" · data {data} "), bar),
         ];
-        let mut right = self
+        // Read-only (`--readonly`, the wallboard) is said where the eye goes last.
+        let badge = model.readonly.then(|| {
+            let style = bar
+                .patch(theme.level_text(Level::Warn))
+                .add_modifier(Modifier::REVERSED);
+            Span::styled(" READ-ONLY ", style)
+        });
+        let mut help = self
             .help_keys
-            .map(|keys| Line::styled(format!(" {keys} help "), bar));
+            .map(|keys| Span::styled(format!(" {keys} help "), bar));
+        let badge_width = badge.as_ref().map_or(0, Span::width);
         if let Some(message) = &model.ui.message {
-            let message = Span::styled(format!(" {message} "), bar.patch(theme.title()));
+            // The counters (and the data age, the sign the screen is live) and the badge
+            // keep their place: the message takes the room between, the help hint giving
+            // way first, then the message's own end ("…").
             let counters: usize = left.iter().map(Span::width).sum();
-            let hint = right.as_ref().map_or(0, Line::width);
-            if counters + message.width() + 2 + hint <= usize::from(area.width) {
+            let hint = help.as_ref().map_or(0, Span::width);
+            let width = usize::from(area.width);
+            let text = format!(" {message} ");
+            let room = width.saturating_sub(counters + 1 + badge_width);
+            if Span::raw(text.as_str()).width() + hint > room {
+                help = None;
+            }
+            let text = truncate(&text, room).into_owned();
+            if !text.is_empty() {
                 left.push(Span::styled("│", bar));
-                left.push(message);
-            } else {
-                // Short of room the operator's message goes first: it is the news.
-                left.insert(0, Span::styled("│", bar));
-                left.insert(0, message);
-                right = None;
+                left.push(Span::styled(text, bar.patch(theme.title())));
             }
         }
+        let right = (badge.is_some() || help.is_some())
+            .then(|| Line::from(badge.into_iter().chain(help).collect::<Vec<_>>()));
         let right_width = right
             .as_ref()
             .map_or(0, |r| u16::try_from(r.width()).unwrap_or(u16::MAX))
@@ -114,8 +129,26 @@ impl Widget for StatusBar<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::coarse_age;
-    use std::time::Duration;
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_long_message_never_pushes_the_counters_and_the_data_age_off() {
+        let now = Instant::now();
+        let mut model = Model::new(now);
+        model.last_data = Some(now);
+        model.ui.message = Some(format!("etcd unreachable ({}): refused", "x".repeat(200)));
+        let theme = Theme::default_theme();
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 1));
+        StatusBar::new(&model, &theme, Some("?".into())).render(buf.area, &mut buf);
+        let line: String = (0..80).map(|x| buf[(x, 0)].symbol()).collect();
+        assert!(line.starts_with(" 0/0 online"), "{line}");
+        assert!(line.contains("data 0s ago"), "{line}");
+        assert!(
+            line.contains("│ etcd unreachable (") && line.ends_with('…'),
+            "{line}"
+        );
+    }
 
     #[test]
     fn coarse_age_changes_only_at_steps() {

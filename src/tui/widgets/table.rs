@@ -18,6 +18,8 @@ pub struct Column {
     pub title: &'static str,
     pub width: Constraint,
     pub right: bool,
+    /// A fixed width that grows to the widest cell (figures always do).
+    pub fit: bool,
 }
 
 impl Column {
@@ -26,7 +28,14 @@ impl Column {
             title,
             width,
             right: false,
+            fit: false,
         }
+    }
+
+    /// A `Length` that grows to its widest cell, for text that must not be cut (ports).
+    pub const fn fit(mut self) -> Self {
+        self.fit = true;
+        self
     }
 
     /// Right-aligned, for numbers.
@@ -78,6 +87,28 @@ impl<'a> DataTable<'a> {
     }
 }
 
+/// The columns' widths: a fixed-width column of figures (right-aligned, or marked `fit`)
+/// grows to its widest cell, so a number is never cut short silently (4294967295 is not
+/// shown as 7295).
+fn widths(columns: &[Column], rows: &[Vec<Field>]) -> Vec<Constraint> {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, column)| match column.width {
+            Constraint::Length(n) if column.right || column.fit => {
+                let widest = (rows.iter())
+                    .filter_map(|row| row.get(i))
+                    .map(|(text, _)| Line::raw(text.as_str()).width())
+                    .max()
+                    .unwrap_or(0);
+                let widest = u16::try_from(widest).unwrap_or(u16::MAX);
+                Constraint::Length(n.max(widest))
+            }
+            other => other,
+        })
+        .collect()
+}
+
 impl Widget for DataTable<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let theme = self.theme;
@@ -105,6 +136,7 @@ impl Widget for DataTable<'_> {
         )
         .style(theme.muted().add_modifier(Modifier::BOLD));
         let last = self.rows.len() - 1;
+        let widths = widths(self.columns, &self.rows);
         let rows = self.rows.into_iter().map(|fields| {
             Row::new(
                 fields
@@ -116,7 +148,7 @@ impl Widget for DataTable<'_> {
             )
         });
         let marker = format!("{} ", theme.glyphs.selected);
-        let table = Table::new(rows, self.columns.iter().map(|c| c.width))
+        let table = Table::new(rows, widths)
             .header(header)
             .block(block)
             .style(theme.text())
@@ -125,5 +157,30 @@ impl Widget for DataTable<'_> {
             .highlight_spacing(HighlightSpacing::Always);
         let mut state = TableState::default().with_selected(self.selected.map(|s| s.min(last)));
         StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_figure_wider_than_its_column_widens_it_rather_than_being_cut() {
+        let theme = Theme::default_theme();
+        let columns = [
+            Column::new("APP", Constraint::Fill(1)),
+            Column::new("WANT", Constraint::Length(4)).right(),
+        ];
+        let plain = Style::default();
+        let rows = vec![vec![
+            ("web".to_owned(), plain),
+            ("4294967295".to_owned(), plain),
+        ]];
+        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 4));
+        DataTable::new("apps", &columns, &theme)
+            .rows(rows)
+            .render(buf.area, &mut buf);
+        let row: String = (0..40).map(|x| buf[(x, 2)].symbol()).collect();
+        assert!(row.contains("4294967295"), "{row}");
     }
 }

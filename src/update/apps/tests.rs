@@ -20,6 +20,8 @@ fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
         labels: [("wheelhouse.app".to_owned(), app.to_owned())].into(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 
@@ -419,4 +421,28 @@ fn app_events_keep_the_specs() {
         1,
         "the last known specs stay while etcd is away"
     );
+}
+
+#[test]
+fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
+    let mut m = cluster();
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Unreachable {
+            error: "connection refused".into(),
+        }),
+    );
+    select(&mut m, "web");
+    act(&mut m, Action::ScaleUp);
+    assert!(
+        message(&m).starts_with("etcd unreachable"),
+        "{}",
+        message(&m)
+    );
+    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 30 }));
+    assert_eq!(m.ui.message, None, "cleared without a key");
+    // Other news stays.
+    m.ui.message = Some("scaled web".into());
+    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 31 }));
+    assert_eq!(message(&m), "scaled web");
 }

@@ -1,6 +1,7 @@
 use super::*;
 use crate::model::app::AppSpec;
 use crate::model::{AppRecord, Dialog, EtcdState, Host, HostSource, HostSpec};
+use crate::plan::rollout::Command;
 use crate::update::{Effect, Msg, update};
 use std::time::Instant;
 
@@ -107,14 +108,90 @@ fn every_command_parses_to_the_action_its_keys_make() {
 }
 
 #[test]
+fn every_bindable_action_is_a_command_and_tab_lists_it() {
+    let m = cluster();
+    let (_, listed) = complete("", LineKind::Command, &m);
+    for action in Action::ALL {
+        let name = action.name();
+        assert_eq!(&ok(&format!(":{name}"), &m), action, ":{name}");
+        assert!(
+            listed.contains(&name),
+            "tab does not list {name}: {listed:?}"
+        );
+    }
+}
+
+#[test]
+fn the_rollout_keys_have_commands_on_the_selected_app_or_a_named_one() {
+    let mut m = cluster();
+    m.ui.selected_app = Some("worker".into());
+    let command = |app: &str, command| Action::RolloutCommand {
+        app: app.into(),
+        command,
+    };
+    assert_eq!(ok(":pause", &m), command("worker", Command::Pause));
+    assert_eq!(ok(":resume web", &m), command("web", Command::Resume));
+    assert_eq!(ok(":promote web", &m), command("web", Command::Promote));
+    assert_eq!(ok(":history web", &m), Action::OpenHistory("web".into()));
+    assert_eq!(
+        ok(":restart web", &m),
+        Action::Restart { app: "web".into() }
+    );
+    // Without an app: the Apps panel's keys, on its selected app.
+    assert_eq!(ok(":promote", &m), Action::Promote);
+    assert_eq!(ok(":history", &m), Action::ShowHistory);
+    assert_eq!(ok(":restart", &m), Action::RollingRestart);
+    assert_eq!(ok(":help", &m), Action::ToggleHelp);
+    assert_eq!(ok(":rollout", &m), Action::RolloutPrompt);
+    assert_eq!(ok(":export", &m), Action::ExportScreen);
+}
+
+#[test]
+fn a_rollout_command_checks_the_image_before_asking() {
+    let mut m = cluster();
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "rollout web nosuch:img");
+    assert_eq!(act(&mut m, Action::Confirm), [Effect::ReadImages]);
+    assert!(m.ui.dialog.is_none(), "no y/n before the check");
+    let tags = vec![
+        "wheelhouse/demo:1".to_owned(),
+        "wheelhouse/demo:2".to_owned(),
+    ];
+    update(&mut m, Msg::Images(Ok(tags.clone())));
+    assert!(m.ui.dialog.is_none(), "refused, not asked");
+    let refused = m.ui.image_prompt.as_ref().and_then(|p| p.error.clone());
+    assert_eq!(
+        refused.as_deref(),
+        Some("image nosuch:img is on no host: tab lists the ones they hold")
+    );
+    act(&mut m, Action::Cancel);
+    act(&mut m, Action::CommandLine);
+    typed(&mut m, "rollout web wheelhouse/demo:2");
+    act(&mut m, Action::Confirm);
+    update(&mut m, Msg::Images(Ok(tags)));
+    assert!(m.ui.image_prompt.is_none());
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::Confirm { action: Action::Rollout { image, .. }, .. }) if image == "wheelhouse/demo:2"
+    ));
+}
+
+#[test]
 fn mistakes_say_what_is_wrong() {
     let m = cluster();
     assert_eq!(
         err(":scal web 5", &m),
         "unknown command :scal — did you mean :scale?"
     );
-    assert_eq!(err(":scale web five", &m), "scale: count must be a number");
-    assert_eq!(err(":scale web -1", &m), "scale: count must be a number");
+    // The same reading of a count as `ctl scale` and the `s` prompt.
+    assert_eq!(
+        err(":scale web five", &m),
+        "scale: \"five\" is not a whole number of instances"
+    );
+    assert_eq!(
+        err(":scale web -3", &m),
+        "scale: instances must not be negative (got -3)"
+    );
     assert!(err(":scale web 99999", &m).contains("above the maximum"));
     assert_eq!(err(":scale web", &m), "usage: :scale APP COUNT");
     assert_eq!(
@@ -129,18 +206,36 @@ fn mistakes_say_what_is_wrong() {
     assert_eq!(err(":host nowhere", &m), "host: no host named nowhere");
     assert!(err(":filter state=sleepy", &m).contains("unknown state"));
     assert!(err(":", &m).starts_with("empty command"));
-    assert!(err(":frobnicate", &m).starts_with("unknown command :frobnicate (try"));
+    assert_eq!(
+        err(":frobnicate", &m),
+        "unknown command :frobnicate (tab lists them)"
+    );
     assert_eq!(err(":q now", &m), "usage: :q ");
+    assert_eq!(err(":pause nope", &m), "pause: no app named nope");
+    assert_eq!(err(":promote web now", &m), "usage: :promote [APP]");
+    assert_eq!(err(":scale_up 3", &m), "usage: :scale_up ");
 }
 
 #[test]
 fn tab_completes_commands_apps_hosts_themes_images_and_filters() {
     let m = cluster();
     let c = |line: &str| complete(line, LineKind::Command, &m);
-    assert_eq!(c("sc"), ("scale ".to_owned(), vec![]));
+    let (line, choices) = c("sc");
+    assert_eq!(line, "scale");
+    assert_eq!(choices, ["scale", "scale_down", "scale_prompt", "scale_up"]);
+    assert_eq!(c("he"), ("help ".to_owned(), vec![]));
     let (line, choices) = c("ro");
     assert_eq!(line, "roll");
-    assert_eq!(choices, ["rollback", "rollout"]);
+    assert_eq!(
+        choices,
+        [
+            "rollback",
+            "rollback_previous",
+            "rolling_restart",
+            "rollout",
+            "rollout_prompt"
+        ]
+    );
     assert_eq!(
         c("scale w"),
         ("scale w".to_owned(), vec!["web".into(), "worker".into()])

@@ -235,21 +235,42 @@ fn p_pauses_and_resumes_and_shift_p_promotes_only_a_canary() {
 #[test]
 fn b_rolls_back_and_r_restarts_through_y_n() {
     let mut m = cluster();
-    act(&mut m, Action::RollbackPrevious);
+    // The y/n says what the previous revision holds: the history is read first.
+    assert_eq!(
+        act(&mut m, Action::RollbackPrevious),
+        [Effect::ReadHistory("web".into())]
+    );
+    assert!(m.ui.dialog.is_none(), "no y/n before the history is known");
+    assert!(m.ui.history.is_none(), "the list does not open");
+    history(
+        &mut m,
+        vec![
+            entry(30, "wheelhouse/demo:2", true),
+            entry(20, "wheelhouse/demo:1", false),
+        ],
+    );
     assert_eq!(
         confirm_action(&m),
         Some(Action::Rollback {
             app: "web".into(),
-            revision: None
+            revision: Some(20)
         })
     );
-    assert_eq!(question(&m), "roll web back to its previous revision?");
+    assert_eq!(
+        question(&m),
+        "roll web back to revision 20: wheelhouse/demo:1, 4 instances?"
+    );
     act(&mut m, Action::Cancel);
+    // Nothing earlier: said, not asked.
+    act(&mut m, Action::RollbackPrevious);
+    history(&mut m, vec![entry(30, "wheelhouse/demo:2", true)]);
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "web has no earlier revision to roll back to");
     rolling(&mut m, Phase::Progressing);
     act(&mut m, Action::RollbackPrevious);
     assert_eq!(
         question(&m),
-        "turn web's rollout around, back to where it started?"
+        "turn web's rollout around, back to wheelhouse/demo:1, 4 instances?"
     );
     act(&mut m, Action::Cancel);
     rolling(&mut m, Phase::Succeeded);
@@ -328,7 +349,10 @@ fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
             revision: Some(20)
         })
     );
-    assert_eq!(question(&m), "roll web back to revision 20?");
+    assert_eq!(
+        question(&m),
+        "roll web back to revision 20: wheelhouse/demo:2, 4 instances?"
+    );
     // Esc closes the list.
     let mut m = cluster();
     act(&mut m, Action::ShowHistory);
@@ -352,6 +376,8 @@ fn container(name: &str, revision: i64, health: Health) -> Container {
         .into(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 
@@ -471,5 +497,71 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
         message(&m).starts_with("read-only: rollback is refused"),
         "{}",
         message(&m)
+    );
+}
+
+#[test]
+fn q_mid_rollout_asks_and_says_the_rollout_keeps_running() {
+    let mut m = cluster();
+    rolling(&mut m, Phase::Progressing);
+    act(&mut m, Action::Quit);
+    assert!(!m.quit, "a rollout is under way: ask first");
+    assert_eq!(
+        question(&m),
+        "the rollout of web keeps running in the controller: quit?"
+    );
+    act(&mut m, Action::Cancel);
+    assert!(!m.quit && m.ui.dialog.is_none());
+    act(&mut m, Action::Quit);
+    act(&mut m, Action::Confirm);
+    assert!(m.quit, "y quits");
+}
+
+#[test]
+fn q_asks_while_a_confirmed_change_is_unanswered_and_not_after() {
+    let mut m = cluster();
+    act(&mut m, Action::RollingRestart);
+    assert_eq!(act(&mut m, Action::Confirm).len(), 1, "the restart is sent");
+    act(&mut m, Action::Quit);
+    assert!(!m.quit);
+    assert_eq!(
+        question(&m),
+        "1 change(s) you confirmed not yet written to etcd; quitting now may lose them: quit?"
+    );
+    act(&mut m, Action::Cancel);
+    update(&mut m, Msg::Done(Err("refused".into())));
+    act(&mut m, Action::Quit);
+    assert!(m.quit, "nothing in flight, no rollout: q quits at once");
+}
+
+#[test]
+fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
+    let rolled_back = || Phase::RolledBack {
+        reason: "web.1 unhealthy".into(),
+    };
+    let mut m = cluster();
+    rolling(&mut m, Phase::Progressing);
+    assert_eq!(crate::model::shown_rollouts(&m).len(), 1);
+    rolling(&mut m, rolled_back());
+    assert_eq!(
+        crate::model::shown_rollouts(&m).len(),
+        1,
+        "the reason matters"
+    );
+    let later = m.now + crate::model::LINGER / 2;
+    update(&mut m, Msg::Tick(later));
+    rolling(&mut m, rolled_back());
+    assert_eq!(
+        crate::model::shown_rollouts(&m).len(),
+        1,
+        "a repeat is no news"
+    );
+    let later = m.now + crate::model::LINGER;
+    update(&mut m, Msg::Tick(later));
+    assert!(crate::model::shown_rollouts(&m).is_empty(), "then it goes");
+    rolling(&mut m, Phase::Succeeded);
+    assert!(
+        crate::model::shown_rollouts(&m).is_empty(),
+        "success needs no bar"
     );
 }

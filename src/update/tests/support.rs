@@ -43,6 +43,8 @@ pub(crate) fn web_container(id: &str, health: Health) -> Container {
         labels: [(crate::plan::labels::APP.to_owned(), "web".to_owned())].into(),
         cpu_percent: None,
         mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
     }
 }
 
