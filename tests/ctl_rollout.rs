@@ -34,7 +34,7 @@ fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
 
 #[test]
 fn rollout_rollback_restart_refusals_and_writes() {
-    let lab = TestLab::up(3, 90).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let config = lab.config_path();
     let web = spec_file(
         lab.dir(),
@@ -193,7 +193,7 @@ fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> Option<Stri
 
 #[test]
 fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it() {
-    let lab = TestLab::up(2, 91).expect("lab up");
+    let lab = TestLab::up(2).expect("lab up");
     let config = lab.config_path();
     let web = spec_file(
         lab.dir(),

@@ -1,15 +1,18 @@
 //! `wheelhouse lab up|status|down`: the lab for people, with human-readable output.
 
-use super::{Lab, LabOptions, TlsPaths, state};
+use super::{Lab, LabError, LabOptions, TlsPaths, state};
+use color_eyre::eyre::eyre;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum LabCommand {
     /// Start etcd and N dockerd hosts, import the demo images, write wheelhouse.toml.
+    /// On a lab that exists, start its dead parts again with their data.
     Up {
-        #[arg(long, default_value_t = 3)]
-        hosts: usize,
+        /// Number of docker hosts [default: 3].
+        #[arg(long)]
+        hosts: Option<usize>,
         /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -18,7 +21,8 @@ pub enum LabCommand {
         #[arg(long)]
         tls: bool,
     },
-    /// Show each lab process: alive or dead, and whether it answers.
+    /// Show each lab process: alive or dead, and whether it answers. Exits 1 when a part
+    /// is dead.
     Status {
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -60,49 +64,31 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
             tls,
         } => {
             let dir = given.clone().unwrap_or_else(default_dir);
-            let started = Instant::now();
-            let lab = Lab::up(&LabOptions {
-                tls,
-                ..LabOptions::new(hosts, dir)
-            })?;
-            println!(
-                "lab up in {:.1}s in {}: etcd at {} and {} docker hosts",
-                started.elapsed().as_secs_f64(),
-                lab.dir().display(),
-                lab.etcd_endpoint(),
-                lab.hosts().len()
-            );
-            for h in lab.hosts() {
-                println!(
-                    "  {:<8} {}  address {}  zone {}",
-                    h.name, h.engine, h.address, h.zone
-                );
+            match Lab::open(&dir) {
+                Ok(lab) => repair(lab, hosts, tls, &given)?,
+                Err(LabError::NoLab { .. } | LabError::State { .. }) => {
+                    start(hosts.unwrap_or(3), tls, dir, &given)?;
+                }
+                Err(e) => return Err(e.into()),
             }
-            let config = lab.config_path();
-            if tls {
-                let client = TlsPaths::new(lab.dir()).client_dir();
-                let address = lab
-                    .hosts()
-                    .first()
-                    .map_or("ADDRESS", |h| h.address.as_str());
-                println!(
-                    "tls:              DOCKER_CERT_PATH={} docker --tlsverify -H tcp://{address}:2376 ps",
-                    client.display()
-                );
-            }
-            println!("config:           {}", config.display());
-            println!("open the cockpit: wheelhouse --config {}", config.display());
-            println!(
-                "stop the lab:     wheelhouse lab down{}",
-                dir_flag(&given, lab.dir())
-            );
         }
-        LabCommand::Status { dir } => {
-            let lab = Lab::open(&dir.unwrap_or_else(default_dir))?;
+        LabCommand::Status { dir: given } => {
+            let lab = Lab::open(&given.clone().unwrap_or_else(default_dir))?;
             println!("lab in {}", lab.dir().display());
+            let mut dead = Vec::new();
             for (name, alive, detail) in lab.status() {
                 let word = if alive { "alive" } else { "dead" };
-                println!("  {name:<8} {word:<5}  {detail}");
+                println!("  {name:<10} {word:<5}  {detail}");
+                if !alive {
+                    dead.push(name);
+                }
+            }
+            if !dead.is_empty() {
+                return Err(LabError::PartsDead {
+                    parts: dead,
+                    dir_flag: dir_flag(&given, lab.dir()),
+                }
+                .into());
             }
         }
         LabCommand::Down { dir } => {
@@ -123,5 +109,87 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
             println!("lab in {} is down", lab.dir().display());
         }
     }
+    Ok(())
+}
+
+/// `lab up` where no lab is: a fresh one.
+fn start(hosts: usize, tls: bool, dir: PathBuf, given: &Option<PathBuf>) -> color_eyre::Result<()> {
+    let started = Instant::now();
+    let lab = Lab::up(&LabOptions {
+        tls,
+        ..LabOptions::new(hosts, dir)
+    })?;
+    println!(
+        "lab up in {:.1}s in {}: etcd at {} and {} docker hosts",
+        started.elapsed().as_secs_f64(),
+        lab.dir().display(),
+        lab.etcd_endpoint(),
+        lab.hosts().len()
+    );
+    for h in lab.hosts() {
+        println!(
+            "  {:<8} {}  address {}  zone {}",
+            h.name, h.engine, h.address, h.zone
+        );
+    }
+    let config = lab.config_path();
+    if tls {
+        let client = TlsPaths::new(lab.dir()).client_dir();
+        let address = lab
+            .hosts()
+            .first()
+            .map_or("ADDRESS", |h| h.address.as_str());
+        println!(
+            "tls:              DOCKER_CERT_PATH={} docker --tlsverify -H tcp://{address}:2376 ps",
+            client.display()
+        );
+    }
+    println!("config:           {}", config.display());
+    println!("open the cockpit: wheelhouse --config {}", config.display());
+    println!(
+        "stop the lab:     wheelhouse lab down{}",
+        dir_flag(given, lab.dir())
+    );
+    Ok(())
+}
+
+/// `lab up` on a lab that exists: its dead parts start again with their data. A different
+/// shape (host count, TLS) is refused: that takes `lab down` and a fresh `up`.
+fn repair(
+    mut lab: Lab,
+    hosts: Option<usize>,
+    tls: bool,
+    given: &Option<PathBuf>,
+) -> color_eyre::Result<()> {
+    let has = lab.hosts().len();
+    let flag = dir_flag(given, lab.dir());
+    if hosts.is_some_and(|n| n != has) || (tls && !lab.tls()) {
+        return Err(eyre!(
+            "the lab in {} has {has} host{}{}; to start a different one: wheelhouse lab down{flag}",
+            lab.dir().display(),
+            if has == 1 { "" } else { "s" },
+            if lab.tls() {
+                " with TLS"
+            } else {
+                " without TLS"
+            },
+        ));
+    }
+    let mut restarted = lab.repair()?;
+    if lab.controller_died() {
+        let exe = std::env::current_exe()?;
+        super::demo::ensure_controller(&mut lab, &exe)?;
+        restarted.push("controller".to_owned());
+    }
+    if restarted.is_empty() {
+        println!("lab in {} runs; nothing to restart", lab.dir().display());
+    } else {
+        println!(
+            "lab in {}: restarted {} with their data",
+            lab.dir().display(),
+            restarted.join(", ")
+        );
+    }
+    println!("config:           {}", lab.config_path().display());
     Ok(())
 }

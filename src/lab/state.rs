@@ -1,6 +1,7 @@
 //! What a lab writes into its directory: the state file (pids, ports, hosts) that
 //! `Lab::open` reads back, the cockpit's wheelhouse.toml, and the per-host paths.
 
+use super::addresses::AddressBlock;
 use super::process::Proc;
 use super::tls::TlsPaths;
 use super::{LabError, LabHost};
@@ -21,7 +22,9 @@ pub struct EtcdRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
-    pub address_base: u8,
+    /// The lab's own loopback block; None for a lab started before blocks were claimed.
+    #[serde(default)]
+    pub addresses: Option<AddressBlock>,
     pub etcd: EtcdRecord,
     pub hosts: Vec<LabHost>,
     /// The dockerd of `hosts[i]`; `None` until it was started.
