@@ -1,4 +1,4 @@
-//! The executor and the controller against a real lab (address bases 60..69).
+//! The executor and the controller against a real lab.
 
 #[path = "controller/figures.rs"]
 mod figures;

@@ -347,7 +347,7 @@ fn a_lab_with_dead_parts_is_reported_and_comes_back_with_its_data() {
     let refused = lab_cli_with("up", &dir, &["--hosts", "3"]);
     refused.fails(
         2,
-        "has 1 host without TLS; to start a different one: wheelhouse lab down",
+        "has 1 host and 1 etcd member without TLS; to start a different one: wheelhouse lab down",
     );
 
     // The demo's controller is one of the parts `status` lists, and judges.

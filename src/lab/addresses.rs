@@ -172,10 +172,8 @@ mod tests {
     fn lab_with(root: &Path, name: &str, block: Option<AddressBlock>) -> PathBuf {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
-        let mut state: State = serde_json::from_str(
-            r#"{"etcd":{"proc":null,"client_port":0,"peer_port":0},"hosts":[],"dockerd":[]}"#,
-        )
-        .unwrap();
+        let mut state: State =
+            serde_json::from_str(r#"{"etcd":[],"hosts":[],"dockerd":[]}"#).unwrap();
         state.addresses = block;
         state.write(&dir).unwrap();
         dir

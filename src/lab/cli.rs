@@ -20,6 +20,10 @@ pub enum LabCommand {
         /// DIR/tls), and the config reaches them that way, as remote hosts are.
         #[arg(long)]
         tls: bool,
+        /// etcd members: 1, or 3, 5, 7 for a cluster on loopback ports (the config lists
+        /// every member's endpoint) [default: 1].
+        #[arg(long)]
+        etcd: Option<usize>,
     },
     /// Show each lab process: alive or dead, and whether it answers. Exits 1 when a part
     /// is dead.
@@ -62,12 +66,18 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
             hosts,
             dir: given,
             tls,
+            etcd,
         } => {
             let dir = given.clone().unwrap_or_else(default_dir);
             match Lab::open(&dir) {
-                Ok(lab) => repair(lab, hosts, tls, &given)?,
+                Ok(lab) => repair(lab, Shape { hosts, tls, etcd }, &given)?,
                 Err(LabError::NoLab { .. } | LabError::State { .. }) => {
-                    start(hosts.unwrap_or(3), tls, dir, &given)?;
+                    let opts = LabOptions {
+                        tls,
+                        etcd_members: etcd.unwrap_or(1),
+                        ..LabOptions::new(hosts.unwrap_or(3), dir)
+                    };
+                    start(&opts, &given)?;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -113,17 +123,14 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
 }
 
 /// `lab up` where no lab is: a fresh one.
-fn start(hosts: usize, tls: bool, dir: PathBuf, given: &Option<PathBuf>) -> color_eyre::Result<()> {
+fn start(opts: &LabOptions, given: &Option<PathBuf>) -> color_eyre::Result<()> {
     let started = Instant::now();
-    let lab = Lab::up(&LabOptions {
-        tls,
-        ..LabOptions::new(hosts, dir)
-    })?;
+    let lab = Lab::up(opts)?;
     println!(
         "lab up in {:.1}s in {}: etcd at {} and {} docker hosts",
         started.elapsed().as_secs_f64(),
         lab.dir().display(),
-        lab.etcd_endpoint(),
+        lab.etcd_endpoints().join(", "),
         lab.hosts().len()
     );
     for h in lab.hosts() {
@@ -133,7 +140,7 @@ fn start(hosts: usize, tls: bool, dir: PathBuf, given: &Option<PathBuf>) -> colo
         );
     }
     let config = lab.config_path();
-    if tls {
+    if opts.tls {
         let client = TlsPaths::new(lab.dir()).client_dir();
         let address = lab
             .hosts()
@@ -153,26 +160,28 @@ fn start(hosts: usize, tls: bool, dir: PathBuf, given: &Option<PathBuf>) -> colo
     Ok(())
 }
 
-/// `lab up` on a lab that exists: its dead parts start again with their data. A different
-/// shape (host count, TLS) is refused: that takes `lab down` and a fresh `up`.
-fn repair(
-    mut lab: Lab,
+/// What `lab up` was asked for, flag by flag (None: not given).
+struct Shape {
     hosts: Option<usize>,
     tls: bool,
-    given: &Option<PathBuf>,
-) -> color_eyre::Result<()> {
-    let has = lab.hosts().len();
+    etcd: Option<usize>,
+}
+
+/// `lab up` on a lab that exists: its dead parts start again with their data. A different
+/// shape (hosts, TLS, etcd members) is refused: that takes `lab down` and a fresh `up`.
+fn repair(mut lab: Lab, asked: Shape, given: &Option<PathBuf>) -> color_eyre::Result<()> {
+    let (hosts, members) = (lab.hosts().len(), lab.etcd_members());
     let flag = dir_flag(given, lab.dir());
-    if hosts.is_some_and(|n| n != has) || (tls && !lab.tls()) {
+    if asked.hosts.is_some_and(|n| n != hosts)
+        || (asked.tls && !lab.tls())
+        || asked.etcd.is_some_and(|n| n != members)
+    {
+        let tls = if lab.tls() { "with" } else { "without" };
         return Err(eyre!(
-            "the lab in {} has {has} host{}{}; to start a different one: wheelhouse lab down{flag}",
+            "the lab in {} has {} and {} {tls} TLS; to start a different one: wheelhouse lab down{flag}",
             lab.dir().display(),
-            if has == 1 { "" } else { "s" },
-            if lab.tls() {
-                " with TLS"
-            } else {
-                " without TLS"
-            },
+            count(hosts, "host"),
+            count(members, "etcd member"),
         ));
     }
     let mut restarted = lab.repair()?;
@@ -192,4 +201,13 @@ fn repair(
     }
     println!("config:           {}", lab.config_path().display());
     Ok(())
+}
+
+/// "1 host", "3 hosts".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("{n} {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }

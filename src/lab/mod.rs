@@ -44,6 +44,8 @@ const ETCD_GRACE: Duration = Duration::from_secs(10);
 pub struct LabOptions {
     pub hosts: usize,
     pub dir: PathBuf,
+    /// etcd members: 1, or an odd number for a cluster (`lab up --etcd 3`).
+    pub etcd_members: usize,
     /// Import the demo images into every engine.
     pub images: bool,
     /// Engines also listen on tcp://ADDRESS:2376 with mutual TLS, and the config reaches
@@ -56,6 +58,7 @@ impl LabOptions {
         LabOptions {
             hosts,
             dir,
+            etcd_members: 1,
             images: true,
             tls: false,
         }
@@ -117,6 +120,12 @@ impl Lab {
                 opts.hosts
             )));
         }
+        if opts.etcd_members.is_multiple_of(2) || opts.etcd_members > 7 {
+            return Err(LabError::Invalid(format!(
+                "etcd runs as 1, 3, 5 or 7 members (an odd number keeps a majority), not {}",
+                opts.etcd_members
+            )));
+        }
         if !process::is_root() {
             return Err(LabError::NotRoot);
         }
@@ -130,11 +139,14 @@ impl Lab {
         let state = addresses::claim(&dir, |block| {
             let state = State {
                 addresses: Some(block),
-                etcd: EtcdRecord {
-                    proc: None,
-                    client_port: 0,
-                    peer_port: 0,
-                },
+                etcd: vec![
+                    EtcdRecord {
+                        proc: None,
+                        client_port: 0,
+                        peer_port: 0,
+                    };
+                    opts.etcd_members
+                ],
                 hosts: (1..=opts.hosts).map(|n| lab_host(&dir, block, n)).collect(),
                 dockerd: vec![None; opts.hosts],
                 controller: None,
@@ -199,7 +211,7 @@ impl Lab {
         let tls = self.state.tls.then(|| TlsPaths::new(&self.dir));
         state::write_config(
             &self.dir,
-            &self.etcd_endpoint(),
+            &self.etcd_endpoints(),
             &self.state.hosts,
             tls.as_ref(),
         )?;
@@ -225,7 +237,7 @@ impl Lab {
             for p in self.state.dockerd.iter().flatten() {
                 s.spawn(move || process::terminate(p, DOCKERD_GRACE));
             }
-            if let Some(p) = &self.state.etcd.proc {
+            for p in self.state.etcd.iter().filter_map(|m| m.proc.as_ref()) {
                 s.spawn(move || process::terminate(p, ETCD_GRACE));
             }
         });
@@ -236,7 +248,8 @@ impl Lab {
             .state
             .dockerd
             .iter()
-            .chain([&self.state.etcd.proc, &self.state.controller])
+            .chain(self.state.etcd.iter().map(|m| &m.proc))
+            .chain([&self.state.controller])
             .flatten()
             .filter(|p| p.alive())
             .map(|p| p.pid.to_string())
@@ -269,7 +282,8 @@ impl Lab {
     }
 
     pub fn etcd_endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.state.etcd.client_port)
+        let port = self.state.etcd.first().map_or(0, |m| m.client_port);
+        format!("http://127.0.0.1:{port}")
     }
 
     pub fn hosts(&self) -> &[LabHost] {
@@ -300,7 +314,8 @@ impl Lab {
     /// Every process the lab manages, by name: etcd, each host's dockerd, then the
     /// controller if `wheelhouse demo` started one.
     fn processes(&self) -> Vec<(String, Option<Proc>)> {
-        std::iter::once(("etcd".to_owned(), self.state.etcd.proc))
+        (0..self.state.etcd.len())
+            .map(|i| (self.etcd_name(i), self.state.etcd[i].proc))
             .chain(
                 self.state
                     .hosts
@@ -460,9 +475,9 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
         Ok(old) => {
             let running = old
                 .etcd
-                .proc
                 .iter()
-                .chain(old.dockerd.iter().flatten())
+                .filter_map(|m| m.proc)
+                .chain(old.dockerd.iter().flatten().copied())
                 .any(|p| p.alive());
             if running {
                 return Err(LabError::AlreadyRunning {
@@ -476,7 +491,7 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
     let list =
         || std::fs::read_dir(dir).map_err(|e| LabError::io(format!("list {}", dir.display()), e));
     // Never clear a directory that is not a lab's: it might be anything.
-    let is_lab = dir.join(state::STATE_FILE).exists() || EtcdPaths::new(dir).data.is_dir();
+    let is_lab = dir.join(state::STATE_FILE).exists() || EtcdPaths::member(dir, 0).data.is_dir();
     if !is_lab && list()?.next().is_some() {
         return Err(LabError::Invalid(format!(
             "{} is not empty and holds no lab; choose a new or empty --dir",
@@ -488,10 +503,12 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let host_dir = name
-                .strip_prefix('h')
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            p.is_dir() && (host_dir || name == "etcd")
+            // hN (hosts), etcd and etcdN (etcd members).
+            let numbered = |prefix: &str| {
+                name.strip_prefix(prefix)
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            };
+            p.is_dir() && (numbered("h") || name == "etcd" || numbered("etcd"))
         })
         .collect();
     for d in &ours {

@@ -10,24 +10,23 @@ impl Lab {
     /// The demo's controller is listed when `wheelhouse demo` started one.
     pub fn status(&self) -> Vec<(String, bool, String)> {
         let mut out = Vec::with_capacity(self.state.hosts.len() + 2);
-        let etcd_alive = self.state.etcd.proc.is_some_and(|p| p.alive());
-        let answer = if etcd_alive {
-            match self.etcd_health() {
-                Ok(()) => "healthy".to_owned(),
-                Err(e) => format!("not healthy: {e}"),
-            }
-        } else {
-            "stopped".to_owned()
-        };
-        out.push((
-            "etcd".to_owned(),
-            etcd_alive,
-            format!(
-                "{} {} {answer}",
-                pid_text(self.state.etcd.proc),
-                self.etcd_endpoint()
-            ),
-        ));
+        let endpoints = self.etcd_endpoints();
+        for (i, (member, endpoint)) in self.state.etcd.iter().zip(&endpoints).enumerate() {
+            let alive = self.etcd_member_alive(i);
+            let answer = if alive {
+                match self.etcd_member_health(i) {
+                    Ok(()) => "healthy".to_owned(),
+                    Err(e) => format!("not healthy: {e}"),
+                }
+            } else {
+                "stopped".to_owned()
+            };
+            out.push((
+                self.etcd_name(i),
+                alive,
+                format!("{} {endpoint} {answer}", pid_text(member.proc)),
+            ));
+        }
         for (i, host) in self.state.hosts.iter().enumerate() {
             let proc = self.state.dockerd.get(i).copied().flatten();
             let alive = proc.is_some_and(|p| p.alive());
@@ -72,10 +71,12 @@ impl Lab {
     /// data, cleaning up after a dead dockerd first. Returns the names it restarted; the
     /// demo's controller is the caller's (it needs this program's path).
     pub fn repair(&mut self) -> Result<Vec<String>, LabError> {
-        let mut restarted = Vec::new();
-        if !self.state.etcd.proc.is_some_and(|p| p.alive()) {
+        let mut restarted: Vec<String> = (0..self.state.etcd.len())
+            .filter(|&i| !self.etcd_member_alive(i))
+            .map(|i| self.etcd_name(i))
+            .collect();
+        if !restarted.is_empty() {
             self.start_etcd()?;
-            restarted.push("etcd".to_owned());
         }
         for i in 0..self.state.hosts.len() {
             if !self.state.dockerd[i].is_some_and(|p| p.alive()) {
@@ -94,6 +95,11 @@ impl Lab {
     /// The lab's own loopback block (None for a lab from before blocks were claimed).
     pub fn addresses(&self) -> Option<super::AddressBlock> {
         self.state.addresses
+    }
+
+    /// How many etcd members it runs.
+    pub fn etcd_members(&self) -> usize {
+        self.state.etcd.len()
     }
 
     /// Whether it runs with TLS engines (`lab up --tls`).

@@ -14,20 +14,23 @@ impl TestLab {
     /// A lab of `hosts` hosts in its own loopback block (claimed at `up`, like every
     /// lab's), so tests and other labs can run in parallel without address clashes.
     pub fn up(hosts: usize) -> Result<TestLab, LabError> {
-        TestLab::start(hosts, false)
+        TestLab::start(hosts, |_| {})
     }
 
     /// Like `up`, with engines also on TCP with mutual TLS, and a config that uses it.
     pub fn up_tls(hosts: usize) -> Result<TestLab, LabError> {
-        TestLab::start(hosts, true)
+        TestLab::start(hosts, |o| o.tls = true)
     }
 
-    fn start(hosts: usize, tls: bool) -> Result<TestLab, LabError> {
+    /// Like `up`, with an etcd cluster of `members` members.
+    pub fn up_etcd_cluster(hosts: usize, members: usize) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, |o| o.etcd_members = members)
+    }
+
+    fn start(hosts: usize, adjust: impl FnOnce(&mut LabOptions)) -> Result<TestLab, LabError> {
         let dir = fresh_dir()?;
-        let opts = LabOptions {
-            tls,
-            ..LabOptions::new(hosts, dir.clone())
-        };
+        let mut opts = LabOptions::new(hosts, dir.clone());
+        adjust(&mut opts);
         match Lab::up(&opts) {
             Ok(lab) => Ok(TestLab(lab)),
             Err(e) => {
