@@ -187,8 +187,12 @@ fn repair(mut lab: Lab, asked: Shape, given: &Option<PathBuf>) -> color_eyre::Re
     let mut restarted = lab.repair()?;
     if lab.controller_died() {
         let exe = std::env::current_exe()?;
-        super::demo::ensure_controller(&mut lab, &exe)?;
-        restarted.push("controller".to_owned());
+        match super::demo::ensure_controller(&mut lab, &exe)? {
+            super::demo::ControllerRun::Lab(_) => restarted.push("controller".to_owned()),
+            super::demo::ControllerRun::Elsewhere(id) => {
+                println!("controller: not restarted, {id} holds the lease");
+            }
+        }
     }
     if restarted.is_empty() {
         println!("lab in {} runs; nothing to restart", lab.dir().display());
