@@ -133,6 +133,18 @@ fn the_etcd_leader_dies_during_a_rollout_and_a_scale_and_nothing_is_lost() {
         gap < Duration::from_secs(5) && last_failed < Duration::from_secs(5),
         "writes failed for {gap:?}, the last {last_failed:?} after the kill"
     );
+    // The dead member comes back with its data and rejoins: every member is healthy.
+    assert_eq!(
+        lab.repair().expect("repair"),
+        [format!("etcd-{}", leader + 1)]
+    );
+    let members = lab.status();
+    assert!(
+        members[..3]
+            .iter()
+            .all(|(_, alive, detail)| *alive && detail.ends_with("healthy")),
+        "{members:?}"
+    );
     let controller_log = std::fs::read_to_string(&log).unwrap_or_default();
     let etcd_lines: Vec<&str> = controller_log
         .lines()

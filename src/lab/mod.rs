@@ -295,14 +295,6 @@ impl Lab {
         Engine::new(&HostPaths::new(&self.dir, i + 1).socket)
     }
 
-    /// Whether etcd and every dockerd still run (a stopped demo controller does not count).
-    pub fn is_running(&self) -> bool {
-        self.processes()
-            .iter()
-            .filter(|(name, _)| name != "controller")
-            .all(|(_, p)| p.is_some_and(|p| p.alive()))
-    }
-
     /// The pids the lab started and that still run: etcd, each dockerd, the controller.
     pub fn pids(&self) -> Vec<u32> {
         self.processes()
