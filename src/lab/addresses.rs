@@ -103,17 +103,7 @@ fn claim_in<T>(
     lab_dir: &Path,
     record: impl FnOnce(AddressBlock) -> Result<T, LabError>,
 ) -> Result<T, LabError> {
-    std::fs::create_dir_all(claims)
-        .map_err(|e| LabError::io(format!("create {}", claims.display()), e))?;
-    let lock_path = claims.join(".lock");
-    let lock: File = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| LabError::io(format!("open {}", lock_path.display()), e))?;
-    lock.lock()
-        .map_err(|e| LabError::io(format!("lock {}", lock_path.display()), e))?;
+    let _lock = lock(claims)?;
     let seed = super::fnv1a(lab_dir.as_os_str().as_encoded_bytes());
     let block = candidates(seed)
         .find(|b| !taken_by_other(&claims.join(b.claim_name()), *b, lab_dir))
@@ -123,13 +113,50 @@ fn claim_in<T>(
                 claims.display()
             ))
         })?;
+    write_claim(claims, block, lab_dir)?;
+    record(block)
+}
+
+/// Claims `block` again for the lab in `lab_dir` that already records it (its claim may
+/// be gone, e.g. /run is emptied at boot); refused if another live lab holds it now.
+pub fn reclaim(block: AddressBlock, lab_dir: &Path) -> Result<(), LabError> {
+    reclaim_in(Path::new(CLAIMS), block, lab_dir)
+}
+
+fn reclaim_in(claims: &Path, block: AddressBlock, lab_dir: &Path) -> Result<(), LabError> {
+    let _lock = lock(claims)?;
+    let path = claims.join(block.claim_name());
+    if taken_by_other(&path, block, lab_dir) {
+        let owner = std::fs::read_to_string(&path).unwrap_or_default();
+        return Err(LabError::Invalid(format!(
+            "this lab's addresses {block} are now the lab's in {}; stop this one with \
+             `wheelhouse lab down` and start it afresh",
+            owner.trim_end()
+        )));
+    }
+    write_claim(claims, block, lab_dir)
+}
+
+/// The exclusive lock on the claims directory, held until the file is dropped.
+fn lock(claims: &Path) -> Result<File, LabError> {
+    std::fs::create_dir_all(claims)
+        .map_err(|e| LabError::io(format!("create {}", claims.display()), e))?;
+    let path = claims.join(".lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LabError::io(format!("open {}", path.display()), e))?;
+    file.lock()
+        .map_err(|e| LabError::io(format!("lock {}", path.display()), e))?;
+    Ok(file)
+}
+
+fn write_claim(claims: &Path, block: AddressBlock, lab_dir: &Path) -> Result<(), LabError> {
     let path = claims.join(block.claim_name());
     std::fs::write(&path, lab_dir.as_os_str().as_encoded_bytes())
-        .map_err(|e| LabError::io(format!("write {}", path.display()), e))?;
-    let recorded = record(block);
-    // The lock goes with the file handle.
-    drop(lock);
-    recorded
+        .map_err(|e| LabError::io(format!("write {}", path.display()), e))
 }
 
 /// Drops the claim of `block` if it is `lab_dir`'s (after `lab down`).
@@ -199,6 +226,29 @@ mod tests {
         // Once a's state no longer records it (lab down), b gets it.
         lab_with(root.path(), "a", None);
         assert_eq!(claim_in(&claims, &b_dir, record).unwrap(), first);
+    }
+
+    #[test]
+    fn a_lab_takes_its_block_back_unless_another_lab_holds_it() {
+        let root = tempfile::tempdir().unwrap();
+        let claims = root.path().join("claims");
+        let block = AddressBlock { x: 20, y: 1 };
+        let mine = lab_with(root.path(), "mine", Some(block));
+        // The claim file is gone (a reboot emptied /run): it is written again.
+        reclaim_in(&claims, block, &mine).unwrap();
+        let owner = std::fs::read_to_string(claims.join(block.claim_name())).unwrap();
+        assert_eq!(Path::new(&owner), mine);
+        // Another live lab holds it: refused, naming that lab.
+        let other = lab_with(root.path(), "other", Some(block));
+        write_claim(&claims, block, &other).unwrap();
+        let err = reclaim_in(&claims, block, &mine).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "this lab's addresses 127.20.1.0/24 are now the lab's in {}",
+                other.display()
+            )),
+            "{err}"
+        );
     }
 
     #[test]

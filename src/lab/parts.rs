@@ -71,6 +71,9 @@ impl Lab {
     /// data, cleaning up after a dead dockerd first. Returns the names it restarted; the
     /// demo's controller is the caller's (it needs this program's path).
     pub fn repair(&mut self) -> Result<Vec<String>, LabError> {
+        if let Some(block) = self.state.addresses {
+            super::addresses::reclaim(block, &self.dir)?;
+        }
         let mut restarted: Vec<String> = (0..self.state.etcd.len())
             .filter(|&i| !self.etcd_member_alive(i))
             .map(|i| self.etcd_name(i))
