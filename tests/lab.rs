@@ -4,7 +4,7 @@
 
 mod common;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
 use common::lab::{BIN, Run, ctl_ok, spec_file};
 use std::collections::HashMap;
 use std::path::Path;
@@ -286,11 +286,17 @@ fn a_lab_with_dead_parts_is_reported_and_comes_back_with_its_data() {
         labels: Some(HashMap::from([("kept".to_owned(), "yes".to_owned())])),
         host_config: Some(HostConfig {
             network_mode: Some("host".to_owned()),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
             ..Default::default()
         }),
         ..Default::default()
     };
     lab.engine(0).run("kept", kept).expect("container runs");
+    let kept_at = format!("{}:18090", lab.hosts()[0].address);
+    assert_eq!(get(&kept_at, "/").0, 200);
     assert_eq!(lab_cli("status", &dir).code, 0);
 
     // etcd stops and dockerd is killed: its containerd shim and container stay behind.
@@ -330,6 +336,9 @@ fn a_lab_with_dead_parts_is_reported_and_comes_back_with_its_data() {
         );
     }
     assert!(ctl_ok(&config, &["get", "kept"]).contains("wheelhouse/demo:1"));
+    // The container with a restart policy runs again (the dead engine's leftovers went
+    // first; left in place, the new engine stopped it for good).
+    assert_eq!(get(&kept_at, "/").0, 200);
     let reopened = Lab::open(&dir).expect("open");
     assert_eq!(
         reopened
