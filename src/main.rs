@@ -126,7 +126,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("wheelhouse: {e:#}");
-            ExitCode::from(2)
+            // A lab part that is down is a finding, like a failed ctl check, not bad input.
+            match e.downcast_ref::<lab::LabError>() {
+                Some(lab::LabError::PartsDead { .. }) => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            }
         }
     }
 }
@@ -195,10 +199,16 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
         }
         Some(Command::Demo { hosts, dir }) => {
             let dir = dir.clone().unwrap_or_else(lab::default_dir);
-            // A lab whose processes died (a reboot) is started afresh; `up` clears it.
+            // A lab whose processes died (a reboot) gets them back with their data.
             let mut lab = match lab::Lab::open(&dir) {
-                Ok(lab) if lab.is_running() => lab,
-                _ => {
+                Ok(mut lab) => {
+                    let restarted = lab.repair()?;
+                    if !restarted.is_empty() {
+                        eprintln!("restarted {} with their data", restarted.join(", "));
+                    }
+                    lab
+                }
+                Err(_) => {
                     eprintln!("starting a lab of {hosts} hosts in {} ...", dir.display());
                     lab::Lab::up(&lab::LabOptions::new(*hosts, dir.clone()))?
                 }

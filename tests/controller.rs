@@ -1,4 +1,4 @@
-//! The executor and the controller against a real lab (address bases 60..69).
+//! The executor and the controller against a real lab.
 
 #[path = "controller/figures.rs"]
 mod figures;
@@ -22,7 +22,7 @@ use wheelhouse::store;
 
 #[test]
 fn the_executor_starts_and_stops_real_containers() {
-    let lab = TestLab::up(1, 60).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let host = host_spec(&lab, 0);
     runtime().block_on(async {
         let docker = docker::connect(&host).await.expect("connect");
@@ -134,7 +134,7 @@ fn the_executor_starts_and_stops_real_containers() {
 fn the_controller_places_heals_and_reports() {
     let _heavy = heavy();
     logs();
-    let mut lab = TestLab::up(3, 61).expect("lab up");
+    let mut lab = TestLab::up(3).expect("lab up");
     let config = Config::load(Some(&lab.config_path())).expect("lab config");
     let opts = ControllerOptions {
         grace: Duration::from_secs(3),
@@ -321,7 +321,7 @@ fn the_controller_places_heals_and_reports() {
 #[test]
 fn sigkill_of_the_leader_hands_over_without_losing_or_doubling_instances() {
     let _heavy = heavy();
-    let lab = TestLab::up(3, 62).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let rt = runtime();
     let engines = rt.block_on(engines(&lab));
     let mut client = rt.block_on(etcd(&lab));

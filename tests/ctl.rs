@@ -45,7 +45,7 @@ fn path_arg(p: &Path) -> &str {
 
 #[test]
 fn apply_get_scale_delete_and_bad_input_through_the_binary() {
-    let mut lab = TestLab::up(3, 70).expect("lab up");
+    let mut lab = TestLab::up(3).expect("lab up");
     let config = lab.config_path();
     let dir = lab.dir().to_owned();
     let web = spec_file(
@@ -230,7 +230,7 @@ fn scale(app: &str, count: u32, seen: i64) -> Action {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_operators_who_read_the_same_revision_get_one_success_and_one_conflict() {
-    let lab = tokio::task::block_in_place(|| TestLab::up(0, 71)).expect("lab up");
+    let lab = tokio::task::block_in_place(|| TestLab::up(0)).expect("lab up");
     let ops = ops_for(&lab);
     let mut spec = wheelhouse::model::app::AppSpec::new("web", "wheelhouse/demo:1");
     spec.instances = 0;
@@ -322,7 +322,7 @@ async fn two_operators_who_read_the_same_revision_get_one_success_and_one_confli
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etcd_down_refuses_mutations_and_writes_nothing() {
-    let mut lab = tokio::task::block_in_place(|| TestLab::up(0, 72)).expect("lab up");
+    let mut lab = tokio::task::block_in_place(|| TestLab::up(0)).expect("lab up");
     let ops = ops_for(&lab);
     let spec = wheelhouse::model::app::AppSpec::new("api", "wheelhouse/demo:1");
     let apply = Action::Apply {

@@ -2,9 +2,7 @@
 //! a real lab (etcd and dockerd hosts): bad input refused with nothing written, and, with a
 //! controller running, a rollout that ends with the new image on every instance.
 
-use bollard::query_parameters::ListContainersOptions;
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wheelhouse::config::EtcdConfig;
 use wheelhouse::lab::TestLab;
 use wheelhouse::model::app::AppSpec;
@@ -12,7 +10,7 @@ use wheelhouse::store;
 
 mod common;
 
-use common::lab::{Controller, ctl, ctl_with, spec_file};
+use common::lab::{Controller, ctl, ctl_with, running_images, spec_file, wait_rollout, wait_until};
 
 const PREFIX: &str = "/wheelhouse";
 
@@ -34,7 +32,7 @@ fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
 
 #[test]
 fn rollout_rollback_restart_refusals_and_writes() {
-    let lab = TestLab::up(3, 90).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let config = lab.config_path();
     let web = spec_file(
         lab.dir(),
@@ -144,56 +142,9 @@ fn rollout_rollback_restart_refusals_and_writes() {
     );
 }
 
-/// Running managed containers' images over every lab engine.
-fn running_images(lab: &TestLab) -> Vec<String> {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut images = Vec::new();
-    for i in 0..lab.hosts().len() {
-        let spec = wheelhouse::model::HostSpec {
-            name: lab.hosts()[i].name.clone(),
-            engine: lab.hosts()[i].engine.clone(),
-            address: None,
-            zone: None,
-            labels: Default::default(),
-            tls: None,
-        };
-        let found: Vec<String> = rt.block_on(async {
-            let docker = wheelhouse::docker::connect(&spec).await.expect("engine");
-            let options = ListContainersOptions {
-                filters: Some(HashMap::from([(
-                    "label".to_owned(),
-                    vec!["wheelhouse.app=web".to_owned()],
-                )])),
-                ..Default::default()
-            };
-            let list = docker.list_containers(Some(options)).await.expect("list");
-            list.into_iter().filter_map(|c| c.image).collect()
-        });
-        images.extend(found);
-    }
-    images.sort();
-    images
-}
-
-fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> Option<String>) {
-    let start = Instant::now();
-    let mut last = None;
-    while start.elapsed() < timeout {
-        match ok() {
-            None => return,
-            Some(now) => last = Some(now),
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    panic!(
-        "{what}: not after {timeout:?}; last seen:\n{}",
-        last.unwrap_or_default()
-    );
-}
-
 #[test]
 fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it() {
-    let lab = TestLab::up(2, 91).expect("lab up");
+    let lab = TestLab::up(2).expect("lab up");
     let config = lab.config_path();
     let web = spec_file(
         lab.dir(),
@@ -204,32 +155,28 @@ fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it()
     ctl(&config, &["apply", "-f", &web.to_string_lossy()]).ok();
     let _controller = Controller::start(&config, &lab.dir().join("controller.log"));
     wait_until("2 instances of demo:1", Duration::from_secs(60), || {
-        let images = running_images(&lab);
+        let images = running_images(&lab, "web");
         (images != ["wheelhouse/demo:1", "wheelhouse/demo:1"]).then(|| format!("{images:?}"))
     });
 
     ctl(&config, &["rollout", "web", "wheelhouse/demo:2"]).ok();
     // While it runs, another rollout is refused and says why; a pause reaches the leader.
-    wait_until("the rollout under way", Duration::from_secs(30), || {
-        let s = ctl(&config, &["rollout-status", "web"]).stdout;
-        (!s.starts_with("web: progressing")).then_some(s)
-    });
+    wait_rollout(&config, "web", "web: progressing", Duration::from_secs(30));
     ctl(&config, &["rollout", "web", "wheelhouse/demo:1"]).fails(1, "pause it first");
     ctl(&config, &["restart", "web"]).fails(1, "one rollout per app at a time");
     let paused = ctl(&config, &["pause", "web"]).ok().to_owned();
     assert_eq!(paused, "pause of web's rollout sent to the controller\n");
-    wait_until("paused", Duration::from_secs(30), || {
-        let s = ctl(&config, &["rollout-status", "web"]).stdout;
-        (!s.starts_with("web: paused: paused by the operator")).then_some(s)
-    });
+    wait_rollout(
+        &config,
+        "web",
+        "web: paused: paused by the operator",
+        Duration::from_secs(30),
+    );
     ctl(&config, &["pause", "web"]).fails(2, "already paused");
     ctl(&config, &["resume", "web"]).ok();
-    wait_until("the rollout succeeded", Duration::from_secs(120), || {
-        let s = ctl(&config, &["rollout-status", "web"]).stdout;
-        (!s.starts_with("web: succeeded")).then_some(s)
-    });
+    wait_rollout(&config, "web", "web: succeeded", Duration::from_secs(120));
     wait_until("2 instances of demo:2", Duration::from_secs(30), || {
-        let images = running_images(&lab);
+        let images = running_images(&lab, "web");
         (images != ["wheelhouse/demo:2", "wheelhouse/demo:2"]).then(|| format!("{images:?}"))
     });
     let status = ctl(&config, &["rollout-status", "web"]).ok().to_owned();

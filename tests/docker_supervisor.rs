@@ -101,7 +101,7 @@ async fn remove_container(docker: &Docker, id: &str) {
 
 #[test]
 fn containers_and_stats_follow_the_engine() {
-    let lab = TestLab::up(1, 20).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let host = lab_spec(&lab, 0);
     runtime().block_on(async {
         let (tx, mut rx) = mpsc::channel(256);
@@ -215,7 +215,7 @@ fn containers_and_stats_follow_the_engine() {
 
 #[test]
 fn a_killed_engine_goes_down_and_comes_back() {
-    let mut lab = TestLab::up(1, 21).expect("lab up");
+    let mut lab = TestLab::up(1).expect("lab up");
     let host = lab_spec(&lab, 0);
     runtime().block_on(async {
         let (tx, mut rx) = mpsc::channel(256);
@@ -265,7 +265,7 @@ async fn hung_engine(socket: &Path) -> tokio::task::JoinHandle<()> {
 
 #[test]
 fn a_dead_or_hung_host_does_not_stall_the_others() {
-    let mut lab = TestLab::up(2, 22).expect("lab up");
+    let mut lab = TestLab::up(2).expect("lab up");
     let dead = lab_spec(&lab, 0);
     let alive = lab_spec(&lab, 1);
     let dir = tempfile::tempdir().expect("tempdir");
@@ -408,7 +408,7 @@ async fn first_error(spec: HostSpec) -> String {
 
 #[test]
 fn engines_over_tcp_with_mutual_tls_are_supervised_and_bad_certificates_refused() {
-    let lab = TestLab::up_tls(1, 23).expect("tls lab up");
+    let lab = TestLab::up_tls(1).expect("tls lab up");
     // The config the lab wrote reaches the engine as remote hosts are: tcp:// and TLS files.
     let config = wheelhouse::config::Config::load(Some(&lab.config_path())).expect("config");
     let host = config.hosts[0].clone();

@@ -11,7 +11,7 @@ use wheelhouse::lab::TestLab;
 
 #[test]
 fn scale_an_app_from_the_apps_panel() {
-    let lab = TestLab::up(3, 73).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let config = lab.config_path();
     apply_web(&lab);
 

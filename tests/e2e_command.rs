@@ -25,7 +25,7 @@ fn type_text(tmux: &Tmux, text: &str) {
 
 #[test]
 fn colon_host_opens_it_and_slash_filters_the_grid() {
-    let lab = TestLab::up(3, 100).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let tmux = Tmux::start("command", 120, 30);
     tmux.run_line(&format!(
         "{} --config {} --log-file /dev/null; echo EX''IT=$?",
@@ -103,7 +103,7 @@ fn a_keymap_with_an_unknown_action_is_rejected_with_its_line() {
 
 #[test]
 fn the_arrows_keymap_starts_and_answers_function_keys() {
-    let lab = TestLab::up(3, 101).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let tmux = Tmux::start("arrows", 120, 30);
     tmux.run_line(&format!(
         "{} --config {} --keymap arrows --log-file /dev/null; echo EX''IT=$?",

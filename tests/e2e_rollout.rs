@@ -12,7 +12,7 @@ use wheelhouse::lab::TestLab;
 
 #[test]
 fn roll_out_and_back_from_the_apps_panel() {
-    let lab = TestLab::up(2, 92).expect("lab up");
+    let lab = TestLab::up(2).expect("lab up");
     let config = lab.config_path();
     let spec = lab.dir().join("web.toml");
     std::fs::write(

@@ -30,7 +30,7 @@ fn exit_status(tmux: &Tmux) -> String {
 
 #[test]
 fn a_key_script_opens_a_host_and_exits_zero() {
-    let lab = TestLab::up(3, 110).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let config = lab.config_path();
     let script = lab.dir().join("open.keys");
     std::fs::write(
@@ -117,7 +117,7 @@ fn then_status_and_mode(command: &str) -> String {
 
 #[test]
 fn a_key_script_scales_rolls_out_and_rolls_back() {
-    let lab = TestLab::up(1, 111).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let config = lab.config_path();
     apply_web(&lab);
     // `wait app web healthy 0`: until web is in the Apps panel (no controller runs it).
@@ -185,7 +185,7 @@ fn draws_and_quits_under(term: &str, lab: &TestLab) {
 
 #[test]
 fn the_cockpit_draws_and_quits_cleanly_under_screen_and_tmux_terms() {
-    let lab = TestLab::up(1, 112).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     draws_and_quits_under("screen", &lab);
     draws_and_quits_under("tmux-256color", &lab);
 }

@@ -10,7 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
 
 #[test]
 fn cockpit_shows_the_lab_and_opens_a_host() {
-    let lab = TestLab::up(3, 40).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     wheelhouse::lab::demo::start_demo_containers(&lab).expect("demo containers");
     let log = lab.config_path().with_file_name("e2e.log");
     let tmux = Tmux::start("grid", 120, 30);
@@ -77,7 +77,7 @@ fn cockpit_shows_the_lab_and_opens_a_host() {
 
 #[test]
 fn a_killed_engine_or_etcd_is_shown_and_recovers() {
-    let mut lab = TestLab::up(2, 41).expect("lab up");
+    let mut lab = TestLab::up(2).expect("lab up");
     let tmux = Tmux::start("offline", 100, 25);
     tmux.run_line(&format!(
         "{} --config {} --refresh 1s --log-file /dev/null",
@@ -152,7 +152,7 @@ fn demo_brings_up_lab_controller_and_app_and_lab_down_stops_them() {
 /// A theme file is reloaded when it changes; a broken edit keeps the old one and says why.
 #[test]
 fn a_theme_file_is_reloaded_live_and_a_broken_edit_is_named() {
-    let lab = TestLab::up(1, 44).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let theme = lab.config_path().with_file_name("mine.toml");
     std::fs::write(&theme, "[glyphs]\nok = \"o\"\n").expect("write theme");
     // Wide enough for the counters and the whole message naming the file and line.
@@ -195,7 +195,7 @@ fn a_theme_file_is_reloaded_live_and_a_broken_edit_is_named() {
 /// `:export DIR` writes what is on screen as text, SVG and PNG.
 #[test]
 fn the_screen_is_exported_as_text_svg_and_png() {
-    let lab = TestLab::up(1, 45).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let out = lab.config_path().with_file_name("shots");
     let tmux = Tmux::start("export", 100, 25);
     tmux.run_line(&format!(

@@ -63,7 +63,7 @@ fn assert_clock_in_local_time(screen: &str) {
 
 #[test]
 fn the_wallboard_alerts_cycles_and_refuses_changes() {
-    let mut lab = TestLab::up(3, 115).expect("lab up");
+    let mut lab = TestLab::up(3).expect("lab up");
     let config = lab.config_path();
     let spec = lab.dir().join("web.toml");
     // No controller runs: web stays at 0 of its 2 instances, which is an alert.

@@ -15,7 +15,7 @@ const HEIGHT: u16 = 30;
 
 #[test]
 fn a_real_screen_exports_with_its_colours() {
-    let lab = TestLab::up(3, 90).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let log = lab.config_path().with_file_name("export.log");
     let pane = Tmux::running(
         "export",

@@ -1,9 +1,14 @@
 //! The local lab on real etcd and dockerd: engines answer, the demo images behave, a killed
 //! engine comes back, and `down` leaves no process and no mount behind.
-//! Each test uses its own address base (127.0.<base>.N) so they can run in parallel.
+//! Each lab claims its own loopback block (127.X.Y.0/24), so tests run in parallel.
 
-use bollard::models::{ContainerCreateBody, HostConfig};
+mod common;
+
+use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
+use common::lab::{BIN, Run, ctl_ok, spec_file};
+use std::collections::HashMap;
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 use wheelhouse::config::Config;
 use wheelhouse::lab::engine::{Engine, http_get};
@@ -68,7 +73,7 @@ fn processes_using(dir: &Path) -> Vec<u32> {
 
 #[test]
 fn lab_serves_demo_images_survives_a_crash_and_goes_down_clean() {
-    let mut lab = TestLab::up(2, 41).expect("lab up");
+    let mut lab = TestLab::up(2).expect("lab up");
     let dir = lab.dir().to_owned();
 
     // Both engines answer and hold the three demo images; etcd is healthy.
@@ -107,7 +112,8 @@ fn lab_serves_demo_images_survives_a_crash_and_goes_down_clean() {
     );
     let names: Vec<_> = config.hosts.iter().map(|h| h.name.as_str()).collect();
     assert_eq!(names, ["lab-1", "lab-2"]);
-    assert_eq!(config.hosts[1].address.as_deref(), Some("127.0.41.2"));
+    let block = lab.addresses().expect("an address block");
+    assert_eq!(config.hosts[1].address, Some(block.host(2)));
     assert_eq!(config.hosts[1].engine, lab.hosts()[1].engine);
 
     // demo:1 serves its version and a healthy /health on its host's address.
@@ -179,7 +185,7 @@ fn lab_serves_demo_images_survives_a_crash_and_goes_down_clean() {
 
 #[test]
 fn etcd_restarts_on_its_port_and_a_running_lab_is_not_started_twice() {
-    let mut lab = TestLab::up(1, 42).expect("lab up");
+    let mut lab = TestLab::up(1).expect("lab up");
     let endpoint = lab.etcd_endpoint();
     let addr = endpoint.trim_start_matches("http://").to_owned();
 
@@ -207,7 +213,7 @@ fn etcd_restarts_on_its_port_and_a_running_lab_is_not_started_twice() {
 
 #[test]
 fn demo_containers_run_on_every_host() {
-    let lab = TestLab::up(2, 43).expect("lab up");
+    let lab = TestLab::up(2).expect("lab up");
     demo::start_demo_containers(&lab).expect("demo containers");
     let label = format!("{}=true", demo::LABEL);
     let on = |i: usize| {
@@ -225,4 +231,153 @@ fn demo_containers_run_on_every_host() {
     // Starting them again replaces the set instead of failing on taken names.
     demo::start_demo_containers(&lab).expect("demo containers again");
     assert_eq!((on(0), on(1)), (2, 2));
+}
+
+/// `wheelhouse lab VERB --dir DIR`.
+fn lab_cli(verb: &str, dir: &Path) -> Run {
+    lab_cli_with(verb, dir, &[])
+}
+
+/// `wheelhouse lab VERB --dir DIR ARGS`.
+fn lab_cli_with(verb: &str, dir: &Path, args: &[&str]) -> Run {
+    Run::of(
+        Command::new(BIN)
+            .args(["lab", verb, "--dir"])
+            .arg(dir)
+            .args(args),
+    )
+}
+
+#[test]
+fn labs_side_by_side_have_their_own_addresses() {
+    let a = TestLab::up(2).expect("lab up");
+    let b = TestLab::up(1).expect("second lab up");
+    let (block_a, block_b) = (a.addresses().expect("block"), b.addresses().expect("block"));
+    assert_ne!(block_a, block_b);
+    for (lab, block) in [(&a, block_a), (&b, block_b)] {
+        for (i, host) in lab.hosts().iter().enumerate() {
+            assert_eq!(host.address, block.host(i + 1));
+            assert!(!host.address.starts_with("127.0."), "{}", host.address);
+        }
+    }
+    // The block stays the lab's across a reopen; a new lab never takes it while it runs.
+    assert_eq!(Lab::open(a.dir()).expect("open").addresses(), Some(block_a));
+    let c = TestLab::up(0).expect("third lab up");
+    assert!(![block_a, block_b].contains(&c.addresses().expect("block")));
+}
+
+#[test]
+fn a_lab_with_dead_parts_is_reported_and_comes_back_with_its_data() {
+    let mut lab = TestLab::up(1).expect("lab up");
+    let dir = lab.dir().to_owned();
+    let config = lab.config_path();
+    let spec = spec_file(
+        &dir,
+        "kept.toml",
+        "name = \"kept\"\nimage = \"wheelhouse/demo:1\"\ninstances = 1\n",
+    );
+    ctl_ok(&config, &["apply", "-f", &spec.to_string_lossy()]);
+    let kept = ContainerCreateBody {
+        image: Some("wheelhouse/demo:1".to_owned()),
+        env: Some(vec![
+            format!("ADDRESS={}", lab.hosts()[0].address),
+            "PORT=18090".to_owned(),
+        ]),
+        labels: Some(HashMap::from([("kept".to_owned(), "yes".to_owned())])),
+        host_config: Some(HostConfig {
+            network_mode: Some("host".to_owned()),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    lab.engine(0).run("kept", kept).expect("container runs");
+    let kept_at = format!("{}:18090", lab.hosts()[0].address);
+    assert_eq!(get(&kept_at, "/").0, 200);
+    assert_eq!(lab_cli("status", &dir).code, 0);
+
+    // etcd stops and dockerd is killed: its containerd shim and container stay behind.
+    lab.stop_etcd().expect("stop etcd");
+    lab.kill_host(0).expect("kill dockerd");
+    let orphans = processes_using(&dir.join("h1"));
+    assert!(!orphans.is_empty(), "a killed dockerd leaves its shims");
+
+    let status = lab_cli("status", &dir);
+    status.fails(
+        1,
+        "dead: etcd, lab-1; start them again with their data: wheelhouse lab up",
+    );
+    assert!(
+        status.stdout.contains("etcd       dead"),
+        "{}",
+        status.stdout
+    );
+    // ... and says that what the dead dockerd started still runs.
+    assert!(
+        status.stdout.contains("processes it started still run"),
+        "{}",
+        status.stdout
+    );
+
+    // `lab up` on it restarts both with their data instead of refusing or wiping.
+    let up = lab_cli("up", &dir);
+    assert!(
+        up.ok().contains("restarted etcd, lab-1 with their data"),
+        "{}",
+        up.stdout
+    );
+    for pid in &orphans {
+        assert!(
+            !pid_running(*pid),
+            "orphan {pid} of the dead dockerd still runs"
+        );
+    }
+    assert!(ctl_ok(&config, &["get", "kept"]).contains("wheelhouse/demo:1"));
+    // The container with a restart policy runs again (the dead engine's leftovers went
+    // first; left in place, the new engine stopped it for good).
+    assert_eq!(get(&kept_at, "/").0, 200);
+    let reopened = Lab::open(&dir).expect("open");
+    assert_eq!(
+        reopened
+            .engine(0)
+            .containers_with_label("kept=yes")
+            .expect("list")
+            .len(),
+        1
+    );
+    assert!(
+        lab_cli("up", &dir)
+            .ok()
+            .contains("runs; nothing to restart")
+    );
+    let refused = lab_cli_with("up", &dir, &["--hosts", "3"]);
+    refused.fails(
+        2,
+        "has 1 host and 1 etcd member without TLS; to start a different one: wheelhouse lab down",
+    );
+
+    // The demo's controller is one of the parts `status` lists, and judges.
+    let mut reopened = reopened;
+    let demo::ControllerRun::Lab(pid) =
+        demo::ensure_controller(&mut reopened, Path::new(BIN)).expect("controller")
+    else {
+        panic!("another controller leads this fresh lab");
+    };
+    let status = lab_cli("status", &dir);
+    assert!(
+        status.ok().contains("controller alive"),
+        "{}",
+        status.stdout
+    );
+    Command::new("kill")
+        .arg("-9")
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    let gone = eventually(10, || (!pid_running(pid)).then_some(()));
+    assert!(gone.is_some(), "controller {pid} still runs");
+    lab_cli("status", &dir).fails(1, "dead: controller");
 }

@@ -24,7 +24,7 @@ use wheelhouse::store;
 fn rollouts_keep_capacity_roll_back_and_promote() {
     let _heavy = heavy();
     logs();
-    let lab = TestLab::up(3, 80).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let config = Config::load(Some(&lab.config_path())).expect("lab config");
     let rt = runtime();
     let controller = rt.spawn(controller::run(config, ControllerOptions::default()));
@@ -171,7 +171,7 @@ fn rollouts_keep_capacity_roll_back_and_promote() {
 #[test]
 fn a_new_leader_resumes_a_rollout_after_sigkill() {
     let _heavy = heavy();
-    let lab = TestLab::up(3, 81).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let rt = runtime();
     let engines = rt.block_on(engines(&lab));
     let mut client = rt.block_on(etcd(&lab));

@@ -30,7 +30,7 @@ async fn revision_of(c: &mut etcd_client::Client, name: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn specs_round_trip_and_every_write_is_guarded() {
-    let lab = lab(50);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
 
     let created = store::put_app(&mut c, PREFIX, &app("web", 3), Expect::Absent)
@@ -117,7 +117,7 @@ async fn specs_round_trip_and_every_write_is_guarded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_keeps_the_ten_specs_before_the_current_one() {
-    let lab = lab(51);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
     let mut revisions = vec![
         store::put_app(&mut c, PREFIX, &app("web", 1), Expect::Absent)
@@ -168,7 +168,7 @@ async fn history_keeps_the_ten_specs_before_the_current_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_scales_of_one_revision_give_one_success_and_one_conflict() {
-    let lab = lab(52);
+    let lab = lab();
     let mut a = client(&lab.etcd_endpoint()).await;
     let mut b = client(&lab.etcd_endpoint()).await;
     store::put_app(&mut a, PREFIX, &app("web", 3), Expect::Absent)
@@ -240,7 +240,7 @@ async fn two_scales_of_one_revision_give_one_success_and_one_conflict() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_counts_and_unknown_apps_write_nothing() {
-    let lab = lab(53);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
     let created = store::put_app(&mut c, PREFIX, &app("web", 3), Expect::Absent)
         .await
@@ -283,7 +283,7 @@ async fn bad_counts_and_unknown_apps_write_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_entries_sort_by_time_and_say_who_and_from_where() {
-    let lab = lab(54);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
     let mut written = Vec::new();
     for n in 0..5 {
@@ -367,7 +367,7 @@ fn listed(list: &[(&str, Option<u16>)]) -> BTreeMap<String, Endpoint> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoints_and_host_health_vanish_with_their_lease() {
-    let lab = lab(55);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
     let lease = c.lease_grant(30, None).await.expect("grant").id();
 
@@ -456,7 +456,7 @@ async fn next(rx: &mut mpsc::Receiver<AppEvent>, what: &str) -> AppEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_watcher_lists_then_follows_changes() {
-    let lab = lab(56);
+    let lab = lab();
     let endpoint = lab.etcd_endpoint();
     let mut c = client(&endpoint).await;
     let web_at = store::put_app(&mut c, PREFIX, &app("web", 2), Expect::Absent)

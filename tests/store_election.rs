@@ -60,7 +60,7 @@ async fn fenced_write(c: &mut etcd_client::Client, fence: etcd_client::Compare) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_leader_and_a_revoked_lease_hands_over_at_once() {
-    let lab = lab(57);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
     assert_eq!(leader(&c).await, None);
 
@@ -107,7 +107,7 @@ async fn one_leader_and_a_revoked_lease_hands_over_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_leaders_lease_expires_and_the_next_takes_over_within_the_ttl() {
-    let lab = lab(58);
+    let lab = lab();
     let c = client(&lab.etcd_endpoint()).await;
     let ttl = store::DEFAULT_LEASE_TTL;
     let a = lead(&c, "a", ttl).await;
@@ -132,7 +132,7 @@ async fn a_dead_leaders_lease_expires_and_the_next_takes_over_within_the_ttl() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proclaim_renames_and_resign_hands_over_at_once() {
-    let lab = lab(59);
+    let lab = lab();
     let c = client(&lab.etcd_endpoint()).await;
     let mut a = lead(&c, "a", TTL).await;
     a.proclaim("a-ready").await.expect("proclaim");
@@ -159,7 +159,7 @@ async fn proclaim_renames_and_resign_hands_over_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn etcd_gone_longer_than_the_ttl_loses_the_lease_and_a_new_campaign_wins() {
     // No hosts, so no addresses: sharing a base with another test binary is harmless.
-    let mut lab = lab(50);
+    let mut lab = lab();
     let c = client(&lab.etcd_endpoint()).await;
     let a = lead(&c, "a", TTL).await;
 
@@ -201,7 +201,7 @@ async fn etcd_gone_longer_than_the_ttl_loses_the_lease_and_a_new_campaign_wins()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_short_etcd_restart_keeps_the_leadership() {
-    let mut lab = lab(51);
+    let mut lab = lab();
     let c = client(&lab.etcd_endpoint()).await;
     let ttl = store::DEFAULT_LEASE_TTL;
     let a = lead(&c, "a", ttl).await;

@@ -74,7 +74,7 @@ fn put_names(events: &[StoreEvent]) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn host_records_round_trip_and_bad_ones_are_skipped() {
-    let lab = lab(30);
+    let lab = lab();
     let mut c = client(&lab.etcd_endpoint()).await;
 
     let r1 = store::put_host(&mut c, PREFIX, &spec("h1")).await;
@@ -134,7 +134,7 @@ async fn host_records_round_trip_and_bad_ones_are_skipped() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watcher_lists_then_follows_changes() {
-    let lab = lab(31);
+    let lab = lab();
     let endpoint = lab.etcd_endpoint();
     let mut c = client(&endpoint).await;
     store::put_host(&mut c, PREFIX, &spec("h1"))
@@ -180,7 +180,7 @@ async fn watcher_lists_then_follows_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watcher_rides_out_an_etcd_restart_without_losing_a_put() {
-    let mut lab = lab(32);
+    let mut lab = lab();
     let endpoint = lab.etcd_endpoint();
     let (mut rx, _task, _, _) = start_watcher(&endpoint).await;
 
@@ -383,7 +383,7 @@ async fn restore(relay: &relay::Relay, rx: &mut mpsc::Receiver<StoreEvent>) -> V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_made_while_the_watcher_was_away_arrive_once() {
-    let lab = lab(33);
+    let lab = lab();
     let relay = relay::Relay::start(&lab.etcd_endpoint()).await;
     let mut c = client(&lab.etcd_endpoint()).await;
     store::put_host(&mut c, PREFIX, &spec("old"))
@@ -420,7 +420,7 @@ async fn changes_made_while_the_watcher_was_away_arrive_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compacted_resume_point_falls_back_to_a_fresh_list() {
-    let lab = lab(34);
+    let lab = lab();
     let relay = relay::Relay::start(&lab.etcd_endpoint()).await;
     let mut c = client(&lab.etcd_endpoint()).await;
     let (mut rx, _task, _, _) = start_watcher(&relay.endpoint).await;
@@ -458,7 +458,7 @@ async fn a_compacted_resume_point_falls_back_to_a_fresh_list() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_etcd_is_reported_unreachable() {
-    let lab = lab(35);
+    let lab = lab();
     let relay = relay::Relay::start(&lab.etcd_endpoint()).await;
     let (mut rx, _task, _, _) = start_watcher(&relay.endpoint).await;
 
@@ -479,7 +479,7 @@ async fn a_silent_etcd_is_reported_unreachable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_failures_are_named() {
-    let lab = lab(36);
+    let lab = lab();
     let endpoint = lab.etcd_endpoint();
     let mut admin = client(&endpoint).await;
     admin

@@ -19,6 +19,8 @@ pub enum DockerError {
     UnknownScheme { url: String },
     #[error("engine URL {url:?} has no {what}")]
     Incomplete { url: String, what: &'static str },
+    #[error("engine URL {url:?}: {reason}")]
+    BadSsh { url: String, reason: String },
     #[error("engine URL {url:?}: tls files apply to tcp:// engines only")]
     TlsNotTcp { url: String },
     #[error("no socket at {path}")]
@@ -89,7 +91,7 @@ pub fn client(spec: &HostSpec) -> Result<Docker, DockerError> {
             }
             Docker::connect_with_ssl(url, &tls.key, &tls.cert, &tls.ca, secs, API_DEFAULT_VERSION)?
         }
-        ("ssh", _) => Docker::connect_with_ssh(url, secs, API_DEFAULT_VERSION, None)?,
+        ("ssh", _) => super::ssh::client(url, secs)?,
         _ => {
             return Err(DockerError::UnknownScheme {
                 url: url.to_owned(),
@@ -289,6 +291,10 @@ mod tests {
     fn tcp_and_ssh_clients_build_without_io() {
         assert!(client(&spec("tcp://127.0.0.1:2375")).is_ok());
         assert!(client(&spec("ssh://admin@example.invalid:2222")).is_ok());
+        assert!(matches!(
+            client(&spec("ssh://admin@example.invalid:99999")),
+            Err(DockerError::BadSsh { .. })
+        ));
     }
 
     #[test]

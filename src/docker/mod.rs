@@ -3,6 +3,7 @@
 mod connect;
 mod containers;
 mod exec;
+mod ssh;
 mod supervisor;
 mod watch;
 

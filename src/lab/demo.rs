@@ -134,7 +134,7 @@ pub fn ensure_controller(lab: &mut Lab, exe: &Path) -> Result<ControllerRun, Lab
     if let Some(p) = lab.state.controller.filter(|p| p.alive()) {
         return Ok(ControllerRun::Lab(p.pid));
     }
-    if let Some(leader) = current_leader(&lab.etcd_endpoint()) {
+    if let Some(leader) = current_leader(lab.etcd_endpoints()) {
         return Ok(ControllerRun::Elsewhere(leader));
     }
     let mut cmd = Command::new(exe);
@@ -151,13 +151,13 @@ pub fn ensure_controller(lab: &mut Lab, exe: &Path) -> Result<ControllerRun, Lab
 }
 
 /// The id of the controller holding the lease, if etcd answers and one does.
-fn current_leader(endpoint: &str) -> Option<String> {
+fn current_leader(endpoints: Vec<String>) -> Option<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .ok()?;
     let cfg = EtcdConfig {
-        endpoints: vec![endpoint.to_owned()],
+        endpoints,
         ..EtcdConfig::default()
     };
     runtime.block_on(async {
@@ -178,7 +178,7 @@ pub fn ensure_demo_app(lab: &Lab) -> Result<bool, LabError> {
     let spec = AppSpec::from_toml(Path::new("examples/web.toml"), WEB_SPEC)
         .map_err(|e| LabError::Invalid(e.to_string()))?;
     let cfg = EtcdConfig {
-        endpoints: vec![lab.etcd_endpoint()],
+        endpoints: lab.etcd_endpoints(),
         ..EtcdConfig::default()
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -51,6 +51,12 @@ pub enum LabError {
     #[error("{what}: {message}")]
     Engine { what: String, message: String },
 
+    #[error("dead: {}; start them again with their data: wheelhouse lab up{dir_flag}", parts.join(", "))]
+    PartsDead {
+        parts: Vec<String>,
+        dir_flag: String,
+    },
+
     #[error("the lab has no host number {index} (it has {count})")]
     NoSuchHost { index: usize, count: usize },
 

@@ -5,17 +5,20 @@
 //! (the cockpit's config), `etcd/{data,etcd.log}` and per host `hN/{data,run,docker.sock,
 //! docker.pid,daemon.json,dockerd.log}`.
 
+mod addresses;
 mod cli;
 pub mod demo;
 pub mod engine;
 mod error;
 mod etcd;
 mod images;
+mod parts;
 mod process;
 mod state;
 mod testlab;
 mod tls;
 
+pub use addresses::AddressBlock;
 pub use cli::{LabCommand, default_dir, run_cli};
 pub use error::LabError;
 pub use images::{REPO as DEMO_REPO, TAGS as DEMO_TAGS};
@@ -41,8 +44,8 @@ const ETCD_GRACE: Duration = Duration::from_secs(10);
 pub struct LabOptions {
     pub hosts: usize,
     pub dir: PathBuf,
-    /// Hosts get the addresses 127.0.<base>.N.
-    pub address_base: u8,
+    /// etcd members: 1, or an odd number for a cluster (`lab up --etcd 3`).
+    pub etcd_members: usize,
     /// Import the demo images into every engine.
     pub images: bool,
     /// Engines also listen on tcp://ADDRESS:2376 with mutual TLS, and the config reaches
@@ -55,7 +58,7 @@ impl LabOptions {
         LabOptions {
             hosts,
             dir,
-            address_base: 1,
+            etcd_members: 1,
             images: true,
             tls: false,
         }
@@ -117,6 +120,12 @@ impl Lab {
                 opts.hosts
             )));
         }
+        if opts.etcd_members.is_multiple_of(2) || opts.etcd_members > 7 {
+            return Err(LabError::Invalid(format!(
+                "etcd runs as 1, 3, 5 or 7 members (an odd number keeps a majority), not {}",
+                opts.etcd_members
+            )));
+        }
         if !process::is_root() {
             return Err(LabError::NotRoot);
         }
@@ -126,33 +135,27 @@ impl Lab {
         std::fs::create_dir_all(&dir)
             .map_err(|e| LabError::io(format!("create {}", dir.display()), e))?;
         clear_dir(&dir)?;
-        let hosts = (1..=opts.hosts)
-            .map(|n| {
-                let socket = HostPaths::new(&dir, n).socket;
-                LabHost {
-                    name: format!("lab-{n}"),
-                    engine: format!("unix://{}", socket.display()),
-                    socket,
-                    address: format!("127.0.{}.{n}", opts.address_base),
-                    zone: ["a", "b", "c"][(n - 1) % 3].to_owned(),
-                }
-            })
-            .collect();
-        let mut lab = Lab {
-            dir,
-            state: State {
-                address_base: opts.address_base,
-                etcd: EtcdRecord {
-                    proc: None,
-                    client_port: 0,
-                    peer_port: 0,
-                },
-                hosts,
+        // The state file, written while the block's claim is locked, is what holds it.
+        let state = addresses::claim(&dir, |block| {
+            let state = State {
+                addresses: Some(block),
+                etcd: vec![
+                    EtcdRecord {
+                        proc: None,
+                        client_port: 0,
+                        peer_port: 0,
+                    };
+                    opts.etcd_members
+                ],
+                hosts: (1..=opts.hosts).map(|n| lab_host(&dir, block, n)).collect(),
                 dockerd: vec![None; opts.hosts],
                 controller: None,
                 tls: opts.tls,
-            },
-        };
+            };
+            state.write(&dir)?;
+            Ok(state)
+        })?;
+        let mut lab = Lab { dir, state };
         match lab.start(opts, &bins) {
             Ok(()) => Ok(lab),
             Err(e) => {
@@ -208,7 +211,7 @@ impl Lab {
         let tls = self.state.tls.then(|| TlsPaths::new(&self.dir));
         state::write_config(
             &self.dir,
-            &self.etcd_endpoint(),
+            &self.etcd_endpoints(),
             &self.state.hosts,
             tls.as_ref(),
         )?;
@@ -234,7 +237,7 @@ impl Lab {
             for p in self.state.dockerd.iter().flatten() {
                 s.spawn(move || process::terminate(p, DOCKERD_GRACE));
             }
-            if let Some(p) = &self.state.etcd.proc {
+            for p in self.state.etcd.iter().filter_map(|m| m.proc.as_ref()) {
                 s.spawn(move || process::terminate(p, ETCD_GRACE));
             }
         });
@@ -245,7 +248,8 @@ impl Lab {
             .state
             .dockerd
             .iter()
-            .chain([&self.state.etcd.proc, &self.state.controller])
+            .chain(self.state.etcd.iter().map(|m| &m.proc))
+            .chain([&self.state.controller])
             .flatten()
             .filter(|p| p.alive())
             .map(|p| p.pid.to_string())
@@ -257,70 +261,16 @@ impl Lab {
                 self.dir.join(state::STATE_FILE).display()
             )));
         }
-        let stuck = unmount_after_sweep(&self.dir);
+        let detached = detach_mounts(&self.dir);
         match std::fs::remove_file(self.dir.join(state::STATE_FILE)) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(LabError::io("remove the lab state file", e)),
         }
-        if stuck.is_empty() {
-            Ok(())
-        } else {
-            Err(LabError::Invalid(format!(
-                "could not unmount {}",
-                stuck
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )))
+        if let Some(block) = self.state.addresses {
+            addresses::release(block, &self.dir);
         }
-    }
-
-    /// One entry per process: name, alive, and a detail line (pid, endpoint, answering).
-    pub fn status(&self) -> Vec<(String, bool, String)> {
-        let mut out = Vec::with_capacity(self.state.hosts.len() + 1);
-        let etcd_alive = self.state.etcd.proc.is_some_and(|p| p.alive());
-        let answer = if etcd_alive {
-            match self.etcd_health() {
-                Ok(()) => "healthy".to_owned(),
-                Err(e) => format!("not healthy: {e}"),
-            }
-        } else {
-            "stopped".to_owned()
-        };
-        out.push((
-            "etcd".to_owned(),
-            etcd_alive,
-            format!(
-                "{} {} {answer}",
-                pid_text(self.state.etcd.proc),
-                self.etcd_endpoint()
-            ),
-        ));
-        for (i, host) in self.state.hosts.iter().enumerate() {
-            let proc = self.state.dockerd.get(i).copied().flatten();
-            let alive = proc.is_some_and(|p| p.alive());
-            let answer = if alive {
-                match self.engine(i).ping() {
-                    Ok(()) => "answers".to_owned(),
-                    Err(e) => format!("not answering: {e}"),
-                }
-            } else {
-                "stopped".to_owned()
-            };
-            out.push((
-                host.name.clone(),
-                alive,
-                format!(
-                    "{} {} {} {answer}",
-                    pid_text(proc),
-                    host.engine,
-                    host.address
-                ),
-            ));
-        }
-        out
+        detached
     }
 
     pub fn dir(&self) -> &Path {
@@ -332,7 +282,8 @@ impl Lab {
     }
 
     pub fn etcd_endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.state.etcd.client_port)
+        let port = self.state.etcd.first().map_or(0, |m| m.client_port);
+        format!("http://127.0.0.1:{port}")
     }
 
     pub fn hosts(&self) -> &[LabHost] {
@@ -342,14 +293,6 @@ impl Lab {
     /// The engine of host `i` (0-based), for blocking API calls.
     pub fn engine(&self, i: usize) -> Engine {
         Engine::new(&HostPaths::new(&self.dir, i + 1).socket)
-    }
-
-    /// Whether etcd and every dockerd still run (a stopped demo controller does not count).
-    pub fn is_running(&self) -> bool {
-        self.processes()
-            .iter()
-            .filter(|(name, _)| name != "controller")
-            .all(|(_, p)| p.is_some_and(|p| p.alive()))
     }
 
     /// The pids the lab started and that still run: etcd, each dockerd, the controller.
@@ -363,7 +306,8 @@ impl Lab {
     /// Every process the lab manages, by name: etcd, each host's dockerd, then the
     /// controller if `wheelhouse demo` started one.
     fn processes(&self) -> Vec<(String, Option<Proc>)> {
-        std::iter::once(("etcd".to_owned(), self.state.etcd.proc))
+        (0..self.state.etcd.len())
+            .map(|i| (self.etcd_name(i), self.state.etcd[i].proc))
             .chain(
                 self.state
                     .hosts
@@ -389,7 +333,8 @@ impl Lab {
     }
 
     /// Starts host `i`'s dockerd again with the same directories and socket, and waits
-    /// until it answers. Does nothing if it is running.
+    /// until it answers. Does nothing if it is running. What the dead one left behind
+    /// (containerd, shims and their containers, mounts) goes first.
     pub fn start_host(&mut self, i: usize) -> Result<(), LabError> {
         self.check_index(i)?;
         if !self.state.dockerd[i].is_some_and(|p| p.alive()) {
@@ -411,6 +356,7 @@ impl Lab {
 
     fn spawn_dockerd(&mut self, i: usize, bin: &Path) -> Result<(), LabError> {
         let paths = HostPaths::new(&self.dir, i + 1);
+        clean_leftovers(&paths)?;
         for d in [&paths.data, &paths.exec] {
             std::fs::create_dir_all(d)
                 .map_err(|e| LabError::io(format!("create {}", d.display()), e))?;
@@ -470,8 +416,16 @@ impl Lab {
     }
 }
 
-fn pid_text(p: Option<Proc>) -> String {
-    p.map_or_else(|| "never started".to_owned(), |p| format!("pid {}", p.pid))
+/// Host number `n` (1-based) of the lab in `dir`, at its address in `block`.
+fn lab_host(dir: &Path, block: AddressBlock, n: usize) -> LabHost {
+    let socket = HostPaths::new(dir, n).socket;
+    LabHost {
+        name: format!("lab-{n}"),
+        engine: format!("unix://{}", socket.display()),
+        socket,
+        address: block.host(n),
+        zone: ["a", "b", "c"][(n - 1) % 3].to_owned(),
+    }
 }
 
 /// Polls `ready` until it succeeds; fails early when the process died.
@@ -513,9 +467,9 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
         Ok(old) => {
             let running = old
                 .etcd
-                .proc
                 .iter()
-                .chain(old.dockerd.iter().flatten())
+                .filter_map(|m| m.proc)
+                .chain(old.dockerd.iter().flatten().copied())
                 .any(|p| p.alive());
             if running {
                 return Err(LabError::AlreadyRunning {
@@ -529,7 +483,7 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
     let list =
         || std::fs::read_dir(dir).map_err(|e| LabError::io(format!("list {}", dir.display()), e));
     // Never clear a directory that is not a lab's: it might be anything.
-    let is_lab = dir.join(state::STATE_FILE).exists() || EtcdPaths::new(dir).data.is_dir();
+    let is_lab = dir.join(state::STATE_FILE).exists() || EtcdPaths::member(dir, 0).data.is_dir();
     if !is_lab && list()?.next().is_some() {
         return Err(LabError::Invalid(format!(
             "{} is not empty and holds no lab; choose a new or empty --dir",
@@ -541,27 +495,18 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
         .map(|e| e.path())
         .filter(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let host_dir = name
-                .strip_prefix('h')
-                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            p.is_dir() && (host_dir || name == "etcd")
+            // hN (hosts), etcd and etcdN (etcd members).
+            let numbered = |prefix: &str| {
+                name.strip_prefix(prefix)
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            };
+            p.is_dir() && (numbered("h") || name == "etcd" || numbered("etcd"))
         })
         .collect();
     for d in &ours {
         process::sweep(d);
     }
-    let stuck = unmount_after_sweep(dir);
-    if !stuck.is_empty() {
-        return Err(LabError::Invalid(format!(
-            "{} holds mounts that would not detach: {}",
-            dir.display(),
-            stuck
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
+    detach_mounts(dir)?;
     for d in ours {
         std::fs::remove_dir_all(&d)
             .map_err(|e| LabError::io(format!("remove {}", d.display()), e))?;
@@ -569,8 +514,16 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
     Ok(())
 }
 
-/// Killed shims may take a moment to release mounts; retry a few times.
-fn unmount_after_sweep(dir: &Path) -> Vec<PathBuf> {
+/// Kills what a dead dockerd of this host left running (its containerd, the shims and
+/// their containers) and detaches its mounts, so the next one starts clean.
+fn clean_leftovers(paths: &HostPaths) -> Result<(), LabError> {
+    process::sweep(&paths.exec);
+    detach_mounts(&paths.root)
+}
+
+/// Detaches every mount under `dir`. Killed shims may take a moment to release mounts,
+/// so it retries a few times before naming the ones that stay.
+fn detach_mounts(dir: &Path) -> Result<(), LabError> {
     let mut stuck = process::unmount_under(dir);
     for _ in 0..20 {
         if stuck.is_empty() {
@@ -579,7 +532,18 @@ fn unmount_after_sweep(dir: &Path) -> Vec<PathBuf> {
         std::thread::sleep(Duration::from_millis(100));
         stuck = process::unmount_under(dir);
     }
-    stuck
+    if stuck.is_empty() {
+        return Ok(());
+    }
+    Err(LabError::Invalid(format!(
+        "{} holds mounts that would not detach: {}",
+        dir.display(),
+        stuck
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
 }
 
 /// A stable 64-bit FNV-1a hash, for names derived from paths.

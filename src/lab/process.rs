@@ -139,16 +139,25 @@ pub fn kill(p: &Proc) {
     }
 }
 
-/// Kills processes left behind by a dockerd that died: every process with an argument
-/// inside `root` (its containerd and shims reference its exec-root), and their descendants
-/// (the containers). Returns how many it killed.
+/// Kills processes left behind by a dockerd that died (see [`leftovers`]). Returns how
+/// many it killed.
 pub fn sweep(root: &Path) -> usize {
+    let marked = leftovers(root);
+    for pid in &marked {
+        signal(*pid, libc::SIGKILL);
+    }
+    marked.len()
+}
+
+/// Every process with an argument inside `root` (a dockerd's containerd and shims name its
+/// exec-root), and their descendants (the containers), this process excepted.
+pub fn leftovers(root: &Path) -> Vec<u32> {
     let root_text = root.to_string_lossy().into_owned();
     let inside = format!("{root_text}/");
     let mut parents: HashMap<u32, u32> = HashMap::new();
     let mut marked = BTreeSet::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return 0;
+        return Vec::new();
     };
     for entry in entries.flatten() {
         let Some(pid) = entry
@@ -184,10 +193,7 @@ pub fn sweep(root: &Path) -> usize {
             break;
         }
     }
-    for pid in &marked {
-        signal(*pid, libc::SIGKILL);
-    }
-    marked.len()
+    marked.into_iter().collect()
 }
 
 /// Mount points at or below `dir`, deepest first.

@@ -1,6 +1,7 @@
 //! What a lab writes into its directory: the state file (pids, ports, hosts) that
 //! `Lab::open` reads back, the cockpit's wheelhouse.toml, and the per-host paths.
 
+use super::addresses::AddressBlock;
 use super::process::Proc;
 use super::tls::TlsPaths;
 use super::{LabError, LabHost};
@@ -21,8 +22,12 @@ pub struct EtcdRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
-    pub address_base: u8,
-    pub etcd: EtcdRecord,
+    /// The lab's own loopback block; None for a lab started before blocks were claimed.
+    #[serde(default)]
+    pub addresses: Option<AddressBlock>,
+    /// One record per etcd member (a lab from before clusters has a single object here).
+    #[serde(deserialize_with = "one_or_many")]
+    pub etcd: Vec<EtcdRecord>,
     pub hosts: Vec<LabHost>,
     /// The dockerd of `hosts[i]`; `None` until it was started.
     pub dockerd: Vec<Option<Proc>>,
@@ -32,6 +37,19 @@ pub struct State {
     /// Engines also listen on TCP with mutual TLS (`lab up --tls`).
     #[serde(default)]
     pub tls: bool,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<EtcdRecord>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(EtcdRecord),
+        Many(Vec<EtcdRecord>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 impl State {
@@ -120,8 +138,12 @@ pub struct EtcdPaths {
 }
 
 impl EtcdPaths {
-    pub fn new(dir: &Path) -> Self {
-        let root = dir.join("etcd");
+    /// Member `i` (0-based) keeps its files in `etcd/` (the first) or `etcd<i+1>/`.
+    pub fn member(dir: &Path, i: usize) -> Self {
+        let root = match i {
+            0 => dir.join("etcd"),
+            _ => dir.join(format!("etcd{}", i + 1)),
+        };
         EtcdPaths {
             data: root.join("data"),
             log: root.join("etcd.log"),
@@ -156,7 +178,7 @@ fn quoted(s: &str) -> String {
 /// With `tls`, each host's engine is its TCP address, with the client's certificate.
 pub fn config_text(
     dir: &Path,
-    etcd_endpoint: &str,
+    etcd_endpoints: &[String],
     hosts: &[LabHost],
     tls: Option<&TlsPaths>,
 ) -> String {
@@ -164,7 +186,11 @@ pub fn config_text(
         "# Written by `wheelhouse lab up` for the lab in {}; rewritten on every lab up.\n\
          refresh = \"2s\"\n\n[etcd]\nendpoints = [{}]\n",
         dir.display(),
-        quoted(etcd_endpoint)
+        etcd_endpoints
+            .iter()
+            .map(|e| quoted(e))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     for (i, h) in hosts.iter().enumerate() {
         let disk = if i % 2 == 0 { "ssd" } else { "hdd" };
@@ -195,14 +221,14 @@ pub fn config_text(
 
 pub fn write_config(
     dir: &Path,
-    etcd_endpoint: &str,
+    etcd_endpoints: &[String],
     hosts: &[LabHost],
     tls: Option<&TlsPaths>,
 ) -> Result<PathBuf, LabError> {
     let path = dir.join(CONFIG_FILE);
     write_atomic(
         &path,
-        config_text(dir, etcd_endpoint, hosts, tls).as_bytes(),
+        config_text(dir, etcd_endpoints, hosts, tls).as_bytes(),
     )?;
     Ok(path)
 }
@@ -223,17 +249,16 @@ mod tests {
 
     #[test]
     fn config_lists_etcd_and_every_host() {
-        let text = config_text(
-            Path::new("/tmp/l"),
-            "http://127.0.0.1:2379",
-            &[host(1), host(2)],
-            None,
-        );
+        let etcd = ["http://127.0.0.1:2379", "http://127.0.0.1:2381"].map(str::to_owned);
+        let text = config_text(Path::new("/tmp/l"), &etcd, &[host(1), host(2)], None);
         let value: toml::Value = toml::from_str(&text).unwrap();
-        assert_eq!(
-            value["etcd"]["endpoints"][0].as_str(),
-            Some("http://127.0.0.1:2379")
-        );
+        let endpoints: Vec<_> = value["etcd"]["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e.as_str())
+            .collect();
+        assert_eq!(endpoints, etcd);
         let hosts = value["hosts"].as_array().unwrap();
         assert_eq!(hosts.len(), 2);
         assert_eq!(hosts[1]["name"].as_str(), Some("lab-2"));
@@ -255,7 +280,7 @@ mod tests {
         let tls = TlsPaths::new(Path::new("/tmp/l"));
         let text = config_text(
             Path::new("/tmp/l"),
-            "http://127.0.0.1:1",
+            &["http://127.0.0.1:1".to_owned()],
             &[host(2)],
             Some(&tls),
         );
@@ -275,7 +300,7 @@ mod tests {
         odd.engine = "unix:///tmp/a \"b\"\\c/docker.sock".to_owned();
         let text = config_text(
             Path::new("/tmp/l"),
-            "http://127.0.0.1:1",
+            &["http://127.0.0.1:1".to_owned()],
             &[odd.clone()],
             None,
         );
@@ -284,6 +309,18 @@ mod tests {
             value["hosts"][0]["engine"].as_str(),
             Some(odd.engine.as_str())
         );
+    }
+
+    #[test]
+    fn a_state_file_from_before_clusters_reads_as_one_member() {
+        let old = r#"{"address_base":1,"etcd":{"proc":null,"client_port":5,"peer_port":6},
+            "hosts":[],"dockerd":[]}"#;
+        let state: State = serde_json::from_str(old).unwrap();
+        assert_eq!(state.etcd.len(), 1);
+        assert_eq!((state.etcd[0].client_port, state.etcd[0].peer_port), (5, 6));
+        assert_eq!(state.addresses, None);
+        let again: State = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+        assert_eq!(again.etcd.len(), 1);
     }
 
     #[test]

@@ -11,24 +11,26 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 pub struct TestLab(Lab);
 
 impl TestLab {
-    /// `address_base` gives the hosts 127.0.<base>.N: use a different one per test so
-    /// tests can run in parallel without port clashes.
-    pub fn up(hosts: usize, address_base: u8) -> Result<TestLab, LabError> {
-        TestLab::start(hosts, address_base, false)
+    /// A lab of `hosts` hosts in its own loopback block (claimed at `up`, like every
+    /// lab's), so tests and other labs can run in parallel without address clashes.
+    pub fn up(hosts: usize) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, |_| {})
     }
 
     /// Like `up`, with engines also on TCP with mutual TLS, and a config that uses it.
-    pub fn up_tls(hosts: usize, address_base: u8) -> Result<TestLab, LabError> {
-        TestLab::start(hosts, address_base, true)
+    pub fn up_tls(hosts: usize) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, |o| o.tls = true)
     }
 
-    fn start(hosts: usize, address_base: u8, tls: bool) -> Result<TestLab, LabError> {
+    /// Like `up`, with an etcd cluster of `members` members.
+    pub fn up_etcd_cluster(hosts: usize, members: usize) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, |o| o.etcd_members = members)
+    }
+
+    fn start(hosts: usize, adjust: impl FnOnce(&mut LabOptions)) -> Result<TestLab, LabError> {
         let dir = fresh_dir()?;
-        let opts = LabOptions {
-            address_base,
-            tls,
-            ..LabOptions::new(hosts, dir.clone())
-        };
+        let mut opts = LabOptions::new(hosts, dir.clone());
+        adjust(&mut opts);
         match Lab::up(&opts) {
             Ok(lab) => Ok(TestLab(lab)),
             Err(e) => {
@@ -69,7 +71,12 @@ impl DerefMut for TestLab {
 
 impl Drop for TestLab {
     fn drop(&mut self) {
-        match self.0.down() {
+        // The state file is newer than this copy when the test ran `lab up` to repair it.
+        let down = match Lab::open(self.0.dir()) {
+            Ok(current) => current.down(),
+            Err(_) => self.0.down(),
+        };
+        match down {
             Ok(()) => {
                 let _ = std::fs::remove_dir_all(self.0.dir());
             }

@@ -1,5 +1,6 @@
 //! Connecting to etcd the way etcdctl does: endpoints, user/password, TLS.
 
+use super::endpoints::Tended;
 use super::error::StoreError;
 use crate::config::EtcdConfig;
 use etcd_client::{Certificate, Client, ConnectOptions, Identity, TlsOptions};
@@ -17,9 +18,13 @@ pub async fn connect(cfg: &EtcdConfig) -> Result<Client, StoreError> {
     let at = cfg.endpoints.join(",");
     let (endpoints, options) = prepare(cfg)?;
     let attempt = async {
-        let mut client = Client::connect(&endpoints, Some(options))
-            .await
-            .map_err(|e| StoreError::from_etcd("connect", &e))?;
+        // Several members: keep the dead ones out of the balancer (see endpoints.rs).
+        let connected = if endpoints.len() > 1 {
+            Client::connect_with_balanced_channel(&endpoints, Some(options), Tended).await
+        } else {
+            Client::connect(&endpoints, Some(options)).await
+        };
+        let mut client = connected.map_err(|e| StoreError::from_etcd("connect", &e))?;
         // Client::connect only talks to etcd when it must authenticate: ask once so a
         // dead endpoint fails here rather than on first use.
         client

@@ -4,6 +4,7 @@ mod apps;
 mod audit;
 mod connect;
 mod election;
+mod endpoints;
 mod error;
 mod health;
 mod hosts;

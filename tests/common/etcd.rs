@@ -5,8 +5,8 @@ use wheelhouse::lab::TestLab;
 use wheelhouse::store;
 
 /// An etcd-only lab (the lab's calls block, so they run off the runtime's workers).
-pub fn lab(address_base: u8) -> TestLab {
-    match tokio::task::block_in_place(|| TestLab::up(0, address_base)) {
+pub fn lab() -> TestLab {
+    match tokio::task::block_in_place(|| TestLab::up(0)) {
         Ok(lab) => lab,
         Err(e) => panic!("lab up: {e}"),
     }

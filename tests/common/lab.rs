@@ -1,8 +1,11 @@
 //! Running the real binary against a lab: `ctl` runs and their output, spec files, and a
 //! `wheelhouse controller` process.
 
+use bollard::query_parameters::ListContainersOptions;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 use wheelhouse::lab::Lab;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
@@ -126,4 +129,61 @@ impl Drop for Controller {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// Images of `app`'s running containers over every lab engine, sorted.
+pub fn running_images(lab: &Lab, app: &str) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut images = Vec::new();
+    for host in lab.hosts() {
+        let spec = wheelhouse::model::HostSpec {
+            name: host.name.clone(),
+            engine: host.engine.clone(),
+            address: None,
+            zone: None,
+            labels: Default::default(),
+            tls: None,
+        };
+        let options = ListContainersOptions {
+            filters: Some(HashMap::from([(
+                "label".to_owned(),
+                vec![format!("wheelhouse.app={app}")],
+            )])),
+            ..Default::default()
+        };
+        let found: Vec<String> = rt.block_on(async {
+            let docker = wheelhouse::docker::connect(&spec).await.expect("engine");
+            let list = docker.list_containers(Some(options)).await.expect("list");
+            list.into_iter().filter_map(|c| c.image).collect()
+        });
+        images.extend(found);
+    }
+    images.sort();
+    images
+}
+
+/// Polls `ok` (None: done; Some: what it sees now) every 500 ms until done, or panics
+/// after `timeout` with the last thing it saw.
+pub fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> Option<String>) {
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < timeout {
+        match ok() {
+            None => return,
+            Some(now) => last = Some(now),
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!(
+        "{what}: not after {timeout:?}; last seen:\n{}",
+        last.unwrap_or_default()
+    );
+}
+
+/// Waits until `ctl rollout-status APP` starts with `prefix` ("web: succeeded", ...).
+pub fn wait_rollout(config: &Path, app: &str, prefix: &str, timeout: Duration) {
+    wait_until(prefix, timeout, || {
+        let s = ctl(config, &["rollout-status", app]).stdout;
+        (!s.starts_with(prefix)).then_some(s)
+    });
 }

@@ -22,7 +22,7 @@ async fn time_until(engines: &[Docker], label: &str, want: usize) -> Duration {
 #[ignore = "a benchmark: run with scripts/bench-scale"]
 fn figures() {
     let _heavy = heavy();
-    let mut lab = TestLab::up(3, 63).expect("lab up");
+    let mut lab = TestLab::up(3).expect("lab up");
     let rt = runtime();
     let engines = rt.block_on(engines(&lab));
     let mut client = rt.block_on(etcd(&lab));

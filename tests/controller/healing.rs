@@ -38,7 +38,7 @@ fn spawn_controller(
 fn unhealthy_instances_are_replaced_with_backoff_then_moved() {
     let _heavy = heavy();
     logs();
-    let lab = TestLab::up(2, 67).expect("lab up");
+    let lab = TestLab::up(2).expect("lab up");
     let rt = runtime();
     let opts = ControllerOptions {
         crash_restarts: 2,
@@ -109,7 +109,7 @@ fn unhealthy_instances_are_replaced_with_backoff_then_moved() {
 #[test]
 fn instances_of_an_app_without_ports_are_registered() {
     logs();
-    let lab = TestLab::up(1, 68).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let rt = runtime();
     let controller = spawn_controller(&rt, &lab, ControllerOptions::default());
     let engines = rt.block_on(engines(&lab));

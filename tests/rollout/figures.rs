@@ -112,7 +112,7 @@ async fn wheelhouse_runs(
 #[ignore = "a benchmark: run with scripts/bench-rollout"]
 fn figures() {
     let _heavy = heavy();
-    let lab = TestLab::up(3, 82).expect("lab up");
+    let lab = TestLab::up(3).expect("lab up");
     let rt = runtime();
     let engines = rt.block_on(engines(&lab));
     let mut client = rt.block_on(etcd(&lab));
