@@ -4,7 +4,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use color_eyre::eyre::{WrapErr, eyre};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use wheelhouse::config::{self, Config};
+use std::time::Duration;
+use wheelhouse::config::{self, Bounds, Config};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::ctl::{self, CtlCommand};
 use wheelhouse::lab::{self, LabCommand};
@@ -28,8 +29,8 @@ struct Cli {
     #[arg(long, global = true)]
     keymap: Option<String>,
     /// How often engines are polled, e.g. "2s" or "500ms".
-    #[arg(long, global = true, value_parser = duration_arg)]
-    refresh: Option<std::time::Duration>,
+    #[arg(long, global = true, value_parser = |t: &str| config::REFRESH.parse("", t))]
+    refresh: Option<Duration>,
     /// For slow links (SSH): at most a frame a second, coarse ages, refresh 10s unless set.
     #[arg(long, global = true)]
     low_bandwidth: bool,
@@ -71,8 +72,8 @@ enum Command {
     /// change the cluster), large cells, pages cycling, an alerts banner and a clock.
     Wallboard {
         /// How long each page (hosts, apps, alerts) shows, e.g. "10s"; 0s keeps the hosts.
-        #[arg(long, value_parser = duration_arg, default_value = "10s")]
-        page_interval: std::time::Duration,
+        #[arg(long, value_parser = |t: &str| PAGE_INTERVAL.parse("", t), default_value = "10s")]
+        page_interval: Duration,
     },
     /// The headless control loop: placement, self-healing, service registration. Run two
     /// or more; etcd elects one leader. Logs go to stderr unless --log-file is given.
@@ -81,11 +82,11 @@ enum Command {
         #[arg(long)]
         id: Option<String>,
         /// How long an engine may fail its ping before its host is dead, e.g. "10s".
-        #[arg(long, value_parser = duration_arg)]
-        grace: Option<std::time::Duration>,
+        #[arg(long, value_parser = |t: &str| GRACE.parse("", t))]
+        grace: Option<Duration>,
         /// The leader's lease; a dead leader is replaced within about this long, e.g. "5s".
-        #[arg(long, value_parser = duration_arg)]
-        lease_ttl: Option<std::time::Duration>,
+        #[arg(long, value_parser = |t: &str| LEASE_TTL.parse("", t))]
+        lease_ttl: Option<Duration>,
     },
     /// The cockpit's actions without a screen: apply, get, delete, scale, status, audit.
     /// Exits 0 on success, 1 on a conflict or failure, 2 on bad input.
@@ -109,10 +110,12 @@ enum Command {
     },
 }
 
-fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    config::parse_duration(text)
-        .ok_or_else(|| format!("{text:?} is not a duration like 2s or 500ms"))
-}
+/// `wallboard --page-interval`: 0s keeps the hosts page.
+const PAGE_INTERVAL: Bounds = Bounds::new(Duration::ZERO, Duration::from_secs(3600));
+/// `controller --grace`: how long an engine may fail before its host is dead.
+const GRACE: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
+/// `controller --lease-ttl`: etcd leases count whole seconds.
+const LEASE_TTL: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -190,7 +193,7 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             let runtime =
                 tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
             let result = runtime.block_on(controller::run(config, opts));
-            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            runtime.shutdown_timeout(Duration::from_millis(500));
             result
         }
         Some(Command::Demo { hosts, dir }) => {
@@ -308,7 +311,7 @@ fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, 
 fn cockpit(
     cli: &Cli,
     config_path: Option<PathBuf>,
-    wallboard: Option<std::time::Duration>,
+    wallboard: Option<Duration>,
 ) -> color_eyre::Result<()> {
     let (config, theme, keymap) = load(cli, config_path)?;
     let script = cli.keys.as_deref().map(script::load).transpose()?;
@@ -329,7 +332,7 @@ fn cockpit(
         wallboard,
     }));
     // Supervisors may be mid-request; do not wait on them after the operator quit.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    runtime.shutdown_timeout(Duration::from_millis(200));
     result
 }
 
