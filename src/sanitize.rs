@@ -116,10 +116,16 @@ mod tests {
             ("\x1b[2\nJ", format!("{R}J")),
             ("\x1b]0;t\x1b[2Jz", "z".into()),
             ("lone\x1b", "lone".into()),
-            ("bell\x07cr\rnl\nnul\0del\x7f", format!("bell{R}cr{R}nl{R}nul{R}del{R}")),
+            (
+                "bell\x07cr\rnl\nnul\0del\x7f",
+                format!("bell{R}cr{R}nl{R}nul{R}del{R}"),
+            ),
             ("c1\u{85}\u{8d}", format!("c1{R}{R}")),
             ("abc\u{202e}fed\u{202c}", format!("abc{R}fed{R}")),
-            ("\u{2066}\u{2067}\u{2068}\u{2069}\u{200f}", format!("{R}{R}{R}{R}{R}")),
+            (
+                "\u{2066}\u{2067}\u{2068}\u{2069}\u{200f}",
+                format!("{R}{R}{R}{R}{R}"),
+            ),
             ("\u{202a}\u{202b}\u{202d}", format!("{R}{R}{R}")),
             ("ünïcödé ✓ 漢字", "ünïcödé ✓ 漢字".into()),
         ];
