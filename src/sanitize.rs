@@ -23,6 +23,16 @@ pub fn clean(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Like `clean`, but line breaks stay: for text of several lines (an error with its
+/// causes, a command's whole output).
+pub fn clean_lines(text: &str) -> Cow<'_, str> {
+    if !text.contains(|c| c != '\n' && needs_care(c)) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text.split('\n').map(clean).collect();
+    Cow::Owned(lines.join("\n"))
+}
+
 /// Bytes that may not be UTF-8 (a file, an engine's answer): each invalid sequence becomes
 /// U+FFFD at its own position, then the text is cleaned.
 pub fn clean_bytes(bytes: &[u8]) -> Cow<'_, str> {
@@ -134,6 +144,15 @@ mod tests {
             assert_eq!(&got, want, "{hostile:?}");
             assert!(!got.chars().any(needs_care), "{got:?}");
         }
+    }
+
+    #[test]
+    fn line_breaks_stay_where_asked() {
+        assert_eq!(
+            clean_lines("a\x1b[2J\nb\r\n\u{202e}c\n"),
+            format!("a\nb{R}\n{R}c\n")
+        );
+        assert!(matches!(clean_lines("a\nb\n"), Cow::Borrowed(_)));
     }
 
     #[test]
