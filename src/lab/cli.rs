@@ -8,6 +8,7 @@ use std::time::Instant;
 pub enum LabCommand {
     /// Start etcd and N dockerd hosts, import the demo images, write wheelhouse.toml.
     Up {
+        /// How many dockerd hosts to start.
         #[arg(long, default_value_t = 3)]
         hosts: usize,
         /// Lab directory (default: the XDG state dir's wheelhouse/lab).
@@ -20,11 +21,13 @@ pub enum LabCommand {
     },
     /// Show each lab process: alive or dead, and whether it answers.
     Status {
+        /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
     /// Stop everything the lab started, by pid.
     Down {
+        /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
     },

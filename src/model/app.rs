@@ -338,11 +338,29 @@ fn check_app_name(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
+/// Not empty, and free of control characters (which have no business in a name, an image,
+/// a zone or a metadata key, and would reach operators' terminals).
 fn check_not_empty(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
-        Err(format!("{what} must not be empty"))
-    } else {
-        Ok(())
+        return Err(format!("{what} must not be empty"));
+    }
+    check_no_controls(what, value)
+}
+
+/// Names the first control character (C0 including tab, DEL, C1) or bidi override and its
+/// position, without echoing the value.
+fn check_no_controls(what: &str, value: &str) -> Result<(), String> {
+    let found = value
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c == '\t' || crate::sanitize::needs_care(c));
+    match found {
+        Some((at, c)) => Err(format!(
+            "{what} holds the control character {} at character {}; only env values may",
+            c.escape_unicode(),
+            at + 1
+        )),
+        None => Ok(()),
     }
 }
 
@@ -357,6 +375,9 @@ fn check_image(image: &str) -> Result<(), String> {
 fn check_command(command: &[String]) -> Result<(), String> {
     if command.first().is_none_or(|c| c.is_empty()) {
         return Err("command is empty; leave it out to run the image's own command".into());
+    }
+    for (i, arg) in command.iter().enumerate() {
+        check_no_controls(&format!("command[{i}]"), arg)?;
     }
     Ok(())
 }
@@ -508,6 +529,9 @@ fn check_metadata(key: &str, values: &[String]) -> Result<(), String> {
     check_not_empty("machine_metadata key", key)?;
     if values.is_empty() {
         return Err(format!("machine_metadata.{key} lists no allowed values"));
+    }
+    for value in values {
+        check_no_controls(&format!("machine_metadata.{key}"), value)?;
     }
     Ok(())
 }
