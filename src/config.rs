@@ -275,6 +275,8 @@ mod source;
 
 pub use duration::{Bounds, format_duration};
 pub use etcd::{EtcdConfig, endpoint, endpoints};
-pub use source::{FileError, cap_echoes, decode, excerpt, line_col, read_file};
+pub use source::{
+    FileError, MAX_ECHO, MAX_MESSAGE, cap_echoes, decode, excerpt, line_col, read_file,
+};
 #[cfg(test)]
 mod tests;

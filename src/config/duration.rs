@@ -1,6 +1,6 @@
 //! The one duration reader: "500ms", "2s", "1.5m", "1h" or a bare number of seconds, read
-//! exactly (no floating point) and checked against the setting's bounds before a
-//! `Duration` is made, so no text can overflow or panic it. Every door that takes a
+//! exactly (no floating point) to the millisecond and checked against the setting's bounds
+//! before a `Duration` is made, so no text can overflow or panic it. Every door that takes a
 //! duration (config, app specs, key scripts, command-line flags) reads it here.
 
 use std::time::Duration;
@@ -28,6 +28,10 @@ impl Bounds {
             .ok_or_else(|| format!("{shown} is not a duration like \"2s\", \"500ms\" or \"5m\""))?;
         if nanos > self.max.as_nanos() || nanos < self.min.as_nanos() {
             return Err(format!("{shown} must be {}", self.range()));
+        }
+        // Specs keep whole milliseconds (JSON in etcd): finer would not survive a save.
+        if nanos % NANOS_PER_MS != 0 {
+            return Err(format!("{shown} is finer than a millisecond"));
         }
         // Within `max`, so it fits: the division cannot leave more seconds than a u64 holds.
         let secs = u64::try_from(nanos / NANOS_PER_S).unwrap_or(u64::MAX);
@@ -137,11 +141,21 @@ mod tests {
         assert_eq!(read(".5s"), Ok(Duration::from_millis(500)));
         assert_eq!(read("5."), Ok(Duration::from_secs(5)));
         assert_eq!(read("0.1h"), Ok(Duration::from_secs(360)));
-        assert_eq!(read("0.001ms"), Ok(Duration::from_nanos(1_000)));
+        assert_eq!(read("0.0005h"), Ok(Duration::from_millis(1800)));
         assert_eq!(
             read("1.0000000000000000000000000001s"),
             Ok(Duration::from_secs(1))
         );
+    }
+
+    /// Found writing the fuzz round trip: 100.5ms was kept to the nanosecond, and a spec
+    /// saved to etcd (whole milliseconds) came back different.
+    #[test]
+    fn precision_is_the_millisecond() {
+        for text in ["100.5ms", "0.0001s", "1.0000001m", "0.001ms"] {
+            let err = read(text).expect_err(text);
+            assert!(err.ends_with("is finer than a millisecond"), "{err}");
+        }
     }
 
     #[test]
