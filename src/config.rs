@@ -3,104 +3,13 @@
 use crate::model::{HostSpec, TlsFiles};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use toml::Spanned;
 
-/// An error in a file the operator wrote: names the file, line and column (1-based).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileError {
-    pub path: PathBuf,
-    pub line: usize,
-    pub col: usize,
-    pub message: String,
-}
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.col,
-            self.message
-        )
-    }
-}
-
-impl std::error::Error for FileError {}
-
-impl FileError {
-    /// An error at byte offset `span.start` of `source` (the whole file's text).
-    pub fn at(path: &Path, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
-        let (line, col) = line_col(source, span.start);
-        FileError {
-            path: path.to_owned(),
-            line,
-            col,
-            message: message.into(),
-        }
-    }
-
-    /// A TOML parse or type error, located by its span (line 1 when toml gives none).
-    pub fn from_toml(path: &Path, source: &str, err: &toml::de::Error) -> Self {
-        let span = err.span().unwrap_or(0..0);
-        FileError::at(path, source, span, err.message().trim().to_owned())
-    }
-
-    /// An error about the file as a whole (unreadable, missing).
-    pub fn whole(path: &Path, message: impl Into<String>) -> Self {
-        FileError {
-            path: path.to_owned(),
-            line: 1,
-            col: 1,
-            message: message.into(),
-        }
-    }
-}
-
-#[cfg(test)]
-impl FileError {
-    /// For tests: the error is at `line:col` of `file`, says so first, and mentions `needle`.
-    pub(crate) fn assert_at(&self, file: &str, line: usize, col: usize, needle: &str) {
-        assert_eq!((self.line, self.col), (line, col), "{self}");
-        assert!(self.message.contains(needle), "{self}");
-        let prefix = format!("{file}:{line}:{col}:");
-        assert!(self.to_string().starts_with(&prefix), "{self}");
-    }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
-    let before = source.get(..offset).unwrap_or(source);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
-}
-
-/// Reads a file the operator named, or says which file could not be read.
-pub fn read_file(path: &Path) -> Result<String, FileError> {
-    std::fs::read_to_string(path).map_err(|e| FileError::whole(path, format!("cannot read: {e}")))
-}
-
 /// Default etcd key prefix.
 pub const DEFAULT_PREFIX: &str = "/wheelhouse";
-
-/// etcd endpoints and auth, the way etcdctl takes them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct EtcdConfig {
-    pub endpoints: Vec<String>,
-    pub user: Option<String>,
-    pub password: Option<String>,
-    pub ca_cert: Option<PathBuf>,
-    pub cert: Option<PathBuf>,
-    pub key: Option<PathBuf>,
-}
 
 /// The cockpit's settings, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,12 +64,12 @@ struct RawConfig {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEtcd {
-    endpoints: Spanned<Vec<String>>,
+    endpoints: Spanned<Vec<Spanned<String>>>,
     user: Option<String>,
     password: Option<String>,
     ca_cert: Option<PathBuf>,
-    cert: Option<PathBuf>,
-    key: Option<PathBuf>,
+    cert: Option<Spanned<PathBuf>>,
+    key: Option<Spanned<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +83,9 @@ struct RawHost {
     labels: BTreeMap<String, String>,
     tls: Option<TlsFiles>,
 }
+
+/// How often engines may be polled (`refresh` in the file, `--refresh`).
+pub const REFRESH: Bounds = Bounds::new(Duration::from_millis(100), Duration::from_secs(3600));
 
 /// The poll interval in low-bandwidth mode when none is given.
 pub const LOW_BANDWIDTH_REFRESH: Duration = Duration::from_secs(10);
@@ -201,17 +113,9 @@ impl Config {
             config.set_low_bandwidth(raw.refresh.is_some());
         }
         if let Some(refresh) = raw.refresh {
-            config.refresh = parse_duration(refresh.get_ref())
-                .filter(|d| *d >= Duration::from_millis(100) && *d <= Duration::from_secs(3600))
-                .ok_or_else(|| {
-                    err(
-                        refresh.span(),
-                        format!(
-                            "refresh {:?} is not a duration between 100ms and 1h (e.g. \"2s\", \"500ms\")",
-                            refresh.get_ref()
-                        ),
-                    )
-                })?;
+            config.refresh = REFRESH
+                .parse("refresh", refresh.get_ref())
+                .map_err(|m| err(refresh.span(), m))?;
         }
         if let Some(theme) = raw.theme {
             config.theme = theme;
@@ -242,26 +146,7 @@ impl Config {
                 })?;
         }
         if let Some(etcd) = raw.etcd {
-            if etcd.endpoints.get_ref().is_empty() {
-                return Err(err(
-                    etcd.endpoints.span(),
-                    "etcd.endpoints needs at least one endpoint".into(),
-                ));
-            }
-            if etcd.user.is_some() != etcd.password.is_some() {
-                return Err(err(
-                    etcd.endpoints.span(),
-                    "etcd: user and password go together".into(),
-                ));
-            }
-            config.etcd = Some(EtcdConfig {
-                endpoints: etcd.endpoints.into_inner(),
-                user: etcd.user,
-                password: etcd.password,
-                ca_cert: etcd.ca_cert,
-                cert: etcd.cert,
-                key: etcd.key,
-            });
+            config.etcd = Some(etcd.check(&err)?);
         }
         for host in raw.hosts {
             let host = host.into_inner();
@@ -314,6 +199,39 @@ impl Config {
     }
 }
 
+impl RawEtcd {
+    /// The same checks the store makes before it connects, located in the file.
+    fn check(
+        self,
+        err: &impl Fn(Range<usize>, String) -> FileError,
+    ) -> Result<EtcdConfig, FileError> {
+        let whole = self.endpoints.span();
+        let list = self.endpoints.into_inner();
+        let texts: Vec<String> = list.iter().map(|e| e.get_ref().clone()).collect();
+        let tls = self.ca_cert.is_some() || self.cert.is_some() || self.key.is_some();
+        endpoints(&texts, tls)
+            .map_err(|(i, m)| err(list.get(i).map_or(whole.clone(), Spanned::span), m))?;
+        if self.user.is_some() != self.password.is_some() {
+            return Err(err(whole, "etcd: user and password go together".into()));
+        }
+        if let Some(one) = match (&self.cert, &self.key) {
+            (Some(cert), None) => Some(cert),
+            (None, Some(key)) => Some(key),
+            _ => None,
+        } {
+            return Err(err(one.span(), "etcd: cert and key go together".into()));
+        }
+        Ok(EtcdConfig {
+            endpoints: texts,
+            user: self.user,
+            password: self.password,
+            ca_cert: self.ca_cert,
+            cert: self.cert.map(Spanned::into_inner),
+            key: self.key.map(Spanned::into_inner),
+        })
+    }
+}
+
 /// `$XDG_CONFIG_HOME/wheelhouse/wheelhouse.toml` (or the platform's equivalent).
 pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "wheelhouse")
@@ -349,25 +267,16 @@ pub fn check_engine_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// "500ms", "2s", "1m", or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let seconds = match unit.trim() {
-        "ms" => number / 1000.0,
-        "" | "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        _ => return None,
-    };
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
-}
-
+pub mod duration;
+mod etcd;
 #[doc(hidden)]
 pub mod expect;
+mod source;
+
+pub use duration::{Bounds, format_duration};
+pub use etcd::{EtcdConfig, endpoint, endpoints};
+pub use source::{
+    FileError, MAX_ECHO, MAX_MESSAGE, cap_echoes, decode, excerpt, line_col, read_file,
+};
 #[cfg(test)]
 mod tests;

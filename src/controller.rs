@@ -400,7 +400,8 @@ impl Controller {
                         | Effect::ReadImages
                         | Effect::ReadHistory(_)
                         | Effect::SwitchTheme(_)
-                        | Effect::ExportScreen(_) => {}
+                        | Effect::ExportScreen(_)
+                        | Effect::AuditRefusal { .. } => {}
                     }
                 }
                 self.dirty = true;

@@ -10,6 +10,7 @@ pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod plan;
+pub mod sanitize;
 pub mod sched;
 pub mod store;
 pub mod tui;

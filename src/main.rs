@@ -1,13 +1,18 @@
 //! `wheelhouse`: the CLI picks a mode; everything else lives in the library.
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::{WrapErr, eyre};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use wheelhouse::config::{self, Config};
+use std::time::Duration;
+use wheelhouse::config::{self, Bounds, Config};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::ctl::{self, CtlCommand};
 use wheelhouse::lab::{self, LabCommand};
+use wheelhouse::sanitize;
 use wheelhouse::tui::export;
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::run::{Cockpit, run};
@@ -21,34 +26,67 @@ struct Cli {
     /// Config file (default: $XDG_CONFIG_HOME/wheelhouse/wheelhouse.toml).
     #[arg(long, short, global = true, env = "WHEELHOUSE_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    cockpit: CockpitArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The theme and keymap files (the cockpit's, and what `check` checks).
+#[derive(Args, Clone, Default)]
+struct Look {
     /// Theme: a built-in name or a path to a theme file.
-    #[arg(long, global = true)]
+    #[arg(long)]
     theme: Option<String>,
     /// Keymap: a built-in name or a path to a keymap file.
-    #[arg(long, global = true)]
+    #[arg(long)]
     keymap: Option<String>,
+}
+
+/// The flags of a mode with a screen: the cockpit, the wallboard and the demo.
+#[derive(Args, Clone, Default)]
+struct CockpitArgs {
+    #[command(flatten)]
+    look: Look,
     /// How often engines are polled, e.g. "2s" or "500ms".
-    #[arg(long, global = true, value_parser = duration_arg)]
-    refresh: Option<std::time::Duration>,
+    #[arg(long, value_parser = |t: &str| config::REFRESH.parse("", t))]
+    refresh: Option<Duration>,
     /// For slow links (SSH): at most a frame a second, coarse ages, refresh 10s unless set.
-    #[arg(long, global = true)]
+    #[arg(long)]
     low_bandwidth: bool,
     /// Log file (default: wheelhouse.log in the XDG state dir). Filter with WHEELHOUSE_LOG.
-    #[arg(long, global = true)]
+    #[arg(long)]
     log_file: Option<PathBuf>,
-    /// Refuse every action that would change the cluster (cockpit keys and ctl verbs).
-    #[arg(long, global = true, env = "WHEELHOUSE_READONLY")]
+    /// Refuse every action that would change the cluster (keys, macros, `:` commands).
+    /// WHEELHOUSE_READONLY takes 1/0, true/false, yes/no, on/off.
+    #[arg(long, env = "WHEELHOUSE_READONLY", value_parser = env_bool)]
     readonly: bool,
     /// A key script to play at start (`-` reads it from stdin): keys as keymaps spell
     /// them, `type TEXT`, `wait 2s`, `wait app NAME healthy N [within 2m]`,
     /// `wait host NAME online`, `quit`, one a line, # comments. A wait gives up after 5m.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     keys: Option<String>,
     /// Leave the cockpit once the key script is over.
-    #[arg(long, global = true, requires = "keys")]
+    #[arg(long, requires = "keys")]
     exit_after_keys: bool,
-    #[command(subcommand)]
-    command: Option<Command>,
+}
+
+impl CockpitArgs {
+    /// These flags where given after the subcommand, else `outer`'s (given before it).
+    fn or(&self, outer: &CockpitArgs) -> CockpitArgs {
+        CockpitArgs {
+            look: Look {
+                theme: self.look.theme.clone().or(outer.look.theme.clone()),
+                keymap: self.look.keymap.clone().or(outer.look.keymap.clone()),
+            },
+            refresh: self.refresh.or(outer.refresh),
+            low_bandwidth: self.low_bandwidth || outer.low_bandwidth,
+            log_file: self.log_file.clone().or(outer.log_file.clone()),
+            readonly: self.readonly || outer.readonly,
+            keys: self.keys.clone().or(outer.keys.clone()),
+            exit_after_keys: self.exit_after_keys || outer.exit_after_keys,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -60,19 +98,28 @@ enum Command {
     },
     /// Lab (started if not running) with demo containers, and the cockpit on it.
     Demo {
+        /// How many dockerd hosts a new lab gets.
         #[arg(long, default_value_t = 3)]
         hosts: usize,
+        /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
+        #[command(flatten)]
+        cockpit: CockpitArgs,
     },
     /// Check the config, theme and keymap files, print a summary and exit.
-    Check,
+    Check {
+        #[command(flatten)]
+        look: Look,
+    },
     /// The cockpit for a wall screen: read-only (no key, macro, script or command can
     /// change the cluster), large cells, pages cycling, an alerts banner and a clock.
     Wallboard {
         /// How long each page (hosts, apps, alerts) shows, e.g. "10s"; 0s keeps the hosts.
-        #[arg(long, value_parser = duration_arg, default_value = "10s")]
-        page_interval: std::time::Duration,
+        #[arg(long, value_parser = |t: &str| PAGE_INTERVAL.parse("", t), default_value = "10s")]
+        page_interval: Duration,
+        #[command(flatten)]
+        cockpit: CockpitArgs,
     },
     /// The headless control loop: placement, self-healing, service registration. Run two
     /// or more; etcd elects one leader. Logs go to stderr unless --log-file is given.
@@ -81,51 +128,135 @@ enum Command {
         #[arg(long)]
         id: Option<String>,
         /// How long an engine may fail its ping before its host is dead, e.g. "10s".
-        #[arg(long, value_parser = duration_arg)]
-        grace: Option<std::time::Duration>,
+        #[arg(long, value_parser = |t: &str| GRACE.parse("", t))]
+        grace: Option<Duration>,
         /// The leader's lease; a dead leader is replaced within about this long, e.g. "5s".
-        #[arg(long, value_parser = duration_arg)]
-        lease_ttl: Option<std::time::Duration>,
+        #[arg(long, value_parser = |t: &str| LEASE_TTL.parse("", t))]
+        lease_ttl: Option<Duration>,
+        /// How often engines are polled, e.g. "2s" or "500ms".
+        #[arg(long, value_parser = |t: &str| config::REFRESH.parse("", t))]
+        refresh: Option<Duration>,
+        /// Log file (default: stderr). Filter with WHEELHOUSE_LOG.
+        #[arg(long)]
+        log_file: Option<PathBuf>,
     },
-    /// The cockpit's actions without a screen: apply, get, delete, scale, status, audit.
+    /// The cockpit's actions without a screen, for scripts: every verb below.
     /// Exits 0 on success, 1 on a conflict or failure, 2 on bad input.
     Ctl {
+        /// Refuse every verb that would change the cluster (it is audited as refused).
+        /// WHEELHOUSE_READONLY takes 1/0, true/false, yes/no, on/off.
+        #[arg(long, env = "WHEELHOUSE_READONLY", value_parser = env_bool)]
+        readonly: bool,
         #[command(subcommand)]
         command: CtlCommand,
     },
     /// Print shell completions.
-    Completions { shell: clap_complete::Shell },
+    Completions {
+        /// The shell to write completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into --dir.
+    Man {
+        /// Write wheelhouse.1, wheelhouse-ctl.1, wheelhouse-ctl-status.1, ... here.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Turn a `tmux capture-pane -e` capture into STEM.txt, .svg and .png (for
     /// scripts/screenshots, which captures real runs).
     #[command(hide = true)]
     ExportAnsi {
+        /// The capture.
         input: PathBuf,
+        /// Where the files go.
         dir: PathBuf,
+        /// Their name without extension.
         stem: String,
+        /// Columns of the capture.
         #[arg(long, default_value_t = 120)]
         width: u16,
+        /// Rows of the capture.
         #[arg(long, default_value_t = 32)]
         height: u16,
+        #[command(flatten)]
+        look: Look,
     },
 }
 
-fn duration_arg(text: &str) -> Result<std::time::Duration, String> {
-    config::parse_duration(text)
-        .ok_or_else(|| format!("{text:?} is not a duration like 2s or 500ms"))
+/// `wallboard --page-interval`: 0s keeps the hosts page.
+const PAGE_INTERVAL: Bounds = Bounds::new(Duration::ZERO, Duration::from_secs(3600));
+/// `controller --grace`: how long an engine may fail before its host is dead.
+const GRACE: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
+/// `controller --lease-ttl`: etcd leases count whole seconds.
+const LEASE_TTL: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
+/// A boolean as environments spell it: 1/0, true/false, yes/no, on/off (any case); empty
+/// is false, as if unset.
+fn env_bool(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "y" | "t" => Ok(true),
+        "" | "0" | "false" | "no" | "off" | "n" | "f" => Ok(false),
+        _ => Err(format!(
+            "{text:?} is not a boolean: use 1/0, true/false, yes/no or on/off"
+        )),
+    }
+}
+
+/// The cockpit's flags given before a subcommand that also takes them (by clap id); any
+/// other one given there is refused rather than silently ignored.
+fn allowed_before(command: &Command) -> &'static [&'static str] {
+    match command {
+        Command::Wallboard { .. } | Command::Demo { .. } => &[
+            "theme",
+            "keymap",
+            "refresh",
+            "low_bandwidth",
+            "log_file",
+            "readonly",
+            "keys",
+            "exit_after_keys",
+        ],
+        Command::Controller { .. } => &["refresh", "log_file"],
+        Command::Ctl { .. } => &["readonly"],
+        Command::Check { .. } | Command::ExportAnsi { .. } => &["theme", "keymap"],
+        Command::Lab { .. } | Command::Completions { .. } | Command::Man { .. } => &[],
+    }
+}
+
+/// The command line, refusing a cockpit flag put before a subcommand that has no use for it.
+fn parse() -> Cli {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let (Some(command), Some(name)) = (&cli.command, matches.subcommand_name()) else {
+        return cli;
+    };
+    let allowed = allowed_before(command);
+    let misplaced = Cli::command()
+        .get_arguments()
+        .filter(|arg| !arg.is_global_set() && !allowed.contains(&arg.get_id().as_str()))
+        .find(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine))
+        .and_then(|arg| arg.get_long().map(str::to_owned));
+    if let Some(flag) = misplaced {
+        Cli::command()
+            .error(
+                ErrorKind::ArgumentConflict,
+                format!("--{flag} is a cockpit flag: `wheelhouse {name}` does not take it"),
+            )
+            .exit();
+    }
+    cli
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     if let Err(e) = color_eyre::install() {
-        eprintln!("wheelhouse: {e}");
+        say_error(&e.to_string());
     }
-    if let Some(Command::Ctl { command }) = &cli.command {
-        return run_ctl(&cli, command);
+    if let Some(Command::Ctl { readonly, command }) = &cli.command {
+        return run_ctl(&cli, *readonly || cli.cockpit.readonly, command);
     }
-    match main_with(cli) {
+    match main_with(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("wheelhouse: {e:#}");
+            say_error(&format!("{e:#}"));
             // A lab part that is down is a finding, like a failed ctl check, not bad input.
             match e.downcast_ref::<lab::LabError>() {
                 Some(lab::LabError::PartsDead { .. }) => ExitCode::from(1),
@@ -135,7 +266,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn main_with(cli: Cli) -> color_eyre::Result<()> {
+/// Writes `text` to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `wheelhouse: TEXT` on stderr, cleaned of control characters (it may echo a file or the
+/// cluster); a closed stderr is ignored, there is nowhere else to say it.
+fn say_error(text: &str) {
+    let line = format!("wheelhouse: {}\n", sanitize::clean_lines(text));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+fn main_with(cli: &Cli) -> color_eyre::Result<()> {
+    let outer = &cli.cockpit;
+    let look_only = |look: &Look| CockpitArgs {
+        look: look.clone(),
+        ..CockpitArgs::default()
+    };
     match &cli.command {
         Some(Command::ExportAnsi {
             input,
@@ -143,25 +295,25 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             stem,
             width,
             height,
+            look,
         }) => {
-            let (_, theme, _) = load(&cli, cli.config.clone())?;
+            let (_, theme, _) = load(cli.config.as_deref(), &look_only(look).or(outer))?;
             let defaults = export::Defaults::for_theme(&theme);
             let files = export::export_ansi_file(input, *width, *height, &defaults, dir, stem)
                 .wrap_err_with(|| format!("cannot export {}", input.display()))?;
-            for file in files {
-                println!("{}", file.display());
-            }
+            let list: String = files
+                .iter()
+                .map(|file| format!("{}\n", file.display()))
+                .collect();
+            emit(sanitize::clean_lines(&list).as_bytes())?;
             Ok(())
         }
         Some(Command::Completions { shell }) => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "wheelhouse",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "wheelhouse", &mut out);
+            Ok(emit(&out)?)
         }
+        Some(Command::Man { dir }) => man(dir.as_deref()),
         Some(Command::Lab { command }) => lab::run_cli(command.clone()),
         // Handled before, for its own exit codes.
         Some(Command::Ctl { .. }) => Ok(()),
@@ -169,9 +321,11 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             id,
             grace,
             lease_ttl,
+            refresh,
+            log_file,
         }) => {
             let mut config = Config::load(cli.config.as_deref())?;
-            if let Some(refresh) = cli.refresh {
+            if let Some(refresh) = refresh.or(outer.refresh) {
                 config.refresh = refresh;
             }
             let mut opts = ControllerOptions::default();
@@ -184,7 +338,7 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             if let Some(ttl) = lease_ttl {
                 opts.lease_ttl = *ttl;
             }
-            let _log = match &cli.log_file {
+            let _log = match log_file.as_ref().or(outer.log_file.as_ref()) {
                 Some(path) => Some(init_logging(Some(path.clone()))?),
                 None => {
                     init_stderr_logging("wheelhouse=info");
@@ -194,10 +348,14 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
             let runtime =
                 tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
             let result = runtime.block_on(controller::run(config, opts));
-            runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+            runtime.shutdown_timeout(Duration::from_millis(500));
             result
         }
-        Some(Command::Demo { hosts, dir }) => {
+        Some(Command::Demo {
+            hosts,
+            dir,
+            cockpit: args,
+        }) => {
             let dir = dir.clone().unwrap_or_else(lab::default_dir);
             // A lab whose processes died (a reboot) gets them back with their data.
             let mut lab = match lab::Lab::open(&dir) {
@@ -226,53 +384,80 @@ fn main_with(cli: Cli) -> color_eyre::Result<()> {
                 eprintln!("app web created from examples/web.toml");
             }
             let config_path = lab.config_path();
-            cockpit(&cli, Some(config_path), None)
+            cockpit(&args.or(outer), Some(config_path), None)
         }
-        Some(Command::Check) => {
-            let (config, _, _) = load(&cli, cli.config.clone())?;
-            let source = config
-                .path
-                .as_ref()
-                .map_or("defaults".to_owned(), |p| p.display().to_string());
-            println!(
-                "{source}: ok, {} host(s), theme {}, keymap {}",
-                config.hosts.len(),
-                config.theme,
-                config.keymap
-            );
-            for host in &config.hosts {
-                println!("  {} {}", host.name, host.engine);
-            }
-            match &config.etcd {
-                Some(etcd) => println!("  etcd {}", etcd.endpoints.join(",")),
-                None => println!("  etcd: not configured"),
-            }
-            Ok(())
+        Some(Command::Check { look }) => {
+            let (config, _, _) = load(cli.config.as_deref(), &look_only(look).or(outer))?;
+            Ok(emit(check_summary(&config).as_bytes())?)
         }
-        Some(Command::Wallboard { page_interval }) => {
-            cockpit(&cli, cli.config.clone(), Some(*page_interval))
-        }
-        None => cockpit(&cli, cli.config.clone(), None),
+        Some(Command::Wallboard {
+            page_interval,
+            cockpit: args,
+        }) => cockpit(&args.or(outer), cli.config.clone(), Some(*page_interval)),
+        None => cockpit(outer, cli.config.clone(), None),
     }
 }
 
-/// `ctl`: exit 0, 1 (conflict, failure) or 2 (bad input, bad config).
-fn run_ctl(cli: &Cli, command: &CtlCommand) -> ExitCode {
+/// What `check` prints: the config's source, hosts, theme, keymap and etcd, cleaned.
+fn check_summary(config: &Config) -> String {
+    let source = config
+        .path
+        .as_ref()
+        .map_or("defaults".to_owned(), |p| p.display().to_string());
+    let mut out = format!(
+        "{source}: ok, {} host(s), theme {}, keymap {}\n",
+        config.hosts.len(),
+        config.theme,
+        config.keymap
+    );
+    for host in &config.hosts {
+        out.push_str(&format!("  {} {}\n", host.name, host.engine));
+    }
+    match &config.etcd {
+        Some(etcd) => out.push_str(&format!("  etcd {}\n", etcd.endpoints.join(","))),
+        None => out.push_str("  etcd: not configured\n"),
+    }
+    sanitize::clean_lines(&out).into_owned()
+}
+
+/// The man page on stdout, or one page per command (subcommands too) written into `dir`.
+fn man(dir: Option<&Path>) -> color_eyre::Result<()> {
+    let command = Cli::command();
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)
+            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+        clap_mangen::generate_to(command, dir)
+            .wrap_err_with(|| format!("cannot write man pages into {}", dir.display()))?;
+        return Ok(());
+    }
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut out)
+        .wrap_err("cannot render the man page")?;
+    Ok(emit(&out)?)
+}
+
+/// `ctl`: exit 0, 1 (conflict, failure) or 2 (bad input, bad config). What a verb printed
+/// goes out even when it then fails (`status` shows the engines when etcd is down).
+fn run_ctl(cli: &Cli, readonly: bool, command: &CtlCommand) -> ExitCode {
     init_stderr_logging("wheelhouse=warn");
-    let mut config = match Config::load(cli.config.as_deref()) {
+    let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
-            eprintln!("wheelhouse: {e}");
+            say_error(&e.to_string());
             return ExitCode::from(2);
         }
     };
-    if let Some(refresh) = cli.refresh {
-        config.refresh = refresh;
+    let mut out = String::new();
+    let result = ctl::run(command, &config, readonly, &mut out);
+    if let Err(e) = emit(sanitize::clean_lines(&out).as_bytes()) {
+        say_error(&format!("cannot write the output: {e}"));
+        return ExitCode::FAILURE;
     }
-    match ctl::run(command, &config, cli.readonly) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("wheelhouse: {e}");
+            say_error(&e.to_string());
             ExitCode::from(e.exit_code())
         }
     }
@@ -286,25 +471,36 @@ fn init_stderr_logging(default: &str) {
     // Only fails if a subscriber is already set, which then does the job.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour_on_stderr(|k| std::env::var_os(k)))
         .with_env_filter(filter)
         .try_init();
 }
 
+/// Whether log lines on stderr may be coloured: only on a terminal, and not under NO_COLOR
+/// (set to anything but empty).
+fn colour_on_stderr(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    let no_colour = var("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_colour && std::io::stderr().is_terminal()
+}
+
 /// Config, theme and keymap with the command line's overrides; any error names its file.
-fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, Theme, Keymap)> {
-    let mut config = Config::load(config_path.as_deref())?;
-    if let Some(theme) = &cli.theme {
+fn load(
+    config_path: Option<&Path>,
+    args: &CockpitArgs,
+) -> color_eyre::Result<(Config, Theme, Keymap)> {
+    let mut config = Config::load(config_path)?;
+    if let Some(theme) = &args.look.theme {
         config.theme.clone_from(theme);
     }
-    if let Some(keymap) = &cli.keymap {
+    if let Some(keymap) = &args.look.keymap {
         config.keymap.clone_from(keymap);
     }
-    if cli.low_bandwidth && !config.low_bandwidth {
+    if args.low_bandwidth && !config.low_bandwidth {
         // Only a refresh the config file set (so not the default) counts as chosen here.
         let refresh_set = config.refresh != Config::default().refresh;
         config.set_low_bandwidth(refresh_set);
     }
-    if let Some(refresh) = cli.refresh {
+    if let Some(refresh) = args.refresh {
         config.refresh = refresh;
     }
     let theme =
@@ -316,13 +512,13 @@ fn load(cli: &Cli, config_path: Option<PathBuf>) -> color_eyre::Result<(Config, 
 /// Everything that can be wrong with the files (the key script too) is checked before the
 /// terminal is touched. `wallboard` is its page interval in wallboard mode.
 fn cockpit(
-    cli: &Cli,
+    args: &CockpitArgs,
     config_path: Option<PathBuf>,
-    wallboard: Option<std::time::Duration>,
+    wallboard: Option<Duration>,
 ) -> color_eyre::Result<()> {
-    let (config, theme, keymap) = load(cli, config_path)?;
-    let script = cli.keys.as_deref().map(script::load).transpose()?;
-    let _log = init_logging(cli.log_file.clone())?;
+    let (config, theme, keymap) = load(config_path.as_deref(), args)?;
+    let script = args.keys.as_deref().map(script::load).transpose()?;
+    let _log = init_logging(args.log_file.clone())?;
     tracing::info!(
         hosts = config.hosts.len(),
         etcd = config.etcd.is_some(),
@@ -333,13 +529,13 @@ fn cockpit(
         config,
         theme,
         keymap,
-        readonly: cli.readonly,
+        readonly: args.readonly,
         script,
-        exit_after_keys: cli.exit_after_keys,
+        exit_after_keys: args.exit_after_keys,
         wallboard,
     }));
     // Supervisors may be mid-request; do not wait on them after the operator quit.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    runtime.shutdown_timeout(Duration::from_millis(200));
     result
 }
 
@@ -368,4 +564,53 @@ fn init_logging(
         .try_init()
         .map_err(|e| eyre!("cannot set up logging: {e}"))?;
     Ok(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_command(command: &clap::Command, out: &mut Vec<clap::Command>) {
+        out.push(command.clone());
+        for sub in command.get_subcommands() {
+            every_command(sub, out);
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_argument_and_command_has_help() {
+        let mut commands = Vec::new();
+        every_command(&Cli::command(), &mut commands);
+        for command in &commands {
+            assert!(
+                command.get_about().is_some() || command.get_name() == "wheelhouse",
+                "{} has no help",
+                command.get_name()
+            );
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "{} {id} has no help",
+                    command.get_name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_colour_under_no_color_or_off_a_terminal() {
+        let set = |_: &str| Some(std::ffi::OsString::from("1"));
+        assert!(!colour_on_stderr(set));
+        // Under `cargo test` stderr is captured, not a terminal.
+        assert!(!colour_on_stderr(|_| None) || std::io::stderr().is_terminal());
+    }
 }

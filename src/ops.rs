@@ -14,7 +14,7 @@ use crate::config::EtcdConfig;
 use crate::model::HostSpec;
 use crate::model::app::{AppSpec, validate_instances};
 use crate::plan::rollout::Command;
-use crate::store::{self, AuditEntry, Expect, RequestError, StoreError};
+use crate::store::{self, AuditEntry, AuditOutcome, Expect, RequestError, StoreError};
 use etcd_client::Client;
 use std::fmt;
 use std::time::Duration;
@@ -222,19 +222,36 @@ pub async fn execute(ops: &Ops, action: &Action) -> Result<Outcome, OpsError> {
         }
         _ => Err(OpsError::Invalid(format!("{verb} is not supported"))),
     };
-    let said = match &result {
-        Ok(outcome) => format!("ok: {outcome}"),
-        Err(e) => e.to_string(),
+    let (said, outcome) = match &result {
+        Ok(outcome) => (format!("ok: {outcome}"), AuditOutcome::Ok),
+        Err(e) if e.is_bad_input() => (e.to_string(), AuditOutcome::Refused),
+        Err(e) => (e.to_string(), AuditOutcome::Failed),
     };
-    let entry = AuditEntry::now(verb, target, detail, said);
-    if let Err(e) = store::record(&mut client, &ops.prefix, &entry).await {
-        tracing::warn!(verb, target, "cannot write the audit record: {e}");
-    }
+    let entry = AuditEntry::now(verb, target, detail, said).with_outcome(outcome);
+    audit(&mut client, &ops.prefix, &entry).await;
     result
 }
 
-/// The audit's verb and target for a mutating action.
-fn describe(action: &Action) -> Option<(&'static str, &str)> {
+/// Records a change refused before it was tried (read-only, a bad count, a bad file) with
+/// the reason the operator was given. Best effort, like every audit record: when etcd
+/// cannot be reached the refusal is logged instead.
+pub async fn record_refusal(ops: &Ops, verb: &str, target: &str, reason: &str) {
+    let entry = AuditEntry::now(verb, target, "", reason).with_outcome(AuditOutcome::Refused);
+    match store::connect(&ops.etcd).await {
+        Ok(mut client) => audit(&mut client, &ops.prefix, &entry).await,
+        Err(e) => tracing::warn!(verb, target, "cannot record the refusal: {e}"),
+    }
+}
+
+async fn audit(client: &mut Client, prefix: &str, entry: &AuditEntry) {
+    if let Err(e) = store::record(client, prefix, entry).await {
+        let (verb, target) = (&entry.action, &entry.target);
+        tracing::warn!(verb, target, "cannot write the audit record: {e}");
+    }
+}
+
+/// The audit's verb and target for a mutating action; None for one that changes nothing.
+pub fn describe(action: &Action) -> Option<(&'static str, &str)> {
     match action {
         Action::Scale { app, .. } => Some(("scale", app)),
         Action::Apply { spec } => Some(("apply", &spec.name)),

@@ -114,22 +114,6 @@ fn host_names_are_checked() {
 }
 
 #[test]
-fn durations() {
-    assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
-    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-    assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
-    assert_eq!(parse_duration("3"), Some(Duration::from_secs(3)));
-    assert_eq!(parse_duration("-1s"), None);
-    assert_eq!(parse_duration("2 parsecs"), None);
-}
-
-#[test]
-fn line_col_counts_characters() {
-    assert_eq!(line_col("ab\ncdé f", 8), (2, 5));
-    assert_eq!(line_col("", 10), (1, 1));
-}
-
-#[test]
 fn missing_file_is_named() {
     let e = Config::load(Some(Path::new("/nonexistent/w.toml"))).expect_err("missing");
     assert!(
@@ -169,4 +153,47 @@ fn low_bandwidth_raises_the_default_refresh_only() {
     );
     let (line, col, _) = error_at("\nlow_bandwidth = \"yes\"\n");
     assert_eq!((line, col), (2, 17));
+}
+
+/// Issue 9 item 1: this panicked ("cannot convert float seconds to Duration").
+#[test]
+fn a_huge_refresh_is_an_error_at_its_value() {
+    let err = parse("theme = \"x\"\nrefresh = \"99999999999999999999999h\"\n").expect_err("huge");
+    err.assert_at("w.toml", 2, 11, "must be between 100ms and 1h");
+    let err = parse("refresh = \"1e400\"\n").expect_err("not a duration");
+    err.assert_at("w.toml", 1, 11, "is not a duration");
+}
+
+/// Issue 9 item 7: `check` took these, and `ctl` refused them when it connected.
+#[test]
+fn etcd_endpoints_are_checked_where_they_are_written() {
+    let err = parse("[etcd]\nendpoints = [\"http://a:1\",\n  \"foo://127.0.0.1:2379\"]\n")
+        .expect_err("bad scheme");
+    err.assert_at("w.toml", 3, 3, "scheme \"foo\" is not supported");
+    let err = parse("[etcd]\nendpoints = [\"999.1.1.1:2379\"]\n").expect_err("bad address");
+    err.assert_at("w.toml", 2, 14, "\"999.1.1.1\" is not an IPv4 address");
+    let err = parse("[etcd]\nendpoints = [\"http://a:1\", \"https://b:2\"]\n").expect_err("mix");
+    err.assert_at("w.toml", 2, 28, "mix http:// and https://");
+    let err = parse("[etcd]\nendpoints = [\"http://a:1\"]\nca_cert = \"/ca.pem\"\n")
+        .expect_err("plain http with TLS");
+    err.assert_at("w.toml", 2, 14, "use https://");
+    let err = parse("[etcd]\nendpoints = [\"a:1\"]\ncert = \"/c.pem\"\n").expect_err("no key");
+    err.assert_at("w.toml", 3, 8, "cert and key go together");
+}
+
+/// Issue 9 item 7: a megabyte key was echoed whole; invalid UTF-8 was placed at 1:1.
+#[test]
+fn errors_echo_little_and_place_bad_bytes() {
+    let key = "k".repeat(1 << 20);
+    let err = parse(&format!("theme = \"x\"\n{key} = 1\n")).expect_err("unknown key");
+    assert_eq!((err.line, err.col), (2, 1), "{}", err.message);
+    assert!(err.message.len() < 400, "{} bytes", err.message.len());
+    assert!(err.message.contains("unknown field"), "{}", err.message);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("w.toml");
+    std::fs::write(&path, b"theme = \"x\"\n\nkeymap = \"a\xe9b\"\n").expect("write");
+    let err = Config::load(Some(&path)).expect_err("invalid UTF-8");
+    assert_eq!((err.line, err.col), (3, 12), "{err}");
+    assert!(err.message.contains("invalid UTF-8"), "{err}");
 }

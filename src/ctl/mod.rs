@@ -4,11 +4,15 @@
 //! (`update::authorize`) and run through the same `ops::execute`. Exit codes: 0 ok,
 //! 1 conflict or runtime failure, 2 bad input (nothing was written).
 
+mod output;
 mod rollout;
 mod spec_toml;
 mod status;
 
+pub use output::{Format, OutputArg};
 pub use spec_toml::to_toml;
+
+use output::{json, table};
 
 use crate::action::Action;
 use crate::config::{Config, EtcdConfig, read_file};
@@ -26,48 +30,93 @@ use std::path::PathBuf;
 pub enum CtlCommand {
     /// Create or update an app from a TOML spec file (errors name file:line:col).
     Apply {
+        /// The spec file (TOML).
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
     },
     /// Print an app's spec as TOML, with its revision.
-    Get { app: String },
+    Get {
+        /// The app's name.
+        app: String,
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Delete an app's spec (the controller stops its containers).
-    Delete { app: String },
+    Delete {
+        /// The app's name.
+        app: String,
+    },
     /// Set an app's instance count.
     Scale {
+        /// The app's name.
         app: String,
         /// A whole number from 0 to the configured max_instances.
         #[arg(allow_hyphen_values = true)]
         count: String,
     },
     /// Apps (desired / running / healthy / hosts) and hosts online.
-    Status,
+    Status {
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Roll an app out to a new image (the controller replaces its instances under the
     /// spec's update policy). Refused while a rollout of the app runs, unless it is paused.
-    Rollout { app: String, image: String },
+    Rollout {
+        /// The app's name.
+        app: String,
+        /// The new image, as engines name it (wheelhouse never pulls).
+        image: String,
+    },
     /// Put back an earlier spec: the previous revision, or the one `ctl history` lists as
     /// N. During a rollout (without --revision), turns it around.
     Rollback {
+        /// The app's name.
         app: String,
+        /// The history revision to put back (see `ctl history`).
         #[arg(long)]
         revision: Option<i64>,
     },
     /// Rolling restart: every instance replaced by a fresh one of the same spec.
-    Restart { app: String },
+    Restart {
+        /// The app's name.
+        app: String,
+    },
     /// Where the app's rollout stands: phase, counts, failures.
-    RolloutStatus { app: String },
+    RolloutStatus {
+        /// The app's name.
+        app: String,
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// Pause the app's rollout.
-    Pause { app: String },
+    Pause {
+        /// The app's name.
+        app: String,
+    },
     /// Resume the app's paused rollout.
-    Resume { app: String },
+    Resume {
+        /// The app's name.
+        app: String,
+    },
     /// Let the app's canary rollout go on to every instance.
-    Promote { app: String },
+    Promote {
+        /// The app's name.
+        app: String,
+    },
     /// The app's earlier specs, newest first (the revisions rollback takes).
-    History { app: String },
+    History {
+        /// The app's name.
+        app: String,
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// The newest audit records: who did what, from where, with what result.
     Audit {
+        /// How many records, newest first.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        #[command(flatten)]
+        output: OutputArg,
     },
 }
 
@@ -112,93 +161,138 @@ impl From<ops::OpsError> for CtlError {
     }
 }
 
-/// Runs one verb and prints its result to stdout.
-pub fn run(command: &CtlCommand, config: &Config, readonly: bool) -> Result<(), CtlError> {
+/// Runs one verb; what it prints goes into `out` (also when it then fails).
+pub fn run(
+    command: &CtlCommand,
+    config: &Config,
+    readonly: bool,
+    out: &mut String,
+) -> Result<(), CtlError> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CtlError::Failed(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(run_async(command, config, readonly));
+    let result = runtime.block_on(run_async(command, config, readonly, out));
     // Engine supervisors (status) may be mid-request: do not wait on them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     result
 }
 
-async fn run_async(command: &CtlCommand, config: &Config, readonly: bool) -> Result<(), CtlError> {
+async fn run_async(
+    command: &CtlCommand,
+    config: &Config,
+    readonly: bool,
+    out: &mut String,
+) -> Result<(), CtlError> {
     match command {
         CtlCommand::Apply { file } => {
-            let source = read_file(file).map_err(|e| CtlError::BadInput(e.to_string()))?;
-            let spec = AppSpec::from_toml_max(file, &source, config.max_instances)
-                .map_err(|e| CtlError::BadInput(e.to_string()))?;
-            mutate(
-                config,
-                readonly,
-                Action::Apply {
-                    spec: Box::new(spec),
-                },
-            )
-            .await
+            let spec = match read_spec(file, config) {
+                Ok(spec) => spec,
+                Err(why) => {
+                    let target = file.display().to_string();
+                    refused(config, "apply", &target, &why).await;
+                    return Err(CtlError::BadInput(why));
+                }
+            };
+            let action = Action::Apply {
+                spec: Box::new(spec),
+            };
+            mutate(config, readonly, action, out).await
         }
         CtlCommand::Scale { app, count } => {
-            let count = parse_instances(count, config.max_instances)
-                .map_err(|why| CtlError::BadInput(format!("cannot scale {app}: {why}")))?;
+            let count = match parse_instances(count, config.max_instances) {
+                Ok(count) => count,
+                Err(why) => {
+                    let why = format!("cannot scale {app}: {why}");
+                    refused(config, "scale", app, &why).await;
+                    return Err(CtlError::BadInput(why));
+                }
+            };
             let action = Action::Scale {
                 app: app.clone(),
                 count,
                 seen: None,
             };
-            mutate(config, readonly, action).await
+            mutate(config, readonly, action, out).await
         }
         CtlCommand::Delete { app } => {
-            mutate(config, readonly, Action::Delete { app: app.clone() }).await
+            mutate(config, readonly, Action::Delete { app: app.clone() }, out).await
         }
-        CtlCommand::Get { app } => {
+        CtlCommand::Get { app, output } => {
             let mut client = connect(config).await?;
             let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
                 .await?
                 .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
-            println!("# {app}, revision {revision}");
-            print!("{}", to_toml(&spec));
+            if output.json() {
+                let value = serde_json::json!({ "name": app, "revision": revision, "spec": spec });
+                out.push_str(&json(&value));
+            } else {
+                out.push_str(&format!("# {app}, revision {revision}\n"));
+                out.push_str(&to_toml(&spec));
+            }
             Ok(())
         }
-        CtlCommand::Status => status(config).await,
+        CtlCommand::Status { output } => status(config, *output, out).await,
         CtlCommand::Rollout { app, image } => {
             let action = Action::Rollout {
                 app: app.clone(),
                 image: image.clone(),
             };
-            mutate(config, readonly, action).await
+            mutate(config, readonly, action, out).await
         }
         CtlCommand::Rollback { app, revision } => {
             let action = Action::Rollback {
                 app: app.clone(),
                 revision: *revision,
             };
-            mutate(config, readonly, action).await
+            mutate(config, readonly, action, out).await
         }
         CtlCommand::Restart { app } => {
-            mutate(config, readonly, Action::Restart { app: app.clone() }).await
+            mutate(config, readonly, Action::Restart { app: app.clone() }, out).await
         }
-        CtlCommand::Pause { app } => send(config, readonly, app, Command::Pause).await,
-        CtlCommand::Resume { app } => send(config, readonly, app, Command::Resume).await,
-        CtlCommand::Promote { app } => send(config, readonly, app, Command::Promote).await,
-        CtlCommand::RolloutStatus { app } => rollout::status(config, app).await,
-        CtlCommand::History { app } => rollout::history(app, &ops_for(config)?).await,
-        CtlCommand::Audit { limit } => {
+        CtlCommand::Pause { app } => send(config, readonly, app, Command::Pause, out).await,
+        CtlCommand::Resume { app } => send(config, readonly, app, Command::Resume, out).await,
+        CtlCommand::Promote { app } => send(config, readonly, app, Command::Promote, out).await,
+        CtlCommand::RolloutStatus { app, output } => {
+            rollout::status(config, app, *output, out).await
+        }
+        CtlCommand::History { app, output } => {
+            rollout::history(app, &ops_for(config)?, *output, out).await
+        }
+        CtlCommand::Audit { limit, output } => {
             let mut client = connect(config).await?;
             let entries = store::list_audit(&mut client, &config.prefix, *limit).await?;
+            if output.json() {
+                out.push_str(&json(&entries));
+                return Ok(());
+            }
             let rows = entries
                 .into_iter()
                 .map(|e| {
+                    let outcome = e.outcome.map_or("-", |o| o.as_str()).to_owned();
                     vec![
-                        e.time, e.who, e.from, e.action, e.target, e.detail, e.result,
+                        e.time, e.who, e.from, e.action, e.target, e.detail, outcome, e.result,
                     ]
                 })
                 .collect();
             let header = [
-                "TIME", "WHO", "FROM", "ACTION", "TARGET", "DETAIL", "RESULT",
+                "TIME", "WHO", "FROM", "ACTION", "TARGET", "DETAIL", "OUTCOME", "RESULT",
             ];
-            print!("{}", table(&header, rows));
+            out.push_str(&table(&header, rows));
             Ok(())
         }
+    }
+}
+
+/// The spec in `file`, checked as `apply` checks it; the error names file:line:col.
+fn read_spec(file: &std::path::Path, config: &Config) -> Result<AppSpec, String> {
+    let source = read_file(file).map_err(|e| e.to_string())?;
+    AppSpec::from_toml_max(file, &source, config.max_instances).map_err(|e| e.to_string())
+}
+
+/// Audits a change refused before it reached the gate's write (a bad file or count, or
+/// read-only). Without a configured etcd there is nowhere to record it.
+async fn refused(config: &Config, verb: &str, target: &str, reason: &str) {
+    if let Ok(ops) = ops_for(config) {
+        ops::record_refusal(&ops, verb, target, reason).await;
     }
 }
 
@@ -207,12 +301,13 @@ async fn send(
     readonly: bool,
     app: &str,
     command: Command,
+    out: &mut String,
 ) -> Result<(), CtlError> {
     let action = Action::RolloutCommand {
         app: app.to_owned(),
         command,
     };
-    mutate(config, readonly, action).await
+    mutate(config, readonly, action, out).await
 }
 
 fn ops_for(config: &Config) -> Result<Ops, CtlError> {
@@ -224,51 +319,46 @@ fn ops_for(config: &Config) -> Result<Ops, CtlError> {
     })
 }
 
-/// The cockpit's path for a change: the read-only gate, then `ops::execute`.
-async fn mutate(config: &Config, readonly: bool, action: Action) -> Result<(), CtlError> {
-    authorize(readonly, &action).map_err(CtlError::BadInput)?;
+/// The cockpit's path for a change: the read-only gate, then `ops::execute`. A refusal by
+/// the gate is audited like any other attempt.
+async fn mutate(
+    config: &Config,
+    readonly: bool,
+    action: Action,
+    out: &mut String,
+) -> Result<(), CtlError> {
+    if let Err(why) = authorize(readonly, &action) {
+        if let Some((verb, target)) = ops::describe(&action) {
+            refused(config, verb, target, &why).await;
+        }
+        return Err(CtlError::BadInput(why));
+    }
     let ops = ops_for(config)?;
     let outcome = ops::execute(&ops, &action).await?;
-    println!("{outcome}");
+    out.push_str(&format!("{outcome}\n"));
     Ok(())
 }
 
-async fn status(config: &Config) -> Result<(), CtlError> {
+async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<(), CtlError> {
+    // Nothing to ask: say so before printing an empty picture.
+    if config.etcd.is_none() && config.hosts.is_empty() {
+        etcd_config(config)?;
+    }
     // Without etcd the engines still say what runs; the error is reported after the table.
     let (mut client, etcd_error) = match connect(config).await {
         Ok(client) => (Some(client), None),
         Err(e) => (None, Some(e)),
     };
     let model = status::gather(config, client.as_mut()).await?;
-    let rows = app_statuses(&model)
-        .into_iter()
-        .map(|s| {
-            let hosts = if s.hosts.is_empty() {
-                "-".to_owned()
-            } else {
-                s.hosts.join(",")
-            };
-            vec![
-                s.name,
-                s.image,
-                s.desired.map_or("-".to_owned(), |d| d.to_string()),
-                s.running.to_string(),
-                s.healthy.to_string(),
-                hosts,
-            ]
-        })
-        .collect::<Vec<_>>();
-    if rows.is_empty() {
-        println!("no apps");
+    let apps = app_statuses(&model);
+    let etcd_error = etcd_error.map(|e| format!("{e} (desired counts unknown)"));
+    if output.json() {
+        out.push_str(&json(&status::json(&apps, &model, etcd_error.as_deref())));
     } else {
-        let header = ["APP", "IMAGE", "DESIRED", "RUNNING", "HEALTHY", "HOSTS"];
-        print!("{}", table(&header, rows));
-    }
-    for line in status::host_lines(&model) {
-        println!("{line}");
+        out.push_str(&status::text(&apps, &model));
     }
     match etcd_error {
-        Some(e) => Err(CtlError::Failed(format!("{e} (desired counts unknown)"))),
+        Some(e) => Err(CtlError::Failed(e)),
         None => Ok(()),
     }
 }
@@ -289,47 +379,9 @@ async fn connect(config: &Config) -> Result<Client, CtlError> {
     Ok(store::connect(etcd_config(config)?).await?)
 }
 
-/// Left-aligned columns, two spaces apart, the last one unpadded.
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let header = header.iter().map(|h| (*h).to_owned()).collect();
-    let mut out = String::new();
-    for row in std::iter::once(header).chain(rows) {
-        let last = row.len().saturating_sub(1);
-        for (i, cell) in row.iter().enumerate() {
-            if i == last {
-                out.push_str(cell);
-            } else {
-                let pad = widths[i].saturating_sub(cell.chars().count()) + 2;
-                out.push_str(cell);
-                out.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tables_align_columns() {
-        let rows = vec![
-            vec!["web".to_owned(), "5".to_owned(), "lab-1".to_owned()],
-            vec!["checkout".to_owned(), "12".to_owned(), "-".to_owned()],
-        ];
-        assert_eq!(
-            table(&["APP", "N", "HOSTS"], rows),
-            "APP       N   HOSTS\nweb       5   lab-1\ncheckout  12  -\n"
-        );
-    }
 
     #[test]
     fn exit_codes_tell_bad_input_from_failure() {

@@ -1,49 +1,107 @@
 //! `ctl rollout-status` and `ctl history`: a rollout's progress and an app's earlier specs,
 //! read from etcd. The rollout verbs that change things go through `mutate` like the rest.
 
-use super::{CtlError, connect, table};
+use super::output::{OutputArg, json, table};
+use super::{CtlError, connect};
 use crate::config::Config;
 use crate::ops::{self, Ops};
+use crate::sanitize::clean;
 use crate::store;
 use crate::tui::widgets::progress::counts_text;
 
-/// Prints where the app's rollout stands (or the last one ended), with its failures.
-pub async fn status(config: &Config, app: &str) -> Result<(), CtlError> {
+/// Where the app's rollout stands (or the last one ended), with its failures.
+pub async fn status(
+    config: &Config,
+    app: &str,
+    output: OutputArg,
+    out: &mut String,
+) -> Result<(), CtlError> {
     let mut client = connect(config).await?;
     let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
         .await?
         .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
-    let Some(rollout) = store::get_rollout(&mut client, &config.prefix, app).await? else {
-        println!(
-            "{app}: no rollout yet ({}, {} instances, revision {revision})",
-            spec.image, spec.instances
-        );
+    let rollout = store::get_rollout(&mut client, &config.prefix, app).await?;
+    if output.json() {
+        let rollout = rollout.as_ref().map(|r| {
+            serde_json::json!({
+                "phase": r.state.phase,
+                "from_image": r.from_spec.as_ref().map(|s| &s.image),
+                "to_image": r.to_spec.image,
+                "from_revision": r.state.from_revision,
+                "to_revision": r.state.to_revision,
+                "desired": r.state.desired,
+                "counts": r.state.counts,
+                "failures": r.state.failures,
+            })
+        });
+        let value = serde_json::json!({
+            "app": app,
+            "image": spec.image,
+            "instances": spec.instances,
+            "revision": revision,
+            "rollout": rollout,
+        });
+        out.push_str(&json(&value));
+        return Ok(());
+    }
+    let app = clean(app);
+    let Some(rollout) = rollout else {
+        out.push_str(&format!(
+            "{app}: no rollout yet ({}, {} instances, revision {revision})\n",
+            clean(&spec.image),
+            spec.instances
+        ));
         return Ok(());
     };
     let state = &rollout.state;
     let from = rollout.from_spec.as_ref().map_or("?", |s| s.image.as_str());
-    println!("{app}: {}", state.phase);
-    println!("  {from} → {}", rollout.to_spec.image);
-    println!(
-        "  desired {} · {}",
+    out.push_str(&format!("{app}: {}\n", clean(&state.phase.to_string())));
+    out.push_str(&format!(
+        "  {} → {}\n",
+        clean(from),
+        clean(&rollout.to_spec.image)
+    ));
+    out.push_str(&format!(
+        "  desired {} · {}\n",
         state.desired,
         counts_text(&state.counts)
-    );
+    ));
     if !state.failures.is_empty() {
-        println!("  failures:");
+        out.push_str("  failures:\n");
         for f in &state.failures {
             let at = f.container.as_deref().unwrap_or("(no container)");
-            println!("    {at}: {}", f.reason);
+            out.push_str(&format!("    {}: {}\n", clean(at), clean(&f.reason)));
         }
     }
     Ok(())
 }
 
-/// Prints the app's earlier specs, newest first: what `ctl rollback --revision` takes.
-pub async fn history(app: &str, ops: &Ops) -> Result<(), CtlError> {
+/// The app's earlier specs, newest first: what `ctl rollback --revision` takes.
+pub async fn history(
+    app: &str,
+    ops: &Ops,
+    output: OutputArg,
+    out: &mut String,
+) -> Result<(), CtlError> {
     let entries = ops::history(ops, app).await?;
+    if output.json() {
+        let value: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "revision": e.revision,
+                    "image": e.image,
+                    "instances": e.instances,
+                    "when": e.when,
+                    "running": e.same_as_current,
+                })
+            })
+            .collect();
+        out.push_str(&json(&value));
+        return Ok(());
+    }
     if entries.is_empty() {
-        println!("{app} has no earlier revision");
+        out.push_str(&format!("{} has no earlier revision\n", clean(app)));
         return Ok(());
     }
     let rows = entries
@@ -62,9 +120,6 @@ pub async fn history(app: &str, ops: &Ops) -> Result<(), CtlError> {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        table(&["REVISION", "IMAGE", "INSTANCES", "WHEN"], rows)
-    );
+    out.push_str(&table(&["REVISION", "IMAGE", "INSTANCES", "WHEN"], rows));
     Ok(())
 }

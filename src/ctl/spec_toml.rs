@@ -2,6 +2,7 @@
 //! so `ctl get web > web.toml` then `ctl apply -f web.toml` changes nothing.
 
 use crate::model::app::{Amount, AppSpec, HealthCheck, Probe, RestartPolicy, UpdatePolicy};
+use crate::sanitize;
 use std::fmt::Write;
 use std::time::Duration;
 use toml::Value;
@@ -48,7 +49,7 @@ pub fn to_toml(spec: &AppSpec) -> String {
     if !spec.env.is_empty() {
         out.push_str("\n[env]\n");
         for (key, value) in &spec.env {
-            let _ = writeln!(out, "{} = {}", bare_key(key), text(value));
+            let _ = writeln!(out, "{} = {}", bare_key(key), basic_string(value));
         }
     }
     if !spec.machine_metadata.is_empty() {
@@ -119,6 +120,26 @@ fn health_table(out: &mut String, health: &HealthCheck) {
 
 fn text(s: &str) -> Value {
     Value::String(s.to_owned())
+}
+
+/// A TOML basic string in which every character a terminal would act on is a `\uXXXX`
+/// escape: an env value may hold control characters, and `get` shows them, never sends them.
+fn basic_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            c if sanitize::needs_care(c) => {
+                let _ = write!(out, "\\u{:04X}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn list(items: &[String]) -> Value {
@@ -202,9 +223,23 @@ mod tests {
         assert_eq!(bare_key("a.b"), "\"a.b\"");
         let mut spec = AppSpec::new("web", "demo:1");
         spec.env.insert("GREETING".into(), "say \"hi\"\n".into());
+        spec.env.insert(
+            "HOSTILE".into(),
+            "\x1b[2J\x1b]0;pwned\x07\u{9b}\u{202e}\\".into(),
+        );
         let written = to_toml(&spec);
         let back =
             AppSpec::from_toml(Path::new("w.toml"), &written).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back.env, spec.env, "{written}");
+        assert!(
+            !written
+                .chars()
+                .any(|c| c != '\n' && sanitize::needs_care(c)),
+            "{written}"
+        );
+        assert!(
+            written.contains(r#"HOSTILE = "\u001B[2J\u001B]0;pwned\u0007"#),
+            "{written}"
+        );
     }
 }

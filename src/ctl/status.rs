@@ -1,9 +1,11 @@
 //! What runs where, for `ctl status`: app specs from etcd, containers from every engine,
 //! folded into a `Model` by the cockpit's own `update`, then counted by `app_statuses`.
 
+use super::output::table;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
-use crate::model::{AppRecord, Host, HostSource, HostSpec, HostState, Model};
+use crate::model::{AppRecord, AppStatus, Host, HostSource, HostSpec, HostState, Model};
+use crate::sanitize::clean;
 use crate::store::{self, StoreError};
 use crate::update::{Msg, update};
 use etcd_client::Client;
@@ -66,20 +68,95 @@ async fn listen_to_engines(model: &mut Model, refresh: Duration) {
     }
 }
 
+/// The apps table (or "no apps"), then the hosts' lines.
+pub fn text(apps: &[AppStatus], model: &Model) -> String {
+    let rows = apps
+        .iter()
+        .map(|s| {
+            let hosts = if s.hosts.is_empty() {
+                "-".to_owned()
+            } else {
+                s.hosts.join(",")
+            };
+            vec![
+                s.name.clone(),
+                s.image.clone(),
+                s.desired.map_or("-".to_owned(), |d| d.to_string()),
+                s.running.to_string(),
+                s.healthy.to_string(),
+                hosts,
+            ]
+        })
+        .collect::<Vec<_>>();
+    let mut out = if rows.is_empty() {
+        "no apps\n".to_owned()
+    } else {
+        let header = ["APP", "IMAGE", "DESIRED", "RUNNING", "HEALTHY", "HOSTS"];
+        table(&header, rows)
+    };
+    for line in host_lines(model) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `ctl status -o json` (schema in README).
+pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serde_json::Value {
+    let apps: Vec<serde_json::Value> = apps
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name,
+                "image": s.image,
+                "desired": s.desired,
+                "revision": s.revision,
+                "running": s.running,
+                "healthy": s.healthy,
+                "hosts": s.hosts,
+            })
+        })
+        .collect();
+    let hosts: Vec<serde_json::Value> = model
+        .hosts
+        .iter()
+        .map(|host| {
+            let (state, error) = match &host.state {
+                HostState::Online => ("online", None),
+                HostState::Offline { error, .. } => ("offline", Some(error.clone())),
+                HostState::Unknown => ("unknown", None),
+            };
+            serde_json::json!({
+                "name": host.name(),
+                "engine": host.spec.engine,
+                "state": state,
+                "error": error,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "apps": apps,
+        "hosts": hosts,
+        "online": model.online_count(),
+        "etcd_error": etcd_error,
+    })
+}
+
 /// "3/3 hosts online", then one line per host that is not.
-pub fn host_lines(model: &Model) -> Vec<String> {
+fn host_lines(model: &Model) -> Vec<String> {
     let mut lines = vec![format!(
         "hosts: {}/{} online",
         model.online_count(),
         model.hosts.len()
     )];
     for host in &model.hosts {
+        let name = clean(host.name());
         match &host.state {
             HostState::Online => {}
             HostState::Offline { error, .. } => {
-                lines.push(format!("  {}: offline ({error})", host.name()));
+                lines.push(format!("  {name}: offline ({})", clean(error)));
             }
-            HostState::Unknown => lines.push(format!("  {}: no answer yet", host.name())),
+            HostState::Unknown => lines.push(format!("  {name}: no answer yet")),
         }
     }
     lines

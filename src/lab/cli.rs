@@ -28,11 +28,13 @@ pub enum LabCommand {
     /// Show each lab process: alive or dead, and whether it answers. Exits 1 when a part
     /// is dead.
     Status {
+        /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
     },
     /// Stop everything the lab started, by pid.
     Down {
+        /// Lab directory (default: the XDG state dir's wheelhouse/lab).
         #[arg(long)]
         dir: Option<PathBuf>,
     },

@@ -12,9 +12,9 @@ pub use constraint::{Constraint, ConstraintError, ConstraintOp, Pattern, glob_ma
 pub use units::{format_memory, parse_instances, parse_memory, validate_instances};
 pub use update::{Amount, FailureAction, Resolved, UpdatePolicy};
 
-use crate::config::FileError;
+use crate::config::{Bounds, FileError};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,6 +31,8 @@ pub const MAX_MEMORY: u64 = 4 << 40;
 /// Docker's NanoCpus granularity makes 0.01 the smallest useful share.
 pub const MIN_CPUS: f64 = 0.01;
 pub const MAX_CPUS: f64 = 1024.0;
+/// Named ports per app: each instance gets a number for each, so more is a mistake.
+pub const MAX_PORTS: usize = 100;
 
 /// Desired state of one app. JSON field names are the TOML keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -269,9 +271,10 @@ impl AppSpec {
         }
         units::check_cpus(self.cpus)?;
         units::check_memory(self.memory)?;
-        check_ports(&self.ports)?;
+        check_ports(&self.ports).map_err(|(_, m)| m)?;
+        let reserved = port_env_names(&self.ports);
         for key in self.env.keys() {
-            check_env_key(key, &self.ports)?;
+            check_env_key(key, &reserved)?;
         }
         if let Some(health) = &self.health {
             check_health(health, &self.ports)?;
@@ -335,11 +338,29 @@ fn check_app_name(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
+/// Not empty, and free of control characters (which have no business in a name, an image,
+/// a zone or a metadata key, and would reach operators' terminals).
 fn check_not_empty(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
-        Err(format!("{what} must not be empty"))
-    } else {
-        Ok(())
+        return Err(format!("{what} must not be empty"));
+    }
+    check_no_controls(what, value)
+}
+
+/// Names the first control character (C0 including tab, DEL, C1) or bidi override and its
+/// position, without echoing the value.
+fn check_no_controls(what: &str, value: &str) -> Result<(), String> {
+    let found = value
+        .chars()
+        .enumerate()
+        .find(|&(_, c)| c == '\t' || crate::sanitize::needs_care(c));
+    match found {
+        Some((at, c)) => Err(format!(
+            "{what} holds the control character {} at character {}; only env values may",
+            c.escape_unicode(),
+            at + 1
+        )),
+        None => Ok(()),
     }
 }
 
@@ -355,17 +376,41 @@ fn check_command(command: &[String]) -> Result<(), String> {
     if command.first().is_none_or(|c| c.is_empty()) {
         return Err("command is empty; leave it out to run the image's own command".into());
     }
+    for (i, arg) in command.iter().enumerate() {
+        check_no_controls(&format!("command[{i}]"), arg)?;
+    }
     Ok(())
 }
 
-fn check_ports(ports: &[String]) -> Result<(), String> {
+/// Names, no repeats, at most `MAX_PORTS`, in one pass; an error names the index of the
+/// port it is about.
+fn check_ports(ports: &[String]) -> Result<(), (usize, String)> {
+    if ports.len() > MAX_PORTS {
+        return Err((
+            MAX_PORTS,
+            format!(
+                "an app has at most {MAX_PORTS} ports; this one lists {}",
+                ports.len()
+            ),
+        ));
+    }
+    let mut seen = HashSet::with_capacity(ports.len());
     for (i, port) in ports.iter().enumerate() {
-        check_port_name(port)?;
-        if ports[..i].contains(port) {
-            return Err(format!("port {port:?} is listed twice"));
+        check_port_name(port).map_err(|m| (i, m))?;
+        if !seen.insert(port.as_str()) {
+            return Err((i, format!("port {port:?} is listed twice")));
         }
     }
     Ok(())
+}
+
+/// The variables wheelhouse sets to an instance's ports (none without ports).
+fn port_env_names(ports: &[String]) -> HashSet<String> {
+    if ports.is_empty() {
+        return HashSet::new();
+    }
+    let named = ports.iter().map(|p| AppSpec::port_env(p));
+    std::iter::once("PORT".to_owned()).chain(named).collect()
 }
 
 fn check_port_name(port: &str) -> Result<(), String> {
@@ -383,13 +428,11 @@ fn check_port_name(port: &str) -> Result<(), String> {
     }
 }
 
-fn check_env_key(key: &str, ports: &[String]) -> Result<(), String> {
+fn check_env_key(key: &str, reserved: &HashSet<String>) -> Result<(), String> {
     if key.is_empty() || key.contains(['=', '\0']) {
         return Err(format!("env name {key:?} must be non-empty, without '='"));
     }
-    let taken =
-        !ports.is_empty() && (key == "PORT" || ports.iter().any(|p| AppSpec::port_env(p) == key));
-    if taken {
+    if reserved.contains(key) {
         return Err(format!(
             "env {key} is set by wheelhouse to the instance's port; leave it out"
         ));
@@ -430,16 +473,17 @@ fn check_probe(probe: &Probe, ports: &[String]) -> Result<(), String> {
 
 /// Interval and timeout: 100ms to 1h; the start period may also be zero; replace_after is
 /// at least 1s, so an always-unhealthy image cannot be replaced in a tight loop.
-fn check_timing(what: &str, d: Duration) -> Result<(), String> {
-    let (min, low) = match what {
-        "start_period" => (Duration::ZERO, "0s"),
-        "replace_after" => (Duration::from_secs(1), "1s"),
-        _ => (Duration::from_millis(100), "100ms"),
+fn timing(what: &str) -> Bounds {
+    let min = match what {
+        "start_period" => Duration::ZERO,
+        "replace_after" => Duration::from_secs(1),
+        _ => Duration::from_millis(100),
     };
-    if d < min || d > Duration::from_secs(3600) {
-        return Err(format!("health.{what} must be between {low} and 1h"));
-    }
-    Ok(())
+    Bounds::new(min, Duration::from_secs(3600))
+}
+
+fn check_timing(what: &str, d: Duration) -> Result<(), String> {
+    timing(what).check(&format!("health.{what}"), d)
 }
 
 fn check_retries(n: i64) -> Result<(), String> {
@@ -485,6 +529,9 @@ fn check_metadata(key: &str, values: &[String]) -> Result<(), String> {
     check_not_empty("machine_metadata key", key)?;
     if values.is_empty() {
         return Err(format!("machine_metadata.{key} lists no allowed values"));
+    }
+    for value in values {
+        check_no_controls(&format!("machine_metadata.{key}"), value)?;
     }
     Ok(())
 }

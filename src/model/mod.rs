@@ -58,6 +58,9 @@ pub struct Model {
     pub wallboard: Option<wallboard::Wallboard>,
     /// Slow link: ages are shown in coarse steps so an idle screen stays still.
     pub low_bandwidth: bool,
+    /// Changes refused on this screen (read-only), with the reason shown, waiting to be
+    /// audited: `update` hands each to the loop as an `Effect::AuditRefusal`.
+    pub refused: Vec<(crate::action::Action, String)>,
 }
 
 impl Model {
@@ -83,6 +86,7 @@ impl Model {
             in_flight: 0,
             wallboard: None,
             low_bandwidth: false,
+            refused: Vec::new(),
         }
     }
 

@@ -28,8 +28,11 @@ pub struct AuditEntry {
     pub target: String,
     /// The particulars: "instances 3 -> 5".
     pub detail: String,
-    /// "ok", or the error the operator saw.
+    /// "ok: what was done", or the error or refusal the operator saw.
     pub result: String,
+    /// How it ended, typed; None in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<AuditOutcome>,
     /// When, as RFC 3339 UTC: "2025-01-31T12:00:00.123456789Z".
     pub time: String,
 }
@@ -42,7 +45,7 @@ impl AuditEntry {
         detail: impl Into<String>,
         result: impl Into<String>,
     ) -> AuditEntry {
-        let (who, from) = who_and_from(|name| std::env::var(name).ok());
+        let (who, from) = who_and_from(|name| std::env::var(name).ok(), uid_name);
         AuditEntry {
             who,
             from,
@@ -50,23 +53,87 @@ impl AuditEntry {
             target: target.into(),
             detail: detail.into(),
             result: result.into(),
+            outcome: None,
             time: utc_timestamp(SystemTime::now()),
+        }
+    }
+
+    pub fn with_outcome(mut self, outcome: AuditOutcome) -> AuditEntry {
+        self.outcome = Some(outcome);
+        self
+    }
+}
+
+/// How an audited attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditOutcome {
+    /// Done.
+    Ok,
+    /// Not tried: read-only, bad input, not allowed.
+    Refused,
+    /// Tried and failed: a conflict, an unreachable etcd or engine.
+    Failed,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Refused => "refused",
+            AuditOutcome::Failed => "failed",
         }
     }
 }
 
-/// The operator and where they came from, from the environment `var` reads.
-fn who_and_from(var: impl Fn(&str) -> Option<String>) -> (String, String) {
+/// The operator and where they came from, from the environment `var` reads; without
+/// $USER or $LOGNAME, the name `uid_name` gives this process's uid.
+fn who_and_from(
+    var: impl Fn(&str) -> Option<String>,
+    uid_name: impl FnOnce() -> Option<String>,
+) -> (String, String) {
     let set = |name: &str| var(name).filter(|v| !v.trim().is_empty());
     let who = set("USER")
         .or_else(|| set("LOGNAME"))
-        .unwrap_or_else(|| "unknown".into());
+        .or_else(uid_name)
+        .unwrap_or_else(|| format!("uid {}", current_uid()));
     // Both variables start with the client's address: "10.0.0.5 51234 22".
     let from = set("SSH_CLIENT")
         .or_else(|| set("SSH_CONNECTION"))
         .and_then(|v| v.split_whitespace().next().map(str::to_owned))
         .unwrap_or_else(|| "local".into());
     (who, from)
+}
+
+fn current_uid() -> u32 {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// The login name of this process's uid from the password database (getpwuid_r), if any.
+fn uid_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: a zeroed passwd is a valid value of this plain C struct.
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to a live local of the right type, and buf.len() is the
+    // size of buf; getpwuid_r writes only within them.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            current_uid(),
+            &mut entry,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut found,
+        )
+    };
+    if rc != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+    let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+    let name = name.to_string_lossy().trim().to_owned();
+    (!name.is_empty()).then_some(name)
 }
 
 /// `<prefix>/audit/`: the key range of the trail.
@@ -190,20 +257,42 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
+        let no_name = || None;
         assert_eq!(
-            who_and_from(env(&[("USER", "ana"), ("SSH_CLIENT", "10.0.0.5 51234 22")])),
+            who_and_from(
+                env(&[("USER", "ana"), ("SSH_CLIENT", "10.0.0.5 51234 22")]),
+                no_name
+            ),
             ("ana".into(), "10.0.0.5".into())
         );
         assert_eq!(
-            who_and_from(env(&[
-                ("LOGNAME", "bo"),
-                ("SSH_CONNECTION", "10.0.0.6 5 10.0.0.1 22")
-            ])),
+            who_and_from(
+                env(&[
+                    ("LOGNAME", "bo"),
+                    ("SSH_CONNECTION", "10.0.0.6 5 10.0.0.1 22")
+                ]),
+                no_name
+            ),
             ("bo".into(), "10.0.0.6".into())
         );
+        // An empty $USER: the uid's name from the password database.
         assert_eq!(
-            who_and_from(env(&[("USER", " ")])),
-            ("unknown".into(), "local".into())
+            who_and_from(env(&[("USER", " ")]), || Some("cy".into())),
+            ("cy".into(), "local".into())
         );
+        assert_eq!(
+            who_and_from(env(&[("USER", " ")]), no_name).0,
+            format!("uid {}", current_uid())
+        );
+    }
+
+    #[test]
+    fn the_uid_name_is_the_one_id_reports() {
+        let id = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .expect("id runs");
+        let want = String::from_utf8_lossy(&id.stdout).trim().to_owned();
+        assert_eq!(uid_name().as_deref(), Some(want.as_str()));
     }
 }

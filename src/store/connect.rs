@@ -60,23 +60,10 @@ pub(crate) async fn request_within<T>(
 
 /// Checks the settings and builds the endpoint list and options (no IO but reading TLS files).
 fn prepare(cfg: &EtcdConfig) -> Result<(Vec<String>, ConnectOptions), StoreError> {
-    if cfg.endpoints.is_empty() {
-        return Err(StoreError::Config("no etcd endpoints given".into()));
-    }
     let tls = tls_options(cfg)?;
-    let mut endpoints = Vec::with_capacity(cfg.endpoints.len());
-    for raw in &cfg.endpoints {
-        endpoints.push(normalize_endpoint(raw.trim(), tls.is_some())?);
-    }
-    let https = endpoints
-        .iter()
-        .filter(|e| e.starts_with("https://"))
-        .count();
-    if https != 0 && https != endpoints.len() {
-        return Err(StoreError::Config(
-            "endpoints mix http:// and https://; use one scheme".into(),
-        ));
-    }
+    let endpoints = crate::config::endpoints(&cfg.endpoints, cfg.tls())
+        .map_err(|(_, why)| StoreError::Config(why))?;
+    let https = endpoints.iter().any(|e| e.starts_with("https://"));
     let mut options = ConnectOptions::new().with_connect_timeout(CONNECT_TIMEOUT);
     if let Some((user, password)) = credentials(cfg)? {
         options = options.with_user(user, password);
@@ -85,31 +72,10 @@ fn prepare(cfg: &EtcdConfig) -> Result<(Vec<String>, ConnectOptions), StoreError
     // against no roots then, which fails loudly rather than silently going plain).
     match tls {
         Some(tls) => options = options.with_tls(tls),
-        None if https > 0 => options = options.with_tls(TlsOptions::new()),
+        None if https => options = options.with_tls(TlsOptions::new()),
         None => {}
     }
     Ok((endpoints, options))
-}
-
-/// `host:port` gets the scheme the TLS settings imply; http:// with TLS files is a mistake.
-fn normalize_endpoint(raw: &str, tls: bool) -> Result<String, StoreError> {
-    if raw.is_empty() {
-        return Err(StoreError::Config("empty etcd endpoint".into()));
-    }
-    match raw.split_once("://") {
-        None if tls => Ok(format!("https://{raw}")),
-        None => Ok(format!("http://{raw}")),
-        Some(("http", _)) if tls => Err(StoreError::Config(format!(
-            "endpoint {raw} is plain http but TLS files are set; use https://"
-        ))),
-        Some(("http" | "https", rest)) if !rest.is_empty() => Ok(raw.to_owned()),
-        Some(("http" | "https", _)) => Err(StoreError::Config(format!(
-            "endpoint {raw} has no host:port"
-        ))),
-        Some((scheme, _)) => Err(StoreError::Config(format!(
-            "endpoint {raw}: scheme {scheme}:// is not supported (use http:// or https://)"
-        ))),
-    }
 }
 
 /// user + password, or etcdctl's `user = "name:password"` form.
@@ -167,21 +133,6 @@ mod tests {
             endpoints: endpoints.iter().map(|e| e.to_string()).collect(),
             ..EtcdConfig::default()
         }
-    }
-
-    #[test]
-    fn bare_endpoints_get_a_scheme() {
-        assert_eq!(
-            normalize_endpoint("127.0.0.1:2379", false).ok(),
-            Some("http://127.0.0.1:2379".into())
-        );
-        assert_eq!(
-            normalize_endpoint("etcd:2379", true).ok(),
-            Some("https://etcd:2379".into())
-        );
-        assert!(normalize_endpoint("http://etcd:2379", true).is_err());
-        assert!(normalize_endpoint("unix:///tmp/etcd.sock", false).is_err());
-        assert!(normalize_endpoint("http://", false).is_err());
     }
 
     #[test]

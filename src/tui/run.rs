@@ -362,6 +362,7 @@ impl Io<'_> {
             Effect::Execute(action) => self.execute(action, model),
             Effect::ReadImages => self.read_images(model),
             Effect::ReadHistory(app) => self.read_history(app, model),
+            Effect::AuditRefusal { action, reason } => self.audit_refusal(&action, reason, model),
             Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
         }
         None
@@ -396,6 +397,16 @@ impl Io<'_> {
             let result = ops::history(&ops, &app).await.map_err(|e| e.to_string());
             let _ = answer_tx.send(Msg::History { app, result }).await;
         });
+    }
+
+    /// Records a refused change in the audit trail, off the loop (best effort, as every
+    /// audit record; without etcd there is no trail).
+    fn audit_refusal(&self, action: &Action, reason: String, model: &Model) {
+        let (Some(ops), Some((verb, target))) = (self.ops(model), ops::describe(action)) else {
+            return;
+        };
+        let target = target.to_owned();
+        tokio::spawn(async move { ops::record_refusal(&ops, verb, &target, &reason).await });
     }
 
     /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.

@@ -19,7 +19,7 @@
 //! `--exit-after-keys` the cockpit then exits with an error, so a routine that scripts it
 //! knows it failed.
 
-use crate::config::{FileError, parse_duration, read_file};
+use crate::config::{Bounds, FileError, decode, read_file};
 use crate::model::{HostState, Model, app_statuses};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
@@ -51,6 +51,8 @@ pub enum Step {
 
 /// How long a condition wait holds on when the script does not say (`within`).
 pub const DEFAULT_WITHIN: Duration = Duration::from_secs(300);
+/// `wait DURATION` and `within DURATION`: up to a day.
+pub const WAIT: Bounds = Bounds::new(Duration::ZERO, Duration::from_secs(24 * 3600));
 
 /// A parsed script: its steps in order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -62,11 +64,11 @@ pub struct Script {
 pub fn load(name: &str) -> Result<Script, FileError> {
     if name == "-" {
         let path = Path::new("<stdin>");
-        let mut source = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut source)
+            .read_to_end(&mut bytes)
             .map_err(|e| FileError::whole(path, format!("cannot read: {e}")))?;
-        return parse(path, &source);
+        return parse(path, &decode(path, bytes)?);
     }
     let path = Path::new(name);
     parse(path, &read_file(path)?)
@@ -145,12 +147,10 @@ const WAIT_FORMS: &str = "`wait 2s`, `wait app NAME healthy N` or `wait host NAM
 fn parse_wait(args: &[(usize, &str)], at: usize, line: usize) -> Result<Step, LineError> {
     match args {
         [(p, duration)] => {
-            return parse_duration(duration).map(Step::Pause).ok_or_else(|| {
-                (
-                    *p,
-                    format!("{duration:?} is not a duration like 2s or 500ms"),
-                )
-            });
+            return WAIT
+                .parse("wait", duration)
+                .map(Step::Pause)
+                .map_err(|m| (*p, m));
         }
         [_, (w, "within"), ..] => {
             let why = "`within` bounds a wait for an app or a host, not `wait DURATION`";
@@ -160,8 +160,7 @@ fn parse_wait(args: &[(usize, &str)], at: usize, line: usize) -> Result<Step, Li
     }
     let (args, within) = match args {
         [rest @ .., (_, "within"), (p, limit)] => {
-            let limit = parse_duration(limit)
-                .ok_or_else(|| (*p, format!("{limit:?} is not a duration like 2m or 30s")))?;
+            let limit = WAIT.parse("within", limit).map_err(|m| (*p, m))?;
             (rest, limit)
         }
         _ => (args, DEFAULT_WITHIN),

@@ -133,6 +133,12 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
     }
 }
 
+/// Shows why `action` was refused and queues the refusal for the audit trail.
+pub fn refuse(model: &mut Model, action: Action, reason: String) {
+    model.ui.message = Some(reason.clone());
+    model.refused.push((action, reason));
+}
+
 /// Every mutating action asks y/n first. Dialogs (the history list, the image prompt)
 /// produce actions after the key was let through, so they pass the gate here too.
 pub(super) fn ask(model: &mut Model, action: Action) {
@@ -143,7 +149,7 @@ pub(super) fn ask(model: &mut Model, action: Action) {
 /// `ask` with a question of the caller's (one that says more than the action can).
 pub(super) fn ask_with(model: &mut Model, action: Action, question: String) {
     if let Err(refused) = authorize(model.readonly, &action) {
-        model.ui.message = Some(refused);
+        refuse(model, action, refused);
         return;
     }
     if let Err(why) = etcd_ready(model) {

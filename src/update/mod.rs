@@ -65,10 +65,20 @@ pub enum Effect {
     SwitchTheme(String),
     /// Write the screen as text, SVG and PNG into this directory (None: the XDG data dir).
     ExportScreen(Option<String>),
+    /// Record in the audit trail that this change was refused, and why.
+    AuditRefusal { action: Action, reason: String },
 }
 
-/// Applies one message. Returns the effects the loop must carry out.
+/// Applies one message. Returns the effects the loop must carry out, the audit of any
+/// change it refused among them.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut effects = on_msg(model, msg);
+    let refused = model.refused.drain(..);
+    effects.extend(refused.map(|(action, reason)| Effect::AuditRefusal { action, reason }));
+    effects
+}
+
+fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => {
             model.dirty = true;
@@ -155,7 +165,7 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     if let Err(refused) = authorize(model.readonly, &action) {
-        model.ui.message = Some(refused);
+        apps::refuse(model, action, refused);
         return Vec::new();
     }
     if model.ui.command.is_some() {

@@ -3,7 +3,7 @@
 use super::units::{check_cpus, parse_memory, validate_instances};
 use super::update::{self, Amount, FailureAction, UpdatePolicy};
 use super::{AppSpec, Constraint, HealthCheck, Probe, RestartPolicy};
-use crate::config::{FileError, parse_duration};
+use crate::config::{Bounds, FileError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -137,11 +137,11 @@ pub(super) fn from_toml(
         .map_err(|m| c.err(memory.span(), m))?;
     }
     spec.ports = raw.ports.iter().map(|p| p.get_ref().clone()).collect();
-    for (i, port) in raw.ports.iter().enumerate() {
-        c.check(port, |_| super::check_ports(&spec.ports[..=i]))?;
-    }
+    super::check_ports(&spec.ports)
+        .map_err(|(i, m)| c.err(raw.ports.get(i).map_or(0..0, Spanned::span), m))?;
+    let reserved = super::port_env_names(&spec.ports);
     for (key, value) in raw.env {
-        c.check(&key, |k| super::check_env_key(k, &spec.ports))?;
+        c.check(&key, |k| super::check_env_key(k, &reserved))?;
         let text = scalar_text(value.get_ref()).ok_or_else(|| {
             c.err(
                 value.span(),
@@ -233,20 +233,13 @@ fn update_policy(c: &Checker, raw: Spanned<RawUpdate>) -> Result<UpdatePolicy, F
         c.err(span.map_or(table.clone(), Spanned::span), m)
     })?;
     if let Some(v) = &raw.min_ready {
-        policy.min_ready = duration(c, "update.min_ready", v)?;
-        c.check(v, |_| update::check_min_ready(policy.min_ready))?;
+        policy.min_ready = duration(c, "update.min_ready", v, update::MIN_READY)?;
     }
     if let Some(v) = &raw.healthy_deadline {
-        policy.healthy_deadline = duration(c, "update.healthy_deadline", v)?;
-        c.check(v, |_| {
-            update::check_deadline("healthy_deadline", policy.healthy_deadline)
-        })?;
+        policy.healthy_deadline = duration(c, "update.healthy_deadline", v, update::DEADLINE)?;
     }
     if let Some(v) = &raw.progress_deadline {
-        policy.progress_deadline = duration(c, "update.progress_deadline", v)?;
-        c.check(v, |_| {
-            update::check_deadline("progress_deadline", policy.progress_deadline)
-        })?;
+        policy.progress_deadline = duration(c, "update.progress_deadline", v, update::DEADLINE)?;
     }
     update::check_progress_after_ready(policy.progress_deadline, policy.min_ready).map_err(
         |m| {
@@ -317,16 +310,16 @@ fn amount(c: &Checker, what: &str, value: &Spanned<Value>) -> Result<Amount, Fil
     .map_err(|m| c.err(value.span(), m))
 }
 
-fn duration(c: &Checker, what: &str, value: &Spanned<String>) -> Result<Duration, FileError> {
-    parse_duration(value.get_ref()).ok_or_else(|| {
-        c.err(
-            value.span(),
-            format!(
-                "{what} {:?} is not a duration like \"10s\", \"500ms\" or \"5m\"",
-                value.get_ref()
-            ),
-        )
-    })
+/// A duration within `bounds`, or an error at the value saying why not.
+fn duration(
+    c: &Checker,
+    what: &str,
+    value: &Spanned<String>,
+    bounds: Bounds,
+) -> Result<Duration, FileError> {
+    bounds
+        .parse(what, value.get_ref())
+        .map_err(|m| c.err(value.span(), m))
 }
 
 fn health_check(
@@ -371,9 +364,7 @@ fn health_check(
     ];
     for (value, slot, what) in timings {
         if let Some(value) = value {
-            let d = duration(c, &format!("health.{what}"), &value)?;
-            super::check_timing(what, d).map_err(|m| c.err(value.span(), m))?;
-            *slot = d;
+            *slot = duration(c, &format!("health.{what}"), &value, super::timing(what))?;
         }
     }
     if let Some(retries) = raw.retries {

@@ -42,9 +42,13 @@ fn valid_spec_files_parse_and_survive_json() {
 #[test]
 fn invalid_spec_files_name_line_and_column() {
     for file in files("invalid") {
-        let text = std::fs::read_to_string(&file).expect("readable");
-        let expected = Expected::of(&file, &text).unwrap_or_else(|e| panic!("{e}"));
-        let err = AppSpec::from_toml(&file, &text).expect_err(&file.display().to_string());
+        let bytes = std::fs::read(&file).expect("readable");
+        let expected =
+            Expected::of(&file, &String::from_utf8_lossy(&bytes)).unwrap_or_else(|e| panic!("{e}"));
+        // Read as `ctl apply` reads it: invalid UTF-8 is an error of the file too.
+        let err = crate::config::decode(&file, bytes)
+            .and_then(|text| AppSpec::from_toml(&file, &text))
+            .expect_err(&file.display().to_string());
         let shown = err.to_string();
         // A spec's error always names the spec file, whatever its position.
         let named = format!("{}:", file.display());
@@ -443,4 +447,48 @@ fn a_health_table_without_a_probe_keeps_the_images_own_check() {
         json.health.is_none(),
         "no [health] at all is still no check of ours"
     );
+}
+
+fn with_ports(count: usize) -> String {
+    let ports: Vec<String> = (0..count).map(|i| format!("\"p{i}\"")).collect();
+    format!(
+        "name = \"web\"\nimage = \"wh-demo:1\"\nports = [{}]\nenv = {{ A = \"1\" }}\n",
+        ports.join(", ")
+    )
+}
+
+/// Issue 9 item 6: validation was cubic in ports (10,000 did not finish in a minute); it
+/// is one pass now, and more than `MAX_PORTS` is refused at the first port too many.
+#[test]
+fn ports_are_bounded_and_checked_in_one_pass() {
+    let spec = parse(&with_ports(MAX_PORTS)).expect("the maximum is allowed");
+    assert_eq!(spec.ports.len(), MAX_PORTS);
+    let err = error(&with_ports(10_000));
+    // `ports = [` and p0..p9, p10..p99 before "p100".
+    let col = 9 + 10 * "\"p0\", ".len() + 90 * "\"p10\", ".len() + 1;
+    err.assert_at(
+        "app.toml",
+        3,
+        col,
+        "at most 100 ports; this one lists 10000",
+    );
+
+    let mut json = AppSpec::new("web", "wh-demo:1");
+    json.ports = (0..10_000).map(|i| format!("p{i}")).collect();
+    let err = json.validate().expect_err("too many ports");
+    assert!(err.contains("at most 100 ports"), "{err}");
+    json.ports.truncate(MAX_PORTS);
+    json.validate().expect("the maximum is allowed");
+    json.ports[MAX_PORTS - 1] = "p0".into();
+    let err = json.validate().expect_err("repeat");
+    assert!(err.contains("\"p0\" is listed twice"), "{err}");
+}
+
+#[test]
+fn env_may_not_set_the_port_variables() {
+    let source = "name = \"web\"\nimage = \"i\"\nports = [\"http\", \"admin\"]\n\
+                  [env]\nPORT_ADMIN = \"1\"\n";
+    error(source).assert_at("app.toml", 5, 1, "PORT_ADMIN is set by wheelhouse");
+    let source = "name = \"web\"\nimage = \"i\"\n[env]\nPORT = \"1\"\n";
+    assert_eq!(parse(source).map(|s| s.env["PORT"].clone()), Ok("1".into()));
 }

@@ -5,6 +5,7 @@
 //! count it rolls.
 
 use super::millis;
+use crate::config::Bounds;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -229,18 +230,18 @@ pub(super) fn check_budgets(surge: Amount, unavailable: Amount) -> Result<(), St
     Ok(())
 }
 
-pub(super) fn check_min_ready(d: Duration) -> Result<(), String> {
-    if d > Duration::from_secs(3600) {
-        return Err("update.min_ready must be between 0s and 1h".into());
-    }
-    Ok(())
+/// How long a new instance must stay up before it counts as ready.
+pub(super) const MIN_READY: Bounds = Bounds::new(Duration::ZERO, Duration::from_secs(3600));
+/// The healthy and progress deadlines.
+pub(super) const DEADLINE: Bounds =
+    Bounds::new(Duration::from_secs(1), Duration::from_secs(24 * 3600));
+
+fn check_min_ready(d: Duration) -> Result<(), String> {
+    MIN_READY.check("update.min_ready", d)
 }
 
-pub(super) fn check_deadline(what: &str, d: Duration) -> Result<(), String> {
-    if d < Duration::from_secs(1) || d > Duration::from_secs(24 * 3600) {
-        return Err(format!("update.{what} must be between 1s and 24h"));
-    }
-    Ok(())
+fn check_deadline(what: &str, d: Duration) -> Result<(), String> {
+    DEADLINE.check(&format!("update.{what}"), d)
 }
 
 /// An instance is only seen to progress after `min_ready`, so a shorter progress deadline

@@ -510,3 +510,17 @@ fn colon_and_slash_open_the_line_which_then_takes_the_prompt_keys() {
         Some(Action::FocusNext)
     );
 }
+
+/// Issue 9 item 7: an unknown action or section is echoed in a line, not whole.
+#[test]
+fn a_megabyte_unknown_name_is_echoed_short() {
+    let name = "x".repeat(1 << 20);
+    for source in [
+        format!("[global]\n{name} = \"q\"\n"),
+        format!("[\"{name}\"]\nquit = \"q\"\n"),
+    ] {
+        let e = user(&source).expect_err("unknown name");
+        assert!(e.message.contains(&format!("`{}…`", &name[..60])), "{e}");
+        assert!(e.message.len() < 4100, "{} bytes", e.message.len());
+    }
+}

@@ -117,7 +117,7 @@ fn errors_name_line_and_column() {
     );
     assert_eq!(
         parse_err("wait soon\n"),
-        "s.keys:1:6: \"soon\" is not a duration like 2s or 500ms"
+        "s.keys:1:6: wait \"soon\" is not a duration like \"2s\", \"500ms\" or \"5m\""
     );
     assert_eq!(
         parse_err("wait app web healthy many\n"),
@@ -134,11 +134,28 @@ fn errors_name_line_and_column() {
     assert!(parse_err("type\n").starts_with("s.keys:1:1: `type` needs"));
     assert_eq!(
         parse_err("wait host lab-1 online within ages\n"),
-        "s.keys:1:31: \"ages\" is not a duration like 2m or 30s"
+        "s.keys:1:31: within \"ages\" is not a duration like \"2s\", \"500ms\" or \"5m\""
     );
     assert_eq!(
         parse_err("wait 2s within 5s\n"),
         "s.keys:1:9: `within` bounds a wait for an app or a host, not `wait DURATION`"
+    );
+}
+
+/// Issue 9 item 1: these panicked ("cannot convert float seconds to Duration").
+#[test]
+fn huge_waits_are_errors_at_their_word() {
+    assert_eq!(
+        parse_err("j\nwait app web healthy 2 within 99999999999999999999h\n"),
+        "s.keys:2:31: within \"99999999999999999999h\" must be between 0s and 24h"
+    );
+    assert_eq!(
+        parse_err("wait 99999999999999999999999h\n"),
+        "s.keys:1:6: wait \"99999999999999999999999h\" must be between 0s and 24h"
+    );
+    assert_eq!(
+        parse_ok("wait 24h\n"),
+        vec![Step::Pause(Duration::from_secs(24 * 3600))]
     );
 }
 

@@ -291,3 +291,12 @@ fn load_reads_a_path() {
         .unwrap_or_else(|| panic!("accepted"));
     assert_eq!(e.path, missing);
 }
+
+/// Issue 9 item 7: an unknown key is echoed in a line, not whole.
+#[test]
+fn a_megabyte_unknown_key_is_echoed_short() {
+    let key = "k".repeat(1 << 20);
+    let err = user(&format!("[palette]\n{key} = \"red\"\n")).expect_err("unknown key");
+    err.assert_at("theme.toml", 2, 1, &format!("`{}…`", &key[..60]));
+    assert!(err.message.len() < 1000, "{} bytes", err.message.len());
+}

@@ -306,8 +306,11 @@ fn read_only_refuses_every_mutation_in_one_place() {
     let mut m = cluster();
     m.readonly = true;
     select(&mut m, "web");
+    // Each refusal is shown, and handed to the loop for the audit trail.
+    let audited = |effects: &[Effect]| matches!(effects, [Effect::AuditRefusal { reason, .. }] if reason.starts_with("read-only:"));
     for a in [Action::ScalePrompt, Action::ScaleUp, Action::ScaleDown] {
-        assert!(act(&mut m, a.clone()).is_empty());
+        let effects = act(&mut m, a.clone());
+        assert!(audited(&effects), "{a:?}: {effects:?}");
         assert!(m.ui.dialog.is_none(), "{a:?}");
         assert!(
             message(&m).starts_with("read-only:"),
@@ -320,7 +323,11 @@ fn read_only_refuses_every_mutation_in_one_place() {
         count: 9,
         seen: None,
     };
-    assert!(act(&mut m, direct).is_empty());
+    let effects = act(&mut m, direct.clone());
+    assert!(
+        matches!(effects.as_slice(), [Effect::AuditRefusal { action, .. }] if *action == direct),
+        "{effects:?}"
+    );
     assert!(m.ui.dialog.is_none());
     assert!(message(&m).contains("nothing was changed"));
     // Looking around still works.

@@ -475,7 +475,14 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
         Action::RestartOne,
     ];
     for a in keys.into_iter().chain(data) {
-        assert!(act(&mut m, a.clone()).is_empty(), "{a:?}");
+        // The only effect is the refusal's audit record.
+        let effects = act(&mut m, a.clone());
+        assert!(
+            effects
+                .iter()
+                .all(|e| matches!(e, Effect::AuditRefusal { .. })),
+            "{a:?}: {effects:?}"
+        );
         assert!(
             message(&m).starts_with("read-only:"),
             "{a:?}: {}",

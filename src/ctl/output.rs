@@ -1,0 +1,117 @@
+//! How a `ctl` verb that prints data prints it: aligned text, or JSON (`-o json`) whose
+//! schema README's "ctl output as JSON" describes.
+
+use crate::sanitize;
+use serde::Serialize;
+
+/// `-o text` (default) or `-o json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The `--output` flag of the verbs that print data.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct OutputArg {
+    /// Output format: aligned text, or one JSON document (schema in README).
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+impl OutputArg {
+    pub fn json(self) -> bool {
+        self.format == Format::Json
+    }
+}
+
+/// `value` as pretty JSON and a newline. serde_json escapes C0 controls; every other
+/// character the sanitizer would not print as itself (DEL, C1, bidi overrides) is written
+/// as a `\uXXXX` escape too, so the document reaches a terminal harmless and unaltered.
+pub fn json(value: &impl Serialize) -> String {
+    let text = serde_json::to_string_pretty(value)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot encode as JSON: {e}\"}}"));
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if sanitize::needs_care(c) && c != '\n' {
+            // Each such character is in the Basic Multilingual Plane.
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Left-aligned columns, two spaces apart, the last one unpadded. Every cell is cleaned,
+/// so text from the cluster cannot break a row or reach the terminal raw.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|cell| sanitize::clean(&cell).into_owned())
+                .collect()
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let header = header.iter().map(|h| (*h).to_owned()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(header).chain(rows) {
+        let last = row.len().saturating_sub(1);
+        for (i, cell) in row.iter().enumerate() {
+            out.push_str(cell);
+            if i != last {
+                let pad = widths[i].saturating_sub(cell.chars().count()) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align_columns() {
+        let rows = vec![
+            vec!["web".to_owned(), "5".to_owned(), "lab-1".to_owned()],
+            vec!["checkout".to_owned(), "12".to_owned(), "-".to_owned()],
+        ];
+        assert_eq!(
+            table(&["APP", "N", "HOSTS"], rows),
+            "APP       N   HOSTS\nweb       5   lab-1\ncheckout  12  -\n"
+        );
+    }
+
+    #[test]
+    fn table_cells_cannot_break_rows_or_reach_the_terminal_raw() {
+        let rows = vec![vec!["a\nFAKE ROW".to_owned(), "\x1b[2Jx".to_owned()]];
+        assert_eq!(
+            table(&["A", "B"], rows),
+            "A           B\na\u{fffd}FAKE ROW  x\n"
+        );
+    }
+
+    #[test]
+    fn json_escapes_what_a_terminal_would_act_on_and_keeps_the_data() {
+        let value = serde_json::json!({ "label": "\x1b[2J\u{9b}\u{202e}\x7f ok" });
+        let text = json(&value);
+        assert!(
+            !text.chars().any(|c| sanitize::needs_care(c) && c != '\n'),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(back, value);
+    }
+}
