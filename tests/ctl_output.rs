@@ -36,7 +36,7 @@ fn path_arg(p: &Path) -> &str {
 
 #[test]
 fn hostile_cluster_text_is_cleaned_and_json_keeps_it_exact() {
-    let lab = TestLab::up(1, 133).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let config = lab.config_path();
     // A container whose app label would clear and retitle the operator's terminal.
     let labels = HashMap::from([("wheelhouse.app".to_owned(), format!("evil{HOSTILE}"))]);
@@ -109,7 +109,7 @@ fn hostile_cluster_text_is_cleaned_and_json_keeps_it_exact() {
 
 #[test]
 fn every_data_verb_prints_json_and_refusals_are_audited_with_who() {
-    let lab = TestLab::up(1, 134).expect("lab up");
+    let lab = TestLab::up(1).expect("lab up");
     let config = lab.config_path();
     let dir = lab.dir().to_owned();
     let spec = |memory: &str| {
