@@ -48,6 +48,18 @@ pub fn quoted(text: &str) -> String {
     format!("{text:?}")
 }
 
+/// The last guard of the screen: ratatui drops graphemes holding C0/C1 controls, and this
+/// takes out what it lets through (bidi overrides, DEL in a cluster) from every drawn cell,
+/// keeping each cell's width.
+pub fn scrub_cells(cells: &mut [ratatui::buffer::Cell]) {
+    for cell in cells {
+        if cell.symbol().contains(needs_care) {
+            let kept: String = cell.symbol().chars().filter(|&c| !needs_care(c)).collect();
+            cell.set_symbol(if kept.is_empty() { " " } else { &kept });
+        }
+    }
+}
+
 /// Whether `c` is shown other than as itself.
 pub fn needs_care(c: char) -> bool {
     (c.is_control() && c != '\t') || is_bidi_control(c)
@@ -153,6 +165,16 @@ mod tests {
             format!("a\nb{R}\n{R}c\n")
         );
         assert!(matches!(clean_lines("a\nb\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn drawn_cells_lose_what_the_terminal_would_act_on() {
+        let mut cells = vec![ratatui::buffer::Cell::new("a"); 4];
+        cells[1].set_symbol("\u{202e}");
+        cells[2].set_symbol("e\u{301}\u{2066}");
+        scrub_cells(&mut cells);
+        let symbols: Vec<&str> = cells.iter().map(|c| c.symbol()).collect();
+        assert_eq!(symbols, ["a", " ", "e\u{301}", "a"]);
     }
 
     #[test]

@@ -87,6 +87,8 @@ impl Widget for StatusBar<'_> {
             .help_keys
             .map(|keys| Line::styled(format!(" {keys} help "), bar));
         if let Some(message) = &model.ui.message {
+            // Errors may echo the cluster's or a file's text.
+            let message = crate::sanitize::clean(message);
             let message = Span::styled(format!(" {message} "), bar.patch(theme.title()));
             let counters: usize = left.iter().map(Span::width).sum();
             let hint = right.as_ref().map_or(0, Line::width);
