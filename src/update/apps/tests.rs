@@ -305,7 +305,10 @@ fn read_only_refuses_every_mutation_in_one_place() {
     m.readonly = true;
     select(&mut m, "web");
     // Each refusal is shown, and handed to the loop for the audit trail.
-    let audited = |effects: &[Effect]| matches!(effects, [Effect::AuditRefusal { reason, .. }] if reason.starts_with("read-only:"));
+    let audited = |effects: &[Effect]| {
+        matches!(effects, [Effect::AuditRefusal(r)]
+            if r.reason.starts_with("read-only:") && r.verb == "scale" && r.target == "web")
+    };
     for a in [Action::ScalePrompt, Action::ScaleUp, Action::ScaleDown] {
         let effects = act(&mut m, a.clone());
         assert!(audited(&effects), "{a:?}: {effects:?}");
@@ -321,9 +324,9 @@ fn read_only_refuses_every_mutation_in_one_place() {
         count: 9,
         seen: None,
     };
-    let effects = act(&mut m, direct.clone());
+    let effects = act(&mut m, direct);
     assert!(
-        matches!(effects.as_slice(), [Effect::AuditRefusal { action, .. }] if *action == direct),
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "scale" && r.target == "web"),
         "{effects:?}"
     );
     assert!(m.ui.dialog.is_none());
