@@ -131,7 +131,14 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
                 seen: Some(seen),
             },
         ),
-        Err(why) => model.ui.message = Some(why),
+        Err(why) => {
+            model.ui.message = Some(why.clone());
+            model.refused.push(Refusal {
+                verb: "scale".to_owned(),
+                target: name,
+                reason: why,
+            });
+        }
     }
 }
 
@@ -218,6 +225,12 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
                 },
             ),
             Err(why) => {
+                // A bad count is refused input: audited, and the prompt stays to fix it.
+                model.refused.push(Refusal {
+                    verb: "scale".to_owned(),
+                    target: app.clone(),
+                    reason: format!("cannot scale {app}: {why}"),
+                });
                 model.ui.dialog = Some(Dialog::ScalePrompt {
                     app,
                     current,

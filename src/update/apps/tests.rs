@@ -248,7 +248,13 @@ fn bad_counts_keep_the_prompt_open_with_the_reason() {
             act(&mut m, Action::Erase);
         }
         typed(&mut m, input);
-        assert!(act(&mut m, Action::Confirm).is_empty(), "{input}");
+        // Refused input goes to the audit trail as a refusal.
+        let effects = act(&mut m, Action::Confirm);
+        assert!(
+            matches!(effects.as_slice(), [Effect::AuditRefusal(r)]
+                if r.verb == "scale" && r.target == "web" && r.reason.contains(why)),
+            "{input}: {effects:?}"
+        );
         match &m.ui.dialog {
             Some(Dialog::ScalePrompt { error: Some(e), .. }) => {
                 assert!(e.contains(why), "{input}: {e}")
