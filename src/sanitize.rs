@@ -42,12 +42,6 @@ pub fn clean_bytes(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-/// A value that may legitimately hold control characters (an env value), shown quoted with
-/// every control, bidi character, quote and backslash escaped: `"a\u{1b}b"`.
-pub fn quoted(text: &str) -> String {
-    format!("{text:?}")
-}
-
 /// The last guard of the screen: ratatui drops graphemes holding C0/C1 controls, and this
 /// takes out what it lets through (bidi overrides, DEL in a cluster) from every drawn cell,
 /// keeping each cell's width.
@@ -202,10 +196,5 @@ mod tests {
         let unterminated = format!("\x1b]{}", "x".repeat(1 << 20));
         assert_eq!(clean(&unterminated), "");
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
-    }
-
-    #[test]
-    fn quoted_values_show_their_controls() {
-        assert_eq!(quoted("a\x1b[2J\u{202e}\\"), r#""a\u{1b}[2J\u{202e}\\""#);
     }
 }
