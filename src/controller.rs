@@ -401,7 +401,7 @@ impl Controller {
                         | Effect::ReadHistory(_)
                         | Effect::SwitchTheme(_)
                         | Effect::ExportScreen(_)
-                        | Effect::AuditRefusal { .. } => {}
+                        | Effect::AuditRefusal(_) => {}
                     }
                 }
                 self.dirty = true;

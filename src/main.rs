@@ -4,13 +4,13 @@ use clap::error::ErrorKind;
 use clap::parser::ValueSource;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use color_eyre::eyre::{WrapErr, eyre};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 use wheelhouse::config::{self, Bounds, Config};
 use wheelhouse::controller::{self, ControllerOptions};
-use wheelhouse::ctl::{self, CtlCommand};
+use wheelhouse::ctl::{self, CtlCommand, emit, quiet_on_closed_pipe, say_error};
 use wheelhouse::lab::{self, LabCommand};
 use wheelhouse::sanitize;
 use wheelhouse::tui::export;
@@ -250,6 +250,7 @@ fn main() -> ExitCode {
     if let Err(e) = color_eyre::install() {
         say_error(&e.to_string());
     }
+    quiet_on_closed_pipe();
     if let Some(Command::Ctl { readonly, command }) = &cli.command {
         return run_ctl(&cli, *readonly || cli.cockpit.readonly, command);
     }
@@ -264,22 +265,6 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-/// Writes `text` to stdout; a reader that went away (`| head`) is not an error.
-fn emit(text: &[u8]) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
-}
-
-/// `wheelhouse: TEXT` on stderr, cleaned of control characters (it may echo a file or the
-/// cluster); a closed stderr is ignored, there is nowhere else to say it.
-fn say_error(text: &str) {
-    let line = format!("wheelhouse: {}\n", sanitize::clean_lines(text));
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 fn main_with(cli: &Cli) -> color_eyre::Result<()> {

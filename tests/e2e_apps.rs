@@ -99,6 +99,24 @@ fn scale_an_app_from_the_apps_panel() {
         "read-only: one more instance is refused",
         Duration::from_secs(5),
     );
+    // The refusal goes to the audit trail (off the loop), typed, with its reason.
+    let refused = || {
+        let audit = ctl(&config, &["audit", "-o", "json"]);
+        let audit: serde_json::Value = serde_json::from_str(&audit).expect("audit JSON");
+        audit.as_array().into_iter().flatten().any(|e| {
+            e["action"] == "scale"
+                && e["target"] == "web"
+                && e["outcome"] == "refused"
+                && e["result"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("read-only: one more instance"))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !refused() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(refused(), "no refused scale in the audit trail");
     tmux.keys(&["q"]);
     assert!(ctl(&config, &["get", "web"]).contains("instances = 5\n"));
 }

@@ -543,3 +543,51 @@ fn the_wallboard_has_no_selection_no_help_hint_and_larger_cells() {
     let apart = bravo.zip(alpha).map(|(b, a)| row[a..b].chars().count());
     assert!(apart.is_some_and(|n| n > 20), "{apart:?}: {screen}");
 }
+
+/// Text from the cluster (an app label, an image, an engine's error) as hostile as it gets
+/// never reaches the terminal as anything it would act on, in any view.
+#[test]
+fn hostile_cluster_text_is_drawn_harmless() {
+    const HOSTILE: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}\u{9b}";
+    let mut model = with_apps();
+    let mut spec = AppSpec::new("evil", format!("demo{HOSTILE}:1"));
+    spec.instances = 1;
+    model
+        .apps
+        .insert("evil".to_owned(), AppRecord { spec, revision: 3 });
+    if let Some(host) = model.host_mut("alpha") {
+        let mut c = container(
+            &format!("evil{HOSTILE}"),
+            "running",
+            Health::None,
+            None,
+            None,
+        );
+        c.labels
+            .insert("wheelhouse.app".to_owned(), format!("evil{HOSTILE}"));
+        c.image = format!("demo{HOSTILE}:1");
+        host.containers.push(c);
+    }
+    model.ui.message = Some(format!("engine said {HOSTILE}"));
+    let views = [
+        apps_focused(model.clone(), "evil"),
+        with_view(model.clone(), View::Host("alpha".to_owned()), 0),
+    ];
+    for model in views {
+        let buffer = draw(&model, 160, 40);
+        for cell in &buffer.content {
+            assert!(
+                !cell.symbol().contains(wheelhouse::sanitize::needs_care),
+                "{:?} in:\n{}",
+                cell.symbol(),
+                text(&buffer)
+            );
+        }
+        let shown = text(&buffer);
+        assert!(
+            !shown.contains("pwned") && !shown.contains("[2J"),
+            "{shown}"
+        );
+        assert!(shown.contains("evil"), "{shown}");
+    }
+}

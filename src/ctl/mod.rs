@@ -9,7 +9,7 @@ mod rollout;
 mod spec_toml;
 mod status;
 
-pub use output::{Format, OutputArg};
+pub use output::{Format, OutputArg, emit, quiet_on_closed_pipe, say_error};
 pub use spec_toml::to_toml;
 
 use output::{json, table};

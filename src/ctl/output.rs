@@ -1,8 +1,39 @@
 //! How a `ctl` verb that prints data prints it: aligned text, or JSON (`-o json`) whose
-//! schema README's "ctl output as JSON" describes.
+//! schema README's "ctl output as JSON" describes; and how every mode writes to stdout and
+//! stderr without a panic on a closed pipe.
 
 use crate::sanitize;
 use serde::Serialize;
+use std::io::Write;
+
+/// The safety net for any `println!` a mode still has (the lab's): a reader that went away
+/// (`| head`) ends the process quietly, exit 0, rather than with a panic and a backtrace.
+pub fn quiet_on_closed_pipe() {
+    let inner = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        inner(info);
+    }));
+}
+
+/// Writes `text` to stdout; a reader that went away (`| head`) is not an error.
+pub fn emit(text: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// `wheelhouse: TEXT` on stderr, cleaned of control characters (it may echo a file or the
+/// cluster); a closed stderr is ignored, there is nowhere else to say it.
+pub fn say_error(text: &str) {
+    let line = format!("wheelhouse: {}\n", sanitize::clean_lines(text));
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
 
 /// `-o text` (default) or `-o json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

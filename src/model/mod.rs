@@ -58,9 +58,20 @@ pub struct Model {
     pub wallboard: Option<wallboard::Wallboard>,
     /// Slow link: ages are shown in coarse steps so an idle screen stays still.
     pub low_bandwidth: bool,
-    /// Changes refused on this screen (read-only), with the reason shown, waiting to be
-    /// audited: `update` hands each to the loop as an `Effect::AuditRefusal`.
-    pub refused: Vec<(crate::action::Action, String)>,
+    /// Changes refused on this screen (read-only) waiting to be audited: `update` hands
+    /// each to the loop as an `Effect::AuditRefusal`.
+    pub refused: Vec<Refusal>,
+}
+
+/// A change refused on a screen, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// "scale", "rollout", ... or the key's action name ("scale_up").
+    pub verb: String,
+    /// The app (or host) it was aimed at, "-" when none was selected.
+    pub target: String,
+    /// What the operator was told.
+    pub reason: String,
 }
 
 impl Model {

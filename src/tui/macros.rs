@@ -274,7 +274,7 @@ impl Macros {
             match resolved {
                 Resolved::Action(action) => {
                     if let Err(refused) = authorize(model.readonly, &action) {
-                        model.refused.push((action, refused.clone()));
+                        crate::update::refuse(model, action, refused.clone());
                         apply(model, Msg::Notice(format!("{label} stopped: {refused}")));
                         return false;
                     }

@@ -11,7 +11,7 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
 use crate::model::wallboard::{Wallboard, clock_text};
-use crate::model::{EtcdState, Host, HostSource, Model};
+use crate::model::{EtcdState, Host, HostSource, Model, Refusal};
 use crate::ops::{self, Ops, Outcome};
 use crate::store::{self, AppEvent, RolloutEvent, StoreEvent};
 use crate::tui::clock::local_zone;
@@ -362,7 +362,7 @@ impl Io<'_> {
             Effect::Execute(action) => self.execute(action, model),
             Effect::ReadImages => self.read_images(model),
             Effect::ReadHistory(app) => self.read_history(app, model),
-            Effect::AuditRefusal { action, reason } => self.audit_refusal(&action, reason, model),
+            Effect::AuditRefusal(refusal) => self.audit_refusal(refusal, model),
             Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
         }
         None
@@ -401,12 +401,18 @@ impl Io<'_> {
 
     /// Records a refused change in the audit trail, off the loop (best effort, as every
     /// audit record; without etcd there is no trail).
-    fn audit_refusal(&self, action: &Action, reason: String, model: &Model) {
-        let (Some(ops), Some((verb, target))) = (self.ops(model), ops::describe(action)) else {
+    fn audit_refusal(&self, refusal: Refusal, model: &Model) {
+        let Some(ops) = self.ops(model) else {
             return;
         };
-        let target = target.to_owned();
-        tokio::spawn(async move { ops::record_refusal(&ops, verb, &target, &reason).await });
+        tokio::spawn(async move {
+            let Refusal {
+                verb,
+                target,
+                reason,
+            } = refusal;
+            ops::record_refusal(&ops, &verb, &target, &reason).await;
+        });
     }
 
     /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.

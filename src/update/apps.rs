@@ -5,7 +5,7 @@ use super::{Effect, step};
 use crate::action::Action;
 use crate::model::app::{parse_instances, validate_instances};
 use crate::model::{
-    AppRecord, Dialog, EtcdState, Focus, Model, View, app_statuses, selected_index,
+    AppRecord, Dialog, EtcdState, Focus, Model, Refusal, View, app_statuses, selected_index,
 };
 use crate::store::AppEvent;
 
@@ -129,14 +129,45 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
                 seen: Some(seen),
             },
         ),
-        Err(why) => model.ui.message = Some(why),
+        Err(why) => {
+            model.ui.message = Some(why.clone());
+            model.refused.push(Refusal {
+                verb: "scale".to_owned(),
+                target: name,
+                reason: why,
+            });
+        }
     }
 }
 
-/// Shows why `action` was refused and queues the refusal for the audit trail.
+/// Shows why `action` was refused and queues the refusal for the audit trail, aimed at
+/// what the action names, else at the selected app or the host in view.
 pub fn refuse(model: &mut Model, action: Action, reason: String) {
+    let (verb, target) = match crate::ops::describe(&action) {
+        Some((verb, target)) => (verb.to_owned(), target.to_owned()),
+        None => {
+            let in_view = match &model.ui.view {
+                View::Host(host) => Some(host.clone()),
+                View::Grid => None,
+            };
+            let target = model.ui.selected_app.clone().or(in_view);
+            let verb = match action {
+                Action::ScalePrompt | Action::ScaleUp | Action::ScaleDown => "scale".to_owned(),
+                Action::RolloutPrompt => "rollout".to_owned(),
+                Action::RollbackPrevious => "rollback".to_owned(),
+                Action::RollingRestart => "restart".to_owned(),
+                Action::RestartOne => "restart-container".to_owned(),
+                _ => action.name(),
+            };
+            (verb, target.unwrap_or_else(|| "-".to_owned()))
+        }
+    };
     model.ui.message = Some(reason.clone());
-    model.refused.push((action, reason));
+    model.refused.push(Refusal {
+        verb,
+        target,
+        reason,
+    });
 }
 
 /// Every mutating action asks y/n first. Dialogs (the history list, the image prompt)
@@ -238,6 +269,12 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
                 },
             ),
             Err(why) => {
+                // A bad count is refused input: audited, and the prompt stays to fix it.
+                model.refused.push(Refusal {
+                    verb: "scale".to_owned(),
+                    target: app.clone(),
+                    reason: format!("cannot scale {app}: {why}"),
+                });
                 model.ui.dialog = Some(Dialog::ScalePrompt {
                     app,
                     current,

@@ -5,13 +5,14 @@ mod command;
 pub mod filter;
 mod rollout;
 
-pub use apps::authorize;
+pub use apps::{authorize, refuse};
 pub use command::{complete, parse_command};
 
 use crate::action::Action;
 use crate::docker::DataEvent;
 use crate::model::{
-    EtcdState, Focus, HistoryEntry, Host, HostSource, HostSpec, HostState, LineKind, Model, View,
+    EtcdState, Focus, HistoryEntry, Host, HostSource, HostSpec, HostState, LineKind, Model,
+    Refusal, View,
 };
 use crate::ops::Outcome;
 use crate::store::RolloutEvent;
@@ -66,15 +67,14 @@ pub enum Effect {
     /// Write the screen as text, SVG and PNG into this directory (None: the XDG data dir).
     ExportScreen(Option<String>),
     /// Record in the audit trail that this change was refused, and why.
-    AuditRefusal { action: Action, reason: String },
+    AuditRefusal(Refusal),
 }
 
 /// Applies one message. Returns the effects the loop must carry out, the audit of any
 /// change it refused among them.
 pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
     let mut effects = on_msg(model, msg);
-    let refused = model.refused.drain(..);
-    effects.extend(refused.map(|(action, reason)| Effect::AuditRefusal { action, reason }));
+    effects.extend(model.refused.drain(..).map(Effect::AuditRefusal));
     effects
 }
 

@@ -98,7 +98,9 @@ impl Widget for StatusBar<'_> {
         if let Some(message) = &model.ui.message {
             // The counters (and the data age, the sign the screen is live) and the badge
             // keep their place: the message takes the room between, the help hint giving
-            // way first, then the message's own end ("…").
+            // way first, then the message's own end ("…"). Errors may echo the cluster's
+            // or a file's text.
+            let message = crate::sanitize::clean(message);
             let counters: usize = left.iter().map(Span::width).sum();
             let hint = help.as_ref().map_or(0, Span::width);
             let width = usize::from(area.width);

@@ -2,6 +2,7 @@
 //! box, a header, styled cells, and a selected row kept on screen and marked by a glyph as
 //! well as by colour.
 
+use crate::sanitize;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -115,7 +116,10 @@ impl Widget for DataTable<'_> {
         let block = Block::default()
             .borders(Borders::ALL)
             .border_style(theme.border())
-            .title(Line::styled(format!(" {} ", self.title), theme.title()));
+            .title(Line::styled(
+                format!(" {} ", sanitize::clean(&self.title)),
+                theme.title(),
+            ));
         if self.rows.is_empty() {
             Paragraph::new(Line::styled(format!(" {}", self.empty), theme.muted()))
                 .block(block)
@@ -143,6 +147,8 @@ impl Widget for DataTable<'_> {
                     .into_iter()
                     .zip(self.columns)
                     .map(|((text, style), column)| {
+                        // Names, images and errors come from the cluster.
+                        let text = sanitize::clean(&text).into_owned();
                         Cell::from(Line::styled(text, style).alignment(align(column)))
                     }),
             )

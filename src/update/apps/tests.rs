@@ -250,7 +250,13 @@ fn bad_counts_keep_the_prompt_open_with_the_reason() {
             act(&mut m, Action::Erase);
         }
         typed(&mut m, input);
-        assert!(act(&mut m, Action::Confirm).is_empty(), "{input}");
+        // Refused input goes to the audit trail as a refusal.
+        let effects = act(&mut m, Action::Confirm);
+        assert!(
+            matches!(effects.as_slice(), [Effect::AuditRefusal(r)]
+                if r.verb == "scale" && r.target == "web" && r.reason.contains(why)),
+            "{input}: {effects:?}"
+        );
         match &m.ui.dialog {
             Some(Dialog::ScalePrompt { error: Some(e), .. }) => {
                 assert!(e.contains(why), "{input}: {e}")
@@ -307,7 +313,10 @@ fn read_only_refuses_every_mutation_in_one_place() {
     m.readonly = true;
     select(&mut m, "web");
     // Each refusal is shown, and handed to the loop for the audit trail.
-    let audited = |effects: &[Effect]| matches!(effects, [Effect::AuditRefusal { reason, .. }] if reason.starts_with("read-only:"));
+    let audited = |effects: &[Effect]| {
+        matches!(effects, [Effect::AuditRefusal(r)]
+            if r.reason.starts_with("read-only:") && r.verb == "scale" && r.target == "web")
+    };
     for a in [Action::ScalePrompt, Action::ScaleUp, Action::ScaleDown] {
         let effects = act(&mut m, a.clone());
         assert!(audited(&effects), "{a:?}: {effects:?}");
@@ -323,9 +332,9 @@ fn read_only_refuses_every_mutation_in_one_place() {
         count: 9,
         seen: None,
     };
-    let effects = act(&mut m, direct.clone());
+    let effects = act(&mut m, direct);
     assert!(
-        matches!(effects.as_slice(), [Effect::AuditRefusal { action, .. }] if *action == direct),
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "scale" && r.target == "web"),
         "{effects:?}"
     );
     assert!(m.ui.dialog.is_none());
