@@ -46,7 +46,7 @@ use bollard::Docker;
 use color_eyre::eyre::eyre;
 use etcd_client::Client;
 use inbox::{Event, Inbox, WatcherGuard};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -144,7 +144,11 @@ struct Controller {
     supervisors: HashMap<String, Supervisor>,
     data_tx: mpsc::Sender<DataEvent>,
     restarts_tx: mpsc::Sender<(String, u64)>,
+    /// The last good spec of every app.
     specs: BTreeMap<String, AppSpec>,
+    /// Apps whose record cannot be read now, with why: they keep their last good spec in
+    /// `specs`, and without one they are frozen (nothing started or stopped for them).
+    broken: BTreeMap<String, String>,
     /// The app watcher has delivered its first snapshot: until then, no plan (it would
     /// stop every instance of every app).
     specs_known: bool,
@@ -159,6 +163,8 @@ struct Controller {
     /// The last problem reported per app and kind ("place", "reconcile"), so the audit
     /// trail gets each once.
     problems: BTreeMap<(String, &'static str), String>,
+    /// Placement problems written to `/placement/<app>` under this leadership's lease.
+    placement: BTreeMap<String, crate::sched::Unplaceable>,
     dirty: bool,
     last_plan: Instant,
 }
@@ -180,6 +186,7 @@ impl Controller {
             WatcherGuard(store::spawn_app_watcher(
                 etcd.clone(),
                 config.prefix.clone(),
+                config.max_instances,
                 apps_tx,
             )),
             WatcherGuard(store::spawn_rollout_watcher(
@@ -200,6 +207,7 @@ impl Controller {
             data_tx,
             restarts_tx,
             specs: BTreeMap::new(),
+            broken: BTreeMap::new(),
             specs_known: false,
             listed: HashSet::new(),
             started_at: now,
@@ -209,6 +217,7 @@ impl Controller {
             registered: Registered::new(),
             rolling: rolling::Rolling::default(),
             problems: BTreeMap::new(),
+            placement: BTreeMap::new(),
             dirty: true,
             last_plan: now,
             config,
@@ -314,6 +323,7 @@ impl Controller {
         self.registered.clear();
         self.track.dead.clear();
         self.problems.clear();
+        self.placement.clear();
         self.dirty = true;
         // Resume the rollouts where the last leader left them.
         tokio::select! {
@@ -418,19 +428,33 @@ impl Controller {
 
     fn on_app(&mut self, event: AppEvent) {
         match event {
-            AppEvent::Snapshot { apps, .. } => {
-                self.specs = apps.into_iter().map(|(s, _)| (s.name.clone(), s)).collect();
+            AppEvent::Snapshot(listing) => {
+                listing.replace(&mut self.specs, &mut self.broken, |spec, _| spec);
                 self.specs_known = true;
             }
             AppEvent::Put { app, .. } => {
+                self.broken.remove(&app.name);
                 self.specs.insert(app.name.clone(), *app);
             }
             AppEvent::Deleted { name, .. } => {
+                self.broken.remove(&name);
                 self.specs.remove(&name);
+            }
+            AppEvent::Broken { record, .. } => {
+                self.broken.insert(record.name, record.reason);
             }
             AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => return,
         }
         self.dirty = true;
+    }
+
+    /// Apps with a broken record and no good spec known: nothing is started or stopped
+    /// for them until their record can be read again.
+    fn frozen(&self) -> BTreeSet<String> {
+        (self.broken.keys())
+            .filter(|app| !self.specs.contains_key(*app))
+            .cloned()
+            .collect()
     }
 
     /// Reads every stored rollout and takes the unfinished ones over, retrying until etcd

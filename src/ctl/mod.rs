@@ -55,7 +55,13 @@ pub enum CtlCommand {
     /// Rolling restart: every instance replaced by a fresh one of the same spec.
     Restart { app: String },
     /// Where the app's rollout stands: phase, counts, failures.
-    RolloutStatus { app: String },
+    RolloutStatus {
+        app: String,
+        /// Remove the app's rollout record if it cannot be read (it blocks every rollout
+        /// of the app); a readable record is left alone.
+        #[arg(long)]
+        reset: bool,
+    },
     /// Pause the app's rollout.
     Pause { app: String },
     /// Resume the app's paused rollout.
@@ -156,6 +162,12 @@ async fn run_async(command: &CtlCommand, config: &Config, readonly: bool) -> Res
                 .await?
                 .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
             println!("# {app}, revision {revision}");
+            if let Some(u) = store::list_placement(&mut client, &config.prefix)
+                .await?
+                .get(app)
+            {
+                println!("# {}", u.summary());
+            }
             print!("{}", to_toml(&spec));
             Ok(())
         }
@@ -180,7 +192,10 @@ async fn run_async(command: &CtlCommand, config: &Config, readonly: bool) -> Res
         CtlCommand::Pause { app } => send(config, readonly, app, Command::Pause).await,
         CtlCommand::Resume { app } => send(config, readonly, app, Command::Resume).await,
         CtlCommand::Promote { app } => send(config, readonly, app, Command::Promote).await,
-        CtlCommand::RolloutStatus { app } => rollout::status(config, app).await,
+        CtlCommand::RolloutStatus { app, reset: false } => rollout::status(config, app).await,
+        CtlCommand::RolloutStatus { app, reset: true } => {
+            mutate(config, readonly, Action::ResetRollout { app: app.clone() }).await
+        }
         CtlCommand::History { app } => rollout::history(app, &ops_for(config)?).await,
         CtlCommand::Audit { limit } => {
             let mut client = connect(config).await?;
@@ -265,6 +280,9 @@ async fn status(config: &Config) -> Result<(), CtlError> {
         print!("{}", table(&header, rows));
     }
     for line in status::host_lines(&model) {
+        println!("{line}");
+    }
+    for line in status::problem_lines(&model) {
         println!("{line}");
     }
     match etcd_error {

@@ -7,7 +7,7 @@ use crate::model::{AppRecord, Host, HostSource, HostSpec, HostState, Model};
 use crate::store::{self, StoreError};
 use crate::update::{Msg, update};
 use etcd_client::Client;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -18,9 +18,16 @@ const ENGINE_WAIT: Duration = Duration::from_secs(8);
 pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model, StoreError> {
     let mut hosts: Vec<HostSpec> = config.hosts.clone();
     let mut apps = Vec::new();
+    let (mut broken_apps, mut broken_hosts) = (Vec::new(), Vec::new());
+    let mut model_placement = BTreeMap::new();
     if let Some(client) = etcd {
-        apps = store::list_apps(client, &config.prefix).await?.0;
-        for record in store::list_hosts(client, &config.prefix).await?.0 {
+        let listing = store::list_apps(client, &config.prefix, config.max_instances).await?;
+        apps = listing.apps;
+        broken_apps = listing.broken;
+        model_placement = store::list_placement(client, &config.prefix).await?;
+        let (records, broken, _) = store::list_host_records(client, &config.prefix).await?;
+        broken_hosts = broken;
+        for record in records {
             hosts.retain(|h| h.name != record.name);
             hosts.push(record);
         }
@@ -33,6 +40,13 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
     model.apps = apps
         .into_iter()
         .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
+        .collect();
+    model.broken_apps = (broken_apps.into_iter())
+        .map(|b| (b.name, b.reason))
+        .collect();
+    model.unplaced = model_placement;
+    model.broken_hosts = (broken_hosts.into_iter())
+        .map(|b| (b.name, b.reason))
         .collect();
     listen_to_engines(&mut model, config.refresh).await;
     Ok(model)
@@ -64,6 +78,17 @@ async fn listen_to_engines(model: &mut Model, refresh: Duration) {
         }
         update(model, Msg::Data(event));
     }
+}
+
+/// One line per record in etcd that cannot be read ("app s4: broken record (why)"),
+/// then, per app the controller cannot place in full, why, host by host.
+pub fn problem_lines(model: &Model) -> Vec<String> {
+    let apps =
+        (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
+    let hosts = (model.broken_hosts.iter())
+        .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
+    let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
+    apps.chain(hosts).chain(unplaced).collect()
 }
 
 /// "3/3 hosts online", then one line per host that is not.

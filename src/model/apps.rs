@@ -30,6 +30,9 @@ pub struct AppStatus {
     pub healthy: u32,
     /// Hosts holding a live (running, restarting or paused) instance, by name.
     pub hosts: Vec<String>,
+    /// Why the app's record in etcd cannot be read, when it cannot (the counts then
+    /// come from its last good spec, if any).
+    pub broken: Option<String>,
 }
 
 impl AppStatus {
@@ -42,6 +45,7 @@ impl AppStatus {
             running: 0,
             healthy: 0,
             hosts: Vec::new(),
+            broken: None,
         }
     }
 }
@@ -62,6 +66,12 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             (name.as_str(), status)
         })
         .collect();
+    for (name, why) in &model.broken_apps {
+        let app = apps
+            .entry(name.as_str())
+            .or_insert_with(|| AppStatus::new(name, "", None, None));
+        app.broken = Some(why.clone());
+    }
     // Hosts are visited in name order, so each app's host list comes out sorted.
     for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
         for c in &host.containers {

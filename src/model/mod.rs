@@ -34,6 +34,13 @@ pub struct Model {
     pub apps: BTreeMap<String, AppRecord>,
     /// Rollout progress from etcd, by app (finished ones too, until the next begins).
     pub rollouts: BTreeMap<String, Rollout>,
+    /// App records that cannot be read, by app, with why (the app keeps its last good
+    /// spec in `apps`, if one was read).
+    pub broken_apps: BTreeMap<String, String>,
+    /// Host records that cannot be read, by host, with why (the host is kept as it was).
+    pub broken_hosts: BTreeMap<String, String>,
+    /// Why the controller cannot place every instance of an app (`/placement/<app>`).
+    pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
     pub etcd: EtcdState,
     /// Refuse every mutating action (wallboard, `--readonly`).
     pub readonly: bool,
@@ -62,6 +69,9 @@ impl Model {
             index: HashMap::new(),
             apps: BTreeMap::new(),
             rollouts: BTreeMap::new(),
+            broken_apps: BTreeMap::new(),
+            broken_hosts: BTreeMap::new(),
+            unplaced: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: app::DEFAULT_MAX_INSTANCES,

@@ -108,10 +108,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .etcd
         .clone()
         .map(|etcd| store::spawn_host_watcher(etcd, config.prefix.clone(), store_tx.clone()));
-    let _apps_task = config
-        .etcd
-        .clone()
-        .map(|etcd| store::spawn_app_watcher(etcd, config.prefix.clone(), apps_tx.clone()));
+    let _apps_task = config.etcd.clone().map(|etcd| {
+        let prefix = config.prefix.clone();
+        store::spawn_app_watcher(etcd, prefix, config.max_instances, apps_tx.clone())
+    });
     let _rollouts_task = config
         .etcd
         .clone()

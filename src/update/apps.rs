@@ -28,18 +28,29 @@ pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
     match event {
         AppEvent::Connected { revision } => model.etcd = EtcdState::Connected { revision },
         AppEvent::Unreachable { error } => super::etcd_unreachable(model, error),
-        AppEvent::Snapshot { apps, revision } => {
-            model.etcd = EtcdState::Connected { revision };
-            model.apps = apps
-                .into_iter()
-                .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
-                .collect();
+        AppEvent::Snapshot(listing) => {
+            model.etcd = EtcdState::Connected {
+                revision: listing.revision,
+            };
+            listing.replace(&mut model.apps, &mut model.broken_apps, |spec, revision| {
+                AppRecord { spec, revision }
+            });
+        }
+        AppEvent::Broken {
+            record,
+            mod_revision,
+        } => {
+            model.etcd = EtcdState::Connected {
+                revision: mod_revision,
+            };
+            model.broken_apps.insert(record.name, record.reason);
         }
         AppEvent::Put { app, mod_revision } => {
             model.etcd = EtcdState::Connected {
                 revision: mod_revision,
             };
             let spec = *app;
+            model.broken_apps.remove(&spec.name);
             model.apps.insert(
                 spec.name.clone(),
                 AppRecord {
@@ -50,6 +61,7 @@ pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
         }
         AppEvent::Deleted { name, revision } => {
             model.etcd = EtcdState::Connected { revision };
+            model.broken_apps.remove(&name);
             model.apps.remove(&name);
         }
     }

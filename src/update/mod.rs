@@ -237,7 +237,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         | Action::Rollback { .. }
         | Action::Restart { .. }
         | Action::RestartContainer { .. }
-        | Action::RolloutCommand { .. } => apps::ask(model, action),
+        | Action::RolloutCommand { .. }
+        | Action::ResetRollout { .. } => apps::ask(model, action),
         // The app keys mean nothing outside the grid view.
         Action::RolloutPrompt
         | Action::PauseResume
@@ -370,20 +371,27 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
             etcd_unreachable(model, error);
             Vec::new()
         }
-        StoreEvent::Hosts { records, revision } => {
+        StoreEvent::Hosts {
+            records,
+            broken,
+            revision,
+        } => {
             model.etcd = EtcdState::Connected { revision };
             let mut effects = Vec::new();
-            // Records gone from etcd while we were away: drop etcd-only hosts, demote merged ones.
+            // Records gone from etcd while we were away: drop etcd-only hosts, demote merged
+            // ones. A broken record is not gone: its host stays as it was.
             let stale: Vec<String> = model
                 .hosts
                 .iter()
                 .filter(|h| h.source != HostSource::Config)
                 .filter(|h| !records.iter().any(|r| r.name == h.spec.name))
+                .filter(|h| !broken.iter().any(|b| b.name == h.spec.name))
                 .map(|h| h.spec.name.clone())
                 .collect();
             for name in stale {
                 effects.extend(delete_record(model, &name));
             }
+            model.broken_hosts = (broken.into_iter()).map(|b| (b.name, b.reason)).collect();
             for record in records {
                 effects.extend(put_record(model, record));
             }
@@ -391,11 +399,18 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
         }
         StoreEvent::HostPut { record, revision } => {
             model.etcd = EtcdState::Connected { revision };
+            model.broken_hosts.remove(&record.name);
             put_record(model, record)
         }
         StoreEvent::HostDeleted { name, revision } => {
             model.etcd = EtcdState::Connected { revision };
+            model.broken_hosts.remove(&name);
             delete_record(model, &name)
+        }
+        StoreEvent::HostBroken { record, revision } => {
+            model.etcd = EtcdState::Connected { revision };
+            model.broken_hosts.insert(record.name, record.reason);
+            Vec::new()
         }
     }
 }

@@ -214,9 +214,23 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
     } else {
         plain
     };
+    // A broken record: a mark on the name and the reason where the image goes.
+    let (name, image) = match &app.broken {
+        Some(why) => (
+            (format!("✗ {}", app.name), theme.level_text(Level::Critical)),
+            (
+                format!("broken record: {why}"),
+                theme.level_text(Level::Critical),
+            ),
+        ),
+        None => (
+            (app.name.clone(), name_style),
+            (app.image.clone(), theme.muted()),
+        ),
+    };
     vec![
-        (app.name.clone(), name_style),
-        (app.image.clone(), theme.muted()),
+        name,
+        image,
         (desired, plain),
         (app.running.to_string(), short(running_ok)),
         (app.healthy.to_string(), short(app.healthy >= app.running)),

@@ -5,7 +5,7 @@ use crate::model::{
     AppRecord, Container, Dialog, EtcdState, Focus, Health, HostInfo, Model, View, app_statuses,
 };
 use crate::ops::Outcome;
-use crate::store::AppEvent;
+use crate::store::{AppEvent, AppListing};
 use crate::update::tests::support::{act, message, model};
 use crate::update::{Effect, Msg, update};
 
@@ -380,10 +380,11 @@ fn app_events_keep_the_specs() {
     };
     update(
         &mut m,
-        Msg::Apps(AppEvent::Snapshot {
+        Msg::Apps(AppEvent::Snapshot(AppListing {
             apps: vec![(spec("web", 2), 30), (spec("db", 1), 31)],
+            broken: Vec::new(),
             revision: 31,
-        }),
+        })),
     );
     let names: Vec<&String> = m.apps.keys().collect();
     assert_eq!(names, ["db", "web"], "a snapshot replaces what was known");
@@ -418,5 +419,78 @@ fn app_events_keep_the_specs() {
         m.apps.len(),
         1,
         "the last known specs stay while etcd is away"
+    );
+}
+
+#[test]
+fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
+    let mut m = cluster();
+    let mut spec = AppSpec::new("s4", "wheelhouse/demo:1");
+    spec.instances = 3;
+    let broken = |reason: &str| crate::store::BrokenRecord {
+        name: "s4".into(),
+        key: "/wheelhouse/apps/s4".into(),
+        reason: reason.into(),
+    };
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Put {
+            app: Box::new(spec.clone()),
+            mod_revision: 40,
+        }),
+    );
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Broken {
+            record: broken("bad JSON"),
+            mod_revision: 41,
+        }),
+    );
+    let row = |m: &Model| app_statuses(m).into_iter().find(|s| s.name == "s4");
+    let s4 = row(&m).expect("s4 still listed");
+    assert_eq!(
+        (s4.desired, s4.broken.as_deref()),
+        (Some(3), Some("bad JSON"))
+    );
+    // A fresh listing (after a compaction) keeps it too.
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Snapshot(AppListing {
+            apps: Vec::new(),
+            broken: vec![broken("still bad")],
+            revision: 42,
+        })),
+    );
+    let s4 = row(&m).expect("s4 still listed");
+    assert_eq!(
+        (s4.desired, s4.broken.as_deref()),
+        (Some(3), Some("still bad"))
+    );
+    // A good record again clears the mark.
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Put {
+            app: Box::new(spec),
+            mod_revision: 43,
+        }),
+    );
+    assert_eq!(row(&m).and_then(|s| s.broken), None);
+    // Broken with no good spec ever read: listed as broken, with no desired count.
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Snapshot(AppListing {
+            apps: Vec::new(),
+            broken: vec![crate::store::BrokenRecord {
+                name: "s5".into(),
+                key: "/wheelhouse/apps/s5".into(),
+                reason: "bad".into(),
+            }],
+            revision: 44,
+        })),
+    );
+    let s5 = app_statuses(&m).into_iter().find(|s| s.name == "s5");
+    assert_eq!(
+        s5.map(|s| (s.desired, s.broken)),
+        Some((None, Some("bad".into())))
     );
 }
