@@ -81,14 +81,26 @@ async fn listen_to_engines(model: &mut Model, refresh: Duration) {
 }
 
 /// One line per record in etcd that cannot be read ("app s4: broken record (why)"),
-/// then, per app the controller cannot place in full, why, host by host.
+/// then, per app the controller cannot place in full, why, host by host; then the
+/// containers labelled with an app that the controller did not start.
 pub fn problem_lines(model: &Model) -> Vec<String> {
     let apps =
         (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
     let hosts = (model.broken_hosts.iter())
         .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
     let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
-    apps.chain(hosts).chain(unplaced).collect()
+    let foreign = crate::model::app_statuses(model)
+        .into_iter()
+        .filter(|s| !s.foreign.is_empty())
+        .map(|s| {
+            format!(
+                "app {}: {} foreign container(s) not started by the controller, not counted: {}",
+                s.name,
+                s.foreign.len(),
+                s.foreign.join(", ")
+            )
+        });
+    apps.chain(hosts).chain(unplaced).chain(foreign).collect()
 }
 
 /// "3/3 hosts online", then one line per host that is not.

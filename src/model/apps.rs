@@ -3,8 +3,8 @@
 
 use super::app::AppSpec;
 use super::{Health, HostState, Model};
-use crate::plan::RunState;
 use crate::plan::labels::APP;
+use crate::plan::{Identity, RunState};
 use std::collections::BTreeMap;
 
 /// A spec as read from etcd, with the mod_revision a guarded write must name.
@@ -33,6 +33,9 @@ pub struct AppStatus {
     /// Why the app's record in etcd cannot be read, when it cannot (the counts then
     /// come from its last good spec, if any).
     pub broken: Option<String>,
+    /// Containers labelled with the app that the controller did not start (no instance
+    /// or revision label of ours): not counted, not adopted, not stopped.
+    pub foreign: Vec<String>,
 }
 
 impl AppStatus {
@@ -46,6 +49,7 @@ impl AppStatus {
             healthy: 0,
             hosts: Vec::new(),
             broken: None,
+            foreign: Vec::new(),
         }
     }
 }
@@ -81,6 +85,10 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             let app = apps
                 .entry(name.as_str())
                 .or_insert_with(|| AppStatus::new(name, &c.image, None, None));
+            if Identity::from_labels(&c.labels).is_none() {
+                app.foreign.push(format!("{}/{}", host.name(), c.name));
+                continue;
+            }
             if c.is_running() {
                 app.running += 1;
                 if matches!(c.health, Health::Healthy | Health::None) {

@@ -187,3 +187,69 @@ fn broken_records_keep_what_runs_and_are_shown() {
         assert!(matches!(got, Ok(None)), "{got:?}");
     });
 }
+
+#[test]
+fn why_instances_cannot_be_placed_is_in_etcd_and_ctl_status() {
+    let _heavy = heavy();
+    logs();
+    let lab = TestLab::up(3, 65).expect("lab up");
+    let config = Config::load(Some(&lab.config_path())).expect("lab config");
+    let rt = runtime();
+    let controller = rt.spawn(controller::run(config, ControllerOptions::default()));
+    let mut client = rt.block_on(etcd(&lab));
+    let mut fat = demo("fat", "wheelhouse/demo:1", 4);
+    fat.cpus = 1.9;
+    rt.block_on(async {
+        apply(&mut client, &fat).await;
+        wait_until(
+            Duration::from_secs(40),
+            "fat's placement problem",
+            || async {
+                let mut c = client.clone();
+                let all = store::list_placement(&mut c, PREFIX)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let fat = all.get("fat").ok_or(format!("{all:?}"))?;
+                (fat.reasons.len() == 3)
+                    .then_some(())
+                    .ok_or(format!("{fat:?}"))
+            },
+        )
+        .await;
+    });
+    let (code, out, err) = ctl(&lab, &[], &["status"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let line = (out.lines())
+        .find(|l| l.starts_with("app fat: "))
+        .unwrap_or_else(|| panic!("no placement line in:\n{out}"));
+    assert!(line.contains("unplaced: lab-1: cpu"), "{line}");
+    assert!(
+        line.contains("lab-2: ") && line.contains("lab-3: "),
+        "{line}"
+    );
+    let (code, out, err) = ctl(&lab, &[], &["get", "fat"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("unplaced: lab-1")),
+        "{out}"
+    );
+
+    // Once everything fits, the record is cleared.
+    rt.block_on(async {
+        fat.instances = 1;
+        apply(&mut client, &fat).await;
+        wait_until(Duration::from_secs(30), "placement cleared", || async {
+            let mut c = client.clone();
+            let all = store::list_placement(&mut c, PREFIX)
+                .await
+                .map_err(|e| e.to_string())?;
+            all.is_empty().then_some(()).ok_or(format!("{all:?}"))
+        })
+        .await;
+    });
+    let (_, out, _) = ctl(&lab, &[], &["status"]);
+    assert!(!out.contains("app fat: "), "{out}");
+    controller.abort();
+}

@@ -203,10 +203,14 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
         }
     };
     let desired = app.desired.map_or("—".to_owned(), |d| d.to_string());
-    let hosts = match app.hosts.len() {
+    let mut hosts = match app.hosts.len() {
         0 => "—".to_owned(),
         n => format!("{n} {}", app.hosts.join(",")),
     };
+    // Labelled with the app but not started by the controller: said, never counted.
+    if !app.foreign.is_empty() {
+        hosts.push_str(&format!(" +{} foreign", app.foreign.len()));
+    }
     // Running short of desired, or running but not healthy, reads as a warning.
     let running_ok = app.desired.is_none_or(|d| app.running >= d);
     let name_style = if app.desired.is_none() {

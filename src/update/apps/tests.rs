@@ -17,7 +17,7 @@ fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
         state: state.into(),
         status: String::new(),
         health,
-        labels: [("wheelhouse.app".to_owned(), app.to_owned())].into(),
+        labels: crate::update::tests::support::owned_labels(app),
         cpu_percent: None,
         mem_bytes: None,
     }
@@ -493,4 +493,26 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
         s5.map(|s| (s.desired, s.broken)),
         Some((None, Some("bad".into())))
     );
+}
+
+#[test]
+fn containers_the_controller_did_not_start_are_foreign_not_counted() {
+    let mut m = cluster();
+    let mut stray = managed("web", 9, "running", Health::None);
+    stray.name = "stray".into();
+    stray.labels = [("wheelhouse.app".to_owned(), "web".to_owned())].into();
+    containers(
+        &mut m,
+        "a",
+        vec![managed("web", 1, "running", Health::None), stray],
+    );
+    let web = app_statuses(&m).into_iter().find(|s| s.name == "web");
+    let web = web.expect("web listed");
+    assert_eq!(
+        (web.running, web.healthy),
+        (1, 1),
+        "the stray is not an instance"
+    );
+    assert_eq!(web.foreign, ["a/stray"]);
+    assert_eq!(web.hosts, ["a"]);
 }
