@@ -40,7 +40,7 @@ use crate::docker::{DataEvent, Limits, Supervisor};
 use crate::model::app::AppSpec;
 use crate::model::{Host, HostSource, Model};
 use crate::plan::Registered;
-use crate::store::{self, AppEvent, Leadership};
+use crate::store::{self, AppEvent, Leadership, RestartEvent};
 use crate::update::{Effect, Msg, update};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
@@ -177,6 +177,7 @@ impl Controller {
         let (probes_tx, probes) = mpsc::channel(256);
         let (restarts_tx, restarts) = mpsc::channel(64);
         let (rollouts_tx, rollouts) = mpsc::channel(64);
+        let (marks_tx, marks) = mpsc::channel(64);
         let watchers = [
             WatcherGuard(store::spawn_host_watcher(
                 etcd.clone(),
@@ -193,6 +194,11 @@ impl Controller {
                 etcd.clone(),
                 config.prefix.clone(),
                 rollouts_tx,
+            )),
+            WatcherGuard(store::spawn_restart_watcher(
+                etcd.clone(),
+                config.prefix.clone(),
+                marks_tx,
             )),
         ];
         let now = Instant::now();
@@ -239,6 +245,7 @@ impl Controller {
             probes,
             restarts,
             rollouts,
+            marks,
             tick,
             term,
             _watchers: watchers,
@@ -417,6 +424,20 @@ impl Controller {
             }
             Event::App(app_event) => self.on_app(app_event),
             Event::Rollout(e) => self.dirty |= self.rolling.on_event(e),
+            Event::Restart(e) => {
+                let marked = &mut self.rolling.restarting;
+                match e {
+                    RestartEvent::Snapshot(all) => *marked = all,
+                    RestartEvent::Marked(c) => {
+                        marked.insert(c);
+                    }
+                    RestartEvent::Unmarked(c) => {
+                        marked.remove(&c);
+                    }
+                    RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
+                }
+                self.dirty = true;
+            }
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {
                 self.track.restarted(&container, count, now);

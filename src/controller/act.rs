@@ -1,6 +1,6 @@
 //! The leader's acts: planning a round, and taking in what it did.
 
-use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, round};
+use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, rolling, round};
 use crate::docker::{self, Done, EngineStep};
 use crate::model::Health;
 use crate::model::app::{HealthCheck, Probe};
@@ -179,6 +179,12 @@ impl Controller {
             let online = view.liveness == Liveness::Online;
             let address = view.address.clone().unwrap_or_else(|| view.name.clone());
             for inst in &mut view.instances {
+                // An exit the operator asked for (`R`): the engine is starting it again.
+                if inst.state == RunState::Failed
+                    && rolling::restart_asked(&self.rolling.restarting, inst)
+                {
+                    inst.state = RunState::Restarting;
+                }
                 let http = self
                     .specs
                     .get(&inst.id.app)

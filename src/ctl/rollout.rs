@@ -32,8 +32,7 @@ pub async fn status(config: &Config, app: &str) -> Result<(), CtlError> {
     if !state.failures.is_empty() {
         println!("  failures:");
         for f in &state.failures {
-            let at = f.container.as_deref().unwrap_or("(no container)");
-            println!("    {at}: {}", f.reason);
+            println!("    {}: {}", f.short_container(), f.reason);
         }
     }
     Ok(())

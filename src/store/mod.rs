@@ -8,6 +8,7 @@ mod error;
 mod health;
 mod hosts;
 mod placement;
+mod restarts;
 mod rollouts;
 mod services;
 mod watch;
@@ -26,6 +27,9 @@ pub use error::StoreError;
 pub use health::{HostHealth, Liveness, health_dir, list_host_health, set_host_health};
 pub use hosts::{delete_host, host_key, hosts_dir, list_host_records, list_hosts, put_host};
 pub use placement::{clear_placement, list_placement, placement_dir, put_placement};
+pub use restarts::{
+    RESTART_SETTLE, RestartEvent, mark_restart, restarts_dir, settle_restart, spawn_restart_watcher,
+};
 pub use rollouts::{
     PendingCommand, RequestError, Rollout, RolloutEvent, StoredCommand, command_key,
     delete_broken_rollout, discard_command, get_rollout, list_rollouts, now_ms, request,
