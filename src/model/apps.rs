@@ -36,6 +36,8 @@ pub struct AppStatus {
     /// Containers labelled with the app that the controller did not start (no instance
     /// or revision label of ours): not counted, not adopted, not stopped.
     pub foreign: Vec<String>,
+    /// Why the controller cannot place every instance, in one line, when it cannot.
+    pub unplaced: Option<String>,
 }
 
 impl AppStatus {
@@ -50,6 +52,7 @@ impl AppStatus {
             hosts: Vec::new(),
             broken: None,
             foreign: Vec::new(),
+            unplaced: None,
         }
     }
 }
@@ -70,6 +73,11 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             (name.as_str(), status)
         })
         .collect();
+    for (name, problem) in &model.unplaced {
+        if let Some(app) = apps.get_mut(name.as_str()) {
+            app.unplaced = Some(problem.summary());
+        }
+    }
     for (name, why) in &model.broken_apps {
         let app = apps
             .entry(name.as_str())

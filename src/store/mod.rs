@@ -26,7 +26,10 @@ pub use election::{
 pub use error::StoreError;
 pub use health::{HostHealth, Liveness, health_dir, list_host_health, set_host_health};
 pub use hosts::{delete_host, host_key, hosts_dir, list_host_records, list_hosts, put_host};
-pub use placement::{clear_placement, list_placement, placement_dir, put_placement};
+pub use placement::{
+    PlacementEvent, clear_placement, list_placement, placement_dir, put_placement,
+    spawn_placement_watcher,
+};
 pub use restarts::{
     RESTART_SETTLE, RestartEvent, mark_restart, restarts_dir, settle_restart, spawn_restart_watcher,
 };

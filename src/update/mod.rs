@@ -36,6 +36,8 @@ pub enum Msg {
     },
     /// The rollout watcher's news: progress records as etcd holds them.
     Rollouts(RolloutEvent),
+    /// Why the controller cannot place every instance of an app (`/placement/<app>`).
+    Placement(crate::store::PlacementEvent),
     /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
     Notice(String),
     /// The screen must be drawn again though the model did not change (a new theme).
@@ -109,6 +111,11 @@ pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Rollouts(event) => {
             model.dirty = true;
             rollout::on_rollouts(model, event);
+            Vec::new()
+        }
+        Msg::Placement(event) => {
+            model.dirty = true;
+            event.apply(&mut model.unplaced);
             Vec::new()
         }
         Msg::Tick(now) => {

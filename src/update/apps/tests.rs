@@ -516,3 +516,34 @@ fn containers_the_controller_did_not_start_are_foreign_not_counted() {
     assert_eq!(web.foreign, ["a/stray"]);
     assert_eq!(web.hosts, ["a"]);
 }
+
+#[test]
+fn placement_problems_reach_the_apps_rows_and_leave_them() {
+    use crate::sched::Unplaceable;
+    use crate::store::PlacementEvent;
+    let mut m = cluster();
+    let problem = Unplaceable {
+        app: "web".into(),
+        wanted: 3,
+        placed: 0,
+        reasons: vec![("a".into(), "cpu 1.9/2 cores reserved, need 1.9".into())],
+    };
+    update(
+        &mut m,
+        Msg::Placement(PlacementEvent::Snapshot(
+            [("web".to_owned(), problem.clone())].into(),
+        )),
+    );
+    let web = |m: &Model| app_statuses(m).into_iter().find(|s| s.name == "web");
+    assert_eq!(
+        web(&m).and_then(|s| s.unplaced).as_deref(),
+        Some("3 of 3 unplaced: a: cpu 1.9/2 cores reserved, need 1.9")
+    );
+    update(
+        &mut m,
+        Msg::Placement(PlacementEvent::Cleared("web".into())),
+    );
+    assert_eq!(web(&m).and_then(|s| s.unplaced), None);
+    update(&mut m, Msg::Placement(PlacementEvent::Put(problem)));
+    assert!(web(&m).and_then(|s| s.unplaced).is_some());
+}
