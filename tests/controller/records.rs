@@ -253,3 +253,62 @@ fn why_instances_cannot_be_placed_is_in_etcd_and_ctl_status() {
     assert!(!out.contains("app fat: "), "{out}");
     controller.abort();
 }
+
+#[test]
+fn containers_the_controller_did_not_start_are_foreign() {
+    let _heavy = heavy();
+    logs();
+    let lab = TestLab::up(2, 69).expect("lab up");
+    let config = Config::load(Some(&lab.config_path())).expect("lab config");
+    let rt = runtime();
+    let controller = rt.spawn(controller::run(config, ControllerOptions::default()));
+    let engines = rt.block_on(engines(&lab));
+    let mut client = rt.block_on(etcd(&lab));
+    rt.block_on(async {
+        apply(&mut client, &demo("s4", "wheelhouse/demo:1", 2)).await;
+        count_is(&engines, "s4", 2).await;
+    });
+    // Someone else's container, labelled as if it were s4's.
+    let engine = host_spec(&lab, 0).engine;
+    let run = Command::new("docker")
+        .args(["-H", &engine, "run", "-d", "--name", "stray"])
+        .args([
+            "--label",
+            "wheelhouse.app=s4",
+            "--label",
+            "wheelhouse.instance=7",
+        ])
+        .args(["wheelhouse/demo:1"])
+        .output()
+        .expect("docker run");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    rt.block_on(async {
+        // The controller goes on: a scale of s4 still lands on exactly 3 of its own.
+        apply(&mut client, &demo("s4", "wheelhouse/demo:1", 3)).await;
+        count_is(&engines, "s4", 4).await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(
+            ids(&engines, "s4").await.len(),
+            4,
+            "3 of s4's own and the stray"
+        );
+    });
+    let (code, out, err) = ctl(&lab, &[], &["status"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let row: Vec<&str> = (out.lines())
+        .find(|l| l.starts_with("s4 "))
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(row.get(2..4), Some(&["3", "3"][..]), "{out}");
+    assert!(
+        out.contains(
+            "app s4: 1 foreign container(s) not started by the controller, not counted: lab-1/stray"
+        ),
+        "{out}"
+    );
+    controller.abort();
+}
