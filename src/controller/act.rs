@@ -74,9 +74,16 @@ impl Controller {
                 format!("broken record ({reason}); {kept}"),
             );
         }
-        let broken = &self.broken;
-        self.problems
-            .retain(|(app, kind), _| *kind != "broken" || broken.contains_key(app));
+        for (host, reason) in self.model.broken_hosts.clone() {
+            let kept = format!("broken host record ({reason}); the host is kept as it was");
+            self.report(client, &host, "broken-host", kept);
+        }
+        let (broken, hosts) = (&self.broken, &self.model.broken_hosts);
+        self.problems.retain(|(name, kind), _| match *kind {
+            "broken" => broken.contains_key(name),
+            "broken-host" => hosts.contains_key(name),
+            _ => true,
+        });
         let held = &tick.held;
         for u in plan.unplaced.iter().filter(|u| !held.contains_key(&u.app)) {
             self.report(client, &u.app, "place", u.to_string());
@@ -385,6 +392,7 @@ impl Controller {
         let what = match action {
             "place" => "placing instances",
             "broken" => "reading the app's record",
+            "broken-host" => "reading the host's record",
             _ => "starting, stopping and registering instances",
         };
         let mut entry = AuditEntry::now(action, app, what, problem);

@@ -107,14 +107,16 @@ fn broken_records_keep_what_runs_and_are_shown() {
         count_is(&engines, "other", 2).await;
         wait_until(
             Duration::from_secs(20),
-            "s4 broken in the audit",
+            "s4 and lab-3 in the audit",
             || async {
                 let mut c = client.clone();
                 let trail = store::list_audit(&mut c, PREFIX, 50)
                     .await
                     .map_err(|e| e.to_string())?;
-                (trail.iter())
-                    .any(|e| e.target == "s4" && e.result.contains("broken record"))
+                let audited = |target: &str, words: &str| {
+                    (trail.iter()).any(|e| e.target == target && e.result.contains(words))
+                };
+                (audited("s4", "broken record") && audited("lab-3", "broken host record"))
                     .then_some(())
                     .ok_or(format!("{trail:?}"))
             },
