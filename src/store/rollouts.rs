@@ -184,9 +184,9 @@ async fn get_with_revision(
     let Some(kv) = resp.kvs().first() else {
         return Ok(None);
     };
-    let rollout = parse_rollout(app, kv.value()).map_err(|reason| StoreError::Invalid {
+    let rollout = parse_rollout(app, kv.value()).map_err(|why| StoreError::Invalid {
         what: format!("rollout record {key}"),
-        reason,
+        reason: format!("{why} (`wheelhouse ctl rollout-status {app} --reset` removes it)"),
     })?;
     Ok(Some((rollout, kv.mod_revision())))
 }

@@ -171,7 +171,7 @@ fn broken_records_keep_what_runs_and_are_shown() {
     });
     let (code, _, err) = ctl(&lab, &[], &["rollout", "other", "wheelhouse/demo:2"]);
     assert_ne!(code, 0);
-    assert!(err.contains("rollout record"), "{err}");
+    assert!(err.contains("rollout-status other --reset"), "{err}");
     let (code, _, err) = ctl(
         &lab,
         &["--readonly"],
