@@ -142,20 +142,17 @@ impl fmt::Display for Unplaceable {
 impl std::error::Error for Unplaceable {}
 
 impl Unplaceable {
-    /// One line: "3 of 4 unplaced: lab-1: cpu 3.8/4 cores reserved, need 1.9; lab-2: …".
+    /// One line, host by host: "3 unplaced: lab-1: cpu 3.8/4 cores reserved, need 1.9;
+    /// lab-2: …".
     pub fn summary(&self) -> String {
         let missing = self.wanted - self.placed.min(self.wanted);
         let reasons: Vec<String> = (self.reasons.iter())
             .map(|(host, why)| format!("{host}: {why}"))
             .collect();
         if reasons.is_empty() {
-            return format!("{missing} of {} unplaced: no hosts known", self.wanted);
+            return format!("{missing} unplaced: no hosts known");
         }
-        format!(
-            "{missing} of {} unplaced: {}",
-            self.wanted,
-            reasons.join("; ")
-        )
+        format!("{missing} unplaced: {}", reasons.join("; "))
     }
 }
 

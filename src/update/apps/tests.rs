@@ -537,7 +537,7 @@ fn placement_problems_reach_the_apps_rows_and_leave_them() {
     let web = |m: &Model| app_statuses(m).into_iter().find(|s| s.name == "web");
     assert_eq!(
         web(&m).and_then(|s| s.unplaced).as_deref(),
-        Some("3 of 3 unplaced: a: cpu 1.9/2 cores reserved, need 1.9")
+        Some("3 unplaced: a: cpu 1.9/2 cores reserved, need 1.9")
     );
     update(
         &mut m,
