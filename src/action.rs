@@ -111,6 +111,10 @@ pub enum Action {
         app: String,
         command: Command,
     },
+    /// Remove the app's rollout record when it cannot be read (`ctl rollout-status --reset`).
+    ResetRollout {
+        app: String,
+    },
 }
 
 impl Action {
@@ -167,7 +171,8 @@ impl Action {
             | Action::Rollback { .. }
             | Action::Restart { .. }
             | Action::RestartContainer { .. }
-            | Action::RolloutCommand { .. } => true,
+            | Action::RolloutCommand { .. }
+            | Action::ResetRollout { .. } => true,
             Action::Quit
             | Action::MoveUp
             | Action::MoveDown
@@ -243,6 +248,7 @@ impl Action {
             Action::Restart { .. } => "restart",
             Action::RestartContainer { .. } => "restart container",
             Action::RolloutCommand { .. } => "rollout command",
+            Action::ResetRollout { .. } => "remove a broken rollout record",
             Action::CommandLine => "command line (:scale web 5, :host …)",
             Action::FilterPrompt => "filter: name, zone=a, state=down",
             Action::ExportScreen | Action::ExportTo(_) => "save the screen as text, SVG and PNG",

@@ -40,13 +40,13 @@ use crate::docker::{DataEvent, Limits, Supervisor};
 use crate::model::app::AppSpec;
 use crate::model::{Host, HostSource, Model};
 use crate::plan::Registered;
-use crate::store::{self, AppEvent, Leadership};
+use crate::store::{self, AppEvent, Leadership, RestartEvent};
 use crate::update::{Effect, Msg, update};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
 use etcd_client::Client;
 use inbox::{Event, Inbox, WatcherGuard};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -144,7 +144,11 @@ struct Controller {
     supervisors: HashMap<String, Supervisor>,
     data_tx: mpsc::Sender<DataEvent>,
     restarts_tx: mpsc::Sender<(String, u64)>,
+    /// The last good spec of every app.
     specs: BTreeMap<String, AppSpec>,
+    /// Apps whose record cannot be read now, with why: they keep their last good spec in
+    /// `specs`, and without one they are frozen (nothing started or stopped for them).
+    broken: BTreeMap<String, String>,
     /// The app watcher has delivered its first snapshot: until then, no plan (it would
     /// stop every instance of every app).
     specs_known: bool,
@@ -159,6 +163,8 @@ struct Controller {
     /// The last problem reported per app and kind ("place", "reconcile"), so the audit
     /// trail gets each once.
     problems: BTreeMap<(String, &'static str), String>,
+    /// Placement problems written to `/placement/<app>` under this leadership's lease.
+    placement: BTreeMap<String, crate::sched::Unplaceable>,
     dirty: bool,
     last_plan: Instant,
 }
@@ -171,6 +177,7 @@ impl Controller {
         let (probes_tx, probes) = mpsc::channel(256);
         let (restarts_tx, restarts) = mpsc::channel(64);
         let (rollouts_tx, rollouts) = mpsc::channel(64);
+        let (marks_tx, marks) = mpsc::channel(64);
         let watchers = [
             WatcherGuard(store::spawn_host_watcher(
                 etcd.clone(),
@@ -180,12 +187,18 @@ impl Controller {
             WatcherGuard(store::spawn_app_watcher(
                 etcd.clone(),
                 config.prefix.clone(),
+                config.max_instances,
                 apps_tx,
             )),
             WatcherGuard(store::spawn_rollout_watcher(
                 etcd.clone(),
                 config.prefix.clone(),
                 rollouts_tx,
+            )),
+            WatcherGuard(store::spawn_restart_watcher(
+                etcd.clone(),
+                config.prefix.clone(),
+                marks_tx,
             )),
         ];
         let now = Instant::now();
@@ -200,6 +213,7 @@ impl Controller {
             data_tx,
             restarts_tx,
             specs: BTreeMap::new(),
+            broken: BTreeMap::new(),
             specs_known: false,
             listed: HashSet::new(),
             started_at: now,
@@ -209,6 +223,7 @@ impl Controller {
             registered: Registered::new(),
             rolling: rolling::Rolling::default(),
             problems: BTreeMap::new(),
+            placement: BTreeMap::new(),
             dirty: true,
             last_plan: now,
             config,
@@ -230,6 +245,7 @@ impl Controller {
             probes,
             restarts,
             rollouts,
+            marks,
             tick,
             term,
             _watchers: watchers,
@@ -314,6 +330,7 @@ impl Controller {
         self.registered.clear();
         self.track.dead.clear();
         self.problems.clear();
+        self.placement.clear();
         self.dirty = true;
         // Resume the rollouts where the last leader left them.
         tokio::select! {
@@ -408,6 +425,20 @@ impl Controller {
             }
             Event::App(app_event) => self.on_app(app_event),
             Event::Rollout(e) => self.dirty |= self.rolling.on_event(e),
+            Event::Restart(e) => {
+                let marked = &mut self.rolling.restarting;
+                match e {
+                    RestartEvent::Snapshot(all) => *marked = all,
+                    RestartEvent::Marked(c) => {
+                        marked.insert(c);
+                    }
+                    RestartEvent::Unmarked(c) => {
+                        marked.remove(&c);
+                    }
+                    RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
+                }
+                self.dirty = true;
+            }
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {
                 self.track.restarted(&container, count, now);
@@ -419,19 +450,33 @@ impl Controller {
 
     fn on_app(&mut self, event: AppEvent) {
         match event {
-            AppEvent::Snapshot { apps, .. } => {
-                self.specs = apps.into_iter().map(|(s, _)| (s.name.clone(), s)).collect();
+            AppEvent::Snapshot(listing) => {
+                listing.replace(&mut self.specs, &mut self.broken, |spec, _| spec);
                 self.specs_known = true;
             }
             AppEvent::Put { app, .. } => {
+                self.broken.remove(&app.name);
                 self.specs.insert(app.name.clone(), *app);
             }
             AppEvent::Deleted { name, .. } => {
+                self.broken.remove(&name);
                 self.specs.remove(&name);
+            }
+            AppEvent::Broken { record, .. } => {
+                self.broken.insert(record.name, record.reason);
             }
             AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => return,
         }
         self.dirty = true;
+    }
+
+    /// Apps with a broken record and no good spec known: nothing is started or stopped
+    /// for them until their record can be read again.
+    fn frozen(&self) -> BTreeSet<String> {
+        (self.broken.keys())
+            .filter(|app| !self.specs.contains_key(*app))
+            .cloned()
+            .collect()
     }
 
     /// Reads every stored rollout and takes the unfinished ones over, retrying until etcd

@@ -80,6 +80,10 @@ pub enum Outcome {
         app: String,
         command: Command,
     },
+    /// A broken rollout record was removed: the app can be rolled out again.
+    RolloutReset {
+        app: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +147,9 @@ impl fmt::Display for Outcome {
                 "{} of {app}'s rollout sent to the controller",
                 store::verb(*command)
             ),
+            Outcome::RolloutReset { app } => {
+                write!(f, "{app}'s broken rollout record removed")
+            }
         }
     }
 }
@@ -220,6 +227,11 @@ pub async fn execute(ops: &Ops, action: &Action) -> Result<Outcome, OpsError> {
         Action::RolloutCommand { app, command } => {
             rollout::request(ops, &mut client, app, *command).await
         }
+        Action::ResetRollout { app } => {
+            let why = store::delete_broken_rollout(&mut client, &ops.prefix, app).await?;
+            detail = format!("broken record: {why}");
+            Ok(Outcome::RolloutReset { app: app.clone() })
+        }
         _ => Err(OpsError::Invalid(format!("{verb} is not supported"))),
     };
     let (said, outcome) = match &result {
@@ -261,6 +273,7 @@ pub fn describe(action: &Action) -> Option<(&'static str, &str)> {
         Action::Restart { app } => Some(("restart", app)),
         Action::RestartContainer { host, .. } => Some(("restart-container", host)),
         Action::RolloutCommand { app, command } => Some((store::verb(*command), app)),
+        Action::ResetRollout { app } => Some(("rollout-reset", app)),
         _ => None,
     }
 }

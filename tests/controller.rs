@@ -4,6 +4,8 @@
 mod figures;
 #[path = "controller/healing.rs"]
 mod healing;
+#[path = "controller/records.rs"]
+mod records;
 #[path = "controller/support.rs"]
 mod support;
 

@@ -6,6 +6,8 @@
 mod figures;
 #[path = "rollout/helpers.rs"]
 mod helpers;
+#[path = "rollout/restart.rs"]
+mod restart;
 #[allow(dead_code)]
 #[path = "controller/support.rs"]
 mod support;

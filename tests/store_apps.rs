@@ -73,16 +73,23 @@ async fn specs_round_trip_and_every_write_is_guarded() {
         .await
         .expect("apply new");
 
-    // A malformed spec is skipped by list, named by get.
+    // A malformed spec is listed apart, with why, and named by get.
     c.put(store::app_key(PREFIX, "bad"), "{oops", None)
         .await
         .expect("raw put");
-    let (apps, listed_at) = store::list_apps(&mut c, PREFIX).await.expect("list");
+    let listing = store::list_apps(&mut c, PREFIX, MAX).await.expect("list");
     assert_eq!(
-        apps,
+        listing.apps,
         vec![(app("api", 1), created_api), (app("web", 7), applied)]
     );
-    assert!(listed_at > created_api);
+    let broken: Vec<&str> = listing.broken.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(broken, ["bad"]);
+    assert!(
+        listing.broken[0].reason.contains("JSON"),
+        "{:?}",
+        listing.broken
+    );
+    assert!(listing.revision > created_api);
     let bad = store::get_app(&mut c, PREFIX, "bad").await;
     assert!(matches!(bad, Err(StoreError::Invalid { .. })), "{bad:?}");
 
@@ -464,13 +471,13 @@ async fn the_app_watcher_lists_then_follows_changes() {
         .expect("create");
 
     let (tx, mut rx) = mpsc::channel(16);
-    let _task = store::spawn_app_watcher(cfg(&endpoint), PREFIX.into(), tx);
+    let _task = store::spawn_app_watcher(cfg(&endpoint), PREFIX.into(), MAX, tx);
     let first = next(&mut rx, "Connected").await;
     assert!(matches!(first, AppEvent::Connected { .. }), "{first:?}");
     let listed_at = match next(&mut rx, "Snapshot").await {
-        AppEvent::Snapshot { apps, revision } => {
-            assert_eq!(apps, vec![(app("web", 2), web_at)]);
-            revision
+        AppEvent::Snapshot(listing) => {
+            assert_eq!(listing.apps, vec![(app("web", 2), web_at)]);
+            listing.revision
         }
         other => panic!("expected Snapshot, got {other:?}"),
     };
@@ -498,17 +505,29 @@ async fn the_app_watcher_lists_then_follows_changes() {
         }
     );
 
-    // A spec turned malformed is dropped, as a fresh list would drop it.
-    let broken = c
-        .put(store::app_key(PREFIX, "api"), "{oops", None)
-        .await
-        .expect("raw put");
-    let at = broken.header().map_or(0, |h| h.revision());
-    assert_eq!(
-        next(&mut rx, "Deleted api").await,
-        AppEvent::Deleted {
-            name: "api".into(),
-            revision: at
+    // A spec turned malformed, or over the instance maximum, is broken, never deleted.
+    let mut over = app("api", 1);
+    over.instances = u32::MAX;
+    let over = over.to_json().expect("json");
+    for (value, why) in [
+        ("{oops", "JSON"),
+        (over.as_str(), "above the maximum of 1000"),
+    ] {
+        let broken = c
+            .put(store::app_key(PREFIX, "api"), value, None)
+            .await
+            .expect("raw put");
+        let at = broken.header().map_or(0, |h| h.revision());
+        match next(&mut rx, "Broken api").await {
+            AppEvent::Broken {
+                record,
+                mod_revision,
+            } => {
+                assert_eq!((record.name.as_str(), mod_revision), ("api", at));
+                assert_eq!(record.key, store::app_key(PREFIX, "api"));
+                assert!(record.reason.contains(why), "{}", record.reason);
+            }
+            other => panic!("expected Broken, got {other:?}"),
         }
-    );
+    }
 }

@@ -57,7 +57,9 @@ async fn start_watcher(
     let first = next(&mut rx, Duration::from_secs(5), "Connected").await;
     assert!(matches!(first, StoreEvent::Connected { .. }), "{first:?}");
     match next(&mut rx, Duration::from_secs(5), "Hosts").await {
-        StoreEvent::Hosts { records, revision } => (rx, task, records, revision),
+        StoreEvent::Hosts {
+            records, revision, ..
+        } => (rx, task, records, revision),
         other => panic!("expected Hosts, got {other:?}"),
     }
 }
@@ -168,13 +170,22 @@ async fn watcher_lists_then_follows_changes() {
         "{event:?}"
     );
 
-    // A record turned malformed is dropped, as a fresh list would drop it.
+    // A record turned malformed is broken, never deleted; a fresh list says the same.
     let key = store::host_key(PREFIX, "h2");
-    c.put(key, "{oops", None).await.expect("raw put");
-    let event = next(&mut rx, Duration::from_secs(3), "HostDeleted h2").await;
+    c.put(key.as_str(), "{oops", None).await.expect("raw put");
+    let event = next(&mut rx, Duration::from_secs(3), "HostBroken h2").await;
     assert!(
-        matches!(&event, StoreEvent::HostDeleted { name, .. } if name == "h2"),
+        matches!(&event, StoreEvent::HostBroken { record, .. }
+            if record.name == "h2" && record.key == key && record.reason.contains("JSON")),
         "{event:?}"
+    );
+    let (records, broken, _) = store::list_host_records(&mut c, PREFIX)
+        .await
+        .expect("list");
+    assert!(records.is_empty(), "{records:?}");
+    assert_eq!(
+        broken.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        ["h2"]
     );
 }
 
@@ -439,6 +450,7 @@ async fn a_compacted_resume_point_falls_back_to_a_fresh_list() {
         events,
         vec![StoreEvent::Hosts {
             records: vec![spec("h1"), spec("h2")],
+            broken: Vec::new(),
             revision: last
         }]
     );

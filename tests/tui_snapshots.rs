@@ -240,6 +240,17 @@ fn the_status_bar_reports_hosts_containers_etcd_and_age() {
     assert!(line(&model).contains("etcd disabled"));
 }
 
+/// Labels `c` as the controller labels an instance of `app`.
+fn owned(c: &mut Container, app: &str) {
+    for (key, value) in [
+        ("wheelhouse.app", app),
+        ("wheelhouse.instance", "1"),
+        ("wheelhouse.revision", "7"),
+    ] {
+        c.labels.insert(key.to_owned(), value.to_owned());
+    }
+}
+
 /// Five hosts; web (4 wanted) runs on alpha and charlie, api (0 wanted) nowhere, and
 /// "legacy" runs on bravo with no spec.
 fn with_apps() -> Model {
@@ -257,7 +268,7 @@ fn with_apps() -> Model {
     .map(|(name, spec, revision)| (name.to_owned(), AppRecord { spec, revision }))
     .collect();
     let labelled = |mut c: Container, app: &str| {
-        c.labels.insert("wheelhouse.app".to_owned(), app.to_owned());
+        owned(&mut c, app);
         c
     };
     let web = |n: &str, health| {
@@ -381,8 +392,7 @@ fn the_selected_apps_hosts_are_marked_without_colour() {
         .insert("batch".to_owned(), AppRecord { spec, revision: 3 });
     for i in [0, 1, 250] {
         let mut c = container("batch", "running", Health::None, None, None);
-        c.labels
-            .insert("wheelhouse.app".to_owned(), "batch".to_owned());
+        owned(&mut c, "batch");
         many.hosts[i].containers.push(c);
     }
     let many = apps_focused(many, "batch");

@@ -2,7 +2,7 @@
 
 use super::probe;
 use crate::docker::DataEvent;
-use crate::store::{AppEvent, RolloutEvent, StoreEvent};
+use crate::store::{AppEvent, RestartEvent, RolloutEvent, StoreEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -11,6 +11,7 @@ pub(super) enum Event {
     Store(StoreEvent),
     App(AppEvent),
     Rollout(RolloutEvent),
+    Restart(RestartEvent),
     Probe(probe::Outcome),
     Restarts { container: String, count: u64 },
     Tick,
@@ -25,9 +26,10 @@ pub(super) struct Inbox {
     pub probes: mpsc::Receiver<probe::Outcome>,
     pub restarts: mpsc::Receiver<(String, u64)>,
     pub rollouts: mpsc::Receiver<RolloutEvent>,
+    pub marks: mpsc::Receiver<RestartEvent>,
     pub tick: tokio::time::Interval,
     pub term: Option<tokio::signal::unix::Signal>,
-    pub _watchers: [WatcherGuard; 3],
+    pub _watchers: [WatcherGuard; 4],
 }
 
 /// Stops an etcd watcher task with the controller.
@@ -59,6 +61,7 @@ impl Inbox {
             Some(e) = self.probes.recv() => Event::Probe(e),
             Some((container, count)) = self.restarts.recv() => Event::Restarts { container, count },
             Some(e) = self.rollouts.recv() => Event::Rollout(e),
+            Some(e) = self.marks.recv() => Event::Restart(e),
             _ = self.tick.tick() => Event::Tick,
         }
     }

@@ -54,9 +54,14 @@ pub(super) struct Rolling {
     /// instance only reads as starting, and stepping would take healthy instances for
     /// failing ones.
     warmed: BTreeSet<String>,
+    /// Containers (ids or names) an operator is restarting, from `/restarts/`.
+    pub restarting: BTreeSet<String>,
 }
 
-/// An app reconcile leaves to its rollout.
+/// Whether an operator asked the engine to restart `inst` (marked by id or by name).
+pub(super) fn restart_asked(marked: &BTreeSet<String>, inst: &Instance) -> bool {
+    marked.contains(&inst.name) || (marked.iter()).any(|m| inst.container.starts_with(m.as_str()))
+}
 pub(super) struct Hold {
     /// The spec to plan the app with: the revision to start, and as many instances as it
     /// holds plus the starts wanted.
@@ -288,7 +293,7 @@ impl Rolling {
         Some(Initiation {
             from_revision: from,
             to_spec: spec.clone(),
-            observed: observe(instances),
+            observed: observe(instances, &self.restarting),
             online: online.to_vec(),
         })
     }
@@ -326,7 +331,7 @@ impl Rolling {
                 Err(e) => tick.discards.push((c.clone(), e.to_string())),
             }
         }
-        let mut observed = observe(instances);
+        let mut observed = observe(instances, &self.restarting);
         observed.failed_starts = self.failed_starts.remove(app).unwrap_or_default();
         let (mut next, decided) = rollout::step(&state, &observed, now_ms);
         let mut steps = Vec::new();
@@ -434,11 +439,14 @@ fn host_liveness(actual: &Actual, host: &str) -> Liveness {
     actual.host(host).map_or(Liveness::Dead, |h| h.liveness)
 }
 
-fn observe(instances: &[&Instance]) -> Observed {
+fn observe(instances: &[&Instance], restarting: &BTreeSet<String>) -> Observed {
     Observed {
         instances: instances
             .iter()
-            .map(|i| Observation::from_instance(i))
+            .map(|i| Observation {
+                restarting: restart_asked(restarting, i),
+                ..Observation::from_instance(i)
+            })
             .collect(),
         failed_starts: Vec::new(),
     }

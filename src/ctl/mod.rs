@@ -20,6 +20,7 @@ use crate::model::app::{AppSpec, parse_instances};
 use crate::model::app_statuses;
 use crate::ops::{self, Ops};
 use crate::plan::rollout::Command;
+use crate::sanitize::clean;
 use crate::store::{self, StoreError};
 use crate::update::authorize;
 use clap::Subcommand;
@@ -87,6 +88,10 @@ pub enum CtlCommand {
         app: String,
         #[command(flatten)]
         output: OutputArg,
+        /// Remove the app's rollout record if it cannot be read (it blocks every rollout
+        /// of the app); a readable record is left alone.
+        #[arg(long)]
+        reset: bool,
     },
     /// Pause the app's rollout.
     Pause {
@@ -221,11 +226,21 @@ async fn run_async(
             let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
                 .await?
                 .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
+            let placement = store::list_placement(&mut client, &config.prefix).await?;
+            let unplaced = placement.get(app.as_str());
             if output.json() {
-                let value = serde_json::json!({ "name": app, "revision": revision, "spec": spec });
+                let value = serde_json::json!({
+                    "name": app,
+                    "revision": revision,
+                    "spec": spec,
+                    "unplaced": unplaced,
+                });
                 out.push_str(&json(&value));
             } else {
                 out.push_str(&format!("# {app}, revision {revision}\n"));
+                if let Some(u) = unplaced {
+                    out.push_str(&format!("# {}\n", clean(&u.summary())));
+                }
                 out.push_str(&to_toml(&spec));
             }
             Ok(())
@@ -251,8 +266,16 @@ async fn run_async(
         CtlCommand::Pause { app } => send(config, readonly, app, Command::Pause, out).await,
         CtlCommand::Resume { app } => send(config, readonly, app, Command::Resume, out).await,
         CtlCommand::Promote { app } => send(config, readonly, app, Command::Promote, out).await,
-        CtlCommand::RolloutStatus { app, output } => {
-            rollout::status(config, app, *output, out).await
+        CtlCommand::RolloutStatus {
+            app,
+            output,
+            reset: false,
+        } => rollout::status(config, app, *output, out).await,
+        CtlCommand::RolloutStatus {
+            app, reset: true, ..
+        } => {
+            let action = Action::ResetRollout { app: app.clone() };
+            mutate(config, readonly, action, out).await
         }
         CtlCommand::History { app, output } => {
             rollout::history(app, &ops_for(config)?, *output, out).await

@@ -69,8 +69,11 @@ pub async fn status(
     if !state.failures.is_empty() {
         out.push_str("  failures:\n");
         for f in &state.failures {
-            let at = f.container.as_deref().unwrap_or("(no container)");
-            out.push_str(&format!("    {}: {}\n", clean(at), clean(&f.reason)));
+            out.push_str(&format!(
+                "    {}: {}\n",
+                clean(f.short_container()),
+                clean(&f.reason)
+            ));
         }
     }
     Ok(())

@@ -9,7 +9,7 @@ use crate::sanitize::clean;
 use crate::store::{self, StoreError};
 use crate::update::{Msg, update};
 use etcd_client::Client;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -20,9 +20,16 @@ const ENGINE_WAIT: Duration = Duration::from_secs(8);
 pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model, StoreError> {
     let mut hosts: Vec<HostSpec> = config.hosts.clone();
     let mut apps = Vec::new();
+    let (mut broken_apps, mut broken_hosts) = (Vec::new(), Vec::new());
+    let mut model_placement = BTreeMap::new();
     if let Some(client) = etcd {
-        apps = store::list_apps(client, &config.prefix).await?.0;
-        for record in store::list_hosts(client, &config.prefix).await?.0 {
+        let listing = store::list_apps(client, &config.prefix, config.max_instances).await?;
+        apps = listing.apps;
+        broken_apps = listing.broken;
+        model_placement = store::list_placement(client, &config.prefix).await?;
+        let (records, broken, _) = store::list_host_records(client, &config.prefix).await?;
+        broken_hosts = broken;
+        for record in records {
             hosts.retain(|h| h.name != record.name);
             hosts.push(record);
         }
@@ -35,6 +42,13 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
     model.apps = apps
         .into_iter()
         .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
+        .collect();
+    model.broken_apps = (broken_apps.into_iter())
+        .map(|b| (b.name, b.reason))
+        .collect();
+    model.unplaced = model_placement;
+    model.broken_hosts = (broken_hosts.into_iter())
+        .map(|b| (b.name, b.reason))
         .collect();
     listen_to_engines(&mut model, config.refresh).await;
     Ok(model)
@@ -94,8 +108,8 @@ pub fn text(apps: &[AppStatus], model: &Model) -> String {
         let header = ["APP", "IMAGE", "DESIRED", "RUNNING", "HEALTHY", "HOSTS"];
         table(&header, rows)
     };
-    for line in host_lines(model) {
-        out.push_str(&line);
+    for line in host_lines(model).into_iter().chain(problem_lines(model)) {
+        out.push_str(&clean(&line));
         out.push('\n');
     }
     out
@@ -103,6 +117,7 @@ pub fn text(apps: &[AppStatus], model: &Model) -> String {
 
 /// `ctl status -o json` (schema in README).
 pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serde_json::Value {
+    let apps_foreign: Vec<&AppStatus> = apps.iter().filter(|s| !s.foreign.is_empty()).collect();
     let apps: Vec<serde_json::Value> = apps
         .iter()
         .map(|s| {
@@ -134,12 +149,45 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
             })
         })
         .collect();
+    let unplaced: Vec<serde_json::Value> = (model.unplaced.values())
+        .map(|u| serde_json::json!({ "app": u.app, "summary": u.summary(), "detail": u }))
+        .collect();
+    let foreign: serde_json::Map<String, serde_json::Value> = (apps_foreign.iter())
+        .map(|s| (s.name.clone(), serde_json::json!(s.foreign)))
+        .collect();
     serde_json::json!({
         "apps": apps,
         "hosts": hosts,
         "online": model.online_count(),
         "etcd_error": etcd_error,
+        "broken_apps": model.broken_apps,
+        "broken_hosts": model.broken_hosts,
+        "unplaced": unplaced,
+        "foreign": foreign,
     })
+}
+
+/// One line per record in etcd that cannot be read ("app s4: broken record (why)"),
+/// then, per app the controller cannot place in full, why, host by host; then the
+/// containers labelled with an app that the controller did not start.
+pub fn problem_lines(model: &Model) -> Vec<String> {
+    let apps =
+        (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
+    let hosts = (model.broken_hosts.iter())
+        .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
+    let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
+    let foreign = crate::model::app_statuses(model)
+        .into_iter()
+        .filter(|s| !s.foreign.is_empty())
+        .map(|s| {
+            format!(
+                "app {}: {} foreign container(s) not started by the controller, not counted: {}",
+                s.name,
+                s.foreign.len(),
+                s.foreign.join(", ")
+            )
+        });
+    apps.chain(hosts).chain(unplaced).chain(foreign).collect()
 }
 
 /// "3/3 hosts online", then one line per host that is not.

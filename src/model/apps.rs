@@ -3,8 +3,8 @@
 
 use super::app::AppSpec;
 use super::{Health, HostState, Model};
-use crate::plan::RunState;
 use crate::plan::labels::APP;
+use crate::plan::{Identity, RunState};
 use std::collections::BTreeMap;
 
 /// A spec as read from etcd, with the mod_revision a guarded write must name.
@@ -30,6 +30,14 @@ pub struct AppStatus {
     pub healthy: u32,
     /// Hosts holding a live (running, restarting or paused) instance, by name.
     pub hosts: Vec<String>,
+    /// Why the app's record in etcd cannot be read, when it cannot (the counts then
+    /// come from its last good spec, if any).
+    pub broken: Option<String>,
+    /// Containers labelled with the app that the controller did not start (no instance
+    /// or revision label of ours): not counted, not adopted, not stopped.
+    pub foreign: Vec<String>,
+    /// Why the controller cannot place every instance, in one line, when it cannot.
+    pub unplaced: Option<String>,
 }
 
 impl AppStatus {
@@ -42,6 +50,9 @@ impl AppStatus {
             running: 0,
             healthy: 0,
             hosts: Vec::new(),
+            broken: None,
+            foreign: Vec::new(),
+            unplaced: None,
         }
     }
 }
@@ -62,6 +73,17 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             (name.as_str(), status)
         })
         .collect();
+    for (name, problem) in &model.unplaced {
+        if let Some(app) = apps.get_mut(name.as_str()) {
+            app.unplaced = Some(problem.summary());
+        }
+    }
+    for (name, why) in &model.broken_apps {
+        let app = apps
+            .entry(name.as_str())
+            .or_insert_with(|| AppStatus::new(name, "", None, None));
+        app.broken = Some(why.clone());
+    }
     // Hosts are visited in name order, so each app's host list comes out sorted.
     for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
         for c in &host.containers {
@@ -71,6 +93,10 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             let app = apps
                 .entry(name.as_str())
                 .or_insert_with(|| AppStatus::new(name, &c.image, None, None));
+            if Identity::from_labels(&c.labels).is_none() {
+                app.foreign.push(format!("{}/{}", host.name(), c.name));
+                continue;
+            }
             if c.is_running() {
                 app.running += 1;
                 if matches!(c.health, Health::Healthy | Health::None) {

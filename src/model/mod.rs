@@ -37,6 +37,13 @@ pub struct Model {
     /// When this screen first saw each app's rollout finished (shown for `LINGER` after),
     /// with the rollout's start (`started_ms`) to tell one rollout from the next.
     pub rollouts_done: BTreeMap<String, (u64, Instant)>,
+    /// App records that cannot be read, by app, with why (the app keeps its last good
+    /// spec in `apps`, if one was read).
+    pub broken_apps: BTreeMap<String, String>,
+    /// Host records that cannot be read, by host, with why (the host is kept as it was).
+    pub broken_hosts: BTreeMap<String, String>,
+    /// Why the controller cannot place every instance of an app (`/placement/<app>`).
+    pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
     pub etcd: EtcdState,
     /// Refuse every mutating action (wallboard, `--readonly`).
     pub readonly: bool,
@@ -82,6 +89,9 @@ impl Model {
             apps: BTreeMap::new(),
             rollouts: BTreeMap::new(),
             rollouts_done: BTreeMap::new(),
+            broken_apps: BTreeMap::new(),
+            broken_hosts: BTreeMap::new(),
+            unplaced: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: app::DEFAULT_MAX_INSTANCES,

@@ -25,6 +25,8 @@ use std::time::Duration;
 const RESTART_GRACE_SECS: i32 = 10;
 /// How long one container restart may take in all (the grace period, then the start).
 const RESTART_TIMEOUT: Duration = Duration::from_secs(40);
+/// How long a restart marker lives at most: the restart's own limit and some.
+const MARK_TTL: Duration = Duration::from_secs(RESTART_TIMEOUT.as_secs() + 10);
 /// Audit records read to date the history entries.
 const AUDIT_LOOKBACK: usize = 500;
 
@@ -219,8 +221,18 @@ pub(super) async fn restart_container(
         t: Some(RESTART_GRACE_SECS),
         signal: None,
     };
+    // Tell the controller first: the container's brief exit is asked for, not a failure
+    // (a rollout waits for it instead of rolling back).
+    let lease = store::mark_restart(client, &ops.prefix, container, MARK_TTL).await?;
     let call = docker.restart_container(container, Some(options));
-    match tokio::time::timeout(RESTART_TIMEOUT, call).await {
+    let result = tokio::time::timeout(RESTART_TIMEOUT, call).await;
+    if let Err(e) = store::settle_restart(client, &ops.prefix, container, lease).await {
+        tracing::warn!(
+            container,
+            "cannot settle the restart marker (it expires): {e}"
+        );
+    }
+    match result {
         Err(_) => Err(engine(format!(
             "restart of {container} timed out after {}s",
             RESTART_TIMEOUT.as_secs()

@@ -104,7 +104,7 @@ pub fn labels(
 pub struct Identity {
     pub app: String,
     pub instance: u32,
-    /// 0 when the label is missing or not a number.
+    /// The spec hash the container was made from (always positive).
     pub revision: i64,
     /// Named ports in name order; `port` is the first one of the spec ($PORT).
     pub ports: BTreeMap<String, u16>,
@@ -114,11 +114,17 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// None for a container that is not managed (no app label) or whose labels are not
-    /// ours to read (an instance label that is not a number).
+    /// None for a container the controller does not own: no app label, or an instance or
+    /// revision label missing or not ours (a container someone else labelled
+    /// `wheelhouse.app=web` is foreign: not counted, adopted or stopped).
     pub fn from_labels(labels: &BTreeMap<String, String>) -> Option<Identity> {
         let app = labels.get(APP)?;
         let instance = labels.get(INSTANCE)?.parse().ok()?;
+        let revision = labels
+            .get(REVISION)?
+            .parse::<i64>()
+            .ok()
+            .filter(|r| *r > 0)?;
         let number = |key: &str| labels.get(key).and_then(|v| v.parse::<u64>().ok());
         let ports = labels
             .iter()
@@ -127,10 +133,7 @@ impl Identity {
         Some(Identity {
             app: app.clone(),
             instance,
-            revision: labels
-                .get(REVISION)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+            revision,
             ports,
             port: labels.get(PORT).and_then(|v| v.parse().ok()),
             cpu_millis: number(CPU_MILLIS).unwrap_or(0),
@@ -184,6 +187,18 @@ mod tests {
             (INSTANCE.to_owned(), "x".to_owned()),
         ]);
         assert_eq!(Identity::from_labels(&odd), None);
+        // Labelled by someone else: app and instance, but no revision of ours.
+        let mut foreign = BTreeMap::from([
+            (APP.to_owned(), "web".to_owned()),
+            (INSTANCE.to_owned(), "1".to_owned()),
+        ]);
+        assert_eq!(Identity::from_labels(&foreign), None);
+        for bad in ["0", "-5", "abc"] {
+            foreign.insert(REVISION.to_owned(), bad.to_owned());
+            assert_eq!(Identity::from_labels(&foreign), None, "{bad}");
+        }
+        foreign.insert(REVISION.to_owned(), "42".to_owned());
+        assert!(Identity::from_labels(&foreign).is_some());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use ports::{DEFAULT_RANGE, HOST_LABEL as PORTS_LABEL, PortRange};
 use crate::model::app::AppSpec;
 use crate::sched::Unplaceable;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Service registrations the planner knows of: (app, instance) -> container id.
@@ -53,6 +53,10 @@ pub struct Input<'a> {
     pub actual: &'a Actual,
     pub registered: &'a Registered,
     pub avoid: &'a Avoid,
+    /// Apps left alone: their record cannot be read and no good spec is known, so
+    /// nothing of theirs is started, stopped, registered or deregistered (their
+    /// instances still hold their hosts' capacity).
+    pub frozen: &'a BTreeSet<String>,
 }
 
 /// A new instance to create and start.

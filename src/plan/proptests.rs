@@ -170,7 +170,7 @@ proptest! {
     fn plans_converge_and_keep_their_promises(case in case()) {
         let (specs, mut actual, mut registered, mut avoid) = build(&case);
         let input = |a: &Actual, r: &Registered, avoid: &Avoid| {
-            plan(&Input { specs: &specs, actual: a, registered: r, avoid })
+            plan(&Input { specs: &specs, actual: a, registered: r, avoid, frozen: &BTreeSet::new() })
         };
         let first = input(&actual, &registered, &avoid);
         // Deterministic.

@@ -49,6 +49,7 @@ pub(super) fn plan(input: &Input) -> Plan {
         .map(String::as_str)
         .chain(by_app.keys().copied())
         .chain(input.registered.keys().map(|(app, _)| app.as_str()))
+        .filter(|app| !input.frozen.contains(*app))
         .collect();
     // Every app's stops first, so capacity they free is there for every app's starts.
     let empty = Vec::new();

@@ -117,6 +117,10 @@ pub struct Observation {
     /// The `wheelhouse.revision` label.
     pub revision: i64,
     pub condition: Condition,
+    /// An operator asked the engine to restart it (`R`): its exit is no failure, and its
+    /// health deadline starts again once it is back.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub restarting: bool,
 }
 
 impl Observation {
@@ -139,6 +143,7 @@ impl Observation {
             container: inst.container.clone(),
             revision: inst.id.revision,
             condition,
+            restarting: false,
         }
     }
 }
@@ -222,6 +227,16 @@ pub struct Failure {
     pub instance: Option<u32>,
     pub container: Option<String>,
     pub reason: String,
+}
+
+impl Failure {
+    /// Where it failed, as operators read ids: the container's first 12 characters.
+    pub fn short_container(&self) -> &str {
+        match &self.container {
+            Some(id) => id.get(..12).unwrap_or(id),
+            None => "(no container)",
+        }
+    }
 }
 
 /// Instance counts at the last step, for progress bars.

@@ -138,6 +138,7 @@ fn run_avoiding(
         actual,
         registered,
         avoid,
+        frozen: &BTreeSet::new(),
     })
 }
 
@@ -417,6 +418,28 @@ fn a_deleted_app_is_deregistered_then_stopped() {
     apply(&mut actual, &mut registered, &p);
     assert_eq!(actual.instances().count(), 0);
     assert!(registered.is_empty());
+}
+
+#[test]
+fn a_frozen_app_without_a_spec_keeps_its_instances_registrations_and_capacity() {
+    let mut actual = three();
+    let mut registered = Registered::new();
+    converge(&specs(&[web(3)]), &mut actual, &mut registered);
+    let frozen = BTreeSet::from(["web".to_owned()]);
+    // Another app that fills what is left: web's reservations still count.
+    let mut big = AppSpec::new("big", "wheelhouse/demo:1");
+    big.instances = 3;
+    big.cpus = 3.95;
+    let p = plan(&Input {
+        specs: &specs(&[big]),
+        actual: &actual,
+        registered: &registered,
+        avoid: &Avoid::new(),
+        frozen: &frozen,
+    });
+    assert!(p.steps.iter().all(|s| s.app() != "web"), "{:?}", p.steps);
+    assert_eq!(p.starts().count(), 0, "web's 0.1 CPU per host leaves 3.9");
+    assert_eq!(p.unplaced.len(), 1);
 }
 
 #[test]

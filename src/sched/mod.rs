@@ -110,7 +110,7 @@ impl Placement {
 }
 
 /// Why instances could not be placed: one reason per host, in host-name order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unplaceable {
     pub app: String,
     pub wanted: u32,
@@ -140,6 +140,21 @@ impl fmt::Display for Unplaceable {
 }
 
 impl std::error::Error for Unplaceable {}
+
+impl Unplaceable {
+    /// One line, host by host: "3 unplaced: lab-1: cpu 3.8/4 cores reserved, need 1.9;
+    /// lab-2: …".
+    pub fn summary(&self) -> String {
+        let missing = self.wanted - self.placed.min(self.wanted);
+        let reasons: Vec<String> = (self.reasons.iter())
+            .map(|(host, why)| format!("{host}: {why}"))
+            .collect();
+        if reasons.is_empty() {
+            return format!("{missing} unplaced: no hosts known");
+        }
+        format!("{missing} unplaced: {}", reasons.join("; "))
+    }
+}
 
 /// Places `count` new instances of `spec` on `hosts`. Deterministic: the same input gives
 /// the same output, whatever the order of `hosts`.

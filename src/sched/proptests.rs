@@ -326,3 +326,91 @@ proptest! {
         }
     }
 }
+
+/// Online hosts, each in one of four zones, with one to four instances of `web` each.
+fn victim_cases() -> impl Strategy<Value = (Vec<Candidate>, Vec<victims::Instance>, usize)> {
+    let host = (select(&["a", "b", "c", "d"][..]), 1usize..5, pct());
+    (prop::collection::vec(host, 1..10), 0usize..30).prop_map(|(hosts, count)| {
+        let mut candidates = Vec::new();
+        let mut instances = Vec::new();
+        for (i, (zone, n, cpu_pct)) in hosts.into_iter().enumerate() {
+            let mut c = Candidate::new(format!("h{i:02}"), 4, 4 * GIB).with_zone(zone);
+            c.reserved_cpu_millis = c.cpu_millis * cpu_pct / 100;
+            for k in 0..n {
+                let seq = (i * 10 + k) as u64;
+                instances.push(victims::Instance {
+                    id: seq.to_string(),
+                    host: c.name.clone(),
+                    seq,
+                    healthy: k % 3 != 2,
+                });
+            }
+            candidates.push(c);
+        }
+        (candidates, instances, count)
+    })
+}
+
+fn left_per_zone(
+    hosts: &[Candidate],
+    instances: &[victims::Instance],
+    chosen: &[&victims::Instance],
+) -> (BTreeMap<String, u32>, BTreeMap<String, u32>) {
+    let zone = |i: &victims::Instance| {
+        let h = hosts.iter().find(|h| h.name == i.host);
+        h.and_then(|h| h.zone.clone()).unwrap_or_default()
+    };
+    let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
+    for i in instances {
+        *before.entry(zone(i)).or_default() += 1;
+        if !chosen.contains(&i) {
+            *after.entry(zone(i)).or_default() += 1;
+        } else {
+            after.entry(zone(i)).or_default();
+        }
+    }
+    (before, after)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// GROUP_BY: an instance is only ever taken from a zone that, once it gave it up,
+    /// holds at least as many as any other zone less one: what stays is as even as
+    /// stopping alone can make it (a returning host never empties its zone).
+    #[test]
+    fn victims_keep_group_by_as_even_as_it_can_be((hosts, instances, count) in victim_cases()) {
+        let spec = AppSpec {
+            constraints: vec![Constraint::parse(&["zone", "GROUP_BY"]).expect("valid")],
+            ..AppSpec::new("web", "wh-demo:1")
+        };
+        let chosen = choose_victims(&hosts, &spec, &instances, count);
+        prop_assert_eq!(chosen.len(), count.min(instances.len()));
+        prop_assert_eq!(&chosen, &choose_victims(&hosts, &spec, &instances, count));
+        let (before, after) = left_per_zone(&hosts, &instances, &chosen);
+        let most = after.values().copied().max().unwrap_or(0);
+        for (zone, left) in &after {
+            if before[zone] > *left {
+                prop_assert!(left + 1 >= most, "took from {zone}: {before:?} -> {after:?}");
+            }
+        }
+    }
+
+    /// UNIQUE / MAX_PER: given enough stops, what stays is within the bound.
+    #[test]
+    fn victims_bring_max_per_within_bounds((hosts, instances, count) in victim_cases(), max in 1u32..4) {
+        let op = if max == 1 { "UNIQUE" } else { "MAX_PER" };
+        let text = max.to_string();
+        let parts: Vec<&str> = if max == 1 { vec!["zone", op] } else { vec!["zone", op, &text] };
+        let spec = AppSpec {
+            constraints: vec![Constraint::parse(&parts).expect("valid")],
+            ..AppSpec::new("web", "wh-demo:1")
+        };
+        let chosen = choose_victims(&hosts, &spec, &instances, count);
+        let (before, after) = left_per_zone(&hosts, &instances, &chosen);
+        let excess: u32 = before.values().map(|n| n.saturating_sub(max)).sum();
+        if count as u32 >= excess {
+            prop_assert!(after.values().all(|n| *n <= max), "{before:?} -> {after:?}");
+        }
+    }
+}

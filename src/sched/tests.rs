@@ -475,3 +475,59 @@ fn victims_keep_the_app_spread() {
     // The oldest instance on each host survives.
     assert!(running[..3].iter().all(|i| !chosen.contains(&i)));
 }
+
+#[test]
+fn victims_keep_group_by_zone_when_a_host_returns() {
+    // a-1 (zone a) came back holding web/1 after its replacement went to zone b: the
+    // surplus must come from zone b, or zone a is left with nothing.
+    let spec = with(&app(0.1, 64 << 20), &[&["zone", "GROUP_BY"]]);
+    let hosts = [
+        host("a-1").with_zone("a"),
+        host("b-1").with_zone("b"),
+        host("b-2").with_zone("b"),
+    ];
+    let running = [
+        inst("1", "a-1", 1),
+        inst("2", "b-1", 2),
+        inst("3", "b-2", 3),
+    ];
+    let ids: Vec<&str> = choose_victims(&hosts, &spec, &running, 1)
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    // Zone b gives one up (of two equal hosts, the first by name); zone a keeps web/1.
+    assert_eq!(ids, ["2"]);
+}
+
+#[test]
+fn victims_bring_unique_and_max_per_back_within_bounds_before_health() {
+    let spec = with(&app(0.1, 64 << 20), &[&["rack", "UNIQUE"]]);
+    let hosts = [
+        host("h1").with_label("rack", "r1"),
+        host("h2").with_label("rack", "r1"),
+        host("h3").with_label("rack", "r2"),
+    ];
+    let mut sick = inst("3", "h3", 3);
+    sick.healthy = false;
+    let running = [inst("1", "h1", 1), inst("2", "h2", 2), sick];
+    let ids: Vec<&str> = choose_victims(&hosts, &spec, &running, 1)
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    // Rack r1 holds two, UNIQUE allows one: one goes there, before the unhealthy one.
+    assert_eq!(ids, ["1"]);
+
+    let spec = with(&app(0.1, 64 << 20), &[&["zone", "MAX_PER", "2"]]);
+    let hosts = [host("a1").with_zone("a"), host("b1").with_zone("b")];
+    let running = [
+        inst("1", "a1", 1),
+        inst("2", "a1", 2),
+        inst("3", "a1", 3),
+        inst("4", "b1", 4),
+    ];
+    let ids: Vec<&str> = choose_victims(&hosts, &spec, &running, 1)
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(ids, ["3"]);
+}

@@ -5,6 +5,7 @@
 //! spec it replaces under `<prefix>/history/<app>/<revision>`, so two operators racing
 //! get one success and one `StoreError::Conflict`, never a lost update.
 
+use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
@@ -14,6 +15,7 @@ use etcd_client::{
     Client, Compare, CompareOp, DeleteOptions, Event, EventType, GetOptions, KeyValue, SortOrder,
     SortTarget, Txn, TxnOp, TxnOpResponse,
 };
+use std::collections::BTreeMap;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
@@ -58,8 +60,9 @@ fn name_of_key<'a>(dir: &str, key: &'a [u8]) -> Option<&'a str> {
     valid_app_name(name).then_some(name)
 }
 
-/// Decodes one spec; the error says what is wrong (the caller names the key).
-fn parse_app(dir: &str, key: &[u8], value: &[u8]) -> Result<AppSpec, String> {
+/// Decodes one spec and checks it as `ctl apply` would, `max_instances` included; the
+/// error says what is wrong (the caller names the key).
+fn parse_app(dir: &str, key: &[u8], value: &[u8], max_instances: u32) -> Result<AppSpec, String> {
     let name = name_of_key(dir, key).ok_or("the key is not <prefix>/apps/<valid app name>")?;
     let spec = AppSpec::from_json(value).map_err(|e| e.to_string())?;
     if spec.name != name {
@@ -68,6 +71,7 @@ fn parse_app(dir: &str, key: &[u8], value: &[u8]) -> Result<AppSpec, String> {
             spec.name
         ));
     }
+    validate_instances(i64::from(spec.instances), max_instances)?;
     Ok(spec)
 }
 
@@ -92,7 +96,8 @@ pub async fn get_app(
     let Some(kv) = get_raw(client, &app_key(prefix, name)).await? else {
         return Ok(None);
     };
-    let spec = parse_app(&apps_dir(prefix), kv.key(), kv.value()).map_err(|reason| {
+    // An operator's read-modify-write (scale) may repair a count above the maximum.
+    let spec = parse_app(&apps_dir(prefix), kv.key(), kv.value(), u32::MAX).map_err(|reason| {
         StoreError::Invalid {
             what: format!("app record {}", app_key(prefix, name)),
             reason,
@@ -101,34 +106,70 @@ pub async fn get_app(
     Ok(Some((spec, kv.mod_revision())))
 }
 
-/// Every well-formed spec with its mod_revision, by name, and the revision they were read
-/// at. Malformed specs are skipped with a warning naming the key.
+/// Every app record read at one revision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppListing {
+    /// Every good spec with its mod_revision, by name.
+    pub apps: Vec<(AppSpec, i64)>,
+    /// Records that cannot be read or that `ctl apply` would refuse.
+    pub broken: Vec<BrokenRecord>,
+    pub revision: i64,
+}
+
+impl AppListing {
+    /// Replaces `known` (what a reader holds per app) with this listing: each good spec
+    /// as `good` makes it, and for each broken record the value `known` had (a broken
+    /// record is not a deletion). `broken` becomes the broken records' reasons, by app.
+    pub fn replace<T>(
+        self,
+        known: &mut BTreeMap<String, T>,
+        broken: &mut BTreeMap<String, String>,
+        good: impl Fn(AppSpec, i64) -> T,
+    ) {
+        let mut next: BTreeMap<String, T> = (self.apps.into_iter())
+            .map(|(spec, revision)| (spec.name.clone(), good(spec, revision)))
+            .collect();
+        broken.clear();
+        for record in self.broken {
+            if let Some(last) = known.remove(&record.name) {
+                next.insert(record.name.clone(), last);
+            }
+            broken.insert(record.name, record.reason);
+        }
+        *known = next;
+    }
+}
+
+/// Every app record, each checked as `ctl apply` checks a spec (`max_instances` too):
+/// good specs, and broken records with what is wrong with them.
 pub async fn list_apps(
     client: &mut Client,
     prefix: &str,
-) -> Result<(Vec<(AppSpec, i64)>, i64), StoreError> {
+    max_instances: u32,
+) -> Result<AppListing, StoreError> {
     let dir = apps_dir(prefix);
     let resp = request(
         "get",
         client.get(dir.as_str(), Some(GetOptions::new().with_prefix())),
     )
     .await?;
-    let revision = resp.header().map_or(0, |h| h.revision());
-    let apps = resp
-        .kvs()
-        .iter()
-        .filter_map(|kv| match parse_app(&dir, kv.key(), kv.value()) {
-            Ok(spec) => Some((spec, kv.mod_revision())),
+    let mut listing = AppListing {
+        revision: resp.header().map_or(0, |h| h.revision()),
+        ..AppListing::default()
+    };
+    for kv in resp.kvs() {
+        match parse_app(&dir, kv.key(), kv.value(), max_instances) {
+            Ok(spec) => listing.apps.push((spec, kv.mod_revision())),
             Err(why) => {
-                tracing::warn!(
-                    key = %String::from_utf8_lossy(kv.key()),
-                    "skipping malformed app spec: {why}"
-                );
-                None
+                let key = String::from_utf8_lossy(kv.key());
+                tracing::warn!(%key, "broken app record, the app is left as it was: {why}");
+                if let Some(name) = name_of_key(&dir, kv.key()) {
+                    listing.broken.push(BrokenRecord::new(name, kv.key(), why));
+                }
             }
-        })
-        .collect();
-    Ok((apps, revision))
+        }
+    }
+    Ok(listing)
 }
 
 /// Writes `spec` if `expected` still holds; returns the app's new mod_revision. The spec
@@ -363,12 +404,9 @@ pub enum AppEvent {
     Unreachable {
         error: String,
     },
-    /// Every spec with its mod_revision, read at `revision`: after the first connect, and
-    /// after a reconnect only if etcd compacted past the resume point.
-    Snapshot {
-        apps: Vec<(AppSpec, i64)>,
-        revision: i64,
-    },
+    /// Every record, read at `revision`: after the first connect, and after a reconnect
+    /// only if etcd compacted past the resume point.
+    Snapshot(AppListing),
     /// Boxed: a spec is large beside the other events.
     Put {
         app: Box<AppSpec>,
@@ -378,14 +416,28 @@ pub enum AppEvent {
         name: String,
         revision: i64,
     },
+    /// The record was overwritten with something that cannot be read or that `ctl apply`
+    /// would refuse. Not a deletion: the app keeps its last good spec (or, with none,
+    /// is left alone), and the record is shown as broken.
+    Broken {
+        record: BrokenRecord,
+        mod_revision: i64,
+    },
 }
 
 /// Starts the app watcher for `<prefix>/apps/` (the host watcher's loop: resumes after
-/// outages without loss); it runs until `tx`'s receiver is dropped.
-pub fn spawn_app_watcher(cfg: EtcdConfig, prefix: String, tx: Sender<AppEvent>) -> JoinHandle<()> {
+/// outages without loss); every record is checked against `max_instances`. It runs
+/// until `tx`'s receiver is dropped.
+pub fn spawn_app_watcher(
+    cfg: EtcdConfig,
+    prefix: String,
+    max_instances: u32,
+    tx: Sender<AppEvent>,
+) -> JoinHandle<()> {
     let feed = AppFeed {
         dir: apps_dir(&prefix),
         prefix,
+        max_instances,
     };
     spawn_watcher(cfg, feed, tx)
 }
@@ -393,6 +445,7 @@ pub fn spawn_app_watcher(cfg: EtcdConfig, prefix: String, tx: Sender<AppEvent>) 
 struct AppFeed {
     prefix: String,
     dir: String,
+    max_instances: u32,
 }
 
 impl Feed for AppFeed {
@@ -412,8 +465,9 @@ impl Feed for AppFeed {
     }
 
     async fn list(&self, client: &mut Client) -> Result<(AppEvent, i64), StoreError> {
-        let (apps, revision) = list_apps(client, &self.prefix).await?;
-        Ok((AppEvent::Snapshot { apps, revision }, revision))
+        let listing = list_apps(client, &self.prefix, self.max_instances).await?;
+        let revision = listing.revision;
+        Ok((AppEvent::Snapshot(listing), revision))
     }
 
     fn change(&self, event: &Event, revision: i64) -> Option<AppEvent> {
@@ -423,23 +477,26 @@ impl Feed for AppFeed {
             tracing::warn!(%key, "ignoring a key under apps/ that names no valid app");
             return None;
         };
-        let deleted = AppEvent::Deleted {
-            name: name.to_owned(),
-            revision,
-        };
         Some(match event.event_type() {
-            EventType::Put => match parse_app(&self.dir, kv.key(), kv.value()) {
-                Ok(app) => AppEvent::Put {
-                    app: Box::new(app),
-                    mod_revision: revision,
-                },
-                // A fresh list would skip it: drop it here too, so both views agree.
-                Err(why) => {
-                    tracing::warn!(%key, "malformed app spec, treated as deleted: {why}");
-                    deleted
+            EventType::Put => {
+                match parse_app(&self.dir, kv.key(), kv.value(), self.max_instances) {
+                    Ok(app) => AppEvent::Put {
+                        app: Box::new(app),
+                        mod_revision: revision,
+                    },
+                    Err(why) => {
+                        tracing::warn!(%key, "broken app record, the app is left as it was: {why}");
+                        AppEvent::Broken {
+                            record: BrokenRecord::new(name, kv.key(), why),
+                            mod_revision: revision,
+                        }
+                    }
                 }
+            }
+            EventType::Delete => AppEvent::Deleted {
+                name: name.to_owned(),
+                revision,
             },
-            EventType::Delete => deleted,
         })
     }
 }
@@ -464,12 +521,27 @@ mod tests {
     #[test]
     fn malformed_specs_say_why() {
         let json = AppSpec::new("web", "demo:1").to_json().unwrap_or_default();
-        let bad = |key: &[u8], value: &[u8]| parse_app(DIR, key, value).err();
-        assert!(parse_app(DIR, b"/wheelhouse/apps/web", json.as_bytes()).is_ok());
+        let bad = |key: &[u8], value: &[u8]| parse_app(DIR, key, value, 1000).err();
+        assert!(parse_app(DIR, b"/wheelhouse/apps/web", json.as_bytes(), 1000).is_ok());
         assert!(
             bad(b"/wheelhouse/apps/api", json.as_bytes()).is_some_and(|e| e.contains("\"api\""))
         );
         assert!(bad(b"/wheelhouse/apps/Web", json.as_bytes()).is_some());
         assert!(bad(b"/wheelhouse/apps/web", b"{oops").is_some_and(|e| e.contains("JSON")));
+    }
+
+    #[test]
+    fn records_above_the_instance_maximum_are_refused_like_apply_refuses_them() {
+        let mut spec = AppSpec::new("web", "demo:1");
+        spec.instances = u32::MAX;
+        let json = spec.to_json().unwrap_or_default();
+        let got = parse_app(DIR, b"/wheelhouse/apps/web", json.as_bytes(), 1000);
+        assert_eq!(
+            got.err().as_deref(),
+            Some("instances 4294967295 is above the maximum of 1000")
+        );
+        spec.instances = 1000;
+        let json = spec.to_json().unwrap_or_default();
+        assert!(parse_app(DIR, b"/wheelhouse/apps/web", json.as_bytes(), 1000).is_ok());
     }
 }

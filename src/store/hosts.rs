@@ -1,5 +1,6 @@
 //! Host records: JSON `HostSpec`s under `<prefix>/hosts/<name>`.
 
+use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
 use crate::config::{check_engine_url, valid_name};
@@ -41,6 +42,16 @@ pub async fn list_hosts(
     client: &mut Client,
     prefix: &str,
 ) -> Result<(Vec<HostSpec>, i64), StoreError> {
+    let (hosts, _, revision) = list_host_records(client, prefix).await?;
+    Ok((hosts, revision))
+}
+
+/// Every well-formed host record, every broken one (with what is wrong), and the
+/// revision they were read at.
+pub async fn list_host_records(
+    client: &mut Client,
+    prefix: &str,
+) -> Result<(Vec<HostSpec>, Vec<BrokenRecord>, i64), StoreError> {
     let dir = hosts_dir(prefix);
     let resp = request(
         "get",
@@ -49,16 +60,20 @@ pub async fn list_hosts(
     .await?;
     let revision = resp.header().map_or(0, |h| h.revision());
     let mut hosts = Vec::with_capacity(resp.kvs().len());
+    let mut broken = Vec::new();
     for kv in resp.kvs() {
         match parse_record(&dir, kv.key(), kv.value()) {
             Ok(spec) => hosts.push(spec),
-            Err(why) => tracing::warn!(
-                key = %String::from_utf8_lossy(kv.key()),
-                "skipping malformed host record: {why}"
-            ),
+            Err(why) => {
+                let key = String::from_utf8_lossy(kv.key());
+                tracing::warn!(%key, "malformed host record, host kept as it was: {why}");
+                if let Some(name) = name_of_key(&dir, kv.key()) {
+                    broken.push(BrokenRecord::new(name, kv.key(), why));
+                }
+            }
         }
     }
-    Ok((hosts, revision))
+    Ok((hosts, broken, revision))
 }
 
 /// Writes (creates or replaces) a host record; returns the revision of the write.

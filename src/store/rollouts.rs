@@ -184,11 +184,50 @@ async fn get_with_revision(
     let Some(kv) = resp.kvs().first() else {
         return Ok(None);
     };
-    let rollout = parse_rollout(app, kv.value()).map_err(|reason| StoreError::Invalid {
+    let rollout = parse_rollout(app, kv.value()).map_err(|why| StoreError::Invalid {
         what: format!("rollout record {key}"),
-        reason,
+        reason: format!("{why} (`wheelhouse ctl rollout-status {app} --reset` removes it)"),
     })?;
     Ok(Some((rollout, kv.mod_revision())))
+}
+
+/// Removes `app`'s rollout record when it cannot be read (a broken record blocks every
+/// rollout of the app until it is gone). A readable record is refused: it is the
+/// controller's to drive, and `rollback`/`pause` are the ways to change it. The delete
+/// is guarded by the mod_revision read, so a record the leader rewrote meanwhile stays.
+/// Returns why the record was broken.
+pub async fn delete_broken_rollout(
+    client: &mut Client,
+    prefix: &str,
+    app: &str,
+) -> Result<String, StoreError> {
+    check_app(app)?;
+    let key = rollout_key(prefix, app);
+    let resp = etcd("get", client.get(key.as_str(), None)).await?;
+    let Some(kv) = resp.kvs().first() else {
+        return Err(StoreError::NotFound {
+            kind: "rollout",
+            name: app.to_owned(),
+        });
+    };
+    let why = match parse_rollout(app, kv.value()) {
+        Ok(_) => {
+            return Err(StoreError::Invalid {
+                what: format!("rollout record {key}"),
+                reason: "it is readable: only a broken record is removed (use rollback or \
+                         pause to change a rollout)"
+                    .into(),
+            });
+        }
+        Err(why) => why,
+    };
+    let when = vec![Compare::mod_revision(
+        key.as_str(),
+        CompareOp::Equal,
+        kv.mod_revision(),
+    )];
+    fenced(client, &key, when, vec![TxnOp::delete(key.as_str(), None)]).await?;
+    Ok(why)
 }
 
 /// Every well-formed rollout record and every pending command, by app name. Malformed

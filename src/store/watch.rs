@@ -7,10 +7,10 @@
 //! revision it delivered, so changes made while it was away arrive as ordinary events,
 //! each exactly once. Only when that revision has been compacted does it list afresh.
 
-use super::StoreEvent;
 use super::connect::{connect, request, request_within};
 use super::error::StoreError;
-use super::hosts::{hosts_dir, list_hosts, name_of_key, parse_record};
+use super::hosts::{hosts_dir, list_host_records, name_of_key, parse_record};
+use super::{BrokenRecord, StoreEvent};
 use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, WatchOptions};
 use std::convert::Infallible;
@@ -98,8 +98,13 @@ impl Feed for HostFeed {
     }
 
     async fn list(&self, client: &mut Client) -> Result<(StoreEvent, i64), StoreError> {
-        let (records, revision) = list_hosts(client, &self.prefix).await?;
-        Ok((StoreEvent::Hosts { records, revision }, revision))
+        let (records, broken, revision) = list_host_records(client, &self.prefix).await?;
+        let event = StoreEvent::Hosts {
+            records,
+            broken,
+            revision,
+        };
+        Ok((event, revision))
     }
 
     fn change(&self, event: &Event, revision: i64) -> Option<StoreEvent> {
@@ -109,20 +114,22 @@ impl Feed for HostFeed {
             tracing::warn!(%key, "ignoring a key under hosts/ that names no valid host");
             return None;
         };
-        let deleted = StoreEvent::HostDeleted {
-            name: name.to_owned(),
-            revision,
-        };
         Some(match event.event_type() {
             EventType::Put => match parse_record(&self.dir, kv.key(), kv.value()) {
                 Ok(record) => StoreEvent::HostPut { record, revision },
-                // A fresh list would skip it: drop it here too, so both views agree.
+                // Never a deletion: the host stays as it was, the record shows as broken.
                 Err(why) => {
-                    tracing::warn!(%key, "malformed host record, treated as deleted: {why}");
-                    deleted
+                    tracing::warn!(%key, "malformed host record, host kept as it was: {why}");
+                    StoreEvent::HostBroken {
+                        record: BrokenRecord::new(name, kv.key(), why),
+                        revision,
+                    }
                 }
             },
-            EventType::Delete => deleted,
+            EventType::Delete => StoreEvent::HostDeleted {
+                name: name.to_owned(),
+                revision,
+            },
         })
     }
 }

@@ -94,6 +94,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let (store_tx, mut store_rx) = mpsc::channel::<StoreEvent>(256);
     let (apps_tx, mut apps_rx) = mpsc::channel::<AppEvent>(256);
     let (rollouts_tx, mut rollouts_rx) = mpsc::channel::<RolloutEvent>(256);
+    let (placement_tx, mut placement_rx) = mpsc::channel::<store::PlacementEvent>(64);
     let (done_tx, mut done_rx) = mpsc::channel::<Result<Outcome, String>>(16);
     // Answers to the screen's reads (image tags, history).
     let (answer_tx, mut answer_rx) = mpsc::channel::<Msg>(16);
@@ -108,14 +109,17 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .etcd
         .clone()
         .map(|etcd| store::spawn_host_watcher(etcd, config.prefix.clone(), store_tx.clone()));
-    let _apps_task = config
-        .etcd
-        .clone()
-        .map(|etcd| store::spawn_app_watcher(etcd, config.prefix.clone(), apps_tx.clone()));
+    let _apps_task = config.etcd.clone().map(|etcd| {
+        let prefix = config.prefix.clone();
+        store::spawn_app_watcher(etcd, prefix, config.max_instances, apps_tx.clone())
+    });
     let _rollouts_task = config
         .etcd
         .clone()
         .map(|etcd| store::spawn_rollout_watcher(etcd, config.prefix.clone(), rollouts_tx.clone()));
+    let _placement_task = config.etcd.clone().map(|etcd| {
+        store::spawn_placement_watcher(etcd, config.prefix.clone(), placement_tx.clone())
+    });
 
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
@@ -151,6 +155,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             Some(event) = store_rx.recv() => msgs.push(Msg::Store(event)),
             Some(event) = apps_rx.recv() => msgs.push(Msg::Apps(event)),
             Some(event) = rollouts_rx.recv() => msgs.push(Msg::Rollouts(event)),
+            Some(event) = placement_rx.recv() => msgs.push(Msg::Placement(event)),
             Some(result) = done_rx.recv() => msgs.push(Msg::Done(result)),
             Some(answer) = answer_rx.recv() => msgs.push(answer),
             _ = clock.tick() => {

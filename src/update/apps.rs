@@ -28,16 +28,23 @@ pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
     match event {
         AppEvent::Connected { revision } => super::etcd_connected(model, revision),
         AppEvent::Unreachable { error } => super::etcd_unreachable(model, error),
-        AppEvent::Snapshot { apps, revision } => {
-            super::etcd_connected(model, revision);
-            model.apps = apps
-                .into_iter()
-                .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
-                .collect();
+        AppEvent::Snapshot(listing) => {
+            super::etcd_connected(model, listing.revision);
+            listing.replace(&mut model.apps, &mut model.broken_apps, |spec, revision| {
+                AppRecord { spec, revision }
+            });
+        }
+        AppEvent::Broken {
+            record,
+            mod_revision,
+        } => {
+            super::etcd_connected(model, mod_revision);
+            model.broken_apps.insert(record.name, record.reason);
         }
         AppEvent::Put { app, mod_revision } => {
             super::etcd_connected(model, mod_revision);
             let spec = *app;
+            model.broken_apps.remove(&spec.name);
             model.apps.insert(
                 spec.name.clone(),
                 AppRecord {
@@ -48,6 +55,7 @@ pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
         }
         AppEvent::Deleted { name, revision } => {
             super::etcd_connected(model, revision);
+            model.broken_apps.remove(&name);
             model.apps.remove(&name);
         }
     }

@@ -37,6 +37,8 @@ pub enum Msg {
     },
     /// The rollout watcher's news: progress records as etcd holds them.
     Rollouts(RolloutEvent),
+    /// Why the controller cannot place every instance of an app (`/placement/<app>`).
+    Placement(crate::store::PlacementEvent),
     /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
     Notice(String),
     /// The screen must be drawn again though the model did not change (a new theme).
@@ -120,6 +122,11 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Rollouts(event) => {
             model.dirty = true;
             rollout::on_rollouts(model, event);
+            Vec::new()
+        }
+        Msg::Placement(event) => {
+            model.dirty = true;
+            event.apply(&mut model.unplaced);
             Vec::new()
         }
         Msg::Tick(now) => {
@@ -255,7 +262,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         | Action::Delete { .. }
         | Action::Restart { .. }
         | Action::RestartContainer { .. }
-        | Action::RolloutCommand { .. } => apps::ask(model, action),
+        | Action::RolloutCommand { .. }
+        | Action::ResetRollout { .. } => apps::ask(model, action),
         // The app keys mean nothing outside the grid view.
         Action::RolloutPrompt
         | Action::PauseResume
@@ -388,20 +396,27 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
             etcd_unreachable(model, error);
             Vec::new()
         }
-        StoreEvent::Hosts { records, revision } => {
+        StoreEvent::Hosts {
+            records,
+            broken,
+            revision,
+        } => {
             etcd_connected(model, revision);
             let mut effects = Vec::new();
-            // Records gone from etcd while we were away: drop etcd-only hosts, demote merged ones.
+            // Records gone from etcd while we were away: drop etcd-only hosts, demote merged
+            // ones. A broken record is not gone: its host stays as it was.
             let stale: Vec<String> = model
                 .hosts
                 .iter()
                 .filter(|h| h.source != HostSource::Config)
                 .filter(|h| !records.iter().any(|r| r.name == h.spec.name))
+                .filter(|h| !broken.iter().any(|b| b.name == h.spec.name))
                 .map(|h| h.spec.name.clone())
                 .collect();
             for name in stale {
                 effects.extend(delete_record(model, &name));
             }
+            model.broken_hosts = (broken.into_iter()).map(|b| (b.name, b.reason)).collect();
             for record in records {
                 effects.extend(put_record(model, record));
             }
@@ -409,11 +424,18 @@ fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
         }
         StoreEvent::HostPut { record, revision } => {
             etcd_connected(model, revision);
+            model.broken_hosts.remove(&record.name);
             put_record(model, record)
         }
         StoreEvent::HostDeleted { name, revision } => {
             etcd_connected(model, revision);
+            model.broken_hosts.remove(&name);
             delete_record(model, &name)
+        }
+        StoreEvent::HostBroken { record, revision } => {
+            etcd_connected(model, revision);
+            model.broken_hosts.insert(record.name, record.reason);
+            Vec::new()
         }
     }
 }

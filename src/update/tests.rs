@@ -271,6 +271,7 @@ fn etcd_records_merge_with_the_config_inventory() {
         &mut m,
         Msg::Store(StoreEvent::Hosts {
             records: vec![a.clone(), spec("b")],
+            broken: Vec::new(),
             revision: 7,
         }),
     );
@@ -327,6 +328,7 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
         &mut m,
         Msg::Store(StoreEvent::Hosts {
             records: vec![spec("x"), spec("y")],
+            broken: Vec::new(),
             revision: 3,
         }),
     );
@@ -335,6 +337,7 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
         &mut m,
         Msg::Store(StoreEvent::Hosts {
             records: vec![spec("x")],
+            broken: Vec::new(),
             revision: 9,
         }),
     );

@@ -91,6 +91,7 @@ pub fn starts(specs: &[AppSpec], host: &HostSpec) -> Vec<EngineStep> {
         actual: &actual,
         registered: &Registered::new(),
         avoid: &plan::Avoid::new(),
+        frozen: &std::collections::BTreeSet::new(),
     });
     assert!(p.unplaced.is_empty(), "{:?}", p.unplaced);
     p.steps.iter().filter_map(EngineStep::from_step).collect()

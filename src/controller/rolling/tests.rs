@@ -63,7 +63,7 @@ fn begun(r: &mut Rolling, from: &AppSpec, to: &AppSpec, a: &Actual) {
         labels::revision(to),
         to.instances,
         to.update.clone(),
-        &observe(&list),
+        &observe(&list, &BTreeSet::new()),
         1_000,
     );
     r.saved(Rollout {

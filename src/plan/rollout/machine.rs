@@ -111,7 +111,13 @@ impl RolloutState {
                     first_seen_ms: now,
                     healthy_since_ms: None,
                 });
-            if o.condition == Condition::Healthy {
+            if o.restarting {
+                // Asked for: judged afresh once it is back.
+                *track = Track {
+                    first_seen_ms: now,
+                    healthy_since_ms: None,
+                };
+            } else if o.condition == Condition::Healthy {
                 track.healthy_since_ms.get_or_insert(now);
             } else {
                 track.healthy_since_ms = None;
@@ -133,6 +139,7 @@ impl RolloutState {
         let mut fresh = Vec::new();
         for o in &observed.instances {
             if o.revision != target
+                || o.restarting
                 || known.contains(&o.container)
                 || self.stopping.contains_key(&o.container)
             {
@@ -413,6 +420,8 @@ impl<'a> View<'a> {
             let overdue = o.condition != Condition::Healthy
                 && track.is_some_and(|t| now >= t.first_seen_ms.saturating_add(deadline));
             let bad = o.revision == target && (failed.contains(o.container.as_str()) || overdue);
+            // A restart the operator asked for holds its slot while it runs.
+            let live = live || o.restarting;
             if !live || bad {
                 view.discard_live += u32::from(live);
                 view.discard.push(seen);

@@ -129,6 +129,7 @@ impl Sim {
                     container: i.container.clone(),
                     revision: i.revision,
                     condition: i.condition,
+                    restarting: false,
                 })
                 .collect(),
             failed_starts: std::mem::take(&mut self.failed_starts),

@@ -268,6 +268,7 @@ fn a_stop_that_never_lands_is_asked_again_then_the_rollout_stalls() {
         container: "c1".into(),
         revision: FROM,
         condition: Condition::Healthy,
+        restarting: false,
     };
     let observed = Observed {
         instances: vec![old.clone()],
@@ -472,4 +473,66 @@ fn with_a_surge_the_start_is_listed_before_the_stops() {
         ),
         "{steps:?}"
     );
+}
+
+#[test]
+fn a_restart_the_operator_asked_for_is_waited_for_not_a_failure() {
+    // Desired 2: old c1 still runs, new c2 is healthy; then c2 is restarted by hand.
+    let obs = |container: &str, revision, condition, restarting| Observation {
+        instance: if container == "c1" { 1 } else { 2 },
+        container: container.into(),
+        revision,
+        condition,
+        restarting,
+    };
+    let at = |list: Vec<Observation>| Observed {
+        instances: list,
+        failed_starts: Vec::new(),
+    };
+    let p = policy(Amount::Count(0), Amount::Count(1));
+    let before = at(vec![
+        obs("c1", FROM, Condition::Healthy, false),
+        obs("c2", TO, Condition::Healthy, false),
+    ]);
+    let state = RolloutState::new("web", FROM, TO, 2, p, &before, T0);
+    let (state, _) = step(&state, &before, T0);
+    for (restarting, failed) in [(true, false), (false, true)] {
+        let exited = at(vec![
+            obs("c1", FROM, Condition::Healthy, false),
+            obs("c2", TO, Condition::Exited, restarting),
+        ]);
+        let (next, steps) = step(&state, &exited, T0 + TICK);
+        assert_eq!(!next.failures.is_empty(), failed, "restarting {restarting}");
+        let stops_c2 = steps
+            .iter()
+            .any(|s| matches!(s, RolloutStep::StopNew { instance } if instance.container == "c2"));
+        let gave_up = matches!(next.phase, Phase::Paused { .. } | Phase::RollingBack { .. });
+        assert_eq!(gave_up, failed, "restarting {restarting}: {:?}", next.phase);
+        if restarting {
+            assert!(!stops_c2, "{steps:?}");
+            assert!(matches!(next.phase, Phase::Progressing), "{:?}", next.phase);
+            // Back and healthy: the rollout goes on, with no failure on record.
+            let (next, _) = step(&next, &before, T0 + 2 * TICK);
+            assert!(next.failures.is_empty(), "{:?}", next.failures);
+            assert!(!matches!(
+                next.phase,
+                Phase::Paused { .. } | Phase::RollingBack { .. }
+            ));
+        }
+    }
+}
+
+#[test]
+fn failures_name_containers_by_their_short_id() {
+    let failure = |container: Option<&str>| Failure {
+        at_ms: 0,
+        revision: TO,
+        instance: Some(1),
+        container: container.map(str::to_owned),
+        reason: "instance web/1 exited".into(),
+    };
+    let long = "0123456789abcdef".repeat(4);
+    assert_eq!(failure(Some(&long)).short_container(), "0123456789ab");
+    assert_eq!(failure(Some("c1")).short_container(), "c1");
+    assert_eq!(failure(None).short_container(), "(no container)");
 }

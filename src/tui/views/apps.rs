@@ -219,10 +219,14 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
         }
     };
     let desired = app.desired.map_or("—".to_owned(), |d| d.to_string());
-    let hosts = match app.hosts.len() {
+    let mut hosts = match app.hosts.len() {
         0 => "—".to_owned(),
         n => format!("{n} {}", app.hosts.join(",")),
     };
+    // Labelled with the app but not started by the controller: said, never counted.
+    if !app.foreign.is_empty() {
+        hosts.push_str(&format!(" +{} foreign", app.foreign.len()));
+    }
     // Running short of desired, or running but not healthy, reads as a warning.
     let running_ok = app.desired.is_none_or(|d| app.running >= d);
     let name_style = if app.desired.is_none() {
@@ -230,9 +234,28 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
     } else {
         plain
     };
+    // A broken record, or instances that cannot be placed: a mark on the name and the
+    // reason where the image goes.
+    let (name, image) = match (&app.broken, &app.unplaced) {
+        (Some(why), _) => (
+            (format!("✗ {}", app.name), theme.level_text(Level::Critical)),
+            (
+                format!("broken record: {why}"),
+                theme.level_text(Level::Critical),
+            ),
+        ),
+        (None, Some(why)) => (
+            (format!("⚠ {}", app.name), theme.level_text(Level::Warn)),
+            (why.clone(), theme.level_text(Level::Warn)),
+        ),
+        (None, None) => (
+            (app.name.clone(), name_style),
+            (app.image.clone(), theme.muted()),
+        ),
+    };
     vec![
-        (app.name.clone(), name_style),
-        (app.image.clone(), theme.muted()),
+        name,
+        image,
         (desired, plain),
         (app.running.to_string(), short(running_ok)),
         (app.healthy.to_string(), short(app.healthy >= app.running)),
@@ -291,5 +314,48 @@ mod tests {
             empty_text(&model),
             "no app matches the filter nomatch (esc clears it)"
         );
+    }
+
+    fn status(name: &str) -> AppStatus {
+        AppStatus {
+            name: name.to_owned(),
+            image: "wheelhouse/demo:1".to_owned(),
+            desired: Some(4),
+            revision: Some(3),
+            running: 1,
+            healthy: 1,
+            hosts: vec!["lab-1".to_owned()],
+            broken: None,
+            foreign: Vec::new(),
+            unplaced: None,
+        }
+    }
+
+    fn texts(app: &AppStatus) -> Vec<String> {
+        row(app, &Theme::default_theme())
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect()
+    }
+
+    #[test]
+    fn rows_mark_broken_records_unplaced_instances_and_foreign_containers() {
+        let mut s4 = status("s4");
+        s4.broken = Some("bad JSON".to_owned());
+        s4.unplaced = Some("ignored while broken".to_owned());
+        let row = texts(&s4);
+        assert_eq!(row[..2], ["✗ s4", "broken record: bad JSON"]);
+
+        let mut fat = status("fat");
+        fat.unplaced = Some("3 unplaced: lab-1: cpu 1.9/2 cores reserved".to_owned());
+        let row = texts(&fat);
+        assert_eq!(row[0], "⚠ fat");
+        assert!(row[1].starts_with("3 unplaced: lab-1: cpu"), "{row:?}");
+
+        let mut web = status("web");
+        web.foreign = vec!["lab-2/stray".to_owned()];
+        let row = texts(&web);
+        assert_eq!(row[0], "web");
+        assert_eq!(row[5], "1 lab-1 +1 foreign");
     }
 }

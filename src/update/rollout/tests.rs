@@ -372,6 +372,7 @@ fn container(name: &str, revision: i64, health: Health) -> Container {
         labels: [
             (labels::APP.to_owned(), "web".to_owned()),
             (labels::REVISION.to_owned(), revision.to_string()),
+            (labels::INSTANCE.to_owned(), "1".to_owned()),
         ]
         .into(),
         cpu_percent: None,

@@ -31,6 +31,17 @@ pub(crate) fn model(names: &[&str]) -> Model {
     m
 }
 
+/// The labels the controller gives an instance of `app` (number 1, revision 7).
+pub(crate) fn owned_labels(app: &str) -> std::collections::BTreeMap<String, String> {
+    use crate::plan::labels::{APP, INSTANCE, REVISION};
+    [
+        (APP.to_owned(), app.to_owned()),
+        (INSTANCE.to_owned(), "1".to_owned()),
+        (REVISION.to_owned(), "7".to_owned()),
+    ]
+    .into()
+}
+
 /// A running container of the app `web` (by its label), with this health.
 pub(crate) fn web_container(id: &str, health: Health) -> Container {
     Container {
@@ -40,7 +51,7 @@ pub(crate) fn web_container(id: &str, health: Health) -> Container {
         state: "running".into(),
         status: "Up".into(),
         health,
-        labels: [(crate::plan::labels::APP.to_owned(), "web".to_owned())].into(),
+        labels: owned_labels("web"),
         cpu_percent: None,
         mem_bytes: None,
         ports: Vec::new(),
