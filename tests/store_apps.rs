@@ -341,9 +341,12 @@ async fn audit_entries_sort_by_time_and_say_who_and_from_where() {
     );
 
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-    let who = env("USER")
-        .or_else(|| env("LOGNAME"))
-        .unwrap_or_else(|| "unknown".into());
+    let who = env("USER").or_else(|| env("LOGNAME")).unwrap_or_else(|| {
+        // Without either, the uid's own name, as `id -un` gives it.
+        let out = std::process::Command::new("id").arg("-un").output();
+        out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    });
     let from = env("SSH_CLIENT")
         .or_else(|| env("SSH_CONNECTION"))
         .and_then(|v| v.split_whitespace().next().map(str::to_owned))
