@@ -6,7 +6,9 @@
 
 use std::path::Path;
 use std::time::Duration;
-use wheelhouse::config::{Bounds, Config, FileError, MAX_MESSAGE, decode, format_duration};
+use wheelhouse::config::{
+    Bounds, Config, FileError, MAX_ECHO, MAX_MESSAGE, decode, format_duration,
+};
 use wheelhouse::model::app::AppSpec;
 use wheelhouse::sanitize::{clean, clean_bytes, clean_lines, needs_care};
 use wheelhouse::tui::keymap::Keymap;
@@ -90,7 +92,12 @@ pub fn duration(bytes: &[u8]) {
                     "{text:?} -> {written}"
                 );
             }
-            Err(message) => assert!(message.len() < 400, "{} bytes", message.len()),
+            // At most `MAX_ECHO` characters of the text, each escaped in at most 10 bytes
+            // ("\u{10ffff}"), and the setting's name and range.
+            Err(message) => {
+                let most = MAX_ECHO * 10 + 100;
+                assert!(message.len() <= most, "{} bytes", message.len());
+            }
         }
     }
 }

@@ -217,6 +217,9 @@ mod tests {
     fn long_text_is_echoed_short() {
         let err = read(&"x".repeat(1 << 20)).expect_err("not a duration");
         assert!(err.len() < 200, "{}", err.len());
+        // Control characters show escaped: 60 of them, not the whole text.
+        let err = read(&"\u{10}".repeat(1 << 10)).expect_err("not a duration");
+        assert_eq!(err.matches("\\u{10}").count(), 60, "{err}");
     }
 
     #[test]

@@ -122,7 +122,8 @@ pub fn cap_echoes(message: &str) -> String {
     let mut escaped = false;
     let mut run = 0;
     for c in message.chars() {
-        if out.len() >= MAX_MESSAGE {
+        // One step adds at most 4 bytes (a character, or '…'): stop before the cap.
+        if out.len() + 4 > MAX_MESSAGE {
             out.push('…');
             break;
         }
@@ -217,6 +218,18 @@ mod tests {
         );
         let many = "word ".repeat(1 << 18);
         assert!(cap_echoes(&many).len() <= MAX_MESSAGE + '…'.len_utf8());
+        // Found by fuzzing (key_script): an ellipsis or a wide character at the cap went
+        // past it.
+        let wide = format!("x{}", "`é`".repeat(MAX_MESSAGE));
+        let cut = format!("`{}`", "y".repeat(MAX_ECHO + 1)).repeat(MAX_MESSAGE);
+        assert!(cap_echoes(&cut).len() <= MAX_MESSAGE + '…'.len_utf8());
+        let capped = cap_echoes(&wide);
+        assert!(
+            capped.len() <= MAX_MESSAGE + '…'.len_utf8(),
+            "{}",
+            capped.len()
+        );
+        assert!(capped.ends_with('…'));
         let plain = "refresh \"often\" is not a duration like \"2s\"";
         assert_eq!(cap_echoes(plain), plain);
     }

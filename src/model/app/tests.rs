@@ -492,3 +492,16 @@ fn env_may_not_set_the_port_variables() {
     let source = "name = \"web\"\nimage = \"i\"\n[env]\nPORT = \"1\"\n";
     assert_eq!(parse(source).map(|s| s.env["PORT"].clone()), Ok("1".into()));
 }
+
+/// Found by fuzzing (etcd_record): cpus written with many digits read back as another
+/// number once saved again, so a spec read from etcd and written back changed.
+#[test]
+fn a_record_from_etcd_keeps_its_exact_cpus_through_a_save() {
+    let json = br#"{"name":"web","image":"i","instances":3,"cpus":0.244444444444444045,"memory":33554432}"#;
+    let spec = AppSpec::from_json(json).expect("valid record");
+    let saved = spec.to_json().expect("serializes");
+    assert_eq!(
+        AppSpec::from_json(saved.as_bytes()).expect("reads back"),
+        spec
+    );
+}
