@@ -75,6 +75,39 @@ fn offline_host_80x24() {
 }
 
 #[test]
+fn a_foreign_container_is_marked_in_the_host_view_at_any_width() {
+    let mut model = with_view(five_hosts(), View::Host("alpha".to_owned()), 0);
+    // Told apart by image: at 80 columns the NAME column has room for the mark only.
+    let mut stray = container("stray", "running", Health::None, None, None);
+    stray.image = "busybox:stray".to_owned();
+    stray
+        .labels
+        .insert("wheelhouse.app".to_owned(), "web".to_owned());
+    let mut instance = container("web.9", "running", Health::None, None, None);
+    owned(&mut instance, "web");
+    if let Some(alpha) = model.host_mut("alpha") {
+        alpha.containers.extend([stray, instance]);
+    }
+    for (width, height) in [(80, 24), (200, 50)] {
+        let screen = text(&draw(&model, width, height));
+        let line = |text: &str| {
+            (screen.lines())
+                .find(|l| l.contains(text))
+                .unwrap_or_else(|| panic!("{text} not drawn at {width}x{height}:\n{screen}"))
+                .to_owned()
+        };
+        assert!(
+            line("busybox:stray").contains("foreign:"),
+            "{width}x{height}:\n{screen}"
+        );
+        assert!(
+            !line("web.9").contains("foreign"),
+            "{width}x{height}:\n{screen}"
+        );
+    }
+}
+
+#[test]
 fn help_80x24() {
     let mut model = five_hosts();
     model.ui.help = true;

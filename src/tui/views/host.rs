@@ -11,8 +11,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Widget};
 
-/// After the name of a container labelled as an app's that the controller did not start.
-const FOREIGN: &str = "(foreign)";
+/// Before the name of a container labelled as an app's that the controller did not start.
+const FOREIGN: &str = "foreign:";
 
 /// Header lines inside the box.
 const HEADER_LINES: u16 = 4;
@@ -186,10 +186,11 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         [] => "—".to_owned(),
         ports => ports.join(","),
     };
-    // A container labelled as an app's but not started by the controller is not an instance.
+    // A container labelled as an app's but not started by the controller is not an instance;
+    // the mark comes first so a narrow NAME column cuts the name, not the mark.
     let name = if c.is_foreign() {
         (
-            format!("{} {FOREIGN}", c.name),
+            format!("{FOREIGN} {}", c.name),
             theme.level_text(Level::Warn),
         )
     } else {
@@ -263,12 +264,12 @@ mod tests {
         let theme = Theme::default_theme();
         let name = |c: &Container| row(c, &theme)[0].0.clone();
         let stray = labelled("stray", &[("wheelhouse.app", "web")]);
-        assert_eq!(name(&stray), "stray (foreign)");
+        assert_eq!(name(&stray), "foreign: stray");
         let half = labelled(
             "half",
             &[("wheelhouse.app", "web"), ("wheelhouse.instance", "1")],
         );
-        assert_eq!(name(&half), "half (foreign)");
+        assert_eq!(name(&half), "foreign: half");
         let instance = labelled(
             "web.1",
             &[
