@@ -9,6 +9,7 @@ use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
 use crate::model::{Container, HostSpec};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
+use futures::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -19,6 +20,9 @@ const PING_EVERY_MAX: Duration = Duration::from_secs(2);
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 /// info and the container list: small answers, but an engine under load may be slow.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
+/// Inspects in flight at once on one engine: a first listing of 1,000 containers must not
+/// open 1,000 requests together.
+const INSPECTS_AT_ONCE: usize = 16;
 /// A burst of container events (a deploy starts ten) gives one list.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -311,13 +315,17 @@ impl<'a> Session<'a> {
             })
             .map(|c| c.id.clone())
             .collect();
-        let reads = stale.iter().map(|id| async move {
-            let inspect = call(CALL_TIMEOUT, docker.inspect_container(id, None)).await;
-            let count = inspect.ok().and_then(|i| i.restart_count);
-            (id, count.and_then(|n| u32::try_from(n).ok()))
-        });
-        let read: HashMap<&String, Option<u32>> =
-            futures::future::join_all(reads).await.into_iter().collect();
+        // Collected first: a lazy map's closure would make the stream not provably Send.
+        let reads: Vec<_> = (stale.iter())
+            .map(|id| async move {
+                let inspect = call(CALL_TIMEOUT, docker.inspect_container(id, None)).await;
+                let count = inspect.ok().and_then(|i| i.restart_count);
+                (id, count.and_then(|n| u32::try_from(n).ok()))
+            })
+            .collect();
+        let read: HashMap<&String, Option<u32>> = (at_most(INSPECTS_AT_ONCE, reads).await)
+            .into_iter()
+            .collect();
         for c in containers.iter_mut() {
             match read.get(&c.id) {
                 Some(Some(count)) => {
@@ -359,5 +367,42 @@ async fn call<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(describe(&err)),
         Err(_) => Err("timeout".to_owned()),
+    }
+}
+
+/// Runs `work` with at most `limit` of it in flight at once; results come in the order
+/// they finish.
+async fn at_most<T>(
+    limit: usize,
+    work: impl IntoIterator<Item = impl Future<Output = T>>,
+) -> Vec<T> {
+    futures::stream::iter(work)
+        .buffer_unordered(limit)
+        .collect()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::at_most;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn no_more_than_the_limit_runs_at_once_and_all_finish() {
+        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let work = (0..1000).map(|n| {
+            let (running, most) = (&running, &most);
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                running.fetch_sub(1, Ordering::SeqCst);
+                n
+            }
+        });
+        let mut done = at_most(16, work).await;
+        done.sort_unstable();
+        assert_eq!(done, (0..1000).collect::<Vec<_>>());
+        assert_eq!(most.load(Ordering::SeqCst), 16);
     }
 }

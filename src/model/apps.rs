@@ -3,8 +3,8 @@
 
 use super::app::AppSpec;
 use super::{Health, HostState, Model};
+use crate::plan::RunState;
 use crate::plan::labels::APP;
-use crate::plan::{Identity, RunState};
 use std::collections::BTreeMap;
 
 /// A spec as read from etcd, with the mod_revision a guarded write must name.
@@ -93,7 +93,7 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             let app = apps
                 .entry(name.as_str())
                 .or_insert_with(|| AppStatus::new(name, &c.image, None, None));
-            if Identity::from_labels(&c.labels).is_none() {
+            if c.is_foreign() {
                 app.foreign.push(format!("{}/{}", host.name(), c.name));
                 continue;
             }

@@ -97,6 +97,13 @@ impl Container {
         self.state == "running"
     }
 
+    /// Labelled `wheelhouse.app=…` but not started by the controller (its labels do not make a
+    /// whole identity): never counted as an instance, adopted or stopped.
+    pub fn is_foreign(&self) -> bool {
+        self.labels.contains_key(crate::plan::labels::APP)
+            && crate::plan::Identity::from_labels(&self.labels).is_none()
+    }
+
     /// The id as `docker ps` shows it: its first 12 characters.
     pub fn short_id(&self) -> &str {
         self.id.get(..12).unwrap_or(&self.id)

@@ -11,6 +11,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Widget};
 
+/// Before the name of a container labelled as an app's that the controller did not start.
+const FOREIGN: &str = "foreign:";
+
 /// Header lines inside the box.
 const HEADER_LINES: u16 = 4;
 
@@ -183,8 +186,18 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         [] => "—".to_owned(),
         ports => ports.join(","),
     };
+    // A container labelled as an app's but not started by the controller is not an instance;
+    // the mark comes first so a narrow NAME column cuts the name, not the mark.
+    let name = if c.is_foreign() {
+        (
+            format!("{FOREIGN} {}", c.name),
+            theme.level_text(Level::Warn),
+        )
+    } else {
+        (c.name.clone(), plain)
+    };
     vec![
-        (c.name.clone(), plain),
+        name,
         (c.short_id().to_owned(), theme.muted()),
         (state, state_style),
         (health.to_owned(), health_style),
@@ -223,7 +236,51 @@ pub fn short_uptime(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::short_uptime;
+    use super::{row, short_uptime};
+    use crate::model::{Container, Health};
+    use crate::tui::theme::Theme;
+    use std::collections::BTreeMap;
+
+    fn labelled(name: &str, labels: &[(&str, &str)]) -> Container {
+        Container {
+            id: format!("{name}-0123456789abcdef"),
+            name: name.to_owned(),
+            image: "busybox".to_owned(),
+            state: "running".to_owned(),
+            status: "Up 3 minutes".to_owned(),
+            health: Health::None,
+            labels: (labels.iter())
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<BTreeMap<_, _>>(),
+            cpu_percent: None,
+            mem_bytes: None,
+            ports: Vec::new(),
+            restarts: None,
+        }
+    }
+
+    #[test]
+    fn a_foreign_container_is_marked_in_words_and_an_instance_is_not() {
+        let theme = Theme::default_theme();
+        let name = |c: &Container| row(c, &theme)[0].0.clone();
+        let stray = labelled("stray", &[("wheelhouse.app", "web")]);
+        assert_eq!(name(&stray), "foreign: stray");
+        let half = labelled(
+            "half",
+            &[("wheelhouse.app", "web"), ("wheelhouse.instance", "1")],
+        );
+        assert_eq!(name(&half), "foreign: half");
+        let instance = labelled(
+            "web.1",
+            &[
+                ("wheelhouse.app", "web"),
+                ("wheelhouse.instance", "1"),
+                ("wheelhouse.revision", "7"),
+            ],
+        );
+        assert_eq!(name(&instance), "web.1");
+        assert_eq!(name(&labelled("db", &[])), "db");
+    }
 
     #[test]
     fn uptime_words_read_short() {
