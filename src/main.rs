@@ -363,7 +363,9 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
                     "controller: pid {pid}, log {}",
                     lab.dir().join("controller.log").display()
                 ),
-                lab::demo::ControllerRun::Elsewhere(id) => eprintln!("controller: {id} leads"),
+                lab::demo::ControllerRun::Elsewhere(id) => {
+                    eprintln!("controller: {} leads", sanitize::clean(&id));
+                }
             }
             if lab::demo::ensure_demo_app(&lab)? {
                 eprintln!("app web created from examples/web.toml");
@@ -442,7 +444,9 @@ fn run_ctl(cli: &Cli, readonly: bool, command: &CtlCommand) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            say_error(&e.to_string());
+            if !matches!(e, ctl::CtlError::Said(_)) {
+                say_error(&e.to_string());
+            }
             ExitCode::from(e.exit_code())
         }
     }
@@ -457,6 +461,7 @@ fn init_stderr_logging(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(colour_on_stderr(|k| std::env::var_os(k)))
+        .fmt_fields(ctl::CleanFields::default())
         .with_env_filter(filter)
         .try_init();
 }

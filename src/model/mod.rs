@@ -71,7 +71,7 @@ pub struct Model {
 }
 
 /// A change refused on a screen, as the audit trail records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Refusal {
     /// "scale", "rollout", ... or the key's action name ("scale_up").
     pub verb: String,
