@@ -393,6 +393,16 @@ fn ctl_says_bad_input_before_auditing_it_and_exits_soon_when_etcd_is_down() {
     }
 }
 
+/// `rollout-status --reset` prints no data, so an output format with it is refused.
+#[test]
+fn rollout_status_reset_refuses_an_output_format() {
+    let out = wheelhouse(&["ctl", "rollout-status", "web", "--reset", "-o", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    assert!(stderr.contains("--output"), "{stderr}");
+}
+
 #[test]
 fn ctl_warnings_on_a_piped_stderr_have_no_colour() {
     let dir = tempfile::tempdir().expect("temp dir");

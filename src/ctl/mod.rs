@@ -90,7 +90,7 @@ pub enum CtlCommand {
         output: OutputArg,
         /// Remove the app's rollout record if it cannot be read (it blocks every rollout
         /// of the app); a readable record is left alone.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         reset: bool,
     },
     /// Pause the app's rollout.

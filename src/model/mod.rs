@@ -10,7 +10,7 @@ pub mod wallboard;
 pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 
 pub use host::{
-    Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
+    Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles, short_id,
 };
 pub use rollouts::{LINGER, active_rollout, changing_hosts, note_finished, shown_rollouts};
 pub use ui::{

@@ -230,12 +230,11 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// Where it failed, as operators read ids: the container's first 12 characters.
+    /// Where it failed, as operators read ids (`docker ps`'s short id).
     pub fn short_container(&self) -> &str {
-        match &self.container {
-            Some(id) => id.get(..12).unwrap_or(id),
-            None => "(no container)",
-        }
+        self.container
+            .as_deref()
+            .map_or("(no container)", crate::model::short_id)
     }
 }
 
