@@ -307,9 +307,7 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
                     "controller: pid {pid}, log {}",
                     lab.dir().join("controller.log").display()
                 ),
-                lab::demo::ControllerRun::Elsewhere(id) => {
-                    eprintln!("controller: {} leads", sanitize::clean(&id));
-                }
+                lab::demo::ControllerRun::Elsewhere(id) => eprintln!("controller: {id} leads"),
             }
             if lab::demo::ensure_demo_app(&lab)? {
                 eprintln!("app web created from examples/web.toml");

@@ -192,10 +192,7 @@ fn repair(mut lab: Lab, asked: Shape, given: &Option<PathBuf>) -> color_eyre::Re
         match super::demo::ensure_controller(&mut lab, &exe)? {
             super::demo::ControllerRun::Lab(_) => restarted.push("controller".to_owned()),
             super::demo::ControllerRun::Elsewhere(id) => {
-                println!(
-                    "controller: not restarted, {} holds the lease",
-                    crate::sanitize::clean(&id)
-                );
+                println!("controller: not restarted, {id} holds the lease");
             }
         }
     }
