@@ -1,8 +1,9 @@
 //! `wheelhouse`: the CLI picks a mode; everything else lives in the library.
 
-use clap::error::ErrorKind;
-use clap::parser::ValueSource;
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+mod cli;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use cli::{env_bool, parse};
 use color_eyre::eyre::{WrapErr, eyre};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -188,63 +189,6 @@ const PAGE_INTERVAL: Bounds = Bounds::new(Duration::ZERO, Duration::from_secs(36
 const GRACE: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
 /// `controller --lease-ttl`: etcd leases count whole seconds.
 const LEASE_TTL: Bounds = Bounds::new(Duration::from_secs(1), Duration::from_secs(3600));
-/// A boolean as environments spell it: 1/0, true/false, yes/no, on/off (any case); empty
-/// is false, as if unset.
-fn env_bool(text: &str) -> Result<bool, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" | "y" | "t" => Ok(true),
-        "" | "0" | "false" | "no" | "off" | "n" | "f" => Ok(false),
-        _ => Err(format!(
-            "{text:?} is not a boolean: use 1/0, true/false, yes/no or on/off"
-        )),
-    }
-}
-
-/// The cockpit's flags given before a subcommand that also takes them (by clap id); any
-/// other one given there is refused rather than silently ignored.
-fn allowed_before(command: &Command) -> &'static [&'static str] {
-    match command {
-        Command::Wallboard { .. } | Command::Demo { .. } => &[
-            "theme",
-            "keymap",
-            "refresh",
-            "low_bandwidth",
-            "log_file",
-            "readonly",
-            "keys",
-            "exit_after_keys",
-        ],
-        Command::Controller { .. } => &["refresh", "log_file"],
-        Command::Ctl { .. } => &["readonly"],
-        Command::Check { .. } | Command::ExportAnsi { .. } => &["theme", "keymap"],
-        Command::Lab { .. } | Command::Completions { .. } | Command::Man { .. } => &[],
-    }
-}
-
-/// The command line, refusing a cockpit flag put before a subcommand that has no use for it.
-fn parse() -> Cli {
-    let matches = Cli::command().get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
-    let (Some(command), Some(name)) = (&cli.command, matches.subcommand_name()) else {
-        return cli;
-    };
-    let allowed = allowed_before(command);
-    let misplaced = Cli::command()
-        .get_arguments()
-        .filter(|arg| !arg.is_global_set() && !allowed.contains(&arg.get_id().as_str()))
-        .find(|arg| matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine))
-        .and_then(|arg| arg.get_long().map(str::to_owned));
-    if let Some(flag) = misplaced {
-        Cli::command()
-            .error(
-                ErrorKind::ArgumentConflict,
-                format!("--{flag} is a cockpit flag: `wheelhouse {name}` does not take it"),
-            )
-            .exit();
-    }
-    cli
-}
-
 fn main() -> ExitCode {
     let cli = parse();
     if let Err(e) = color_eyre::install() {
@@ -442,7 +386,9 @@ fn run_ctl(cli: &Cli, readonly: bool, command: &CtlCommand) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            say_error(&e.to_string());
+            if !matches!(e, ctl::CtlError::Said(_)) {
+                say_error(&e.to_string());
+            }
             ExitCode::from(e.exit_code())
         }
     }
@@ -457,6 +403,7 @@ fn init_stderr_logging(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(colour_on_stderr(|k| std::env::var_os(k)))
+        .fmt_fields(ctl::CleanFields::default())
         .with_env_filter(filter)
         .try_init();
 }

@@ -5,8 +5,10 @@
 //! one success and one conflict, never a lost update), and every attempt, refused or not,
 //! appends an audit record. Checks run before the write: nothing is half-written.
 
+mod refusals;
 mod rollout;
 
+pub use refusals::spawn_auditor;
 pub use rollout::{busy_message, history};
 
 use crate::action::Action;

@@ -349,6 +349,60 @@ fn ctl_status_without_a_config_says_so_and_prints_nothing_else() {
     assert!(stderr.contains("etcd is not configured"), "{stderr}");
 }
 
+/// A bad file or count is said at once, before the refusal's audit record (which waits
+/// on etcd, here at a closed port), and that wait is bounded.
+#[test]
+fn ctl_says_bad_input_before_auditing_it_and_exits_soon_when_etcd_is_down() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("w.toml");
+    std::fs::write(&config, "[etcd]\nendpoints = [\"http://127.0.0.1:1\"]\n").expect("write");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "name = \"web\"\nimage = 3\n").expect("write");
+    let config = config.to_str().expect("utf-8");
+    let bad = bad.to_str().expect("utf-8");
+    let cases: [(&[&str], &str); 2] = [
+        (&["apply", "-f", bad], "bad.toml:2:"),
+        (&["scale", "web", "lots"], "cannot scale web: "),
+    ];
+    for (args, error) in cases {
+        let started = std::time::Instant::now();
+        let out = Command::new(BIN)
+            .args(["--config", config, "ctl"])
+            .args(args)
+            .output()
+            .expect("binary runs");
+        let took = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert!(
+            lines
+                .first()
+                .is_some_and(|l| l.starts_with("wheelhouse: ") && l.contains(error)),
+            "{args:?}: the error comes first: {stderr}"
+        );
+        assert_eq!(
+            stderr.matches(error).count(),
+            1,
+            "{args:?}: said once: {stderr}"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(10),
+            "{args:?} took {took:?}"
+        );
+    }
+}
+
+/// `rollout-status --reset` prints no data, so an output format with it is refused.
+#[test]
+fn rollout_status_reset_refuses_an_output_format() {
+    let out = wheelhouse(&["ctl", "rollout-status", "web", "--reset", "-o", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    assert!(stderr.contains("--output"), "{stderr}");
+}
+
 #[test]
 fn ctl_warnings_on_a_piped_stderr_have_no_colour() {
     let dir = tempfile::tempdir().expect("temp dir");

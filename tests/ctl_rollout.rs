@@ -186,4 +186,10 @@ fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it()
     );
     // Finished: nothing left to pause.
     ctl(&config, &["pause", "web"]).fails(2, "has already succeeded");
+    // A rolling restart reads as one, as on the cockpit's panel, not as demo:2 → demo:2.
+    ctl(&config, &["restart", "web"]).ok();
+    wait_until("the restart's rollout", Duration::from_secs(30), || {
+        let status = ctl(&config, &["rollout-status", "web"]).stdout;
+        (!status.contains("\n  restart of wheelhouse/demo:2\n")).then_some(status)
+    });
 }

@@ -228,3 +228,21 @@ async fn a_short_etcd_restart_keeps_the_leadership() {
         .ttl();
     assert!(left > 0, "lease has {left}s left");
 }
+
+/// The leader's id comes from etcd: `ensure_controller` hands it over cleaned, so what
+/// `demo` and `lab up` print of it cannot act on the terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_leader_id_is_handed_over_clean() {
+    use wheelhouse::lab::demo::{ControllerRun, ensure_controller};
+    let mut lab = lab();
+    let c = client(&lab.etcd_endpoint()).await;
+    let _leads = lead(&c, "\x1b]0;owned\x07ctl\u{202e}-1\u{9b}2J", TTL).await;
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_wheelhouse"));
+    // ensure_controller blocks on a runtime of its own: off this one's threads.
+    let run = std::thread::scope(|s| s.spawn(|| ensure_controller(&mut lab, exe)).join());
+    match run {
+        Ok(Ok(run)) => assert_eq!(run, ControllerRun::Elsewhere("ctl\u{fffd}-1".to_owned())),
+        Ok(Err(e)) => panic!("ensure_controller: {e}"),
+        Err(_) => panic!("ensure_controller panicked"),
+    }
+}

@@ -9,7 +9,7 @@ mod rollout;
 mod spec_toml;
 mod status;
 
-pub use output::{Format, OutputArg, emit, quiet_on_closed_pipe, say_error};
+pub use output::{CleanFields, Format, OutputArg, emit, quiet_on_closed_pipe, say_error};
 pub use spec_toml::to_toml;
 
 use output::{json, table};
@@ -90,7 +90,7 @@ pub enum CtlCommand {
         output: OutputArg,
         /// Remove the app's rollout record if it cannot be read (it blocks every rollout
         /// of the app); a readable record is left alone.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         reset: bool,
     },
     /// Pause the app's rollout.
@@ -134,12 +134,15 @@ pub enum CtlError {
     /// A conflict, an unreachable etcd, an engine failure.
     #[error("{0}")]
     Failed(String),
+    /// Bad input already said on stderr: before its audit record, which may wait on etcd.
+    #[error("{0}")]
+    Said(String),
 }
 
 impl CtlError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            CtlError::BadInput(_) => 2,
+            CtlError::BadInput(_) | CtlError::Said(_) => 2,
             CtlError::Failed(_) => 1,
         }
     }
@@ -193,8 +196,7 @@ async fn run_async(
                 Ok(spec) => spec,
                 Err(why) => {
                     let target = file.display().to_string();
-                    refused(config, "apply", &target, &why).await;
-                    return Err(CtlError::BadInput(why));
+                    return Err(refused(config, "apply", &target, &why).await);
                 }
             };
             let action = Action::Apply {
@@ -207,8 +209,7 @@ async fn run_async(
                 Ok(count) => count,
                 Err(why) => {
                     let why = format!("cannot scale {app}: {why}");
-                    refused(config, "scale", app, &why).await;
-                    return Err(CtlError::BadInput(why));
+                    return Err(refused(config, "scale", app, &why).await);
                 }
             };
             let action = Action::Scale {
@@ -311,12 +312,28 @@ fn read_spec(file: &std::path::Path, config: &Config) -> Result<AppSpec, String>
     AppSpec::from_toml_max(file, &source, config.max_instances).map_err(|e| e.to_string())
 }
 
-/// Audits a change refused before it reached the gate's write (a bad file or count, or
-/// read-only). Without a configured etcd there is nowhere to record it.
-async fn refused(config: &Config, verb: &str, target: &str, reason: &str) {
+/// How long the audit of a refusal may hold the exit back when etcd does not answer.
+const REFUSAL_AUDIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Says at once why a change was refused before it reached the gate's write (a bad file
+/// or count, or read-only), then audits it, best effort and within REFUSAL_AUDIT_LIMIT.
+/// Without a configured etcd there is nowhere to record it.
+async fn refused(config: &Config, verb: &str, target: &str, reason: &str) -> CtlError {
+    say_error(reason);
     if let Ok(ops) = ops_for(config) {
-        ops::record_refusal(&ops, verb, target, reason).await;
+        let record = ops::record_refusal(&ops, verb, target, reason);
+        if tokio::time::timeout(REFUSAL_AUDIT_LIMIT, record)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                verb,
+                target,
+                "the refusal is not audited: etcd did not answer"
+            );
+        }
     }
+    CtlError::Said(reason.to_owned())
 }
 
 async fn send(
@@ -351,10 +368,10 @@ async fn mutate(
     out: &mut String,
 ) -> Result<(), CtlError> {
     if let Err(why) = authorize(readonly, &action) {
-        if let Some((verb, target)) = ops::describe(&action) {
-            refused(config, verb, target, &why).await;
-        }
-        return Err(CtlError::BadInput(why));
+        return Err(match ops::describe(&action) {
+            Some((verb, target)) => refused(config, verb, target, &why).await,
+            None => CtlError::BadInput(why),
+        });
     }
     let ops = ops_for(config)?;
     let outcome = ops::execute(&ops, &action).await?;

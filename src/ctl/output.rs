@@ -35,6 +35,27 @@ pub fn say_error(text: &str) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
+/// Log fields (the message too) as tracing formats them, then cleaned: a log line may
+/// quote the cluster (a label, an engine's error), and stderr is a terminal. Only the
+/// fields are cleaned, so the log's own colours (level, target) stay.
+#[derive(Debug, Default)]
+pub struct CleanFields(tracing_subscriber::fmt::format::DefaultFields);
+
+impl<'w> tracing_subscriber::fmt::FormatFields<'w> for CleanFields {
+    fn format_fields<R: tracing_subscriber::field::RecordFields>(
+        &self,
+        mut writer: tracing_subscriber::fmt::format::Writer<'w>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut text = String::new();
+        self.0.format_fields(
+            tracing_subscriber::fmt::format::Writer::new(&mut text),
+            fields,
+        )?;
+        std::fmt::Write::write_str(&mut writer, &sanitize::clean_lines(&text))
+    }
+}
+
 /// `-o text` (default) or `-o json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Format {
@@ -112,6 +133,45 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where the test subscriber's lines go.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_reach_stderr_clean_with_their_colours() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(true)
+            .fmt_fields(CleanFields::default())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let label = "\x1b]0;owned\x07\u{9b}2J\u{202e}evil";
+            tracing::warn!(label = %label, "engine said {label}");
+        });
+        let bytes = captured.0.lock().expect("not poisoned").clone();
+        let line = String::from_utf8(bytes).expect("UTF-8");
+        assert!(line.contains("label=\u{fffd}evil\n"), "{line:?}");
+        assert!(!line.contains("\x1b]"), "{line:?}");
+        assert!(
+            !line.contains('\u{9b}') && !line.contains('\u{202e}'),
+            "{line:?}"
+        );
+        // The level keeps its colour: only cluster text is cleaned.
+        assert!(line.contains("\x1b["), "{line:?}");
+    }
 
     #[test]
     fn tables_align_columns() {

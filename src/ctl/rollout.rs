@@ -5,9 +5,9 @@ use super::output::{OutputArg, json, table};
 use super::{CtlError, connect};
 use crate::config::Config;
 use crate::ops::{self, Ops};
+use crate::plan::rollout::{change_text, counts_text};
 use crate::sanitize::clean;
 use crate::store;
-use crate::tui::widgets::progress::counts_text;
 
 /// Where the app's rollout stands (or the last one ended), with its failures.
 pub async fn status(
@@ -54,12 +54,10 @@ pub async fn status(
         return Ok(());
     };
     let state = &rollout.state;
-    let from = rollout.from_spec.as_ref().map_or("?", |s| s.image.as_str());
     out.push_str(&format!("{app}: {}\n", clean(&state.phase.to_string())));
     out.push_str(&format!(
-        "  {} → {}\n",
-        clean(from),
-        clean(&rollout.to_spec.image)
+        "  {}\n",
+        clean(&change_text(rollout.from_spec.as_ref(), &rollout.to_spec))
     ));
     out.push_str(&format!(
         "  desired {} · {}\n",

@@ -108,7 +108,11 @@ pub fn text(apps: &[AppStatus], model: &Model) -> String {
         let header = ["APP", "IMAGE", "DESIRED", "RUNNING", "HEALTHY", "HOSTS"];
         table(&header, rows)
     };
-    for line in host_lines(model).into_iter().chain(problem_lines(model)) {
+    // Each line cleaned whole, so cluster text cannot break it in two.
+    for line in host_lines(model)
+        .into_iter()
+        .chain(problem_lines(apps, model))
+    {
         out.push_str(&clean(&line));
         out.push('\n');
     }
@@ -169,25 +173,25 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
 
 /// One line per record in etcd that cannot be read ("app s4: broken record (why)"),
 /// then, per app the controller cannot place in full, why, host by host; then the
-/// containers labelled with an app that the controller did not start.
-pub fn problem_lines(model: &Model) -> Vec<String> {
-    let apps =
+/// containers labelled with an app that the controller did not start (`apps` counts them).
+pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
+    let foreign = (apps.iter()).filter(|s| !s.foreign.is_empty()).map(|s| {
+        format!(
+            "app {}: {} foreign container(s) not started by the controller, not counted: {}",
+            s.name,
+            s.foreign.len(),
+            s.foreign.join(", ")
+        )
+    });
+    let broken_apps =
         (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
-    let hosts = (model.broken_hosts.iter())
+    let broken_hosts = (model.broken_hosts.iter())
         .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
     let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
-    let foreign = crate::model::app_statuses(model)
-        .into_iter()
-        .filter(|s| !s.foreign.is_empty())
-        .map(|s| {
-            format!(
-                "app {}: {} foreign container(s) not started by the controller, not counted: {}",
-                s.name,
-                s.foreign.len(),
-                s.foreign.join(", ")
-            )
-        });
-    apps.chain(hosts).chain(unplaced).chain(foreign).collect()
+    (broken_apps.chain(broken_hosts))
+        .chain(unplaced)
+        .chain(foreign)
+        .collect()
 }
 
 /// "3/3 hosts online", then one line per host that is not.
@@ -198,12 +202,10 @@ fn host_lines(model: &Model) -> Vec<String> {
         model.hosts.len()
     )];
     for host in &model.hosts {
-        let name = clean(host.name());
+        let name = host.name();
         match &host.state {
             HostState::Online => {}
-            HostState::Offline { error, .. } => {
-                lines.push(format!("  {name}: offline ({})", clean(error)));
-            }
+            HostState::Offline { error, .. } => lines.push(format!("  {name}: offline ({error})")),
             HostState::Unknown => lines.push(format!("  {name}: no answer yet")),
         }
     }

@@ -204,10 +204,19 @@ impl SshStream {
             }
             self.stderr = None;
         }
-        let text = String::from_utf8_lossy(&self.said);
-        let last = text.lines().rev().map(str::trim).find(|l| !l.is_empty());
-        Poll::Ready(last.unwrap_or("it exited without answering").to_owned())
+        Poll::Ready(last_line(&self.said))
     }
+}
+
+/// The last line ssh wrote on stderr that says something, cleaned (it may be any bytes).
+fn last_line(said: &[u8]) -> String {
+    (said.split(|&b| b == b'\n'))
+        .map(<[u8]>::trim_ascii)
+        .rfind(|line| !line.is_empty())
+        .map_or_else(
+            || "it exited without answering".to_owned(),
+            |line| crate::sanitize::clean_bytes(line).into_owned(),
+        )
 }
 
 impl AsyncRead for SshStream {
@@ -344,5 +353,13 @@ mod tests {
                 "{url}"
             );
         }
+    }
+
+    #[test]
+    fn ssh_says_why_in_its_last_line_cleaned_whatever_its_bytes() {
+        let said =
+            b"Warning: added host\r\nssh: connect: \xff\x1b]0;owned\x07refused\xe2\x80\xae\n\n";
+        assert_eq!(last_line(said), "ssh: connect: \u{fffd}refused\u{fffd}");
+        assert_eq!(last_line(b" \n"), "it exited without answering");
     }
 }

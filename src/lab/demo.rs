@@ -6,6 +6,7 @@ use super::images::REPO;
 use super::{Lab, LabError, process};
 use crate::config::{DEFAULT_PREFIX, EtcdConfig};
 use crate::model::app::AppSpec;
+use crate::sanitize::clean;
 use crate::store;
 use bollard::models::{
     ContainerCreateBody, HealthConfig, HostConfig, RestartPolicy, RestartPolicyNameEnum,
@@ -122,7 +123,7 @@ fn host_config(network: &str, nano_cpus: Option<i64>) -> HostConfig {
 /// Who runs the lab's controller after `ensure_controller`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ControllerRun {
-    /// Another controller holds the lease (named by its id).
+    /// Another controller holds the lease (named by its id, cleaned to print).
     Elsewhere(String),
     /// The lab's own controller process (started now, or still running from before).
     Lab(u32),
@@ -135,7 +136,8 @@ pub fn ensure_controller(lab: &mut Lab, exe: &Path) -> Result<ControllerRun, Lab
         return Ok(ControllerRun::Lab(p.pid));
     }
     if let Some(leader) = current_leader(lab.etcd_endpoints()) {
-        return Ok(ControllerRun::Elsewhere(leader));
+        // Read from etcd, and printed by `demo` and `lab up`.
+        return Ok(ControllerRun::Elsewhere(clean(&leader).into_owned()));
     }
     let mut cmd = Command::new(exe);
     cmd.arg("controller")

@@ -71,6 +71,11 @@ pub enum Health {
     Unhealthy,
 }
 
+/// A container id as `docker ps` shows it: its first 12 characters.
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Container {
     pub id: String,
@@ -104,9 +109,9 @@ impl Container {
             && crate::plan::Identity::from_labels(&self.labels).is_none()
     }
 
-    /// The id as `docker ps` shows it: its first 12 characters.
+    /// The id as `docker ps` shows it.
     pub fn short_id(&self) -> &str {
-        self.id.get(..12).unwrap_or(&self.id)
+        short_id(&self.id)
     }
 
     /// How long it has been up, from the engine's status text ("Up 3 minutes (healthy)"

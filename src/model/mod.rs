@@ -10,7 +10,7 @@ pub mod wallboard;
 pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 
 pub use host::{
-    Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles,
+    Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles, short_id,
 };
 pub use rollouts::{LINGER, active_rollout, changing_hosts, note_finished, shown_rollouts};
 pub use ui::{
@@ -71,7 +71,7 @@ pub struct Model {
 }
 
 /// A change refused on a screen, as the audit trail records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Refusal {
     /// "scale", "rollout", ... or the key's action name ("scale_up").
     pub verb: String,

@@ -21,7 +21,7 @@ mod machine;
 
 use super::actual::{Instance, RunState};
 use crate::model::Health;
-use crate::model::app::UpdatePolicy;
+use crate::model::app::{AppSpec, UpdatePolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -230,12 +230,11 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// Where it failed, as operators read ids: the container's first 12 characters.
+    /// Where it failed, as operators read ids (`docker ps`'s short id).
     pub fn short_container(&self) -> &str {
-        match &self.container {
-            Some(id) => id.get(..12).unwrap_or(id),
-            None => "(no container)",
-        }
+        self.container
+            .as_deref()
+            .map_or("(no container)", crate::model::short_id)
     }
 }
 
@@ -256,6 +255,35 @@ pub struct Counts {
     pub stopping: u32,
     /// Failures so far.
     pub failed: u32,
+}
+
+/// "old 2 · new 4 (3 healthy)", with failures when there are some.
+pub fn counts_text(counts: &Counts) -> String {
+    let mut text = format!(
+        "old {} · new {} ({} healthy)",
+        counts.old, counts.new, counts.new_available
+    );
+    if counts.failed > 0 {
+        text.push_str(&format!(" · {} failed", counts.failed));
+    }
+    text
+}
+
+/// What a rollout from `from` (None when the history no longer holds it) to `to` changes:
+/// "demo:1 → demo:2", or "restart of demo:1" when the image stays (a rolling restart), or
+/// "new spec of demo:1" (another field of the spec).
+pub fn change_text(from: Option<&AppSpec>, to: &AppSpec) -> String {
+    match from {
+        Some(from) if from.image == to.image => {
+            if from.restart_generation != to.restart_generation {
+                format!("restart of {}", to.image)
+            } else {
+                format!("new spec of {}", to.image)
+            }
+        }
+        Some(from) => format!("{} → {}", from.image, to.image),
+        None => format!("? → {}", to.image),
+    }
 }
 
 /// What the machine remembers of one container.

@@ -117,6 +117,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .etcd
         .clone()
         .map(|etcd| store::spawn_rollout_watcher(etcd, config.prefix.clone(), rollouts_tx.clone()));
+    let auditor = config
+        .etcd
+        .clone()
+        .map(|etcd| ops::spawn_auditor(etcd, config.prefix.clone()));
     let _placement_task = config.etcd.clone().map(|etcd| {
         store::spawn_placement_watcher(etcd, config.prefix.clone(), placement_tx.clone())
     });
@@ -198,6 +202,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             data_tx: &data_tx,
             done_tx: &done_tx,
             answer_tx: &answer_tx,
+            auditor: auditor.as_ref(),
         };
         // Theme and export effects need the screen's state: done once the keys are through.
         let mut screen = Vec::new();
@@ -344,6 +349,8 @@ struct Io<'a> {
     data_tx: &'a mpsc::Sender<DataEvent>,
     done_tx: &'a mpsc::Sender<Result<Outcome, String>>,
     answer_tx: &'a mpsc::Sender<Msg>,
+    /// Where refused changes go to be audited; None without etcd.
+    auditor: Option<&'a mpsc::Sender<Refusal>>,
 }
 
 impl Io<'_> {
@@ -367,7 +374,7 @@ impl Io<'_> {
             Effect::Execute(action) => self.execute(action, model),
             Effect::ReadImages => self.read_images(model),
             Effect::ReadHistory(app) => self.read_history(app, model),
-            Effect::AuditRefusal(refusal) => self.audit_refusal(refusal, model),
+            Effect::AuditRefusal(refusal) => self.audit_refusal(refusal),
             Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
         }
         None
@@ -404,20 +411,15 @@ impl Io<'_> {
         });
     }
 
-    /// Records a refused change in the audit trail, off the loop (best effort, as every
-    /// audit record; without etcd there is no trail).
-    fn audit_refusal(&self, refusal: Refusal, model: &Model) {
-        let Some(ops) = self.ops(model) else {
-            return;
-        };
-        tokio::spawn(async move {
-            let Refusal {
-                verb,
-                target,
-                reason,
-            } = refusal;
-            ops::record_refusal(&ops, &verb, &target, &reason).await;
-        });
+    /// Hands a refused change to the auditor, which writes it off the loop on its one
+    /// client, coalescing repeats (best effort, as every audit record; without etcd there
+    /// is no trail).
+    fn audit_refusal(&self, refusal: Refusal) {
+        if let Some(auditor) = self.auditor
+            && auditor.try_send(refusal).is_err()
+        {
+            tracing::warn!("refusals come faster than they are audited: one is not recorded");
+        }
     }
 
     /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.

@@ -536,3 +536,28 @@ fn failures_name_containers_by_their_short_id() {
     assert_eq!(failure(Some("c1")).short_container(), "c1");
     assert_eq!(failure(None).short_container(), "(no container)");
 }
+
+#[test]
+fn a_restart_reads_as_one_not_as_an_image_to_itself() {
+    let from = AppSpec::new("web", "demo:1");
+    let mut to = from.clone();
+    assert_eq!(change_text(Some(&from), &to), "new spec of demo:1");
+    to.restart_generation += 1;
+    assert_eq!(change_text(Some(&from), &to), "restart of demo:1");
+    to.image = "demo:2".into();
+    assert_eq!(change_text(Some(&from), &to), "demo:1 → demo:2");
+    assert_eq!(change_text(None, &to), "? → demo:2");
+}
+
+#[test]
+fn counts_read_as_words() {
+    let mut c = Counts {
+        old: 2,
+        new: 4,
+        new_available: 3,
+        ..Counts::default()
+    };
+    assert_eq!(counts_text(&c), "old 2 · new 4 (3 healthy)");
+    c.failed = 1;
+    assert_eq!(counts_text(&c), "old 2 · new 4 (3 healthy) · 1 failed");
+}

@@ -2,7 +2,7 @@
 //! the counts in words, then the phase (and why) with the images rolled from and to. The
 //! bar's parts differ by glyph, not only by colour.
 
-use crate::plan::rollout::{Counts, Phase};
+use crate::plan::rollout::{Counts, Phase, change_text, counts_text};
 use crate::store::Rollout;
 use crate::tui::format::truncate;
 use crate::tui::theme::{Level, Theme};
@@ -44,18 +44,6 @@ pub fn bar(counts: &Counts, desired: u32, width: usize) -> String {
     text
 }
 
-/// "old 2 · new 4 (3 healthy)", with failures when there are some.
-pub fn counts_text(counts: &Counts) -> String {
-    let mut text = format!(
-        "old {} · new {} ({} healthy)",
-        counts.old, counts.new, counts.new_available
-    );
-    if counts.failed > 0 {
-        text.push_str(&format!(" · {} failed", counts.failed));
-    }
-    text
-}
-
 /// How the phase reads: fine, waiting for the operator, or going backwards.
 pub fn phase_level(phase: &Phase) -> Level {
     match phase {
@@ -64,27 +52,6 @@ pub fn phase_level(phase: &Phase) -> Level {
         Phase::RollingBack { .. } | Phase::RolledBack { .. } | Phase::Failed { .. } => {
             Level::Critical
         }
-    }
-}
-
-/// What the rollout changes: "demo:1 → demo:2", or "restart of demo:1" when the image
-/// stays (a rolling restart, or another field of the spec).
-pub fn change(rollout: &Rollout) -> String {
-    let to = &rollout.to_spec.image;
-    match rollout.from_spec.as_ref().map(|s| &s.image) {
-        Some(from) if from == to => {
-            let restart = rollout
-                .from_spec
-                .as_ref()
-                .is_some_and(|from| from.restart_generation != rollout.to_spec.restart_generation);
-            if restart {
-                format!("restart of {to}")
-            } else {
-                format!("new spec of {to}")
-            }
-        }
-        Some(from) => format!("{from} → {to}"),
-        None => format!("? → {to}"),
     }
 }
 
@@ -115,7 +82,13 @@ impl Widget for RolloutProgress<'_> {
             Span::styled("▏ ", theme.border()),
             Span::styled(counts_text(&state.counts), theme.text()),
         ]);
-        let what = Span::styled(format!(" · {}", change(self.rollout)), theme.muted());
+        let what = Span::styled(
+            format!(
+                " · {}",
+                change_text(self.rollout.from_spec.as_ref(), &self.rollout.to_spec)
+            ),
+            theme.muted(),
+        );
         let phase = Span::styled(state.phase.to_string(), theme.level_text(level));
         if area.height < HEIGHT {
             // One line: the name, the phase and what changes, then the bar as room allows.
@@ -153,37 +126,5 @@ mod tests {
         assert_eq!(bar(&counts(6, 1, 0), 6, 12).chars().count(), 12);
         // Nothing running at all: an empty bar, not a division by zero.
         assert_eq!(bar(&counts(0, 0, 0), 0, 4), "    ");
-    }
-
-    #[test]
-    fn a_restart_reads_as_one_not_as_an_image_to_itself() {
-        let from = crate::model::app::AppSpec::new("web", "demo:1");
-        let mut to = from.clone();
-        to.restart_generation += 1;
-        let state = crate::plan::rollout::RolloutState::new(
-            "web",
-            1,
-            2,
-            2,
-            Default::default(),
-            &Default::default(),
-            0,
-        );
-        let mut rollout = Rollout {
-            state,
-            from_spec: Some(from),
-            to_spec: to,
-        };
-        assert_eq!(change(&rollout), "restart of demo:1");
-        rollout.to_spec.image = "demo:2".into();
-        assert_eq!(change(&rollout), "demo:1 → demo:2");
-    }
-
-    #[test]
-    fn counts_read_as_words() {
-        let mut c = counts(2, 4, 3);
-        assert_eq!(counts_text(&c), "old 2 · new 4 (3 healthy)");
-        c.failed = 1;
-        assert_eq!(counts_text(&c), "old 2 · new 4 (3 healthy) · 1 failed");
     }
 }
