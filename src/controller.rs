@@ -425,7 +425,10 @@ impl Controller {
                 self.dirty = true;
             }
             Event::App(app_event) => self.on_app(app_event),
-            Event::Rollout(e) => self.dirty |= self.rolling.on_event(e),
+            Event::Rollout(e) => {
+                e.track_broken(&mut self.model.broken_rollouts);
+                self.dirty |= self.rolling.on_event(e);
+            }
             Event::Restart(e) => {
                 let marked = &mut self.rolling.restarting;
                 match e {

@@ -77,10 +77,19 @@ impl Controller {
             let kept = format!("broken host record ({reason}); the host is kept as it was");
             self.report(client, &host, "broken-host", kept);
         }
+        for (app, reason) in self.model.broken_rollouts.clone() {
+            let kept = format!(
+                "broken rollout record ({reason}); `wheelhouse ctl rollout-status {app} --reset` \
+                 removes it"
+            );
+            self.report(client, &app, "broken-rollout", kept);
+        }
         let (broken, hosts) = (&self.broken, &self.model.broken_hosts);
+        let rollouts = &self.model.broken_rollouts;
         self.problems.retain(|(name, kind), _| match *kind {
             "broken" => broken.contains_key(name),
             "broken-host" => hosts.contains_key(name),
+            "broken-rollout" => rollouts.contains_key(name),
             _ => true,
         });
         let held = &tick.held;
@@ -359,6 +368,7 @@ impl Controller {
             "place" => "placing instances",
             "broken" => "reading the app's record",
             "broken-host" => "reading the host's record",
+            "broken-rollout" => "reading the app's rollout record",
             _ => "starting, stopping and registering instances",
         };
         let mut entry = AuditEntry::now(action, app, what, problem);
