@@ -151,6 +151,30 @@ fn broken_records_keep_what_runs_and_are_shown() {
         "{out}"
     );
     assert!(out.contains("host lab-3: broken record"), "{out}");
+    // Nor do a rollout or a restart write that count back with their change.
+    for args in [
+        &["rollout", "s4", "wheelhouse/demo:2"][..],
+        &["restart", "s4"],
+    ] {
+        let (code, out, err) = ctl(&lab, &[], args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(
+            err.contains("instances 4294967295 is above the maximum"),
+            "{err}"
+        );
+    }
+    rt.block_on(async {
+        let stored = client.get(store::app_key(PREFIX, "s4"), None).await;
+        let stored = stored.expect("read s4");
+        let value = stored
+            .kvs()
+            .first()
+            .map(|kv| kv.value_str().unwrap_or_default());
+        assert!(
+            value.is_some_and(|v| v.contains("wheelhouse/demo:1")),
+            "{value:?}"
+        );
+    });
 
     // A fresh controller that never saw a good s4 spec leaves s4 alone (frozen).
     first.abort();
