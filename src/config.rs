@@ -77,10 +77,9 @@ struct RawEtcd {
 struct RawHost {
     name: Spanned<String>,
     engine: Spanned<String>,
-    address: Option<String>,
-    zone: Option<String>,
-    #[serde(default)]
-    labels: BTreeMap<String, String>,
+    address: Option<Spanned<String>>,
+    zone: Option<Spanned<String>>,
+    labels: Option<Spanned<BTreeMap<String, String>>>,
     tls: Option<TlsFiles>,
 }
 
@@ -151,30 +150,35 @@ impl Config {
         for host in raw.hosts {
             let host = host.into_inner();
             let name = host.name.get_ref();
-            if !valid_name(name) {
-                return Err(err(
-                    host.name.span(),
-                    format!("host name {name:?} must be letters, digits, '-', '_' or '.'"),
-                ));
-            }
             if config.hosts.iter().any(|h| &h.name == name) {
                 return Err(err(
                     host.name.span(),
                     format!("host {name:?} is listed twice"),
                 ));
             }
-            let engine = host.engine.get_ref();
-            if let Err(why) = check_engine_url(engine) {
-                return Err(err(host.engine.span(), why));
-            }
-            config.hosts.push(HostSpec {
+            let spec = HostSpec {
                 name: name.clone(),
-                engine: engine.clone(),
-                address: host.address,
-                zone: host.zone,
-                labels: host.labels,
+                engine: host.engine.get_ref().clone(),
+                address: host.address.as_ref().map(|a| a.get_ref().clone()),
+                zone: host.zone.as_ref().map(|z| z.get_ref().clone()),
+                labels: host
+                    .labels
+                    .as_ref()
+                    .map(|l| l.get_ref().clone())
+                    .unwrap_or_default(),
                 tls: host.tls,
-            });
+            };
+            if let Err((field, why)) = check_host_spec(&spec) {
+                let span = match field {
+                    HostField::Name => Some(host.name.span()),
+                    HostField::Engine => Some(host.engine.span()),
+                    HostField::Address => host.address.map(|a| a.span()),
+                    HostField::Zone => host.zone.map(|z| z.span()),
+                    HostField::Labels => host.labels.map(|l| l.span()),
+                };
+                return Err(err(span.unwrap_or_else(|| host.name.span()), why));
+            }
+            config.hosts.push(spec);
         }
         Ok(config)
     }
@@ -271,10 +275,12 @@ pub mod duration;
 mod etcd;
 #[doc(hidden)]
 pub mod expect;
+mod host;
 mod source;
 
 pub use duration::{Bounds, format_duration};
 pub use etcd::{EtcdConfig, endpoint, endpoints};
+pub use host::{HostField, check_host_spec};
 pub use source::{
     FileError, MAX_ECHO, MAX_MESSAGE, cap_echoes, decode, excerpt, line_col, read_file,
 };

@@ -30,6 +30,7 @@
 mod act;
 mod begin;
 mod inbox;
+mod placement;
 mod probe;
 mod rolling;
 mod round;
@@ -164,7 +165,7 @@ struct Controller {
     /// trail gets each once.
     problems: BTreeMap<(String, &'static str), String>,
     /// Placement problems written to `/placement/<app>` under this leadership's lease.
-    placement: BTreeMap<String, crate::sched::Unplaceable>,
+    placement: placement::Placement,
     dirty: bool,
     last_plan: Instant,
 }
@@ -223,7 +224,7 @@ impl Controller {
             registered: Registered::new(),
             rolling: rolling::Rolling::default(),
             problems: BTreeMap::new(),
-            placement: BTreeMap::new(),
+            placement: placement::Placement::default(),
             dirty: true,
             last_plan: now,
             config,
@@ -330,7 +331,7 @@ impl Controller {
         self.registered.clear();
         self.track.dead.clear();
         self.problems.clear();
-        self.placement.clear();
+        self.placement.reset();
         self.dirty = true;
         // Resume the rollouts where the last leader left them.
         tokio::select! {
@@ -424,7 +425,10 @@ impl Controller {
                 self.dirty = true;
             }
             Event::App(app_event) => self.on_app(app_event),
-            Event::Rollout(e) => self.dirty |= self.rolling.on_event(e),
+            Event::Rollout(e) => {
+                e.track_broken(&mut self.model.broken_rollouts);
+                self.dirty |= self.rolling.on_event(e);
+            }
             Event::Restart(e) => {
                 let marked = &mut self.rolling.restarting;
                 match e {

@@ -10,7 +10,9 @@ use wheelhouse::store;
 
 mod common;
 
-use common::lab::{Controller, ctl, ctl_with, running_images, spec_file, wait_rollout, wait_until};
+use common::lab::{
+    ctl, ctl_with, running_images, spec_file, wait_rollout, wait_until, web_under_controller,
+};
 
 const PREFIX: &str = "/wheelhouse";
 
@@ -146,14 +148,7 @@ fn rollout_rollback_restart_refusals_and_writes() {
 fn a_rollout_with_a_controller_ends_on_the_new_image_and_pause_resume_reach_it() {
     let lab = TestLab::up(2).expect("lab up");
     let config = lab.config_path();
-    let web = spec_file(
-        lab.dir(),
-        "web.toml",
-        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 2\nports = [\"http\"]\n\
-         [update]\nmax_surge = 1\nmax_unavailable = 0\nmin_ready = \"3s\"\n",
-    );
-    ctl(&config, &["apply", "-f", &web.to_string_lossy()]).ok();
-    let _controller = Controller::start(&config, &lab.dir().join("controller.log"));
+    let _controller = web_under_controller(&lab, 2, "3s");
     wait_until("2 instances of demo:1", Duration::from_secs(60), || {
         let images = running_images(&lab, "web");
         (images != ["wheelhouse/demo:1", "wheelhouse/demo:1"]).then(|| format!("{images:?}"))

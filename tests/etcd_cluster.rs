@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::lab::{Controller, ctl, running_images, spec_file, wait_rollout, wait_until};
+use common::lab::{ctl, running_images, wait_rollout, wait_until, web_under_controller};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -72,15 +72,8 @@ fn the_etcd_leader_dies_during_a_rollout_and_a_scale_and_nothing_is_lost() {
     let names: Vec<String> = lab.status().into_iter().map(|(n, _, _)| n).collect();
     assert_eq!(&names[..3], ["etcd-1", "etcd-2", "etcd-3"]);
 
-    let web = spec_file(
-        lab.dir(),
-        "web.toml",
-        "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = 4\nports = [\"http\"]\n\
-         [update]\nmax_surge = 1\nmax_unavailable = 0\nmin_ready = \"2s\"\n",
-    );
-    ctl(&config, &["apply", "-f", &web.to_string_lossy()]).ok();
+    let _controller = web_under_controller(&lab, 4, "2s");
     let log = lab.dir().join("controller.log");
-    let _controller = Controller::start(&config, &log);
     wait_until("4 instances of demo:1", Duration::from_secs(90), || {
         let images = running_images(&lab, "web");
         (images != ["wheelhouse/demo:1"; 4]).then(|| format!("{images:?}"))

@@ -15,8 +15,6 @@ mod support;
 use helpers::*;
 use std::time::Duration;
 use support::*;
-use wheelhouse::config::Config;
-use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::lab::TestLab;
 use wheelhouse::plan::labels;
 use wheelhouse::plan::rollout::{Command, Phase};
@@ -26,12 +24,7 @@ use wheelhouse::store;
 fn rollouts_keep_capacity_roll_back_and_promote() {
     let _heavy = heavy();
     logs();
-    let lab = TestLab::up(3).expect("lab up");
-    let config = Config::load(Some(&lab.config_path())).expect("lab config");
-    let rt = runtime();
-    let controller = rt.spawn(controller::run(config, ControllerOptions::default()));
-    let engines = rt.block_on(engines(&lab));
-    let mut client = rt.block_on(etcd(&lab));
+    let (lab, rt, controller, engines, mut client) = lab_with_controller(3);
 
     // demo:1 -> demo:2 on 6 instances while a client uses the registry.
     let v1 = app("wheelhouse/demo:1", 6);

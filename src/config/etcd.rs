@@ -124,7 +124,7 @@ fn check_authority(authority: &str) -> Result<(), String> {
 
 /// A host name (letters, digits, '-', '_', dots between labels) or an IPv4 address: a
 /// host of digits and dots alone must be a real IPv4 address (999.1.1.1 is not).
-fn check_host(host: &str) -> Result<(), String> {
+pub(super) fn check_host(host: &str) -> Result<(), String> {
     if host.is_empty() {
         return Err("no host before the port".into());
     }

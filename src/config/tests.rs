@@ -197,3 +197,22 @@ fn errors_echo_little_and_place_bad_bytes() {
     assert_eq!((err.line, err.col), (3, 12), "{err}");
     assert!(err.message.contains("invalid UTF-8"), "{err}");
 }
+
+/// Issue 9 item 3: host entries get the checks `/hosts/` records get, placed in the file.
+#[test]
+fn host_fields_are_checked_where_they_are_written() {
+    let host =
+        |line: &str| format!("[[hosts]]\nname = \"h1\"\nengine = \"unix:///d.sock\"\n{line}\n");
+    let err = parse(&host("zone = \"a\\u0007\"")).expect_err("bell in zone");
+    err.assert_at("w.toml", 4, 8, "zone holds the control character");
+    let err = parse(&host("address = \"999.1.1.1\"")).expect_err("bad address");
+    err.assert_at("w.toml", 4, 11, "is not an IPv4 address");
+    let err = parse(&host("labels = { disk = \"\\u001b[2J\" }")).expect_err("escape in label");
+    err.assert_at(
+        "w.toml",
+        4,
+        10,
+        "label \"disk\" holds the control character",
+    );
+    assert!(parse(&host("address = \"::1\"\nzone = \"a\"")).is_ok());
+}

@@ -5,7 +5,6 @@ use crate::docker::{self, Done, EngineStep};
 use crate::model::Health;
 use crate::model::app::{HealthCheck, Probe};
 use crate::plan::{self, Actual, Liveness, RunState, Step, StopReason};
-use crate::sched::Unplaceable;
 use crate::store::{self, AuditEntry};
 use etcd_client::{Client, Compare};
 use std::collections::{BTreeMap, HashSet};
@@ -78,17 +77,26 @@ impl Controller {
             let kept = format!("broken host record ({reason}); the host is kept as it was");
             self.report(client, &host, "broken-host", kept);
         }
+        for (app, reason) in self.model.broken_rollouts.clone() {
+            let kept = format!(
+                "broken rollout record ({reason}); `wheelhouse ctl rollout-status {app} --reset` \
+                 removes it"
+            );
+            self.report(client, &app, "broken-rollout", kept);
+        }
         let (broken, hosts) = (&self.broken, &self.model.broken_hosts);
+        let rollouts = &self.model.broken_rollouts;
         self.problems.retain(|(name, kind), _| match *kind {
             "broken" => broken.contains_key(name),
             "broken-host" => hosts.contains_key(name),
+            "broken-rollout" => rollouts.contains_key(name),
             _ => true,
         });
         let held = &tick.held;
         for u in plan.unplaced.iter().filter(|u| !held.contains_key(&u.app)) {
             self.report(client, &u.app, "place", u.to_string());
         }
-        self.publish_placement(client, lease, &plan.unplaced);
+        (self.placement).publish(client, &self.config.prefix, lease, &plan.unplaced);
         let specs = &self.specs;
         self.problems.retain(|(app, kind), _| {
             let placed = *kind == "place" && !plan.unplaced.iter().any(|u| &u.app == app);
@@ -348,39 +356,6 @@ impl Controller {
         }
     }
 
-    /// Writes each app's placement problem to `/placement/<app>` under the lease when it
-    /// is new or changed, and clears those that are solved.
-    fn publish_placement(&mut self, client: &Client, lease: i64, unplaced: &[Unplaceable]) {
-        let now: BTreeMap<String, Unplaceable> = (unplaced.iter())
-            .map(|u| (u.app.clone(), u.clone()))
-            .collect();
-        let puts: Vec<Unplaceable> = (now.values())
-            .filter(|u| self.placement.get(&u.app) != Some(*u))
-            .cloned()
-            .collect();
-        let clears: Vec<String> = (self.placement.keys())
-            .filter(|app| !now.contains_key(*app))
-            .cloned()
-            .collect();
-        self.placement = now;
-        if puts.is_empty() && clears.is_empty() {
-            return;
-        }
-        let (mut client, prefix) = (client.clone(), self.config.prefix.clone());
-        tokio::spawn(async move {
-            for u in puts {
-                if let Err(e) = store::put_placement(&mut client, &prefix, lease, &u).await {
-                    tracing::warn!(app = u.app, error = %e, "cannot write the placement problem");
-                }
-            }
-            for app in clears {
-                if let Err(e) = store::clear_placement(&mut client, &prefix, &app).await {
-                    tracing::warn!(app, error = %e, "cannot clear the placement problem");
-                }
-            }
-        });
-    }
-
     /// Logs a problem of `app` and appends it to the audit trail, once per distinct text.
     fn report(&mut self, client: &Client, app: &str, action: &'static str, problem: String) {
         let key = (app.to_owned(), action);
@@ -393,6 +368,7 @@ impl Controller {
             "place" => "placing instances",
             "broken" => "reading the app's record",
             "broken-host" => "reading the host's record",
+            "broken-rollout" => "reading the app's rollout record",
             _ => "starting, stopping and registering instances",
         };
         let mut entry = AuditEntry::now(action, app, what, problem);

@@ -58,10 +58,22 @@ pub(super) struct Rolling {
     pub restarting: BTreeSet<String>,
 }
 
-/// Whether an operator asked the engine to restart `inst` (marked by id or by name).
+/// The shortest id prefix a restart marker may name a container by (docker's short id).
+const SHORT_ID_LEN: usize = 12;
+
+/// Whether an operator asked the engine to restart `inst`: marked by its name, its full
+/// id, or an id prefix of at least docker's short length (a shorter one could name many).
 pub(super) fn restart_asked(marked: &BTreeSet<String>, inst: &Instance) -> bool {
-    marked.contains(&inst.name) || (marked.iter()).any(|m| inst.container.starts_with(m.as_str()))
+    marked.contains(&inst.name)
+        || marked.contains(&inst.container)
+        || (marked.iter()).any(|m| {
+            m.len() >= SHORT_ID_LEN
+                && m.chars().all(|c| c.is_ascii_hexdigit())
+                && inst.container.starts_with(m.as_str())
+        })
 }
+
+/// An app reconcile leaves to its rollout.
 pub(super) struct Hold {
     /// The spec to plan the app with: the revision to start, and as many instances as it
     /// holds plus the starts wanted.

@@ -21,6 +21,7 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
     let mut hosts: Vec<HostSpec> = config.hosts.clone();
     let mut apps = Vec::new();
     let (mut broken_apps, mut broken_hosts) = (Vec::new(), Vec::new());
+    let mut broken_rollouts = Vec::new();
     let mut model_placement = BTreeMap::new();
     if let Some(client) = etcd {
         let listing = store::list_apps(client, &config.prefix, config.max_instances).await?;
@@ -29,6 +30,7 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
         model_placement = store::list_placement(client, &config.prefix).await?;
         let (records, broken, _) = store::list_host_records(client, &config.prefix).await?;
         broken_hosts = broken;
+        broken_rollouts = store::list_broken_rollouts(client, &config.prefix).await?;
         for record in records {
             hosts.retain(|h| h.name != record.name);
             hosts.push(record);
@@ -48,6 +50,9 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
         .collect();
     model.unplaced = model_placement;
     model.broken_hosts = (broken_hosts.into_iter())
+        .map(|b| (b.name, b.reason))
+        .collect();
+    model.broken_rollouts = (broken_rollouts.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
     listen_to_engines(&mut model, config.refresh).await;
@@ -166,6 +171,7 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
         "etcd_error": etcd_error,
         "broken_apps": model.broken_apps,
         "broken_hosts": model.broken_hosts,
+        "broken_rollouts": model.broken_rollouts,
         "unplaced": unplaced,
         "foreign": foreign,
     })
@@ -187,8 +193,12 @@ pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
         (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
     let broken_hosts = (model.broken_hosts.iter())
         .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
+    let rollouts = (model.broken_rollouts.iter()).map(|(app, why)| {
+        format!("app {app}: broken rollout record ({why}); `wheelhouse ctl rollout-status {app} --reset` removes it")
+    });
     let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
     (broken_apps.chain(broken_hosts))
+        .chain(rollouts)
         .chain(unplaced)
         .chain(foreign)
         .collect()

@@ -340,7 +340,7 @@ fn check_app_name(what: &str, name: &str) -> Result<(), String> {
 
 /// Not empty, and free of control characters (which have no business in a name, an image,
 /// a zone or a metadata key, and would reach operators' terminals).
-fn check_not_empty(what: &str, value: &str) -> Result<(), String> {
+pub(crate) fn check_not_empty(what: &str, value: &str) -> Result<(), String> {
     if value.trim().is_empty() {
         return Err(format!("{what} must not be empty"));
     }
@@ -349,7 +349,7 @@ fn check_not_empty(what: &str, value: &str) -> Result<(), String> {
 
 /// Names the first control character (C0 including tab, DEL, C1) or bidi override and its
 /// position, without echoing the value.
-fn check_no_controls(what: &str, value: &str) -> Result<(), String> {
+pub(crate) fn check_no_controls(what: &str, value: &str) -> Result<(), String> {
     let found = value
         .chars()
         .enumerate()

@@ -84,6 +84,12 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             .or_insert_with(|| AppStatus::new(name, "", None, None));
         app.broken = Some(why.clone());
     }
+    for (name, why) in &model.broken_rollouts {
+        let app = apps
+            .entry(name.as_str())
+            .or_insert_with(|| AppStatus::new(name, "", None, None));
+        app.broken.get_or_insert_with(|| format!("rollout ({why})"));
+    }
     // Hosts are visited in name order, so each app's host list comes out sorted.
     for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
         for c in &host.containers {

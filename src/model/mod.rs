@@ -42,6 +42,8 @@ pub struct Model {
     pub broken_apps: BTreeMap<String, String>,
     /// Host records that cannot be read, by host, with why (the host is kept as it was).
     pub broken_hosts: BTreeMap<String, String>,
+    /// Rollout records (or their commands) that cannot be read, by app, with why.
+    pub broken_rollouts: BTreeMap<String, String>,
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
     pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
     pub etcd: EtcdState,
@@ -91,6 +93,7 @@ impl Model {
             rollouts_done: BTreeMap::new(),
             broken_apps: BTreeMap::new(),
             broken_hosts: BTreeMap::new(),
+            broken_rollouts: BTreeMap::new(),
             unplaced: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             readonly: false,

@@ -12,7 +12,7 @@
 
 use super::{Ops, OpsError, Outcome, check_image};
 use crate::model::HistoryEntry;
-use crate::model::app::AppSpec;
+use crate::model::app::{AppSpec, validate_instances};
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
 use crate::store::{self, Expect, Rollout, StoreError};
@@ -50,6 +50,19 @@ async fn spec_of(ops: &Ops, client: &mut Client, app: &str) -> Result<(AppSpec, 
                 name: app.to_owned(),
             }
             .into()
+        })
+}
+
+/// Refuses to write a stored count back that the controller would not act on (a record
+/// read with no upper limit), as `scale` and `apply` refuse it when asked for.
+fn check_count(spec: &AppSpec, max_instances: u32) -> Result<(), OpsError> {
+    validate_instances(i64::from(spec.instances), max_instances)
+        .map(drop)
+        .map_err(|why| {
+            OpsError::Invalid(format!(
+                "app {}: stored {why}; scale it first (wheelhouse ctl scale {} N)",
+                spec.name, spec.name
+            ))
         })
 }
 
@@ -91,6 +104,7 @@ pub(super) async fn rollout(
     refuse_if_busy(ops, client, app).await?;
     check_image(ops, client, image).await?;
     spec.image = image.to_owned();
+    check_count(&spec, ops.max_instances)?;
     let revision = store::put_app(client, &ops.prefix, &spec, Expect::Revision(read)).await?;
     Ok(Outcome::RolloutStarted {
         app: app.to_owned(),
@@ -152,6 +166,7 @@ pub(super) async fn rollback(
     let mut restored = old;
     restored.name = app.to_owned();
     restored.instances = current.instances;
+    check_count(&restored, ops.max_instances)?;
     if restored.instances > 0 {
         check_image(ops, client, &restored.image).await?;
     }
@@ -179,6 +194,7 @@ pub(super) async fn restart(
     refuse_if_busy(ops, client, app).await?;
     spec.restart_generation = spec.restart_generation.saturating_add(1);
     *detail = format!("restart generation -> {}", spec.restart_generation);
+    check_count(&spec, ops.max_instances)?;
     let revision = store::put_app(client, &ops.prefix, &spec, Expect::Revision(read)).await?;
     Ok(Outcome::Restarting {
         app: app.to_owned(),
@@ -310,6 +326,17 @@ mod tests {
             short_time("2025-01-31T12:00:00.123456789Z"),
             "2025-01-31 12:00:00"
         );
+    }
+
+    #[test]
+    fn a_stored_count_above_the_maximum_is_not_written_back() {
+        let mut spec = AppSpec::new("web", "nginx:1");
+        spec.instances = u32::MAX;
+        let why = check_count(&spec, 64).unwrap_err().to_string();
+        assert!(why.contains("web") && why.contains("4294967295"), "{why}");
+        assert!(why.contains("maximum of 64"), "{why}");
+        spec.instances = 64;
+        assert!(check_count(&spec, 64).is_ok());
     }
 
     #[test]

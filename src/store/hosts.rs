@@ -3,7 +3,7 @@
 use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
-use crate::config::{check_engine_url, valid_name};
+use crate::config::{check_host_spec, valid_name};
 use crate::model::HostSpec;
 use etcd_client::{Client, GetOptions};
 
@@ -32,7 +32,7 @@ pub(crate) fn parse_record(dir: &str, key: &[u8], value: &[u8]) -> Result<HostSp
             spec.name
         ));
     }
-    check_engine_url(&spec.engine)?;
+    check_host_spec(&spec).map_err(|(_, why)| why)?;
     Ok(spec)
 }
 
@@ -82,8 +82,8 @@ pub async fn put_host(
     prefix: &str,
     spec: &HostSpec,
 ) -> Result<i64, StoreError> {
-    check_name(&spec.name)?;
-    check_engine_url(&spec.engine).map_err(|reason| StoreError::InvalidRecord {
+    // What a read would take for broken is not written.
+    check_host_spec(spec).map_err(|(_, reason)| StoreError::InvalidRecord {
         name: spec.name.clone(),
         reason,
     })?;
@@ -160,5 +160,12 @@ mod tests {
             )
             .is_some()
         );
+        // Issue 9 item 3: the config's checks, not the engine URL alone.
+        let zone = br#"{"name":"h1","engine":"unix:///x","zone":"a\u001b[2J"}"#;
+        assert!(bad(b"/wheelhouse/hosts/h1", zone).is_some_and(|e| e.contains("zone")));
+        let address = br#"{"name":"h1","engine":"unix:///x","address":"999.1.1.1"}"#;
+        assert!(bad(b"/wheelhouse/hosts/h1", address).is_some_and(|e| e.contains("IPv4")));
+        let label = br#"{"name":"h1","engine":"unix:///x","labels":{"k":"\u0007"}}"#;
+        assert!(bad(b"/wheelhouse/hosts/h1", label).is_some_and(|e| e.contains("label")));
     }
 }

@@ -36,8 +36,8 @@ pub use restarts::{
 };
 pub use rollouts::{
     PendingCommand, RequestError, Rollout, RolloutEvent, StoredCommand, command_key,
-    delete_broken_rollout, discard_command, get_rollout, list_rollouts, now_ms, request,
-    rollout_key, rollouts_dir, save_rollout, spawn_rollout_watcher, verb,
+    delete_broken_rollout, discard_command, get_rollout, list_broken_rollouts, list_rollouts,
+    now_ms, request, rollout_key, rollouts_dir, save_rollout, spawn_rollout_watcher, verb,
 };
 pub use services::{deregister, list_endpoints, register, service_dir};
 pub use watch::spawn_host_watcher;
@@ -49,7 +49,7 @@ use crate::model::HostSpec;
 /// alone) and show this to the operator.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokenRecord {
-    /// The app or host the key names.
+    /// The app, host or rollout's app the key names.
     pub name: String,
     pub key: String,
     /// What is wrong with it.

@@ -20,6 +20,7 @@
 //! - [`get_rollout`] and [`list_rollouts`] read progress (`state.phase`, `state.counts`,
 //!   `state.failures`): poll them, or follow [`spawn_rollout_watcher`]'s events.
 
+use super::BrokenRecord;
 use super::connect::request as etcd;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
@@ -28,6 +29,7 @@ use crate::model::app::{AppSpec, valid_app_name};
 use crate::plan::rollout::{self, Command, CommandError, RolloutState};
 use etcd_client::{Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
@@ -116,6 +118,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// What a key under `rollouts_dir` holds.
+#[derive(Clone, Copy)]
 enum Entry<'a> {
     State(&'a str),
     Command(&'a str),
@@ -231,15 +234,25 @@ pub async fn delete_broken_rollout(
 }
 
 /// Every well-formed rollout record and every pending command, by app name. Malformed
-/// records are skipped with a warning naming the key.
+/// records are skipped with a warning naming the key ([`list_broken_rollouts`] lists them).
 pub async fn list_rollouts(
     client: &mut Client,
     prefix: &str,
 ) -> Result<(Vec<Rollout>, Vec<StoredCommand>), StoreError> {
-    Ok(list_at(client, prefix).await?.0)
+    let ((rollouts, commands, _), _) = list_at(client, prefix).await?;
+    Ok((rollouts, commands))
 }
 
-type Listing = (Vec<Rollout>, Vec<StoredCommand>);
+/// Every rollout record that cannot be read, with why (a broken command is only logged:
+/// the leader drops it).
+pub async fn list_broken_rollouts(
+    client: &mut Client,
+    prefix: &str,
+) -> Result<Vec<BrokenRecord>, StoreError> {
+    Ok(list_at(client, prefix).await?.0.2)
+}
+
+type Listing = (Vec<Rollout>, Vec<StoredCommand>, Vec<BrokenRecord>);
 
 async fn list_at(client: &mut Client, prefix: &str) -> Result<(Listing, i64), StoreError> {
     let dir = rollouts_dir(prefix);
@@ -249,19 +262,23 @@ async fn list_at(client: &mut Client, prefix: &str) -> Result<(Listing, i64), St
     )
     .await?;
     let revision = resp.header().map_or(0, |h| h.revision());
-    let (mut rollouts, mut commands) = (Vec::new(), Vec::new());
+    let (mut rollouts, mut commands, mut broken) = (Vec::new(), Vec::new(), Vec::new());
     for kv in resp.kvs() {
         let key = String::from_utf8_lossy(kv.key());
-        let parsed = match entry_of(&dir, kv.key()) {
+        let entry = entry_of(&dir, kv.key());
+        let parsed = match entry {
             Some(Entry::State(app)) => parse_rollout(app, kv.value()).map(|r| rollouts.push(r)),
             Some(Entry::Command(app)) => parse_command(app, kv).map(|c| commands.push(c)),
             None => Err("the key names no valid app".to_owned()),
         };
         if let Err(why) = parsed {
             tracing::warn!(%key, "skipping a malformed rollout key: {why}");
+            if let Some(Entry::State(app)) = entry {
+                broken.push(BrokenRecord::new(app, kv.key(), why));
+            }
         }
     }
-    Ok(((rollouts, commands), revision))
+    Ok(((rollouts, commands, broken), revision))
 }
 
 /// Leaves `command` for the leader, after checking it against the stored state. The
@@ -407,7 +424,11 @@ pub enum RolloutEvent {
     Snapshot {
         rollouts: Vec<Rollout>,
         commands: Vec<StoredCommand>,
+        /// Records that cannot be read (skipped above).
+        broken: Vec<BrokenRecord>,
     },
+    /// A record was overwritten with something that cannot be read.
+    Broken(BrokenRecord),
     /// Boxed: a record carries two specs.
     Put(Box<Rollout>),
     Removed {
@@ -455,8 +476,13 @@ impl Feed for RolloutFeed {
     }
 
     async fn list(&self, client: &mut Client) -> Result<(RolloutEvent, i64), StoreError> {
-        let ((rollouts, commands), revision) = list_at(client, &self.prefix).await?;
-        Ok((RolloutEvent::Snapshot { rollouts, commands }, revision))
+        let ((rollouts, commands, broken), revision) = list_at(client, &self.prefix).await?;
+        let snapshot = RolloutEvent::Snapshot {
+            rollouts,
+            commands,
+            broken,
+        };
+        Ok((snapshot, revision))
     }
 
     fn change(&self, event: &Event, _revision: i64) -> Option<RolloutEvent> {
@@ -476,8 +502,37 @@ impl Feed for RolloutFeed {
             (Some(Entry::Command(app)), true) => parse_command(app, kv).map(RolloutEvent::Command),
         };
         parsed
-            .map_err(|why| tracing::warn!(%key, "ignoring a malformed rollout key: {why}"))
+            .or_else(|why| {
+                tracing::warn!(%key, "ignoring a malformed rollout key: {why}");
+                let (Some(Entry::State(app)), true) = (entry, put) else {
+                    return Err(());
+                };
+                Ok(RolloutEvent::Broken(BrokenRecord::new(app, kv.key(), why)))
+            })
             .ok()
+    }
+}
+
+impl RolloutEvent {
+    /// Keeps `broken` (app -> why its rollout record cannot be read) up to date: a
+    /// readable write or a removal of the record clears its mark.
+    pub fn track_broken(&self, broken: &mut BTreeMap<String, String>) {
+        match self {
+            RolloutEvent::Snapshot { broken: now, .. } => {
+                *broken = (now.iter())
+                    .map(|b| (b.name.clone(), b.reason.clone()))
+                    .collect();
+            }
+            RolloutEvent::Broken(b) => {
+                broken.insert(b.name.clone(), b.reason.clone());
+            }
+            RolloutEvent::Put(r) => drop(broken.remove(r.app())),
+            RolloutEvent::Removed { app } => drop(broken.remove(app)),
+            RolloutEvent::Command(_)
+            | RolloutEvent::CommandRemoved { .. }
+            | RolloutEvent::Connected { .. }
+            | RolloutEvent::Unreachable { .. } => {}
+        }
     }
 }
 

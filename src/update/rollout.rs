@@ -371,6 +371,7 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
 /// Pending commands are the leader's business; the screen shows the records. An outage
 /// keeps what was known (the app watcher reports etcd's state).
 pub(super) fn on_rollouts(model: &mut Model, event: RolloutEvent) {
+    event.track_broken(&mut model.broken_rollouts);
     match event {
         RolloutEvent::Snapshot { rollouts, .. } => {
             model.rollouts = rollouts
@@ -386,6 +387,7 @@ pub(super) fn on_rollouts(model: &mut Model, event: RolloutEvent) {
         }
         RolloutEvent::Connected { .. }
         | RolloutEvent::Unreachable { .. }
+        | RolloutEvent::Broken(_)
         | RolloutEvent::Command(_)
         | RolloutEvent::CommandRemoved { .. } => {}
     }

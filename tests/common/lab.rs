@@ -105,6 +105,23 @@ pub fn apply_web(lab: &Lab) {
     assert!(applied.starts_with("web created"), "{applied}");
 }
 
+/// `web` (wheelhouse/demo:1, `instances`, an http port, surge 1, none unavailable,
+/// `min_ready`) applied through `ctl`, then a controller logging to the lab's
+/// controller.log.
+pub fn web_under_controller(lab: &Lab, instances: u32, min_ready: &str) -> Controller {
+    let web = spec_file(
+        lab.dir(),
+        "web.toml",
+        &format!(
+            "name = \"web\"\nimage = \"wheelhouse/demo:1\"\ninstances = {instances}\n\
+             ports = [\"http\"]\n[update]\nmax_surge = 1\nmax_unavailable = 0\n\
+             min_ready = \"{min_ready}\"\n"
+        ),
+    );
+    ctl(&lab.config_path(), &["apply", "-f", &web.to_string_lossy()]).ok();
+    Controller::start(&lab.config_path(), &lab.dir().join("controller.log"))
+}
+
 pub struct Controller(Child);
 
 impl Controller {

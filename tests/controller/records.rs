@@ -37,6 +37,18 @@ async fn scale_other(client: &mut etcd_client::Client, to: u32) {
     apply(client, &demo("other", "wheelhouse/demo:1", to)).await;
 }
 
+/// How many audit records name `target` with `words` in their result.
+async fn audited(client: &etcd_client::Client, target: &str, words: &str) -> Result<usize, String> {
+    let mut c = client.clone();
+    let trail = store::list_audit(&mut c, PREFIX, 50)
+        .await
+        .map_err(|e| e.to_string())?;
+    let hits = trail
+        .iter()
+        .filter(|e| e.target == target && e.result.contains(words));
+    Ok(hits.count())
+}
+
 /// `wheelhouse [flags] --config CONFIG ctl ARGS`: (exit code, stdout, stderr).
 fn ctl(lab: &TestLab, flags: &[&str], args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_wheelhouse"))
@@ -109,16 +121,11 @@ fn broken_records_keep_what_runs_and_are_shown() {
             Duration::from_secs(20),
             "s4 and lab-3 in the audit",
             || async {
-                let mut c = client.clone();
-                let trail = store::list_audit(&mut c, PREFIX, 50)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let audited = |target: &str, words: &str| {
-                    (trail.iter()).any(|e| e.target == target && e.result.contains(words))
-                };
-                (audited("s4", "broken record") && audited("lab-3", "broken host record"))
+                let s4 = audited(&client, "s4", "broken record").await?;
+                let lab3 = audited(&client, "lab-3", "broken host record").await?;
+                (s4 > 0 && lab3 > 0)
                     .then_some(())
-                    .ok_or(format!("{trail:?}"))
+                    .ok_or(format!("audit records: s4 {s4}, lab-3 {lab3}"))
             },
         )
         .await;
@@ -144,6 +151,30 @@ fn broken_records_keep_what_runs_and_are_shown() {
         "{out}"
     );
     assert!(out.contains("host lab-3: broken record"), "{out}");
+    // Nor do a rollout or a restart write that count back with their change.
+    for args in [
+        &["rollout", "s4", "wheelhouse/demo:2"][..],
+        &["restart", "s4"],
+    ] {
+        let (code, out, err) = ctl(&lab, &[], args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(
+            err.contains("instances 4294967295 is above the maximum"),
+            "{err}"
+        );
+    }
+    rt.block_on(async {
+        let stored = client.get(store::app_key(PREFIX, "s4"), None).await;
+        let stored = stored.expect("read s4");
+        let value = stored
+            .kvs()
+            .first()
+            .map(|kv| kv.value_str().unwrap_or_default());
+        assert!(
+            value.is_some_and(|v| v.contains("wheelhouse/demo:1")),
+            "{value:?}"
+        );
+    });
 
     // A fresh controller that never saw a good s4 spec leaves s4 alone (frozen).
     first.abort();
@@ -159,16 +190,33 @@ fn broken_records_keep_what_runs_and_are_shown() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         assert_eq!(ids(&engines, "s4").await, before, "frozen s4 untouched");
     });
-    second.abort();
 
-    // A broken rollout record blocks rollouts until `rollout-status --reset` removes it.
+    // A broken rollout record is shown (audit, ctl status) and blocks rollouts until
+    // `rollout-status --reset` removes it.
     rt.block_on(async {
         let key = store::rollout_key(PREFIX, "other");
         client
             .put(key, "{bad", None)
             .await
             .expect("corrupt rollout");
+        wait_until(
+            Duration::from_secs(20),
+            "other's rollout audited",
+            || async {
+                let n = audited(&client, "other", "broken rollout record").await?;
+                (n == 1).then_some(()).ok_or(format!("{n} audit records"))
+            },
+        )
+        .await;
     });
+    second.abort();
+    let (code, out, err) = ctl(&lab, &[], &["status"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("app other: broken rollout record ("), "{out}");
+    let (code, out, err) = ctl(&lab, &[], &["status", "-o", "json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).expect("status json");
+    assert!(status["broken_rollouts"]["other"].is_string(), "{out}");
     let (code, _, err) = ctl(&lab, &[], &["rollout", "other", "wheelhouse/demo:2"]);
     assert_ne!(code, 0);
     assert!(err.contains("rollout-status other --reset"), "{err}");
@@ -194,11 +242,7 @@ fn broken_records_keep_what_runs_and_are_shown() {
 fn why_instances_cannot_be_placed_is_in_etcd_and_ctl_status() {
     let _heavy = heavy();
     logs();
-    let lab = TestLab::up(3).expect("lab up");
-    let config = Config::load(Some(&lab.config_path())).expect("lab config");
-    let rt = runtime();
-    let controller = rt.spawn(controller::run(config, ControllerOptions::default()));
-    let mut client = rt.block_on(etcd(&lab));
+    let (lab, rt, controller, _, mut client) = lab_with_controller(3);
     let mut fat = demo("fat", "wheelhouse/demo:1", 4);
     fat.cpus = 1.9;
     rt.block_on(async {
@@ -260,12 +304,7 @@ fn why_instances_cannot_be_placed_is_in_etcd_and_ctl_status() {
 fn containers_the_controller_did_not_start_are_foreign() {
     let _heavy = heavy();
     logs();
-    let lab = TestLab::up(2).expect("lab up");
-    let config = Config::load(Some(&lab.config_path())).expect("lab config");
-    let rt = runtime();
-    let controller = rt.spawn(controller::run(config, ControllerOptions::default()));
-    let engines = rt.block_on(engines(&lab));
-    let mut client = rt.block_on(etcd(&lab));
+    let (lab, rt, controller, engines, mut client) = lab_with_controller(2);
     rt.block_on(async {
         apply(&mut client, &demo("s4", "wheelhouse/demo:1", 2)).await;
         count_is(&engines, "s4", 2).await;

@@ -378,3 +378,25 @@ pub fn swarm_bench_service(
         &[&create[..], options, &["wheelhouse/demo:1"]].concat(),
     );
 }
+
+/// A lab, the runtime a controller (default options) runs on, its task, the lab's
+/// engines and an etcd client.
+pub type LabWithController = (
+    TestLab,
+    tokio::runtime::Runtime,
+    tokio::task::JoinHandle<color_eyre::Result<()>>,
+    Vec<Docker>,
+    etcd_client::Client,
+);
+
+/// A lab of `hosts` hosts with a controller running on it.
+pub fn lab_with_controller(hosts: usize) -> LabWithController {
+    let lab = TestLab::up(hosts).expect("lab up");
+    let config = wheelhouse::config::Config::load(Some(&lab.config_path())).expect("lab config");
+    let rt = runtime();
+    let options = wheelhouse::controller::ControllerOptions::default();
+    let controller = rt.spawn(wheelhouse::controller::run(config, options));
+    let engines = rt.block_on(engines(&lab));
+    let client = rt.block_on(etcd(&lab));
+    (lab, rt, controller, engines, client)
+}

@@ -222,3 +222,19 @@ fn a_deleted_app_fails_its_rollout() {
         }
     );
 }
+
+#[test]
+fn a_restart_marker_names_one_container_not_every_id_it_starts() {
+    let mut inst = instance(1, 1, Health::Healthy);
+    inst.container = "a1b2c3d4e5f6a7b8c9d0".into();
+    let marked =
+        |keys: &[&str]| -> BTreeSet<String> { keys.iter().map(|k| (*k).to_owned()).collect() };
+    assert!(!restart_asked(&marked(&["a"]), &inst));
+    assert!(!restart_asked(&marked(&["a1b2c3d4e5f"]), &inst));
+    assert!(!restart_asked(&marked(&["a1b2c3d4e5f6-x"]), &inst));
+    assert!(restart_asked(&marked(&["a1b2c3d4e5f6"]), &inst));
+    assert!(restart_asked(&marked(&["a1b2c3d4e5f6a7b8c9d0"]), &inst));
+    assert!(restart_asked(&marked(&["web.1"]), &inst));
+    inst.container = "c1".into();
+    assert!(restart_asked(&marked(&["c1"]), &inst));
+}

@@ -573,3 +573,37 @@ fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
         "success needs no bar"
     );
 }
+
+/// Issue 9 item 2: a rollout record that cannot be read marks its app's row until a
+/// readable record (or its removal) arrives.
+#[test]
+fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
+    let mut m = cluster();
+    let broken = |reason: &str| crate::store::BrokenRecord {
+        name: "web".into(),
+        key: "/wheelhouse/rollouts/web".into(),
+        reason: reason.into(),
+    };
+    let snapshot = RolloutEvent::Snapshot {
+        rollouts: vec![],
+        commands: vec![],
+        broken: vec![broken("bad JSON")],
+    };
+    update(&mut m, Msg::Rollouts(snapshot));
+    let mark = |m: &Model| {
+        let statuses = crate::model::app_statuses(m);
+        let web = statuses.into_iter().find(|s| s.name == "web");
+        web.and_then(|s| s.broken)
+    };
+    assert_eq!(mark(&m).as_deref(), Some("rollout (bad JSON)"));
+    rolling(&mut m, Phase::Paused { reason: "x".into() });
+    assert_eq!(mark(&m), None);
+    update(
+        &mut m,
+        Msg::Rollouts(RolloutEvent::Broken(broken("no phase"))),
+    );
+    assert_eq!(mark(&m).as_deref(), Some("rollout (no phase)"));
+    let removed = RolloutEvent::Removed { app: "web".into() };
+    update(&mut m, Msg::Rollouts(removed));
+    assert_eq!(mark(&m), None);
+}
