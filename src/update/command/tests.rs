@@ -294,6 +294,41 @@ fn enter_runs_the_command_through_confirm_and_errors_go_to_the_status_line() {
 }
 
 #[test]
+fn read_only_refuses_the_servers_files_but_not_the_built_in_themes() {
+    let mut m = cluster();
+    m.principal.mode = crate::ops::Mode::Wallboard;
+    let run = |m: &mut Model, action: Action| update(m, Msg::Action(action));
+    let effects = run(&mut m, Action::ExportTo("/srv".into()));
+    assert!(
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "export" && r.target == "/srv"),
+        "{effects:?}"
+    );
+    assert_eq!(
+        m.ui.message.as_deref(),
+        Some("read-only: export to /srv is refused here, nothing was changed")
+    );
+    let effects = run(&mut m, Action::SetTheme("./mine.toml".into()));
+    assert!(
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "theme"),
+        "{effects:?}"
+    );
+    // The data dir and the compiled-in themes are the cockpit's own: still fine.
+    assert_eq!(
+        run(&mut m, Action::ExportScreen),
+        [Effect::ExportScreen(None)]
+    );
+    assert_eq!(
+        run(&mut m, Action::SetTheme("light".into())),
+        [Effect::SwitchTheme("light".into())]
+    );
+    m.principal.mode = crate::ops::Mode::ReadWrite;
+    assert_eq!(
+        run(&mut m, Action::ExportTo("/srv".into())),
+        [Effect::ExportScreen(Some("/srv".into()))]
+    );
+}
+
+#[test]
 fn read_only_refuses_mutating_commands_but_not_the_others() {
     let mut m = cluster();
     m.principal.mode = crate::ops::Mode::ReadOnly;
