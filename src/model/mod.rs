@@ -82,6 +82,7 @@ pub struct Refusal {
     pub target: String,
     /// What the operator was told.
     pub reason: String,
+    /// Why, as the audit records it: read-only, or a bad count.
     pub cause: crate::store::AuditReason,
 }
 
