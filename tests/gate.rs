@@ -117,14 +117,14 @@ async fn written(client: &mut etcd_client::Client) -> BTreeMap<String, i64> {
         .collect()
 }
 
-/// A read-only screen over five hosts and the app `web`.
-fn screen() -> Model {
+/// A screen over five hosts and the app `web`, in a mode that changes nothing.
+fn screen(mode: Mode) -> Model {
     let mut m = five_hosts();
     m.ui.width = 160;
     m.ui.height = 48;
     let spec = AppSpec::new("web", "wheelhouse/demo:1");
     m.apps.insert("web".into(), AppRecord { spec, revision: 5 });
-    m.principal = Principal::local(Mode::ReadOnly);
+    m.principal = Principal::local(mode);
     m
 }
 
@@ -149,8 +149,13 @@ fn keys_in(m: &mut Model, macros: &mut Macros, keys: &[KeyEvent]) -> Vec<Effect>
 
 /// `keys` pressed on a fresh screen that `place` puts where they belong; with `replay`,
 /// recorded into register a (refused as typed, too), then replayed from there.
-fn press(place: impl Fn(&mut Model), keys: &[KeyEvent], replay: bool) -> (Model, Vec<Effect>) {
-    let (mut m, mut macros) = (screen(), Macros::default());
+fn press(
+    mode: Mode,
+    place: impl Fn(&mut Model),
+    keys: &[KeyEvent],
+    replay: bool,
+) -> (Model, Vec<Effect>) {
+    let (mut m, mut macros) = (screen(mode), Macros::default());
     place(&mut m);
     if !replay {
         let effects = keys_in(&mut m, &mut macros, keys);
@@ -191,7 +196,7 @@ fn assert_refused(kind: Kind, how: &str, (m, effects): (Model, Vec<Effect>)) {
 /// The screen's ways to `kind`: the keys the Action declaration says lead to it (pressed
 /// where the default keymap binds them), the `:` line, a macro of each, and the
 /// `Action::Run` a dialog ends in.
-fn screen_refuses(kind: Kind, command: &Command, line: Option<&str>) {
+fn screen_refuses(mode: Mode, kind: Kind, command: &Command, line: Option<&str>) {
     let keymap = Keymap::default_keymap();
     let mut ways = 0;
     for action in Action::ALL.iter().filter(|a| a.leads_to() == Some(kind)) {
@@ -211,11 +216,11 @@ fn screen_refuses(kind: Kind, command: &Command, line: Option<&str>) {
             _ => m.ui.focus = Focus::Apps,
         };
         let how = format!("key {first} ({})", action.name());
-        assert_refused(kind, &how, press(place, &events, false));
+        assert_refused(kind, &how, press(mode, place, &events, false));
         assert_refused(
             kind,
             &format!("macro of {how}"),
-            press(place, &events, true),
+            press(mode, place, &events, true),
         );
         ways += 1;
     }
@@ -223,18 +228,18 @@ fn screen_refuses(kind: Kind, command: &Command, line: Option<&str>) {
         let mut keys = vec![key(':')];
         keys.extend(line.chars().map(key));
         keys.push(enter());
-        assert_refused(kind, &format!(":{line}"), press(|_| {}, &keys, false));
+        assert_refused(kind, &format!(":{line}"), press(mode, |_| {}, &keys, false));
         assert_refused(
             kind,
             &format!("macro of :{line}"),
-            press(|_| {}, &keys, true),
+            press(mode, |_| {}, &keys, true),
         );
         ways += 1;
     }
-    let mut m = screen();
+    let mut m = screen(mode);
     let effects = update(&mut m, Msg::Action(Action::Run(command.clone())));
     assert_refused(kind, "a dialog's Run", (m, effects));
-    println!("{kind:?}: {ways} screen way(s) besides Run");
+    println!("{kind:?} as {mode:?}: {ways} screen way(s) besides Run");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,6 +284,7 @@ async fn every_mutating_command_is_refused_read_only_from_every_way_in_and_write
         let (command, line, verb) = ways(kind, file);
         assert_eq!(command.kind(), kind);
         for mode in [Mode::ReadOnly, Mode::Wallboard] {
+            screen_refuses(mode, kind, &command, line);
             let result = ops::execute(&ops, &Principal::local(mode), command.clone()).await;
             assert!(
                 matches!(&result, Err(OpsError::Refused(why)) if why.starts_with("read-only: ")),
@@ -290,7 +296,6 @@ async fn every_mutating_command_is_refused_read_only_from_every_way_in_and_write
             let run = tokio::task::block_in_place(|| ctl_with(&config, &["--readonly"], &args));
             run.fails(2, "read-only: ");
         }
-        screen_refuses(kind, &command, line);
     }
 
     assert_eq!(
