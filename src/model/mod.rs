@@ -47,8 +47,9 @@ pub struct Model {
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
     pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
     pub etcd: EtcdState,
-    /// Refuse every mutating action (wallboard, `--readonly`).
-    pub readonly: bool,
+    /// Who works this screen, and in which mode (the wallboard and `--readonly` change
+    /// nothing): what every change it asks for is authorized against.
+    pub principal: crate::ops::Principal,
     /// The most instances a scale may ask for (the config's `max_instances`).
     pub max_instances: u32,
     /// Where hosts turn warn and critical (the theme's), for `state=` filters.
@@ -75,12 +76,14 @@ pub struct Model {
 /// A change refused on a screen, as the audit trail records it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Refusal {
-    /// "scale", "rollout", ... or the key's action name ("scale_up").
+    /// The command's name ("scale", "rollout", ...), or "export", "theme".
     pub verb: String,
-    /// The app (or host) it was aimed at, "-" when none was selected.
+    /// The app (or host, or file) it was aimed at, "-" when none was selected.
     pub target: String,
     /// What the operator was told.
     pub reason: String,
+    /// Why, as the audit records it: read-only, or a bad count.
+    pub cause: crate::store::AuditReason,
 }
 
 impl Model {
@@ -96,7 +99,7 @@ impl Model {
             broken_rollouts: BTreeMap::new(),
             unplaced: BTreeMap::new(),
             etcd: EtcdState::Connecting,
-            readonly: false,
+            principal: crate::ops::Principal::local(crate::ops::Mode::ReadWrite),
             max_instances: app::DEFAULT_MAX_INSTANCES,
             thresholds: Thresholds {
                 warn: 70.0,

@@ -3,7 +3,7 @@
 //! refusal again within `WINDOW` of the one written is counted, and the count written as
 //! one record when the window closes.
 
-use super::audit;
+use super::{Principal, audit};
 use crate::config::EtcdConfig;
 use crate::model::Refusal;
 use crate::store::{self, AuditEntry, AuditOutcome};
@@ -27,18 +27,23 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn entry(&self) -> AuditEntry {
+    pub fn entry(&self, principal: &Principal) -> AuditEntry {
         let Refusal {
             verb,
             target,
             reason,
+            cause,
         } = &self.refusal;
         let detail = if self.repeats > 0 {
             format!("repeated {}× within {}s", self.repeats, WINDOW.as_secs())
         } else {
             String::new()
         };
-        AuditEntry::now(verb, target, detail, reason).with_outcome(AuditOutcome::Refused)
+        let (who, from) = (&principal.who, &principal.from);
+        let mut entry = AuditEntry::by(who, from, verb, target, detail, reason)
+            .with_outcome(AuditOutcome::Refused);
+        entry.reason = Some(*cause);
+        entry
     }
 }
 
@@ -110,8 +115,12 @@ impl Coalescer {
     }
 }
 
-/// Starts the cockpit's auditor of refusals; dropping every sender ends it.
-pub fn spawn_auditor(etcd: EtcdConfig, prefix: String) -> mpsc::Sender<Refusal> {
+/// Starts the auditor of a screen's refusals; dropping every sender ends it.
+pub fn spawn_auditor(
+    etcd: EtcdConfig,
+    prefix: String,
+    principal: Principal,
+) -> mpsc::Sender<Refusal> {
     let (tx, mut rx) = mpsc::channel::<Refusal>(QUEUE);
     tokio::spawn(async move {
         let mut coalescer = Coalescer::default();
@@ -126,7 +135,7 @@ pub fn spawn_auditor(etcd: EtcdConfig, prefix: String) -> mpsc::Sender<Refusal> 
                 () = sleep_until(wake), if wake.is_some() => coalescer.close(Instant::now()),
             };
             for record in records {
-                write(&mut client, &etcd, &prefix, &record).await;
+                write(&mut client, &etcd, &prefix, &record.entry(&principal)).await;
             }
         }
     });
@@ -140,31 +149,34 @@ async fn sleep_until(wake: Option<Instant>) {
 }
 
 /// Writes one record on the kept client, connecting first when there is none yet.
-async fn write(client: &mut Option<Client>, etcd: &EtcdConfig, prefix: &str, record: &Record) {
+async fn write(client: &mut Option<Client>, etcd: &EtcdConfig, prefix: &str, entry: &AuditEntry) {
     if client.is_none() {
         match store::connect(etcd).await {
             Ok(connected) => *client = Some(connected),
             Err(e) => {
-                let (verb, target) = (&record.refusal.verb, &record.refusal.target);
+                let (verb, target) = (&entry.command, &entry.target);
                 tracing::warn!(verb, target, "cannot record the refusal: {e}");
                 return;
             }
         }
     }
     if let Some(client) = client {
-        audit(client, prefix, &record.entry()).await;
+        audit(client, prefix, entry).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::Mode;
+    use crate::store::AuditReason;
 
     fn refusal(verb: &str) -> Refusal {
         Refusal {
             verb: verb.to_owned(),
             target: "web".to_owned(),
             reason: "read-only: nothing was changed".to_owned(),
+            cause: AuditReason::ReadOnly,
         }
     }
 
@@ -221,8 +233,18 @@ mod tests {
                 }
             ]
         );
-        assert_eq!(records[0].entry().detail, "repeated 1× within 5s");
-        assert_eq!(records[1].entry().detail, "");
-        assert_eq!(records[0].entry().outcome, Some(AuditOutcome::Refused));
+        let ana = Principal {
+            who: "ana".into(),
+            from: "local".into(),
+            mode: Mode::ReadOnly,
+        };
+        assert_eq!(records[0].entry(&ana).detail, "repeated 1× within 5s");
+        assert_eq!(records[1].entry(&ana).detail, "");
+        let entry = records[0].entry(&ana);
+        assert_eq!(entry.outcome, Some(AuditOutcome::Refused));
+        assert_eq!(
+            (entry.who.as_str(), entry.reason),
+            ("ana", Some(AuditReason::ReadOnly))
+        );
     }
 }
