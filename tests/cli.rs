@@ -1,5 +1,9 @@
 //! The binary against folders of valid and invalid config files (no terminal needed).
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use wheelhouse::config::expect::Expected;

@@ -1,5 +1,9 @@
 //! The executor and the controller against a real lab.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "controller/figures.rs"]
 mod figures;
 #[path = "controller/healing.rs"]

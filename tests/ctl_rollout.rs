@@ -2,6 +2,10 @@
 //! a real lab (etcd and dockerd hosts): bad input refused with nothing written, and, with a
 //! controller running, a rollout that ends with the new image on every instance.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::Duration;
 use wheelhouse::config::EtcdConfig;
 use wheelhouse::lab::TestLab;

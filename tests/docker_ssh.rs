@@ -2,6 +2,10 @@
 //! throwaway key bridges to a lab dockerd through `docker system dial-stdio`, as the
 //! docker CLI does.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::lab::{Run, ctl_command};

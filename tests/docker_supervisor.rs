@@ -1,6 +1,10 @@
 //! Host supervisors against real dockerd engines from the lab (address bases 20..29),
 //! over unix sockets and over TCP with mutual TLS.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};

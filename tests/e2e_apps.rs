@@ -2,6 +2,10 @@
 //! panel, and `s 5 Enter y` scales it, with the result in the status line and in etcd; a
 //! controller then starts the instances, which the panel and `ctl status` count.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::lab::{BIN, Controller, apply_web, ctl_ok as ctl};

@@ -1,6 +1,10 @@
 //! The real binary in tmux against a real lab: the `:` command line opens a host, `/`
 //! filters the grid, and a broken keymap file stops wheelhouse at start.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::tmux::{Tmux, quote};

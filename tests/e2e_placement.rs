@@ -3,6 +3,10 @@
 //! by host) and an app whose record in etcd is broken (✗, with why), and clears the
 //! placement mark once everything fits.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::lab::{BIN, Controller, ctl_ok as ctl, spec_file};

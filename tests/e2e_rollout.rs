@@ -3,6 +3,10 @@
 //! history; `b` and y roll the spec back. Then, with a controller, a rollout shows its
 //! progress bar in the Apps panel while it runs.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::lab::{BIN, Controller, ctl_ok as ctl};

@@ -5,6 +5,10 @@
 //! etcd through `ctl`); the cockpit draws and leaves cleanly under TERM=screen and
 //! tmux-256color; a script with a syntax error stops before the terminal is touched.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::lab::{apply_web, ctl_ok};

@@ -1,5 +1,9 @@
 //! The real binary in tmux against a real lab: grid, selection, host view, help, clean exit.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::tmux::{Tmux, quote};

@@ -2,6 +2,10 @@
 //! count, then a killed host), pages cycling, and mutations refused by keys and by the
 //! command line, with etcd's spec unchanged.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::tmux::{Tmux, quote};

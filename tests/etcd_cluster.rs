@@ -4,6 +4,10 @@
 //! Prints how long writes failed, as a client with every endpoint (ctl, the cockpit) and
 //! the controller saw it.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::lab::{ctl, running_images, wait_rollout, wait_until, web_under_controller};

@@ -1,6 +1,10 @@
 //! Screen export from a real run: the cockpit on a lab in tmux, the pane captured with its
 //! colour sequences (`capture-pane -e`), read back and written as text, SVG and PNG.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 use wheelhouse::lab::TestLab;
 use wheelhouse::tui::export::{Defaults, buffer_from_ansi, to_text, write_all};

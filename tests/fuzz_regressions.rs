@@ -2,6 +2,10 @@
 //! finding kept in fuzz/regressions/TARGET/ and every seed in fuzz/seeds/TARGET/, so
 //! `cargo test` covers them without cargo-fuzz or a nightly feature.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../fuzz/src/lib.rs"]
 mod fuzz;
 

@@ -2,6 +2,10 @@
 //! engine comes back, and `down` leaves no process and no mount behind.
 //! Each lab claims its own loopback block (127.X.Y.0/24), so tests run in parallel.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};

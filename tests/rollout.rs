@@ -2,6 +2,10 @@
 //! a client that never sees an error, rollback with its reason, a canary promoted, an
 //! unknown image refused, and a leader SIGKILLed mid-rollout.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "rollout/figures.rs"]
 mod figures;
 #[path = "rollout/helpers.rs"]

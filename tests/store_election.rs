@@ -1,6 +1,10 @@
 //! Leader election against a real etcd: one leader, handover on revocation, death,
 //! resignation, and a lost lease when etcd stays away longer than the TTL.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::time::{Duration, Instant};
 use wheelhouse::store::{self, Leadership, StoreError};
 

@@ -1,6 +1,10 @@
 //! Snapshots of the drawn screens (as text) at two terminal sizes, and checks of the Apps
 //! panel beside the grid; the grid's cell colours, glyphs and paging are in grid.rs.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;

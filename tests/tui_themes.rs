@@ -2,6 +2,10 @@
 //! text and the state styles per theme, states kept apart by colour (or, without colour,
 //! by glyph and modifier), and broken theme files refused with their line.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::models::{draw_themed, find_below, five_hosts, many_hosts, text};
