@@ -7,9 +7,9 @@ use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
-use wheelhouse::model::{
-    Container, EtcdState, Health, Host, HostInfo, HostSource, HostSpec, HostState, Model,
-};
+use wheelhouse::cluster::{Host, HostSource, HostState};
+use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
+use wheelhouse::model::{EtcdState, Model};
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::theme::Theme;
 

@@ -1,6 +1,6 @@
 //! The one Action type: keys, macros, the command line and `ctl` all produce these.
 
-use crate::model::app::AppSpec;
+use crate::domain::app::AppSpec;
 use crate::plan::rollout::Command;
 use serde::{Deserialize, Serialize};
 

@@ -36,10 +36,11 @@ mod rolling;
 mod round;
 mod track;
 
+use crate::cluster::{Host, HostSource};
 use crate::config::{Config, EtcdConfig};
 use crate::docker::{DataEvent, Limits, Supervisor};
-use crate::model::app::AppSpec;
-use crate::model::{Host, HostSource, Model};
+use crate::domain::app::AppSpec;
+use crate::model::Model;
 use crate::plan::Registered;
 use crate::store::{self, AppEvent, Leadership, RestartEvent};
 use crate::update::{Effect, Msg, update};
@@ -254,7 +255,7 @@ impl Controller {
         (controller, inbox)
     }
 
-    fn supervise(&mut self, spec: crate::model::HostSpec) {
+    fn supervise(&mut self, spec: crate::domain::HostSpec) {
         self.engines.remove(&spec.name);
         self.listed.remove(&spec.name);
         let sup = Supervisor::spawn_without_stats(

@@ -13,8 +13,8 @@ pub use rollout::{busy_message, history};
 
 use crate::action::Action;
 use crate::config::EtcdConfig;
-use crate::model::HostSpec;
-use crate::model::app::{AppSpec, validate_instances};
+use crate::domain::HostSpec;
+use crate::domain::app::{AppSpec, validate_instances};
 use crate::plan::rollout::Command;
 use crate::store::{self, AuditEntry, AuditOutcome, Expect, RequestError, StoreError};
 use etcd_client::Client;

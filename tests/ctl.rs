@@ -3,8 +3,8 @@
 use std::path::Path;
 use wheelhouse::action::Action;
 use wheelhouse::config::EtcdConfig;
+use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::HostSpec;
 use wheelhouse::ops::{self, Ops, OpsError};
 use wheelhouse::store::{self, StoreError};
 
@@ -232,7 +232,7 @@ fn scale(app: &str, count: u32, seen: i64) -> Action {
 async fn two_operators_who_read_the_same_revision_get_one_success_and_one_conflict() {
     let lab = tokio::task::block_in_place(|| TestLab::up(0)).expect("lab up");
     let ops = ops_for(&lab);
-    let mut spec = wheelhouse::model::app::AppSpec::new("web", "wheelhouse/demo:1");
+    let mut spec = wheelhouse::domain::app::AppSpec::new("web", "wheelhouse/demo:1");
     spec.instances = 0;
     let apply = Action::Apply {
         spec: Box::new(spec),
@@ -324,7 +324,7 @@ async fn two_operators_who_read_the_same_revision_get_one_success_and_one_confli
 async fn etcd_down_refuses_mutations_and_writes_nothing() {
     let mut lab = tokio::task::block_in_place(|| TestLab::up(0)).expect("lab up");
     let ops = ops_for(&lab);
-    let spec = wheelhouse::model::app::AppSpec::new("api", "wheelhouse/demo:1");
+    let spec = wheelhouse::domain::app::AppSpec::new("api", "wheelhouse/demo:1");
     let apply = Action::Apply {
         spec: Box::new(spec),
     };

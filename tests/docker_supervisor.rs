@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use wheelhouse::docker::{self, DataEvent, DockerError, Supervisor};
+use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::HostSpec;
 
 fn spec(name: &str, engine: &str) -> HostSpec {
     HostSpec {
@@ -439,7 +439,7 @@ fn engines_over_tcp_with_mutual_tls_are_supervised_and_bad_certificates_refused(
         // A server certificate no CA we trust signed is refused, and the error says so.
         let mut stranger = host.clone();
         let tls_dir = lab.dir().join("tls");
-        stranger.tls = Some(wheelhouse::model::TlsFiles {
+        stranger.tls = Some(wheelhouse::domain::TlsFiles {
             ca: tls_dir.join("client/cert.pem"),
             ..tls.clone()
         });
@@ -448,7 +448,7 @@ fn engines_over_tcp_with_mutual_tls_are_supervised_and_bad_certificates_refused(
 
         // A missing file is named before anything is sent.
         let mut missing = host.clone();
-        missing.tls = Some(wheelhouse::model::TlsFiles {
+        missing.tls = Some(wheelhouse::domain::TlsFiles {
             key: tls_dir.join("nope.pem"),
             ..tls
         });

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wheelhouse::model::app::AppSpec;
+use wheelhouse::domain::app::AppSpec;
 use wheelhouse::plan::Endpoint;
 use wheelhouse::store::{self, AppEvent, AuditEntry, Expect, StoreError};
 

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use wheelhouse::config::EtcdConfig;
-use wheelhouse::model::HostSpec;
+use wheelhouse::domain::HostSpec;
 use wheelhouse::store::{self, StoreError, StoreEvent};
 
 mod common;

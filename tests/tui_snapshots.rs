@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use std::time::Duration;
 use wheelhouse::action::Action;
-use wheelhouse::model::app::AppSpec;
-use wheelhouse::model::{AppRecord, Container, Dialog, EtcdState, Focus, Health, Model, View};
+use wheelhouse::domain::app::AppSpec;
+use wheelhouse::domain::{Container, Health};
+use wheelhouse::model::{AppRecord, Dialog, EtcdState, Focus, Model, View};
 use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::theme::{Level, Theme};
 
@@ -510,7 +511,9 @@ fn hostile_cluster_text_is_drawn_harmless() {
         let buffer = draw(&model, 160, 40);
         for cell in &buffer.content {
             assert!(
-                !cell.symbol().contains(wheelhouse::sanitize::needs_care),
+                !cell
+                    .symbol()
+                    .contains(wheelhouse::domain::sanitize::needs_care),
                 "{:?} in:\n{}",
                 cell.symbol(),
                 text(&buffer)

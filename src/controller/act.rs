@@ -2,8 +2,8 @@
 
 use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, rolling, round};
 use crate::docker::{self, Done, EngineStep};
-use crate::model::Health;
-use crate::model::app::{HealthCheck, Probe};
+use crate::domain::Health;
+use crate::domain::app::{HealthCheck, Probe};
 use crate::plan::{self, Actual, Liveness, RunState, Step, StopReason};
 use crate::store::{self, AuditEntry};
 use etcd_client::{Client, Compare};

@@ -4,8 +4,8 @@
 
 use super::rolling::{Initiation, revisions};
 use crate::docker;
-use crate::model::HostSpec;
-use crate::model::app::AppSpec;
+use crate::domain::HostSpec;
+use crate::domain::app::AppSpec;
 use crate::plan::labels;
 use crate::plan::rollout::{Phase, RolloutState};
 use crate::store::{self, AuditEntry, Expect, Rollout, StoreError};

@@ -21,8 +21,8 @@
 //! failed or was rolled back is not tried again for the same revision: the operator
 //! writes a new spec (or restarts) to try again.
 
-use crate::model::Health;
-use crate::model::app::AppSpec;
+use crate::domain::Health;
+use crate::domain::app::AppSpec;
 use crate::plan::rollout::{self, Observation, Observed, Phase, RolloutState, RolloutStep};
 use crate::plan::{Actual, Instance, Liveness, Step, Stop, StopReason, labels};
 use crate::store::{AuditEntry, Rollout, RolloutEvent, StoredCommand, verb};

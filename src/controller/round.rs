@@ -8,7 +8,7 @@
 use super::begin;
 use super::rolling::{Initiation, Write};
 use crate::docker::{self, EngineStep, Limits, StepResult};
-use crate::model::HostSpec;
+use crate::domain::HostSpec;
 use crate::plan::Step;
 use crate::store::{self, AuditEntry, HostHealth, Rollout, StoredCommand};
 use bollard::Docker;

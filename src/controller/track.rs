@@ -3,7 +3,8 @@
 //! counts of restarting containers, since when instances are unhealthy and how often each
 //! app had unhealthy instances replaced, and which hosts each app avoids for a while.
 
-use crate::model::{Container, Health, Model};
+use crate::domain::{Container, Health};
+use crate::model::Model;
 use crate::plan::{Actual, Avoid, Liveness, RunState, Start};
 use crate::store::{HostHealth, Liveness as Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -286,8 +287,9 @@ fn doubled(base: Duration, times: u32, cap: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::AppSpec;
-    use crate::model::{Host, HostSource, HostSpec, HostState};
+    use crate::cluster::{Host, HostSource, HostState};
+    use crate::domain::HostSpec;
+    use crate::domain::app::AppSpec;
     use crate::plan::labels;
 
     fn model() -> Model {

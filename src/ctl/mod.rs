@@ -15,12 +15,13 @@ pub use spec_toml::to_toml;
 use output::{json, table};
 
 use crate::action::Action;
-use crate::config::{Config, EtcdConfig, read_file};
-use crate::model::app::{AppSpec, parse_instances};
+use crate::config::{Config, EtcdConfig};
+use crate::domain::app::{AppSpec, parse_instances};
+use crate::domain::read_file;
+use crate::domain::sanitize::clean;
 use crate::model::app_statuses;
 use crate::ops::{self, Ops};
 use crate::plan::rollout::Command;
-use crate::sanitize::clean;
 use crate::store::{self, StoreError};
 use crate::update::authorize;
 use clap::Subcommand;

@@ -2,10 +2,12 @@
 //! folded into a `Model` by the cockpit's own `update`, then counted by `app_statuses`.
 
 use super::output::table;
+use crate::cluster::{Host, HostSource, HostState};
 use crate::config::Config;
 use crate::docker::{DataEvent, Supervisor};
-use crate::model::{AppRecord, AppStatus, Host, HostSource, HostSpec, HostState, Model};
-use crate::sanitize::clean;
+use crate::domain::HostSpec;
+use crate::domain::sanitize::clean;
+use crate::model::{AppRecord, AppStatus, Model};
 use crate::store::{self, StoreError};
 use crate::update::{Msg, update};
 use etcd_client::Client;

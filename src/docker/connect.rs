@@ -1,7 +1,7 @@
 //! Engine URLs as docker takes them (unix://, tcp:// with or without TLS, ssh://), the
 //! `DOCKER_HOST` inventory, and short human messages for engine failures.
 
-use crate::model::{HostSpec, TlsFiles};
+use crate::domain::{HostSpec, TlsFiles};
 use bollard::{API_DEFAULT_VERSION, Docker};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,6 +1,6 @@
 //! From the engine's list and info answers to the model's plain data.
 
-use crate::model::{Container, Health, HostInfo};
+use crate::domain::{Container, Health, HostInfo};
 use bollard::models::{
     ContainerSummary, ContainerSummaryHealthStatusEnum, PortSummary, SystemInfo,
 };

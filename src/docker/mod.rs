@@ -14,7 +14,7 @@ pub use exec::{
 };
 pub use supervisor::Supervisor;
 
-use crate::model::{Container, HostInfo};
+use crate::domain::{Container, HostInfo};
 
 /// What a host supervisor reports. Supervisors never touch the model; the loop applies these.
 #[derive(Debug, Clone, PartialEq)]

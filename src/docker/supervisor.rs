@@ -6,7 +6,7 @@ use super::DataEvent;
 use super::connect::{connect, describe};
 use super::containers::{container, host_info};
 use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
-use crate::model::{Container, HostSpec};
+use crate::domain::{Container, HostSpec};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
 use futures::StreamExt;

@@ -1,8 +1,10 @@
 //! Apps as the cockpit shows them: the specs etcd holds, and what the engines run for each,
 //! counted from the managed containers' `wheelhouse.app` labels alone.
 
-use super::app::AppSpec;
-use super::{Health, HostState, Model};
+use super::Model;
+use crate::cluster::HostState;
+use crate::domain::Health;
+use crate::domain::app::AppSpec;
 use crate::plan::RunState;
 use crate::plan::labels::APP;
 use std::collections::BTreeMap;
@@ -99,7 +101,7 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             let app = apps
                 .entry(name.as_str())
                 .or_insert_with(|| AppStatus::new(name, &c.image, None, None));
-            if c.is_foreign() {
+            if crate::plan::labels::is_foreign(c) {
                 app.foreign.push(format!("{}/{}", host.name(), c.name));
                 continue;
             }

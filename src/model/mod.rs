@@ -1,25 +1,22 @@
 //! Plain data: hosts, containers and the cluster `Model` owned by the event loop.
 
-pub mod app;
 mod apps;
-mod host;
 mod rollouts;
 mod ui;
 pub mod wallboard;
 
 pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
 
-pub use host::{
-    Container, Health, Host, HostInfo, HostSource, HostSpec, HostState, Load, TlsFiles, short_id,
-};
 pub use rollouts::{LINGER, active_rollout, changing_hosts, note_finished, shown_rollouts};
 pub use ui::{
     CommandLine, Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui,
     View,
 };
 
+use crate::cluster::{Host, HostState};
+use crate::domain::Container;
+use crate::domain::Thresholds;
 use crate::store::Rollout;
-use crate::tui::theme::Thresholds;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -97,7 +94,7 @@ impl Model {
             unplaced: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             readonly: false,
-            max_instances: app::DEFAULT_MAX_INSTANCES,
+            max_instances: crate::domain::app::DEFAULT_MAX_INSTANCES,
             thresholds: Thresholds {
                 warn: 70.0,
                 critical: 90.0,

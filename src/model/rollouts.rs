@@ -2,7 +2,9 @@
 //! changing right now (they hold an instance that is not yet on the target revision, or a
 //! new one not yet healthy).
 
-use super::{Health, HostState, Model};
+use super::Model;
+use crate::cluster::HostState;
+use crate::domain::Health;
 use crate::plan::labels::{APP, REVISION};
 use crate::plan::rollout::Phase;
 use crate::store::Rollout;

@@ -2,7 +2,9 @@
 //!
 //! The loop advances the page and sets the clock text on its ticks; drawing only reads them.
 
-use super::{Health, HostState, Model, app_statuses, shown_rollouts};
+use super::{Model, app_statuses, shown_rollouts};
+use crate::cluster::HostState;
+use crate::domain::Health;
 use crate::plan::rollout::Phase;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -11,8 +11,8 @@
 //! A paused rollout may be replaced: that is how a failed one is fixed forward.
 
 use super::{Ops, OpsError, Outcome, check_image};
+use crate::domain::app::{AppSpec, validate_instances};
 use crate::model::HistoryEntry;
-use crate::model::app::{AppSpec, validate_instances};
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
 use crate::store::{self, Expect, Rollout, StoreError};
@@ -312,7 +312,7 @@ fn short_time(time: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::UpdatePolicy;
+    use crate::domain::app::UpdatePolicy;
 
     #[test]
     fn audit_results_give_the_revision_they_wrote() {

@@ -3,7 +3,9 @@
 
 use super::labels::Identity;
 use super::ports::PortRange;
-use crate::model::{Container, Health, HostState, Model};
+use crate::cluster::HostState;
+use crate::domain::{Container, Health};
+use crate::model::Model;
 use crate::sched::Candidate;
 use std::collections::{BTreeMap, BTreeSet};
 

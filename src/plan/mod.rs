@@ -33,7 +33,7 @@ pub use actual::{Actual, HostView, Instance, Liveness, RunState, instances};
 pub use labels::Identity;
 pub use ports::{DEFAULT_RANGE, HOST_LABEL as PORTS_LABEL, PortRange};
 
-use crate::model::app::AppSpec;
+use crate::domain::app::AppSpec;
 use crate::sched::Unplaceable;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::Health;
+use crate::domain::Health;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod placement;
@@ -480,7 +480,9 @@ fn a_changed_container_behind_a_number_is_registered_over_without_deregistering(
 
 #[test]
 fn instances_from_a_model() {
-    use crate::model::{Container, Host, HostSource, HostSpec, HostState, Model};
+    use crate::cluster::{Host, HostSource, HostState};
+    use crate::domain::{Container, HostSpec};
+    use crate::model::Model;
     let spec = web(1);
     let rev = labels::revision(&spec);
     let container = |name: &str, labels| Container {

@@ -10,7 +10,7 @@ use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::config::EtcdConfig;
-use crate::model::app::{AppSpec, valid_app_name, validate_instances};
+use crate::domain::app::{AppSpec, valid_app_name, validate_instances};
 use etcd_client::{
     Client, Compare, CompareOp, DeleteOptions, Event, EventType, GetOptions, KeyValue, SortOrder,
     SortTarget, Txn, TxnOp, TxnOpResponse,

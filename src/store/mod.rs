@@ -42,7 +42,7 @@ pub use rollouts::{
 pub use services::{deregister, list_endpoints, register, service_dir};
 pub use watch::spawn_host_watcher;
 
-use crate::model::HostSpec;
+use crate::domain::HostSpec;
 
 /// A record that cannot be read (bad JSON, or values `ctl apply` would refuse). It is
 /// never taken as a deletion: readers keep the last good record (or leave the thing

@@ -7,7 +7,7 @@ use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::config::EtcdConfig;
-use crate::model::app::valid_app_name;
+use crate::domain::app::valid_app_name;
 use crate::sched::Unplaceable;
 use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
 use std::collections::BTreeMap;

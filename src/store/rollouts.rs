@@ -25,7 +25,7 @@ use super::connect::request as etcd;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::config::EtcdConfig;
-use crate::model::app::{AppSpec, valid_app_name};
+use crate::domain::app::{AppSpec, valid_app_name};
 use crate::plan::rollout::{self, Command, CommandError, RolloutState};
 use etcd_client::{Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp};
 use serde::{Deserialize, Serialize};

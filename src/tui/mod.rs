@@ -71,7 +71,7 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
         );
     }
     // Whatever a view drew from the cluster, nothing reaches the terminal that it acts on.
-    crate::sanitize::scrub_cells(&mut buf.content);
+    crate::domain::sanitize::scrub_cells(&mut buf.content);
 }
 
 /// Where the grid's cells go on a `width` x `height` terminal, as `draw` lays them out.

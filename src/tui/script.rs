@@ -19,8 +19,9 @@
 //! `--exit-after-keys` the cockpit then exits with an error, so a routine that scripts it
 //! knows it failed.
 
-use crate::config::{Bounds, FileError, decode, read_file};
-use crate::model::{HostState, Model, app_statuses};
+use crate::cluster::HostState;
+use crate::domain::{Bounds, FileError, decode, read_file};
+use crate::model::{Model, app_statuses};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
 use std::io::Read;

@@ -3,7 +3,7 @@
 
 use super::{Effect, step};
 use crate::action::Action;
-use crate::model::app::{parse_instances, validate_instances};
+use crate::domain::app::{parse_instances, validate_instances};
 use crate::model::{
     AppRecord, Dialog, EtcdState, Focus, Model, Refusal, View, app_statuses, selected_index,
 };

@@ -4,7 +4,7 @@
 
 use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
 use crate::action::Action;
-use crate::model::app::parse_instances;
+use crate::domain::app::parse_instances;
 use crate::model::{CommandLine, LineKind, Model, View, app_statuses, selected_index};
 use crate::plan::labels;
 use crate::plan::rollout::Command;

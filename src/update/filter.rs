@@ -2,8 +2,9 @@
 //! in a host's view, which of its containers are listed.
 //! Pure: parsed from text, matched against a host and the load thresholds, or a container.
 
-use crate::model::{Container, Health, Host, HostState};
-use crate::tui::theme::Thresholds;
+use crate::cluster::{Host, HostState};
+use crate::domain::Thresholds;
+use crate::domain::{Container, Health};
 
 /// Whitespace-separated terms that must all match. For hosts: `web` (name contains),
 /// `zone=a`, `state=down`, and any other `key=value` as a host label (`disk=ssd`). For
@@ -194,7 +195,8 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{HostInfo, HostSource, HostSpec};
+    use crate::cluster::HostSource;
+    use crate::domain::{HostInfo, HostSpec};
     use std::time::Instant;
 
     const T: Thresholds = Thresholds {

@@ -9,11 +9,10 @@ pub use apps::{authorize, refuse};
 pub use command::{complete, parse_command};
 
 use crate::action::Action;
+use crate::cluster::{Host, HostSource, HostState};
 use crate::docker::DataEvent;
-use crate::model::{
-    EtcdState, Focus, HistoryEntry, Host, HostSource, HostSpec, HostState, LineKind, Model,
-    Refusal, View,
-};
+use crate::domain::HostSpec;
+use crate::model::{EtcdState, Focus, HistoryEntry, LineKind, Model, Refusal, View};
 use crate::ops::Outcome;
 use crate::store::RolloutEvent;
 use crate::store::{AppEvent, StoreEvent};

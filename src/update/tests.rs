@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::{Container, Health, HostInfo};
+use crate::domain::{Container, Health, HostInfo};
 use std::time::Duration;
 use support::{act, host_spec as spec, model};
 

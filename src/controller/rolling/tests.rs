@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::app::Amount;
+use crate::domain::app::Amount;
 use crate::plan::rollout::Command;
 use crate::plan::{HostView, Identity, RunState};
 use crate::store::PendingCommand;

@@ -1,6 +1,8 @@
 use super::*;
-use crate::model::app::{AppSpec, UpdatePolicy};
-use crate::model::{AppRecord, Health, Host};
+use crate::cluster::Host;
+use crate::domain::Health;
+use crate::domain::app::{AppSpec, UpdatePolicy};
+use crate::model::AppRecord;
 use crate::plan::labels;
 use crate::plan::rollout::RolloutState;
 use crate::store::Rollout;

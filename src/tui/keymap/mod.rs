@@ -9,7 +9,7 @@ pub use key::{Key, KeySeq};
 pub use named::{NamedMacro, RUN_MACRO, Step};
 
 use crate::action::Action;
-use crate::config::{FileError, read_file};
+use crate::domain::{FileError, read_file};
 use crate::model::{Dialog, Focus, Ui, View};
 use crate::tui::tomlfile::{Doc, unknown};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};

@@ -3,7 +3,7 @@
 
 use super::{Key, KeySeq};
 use crate::action::Action;
-use crate::config::FileError;
+use crate::domain::FileError;
 use crate::tui::tomlfile::Doc;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};

@@ -1,6 +1,7 @@
 use super::*;
-use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Focus, Host, HostSource, HostState};
+use crate::cluster::{Host, HostSource, HostState};
+use crate::domain::app::AppSpec;
+use crate::model::{AppRecord, Focus};
 use crate::update::update;
 use std::time::Instant;
 

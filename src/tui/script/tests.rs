@@ -1,6 +1,8 @@
 use super::*;
-use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Health, Host, HostSource};
+use crate::cluster::{Host, HostSource};
+use crate::domain::Health;
+use crate::domain::app::AppSpec;
+use crate::model::AppRecord;
 use crate::tui::keymap::Key;
 use crate::update::tests::support::web_container;
 

@@ -285,8 +285,8 @@ pub fn marked_hosts(model: &Model) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::app::AppSpec;
     use crate::model::AppRecord;
-    use crate::model::app::AppSpec;
     use crate::update::filter::{Filter, Scope};
     use std::time::Instant;
 

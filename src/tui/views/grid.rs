@@ -1,6 +1,7 @@
 //! The grid view: a title line naming the selected host, above the grid of hosts.
 
-use crate::model::{HostState, Model, changing_hosts};
+use crate::cluster::HostState;
+use crate::model::{Model, changing_hosts};
 use crate::tui::format::{percent, truncate};
 use crate::tui::layout::{GridView, grid_layout, grid_view};
 use crate::tui::theme::Theme;

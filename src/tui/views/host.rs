@@ -1,6 +1,8 @@
 //! One host: a header with where it is and what it reports, above its containers.
 
-use crate::model::{Container, Health, Host, HostState, Model};
+use crate::cluster::{Host, HostState};
+use crate::domain::{Container, Health};
+use crate::model::Model;
 use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
 use crate::tui::theme::{Level, Theme};
@@ -188,7 +190,7 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
     };
     // A container labelled as an app's but not started by the controller is not an instance;
     // the mark comes first so a narrow NAME column cuts the name, not the mark.
-    let name = if c.is_foreign() {
+    let name = if crate::plan::labels::is_foreign(c) {
         (
             format!("{FOREIGN} {}", c.name),
             theme.level_text(Level::Warn),
@@ -237,7 +239,7 @@ pub fn short_uptime(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{row, short_uptime};
-    use crate::model::{Container, Health};
+    use crate::domain::{Container, Health};
     use crate::tui::theme::Theme;
     use std::collections::BTreeMap;
 

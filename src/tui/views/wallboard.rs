@@ -77,7 +77,7 @@ fn alert_list(found: &[Alert], theme: &Theme, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::HostState;
+    use crate::cluster::HostState;
     use std::time::{Duration, Instant};
 
     fn text(buf: &Buffer) -> String {

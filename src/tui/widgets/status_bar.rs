@@ -100,7 +100,7 @@ impl Widget for StatusBar<'_> {
             // keep their place: the message takes the room between, the help hint giving
             // way first, then the message's own end ("…"). Errors may echo the cluster's
             // or a file's text.
-            let message = crate::sanitize::clean(message);
+            let message = crate::domain::sanitize::clean(message);
             let counters: usize = left.iter().map(Span::width).sum();
             let hint = help.as_ref().map_or(0, Span::width);
             let width = usize::from(area.width);

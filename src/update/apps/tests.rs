@@ -1,9 +1,8 @@
 use crate::action::Action;
 use crate::docker::DataEvent;
-use crate::model::app::AppSpec;
-use crate::model::{
-    AppRecord, Container, Dialog, EtcdState, Focus, Health, HostInfo, Model, View, app_statuses,
-};
+use crate::domain::app::AppSpec;
+use crate::domain::{Container, Health, HostInfo};
+use crate::model::{AppRecord, Dialog, EtcdState, Focus, Model, View, app_statuses};
 use crate::ops::Outcome;
 use crate::store::{AppEvent, AppListing};
 use crate::update::tests::support::{act, message, model};

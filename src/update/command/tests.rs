@@ -1,6 +1,8 @@
 use super::*;
-use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Dialog, EtcdState, Host, HostSource, HostSpec};
+use crate::cluster::{Host, HostSource};
+use crate::domain::HostSpec;
+use crate::domain::app::AppSpec;
+use crate::model::{AppRecord, Dialog, EtcdState};
 use crate::plan::rollout::Command;
 use crate::update::{Effect, Msg, update};
 use std::time::Instant;
@@ -452,7 +454,7 @@ fn the_apps_panel_lists_and_moves_over_matching_names() {
 
 #[test]
 fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
-    use crate::model::Health;
+    use crate::domain::Health;
     use crate::update::tests::support::web_container;
     let mut m = cluster();
     let mut other = web_container("c3", Health::None);
@@ -501,7 +503,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
 #[test]
 fn a_host_filter_keeps_the_selection_in_its_list_and_goes_with_the_view() {
     use crate::docker::DataEvent;
-    use crate::model::Health;
+    use crate::domain::Health;
     use crate::update::tests::support::web_container;
     let mut m = cluster();
     let sick = |id| web_container(id, Health::Unhealthy);

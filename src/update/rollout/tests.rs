@@ -1,9 +1,9 @@
 use crate::action::Action;
 use crate::docker::DataEvent;
-use crate::model::app::{AppSpec, UpdatePolicy};
+use crate::domain::app::{AppSpec, UpdatePolicy};
+use crate::domain::{Container, Health};
 use crate::model::{
-    AppRecord, Container, Dialog, EtcdState, Focus, Health, HistoryEntry, Model, View,
-    changing_hosts,
+    AppRecord, Dialog, EtcdState, Focus, HistoryEntry, Model, View, changing_hosts,
 };
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};

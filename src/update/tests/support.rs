@@ -1,7 +1,9 @@
 //! Models the update tests start from, and driving them with actions.
 
 use crate::action::Action;
-use crate::model::{Container, Health, Host, HostSource, HostSpec, Model};
+use crate::cluster::{Host, HostSource};
+use crate::domain::{Container, Health, HostSpec};
+use crate::model::Model;
 use crate::update::{Effect, Msg, update};
 use std::time::Instant;
 

@@ -58,7 +58,7 @@ impl Bounds {
 }
 
 fn shown(what: &str, text: &str) -> String {
-    let text = crate::config::excerpt(text);
+    let text = crate::domain::excerpt(text);
     if what.is_empty() {
         format!("{text:?}")
     } else {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::config::expect::Expected;
+use crate::domain::expect::Expected;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ fn invalid_spec_files_name_line_and_column() {
         let expected =
             Expected::of(&file, &String::from_utf8_lossy(&bytes)).unwrap_or_else(|e| panic!("{e}"));
         // Read as `ctl apply` reads it: invalid UTF-8 is an error of the file too.
-        let err = crate::config::decode(&file, bytes)
+        let err = crate::domain::decode(&file, bytes)
             .and_then(|text| AppSpec::from_toml(&file, &text))
             .expect_err(&file.display().to_string());
         let shown = err.to_string();

@@ -5,7 +5,7 @@
 //! count it rolls.
 
 use super::millis;
-use crate::config::Bounds;
+use crate::domain::Bounds;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;

@@ -12,7 +12,7 @@ pub use constraint::{Constraint, ConstraintError, ConstraintOp, Pattern, glob_ma
 pub use units::{format_memory, parse_instances, parse_memory, validate_instances};
 pub use update::{Amount, FailureAction, Resolved, UpdatePolicy};
 
-use crate::config::{Bounds, FileError};
+use crate::domain::{Bounds, FileError};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -353,7 +353,7 @@ pub(crate) fn check_no_controls(what: &str, value: &str) -> Result<(), String> {
     let found = value
         .chars()
         .enumerate()
-        .find(|&(_, c)| c == '\t' || crate::sanitize::needs_care(c));
+        .find(|&(_, c)| c == '\t' || crate::domain::sanitize::needs_care(c));
     match found {
         Some((at, c)) => Err(format!(
             "{what} holds the control character {} at character {}; only env values may",
@@ -495,7 +495,7 @@ fn check_retries(n: i64) -> Result<(), String> {
 }
 
 fn check_pin(pin: &str) -> Result<(), String> {
-    if crate::config::valid_name(pin) {
+    if crate::domain::valid_name(pin) {
         Ok(())
     } else {
         Err(format!("pin {pin:?} is not a host name"))

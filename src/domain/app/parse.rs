@@ -3,7 +3,7 @@
 use super::units::{check_cpus, parse_memory, validate_instances};
 use super::update::{self, Amount, FailureAction, UpdatePolicy};
 use super::{AppSpec, Constraint, HealthCheck, Probe, RestartPolicy};
-use crate::config::{Bounds, FileError};
+use crate::domain::{Bounds, FileError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;

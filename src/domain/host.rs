@@ -1,9 +1,9 @@
-//! A Docker host: where it is (spec), what we last heard from it, and its containers.
+//! A Docker host's vocabulary: where it is (spec), what its engine says of itself, its
+//! containers, and the load figures the grid colours by.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// TLS client files for a `tcp://` engine (docker's --tlscacert/--tlscert/--tlskey).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -30,26 +30,6 @@ pub struct HostSpec {
     pub labels: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsFiles>,
-}
-
-/// Which inventory a host came from; a record in both is merged (etcd wins on fields).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostSource {
-    Config,
-    Etcd,
-    Both,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum HostState {
-    /// Not yet heard from since the cockpit started.
-    Unknown,
-    Online,
-    /// The engine failed to answer; `error` says how.
-    Offline {
-        error: String,
-        since: Instant,
-    },
 }
 
 /// The engine's own figures (`docker info`).
@@ -102,13 +82,6 @@ impl Container {
         self.state == "running"
     }
 
-    /// Labelled `wheelhouse.app=…` but not started by the controller (its labels do not make a
-    /// whole identity): never counted as an instance, adopted or stopped.
-    pub fn is_foreign(&self) -> bool {
-        self.labels.contains_key(crate::plan::labels::APP)
-            && crate::plan::Identity::from_labels(&self.labels).is_none()
-    }
-
     /// The id as `docker ps` shows it.
     pub fn short_id(&self) -> &str {
         short_id(&self.id)
@@ -136,42 +109,9 @@ impl Load {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Host {
-    pub spec: HostSpec,
-    pub source: HostSource,
-    pub state: HostState,
-    pub info: Option<HostInfo>,
-    pub containers: Vec<Container>,
-    pub last_seen: Option<Instant>,
-}
-
-impl Host {
-    pub fn new(spec: HostSpec, source: HostSource) -> Self {
-        Host {
-            spec,
-            source,
-            state: HostState::Unknown,
-            info: None,
-            containers: Vec::new(),
-            last_seen: None,
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.spec.name
-    }
-
-    /// Load from container stats over the engine's NCPU and MemTotal; None until both are known.
-    pub fn load(&self) -> Option<Load> {
-        if self.state != HostState::Online {
-            return None;
-        }
-        let info = self.info.as_ref()?;
-        Some(crate::metrics::host_load(
-            &self.containers,
-            info.ncpu,
-            info.mem_total,
-        ))
-    }
+/// Load percentages where a host turns warn and critical.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    pub warn: f64,
+    pub critical: f64,
 }
