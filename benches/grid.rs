@@ -7,9 +7,10 @@ use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
+use wheelhouse::cluster::EtcdState;
 use wheelhouse::cluster::{Host, HostSource, HostState};
 use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
-use wheelhouse::model::{EtcdState, Model};
+use wheelhouse::model::Model;
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::theme::Theme;
 
@@ -71,8 +72,8 @@ fn host(i: usize, now: Instant) -> Host {
 fn model(count: usize) -> Model {
     let now = Instant::now();
     let mut model = Model::with_hosts(now, (0..count).map(|i| host(i, now)).collect());
-    model.etcd = EtcdState::Connected { revision: 1 };
-    model.last_data = Some(now);
+    model.cluster.etcd = EtcdState::Connected { revision: 1 };
+    model.cluster.last_data = Some(now);
     model.ui.selected = count / 2;
     model.ui.width = 200;
     model.ui.height = 50;

@@ -36,13 +36,15 @@ mod rolling;
 mod round;
 mod track;
 
+use crate::cluster::DataEvent;
+use crate::cluster::{AppEvent, RestartEvent};
 use crate::cluster::{Host, HostSource};
 use crate::config::{Config, EtcdConfig};
-use crate::docker::{DataEvent, Limits, Supervisor};
+use crate::docker::{Limits, Supervisor};
 use crate::domain::app::AppSpec;
 use crate::model::Model;
 use crate::plan::Registered;
-use crate::store::{self, AppEvent, Leadership, RestartEvent};
+use crate::store::{self, Leadership};
 use crate::update::{Effect, Msg, update};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
@@ -427,7 +429,7 @@ impl Controller {
             }
             Event::App(app_event) => self.on_app(app_event),
             Event::Rollout(e) => {
-                e.track_broken(&mut self.model.broken_rollouts);
+                e.track_broken(&mut self.model.cluster.broken_rollouts);
                 self.dirty |= self.rolling.on_event(e);
             }
             Event::Restart(e) => {
@@ -512,7 +514,7 @@ impl Controller {
 
     /// Every host has reported (or failed to), and the specs are known.
     fn ready(&self) -> bool {
-        let heard = self.model.hosts.iter().all(|h| {
+        let heard = self.model.cluster.hosts.iter().all(|h| {
             self.listed.contains(h.name()) || self.track.down_since.contains_key(h.name())
         });
         self.specs_known && (heard || self.started_at.elapsed() >= READY_WAIT)

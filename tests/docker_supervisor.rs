@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use wheelhouse::docker::{self, DataEvent, DockerError, Supervisor};
+use wheelhouse::cluster::DataEvent;
+use wheelhouse::docker::{self, DockerError, Supervisor};
 use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
 

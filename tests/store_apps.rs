@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
+use wheelhouse::cluster::AppEvent;
 use wheelhouse::domain::app::AppSpec;
 use wheelhouse::plan::Endpoint;
-use wheelhouse::store::{self, AppEvent, AuditEntry, Expect, StoreError};
+use wheelhouse::store::{self, AuditEntry, Expect, StoreError};
 
 mod common;
 

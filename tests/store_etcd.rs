@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use wheelhouse::cluster::StoreEvent;
 use wheelhouse::config::EtcdConfig;
 use wheelhouse::domain::HostSpec;
-use wheelhouse::store::{self, StoreError, StoreEvent};
+use wheelhouse::store::{self, StoreError};
 
 mod common;
 

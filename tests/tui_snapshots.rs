@@ -6,9 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use std::time::Duration;
 use wheelhouse::action::Action;
+use wheelhouse::cluster::{AppRecord, EtcdState};
 use wheelhouse::domain::app::AppSpec;
 use wheelhouse::domain::{Container, Health};
-use wheelhouse::model::{AppRecord, Dialog, EtcdState, Focus, Model, View};
+use wheelhouse::model::{Dialog, Focus, Model, View};
 use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::theme::{Level, Theme};
 
@@ -86,7 +87,7 @@ fn a_foreign_container_is_marked_in_the_host_view_at_any_width() {
         .insert("wheelhouse.app".to_owned(), "web".to_owned());
     let mut instance = container("web.9", "running", Health::None, None, None);
     owned(&mut instance, "web");
-    if let Some(alpha) = model.host_mut("alpha") {
+    if let Some(alpha) = model.cluster.host_mut("alpha") {
         alpha.containers.extend([stray, instance]);
     }
     for (width, height) in [(80, 24), (200, 50)] {
@@ -150,17 +151,17 @@ fn the_status_bar_reports_hosts_containers_etcd_and_age() {
     ] {
         assert!(bar.contains(part), "{part:?} missing from {bar:?}");
     }
-    model.etcd = EtcdState::Unreachable {
+    model.cluster.etcd = EtcdState::Unreachable {
         error: "refused".to_owned(),
         since: model.now - Duration::from_secs(30),
     };
-    model.last_data = None;
+    model.cluster.last_data = None;
     model.ui.message = Some("no such host".to_owned());
     let bar = line(&model);
     for part in ["etcd unreachable 30s", "data —", "no such host"] {
         assert!(bar.contains(part), "{part:?} missing from {bar:?}");
     }
-    model.etcd = EtcdState::Disabled;
+    model.cluster.etcd = EtcdState::Disabled;
     assert!(line(&model).contains("etcd disabled"));
 }
 
@@ -184,7 +185,7 @@ fn with_apps() -> Model {
         s.instances = instances;
         s
     };
-    model.apps = [
+    model.cluster.apps = [
         ("web", spec("web", "wheelhouse/demo:1", 4), 11),
         ("api", spec("api", "wheelhouse/demo:2", 0), 5),
     ]
@@ -219,7 +220,7 @@ fn with_apps() -> Model {
         ),
     ];
     for (host, containers) in hosts {
-        if let Some(h) = model.host_mut(host) {
+        if let Some(h) = model.cluster.host_mut(host) {
             h.containers.extend(containers);
         }
     }
@@ -312,12 +313,13 @@ fn the_selected_apps_hosts_are_marked_without_colour() {
     // One character per host: the host's glyph is underlined and marked at its left.
     let mut many = many_hosts(1000);
     let spec = AppSpec::new("batch", "wheelhouse/demo:1");
-    many.apps
+    many.cluster
+        .apps
         .insert("batch".to_owned(), AppRecord { spec, revision: 3 });
     for i in [0, 1, 250] {
         let mut c = container("batch", "running", Health::None, None, None);
         owned(&mut c, "batch");
-        many.hosts[i].containers.push(c);
+        many.cluster.hosts[i].containers.push(c);
     }
     let many = apps_focused(many, "batch");
     let buf = draw(&many, 200, 50);
@@ -355,12 +357,12 @@ fn rolling_web(model: &mut Model, phase: wheelhouse::plan::rollout::Phase) {
         new_available: 1,
         ..Default::default()
     };
-    let record = wheelhouse::store::Rollout {
+    let record = wheelhouse::cluster::Rollout {
         state,
         from_spec: Some(from),
         to_spec: to,
     };
-    model.rollouts.insert("web".to_owned(), record);
+    model.cluster.rollouts.insert("web".to_owned(), record);
 }
 
 #[test]
@@ -487,9 +489,10 @@ fn hostile_cluster_text_is_drawn_harmless() {
     let mut spec = AppSpec::new("evil", format!("demo{HOSTILE}:1"));
     spec.instances = 1;
     model
+        .cluster
         .apps
         .insert("evil".to_owned(), AppRecord { spec, revision: 3 });
-    if let Some(host) = model.host_mut("alpha") {
+    if let Some(host) = model.cluster.host_mut("alpha") {
         let mut c = container(
             &format!("evil{HOSTILE}"),
             "running",

@@ -73,19 +73,19 @@ impl Controller {
                 format!("broken record ({reason}); {kept}"),
             );
         }
-        for (host, reason) in self.model.broken_hosts.clone() {
+        for (host, reason) in self.model.cluster.broken_hosts.clone() {
             let kept = format!("broken host record ({reason}); the host is kept as it was");
             self.report(client, &host, "broken-host", kept);
         }
-        for (app, reason) in self.model.broken_rollouts.clone() {
+        for (app, reason) in self.model.cluster.broken_rollouts.clone() {
             let kept = format!(
                 "broken rollout record ({reason}); `wheelhouse ctl rollout-status {app} --reset` \
                  removes it"
             );
             self.report(client, &app, "broken-rollout", kept);
         }
-        let (broken, hosts) = (&self.broken, &self.model.broken_hosts);
-        let rollouts = &self.model.broken_rollouts;
+        let (broken, hosts) = (&self.broken, &self.model.cluster.broken_hosts);
+        let rollouts = &self.model.cluster.broken_rollouts;
         self.problems.retain(|(name, kind), _| match *kind {
             "broken" => broken.contains_key(name),
             "broken-host" => hosts.contains_key(name),
@@ -162,6 +162,7 @@ impl Controller {
         }
         let hosts = self
             .model
+            .cluster
             .hosts
             .iter()
             .map(|h| (h.spec.name.clone(), h.spec.clone()))
@@ -188,7 +189,7 @@ impl Controller {
     /// The planner's view: the model, with probe results and crash loops laid over it;
     /// also keeps the probes and restart-count checks in line with it.
     fn actual(&mut self, now: Instant) -> Actual {
-        let mut actual = Actual::from_model(&self.model, &self.track.dead);
+        let mut actual = self.model.cluster.actual(&self.track.dead);
         let mut targets = Vec::new();
         for view in &mut actual.hosts {
             let online = view.liveness == Liveness::Online;
@@ -241,7 +242,7 @@ impl Controller {
     /// Asks the engine how often it restarted a container, in the background.
     fn inspect(&self, host: &str, container: &str) {
         let client = self.engines.get(host).cloned();
-        let spec = self.model.host(host).map(|h| h.spec.clone());
+        let spec = self.model.cluster.host(host).map(|h| h.spec.clone());
         let (host, container, tx) = (
             host.to_owned(),
             container.to_owned(),

@@ -1,8 +1,8 @@
 //! Everything the controller's loop listens to, as one stream of events.
 
 use super::probe;
-use crate::docker::DataEvent;
-use crate::store::{AppEvent, RestartEvent, RolloutEvent, StoreEvent};
+use crate::cluster::DataEvent;
+use crate::cluster::{AppEvent, RestartEvent, RolloutEvent, StoreEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 

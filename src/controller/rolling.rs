@@ -21,11 +21,12 @@
 //! failed or was rolled back is not tried again for the same revision: the operator
 //! writes a new spec (or restarts) to try again.
 
+use crate::cluster::{Rollout, RolloutEvent, StoredCommand};
 use crate::domain::Health;
 use crate::domain::app::AppSpec;
 use crate::plan::rollout::{self, Observation, Observed, Phase, RolloutState, RolloutStep};
 use crate::plan::{Actual, Instance, Liveness, Step, Stop, StopReason, labels};
-use crate::store::{AuditEntry, Rollout, RolloutEvent, StoredCommand, verb};
+use crate::store::{AuditEntry, verb};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 

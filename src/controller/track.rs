@@ -130,7 +130,7 @@ impl Tracker {
     /// start shows once the container is listed past "created" (a list taken between
     /// create and start would otherwise read as a failed instance).
     pub fn reapply(&mut self, model: &mut Model, host: &str, now: Instant) {
-        let Some(h) = model.host_mut(host) else {
+        let Some(h) = model.cluster.host_mut(host) else {
             return;
         };
         self.expected.retain(|id, e| {
@@ -323,30 +323,30 @@ mod tests {
         let mut m = model();
         let mut t = Tracker::default();
         t.started(&mut m, &start(), "c1", now);
-        assert_eq!(m.hosts[0].containers.len(), 1);
+        assert_eq!(m.cluster.hosts[0].containers.len(), 1);
         // A list from before the start does not make it vanish.
-        m.hosts[0].containers.clear();
+        m.cluster.hosts[0].containers.clear();
         t.reapply(&mut m, "h1", now);
-        assert_eq!(m.hosts[0].containers.len(), 1);
+        assert_eq!(m.cluster.hosts[0].containers.len(), 1);
         // Listed as only created (between create and start): still shown as started.
-        m.hosts[0].containers[0].state = "created".into();
+        m.cluster.hosts[0].containers[0].state = "created".into();
         t.reapply(&mut m, "h1", now);
-        assert_eq!(m.hosts[0].containers[0].state, "running");
+        assert_eq!(m.cluster.hosts[0].containers[0].state, "running");
         // Once listed, the effect is done; then a removal hides it from stale lists.
         t.reapply(&mut m, "h1", now);
         assert!(t.expected.is_empty());
         t.removed(&mut m, "h1", "c1", now);
-        assert!(m.hosts[0].containers.is_empty());
-        m.hosts[0].containers.push(t_container());
+        assert!(m.cluster.hosts[0].containers.is_empty());
+        m.cluster.hosts[0].containers.push(t_container());
         t.reapply(&mut m, "h1", now);
         assert!(
-            m.hosts[0].containers.is_empty(),
+            m.cluster.hosts[0].containers.is_empty(),
             "stale list shows a removed container"
         );
         // After the expectation lapses, the engine's word stands.
-        m.hosts[0].containers.push(t_container());
+        m.cluster.hosts[0].containers.push(t_container());
         t.reapply(&mut m, "h1", now + EXPECT_FOR);
-        assert_eq!(m.hosts[0].containers.len(), 1);
+        assert_eq!(m.cluster.hosts[0].containers.len(), 1);
     }
 
     fn t_container() -> Container {
@@ -410,17 +410,17 @@ mod tests {
     /// The planner's view of one online host running `containers` (id, health) of `web`.
     fn view(containers: &[(&str, Health)]) -> Actual {
         let mut m = model();
-        m.hosts[0].state = HostState::Online;
+        m.cluster.hosts[0].state = HostState::Online;
         let spec = AppSpec::new("web", "img");
         for (n, (id, health)) in (1..).zip(containers) {
-            m.hosts[0].containers.push(Container {
+            m.cluster.hosts[0].containers.push(Container {
                 id: (*id).to_owned(),
                 health: *health,
                 labels: labels::labels(&spec, n, 1, &[]),
                 ..t_container()
             });
         }
-        Actual::from_model(&m, &BTreeSet::new())
+        m.cluster.actual(&BTreeSet::new())
     }
 
     /// Judges `containers` at `at`: the ids found unhealthy past their grace.

@@ -15,11 +15,11 @@ pub use spec_toml::to_toml;
 use output::{json, table};
 
 use crate::action::Action;
+use crate::cluster::app_statuses;
 use crate::config::{Config, EtcdConfig};
 use crate::domain::app::{AppSpec, parse_instances};
 use crate::domain::read_file;
 use crate::domain::sanitize::clean;
-use crate::model::app_statuses;
 use crate::ops::{self, Ops};
 use crate::plan::rollout::Command;
 use crate::store::{self, StoreError};
@@ -391,7 +391,7 @@ async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<
         Err(e) => (None, Some(e)),
     };
     let model = status::gather(config, client.as_mut()).await?;
-    let apps = app_statuses(&model);
+    let apps = app_statuses(&model.cluster);
     let etcd_error = etcd_error.map(|e| format!("{e} (desired counts unknown)"));
     if output.json() {
         out.push_str(&json(&status::json(&apps, &model, etcd_error.as_deref())));

@@ -2,12 +2,14 @@
 //! folded into a `Model` by the cockpit's own `update`, then counted by `app_statuses`.
 
 use super::output::table;
+use crate::cluster::DataEvent;
+use crate::cluster::{AppRecord, AppStatus};
 use crate::cluster::{Host, HostSource, HostState};
 use crate::config::Config;
-use crate::docker::{DataEvent, Supervisor};
+use crate::docker::Supervisor;
 use crate::domain::HostSpec;
 use crate::domain::sanitize::clean;
-use crate::model::{AppRecord, AppStatus, Model};
+use crate::model::Model;
 use crate::store::{self, StoreError};
 use crate::update::{Msg, update};
 use etcd_client::Client;
@@ -43,18 +45,18 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
         .map(|spec| Host::new(spec, HostSource::Config))
         .collect();
     let mut model = Model::with_hosts(Instant::now(), hosts);
-    model.apps = apps
+    model.cluster.apps = apps
         .into_iter()
         .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
         .collect();
-    model.broken_apps = (broken_apps.into_iter())
+    model.cluster.broken_apps = (broken_apps.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
-    model.unplaced = model_placement;
-    model.broken_hosts = (broken_hosts.into_iter())
+    model.cluster.unplaced = model_placement;
+    model.cluster.broken_hosts = (broken_hosts.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
-    model.broken_rollouts = (broken_rollouts.into_iter())
+    model.cluster.broken_rollouts = (broken_rollouts.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
     listen_to_engines(&mut model, config.refresh).await;
@@ -65,12 +67,18 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
 async fn listen_to_engines(model: &mut Model, refresh: Duration) {
     let (tx, mut rx) = mpsc::channel::<DataEvent>(1024);
     let _supervisors: Vec<Supervisor> = model
+        .cluster
         .hosts
         .iter()
         .map(|h| Supervisor::spawn_without_stats(h.spec.clone(), refresh, tx.clone()))
         .collect();
     drop(tx);
-    let mut waiting: HashSet<String> = model.hosts.iter().map(|h| h.name().to_owned()).collect();
+    let mut waiting: HashSet<String> = model
+        .cluster
+        .hosts
+        .iter()
+        .map(|h| h.name().to_owned())
+        .collect();
     let deadline = tokio::time::sleep(ENGINE_WAIT);
     tokio::pin!(deadline);
     while !waiting.is_empty() {
@@ -144,6 +152,7 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
         })
         .collect();
     let hosts: Vec<serde_json::Value> = model
+        .cluster
         .hosts
         .iter()
         .map(|host| {
@@ -160,7 +169,7 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
             })
         })
         .collect();
-    let unplaced: Vec<serde_json::Value> = (model.unplaced.values())
+    let unplaced: Vec<serde_json::Value> = (model.cluster.unplaced.values())
         .map(|u| serde_json::json!({ "app": u.app, "summary": u.summary(), "detail": u }))
         .collect();
     let foreign: serde_json::Map<String, serde_json::Value> = (apps_foreign.iter())
@@ -169,11 +178,11 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
     serde_json::json!({
         "apps": apps,
         "hosts": hosts,
-        "online": model.online_count(),
+        "online": model.cluster.online_count(),
         "etcd_error": etcd_error,
-        "broken_apps": model.broken_apps,
-        "broken_hosts": model.broken_hosts,
-        "broken_rollouts": model.broken_rollouts,
+        "broken_apps": model.cluster.broken_apps,
+        "broken_hosts": model.cluster.broken_hosts,
+        "broken_rollouts": model.cluster.broken_rollouts,
         "unplaced": unplaced,
         "foreign": foreign,
     })
@@ -191,14 +200,15 @@ pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
             s.foreign.join(", ")
         )
     });
-    let broken_apps =
-        (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
-    let broken_hosts = (model.broken_hosts.iter())
+    let broken_apps = (model.cluster.broken_apps.iter())
+        .map(|(name, why)| format!("app {name}: broken record ({why})"));
+    let broken_hosts = (model.cluster.broken_hosts.iter())
         .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
-    let rollouts = (model.broken_rollouts.iter()).map(|(app, why)| {
+    let rollouts = (model.cluster.broken_rollouts.iter()).map(|(app, why)| {
         format!("app {app}: broken rollout record ({why}); `wheelhouse ctl rollout-status {app} --reset` removes it")
     });
-    let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
+    let unplaced =
+        (model.cluster.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
     (broken_apps.chain(broken_hosts))
         .chain(rollouts)
         .chain(unplaced)
@@ -210,10 +220,10 @@ pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
 fn host_lines(model: &Model) -> Vec<String> {
     let mut lines = vec![format!(
         "hosts: {}/{} online",
-        model.online_count(),
-        model.hosts.len()
+        model.cluster.online_count(),
+        model.cluster.hosts.len()
     )];
-    for host in &model.hosts {
+    for host in &model.cluster.hosts {
         let name = host.name();
         match &host.state {
             HostState::Online => {}

@@ -13,26 +13,3 @@ pub use exec::{
     restart_count,
 };
 pub use supervisor::Supervisor;
-
-use crate::domain::{Container, HostInfo};
-
-/// What a host supervisor reports. Supervisors never touch the model; the loop applies these.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DataEvent {
-    /// The engine answered ping and info.
-    Up { host: String, info: HostInfo },
-    /// The engine stopped answering (or never did).
-    Down { host: String, error: String },
-    /// The full container list (managed or not), with the last known stats filled in.
-    Containers {
-        host: String,
-        containers: Vec<Container>,
-    },
-    /// A fresh stats sample for one container.
-    Stats {
-        host: String,
-        id: String,
-        cpu_percent: f64,
-        mem_bytes: u64,
-    },
-}

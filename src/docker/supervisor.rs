@@ -2,10 +2,10 @@
 //! the engine going away within seconds, report Down, and reconnect with backoff.
 //! Every engine call has a timeout, so a hung engine stalls only its own supervisor.
 
-use super::DataEvent;
 use super::connect::{connect, describe};
 use super::containers::{container, host_info};
 use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
+use crate::cluster::DataEvent;
 use crate::domain::{Container, HostSpec};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;

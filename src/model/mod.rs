@@ -1,49 +1,27 @@
-//! Plain data: hosts, containers and the cluster `Model` owned by the event loop.
+//! One screen's state over the cluster picture: the `Model` owned by its event loop.
 
-mod apps;
 mod rollouts;
 mod ui;
 pub mod wallboard;
 
-pub use apps::{AppRecord, AppStatus, app_statuses, selected_index};
-
-pub use rollouts::{LINGER, active_rollout, changing_hosts, note_finished, shown_rollouts};
+pub use rollouts::{LINGER, note_finished, shown_rollouts};
 pub use ui::{
-    CommandLine, Dialog, EtcdState, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui,
-    View,
+    CommandLine, Dialog, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui, View,
 };
 
-use crate::cluster::{Host, HostState};
-use crate::domain::Container;
-use crate::domain::Thresholds;
-use crate::store::Rollout;
-
-use std::collections::{BTreeMap, HashMap};
+use crate::cluster::{AppStatus, ClusterState, Host};
+use crate::domain::{Container, Thresholds};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Everything the cockpit knows. Only the loop that owns it changes it (through `update`).
 #[derive(Debug, Clone)]
 pub struct Model {
-    /// Hosts sorted by name; `index` maps a name to its position.
-    pub hosts: Vec<Host>,
-    index: HashMap<String, usize>,
-    /// App specs from etcd, by name.
-    pub apps: BTreeMap<String, AppRecord>,
-    /// Rollout progress from etcd, by app (finished ones too, until the next begins).
-    pub rollouts: BTreeMap<String, Rollout>,
+    /// The cluster as this screen last saw it.
+    pub cluster: ClusterState,
     /// When this screen first saw each app's rollout finished (shown for `LINGER` after),
     /// with the rollout's start (`started_ms`) to tell one rollout from the next.
     pub rollouts_done: BTreeMap<String, (u64, Instant)>,
-    /// App records that cannot be read, by app, with why (the app keeps its last good
-    /// spec in `apps`, if one was read).
-    pub broken_apps: BTreeMap<String, String>,
-    /// Host records that cannot be read, by host, with why (the host is kept as it was).
-    pub broken_hosts: BTreeMap<String, String>,
-    /// Rollout records (or their commands) that cannot be read, by app, with why.
-    pub broken_rollouts: BTreeMap<String, String>,
-    /// Why the controller cannot place every instance of an app (`/placement/<app>`).
-    pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
-    pub etcd: EtcdState,
     /// Refuse every mutating action (wallboard, `--readonly`).
     pub readonly: bool,
     /// The most instances a scale may ask for (the config's `max_instances`).
@@ -53,8 +31,6 @@ pub struct Model {
     pub ui: Ui,
     /// The clock as of the last tick; drawing computes ages against it.
     pub now: Instant,
-    /// When any engine last sent data.
-    pub last_data: Option<Instant>,
     /// Set by update when something visible changed; cleared by the loop after drawing.
     pub dirty: bool,
     pub quit: bool,
@@ -83,16 +59,8 @@ pub struct Refusal {
 impl Model {
     pub fn new(now: Instant) -> Self {
         Model {
-            hosts: Vec::new(),
-            index: HashMap::new(),
-            apps: BTreeMap::new(),
-            rollouts: BTreeMap::new(),
+            cluster: ClusterState::default(),
             rollouts_done: BTreeMap::new(),
-            broken_apps: BTreeMap::new(),
-            broken_hosts: BTreeMap::new(),
-            broken_rollouts: BTreeMap::new(),
-            unplaced: BTreeMap::new(),
-            etcd: EtcdState::Connecting,
             readonly: false,
             max_instances: crate::domain::app::DEFAULT_MAX_INSTANCES,
             thresholds: Thresholds {
@@ -101,7 +69,6 @@ impl Model {
             },
             ui: Ui::default(),
             now,
-            last_data: None,
             dirty: true,
             quit: false,
             in_flight: 0,
@@ -114,83 +81,26 @@ impl Model {
     /// A model holding these hosts (sorted by name), for tests, benches and the initial inventory.
     pub fn with_hosts(now: Instant, hosts: Vec<Host>) -> Self {
         let mut model = Model::new(now);
-        model.hosts = hosts;
-        model.hosts.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
-        // A name listed twice keeps its last entry, as repeated upserts would.
-        model.hosts.reverse();
-        model.hosts.dedup_by(|a, b| a.spec.name == b.spec.name);
-        model.hosts.reverse();
-        model.reindex();
+        model.cluster = ClusterState::with_hosts(hosts);
         model
-    }
-
-    pub fn host(&self, name: &str) -> Option<&Host> {
-        self.index.get(name).map(|&i| &self.hosts[i])
-    }
-
-    /// A host's position in `hosts` (and in the grid).
-    pub fn host_index(&self, name: &str) -> Option<usize> {
-        self.index.get(name).copied()
-    }
-
-    pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
-        self.index.get(name).map(|&i| &mut self.hosts[i])
-    }
-
-    /// Inserts a host or replaces the one with the same name, keeping name order.
-    pub fn upsert_host(&mut self, host: Host) {
-        if let Some(existing) = self.host_mut(&host.spec.name) {
-            *existing = host;
-            return;
-        }
-        let pos = self.hosts.partition_point(|h| h.spec.name < host.spec.name);
-        self.hosts.insert(pos, host);
-        self.reindex();
-    }
-
-    pub fn remove_host(&mut self, name: &str) -> Option<Host> {
-        let i = *self.index.get(name)?;
-        let host = self.hosts.remove(i);
-        self.reindex();
-        Some(host)
-    }
-
-    fn reindex(&mut self) {
-        self.index = self
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.spec.name.clone(), i))
-            .collect();
-    }
-
-    pub fn online_count(&self) -> usize {
-        self.hosts
-            .iter()
-            .filter(|h| h.state == HostState::Online)
-            .count()
-    }
-
-    pub fn container_count(&self) -> usize {
-        self.hosts.iter().map(|h| h.containers.len()).sum()
     }
 
     /// The selected grid cell's host (one the filter lets through).
     pub fn selected_host(&self) -> Option<&Host> {
         if self.ui.filter.is_none() {
-            return self.hosts.get(self.ui.selected);
+            return self.cluster.hosts.get(self.ui.selected);
         }
         let shown = self.grid_hosts();
         let slot = self.grid_slot(&shown)?;
-        self.hosts.get(shown[slot])
+        self.cluster.hosts.get(shown[slot])
     }
 
     /// Indices into `hosts` of the hosts the grid shows, in order: those the filter lets
     /// through. Drawing and moving both use this, so they agree.
     pub fn grid_hosts(&self) -> Vec<usize> {
         match &self.ui.filter {
-            None => (0..self.hosts.len()).collect(),
-            Some(f) => (self.hosts.iter().enumerate())
+            None => (0..self.cluster.hosts.len()).collect(),
+            Some(f) => (self.cluster.hosts.iter().enumerate())
                 .filter(|(_, h)| f.matches_host(h, self.thresholds))
                 .map(|(i, _)| i)
                 .collect(),
@@ -219,4 +129,14 @@ impl Model {
     pub fn shows_app(&self, name: &str) -> bool {
         self.ui.filter.as_ref().is_none_or(|f| f.matches_app(name))
     }
+}
+
+/// The row of the selected app: the one named, else the first (the named app may be gone).
+/// None when there are no rows.
+pub fn selected_index(statuses: &[AppStatus], selected: Option<&str>) -> Option<usize> {
+    if statuses.is_empty() {
+        return None;
+    }
+    let found = selected.and_then(|name| statuses.iter().position(|s| s.name == name));
+    Some(found.unwrap_or(0))
 }

@@ -2,7 +2,6 @@
 
 use crate::action::Action;
 use crate::update::filter::{Filter, Scope};
-use std::time::Instant;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
@@ -122,20 +121,6 @@ pub struct HistoryList {
     /// None until etcd has answered.
     pub entries: Option<Result<Vec<HistoryEntry>, String>>,
     pub selected: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum EtcdState {
-    /// Not configured at all.
-    Disabled,
-    Connecting,
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-        since: Instant,
-    },
 }
 
 #[derive(Debug, Clone)]

@@ -2,8 +2,9 @@
 //!
 //! The loop advances the page and sets the clock text on its ticks; drawing only reads them.
 
-use super::{Model, app_statuses, shown_rollouts};
+use super::{Model, shown_rollouts};
 use crate::cluster::HostState;
+use crate::cluster::app_statuses;
 use crate::domain::Health;
 use crate::plan::rollout::Phase;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -154,6 +155,7 @@ impl Alert {
 /// Every alert: hosts first, then apps by name, unhealthy containers, then rollouts by app.
 pub fn alerts(model: &Model) -> Vec<Alert> {
     let mut out: Vec<Alert> = model
+        .cluster
         .hosts
         .iter()
         .filter(|h| matches!(h.state, HostState::Offline { .. }))
@@ -161,7 +163,7 @@ pub fn alerts(model: &Model) -> Vec<Alert> {
             host: h.name().to_owned(),
         })
         .collect();
-    for status in app_statuses(model) {
+    for status in app_statuses(&model.cluster) {
         if let Some(desired) = status.desired
             && status.healthy < desired
         {
@@ -172,7 +174,12 @@ pub fn alerts(model: &Model) -> Vec<Alert> {
             });
         }
     }
-    for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
+    for host in model
+        .cluster
+        .hosts
+        .iter()
+        .filter(|h| h.state == HostState::Online)
+    {
         for c in host
             .containers
             .iter()

@@ -11,11 +11,12 @@
 //! A paused rollout may be replaced: that is how a failed one is fixed forward.
 
 use super::{Ops, OpsError, Outcome, check_image};
+use crate::cluster::Rollout;
 use crate::domain::app::{AppSpec, validate_instances};
 use crate::model::HistoryEntry;
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
-use crate::store::{self, Expect, Rollout, StoreError};
+use crate::store::{self, Expect, StoreError};
 use bollard::query_parameters::RestartContainerOptions;
 use etcd_client::Client;
 use std::collections::HashMap;

@@ -5,17 +5,16 @@
 //! spec it replaces under `<prefix>/history/<app>/<revision>`, so two operators racing
 //! get one success and one `StoreError::Conflict`, never a lost update.
 
-use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::{AppEvent, AppListing, BrokenRecord};
 use crate::config::EtcdConfig;
 use crate::domain::app::{AppSpec, valid_app_name, validate_instances};
 use etcd_client::{
     Client, Compare, CompareOp, DeleteOptions, Event, EventType, GetOptions, KeyValue, SortOrder,
     SortTarget, Txn, TxnOp, TxnOpResponse,
 };
-use std::collections::BTreeMap;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
@@ -104,40 +103,6 @@ pub async fn get_app(
         }
     })?;
     Ok(Some((spec, kv.mod_revision())))
-}
-
-/// Every app record read at one revision.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AppListing {
-    /// Every good spec with its mod_revision, by name.
-    pub apps: Vec<(AppSpec, i64)>,
-    /// Records that cannot be read or that `ctl apply` would refuse.
-    pub broken: Vec<BrokenRecord>,
-    pub revision: i64,
-}
-
-impl AppListing {
-    /// Replaces `known` (what a reader holds per app) with this listing: each good spec
-    /// as `good` makes it, and for each broken record the value `known` had (a broken
-    /// record is not a deletion). `broken` becomes the broken records' reasons, by app.
-    pub fn replace<T>(
-        self,
-        known: &mut BTreeMap<String, T>,
-        broken: &mut BTreeMap<String, String>,
-        good: impl Fn(AppSpec, i64) -> T,
-    ) {
-        let mut next: BTreeMap<String, T> = (self.apps.into_iter())
-            .map(|(spec, revision)| (spec.name.clone(), good(spec, revision)))
-            .collect();
-        broken.clear();
-        for record in self.broken {
-            if let Some(last) = known.remove(&record.name) {
-                next.insert(record.name.clone(), last);
-            }
-            broken.insert(record.name, record.reason);
-        }
-        *known = next;
-    }
 }
 
 /// Every app record, each checked as `ctl apply` checks a spec (`max_instances` too):
@@ -393,36 +358,6 @@ async fn trim_history(client: &mut Client, prefix: &str, name: &str, keep: usize
     if let Err(e) = request("delete", client.delete(keys[0].clone(), Some(options))).await {
         tracing::warn!(app = name, "cannot trim the history: {e}");
     }
-}
-
-/// What the app watcher reports to its owner.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AppEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every record, read at `revision`: after the first connect, and after a reconnect
-    /// only if etcd compacted past the resume point.
-    Snapshot(AppListing),
-    /// Boxed: a spec is large beside the other events.
-    Put {
-        app: Box<AppSpec>,
-        mod_revision: i64,
-    },
-    Deleted {
-        name: String,
-        revision: i64,
-    },
-    /// The record was overwritten with something that cannot be read or that `ctl apply`
-    /// would refuse. Not a deletion: the app keeps its last good spec (or, with none,
-    /// is left alone), and the record is shown as broken.
-    Broken {
-        record: BrokenRecord,
-        mod_revision: i64,
-    },
 }
 
 /// Starts the app watcher for `<prefix>/apps/` (the host watcher's loop: resumes after

@@ -1,8 +1,8 @@
 //! Host records: JSON `HostSpec`s under `<prefix>/hosts/<name>`.
 
-use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
+use crate::cluster::BrokenRecord;
 use crate::config::check_host_spec;
 use crate::domain::HostSpec;
 use crate::domain::valid_name;

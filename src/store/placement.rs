@@ -6,6 +6,7 @@
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::PlacementEvent;
 use crate::config::EtcdConfig;
 use crate::domain::app::valid_app_name;
 use crate::sched::Unplaceable;
@@ -98,37 +99,6 @@ fn parse(dir: &str, key: &[u8], value: &[u8]) -> Result<Unplaceable, String> {
         return Err(format!("the key does not name app {:?}", p.app));
     }
     Ok(p)
-}
-
-/// What the placement watcher reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PlacementEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every app's placement problem now.
-    Snapshot(BTreeMap<String, Unplaceable>),
-    Put(Unplaceable),
-    Cleared(String),
-}
-
-impl PlacementEvent {
-    /// Keeps `problems` (by app) in line with this event.
-    pub fn apply(self, problems: &mut BTreeMap<String, Unplaceable>) {
-        match self {
-            PlacementEvent::Snapshot(all) => *problems = all,
-            PlacementEvent::Put(u) => {
-                problems.insert(u.app.clone(), u);
-            }
-            PlacementEvent::Cleared(app) => {
-                problems.remove(&app);
-            }
-            PlacementEvent::Connected { .. } | PlacementEvent::Unreachable { .. } => {}
-        }
-    }
 }
 
 /// Follows `<prefix>/placement/` (the host watcher's loop); runs until `tx`'s receiver

@@ -7,9 +7,9 @@
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::RestartEvent;
 use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
-use std::collections::BTreeSet;
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
@@ -64,21 +64,6 @@ pub async fn settle_restart(
     let settle = mark_restart(client, prefix, container, RESTART_SETTLE).await;
     request("lease revoke", client.lease_revoke(lease)).await?;
     settle.map(drop)
-}
-
-/// What the restart watcher reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RestartEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every container marked now.
-    Snapshot(BTreeSet<String>),
-    Marked(String),
-    Unmarked(String),
 }
 
 /// Follows `<prefix>/restarts/` (the host watcher's loop); runs until `tx`'s receiver is

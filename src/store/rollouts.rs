@@ -20,54 +20,17 @@
 //! - [`get_rollout`] and [`list_rollouts`] read progress (`state.phase`, `state.counts`,
 //!   `state.failures`): poll them, or follow [`spawn_rollout_watcher`]'s events.
 
-use super::BrokenRecord;
 use super::connect::request as etcd;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::{BrokenRecord, PendingCommand, Rollout, RolloutEvent, StoredCommand};
 use crate::config::EtcdConfig;
-use crate::domain::app::{AppSpec, valid_app_name};
-use crate::plan::rollout::{self, Command, CommandError, RolloutState};
+use crate::domain::app::valid_app_name;
+use crate::plan::rollout::{self, Command, CommandError};
 use etcd_client::{Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
-
-/// One app's rollout as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rollout {
-    pub state: RolloutState,
-    /// The spec of `state.from_revision`, for rolling back; None when the history no
-    /// longer held it (a rollback then fails and says so).
-    pub from_spec: Option<AppSpec>,
-    /// The spec of `state.to_revision`.
-    pub to_spec: AppSpec,
-}
-
-impl Rollout {
-    pub fn app(&self) -> &str {
-        &self.state.app
-    }
-}
-
-/// A command waiting for the leader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCommand {
-    pub command: Command,
-    /// The operator, as the audit trail names them.
-    pub who: String,
-    pub at_ms: u64,
-}
-
-/// A pending command with where it is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCommand {
-    pub app: String,
-    pub command: PendingCommand,
-    /// The key's mod_revision: the leader deletes it only if it is still this one.
-    pub mod_revision: i64,
-}
 
 /// Why a command was not left for the leader.
 #[derive(Debug, thiserror::Error)]
@@ -410,36 +373,6 @@ async fn fenced(
     }
 }
 
-/// What the rollout watcher reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RolloutEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every record and pending command: after the first connect, and after a reconnect
-    /// only if etcd compacted past the resume point.
-    Snapshot {
-        rollouts: Vec<Rollout>,
-        commands: Vec<StoredCommand>,
-        /// Records that cannot be read (skipped above).
-        broken: Vec<BrokenRecord>,
-    },
-    /// A record was overwritten with something that cannot be read.
-    Broken(BrokenRecord),
-    /// Boxed: a record carries two specs.
-    Put(Box<Rollout>),
-    Removed {
-        app: String,
-    },
-    Command(StoredCommand),
-    CommandRemoved {
-        app: String,
-    },
-}
-
 /// Follows `<prefix>/rollouts/` (the host watcher's loop: resumes after outages without
 /// loss); runs until `tx`'s receiver is dropped.
 pub fn spawn_rollout_watcher(
@@ -513,29 +446,6 @@ impl Feed for RolloutFeed {
     }
 }
 
-impl RolloutEvent {
-    /// Keeps `broken` (app -> why its rollout record cannot be read) up to date: a
-    /// readable write or a removal of the record clears its mark.
-    pub fn track_broken(&self, broken: &mut BTreeMap<String, String>) {
-        match self {
-            RolloutEvent::Snapshot { broken: now, .. } => {
-                *broken = (now.iter())
-                    .map(|b| (b.name.clone(), b.reason.clone()))
-                    .collect();
-            }
-            RolloutEvent::Broken(b) => {
-                broken.insert(b.name.clone(), b.reason.clone());
-            }
-            RolloutEvent::Put(r) => drop(broken.remove(r.app())),
-            RolloutEvent::Removed { app } => drop(broken.remove(app)),
-            RolloutEvent::Command(_)
-            | RolloutEvent::CommandRemoved { .. }
-            | RolloutEvent::Connected { .. }
-            | RolloutEvent::Unreachable { .. } => {}
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,6 +475,8 @@ mod tests {
 
     #[test]
     fn records_name_their_app() {
+        use crate::domain::app::AppSpec;
+        use crate::plan::rollout::RolloutState;
         let spec = AppSpec::new("web", "demo:1");
         let state = RolloutState::new("web", 1, 2, 3, spec.update.clone(), &Default::default(), 0);
         let r = Rollout {

@@ -10,7 +10,7 @@
 use super::connect::{connect, request, request_within};
 use super::error::StoreError;
 use super::hosts::{hosts_dir, list_host_records, name_of_key, parse_record};
-use super::{BrokenRecord, StoreEvent};
+use crate::cluster::{BrokenRecord, StoreEvent};
 use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, WatchOptions};
 use std::convert::Infallible;

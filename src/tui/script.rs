@@ -20,8 +20,9 @@
 //! knows it failed.
 
 use crate::cluster::HostState;
+use crate::cluster::app_statuses;
 use crate::domain::{Bounds, FileError, decode, read_file};
-use crate::model::{Model, app_statuses};
+use crate::model::Model;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -203,16 +204,18 @@ pub fn key_event(text: &str) -> Result<KeyEvent, String> {
 /// Whether a condition holds: pure, from the model.
 pub fn satisfied(wait: &Wait, model: &Model) -> bool {
     match wait {
-        Wait::AppHealthy { app, count } => app_statuses(model)
+        Wait::AppHealthy { app, count } => app_statuses(&model.cluster)
             .iter()
             .any(|s| s.name == *app && s.healthy >= *count),
         Wait::Host { host, online: true } => model
+            .cluster
             .host(host)
             .is_some_and(|h| h.state == HostState::Online),
         Wait::Host {
             host,
             online: false,
         } => model
+            .cluster
             .host(host)
             .is_some_and(|h| matches!(h.state, HostState::Offline { .. })),
     }

@@ -3,11 +3,9 @@
 
 use super::{Effect, step};
 use crate::action::Action;
+use crate::cluster::{EtcdState, app_statuses};
 use crate::domain::app::{parse_instances, validate_instances};
-use crate::model::{
-    AppRecord, Dialog, EtcdState, Focus, Model, Refusal, View, app_statuses, selected_index,
-};
-use crate::store::AppEvent;
+use crate::model::{Dialog, Focus, Model, Refusal, View, selected_index};
 
 /// The longest text the scale prompt takes; more is a typo, not a count.
 const PROMPT_MAX: usize = 12;
@@ -24,43 +22,6 @@ pub fn authorize(readonly: bool, action: &Action) -> Result<(), String> {
     Ok(())
 }
 
-pub(super) fn on_apps(model: &mut Model, event: AppEvent) {
-    match event {
-        AppEvent::Connected { revision } => super::etcd_connected(model, revision),
-        AppEvent::Unreachable { error } => super::etcd_unreachable(model, error),
-        AppEvent::Snapshot(listing) => {
-            super::etcd_connected(model, listing.revision);
-            listing.replace(&mut model.apps, &mut model.broken_apps, |spec, revision| {
-                AppRecord { spec, revision }
-            });
-        }
-        AppEvent::Broken {
-            record,
-            mod_revision,
-        } => {
-            super::etcd_connected(model, mod_revision);
-            model.broken_apps.insert(record.name, record.reason);
-        }
-        AppEvent::Put { app, mod_revision } => {
-            super::etcd_connected(model, mod_revision);
-            let spec = *app;
-            model.broken_apps.remove(&spec.name);
-            model.apps.insert(
-                spec.name.clone(),
-                AppRecord {
-                    spec,
-                    revision: mod_revision,
-                },
-            );
-        }
-        AppEvent::Deleted { name, revision } => {
-            super::etcd_connected(model, revision);
-            model.broken_apps.remove(&name);
-            model.apps.remove(&name);
-        }
-    }
-}
-
 /// Tab: grid -> apps -> grid, in the grid view only.
 pub(super) fn focus_next(model: &mut Model) {
     if model.ui.view != View::Grid {
@@ -72,14 +33,14 @@ pub(super) fn focus_next(model: &mut Model) {
     };
     if model.ui.focus == Focus::Apps {
         // Pin the shown selection to a name, so rows coming and going do not move it.
-        let statuses = app_statuses(model);
+        let statuses = app_statuses(&model.cluster);
         let i = selected_index(&statuses, model.ui.selected_app.as_deref());
         model.ui.selected_app = i.map(|i| statuses[i].name.clone());
     }
 }
 
 pub(super) fn move_app_selection(model: &mut Model, action: &Action) {
-    let statuses = app_statuses(model);
+    let statuses = app_statuses(&model.cluster);
     let Some(current) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
         return;
     };
@@ -98,13 +59,13 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
         model.ui.message = Some(why);
         return;
     }
-    let statuses = app_statuses(model);
+    let statuses = app_statuses(&model.cluster);
     let Some(i) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
         model.ui.message = Some("no apps yet: wheelhouse ctl apply -f app.toml".to_owned());
         return;
     };
     let name = statuses[i].name.clone();
-    let Some(record) = model.apps.get(&name) else {
+    let Some(record) = model.cluster.apps.get(&name) else {
         model.ui.message = Some(format!(
             "{name} has containers but no spec in etcd: apply one first"
         ));
@@ -201,7 +162,7 @@ pub(super) fn ask_with(model: &mut Model, action: Action, question: String) {
 /// `q` (or `:q`): quits at once unless a change this screen asked for has not been
 /// answered yet, or a rollout is under way; then it asks, saying what goes on without it.
 pub(super) fn quit(model: &mut Model) {
-    let rollouts: Vec<&str> = (model.rollouts.values())
+    let rollouts: Vec<&str> = (model.cluster.rollouts.values())
         .filter(|r| !r.state.phase.is_done())
         .map(|r| r.app())
         .collect();
@@ -315,7 +276,7 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
 
 /// Mutations need etcd; refuse early rather than after a y/n.
 pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
-    match &model.etcd {
+    match &model.cluster.etcd {
         EtcdState::Disabled => {
             Err("etcd is not configured: apps live in etcd ([etcd] in wheelhouse.toml)".to_owned())
         }
@@ -330,7 +291,7 @@ pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
 /// "scale web 4 → 32?"
 fn question(model: &Model, action: &Action) -> String {
     match action {
-        Action::Scale { app, count, .. } => match model.apps.get(app) {
+        Action::Scale { app, count, .. } => match model.cluster.apps.get(app) {
             Some(r) => format!("scale {app} {} → {count}?", r.spec.instances),
             None => format!("scale {app} to {count}?"),
         },

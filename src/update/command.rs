@@ -4,8 +4,9 @@
 
 use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
 use crate::action::Action;
+use crate::cluster::app_statuses;
 use crate::domain::app::parse_instances;
-use crate::model::{CommandLine, LineKind, Model, View, app_statuses, selected_index};
+use crate::model::{CommandLine, LineKind, Model, View, selected_index};
 use crate::plan::labels;
 use crate::plan::rollout::Command;
 use crate::tui::theme::Theme;
@@ -82,6 +83,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         "scale" => {
             arity(2, 2)?;
             let record = model
+                .cluster
                 .apps
                 .get(args[0])
                 .ok_or_else(|| no_app("scale", args[0], model))?;
@@ -134,7 +136,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         }
         "host" => {
             arity(1, 1)?;
-            if model.host(args[0]).is_none() {
+            if model.cluster.host(args[0]).is_none() {
                 return Err(format!("host: no host named {}", args[0]));
             }
             Ok(Action::OpenHost(args[0].to_owned()))
@@ -173,12 +175,12 @@ fn unknown(command: &str) -> String {
 
 /// The app selected in the Apps panel (the first when none was picked).
 fn selected_app(model: &Model) -> Option<String> {
-    let statuses = app_statuses(model);
+    let statuses = app_statuses(&model.cluster);
     selected_index(&statuses, model.ui.selected_app.as_deref()).map(|i| statuses[i].name.clone())
 }
 
 fn known_app(command: &str, app: &str, model: &Model) -> Result<(), String> {
-    if model.apps.contains_key(app) {
+    if model.cluster.apps.contains_key(app) {
         Ok(())
     } else {
         Err(no_app(command, app, model))
@@ -186,7 +188,7 @@ fn known_app(command: &str, app: &str, model: &Model) -> Result<(), String> {
 }
 
 fn no_app(command: &str, app: &str, model: &Model) -> String {
-    let names: Vec<&str> = model.apps.keys().map(String::as_str).collect();
+    let names: Vec<&str> = model.cluster.apps.keys().map(String::as_str).collect();
     match nearest(app, &names) {
         Some(near) => format!("{command}: no app named {app} — did you mean {near}?"),
         None => format!("{command}: no app named {app}"),
@@ -239,7 +241,12 @@ pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<Strin
             "scale" | "rollout" | "rollback" | "restart" | "pause" | "resume" | "promote"
             | "history",
         ) => app_names(model),
-        (LineKind::Command, 1, "host") => model.hosts.iter().map(|h| h.name().into()).collect(),
+        (LineKind::Command, 1, "host") => model
+            .cluster
+            .hosts
+            .iter()
+            .map(|h| h.name().into())
+            .collect(),
         (LineKind::Command, 1, "theme") => Theme::builtin_names()
             .iter()
             .map(|n| (*n).to_owned())
@@ -273,13 +280,17 @@ pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<Strin
 }
 
 fn app_names(model: &Model) -> Vec<String> {
-    app_statuses(model).into_iter().map(|s| s.name).collect()
+    app_statuses(&model.cluster)
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
 }
 
 /// Images the model knows of: the specs' and the running containers'.
 fn images(model: &Model) -> Vec<String> {
-    let specs = model.apps.values().map(|r| r.spec.image.clone());
+    let specs = model.cluster.apps.values().map(|r| r.spec.image.clone());
     let running = model
+        .cluster
         .hosts
         .iter()
         .flat_map(|h| h.containers.iter().map(|c| c.image.clone()));
@@ -291,7 +302,7 @@ fn filter_words(model: &Model) -> Vec<String> {
         return container_filter_words(model, name);
     }
     let mut words: Vec<String> = STATE_NAMES.iter().map(|s| format!("state={s}")).collect();
-    for host in &model.hosts {
+    for host in &model.cluster.hosts {
         words.push(host.name().to_owned());
         words.extend(host.spec.zone.iter().map(|z| format!("zone={z}")));
         words.extend(host.spec.labels.iter().map(|(k, v)| format!("{k}={v}")));
@@ -304,6 +315,7 @@ fn container_filter_words(model: &Model, host: &str) -> Vec<String> {
     let health = HEALTH_NAMES.iter().map(|h| format!("health={h}"));
     let mut words: Vec<String> = states.chain(health).collect();
     for c in model
+        .cluster
         .host(host)
         .map(|h| h.containers.as_slice())
         .unwrap_or_default()
@@ -450,6 +462,7 @@ fn set_container_filter(model: &mut Model, host: &str, text: &str) {
         Ok(filter) => {
             model.ui.container_filter = filter;
             let shown = model
+                .cluster
                 .host(host)
                 .map_or(0, |h| model.shown_containers(h).len());
             model.ui.selected_row = model.ui.selected_row.min(shown.saturating_sub(1));
@@ -460,7 +473,7 @@ fn set_container_filter(model: &mut Model, host: &str, text: &str) {
 
 /// The Apps panel's rows under the filter, by name.
 fn shown_apps(model: &Model) -> Vec<String> {
-    (app_statuses(model).into_iter())
+    (app_statuses(&model.cluster).into_iter())
         .map(|s| s.name)
         .filter(|name| model.shows_app(name))
         .collect()
@@ -485,7 +498,7 @@ pub(super) fn move_shown_app(model: &mut Model, action: &Action) {
 
 /// `:host NAME`: that host's view, with it selected in the grid.
 pub(super) fn open_host(model: &mut Model, name: &str) {
-    match model.host_index(name) {
+    match model.cluster.host_index(name) {
         Some(i) => {
             model.ui.selected = i;
             model.ui.show_host(name);

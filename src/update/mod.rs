@@ -9,13 +9,12 @@ pub use apps::{authorize, refuse};
 pub use command::{complete, parse_command};
 
 use crate::action::Action;
-use crate::cluster::{Host, HostSource, HostState};
-use crate::docker::DataEvent;
+use crate::cluster::{
+    AppEvent, Change, ClusterEvent, DataEvent, PlacementEvent, RolloutEvent, StoreEvent,
+};
 use crate::domain::HostSpec;
-use crate::model::{EtcdState, Focus, HistoryEntry, LineKind, Model, Refusal, View};
+use crate::model::{Focus, HistoryEntry, LineKind, Model, Refusal, View};
 use crate::ops::Outcome;
-use crate::store::RolloutEvent;
-use crate::store::{AppEvent, StoreEvent};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -37,7 +36,7 @@ pub enum Msg {
     /// The rollout watcher's news: progress records as etcd holds them.
     Rollouts(RolloutEvent),
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
-    Placement(crate::store::PlacementEvent),
+    Placement(PlacementEvent),
     /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
     Notice(String),
     /// The screen must be drawn again though the model did not change (a new theme).
@@ -87,17 +86,15 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Data(event) => {
             model.dirty = true;
-            on_data(model, event);
-            Vec::new()
+            on_cluster(model, ClusterEvent::Engine(event))
         }
         Msg::Store(event) => {
             model.dirty = true;
-            on_store(model, event)
+            on_cluster(model, ClusterEvent::Hosts(event))
         }
         Msg::Apps(event) => {
             model.dirty = true;
-            apps::on_apps(model, event);
-            Vec::new()
+            on_cluster(model, ClusterEvent::Apps(event))
         }
         Msg::Done(result) => {
             model.dirty = true;
@@ -120,13 +117,13 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Rollouts(event) => {
             model.dirty = true;
-            rollout::on_rollouts(model, event);
-            Vec::new()
+            let effects = on_cluster(model, ClusterEvent::Rollouts(event));
+            crate::model::note_finished(model);
+            effects
         }
         Msg::Placement(event) => {
             model.dirty = true;
-            event.apply(&mut model.unplaced);
-            Vec::new()
+            on_cluster(model, ClusterEvent::Placement(event))
         }
         Msg::Tick(now) => {
             // Only the data age on screen changes; redraw once a second at most.
@@ -295,6 +292,7 @@ fn move_selection(model: &mut Model, action: &Action) {
         }
         View::Host(name) => {
             let count = model
+                .cluster
                 .host(&name)
                 .map_or(0, |h| model.shown_containers(h).len());
             let page = usize::from(model.ui.height.saturating_sub(6)).max(1);
@@ -325,188 +323,48 @@ fn step(current: usize, count: usize, columns: usize, page: usize, action: &Acti
     }
 }
 
-fn on_data(model: &mut Model, event: DataEvent) {
-    let now = model.now;
-    match event {
-        DataEvent::Up { host, info } => {
-            if let Some(h) = model.host_mut(&host) {
-                h.state = HostState::Online;
-                h.info = Some(info);
-                h.last_seen = Some(now);
-                model.last_data = Some(now);
-            }
-        }
-        DataEvent::Down { host, error } => {
-            if let Some(h) = model.host_mut(&host) {
-                // Keep the first failure time so the screen shows how long it has been down.
-                let since = match &h.state {
-                    HostState::Offline { since, .. } => *since,
-                    _ => now,
-                };
-                h.state = HostState::Offline { error, since };
-                for c in &mut h.containers {
-                    c.cpu_percent = None;
-                    c.mem_bytes = None;
+/// Applies a cluster event to the screen's picture, then keeps the screen in step: the
+/// selection on a host that is still there, a message about an etcd outage gone once
+/// etcd answers.
+fn on_cluster(model: &mut Model, event: ClusterEvent) -> Vec<Effect> {
+    let relisted = matches!(event, ClusterEvent::Engine(DataEvent::Containers { .. }));
+    let mut effects = Vec::new();
+    for change in model.cluster.apply(event, model.now) {
+        match change {
+            Change::Supervise(spec) => effects.push(Effect::Supervise(spec)),
+            Change::Unsupervise(name) => {
+                let hosts = model.cluster.hosts.len();
+                model.ui.selected = model.ui.selected.min(hosts.saturating_sub(1));
+                if model.ui.view == View::Host(name.clone()) {
+                    model.ui.show_grid();
                 }
+                effects.push(Effect::Unsupervise(name));
             }
-        }
-        DataEvent::Containers { host, containers } => {
-            if let Some(h) = model.host_mut(&host) {
-                h.containers = containers;
-                h.last_seen = Some(now);
-                model.last_data = Some(now);
-            }
-            clamp_row(model);
-        }
-        DataEvent::Stats {
-            host,
-            id,
-            cpu_percent,
-            mem_bytes,
-        } => {
-            if let Some(h) = model.host_mut(&host) {
-                if let Some(c) = h.containers.iter_mut().find(|c| c.id == id) {
-                    c.cpu_percent = Some(cpu_percent);
-                    c.mem_bytes = Some(mem_bytes);
+            Change::EtcdAnswered => {
+                if (model.ui.message.as_deref()).is_some_and(|m| m.starts_with(ETCD_UNREACHABLE)) {
+                    model.ui.message = None;
                 }
-                h.last_seen = Some(now);
-                model.last_data = Some(now);
             }
         }
     }
+    if relisted {
+        clamp_row(model);
+    }
+    effects
 }
 
 fn clamp_row(model: &mut Model) {
     if let View::Host(name) = &model.ui.view {
         let count = model
+            .cluster
             .host(name)
             .map_or(0, |h| model.shown_containers(h).len());
         model.ui.selected_row = model.ui.selected_row.min(count.saturating_sub(1));
     }
 }
 
-fn on_store(model: &mut Model, event: StoreEvent) -> Vec<Effect> {
-    match event {
-        StoreEvent::Connected { revision } => {
-            etcd_connected(model, revision);
-            Vec::new()
-        }
-        StoreEvent::Unreachable { error } => {
-            etcd_unreachable(model, error);
-            Vec::new()
-        }
-        StoreEvent::Hosts {
-            records,
-            broken,
-            revision,
-        } => {
-            etcd_connected(model, revision);
-            let mut effects = Vec::new();
-            // Records gone from etcd while we were away: drop etcd-only hosts, demote merged
-            // ones. A broken record is not gone: its host stays as it was.
-            let stale: Vec<String> = model
-                .hosts
-                .iter()
-                .filter(|h| h.source != HostSource::Config)
-                .filter(|h| !records.iter().any(|r| r.name == h.spec.name))
-                .filter(|h| !broken.iter().any(|b| b.name == h.spec.name))
-                .map(|h| h.spec.name.clone())
-                .collect();
-            for name in stale {
-                effects.extend(delete_record(model, &name));
-            }
-            model.broken_hosts = (broken.into_iter()).map(|b| (b.name, b.reason)).collect();
-            for record in records {
-                effects.extend(put_record(model, record));
-            }
-            effects
-        }
-        StoreEvent::HostPut { record, revision } => {
-            etcd_connected(model, revision);
-            model.broken_hosts.remove(&record.name);
-            put_record(model, record)
-        }
-        StoreEvent::HostDeleted { name, revision } => {
-            etcd_connected(model, revision);
-            model.broken_hosts.remove(&name);
-            delete_record(model, &name)
-        }
-        StoreEvent::HostBroken { record, revision } => {
-            etcd_connected(model, revision);
-            model.broken_hosts.insert(record.name, record.reason);
-            Vec::new()
-        }
-    }
-}
-
-/// etcd answered: a message saying it was unreachable is old news, and goes.
-fn etcd_connected(model: &mut Model, revision: i64) {
-    model.etcd = EtcdState::Connected { revision };
-    if (model.ui.message.as_deref()).is_some_and(|m| m.starts_with(ETCD_UNREACHABLE)) {
-        model.ui.message = None;
-    }
-}
-
-/// How a message about an etcd outage begins (`etcd_connected` clears those).
+/// How a message about an etcd outage begins (cleared once etcd answers).
 pub(crate) const ETCD_UNREACHABLE: &str = "etcd unreachable";
-
-/// Keeps the first failure time so the screen shows how long etcd has been away.
-fn etcd_unreachable(model: &mut Model, error: String) {
-    let since = match &model.etcd {
-        EtcdState::Unreachable { since, .. } => *since,
-        _ => model.now,
-    };
-    model.etcd = EtcdState::Unreachable { error, since };
-}
-
-/// Merges an etcd host record into the inventory; a changed engine means a new supervisor.
-fn put_record(model: &mut Model, record: HostSpec) -> Vec<Effect> {
-    match model.host_mut(&record.name) {
-        Some(host) => {
-            host.source = match host.source {
-                HostSource::Etcd => HostSource::Etcd,
-                _ => HostSource::Both,
-            };
-            if host.spec == record {
-                return Vec::new();
-            }
-            let engine_changed = host.spec.engine != record.engine || host.spec.tls != record.tls;
-            host.spec = record.clone();
-            if engine_changed {
-                host.state = HostState::Unknown;
-                vec![Effect::Supervise(record)]
-            } else {
-                Vec::new()
-            }
-        }
-        None => {
-            model.upsert_host(Host::new(record.clone(), HostSource::Etcd));
-            vec![Effect::Supervise(record)]
-        }
-    }
-}
-
-fn delete_record(model: &mut Model, name: &str) -> Vec<Effect> {
-    let Some(host) = model.host_mut(name) else {
-        return Vec::new();
-    };
-    match host.source {
-        HostSource::Config => Vec::new(),
-        // The config file still names it: keep it, it only loses its etcd overrides on restart.
-        HostSource::Both => {
-            host.source = HostSource::Config;
-            Vec::new()
-        }
-        HostSource::Etcd => {
-            model.remove_host(name);
-            model.ui.selected = model.ui.selected.min(model.hosts.len().saturating_sub(1));
-            if model.ui.view == View::Host(name.to_owned()) {
-                model.ui.show_grid();
-            }
-            vec![Effect::Unsupervise(name.to_owned())]
-        }
-    }
-}
 
 #[cfg(test)]
 pub(crate) mod tests;

@@ -5,13 +5,10 @@
 use super::Effect;
 use super::apps::{ask, ask_with, etcd_ready};
 use crate::action::Action;
-use crate::model::{
-    AppRecord, HistoryEntry, HistoryList, ImagePrompt, Model, View, active_rollout, app_statuses,
-    selected_index,
-};
+use crate::cluster::{AppRecord, active_rollout, app_statuses};
+use crate::model::{HistoryEntry, HistoryList, ImagePrompt, Model, View, selected_index};
 use crate::ops::busy_message;
 use crate::plan::rollout::{Command, Phase};
-use crate::store::RolloutEvent;
 
 /// The longest image reference the prompt takes (Docker's own limit is 255 for the name).
 const IMAGE_MAX: usize = 255;
@@ -27,7 +24,7 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
         }
     };
     model.ui.selected_app = Some(app.clone());
-    let running = active_rollout(model, &app).cloned();
+    let running = active_rollout(&model.cluster, &app).cloned();
     let busy = running
         .as_ref()
         .map(|r| &r.state)
@@ -86,7 +83,7 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
 /// known); otherwise the history is read first so the y/n says what the revision holds.
 pub(super) fn rollback(model: &mut Model, app: String, revision: Option<i64>) -> Vec<Effect> {
     if revision.is_none()
-        && let Some(running) = active_rollout(model, &app)
+        && let Some(running) = active_rollout(&model.cluster, &app)
     {
         let back_to = running.from_spec.as_ref().map_or_else(
             || "where it started".to_owned(),
@@ -142,11 +139,12 @@ fn ask_rollback(model: &mut Model, app: String, wanted: Option<i64>, entries: &[
 /// The selected app and its spec, or what the operator is told instead.
 fn selected_spec(model: &Model) -> Result<(String, AppRecord), String> {
     etcd_ready(model)?;
-    let statuses = app_statuses(model);
+    let statuses = app_statuses(&model.cluster);
     let i = selected_index(&statuses, model.ui.selected_app.as_deref())
         .ok_or("no apps yet: wheelhouse ctl apply -f app.toml")?;
     let name = statuses[i].name.clone();
     let record = model
+        .cluster
         .apps
         .get(&name)
         .cloned()
@@ -160,6 +158,7 @@ pub(super) fn restart_one(model: &mut Model) {
         return;
     };
     let container = model
+        .cluster
         .host(&host)
         .and_then(|h| {
             model
@@ -177,7 +176,7 @@ pub(super) fn restart_one(model: &mut Model) {
 /// `:rollout APP IMAGE`: the image is checked against the hosts' tags like a typed one
 /// before any y/n; the prompt shows it meanwhile, and keeps it with the reason if refused.
 pub(super) fn check_rollout(model: &mut Model, app: String, image: String) -> Vec<Effect> {
-    let Some(record) = model.apps.get(&app) else {
+    let Some(record) = model.cluster.apps.get(&app) else {
         model.ui.message = Some(format!("rollout: no app named {app}"));
         return Vec::new();
     };
@@ -368,43 +367,17 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
     None
 }
 
-/// Pending commands are the leader's business; the screen shows the records. An outage
-/// keeps what was known (the app watcher reports etcd's state).
-pub(super) fn on_rollouts(model: &mut Model, event: RolloutEvent) {
-    event.track_broken(&mut model.broken_rollouts);
-    match event {
-        RolloutEvent::Snapshot { rollouts, .. } => {
-            model.rollouts = rollouts
-                .into_iter()
-                .map(|r| (r.app().to_owned(), r))
-                .collect();
-        }
-        RolloutEvent::Put(r) => {
-            model.rollouts.insert(r.app().to_owned(), *r);
-        }
-        RolloutEvent::Removed { app } => {
-            model.rollouts.remove(&app);
-        }
-        RolloutEvent::Connected { .. }
-        | RolloutEvent::Unreachable { .. }
-        | RolloutEvent::Broken(_)
-        | RolloutEvent::Command(_)
-        | RolloutEvent::CommandRemoved { .. } => {}
-    }
-    crate::model::note_finished(model);
-}
-
 /// The y/n question for a rollout action; None for other actions.
 pub(super) fn question(model: &Model, action: &Action) -> Option<String> {
     Some(match action {
-        Action::Rollout { app, image } => match model.apps.get(app) {
+        Action::Rollout { app, image } => match model.cluster.apps.get(app) {
             Some(r) => format!("roll {app} out: {} → {image}?", r.spec.image),
             None => format!("roll {app} out to {image}?"),
         },
         Action::Rollback {
             app,
             revision: None,
-        } if active_rollout(model, app).is_some() => {
+        } if active_rollout(&model.cluster, app).is_some() => {
             format!("turn {app}'s rollout around, back to where it started?")
         }
         Action::Rollback {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::cluster::{EtcdState, HostSource, HostState};
 use crate::domain::{Container, Health, HostInfo};
 use std::time::Duration;
 use support::{act, host_spec as spec, model};
@@ -24,7 +25,7 @@ fn container(id: &str) -> Container {
 #[test]
 fn hosts_stay_sorted_by_name() {
     let m = model(&["c", "a", "b"]);
-    let names: Vec<_> = m.hosts.iter().map(|h| h.name()).collect();
+    let names: Vec<_> = m.cluster.hosts.iter().map(|h| h.name()).collect();
     assert_eq!(names, ["a", "b", "c"]);
 }
 
@@ -133,7 +134,7 @@ fn moving_keys_close_help_unless_it_scrolls() {
 #[test]
 fn host_up_down_and_back() {
     let mut m = model(&["a"]);
-    assert_eq!(m.hosts[0].state, HostState::Unknown);
+    assert_eq!(m.cluster.hosts[0].state, HostState::Unknown);
     let info = HostInfo {
         ncpu: 2,
         mem_total: 1 << 30,
@@ -146,8 +147,8 @@ fn host_up_down_and_back() {
             info,
         }),
     );
-    assert_eq!(m.hosts[0].state, HostState::Online);
-    assert!(m.last_data.is_some());
+    assert_eq!(m.cluster.hosts[0].state, HostState::Online);
+    assert!(m.cluster.last_data.is_some());
     let t0 = m.now;
     update(&mut m, Msg::Tick(t0 + Duration::from_secs(3)));
     update(
@@ -165,7 +166,7 @@ fn host_up_down_and_back() {
             error: "timeout".into(),
         }),
     );
-    match &m.hosts[0].state {
+    match &m.cluster.hosts[0].state {
         HostState::Offline { error, since } => {
             assert_eq!(error, "timeout");
             assert_eq!(
@@ -176,7 +177,11 @@ fn host_up_down_and_back() {
         }
         other => panic!("expected offline, got {other:?}"),
     }
-    assert_eq!(m.hosts[0].load(), None, "an offline host has no load");
+    assert_eq!(
+        m.cluster.hosts[0].load(),
+        None,
+        "an offline host has no load"
+    );
 }
 
 #[test]
@@ -212,7 +217,7 @@ fn stats_fill_in_load() {
             }),
         );
     }
-    let load = m.hosts[0].load().expect("online with info");
+    let load = m.cluster.hosts[0].load().expect("online with info");
     assert!((load.cpu - 80.0).abs() < 1e-9, "{load:?}");
     assert!((load.mem - 90.0).abs() < 1e-9, "{load:?}");
     assert!((load.score() - 90.0).abs() < 1e-9);
@@ -235,7 +240,7 @@ fn stats_fill_in_load() {
             mem_bytes: 1,
         }),
     );
-    assert_eq!(m.hosts[0].containers.len(), 2);
+    assert_eq!(m.cluster.hosts[0].containers.len(), 2);
 }
 
 #[test]
@@ -280,13 +285,19 @@ fn etcd_records_merge_with_the_config_inventory() {
         vec![Effect::Supervise(spec("b"))],
         "same engine: no new supervisor for a"
     );
-    assert_eq!(m.etcd, EtcdState::Connected { revision: 7 });
-    assert_eq!(m.host("a").map(|h| h.source), Some(HostSource::Both));
+    assert_eq!(m.cluster.etcd, EtcdState::Connected { revision: 7 });
     assert_eq!(
-        m.host("a").and_then(|h| h.spec.zone.clone()),
+        m.cluster.host("a").map(|h| h.source),
+        Some(HostSource::Both)
+    );
+    assert_eq!(
+        m.cluster.host("a").and_then(|h| h.spec.zone.clone()),
         Some("z1".into())
     );
-    assert_eq!(m.host("b").map(|h| h.source), Some(HostSource::Etcd));
+    assert_eq!(
+        m.cluster.host("b").map(|h| h.source),
+        Some(HostSource::Etcd)
+    );
 
     // A new engine URL restarts that host's supervisor.
     let mut moved = spec("b");
@@ -309,7 +320,7 @@ fn etcd_records_merge_with_the_config_inventory() {
         }),
     );
     assert_eq!(effects, vec![Effect::Unsupervise("b".into())]);
-    assert!(m.host("b").is_none());
+    assert!(m.cluster.host("b").is_none());
     let effects = update(
         &mut m,
         Msg::Store(StoreEvent::HostDeleted {
@@ -318,7 +329,10 @@ fn etcd_records_merge_with_the_config_inventory() {
         }),
     );
     assert!(effects.is_empty());
-    assert_eq!(m.host("a").map(|h| h.source), Some(HostSource::Config));
+    assert_eq!(
+        m.cluster.host("a").map(|h| h.source),
+        Some(HostSource::Config)
+    );
 }
 
 #[test]
@@ -342,7 +356,7 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
         }),
     );
     assert_eq!(effects, vec![Effect::Unsupervise("y".into())]);
-    assert_eq!(m.hosts.len(), 1);
+    assert_eq!(m.cluster.hosts.len(), 1);
     assert_eq!(m.ui.selected, 0, "selection clamped to the remaining hosts");
 }
 
@@ -363,8 +377,8 @@ fn unreachable_etcd_keeps_its_first_failure_time() {
             error: "refused again".into(),
         }),
     );
-    assert!(matches!(&m.etcd, EtcdState::Unreachable { since, .. } if *since == t0));
-    assert_eq!(m.hosts.len(), 1, "the engines' data stays");
+    assert!(matches!(&m.cluster.etcd, EtcdState::Unreachable { since, .. } if *since == t0));
+    assert_eq!(m.cluster.hosts.len(), 1, "the engines' data stays");
 }
 
 #[test]

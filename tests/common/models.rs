@@ -6,9 +6,10 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
+use wheelhouse::cluster::EtcdState;
 use wheelhouse::cluster::{Host, HostSource, HostState};
 use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
-use wheelhouse::model::{EtcdState, Model};
+use wheelhouse::model::Model;
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::theme::Theme;
 
@@ -110,8 +111,8 @@ pub fn five_hosts() -> Model {
             echo,
         ],
     );
-    model.etcd = EtcdState::Connected { revision: 42 };
-    model.last_data = Some(now - Duration::from_secs(2));
+    model.cluster.etcd = EtcdState::Connected { revision: 42 };
+    model.cluster.last_data = Some(now - Duration::from_secs(2));
     model
 }
 

@@ -63,7 +63,7 @@ fn a_thousand_hosts_all_show_in_200x50() {
     }
     assert_eq!(drawn, 1000);
     // Each host sits where the layout says, in its state's colour and glyph.
-    for (i, host) in model.hosts.iter().enumerate() {
+    for (i, host) in model.cluster.hosts.iter().enumerate() {
         let r = layout.cell_rect(cells, i);
         let level = theme.level(host.load(), &host.state);
         let cell = &buf[(r.x, r.y)];

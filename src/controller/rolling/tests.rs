@@ -1,8 +1,8 @@
 use super::*;
+use crate::cluster::PendingCommand;
 use crate::domain::app::Amount;
 use crate::plan::rollout::Command;
 use crate::plan::{HostView, Identity, RunState};
-use crate::store::PendingCommand;
 
 fn spec(image: &str, instances: u32) -> AppSpec {
     let mut s = AppSpec::new("web", image);

@@ -1,11 +1,11 @@
 use super::*;
+use crate::cluster::AppRecord;
 use crate::cluster::Host;
+use crate::cluster::Rollout;
 use crate::domain::Health;
 use crate::domain::app::{AppSpec, UpdatePolicy};
-use crate::model::AppRecord;
 use crate::plan::labels;
 use crate::plan::rollout::RolloutState;
-use crate::store::Rollout;
 use crate::update::tests::support::web_container;
 
 fn host(name: &str, state: HostState) -> Host {
@@ -36,7 +36,9 @@ fn cluster() -> Model {
     );
     let mut spec = AppSpec::new("web", "wheelhouse/demo:1");
     spec.instances = 6;
-    m.apps.insert("web".into(), AppRecord { spec, revision: 3 });
+    m.cluster
+        .apps
+        .insert("web".into(), AppRecord { spec, revision: 3 });
     m
 }
 
@@ -120,11 +122,11 @@ fn alerts_name_offline_hosts_and_apps_below_their_count() {
 #[test]
 fn a_healthy_cluster_has_no_alerts_and_no_banner() {
     let mut m = cluster();
-    m.hosts.retain(|h| h.state == HostState::Online);
-    for host in &mut m.hosts {
+    m.cluster.hosts.retain(|h| h.state == HostState::Online);
+    for host in &mut m.cluster.hosts {
         host.containers.retain(|c| c.health != Health::Unhealthy);
     }
-    if let Some(r) = m.apps.get_mut("web") {
+    if let Some(r) = m.cluster.apps.get_mut("web") {
         r.spec.instances = 2;
     }
     assert_eq!(alerts(&m), []);
@@ -134,8 +136,8 @@ fn a_healthy_cluster_has_no_alerts_and_no_banner() {
 #[test]
 fn an_unhealthy_instance_alerts_though_the_app_has_its_count() {
     let mut m = cluster();
-    m.hosts.retain(|h| h.state == HostState::Online);
-    if let Some(r) = m.apps.get_mut("web") {
+    m.cluster.hosts.retain(|h| h.state == HostState::Online);
+    if let Some(r) = m.cluster.apps.get_mut("web") {
         r.spec.instances = 2;
     }
     let found = alerts(&m);
@@ -153,9 +155,9 @@ fn an_unhealthy_instance_alerts_though_the_app_has_its_count() {
 #[test]
 fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
     let mut m = cluster();
-    m.hosts.retain(|h| h.state == HostState::Online);
-    m.hosts[0].containers.clear();
-    m.apps.clear();
+    m.cluster.hosts.retain(|h| h.state == HostState::Online);
+    m.cluster.hosts[0].containers.clear();
+    m.cluster.apps.clear();
     let spec = AppSpec::new("web", "wheelhouse/demo:2");
     let rollout = |phase: Phase| {
         let mut state = RolloutState::new(
@@ -174,9 +176,11 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
             to_spec: spec.clone(),
         }
     };
-    m.rollouts.insert("web".into(), rollout(Phase::Progressing));
+    m.cluster
+        .rollouts
+        .insert("web".into(), rollout(Phase::Progressing));
     assert_eq!(alerts(&m), []);
-    m.rollouts.insert(
+    m.cluster.rollouts.insert(
         "web".into(),
         rollout(Phase::Paused {
             reason: "operator".into(),
@@ -191,7 +195,7 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
         }]
     );
     assert_eq!(banner_text(&found).as_deref(), Some("rollout web paused"));
-    m.rollouts.insert(
+    m.cluster.rollouts.insert(
         "web".into(),
         rollout(Phase::Failed {
             reason: "unhealthy".into(),
@@ -200,7 +204,7 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
     crate::model::note_finished(&mut m);
     assert_eq!(alerts(&m).len(), 1);
     // A rollout that just rolled back alerts, for a while.
-    m.rollouts.insert(
+    m.cluster.rollouts.insert(
         "web".into(),
         rollout(Phase::RolledBack {
             reason: "unhealthy".into(),

@@ -39,7 +39,7 @@ const COLUMNS: [Column; 9] = [
 ];
 
 pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(host) = model.host(name) else {
+    let Some(host) = model.cluster.host(name) else {
         let gone = format!(" host {name} is no longer in the inventory");
         Line::styled(gone, theme.muted()).render(area, buf);
         return;

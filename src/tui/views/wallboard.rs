@@ -1,8 +1,9 @@
 //! The wallboard: a banner with the alerts and the clock, above the page of the moment
 //! (the host grid across the whole width, the apps with their counts, or the alerts).
 
+use crate::cluster::app_statuses;
+use crate::model::Model;
 use crate::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
-use crate::model::{Model, app_statuses};
 use crate::tui::layout::split_top;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::banner::Banner;
@@ -35,7 +36,7 @@ pub fn render(model: &Model, theme: &Theme, wallboard: &Wallboard, area: Rect, b
 }
 
 fn apps(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let rows: Vec<Vec<Field>> = app_statuses(model)
+    let rows: Vec<Vec<Field>> = app_statuses(&model.cluster)
         .into_iter()
         .map(|s| {
             let short = s.desired.is_some_and(|d| s.healthy < d);

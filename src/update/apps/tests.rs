@@ -1,10 +1,11 @@
 use crate::action::Action;
-use crate::docker::DataEvent;
+use crate::cluster::DataEvent;
+use crate::cluster::{AppEvent, AppListing};
+use crate::cluster::{AppRecord, EtcdState, app_statuses};
 use crate::domain::app::AppSpec;
 use crate::domain::{Container, Health, HostInfo};
-use crate::model::{AppRecord, Dialog, EtcdState, Focus, Model, View, app_statuses};
+use crate::model::{Dialog, Focus, Model, View};
 use crate::ops::Outcome;
-use crate::store::{AppEvent, AppListing};
 use crate::update::tests::support::{act, message, model};
 use crate::update::{Effect, Msg, update};
 
@@ -33,8 +34,8 @@ fn record(name: &str, instances: u32, revision: i64) -> (String, AppRecord) {
 /// Hosts a, b, c online; web wants 4 (revision 11), api wants 0 (revision 5).
 fn cluster() -> Model {
     let mut m = model(&["a", "b", "c"]);
-    m.etcd = EtcdState::Connected { revision: 20 };
-    m.apps = [record("web", 4, 11), record("api", 0, 5)].into();
+    m.cluster.etcd = EtcdState::Connected { revision: 20 };
+    m.cluster.apps = [record("web", 4, 11), record("api", 0, 5)].into();
     for name in ["a", "b", "c"] {
         let info = HostInfo {
             ncpu: 2,
@@ -92,7 +93,7 @@ fn counts_come_from_labels_on_online_hosts() {
             managed("old", 1, "restarting", Health::None),
         ],
     );
-    let statuses = app_statuses(&m);
+    let statuses = app_statuses(&m.cluster);
     let names: Vec<&str> = statuses.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["api", "old", "web"]);
     let web = &statuses[2];
@@ -115,7 +116,9 @@ fn counts_come_from_labels_on_online_hosts() {
             error: "refused".into(),
         }),
     );
-    let web = app_statuses(&m).into_iter().find(|s| s.name == "web");
+    let web = app_statuses(&m.cluster)
+        .into_iter()
+        .find(|s| s.name == "web");
     assert_eq!(
         web.map(|w| (w.running, w.hosts)),
         Some((2, vec!["a".into()]))
@@ -160,7 +163,7 @@ fn tab_switches_focus_and_arrows_move_in_the_focused_panel() {
 fn the_selection_follows_the_name_when_rows_come_and_go() {
     let mut m = cluster();
     select(&mut m, "web");
-    m.apps.extend([record("cache", 2, 7)]);
+    m.cluster.apps.extend([record("cache", 2, 7)]);
     assert_eq!(m.ui.selected_app.as_deref(), Some("web"));
     act(&mut m, Action::MoveUp);
     assert_eq!(m.ui.selected_app.as_deref(), Some("cache"));
@@ -347,7 +350,7 @@ fn read_only_refuses_every_mutation_in_one_place() {
 fn etcd_down_or_absent_refuses_before_asking() {
     let mut m = cluster();
     select(&mut m, "web");
-    m.etcd = EtcdState::Unreachable {
+    m.cluster.etcd = EtcdState::Unreachable {
         error: "connection refused".into(),
         since: m.now,
     };
@@ -358,7 +361,7 @@ fn etcd_down_or_absent_refuses_before_asking() {
         "{}",
         message(&m)
     );
-    m.etcd = EtcdState::Disabled;
+    m.cluster.etcd = EtcdState::Disabled;
     act(&mut m, Action::ScalePrompt);
     assert!(m.ui.dialog.is_none());
     assert!(message(&m).contains("not configured"));
@@ -403,7 +406,7 @@ fn app_events_keep_the_specs() {
             revision: 31,
         })),
     );
-    let names: Vec<&String> = m.apps.keys().collect();
+    let names: Vec<&String> = m.cluster.apps.keys().collect();
     assert_eq!(names, ["db", "web"], "a snapshot replaces what was known");
     update(
         &mut m,
@@ -413,7 +416,10 @@ fn app_events_keep_the_specs() {
         }),
     );
     assert_eq!(
-        m.apps.get("web").map(|r| (r.spec.instances, r.revision)),
+        m.cluster
+            .apps
+            .get("web")
+            .map(|r| (r.spec.instances, r.revision)),
         Some((6, 32))
     );
     update(
@@ -423,17 +429,17 @@ fn app_events_keep_the_specs() {
             revision: 33,
         }),
     );
-    assert!(!m.apps.contains_key("db"));
-    assert_eq!(m.etcd, EtcdState::Connected { revision: 33 });
+    assert!(!m.cluster.apps.contains_key("db"));
+    assert_eq!(m.cluster.etcd, EtcdState::Connected { revision: 33 });
     update(
         &mut m,
         Msg::Apps(AppEvent::Unreachable {
             error: "refused".into(),
         }),
     );
-    assert!(matches!(m.etcd, EtcdState::Unreachable { .. }));
+    assert!(matches!(m.cluster.etcd, EtcdState::Unreachable { .. }));
     assert_eq!(
-        m.apps.len(),
+        m.cluster.apps.len(),
         1,
         "the last known specs stay while etcd is away"
     );
@@ -468,7 +474,7 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
     let mut m = cluster();
     let mut spec = AppSpec::new("s4", "wheelhouse/demo:1");
     spec.instances = 3;
-    let broken = |reason: &str| crate::store::BrokenRecord {
+    let broken = |reason: &str| crate::cluster::BrokenRecord {
         name: "s4".into(),
         key: "/wheelhouse/apps/s4".into(),
         reason: reason.into(),
@@ -487,7 +493,11 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
             mod_revision: 41,
         }),
     );
-    let row = |m: &Model| app_statuses(m).into_iter().find(|s| s.name == "s4");
+    let row = |m: &Model| {
+        app_statuses(&m.cluster)
+            .into_iter()
+            .find(|s| s.name == "s4")
+    };
     let s4 = row(&m).expect("s4 still listed");
     assert_eq!(
         (s4.desired, s4.broken.as_deref()),
@@ -521,7 +531,7 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
         &mut m,
         Msg::Apps(AppEvent::Snapshot(AppListing {
             apps: Vec::new(),
-            broken: vec![crate::store::BrokenRecord {
+            broken: vec![crate::cluster::BrokenRecord {
                 name: "s5".into(),
                 key: "/wheelhouse/apps/s5".into(),
                 reason: "bad".into(),
@@ -529,7 +539,9 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
             revision: 44,
         })),
     );
-    let s5 = app_statuses(&m).into_iter().find(|s| s.name == "s5");
+    let s5 = app_statuses(&m.cluster)
+        .into_iter()
+        .find(|s| s.name == "s5");
     assert_eq!(
         s5.map(|s| (s.desired, s.broken)),
         Some((None, Some("bad".into())))
@@ -547,7 +559,9 @@ fn containers_the_controller_did_not_start_are_foreign_not_counted() {
         "a",
         vec![managed("web", 1, "running", Health::None), stray],
     );
-    let web = app_statuses(&m).into_iter().find(|s| s.name == "web");
+    let web = app_statuses(&m.cluster)
+        .into_iter()
+        .find(|s| s.name == "web");
     let web = web.expect("web listed");
     assert_eq!(
         (web.running, web.healthy),
@@ -560,8 +574,8 @@ fn containers_the_controller_did_not_start_are_foreign_not_counted() {
 
 #[test]
 fn placement_problems_reach_the_apps_rows_and_leave_them() {
+    use crate::cluster::PlacementEvent;
     use crate::sched::Unplaceable;
-    use crate::store::PlacementEvent;
     let mut m = cluster();
     let problem = Unplaceable {
         app: "web".into(),
@@ -575,7 +589,11 @@ fn placement_problems_reach_the_apps_rows_and_leave_them() {
             [("web".to_owned(), problem.clone())].into(),
         )),
     );
-    let web = |m: &Model| app_statuses(m).into_iter().find(|s| s.name == "web");
+    let web = |m: &Model| {
+        app_statuses(&m.cluster)
+            .into_iter()
+            .find(|s| s.name == "web")
+    };
     assert_eq!(
         web(&m).and_then(|s| s.unplaced).as_deref(),
         Some("3 unplaced: a: cpu 1.9/2 cores reserved, need 1.9")

@@ -1,8 +1,9 @@
 use super::*;
+use crate::cluster::{AppRecord, EtcdState};
 use crate::cluster::{Host, HostSource};
 use crate::domain::HostSpec;
 use crate::domain::app::AppSpec;
-use crate::model::{AppRecord, Dialog, EtcdState};
+use crate::model::Dialog;
 use crate::plan::rollout::Command;
 use crate::update::{Effect, Msg, update};
 use std::time::Instant;
@@ -32,10 +33,12 @@ fn cluster() -> Model {
     let mut m = Model::with_hosts(Instant::now(), hosts);
     m.ui.width = 200;
     m.ui.height = 50;
-    m.etcd = EtcdState::Connected { revision: 20 };
+    m.cluster.etcd = EtcdState::Connected { revision: 20 };
     for (name, revision) in [("web", 11), ("worker", 7)] {
         let spec = AppSpec::new(name, "wheelhouse/demo:1");
-        m.apps.insert(name.to_owned(), AppRecord { spec, revision });
+        m.cluster
+            .apps
+            .insert(name.to_owned(), AppRecord { spec, revision });
     }
     m
 }
@@ -461,7 +464,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     other.name = "db.c3".into();
     other.image = "postgres:16".into();
     other.state = "exited".into();
-    m.hosts[0].containers = vec![
+    m.cluster.hosts[0].containers = vec![
         web_container("c1", Health::Healthy),
         web_container("c2", Health::Unhealthy),
         other,
@@ -471,7 +474,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     typed(&mut m, "health=unhealthy");
     act(&mut m, Action::Confirm);
     let names = |m: &Model| -> Vec<String> {
-        m.shown_containers(&m.hosts[0])
+        m.shown_containers(&m.cluster.hosts[0])
             .iter()
             .map(|c| c.name.clone())
             .collect()
@@ -502,19 +505,19 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
 
 #[test]
 fn a_host_filter_keeps_the_selection_in_its_list_and_goes_with_the_view() {
-    use crate::docker::DataEvent;
+    use crate::cluster::DataEvent;
     use crate::domain::Health;
     use crate::update::tests::support::web_container;
     let mut m = cluster();
     let sick = |id| web_container(id, Health::Unhealthy);
-    m.hosts[0].containers = vec![sick("c1"), sick("c2")];
+    m.cluster.hosts[0].containers = vec![sick("c1"), sick("c2")];
     act(&mut m, Action::Open);
     act(&mut m, Action::SetFilter("health=unhealthy".into()));
     act(&mut m, Action::MoveDown);
     assert_eq!(m.ui.selected_row, 1);
     // c2 turns healthy: the filtered list has one row, and the selection stays on it.
     let containers = vec![sick("c1"), web_container("c2", Health::Healthy)];
-    let host = m.hosts[0].name().to_owned();
+    let host = m.cluster.hosts[0].name().to_owned();
     update(
         &mut m,
         Msg::Data(DataEvent::Containers { host, containers }),

@@ -1,13 +1,12 @@
 use crate::action::Action;
-use crate::docker::DataEvent;
+use crate::cluster::DataEvent;
+use crate::cluster::{AppRecord, EtcdState, changing_hosts};
+use crate::cluster::{Rollout, RolloutEvent};
 use crate::domain::app::{AppSpec, UpdatePolicy};
 use crate::domain::{Container, Health};
-use crate::model::{
-    AppRecord, Dialog, EtcdState, Focus, HistoryEntry, Model, View, changing_hosts,
-};
+use crate::model::{Dialog, Focus, HistoryEntry, Model, View};
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
-use crate::store::{Rollout, RolloutEvent};
 use crate::update::tests::support::{act, message, model};
 use crate::update::{Effect, Msg, update};
 
@@ -20,8 +19,8 @@ fn spec(image: &str) -> AppSpec {
 /// Hosts a and b online; web (demo:1, 4 instances) selected in the Apps panel.
 fn cluster() -> Model {
     let mut m = model(&["a", "b"]);
-    m.etcd = EtcdState::Connected { revision: 20 };
-    m.apps = [(
+    m.cluster.etcd = EtcdState::Connected { revision: 20 };
+    m.cluster.apps = [(
         "web".to_owned(),
         AppRecord {
             spec: spec("wheelhouse/demo:1"),
@@ -431,15 +430,15 @@ fn hosts_a_rollout_is_changing_are_the_ones_not_yet_on_target_and_healthy() {
     on(&mut m, "a", container("web.1", to, Health::None));
     on(&mut m, "b", container("web.2", from, Health::None));
     assert!(
-        changing_hosts(&m).is_empty(),
+        changing_hosts(&m.cluster).is_empty(),
         "no rollout, nothing changing"
     );
     rolling(&mut m, Phase::Progressing);
-    assert_eq!(changing_hosts(&m), ["b"]);
+    assert_eq!(changing_hosts(&m.cluster), ["b"]);
     on(&mut m, "a", container("web.1", to, Health::Starting));
-    assert_eq!(changing_hosts(&m), ["a", "b"]);
+    assert_eq!(changing_hosts(&m.cluster), ["a", "b"]);
     rolling(&mut m, Phase::Succeeded);
-    assert!(changing_hosts(&m).is_empty());
+    assert!(changing_hosts(&m.cluster).is_empty());
 }
 
 #[test]
@@ -579,7 +578,7 @@ fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
 #[test]
 fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
     let mut m = cluster();
-    let broken = |reason: &str| crate::store::BrokenRecord {
+    let broken = |reason: &str| crate::cluster::BrokenRecord {
         name: "web".into(),
         key: "/wheelhouse/rollouts/web".into(),
         reason: reason.into(),
@@ -591,7 +590,7 @@ fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
     };
     update(&mut m, Msg::Rollouts(snapshot));
     let mark = |m: &Model| {
-        let statuses = crate::model::app_statuses(m);
+        let statuses = crate::cluster::app_statuses(&m.cluster);
         let web = statuses.into_iter().find(|s| s.name == "web");
         web.and_then(|s| s.broken)
     };

@@ -1,7 +1,7 @@
-//! Apps as the cockpit shows them: the specs etcd holds, and what the engines run for each,
+//! Apps as the cluster picture holds them: the specs etcd holds, and what the engines run for each,
 //! counted from the managed containers' `wheelhouse.app` labels alone.
 
-use super::Model;
+use super::{BrokenRecord, ClusterState};
 use crate::cluster::HostState;
 use crate::domain::Health;
 use crate::domain::app::AppSpec;
@@ -61,8 +61,8 @@ impl AppStatus {
 
 /// Every app with a spec or a managed container, by name. Containers on hosts that are not
 /// online are left out: what an unreachable engine last said is not what runs now.
-pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
-    let mut apps: BTreeMap<&str, AppStatus> = model
+pub fn app_statuses(cluster: &ClusterState) -> Vec<AppStatus> {
+    let mut apps: BTreeMap<&str, AppStatus> = cluster
         .apps
         .iter()
         .map(|(name, r)| {
@@ -75,25 +75,29 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
             (name.as_str(), status)
         })
         .collect();
-    for (name, problem) in &model.unplaced {
+    for (name, problem) in &cluster.unplaced {
         if let Some(app) = apps.get_mut(name.as_str()) {
             app.unplaced = Some(problem.summary());
         }
     }
-    for (name, why) in &model.broken_apps {
+    for (name, why) in &cluster.broken_apps {
         let app = apps
             .entry(name.as_str())
             .or_insert_with(|| AppStatus::new(name, "", None, None));
         app.broken = Some(why.clone());
     }
-    for (name, why) in &model.broken_rollouts {
+    for (name, why) in &cluster.broken_rollouts {
         let app = apps
             .entry(name.as_str())
             .or_insert_with(|| AppStatus::new(name, "", None, None));
         app.broken.get_or_insert_with(|| format!("rollout ({why})"));
     }
     // Hosts are visited in name order, so each app's host list comes out sorted.
-    for host in model.hosts.iter().filter(|h| h.state == HostState::Online) {
+    for host in cluster
+        .hosts
+        .iter()
+        .filter(|h| h.state == HostState::Online)
+    {
         for c in &host.containers {
             let Some(name) = c.labels.get(APP) else {
                 continue;
@@ -120,12 +124,66 @@ pub fn app_statuses(model: &Model) -> Vec<AppStatus> {
     apps.into_values().collect()
 }
 
-/// The row of the selected app: the one named, else the first (the named app may be gone).
-/// None when there are no rows.
-pub fn selected_index(statuses: &[AppStatus], selected: Option<&str>) -> Option<usize> {
-    if statuses.is_empty() {
-        return None;
+/// Every app record read at one revision.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AppListing {
+    /// Every good spec with its mod_revision, by name.
+    pub apps: Vec<(AppSpec, i64)>,
+    /// Records that cannot be read or that `ctl apply` would refuse.
+    pub broken: Vec<BrokenRecord>,
+    pub revision: i64,
+}
+
+impl AppListing {
+    /// Replaces `known` (what a reader holds per app) with this listing: each good spec
+    /// as `good` makes it, and for each broken record the value `known` had (a broken
+    /// record is not a deletion). `broken` becomes the broken records' reasons, by app.
+    pub fn replace<T>(
+        self,
+        known: &mut BTreeMap<String, T>,
+        broken: &mut BTreeMap<String, String>,
+        good: impl Fn(AppSpec, i64) -> T,
+    ) {
+        let mut next: BTreeMap<String, T> = (self.apps.into_iter())
+            .map(|(spec, revision)| (spec.name.clone(), good(spec, revision)))
+            .collect();
+        broken.clear();
+        for record in self.broken {
+            if let Some(last) = known.remove(&record.name) {
+                next.insert(record.name.clone(), last);
+            }
+            broken.insert(record.name, record.reason);
+        }
+        *known = next;
     }
-    let found = selected.and_then(|name| statuses.iter().position(|s| s.name == name));
-    Some(found.unwrap_or(0))
+}
+
+/// What the app watcher reports to its owner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppEvent {
+    Connected {
+        revision: i64,
+    },
+    Unreachable {
+        error: String,
+    },
+    /// Every record, read at `revision`: after the first connect, and after a reconnect
+    /// only if etcd compacted past the resume point.
+    Snapshot(AppListing),
+    /// Boxed: a spec is large beside the other events.
+    Put {
+        app: Box<AppSpec>,
+        mod_revision: i64,
+    },
+    Deleted {
+        name: String,
+        revision: i64,
+    },
+    /// The record was overwritten with something that cannot be read or that `ctl apply`
+    /// would refuse. Not a deletion: the app keeps its last good spec (or, with none,
+    /// is left alone), and the record is shown as broken.
+    Broken {
+        record: BrokenRecord,
+        mod_revision: i64,
+    },
 }
