@@ -10,8 +10,8 @@ use std::time::Instant;
 use wheelhouse::cluster::EtcdState;
 use wheelhouse::cluster::{Host, HostSource, HostState};
 use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
-use wheelhouse::model::Model;
 use wheelhouse::tui::keymap::Keymap;
+use wheelhouse::tui::model::Model;
 use wheelhouse::tui::theme::Theme;
 
 const GIB: u64 = 1024 * 1024 * 1024;

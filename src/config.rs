@@ -196,7 +196,7 @@ impl Config {
             None => Config::default(),
         };
         if config.hosts.is_empty()
-            && let Some(host) = crate::docker::host_from_env()
+            && let Some(host) = docker_env::host_from_env()
         {
             config.hosts.push(host);
         }
@@ -264,6 +264,7 @@ pub fn check_engine_url(url: &str) -> Result<(), String> {
     }
 }
 
+mod docker_env;
 mod etcd;
 mod host;
 

@@ -36,16 +36,14 @@ mod rolling;
 mod round;
 mod track;
 
-use crate::cluster::DataEvent;
-use crate::cluster::{AppEvent, RestartEvent};
-use crate::cluster::{Host, HostSource};
+use crate::cluster::{
+    AppEvent, Change, ClusterEvent, ClusterState, DataEvent, Host, HostSource, RestartEvent,
+};
 use crate::config::{Config, EtcdConfig};
 use crate::docker::{Limits, Supervisor};
 use crate::domain::app::AppSpec;
-use crate::model::Model;
 use crate::plan::Registered;
 use crate::store::{self, Leadership};
-use crate::update::{Effect, Msg, update};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
 use etcd_client::Client;
@@ -144,7 +142,7 @@ struct Controller {
     config: Config,
     opts: ControllerOptions,
     etcd: EtcdConfig,
-    model: Model,
+    cluster: ClusterState,
     supervisors: HashMap<String, Supervisor>,
     data_tx: mpsc::Sender<DataEvent>,
     restarts_tx: mpsc::Sender<(String, u64)>,
@@ -212,7 +210,7 @@ impl Controller {
             .map(|h| Host::new(h.clone(), HostSource::Config))
             .collect();
         let mut controller = Controller {
-            model: Model::with_hosts(now, hosts),
+            cluster: ClusterState::with_hosts(hosts),
             supervisors: HashMap::new(),
             data_tx,
             restarts_tx,
@@ -382,7 +380,6 @@ impl Controller {
     /// Applies one event to what the controller knows; false on shutdown.
     fn observe(&mut self, event: Event) -> bool {
         let now = Instant::now();
-        update(&mut self.model, Msg::Tick(now));
         match event {
             Event::Shutdown => return false,
             Event::Tick => {}
@@ -400,36 +397,29 @@ impl Controller {
                         None
                     }
                 };
-                update(&mut self.model, Msg::Data(data));
+                self.cluster.apply(ClusterEvent::Engine(data), now);
                 if let Some(host) = relisted {
-                    self.track.reapply(&mut self.model, &host, now);
+                    self.track.reapply(&mut self.cluster, &host, now);
                     self.listed.insert(host);
                     self.dirty = true;
                 }
             }
             Event::Store(store_event) => {
-                for effect in update(&mut self.model, Msg::Store(store_event)) {
-                    match effect {
-                        Effect::Supervise(spec) => self.supervise(spec),
-                        Effect::Unsupervise(name) => {
+                for change in self.cluster.apply(ClusterEvent::Hosts(store_event), now) {
+                    match change {
+                        Change::Supervise(spec) => self.supervise(spec),
+                        Change::Unsupervise(name) => {
                             self.supervisors.remove(&name);
                             self.engines.remove(&name);
                         }
-                        // Store events carry no operator actions.
-                        // Operator and screen effects: the controller has no screen.
-                        Effect::Execute(_)
-                        | Effect::ReadImages
-                        | Effect::ReadHistory(_)
-                        | Effect::SwitchTheme(_)
-                        | Effect::ExportScreen(_)
-                        | Effect::AuditRefusal(_) => {}
+                        Change::EtcdAnswered => {}
                     }
                 }
                 self.dirty = true;
             }
             Event::App(app_event) => self.on_app(app_event),
             Event::Rollout(e) => {
-                e.track_broken(&mut self.model.cluster.broken_rollouts);
+                e.track_broken(&mut self.cluster.broken_rollouts);
                 self.dirty |= self.rolling.on_event(e);
             }
             Event::Restart(e) => {
@@ -514,7 +504,7 @@ impl Controller {
 
     /// Every host has reported (or failed to), and the specs are known.
     fn ready(&self) -> bool {
-        let heard = self.model.cluster.hosts.iter().all(|h| {
+        let heard = self.cluster.hosts.iter().all(|h| {
             self.listed.contains(h.name()) || self.track.down_since.contains_key(h.name())
         });
         self.specs_known && (heard || self.started_at.elapsed() >= READY_WAIT)

@@ -1,6 +1,5 @@
 //! wheelhouse: a terminal cockpit for clusters of Docker hosts coordinated through etcd.
 
-pub mod action;
 pub mod cluster;
 pub mod config;
 pub mod controller;
@@ -9,10 +8,8 @@ pub mod docker;
 pub mod domain;
 pub mod lab;
 pub mod metrics;
-pub mod model;
 pub mod ops;
 pub mod plan;
 pub mod sched;
 pub mod store;
 pub mod tui;
-pub mod update;

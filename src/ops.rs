@@ -8,15 +8,15 @@
 mod refusals;
 mod rollout;
 
-pub use refusals::spawn_auditor;
-pub use rollout::{busy_message, history};
+pub use refusals::{Refusal, spawn_auditor};
+pub use rollout::{HistoryEntry, busy_message, history};
 
-use crate::action::Action;
 use crate::config::EtcdConfig;
 use crate::domain::HostSpec;
 use crate::domain::app::{AppSpec, validate_instances};
 use crate::plan::rollout::Command;
 use crate::store::{self, AuditEntry, AuditOutcome, Expect, RequestError, StoreError};
+use crate::tui::action::Action;
 use etcd_client::Client;
 use std::fmt;
 use std::time::Duration;

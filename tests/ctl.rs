@@ -1,12 +1,12 @@
 //! `wheelhouse ctl` against a real lab (etcd and three dockerd), and `ops` racing itself.
 
 use std::path::Path;
-use wheelhouse::action::Action;
 use wheelhouse::config::EtcdConfig;
 use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
 use wheelhouse::ops::{self, Ops, OpsError};
 use wheelhouse::store::{self, StoreError};
+use wheelhouse::tui::action::Action;
 
 mod common;
 

@@ -5,12 +5,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use std::time::Duration;
-use wheelhouse::action::Action;
 use wheelhouse::cluster::{AppRecord, EtcdState};
 use wheelhouse::domain::app::AppSpec;
 use wheelhouse::domain::{Container, Health};
-use wheelhouse::model::{Dialog, Focus, Model, View};
+use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
+use wheelhouse::tui::model::{Dialog, Focus, Model, View};
 use wheelhouse::tui::theme::{Level, Theme};
 
 mod common;
@@ -401,7 +401,8 @@ fn a_rollout_shows_its_bar_and_marks_the_hosts_it_changes_120x30() {
 
 #[test]
 fn the_image_prompt_and_the_history_list_120x30() {
-    use wheelhouse::model::{HistoryEntry, HistoryList, ImagePrompt};
+    use wheelhouse::ops::HistoryEntry;
+    use wheelhouse::tui::model::{HistoryList, ImagePrompt};
     let mut model = apps_focused(with_apps(), "web");
     model.ui.image_prompt = Some(ImagePrompt {
         app: "web".to_owned(),
@@ -462,7 +463,7 @@ fn at_80x24_a_rollout_takes_one_line_rather_than_a_blank_box() {
 
 #[test]
 fn the_wallboard_has_no_selection_no_help_hint_and_larger_cells() {
-    use wheelhouse::model::wallboard::Wallboard;
+    use wheelhouse::tui::model::wallboard::Wallboard;
     let mut model = five_hosts();
     model.readonly = true;
     model.wallboard = Some(Wallboard::new(Duration::from_secs(10), model.now));

@@ -14,7 +14,6 @@ pub use spec_toml::to_toml;
 
 use output::{json, table};
 
-use crate::action::Action;
 use crate::cluster::app_statuses;
 use crate::config::{Config, EtcdConfig};
 use crate::domain::app::{AppSpec, parse_instances};
@@ -23,7 +22,8 @@ use crate::domain::sanitize::clean;
 use crate::ops::{self, Ops};
 use crate::plan::rollout::Command;
 use crate::store::{self, StoreError};
-use crate::update::authorize;
+use crate::tui::action::Action;
+use crate::tui::update::authorize;
 use clap::Subcommand;
 use etcd_client::Client;
 use std::path::PathBuf;
@@ -390,13 +390,13 @@ async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<
         Ok(client) => (Some(client), None),
         Err(e) => (None, Some(e)),
     };
-    let model = status::gather(config, client.as_mut()).await?;
-    let apps = app_statuses(&model.cluster);
+    let cluster = status::gather(config, client.as_mut()).await?;
+    let apps = app_statuses(&cluster);
     let etcd_error = etcd_error.map(|e| format!("{e} (desired counts unknown)"));
     if output.json() {
-        out.push_str(&json(&status::json(&apps, &model, etcd_error.as_deref())));
+        out.push_str(&json(&status::json(&apps, &cluster, etcd_error.as_deref())));
     } else {
-        out.push_str(&status::text(&apps, &model));
+        out.push_str(&status::text(&apps, &cluster));
     }
     match etcd_error {
         Some(e) => Err(CtlError::Failed(e)),

@@ -7,7 +7,7 @@ mod ssh;
 mod supervisor;
 mod watch;
 
-pub use connect::{DockerError, client, connect, describe, describe_cause, host_from_env};
+pub use connect::{DockerError, client, connect, describe, describe_cause};
 pub use exec::{
     Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags,
     restart_count,

@@ -5,12 +5,22 @@
 
 use super::audit;
 use crate::config::EtcdConfig;
-use crate::model::Refusal;
 use crate::store::{self, AuditEntry, AuditOutcome};
 use etcd_client::Client;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+
+/// A change refused on a screen, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Refusal {
+    /// "scale", "rollout", ... or the key's action name ("scale_up").
+    pub verb: String,
+    /// The app (or host) it was aimed at, "-" when none was selected.
+    pub target: String,
+    /// What the operator was told.
+    pub reason: String,
+}
 
 /// How long the same refusal again is counted rather than written.
 pub const WINDOW: Duration = Duration::from_secs(5);

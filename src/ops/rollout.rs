@@ -13,7 +13,6 @@
 use super::{Ops, OpsError, Outcome, check_image};
 use crate::cluster::Rollout;
 use crate::domain::app::{AppSpec, validate_instances};
-use crate::model::HistoryEntry;
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
 use crate::store::{self, Expect, StoreError};
@@ -265,6 +264,19 @@ pub(super) async fn restart_container(
             container: container.to_owned(),
         }),
     }
+}
+
+/// One earlier spec of an app, as the history list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The history key: the spec's mod_revision while it was current.
+    pub revision: i64,
+    pub image: String,
+    pub instances: u32,
+    /// When it was written (from the audit trail), if known.
+    pub when: Option<String>,
+    /// Its containers are what the current spec runs (a scale, not a new revision).
+    pub same_as_current: bool,
 }
 
 /// An app's earlier specs, newest first, for the history list: each with when it was

@@ -14,8 +14,8 @@
 //! - the key after them is the register (a–z); anything else is refused with a message.
 //!   No timing is involved: `q` (quit) and `Q` never mean each other.
 use super::keymap::{Key, Keymap, Pending, Resolved, Section, Step};
-use crate::model::Model;
-use crate::update::{Msg, authorize};
+use crate::tui::model::Model;
+use crate::tui::update::{Msg, authorize};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
 
@@ -197,7 +197,7 @@ impl Macros {
             Some(Resolved::Action(action)) => apply(model, Msg::Action(action)),
             // Help closes on any key, bound or not.
             None if model.ui.help && self.sequence.is_empty() => {
-                apply(model, Msg::Action(crate::action::Action::Back))
+                apply(model, Msg::Action(crate::tui::action::Action::Back))
             }
             Some(Resolved::Macro(named)) => {
                 let label = format!("macro {}", named.name);
@@ -274,7 +274,7 @@ impl Macros {
             match resolved {
                 Resolved::Action(action) => {
                     if let Err(refused) = authorize(model.readonly, &action) {
-                        crate::update::refuse(model, action, refused.clone());
+                        crate::tui::update::refuse(model, action, refused.clone());
                         apply(model, Msg::Notice(format!("{label} stopped: {refused}")));
                         return false;
                     }

@@ -22,7 +22,7 @@
 use crate::cluster::HostState;
 use crate::cluster::app_statuses;
 use crate::domain::{Bounds, FileError, decode, read_file};
-use crate::model::Model;
+use crate::tui::model::Model;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
 use std::io::Read;

@@ -4,13 +4,13 @@
 use super::helpers::*;
 use super::support::*;
 use std::time::Duration;
-use wheelhouse::action::Action;
 use wheelhouse::config::{Config, EtcdConfig};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::lab::TestLab;
 use wheelhouse::ops::{self, Ops, Outcome};
 use wheelhouse::plan::labels;
 use wheelhouse::plan::rollout::{Command, Phase};
+use wheelhouse::tui::action::Action;
 
 #[test]
 fn restarting_a_canary_by_hand_does_not_fail_the_rollout() {

@@ -4,10 +4,10 @@
 use crate::common::models::{find_below, five_hosts, many_hosts, text};
 use crate::draw;
 use ratatui::style::{Color, Modifier};
-use wheelhouse::action::Action;
+use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::theme::{Level, Theme};
-use wheelhouse::update::{Msg, update};
+use wheelhouse::tui::update::{Msg, update};
 
 #[test]
 fn cells_take_the_theme_colour_of_their_state() {

@@ -2,12 +2,12 @@ use super::*;
 use crate::cluster::AppRecord;
 use crate::cluster::{Host, HostSource, HostState};
 use crate::domain::app::AppSpec;
-use crate::model::Focus;
-use crate::update::update;
+use crate::tui::model::Focus;
+use crate::tui::update::update;
 use std::time::Instant;
 
 fn model() -> Model {
-    let spec = crate::update::tests::support::host_spec;
+    let spec = crate::tui::update::tests::support::host_spec;
     let hosts = (1..=6)
         .map(|i| {
             let mut h = Host::new(spec(&format!("lab-{i}")), HostSource::Config);

@@ -4,7 +4,7 @@ use crate::cluster::{Host, HostSource};
 use crate::domain::Health;
 use crate::domain::app::AppSpec;
 use crate::tui::keymap::Key;
-use crate::update::tests::support::web_container;
+use crate::tui::update::tests::support::web_container;
 
 fn parse_ok(source: &str) -> Vec<Step> {
     parse(Path::new("s.keys"), source)
@@ -162,7 +162,7 @@ fn huge_waits_are_errors_at_their_word() {
 }
 
 fn model() -> Model {
-    let spec = crate::update::tests::support::host_spec;
+    let spec = crate::tui::update::tests::support::host_spec;
     Model::with_hosts(
         Instant::now(),
         vec![

@@ -6,12 +6,12 @@
 
 mod prompt;
 
-use crate::action::Action;
 use crate::cluster::Rollout;
 use crate::cluster::{AppStatus, EtcdState, app_statuses};
-use crate::model::{Focus, Model, selected_index, shown_rollouts};
+use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::{split_bottom, split_right};
+use crate::tui::model::{Focus, Model, selected_index, shown_rollouts};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::progress::{self, RolloutProgress};
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -288,7 +288,7 @@ mod tests {
     use super::*;
     use crate::cluster::AppRecord;
     use crate::domain::app::AppSpec;
-    use crate::update::filter::{Filter, Scope};
+    use crate::tui::update::filter::{Filter, Scope};
     use std::time::Instant;
 
     #[test]

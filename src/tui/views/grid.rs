@@ -2,9 +2,9 @@
 
 use crate::cluster::HostState;
 use crate::cluster::changing_hosts;
-use crate::model::Model;
 use crate::tui::format::{percent, truncate};
 use crate::tui::layout::{GridView, grid_layout, grid_view};
+use crate::tui::model::Model;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::grid::{Grid, Marks};
 use ratatui::buffer::Buffer;

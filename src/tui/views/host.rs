@@ -2,9 +2,9 @@
 
 use crate::cluster::{Host, HostState};
 use crate::domain::{Container, Health};
-use crate::model::Model;
 use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
+use crate::tui::model::Model;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;

@@ -2,9 +2,9 @@
 //! (the host grid across the whole width, the apps with their counts, or the alerts).
 
 use crate::cluster::app_statuses;
-use crate::model::Model;
-use crate::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
 use crate::tui::layout::split_top;
+use crate::tui::model::Model;
+use crate::tui::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::banner::Banner;
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -98,7 +98,7 @@ mod tests {
         let hosts = ["lab-1", "lab-2"]
             .iter()
             .map(|name| {
-                let mut h = crate::update::tests::support::host(name);
+                let mut h = crate::tui::update::tests::support::host(name);
                 h.state = if offline && *name == "lab-2" {
                     HostState::Offline {
                         error: "gone".into(),

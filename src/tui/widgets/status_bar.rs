@@ -2,9 +2,9 @@
 //! help key (from the keymap, so the hint is always the real key).
 
 use crate::cluster::EtcdState;
-use crate::model::Model;
 use crate::tui::format::{age, truncate};
 use crate::tui::layout::split_right;
+use crate::tui::model::Model;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -6,10 +6,10 @@ use crate::domain::Health;
 use crate::domain::app::{AppSpec, UpdatePolicy};
 use crate::plan::labels;
 use crate::plan::rollout::RolloutState;
-use crate::update::tests::support::web_container;
+use crate::tui::update::tests::support::web_container;
 
 fn host(name: &str, state: HostState) -> Host {
-    let mut h = crate::update::tests::support::host(name);
+    let mut h = crate::tui::update::tests::support::host(name);
     h.state = state;
     h
 }
@@ -201,7 +201,7 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
             reason: "unhealthy".into(),
         }),
     );
-    crate::model::note_finished(&mut m);
+    crate::tui::model::note_finished(&mut m);
     assert_eq!(alerts(&m).len(), 1);
     // A rollout that just rolled back alerts, for a while.
     m.cluster.rollouts.insert(
@@ -210,7 +210,7 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
             reason: "unhealthy".into(),
         }),
     );
-    crate::model::note_finished(&mut m);
+    crate::tui::model::note_finished(&mut m);
     assert_eq!(
         alerts(&m),
         [Alert::Rollout {
@@ -218,6 +218,6 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
             phase: "rolled back"
         }]
     );
-    m.now += crate::model::LINGER;
+    m.now += crate::tui::model::LINGER;
     assert_eq!(alerts(&m), [], "gone once it has been shown for a while");
 }

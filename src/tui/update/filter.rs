@@ -286,7 +286,7 @@ mod tests {
     }
 
     fn container(name: &str, image: &str, state: &str, health: Health) -> Container {
-        let mut c = crate::update::tests::support::web_container(name, health);
+        let mut c = crate::tui::update::tests::support::web_container(name, health);
         c.name = name.to_owned();
         c.image = image.to_owned();
         c.state = state.to_owned();

@@ -1,13 +1,13 @@
-use crate::action::Action;
 use crate::cluster::DataEvent;
 use crate::cluster::{AppEvent, AppListing};
 use crate::cluster::{AppRecord, EtcdState, app_statuses};
 use crate::domain::app::AppSpec;
 use crate::domain::{Container, Health, HostInfo};
-use crate::model::{Dialog, Focus, Model, View};
 use crate::ops::Outcome;
-use crate::update::tests::support::{act, message, model};
-use crate::update::{Effect, Msg, update};
+use crate::tui::action::Action;
+use crate::tui::model::{Dialog, Focus, Model, View};
+use crate::tui::update::tests::support::{act, message, model};
+use crate::tui::update::{Effect, Msg, update};
 
 fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
     Container {
@@ -17,7 +17,7 @@ fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
         state: state.into(),
         status: String::new(),
         health,
-        labels: crate::update::tests::support::owned_labels(app),
+        labels: crate::tui::update::tests::support::owned_labels(app),
         cpu_percent: None,
         mem_bytes: None,
         ports: Vec::new(),

@@ -4,11 +4,12 @@
 
 use super::Effect;
 use super::apps::{ask, ask_with, etcd_ready};
-use crate::action::Action;
 use crate::cluster::{AppRecord, active_rollout, app_statuses};
-use crate::model::{HistoryEntry, HistoryList, ImagePrompt, Model, View, selected_index};
+use crate::ops::HistoryEntry;
 use crate::ops::busy_message;
 use crate::plan::rollout::{Command, Phase};
+use crate::tui::action::Action;
+use crate::tui::model::{HistoryList, ImagePrompt, Model, View, selected_index};
 
 /// The longest image reference the prompt takes (Docker's own limit is 255 for the name).
 const IMAGE_MAX: usize = 255;

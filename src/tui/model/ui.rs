@@ -1,7 +1,8 @@
 //! What the operator is looking at: view stack, focus, selection, dialogs, status line.
 
-use crate::action::Action;
-use crate::update::filter::{Filter, Scope};
+use crate::ops::HistoryEntry;
+use crate::tui::action::Action;
+use crate::tui::update::filter::{Filter, Scope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
@@ -99,19 +100,6 @@ impl CommandLine {
             choices: Vec::new(),
         }
     }
-}
-
-/// One earlier spec of an app, as the history list shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryEntry {
-    /// The history key: the spec's mod_revision while it was current.
-    pub revision: i64,
-    pub image: String,
-    pub instances: u32,
-    /// When it was written (from the audit trail), if known.
-    pub when: Option<String>,
-    /// Its containers are what the current spec runs (a scale, not a new revision).
-    pub same_as_current: bool,
 }
 
 /// The history list after `H`, shown in place of the Apps table.

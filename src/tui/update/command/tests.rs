@@ -3,9 +3,9 @@ use crate::cluster::{AppRecord, EtcdState};
 use crate::cluster::{Host, HostSource};
 use crate::domain::HostSpec;
 use crate::domain::app::AppSpec;
-use crate::model::Dialog;
 use crate::plan::rollout::Command;
-use crate::update::{Effect, Msg, update};
+use crate::tui::model::Dialog;
+use crate::tui::update::{Effect, Msg, update};
 use std::time::Instant;
 
 fn host(name: &str, zone: &str) -> Host {
@@ -458,7 +458,7 @@ fn the_apps_panel_lists_and_moves_over_matching_names() {
 #[test]
 fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     use crate::domain::Health;
-    use crate::update::tests::support::web_container;
+    use crate::tui::update::tests::support::web_container;
     let mut m = cluster();
     let mut other = web_container("c3", Health::None);
     other.name = "db.c3".into();
@@ -507,7 +507,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
 fn a_host_filter_keeps_the_selection_in_its_list_and_goes_with_the_view() {
     use crate::cluster::DataEvent;
     use crate::domain::Health;
-    use crate::update::tests::support::web_container;
+    use crate::tui::update::tests::support::web_container;
     let mut m = cluster();
     let sick = |id| web_container(id, Health::Unhealthy);
     m.cluster.hosts[0].containers = vec![sick("c1"), sick("c2")];

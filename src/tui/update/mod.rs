@@ -8,13 +8,14 @@ mod rollout;
 pub use apps::{authorize, refuse};
 pub use command::{complete, parse_command};
 
-use crate::action::Action;
 use crate::cluster::{
     AppEvent, Change, ClusterEvent, DataEvent, PlacementEvent, RolloutEvent, StoreEvent,
 };
 use crate::domain::HostSpec;
-use crate::model::{Focus, HistoryEntry, LineKind, Model, Refusal, View};
 use crate::ops::Outcome;
+use crate::ops::{HistoryEntry, Refusal};
+use crate::tui::action::Action;
+use crate::tui::model::{Focus, LineKind, Model, View};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -118,7 +119,7 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Rollouts(event) => {
             model.dirty = true;
             let effects = on_cluster(model, ClusterEvent::Rollouts(event));
-            crate::model::note_finished(model);
+            crate::tui::model::note_finished(model);
             effects
         }
         Msg::Placement(event) => {

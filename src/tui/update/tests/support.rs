@@ -1,10 +1,10 @@
 //! Models the update tests start from, and driving them with actions.
 
-use crate::action::Action;
 use crate::cluster::{Host, HostSource};
 use crate::domain::{Container, Health, HostSpec};
-use crate::model::Model;
-use crate::update::{Effect, Msg, update};
+use crate::tui::action::Action;
+use crate::tui::model::Model;
+use crate::tui::update::{Effect, Msg, update};
 use std::time::Instant;
 
 /// A host from the config file, its engine a unix socket named after it.

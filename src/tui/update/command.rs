@@ -3,12 +3,12 @@
 //! mode still refuses them in `authorize`.
 
 use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
-use crate::action::Action;
 use crate::cluster::app_statuses;
 use crate::domain::app::parse_instances;
-use crate::model::{CommandLine, LineKind, Model, View, selected_index};
 use crate::plan::labels;
 use crate::plan::rollout::Command;
+use crate::tui::action::Action;
+use crate::tui::model::{CommandLine, LineKind, Model, View, selected_index};
 use crate::tui::theme::Theme;
 use std::collections::BTreeSet;
 
@@ -502,7 +502,7 @@ pub(super) fn open_host(model: &mut Model, name: &str) {
         Some(i) => {
             model.ui.selected = i;
             model.ui.show_host(name);
-            model.ui.focus = crate::model::Focus::Grid;
+            model.ui.focus = crate::tui::model::Focus::Grid;
         }
         None => model.ui.message = Some(format!("no host named {name}")),
     }

@@ -1,14 +1,15 @@
-use crate::action::Action;
 use crate::cluster::DataEvent;
 use crate::cluster::{AppRecord, EtcdState, changing_hosts};
 use crate::cluster::{Rollout, RolloutEvent};
 use crate::domain::app::{AppSpec, UpdatePolicy};
 use crate::domain::{Container, Health};
-use crate::model::{Dialog, Focus, HistoryEntry, Model, View};
+use crate::ops::HistoryEntry;
 use crate::plan::labels;
 use crate::plan::rollout::{Command, Phase, RolloutState};
-use crate::update::tests::support::{act, message, model};
-use crate::update::{Effect, Msg, update};
+use crate::tui::action::Action;
+use crate::tui::model::{Dialog, Focus, Model, View};
+use crate::tui::update::tests::support::{act, message, model};
+use crate::tui::update::{Effect, Msg, update};
 
 fn spec(image: &str) -> AppSpec {
     let mut spec = AppSpec::new("web", image);
@@ -548,27 +549,30 @@ fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
     };
     let mut m = cluster();
     rolling(&mut m, Phase::Progressing);
-    assert_eq!(crate::model::shown_rollouts(&m).len(), 1);
+    assert_eq!(crate::tui::model::shown_rollouts(&m).len(), 1);
     rolling(&mut m, rolled_back());
     assert_eq!(
-        crate::model::shown_rollouts(&m).len(),
+        crate::tui::model::shown_rollouts(&m).len(),
         1,
         "the reason matters"
     );
-    let later = m.now + crate::model::LINGER / 2;
+    let later = m.now + crate::tui::model::LINGER / 2;
     update(&mut m, Msg::Tick(later));
     rolling(&mut m, rolled_back());
     assert_eq!(
-        crate::model::shown_rollouts(&m).len(),
+        crate::tui::model::shown_rollouts(&m).len(),
         1,
         "a repeat is no news"
     );
-    let later = m.now + crate::model::LINGER;
+    let later = m.now + crate::tui::model::LINGER;
     update(&mut m, Msg::Tick(later));
-    assert!(crate::model::shown_rollouts(&m).is_empty(), "then it goes");
+    assert!(
+        crate::tui::model::shown_rollouts(&m).is_empty(),
+        "then it goes"
+    );
     rolling(&mut m, Phase::Succeeded);
     assert!(
-        crate::model::shown_rollouts(&m).is_empty(),
+        crate::tui::model::shown_rollouts(&m).is_empty(),
         "success needs no bar"
     );
 }

@@ -5,12 +5,11 @@ mod ui;
 pub mod wallboard;
 
 pub use rollouts::{LINGER, note_finished, shown_rollouts};
-pub use ui::{
-    CommandLine, Dialog, Focus, HistoryEntry, HistoryList, ImagePrompt, LineKind, Ui, View,
-};
+pub use ui::{CommandLine, Dialog, Focus, HistoryList, ImagePrompt, LineKind, Ui, View};
 
 use crate::cluster::{AppStatus, ClusterState, Host};
 use crate::domain::{Container, Thresholds};
+use crate::ops::Refusal;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -43,17 +42,6 @@ pub struct Model {
     /// Changes refused on this screen (read-only) waiting to be audited: `update` hands
     /// each to the loop as an `Effect::AuditRefusal`.
     pub refused: Vec<Refusal>,
-}
-
-/// A change refused on a screen, as the audit trail records it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Refusal {
-    /// "scale", "rollout", ... or the key's action name ("scale_up").
-    pub verb: String,
-    /// The app (or host) it was aimed at, "-" when none was selected.
-    pub target: String,
-    /// What the operator was told.
-    pub reason: String,
 }
 
 impl Model {

@@ -2,10 +2,11 @@
 //! the scale prompt, y/n confirmation, and the read-only gate.
 
 use super::{Effect, step};
-use crate::action::Action;
 use crate::cluster::{EtcdState, app_statuses};
 use crate::domain::app::{parse_instances, validate_instances};
-use crate::model::{Dialog, Focus, Model, Refusal, View, selected_index};
+use crate::ops::Refusal;
+use crate::tui::action::Action;
+use crate::tui::model::{Dialog, Focus, Model, View, selected_index};
 
 /// The longest text the scale prompt takes; more is a typo, not a count.
 const PROMPT_MAX: usize = 12;
