@@ -56,7 +56,7 @@ fn host(i: usize, now: Instant) -> Host {
             id: format!("{i}-{c}"),
             name: format!("app-{c}"),
             image: "wheelhouse/demo:1".to_owned(),
-            state: "running".to_owned(),
+            state: "running".into(),
             status: "Up 3 minutes".to_owned(),
             health: Health::Healthy,
             labels: BTreeMap::new(),

@@ -4,7 +4,7 @@
 //! app had unhealthy instances replaced, and which hosts each app avoids for a while.
 
 use crate::cluster::ClusterState;
-use crate::domain::{Container, Health};
+use crate::domain::{Container, ContainerState, Health};
 use crate::plan::{Actual, Avoid, Liveness, RunState, Start};
 use crate::store::{HostHealth, Liveness as Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -92,7 +92,7 @@ impl Tracker {
             id: id.to_owned(),
             name: start.name.clone(),
             image: start.spec.image.clone(),
-            state: "running".to_owned(),
+            state: ContainerState::Running,
             status: "Up (just started)".to_owned(),
             health: Health::Starting,
             labels: start.labels(),
@@ -139,7 +139,7 @@ impl Tracker {
             }
             let listed = h.containers.iter().position(|c| &c.id == id);
             let shown = match (&e.container, listed) {
-                (Some(_), Some(i)) => h.containers[i].state != "created",
+                (Some(_), Some(i)) => h.containers[i].state != ContainerState::Created,
                 (None, None) => true,
                 _ => false,
             };
@@ -331,7 +331,7 @@ mod tests {
         // Listed as only created (between create and start): still shown as started.
         m.hosts[0].containers[0].state = "created".into();
         t.reapply(&mut m, "h1", now);
-        assert_eq!(m.hosts[0].containers[0].state, "running");
+        assert_eq!(m.hosts[0].containers[0].state, ContainerState::Running);
         // Once listed, the effect is done; then a removal hides it from stale lists.
         t.reapply(&mut m, "h1", now);
         assert!(t.expected.is_empty());

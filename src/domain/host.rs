@@ -56,13 +56,68 @@ pub fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)
 }
 
+/// A container's state as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    /// A state this version does not know (or none), as the engine spelled it.
+    Other(String),
+}
+
+impl ContainerState {
+    /// The state an engine's word names.
+    pub fn from_engine(word: &str) -> ContainerState {
+        match word {
+            "created" => ContainerState::Created,
+            "running" => ContainerState::Running,
+            "paused" => ContainerState::Paused,
+            "restarting" => ContainerState::Restarting,
+            "removing" => ContainerState::Removing,
+            "exited" => ContainerState::Exited,
+            "dead" => ContainerState::Dead,
+            other => ContainerState::Other(other.to_owned()),
+        }
+    }
+
+    /// The engine's word for it, as `docker ps` shows it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ContainerState::Created => "created",
+            ContainerState::Running => "running",
+            ContainerState::Paused => "paused",
+            ContainerState::Restarting => "restarting",
+            ContainerState::Removing => "removing",
+            ContainerState::Exited => "exited",
+            ContainerState::Dead => "dead",
+            ContainerState::Other(word) => word,
+        }
+    }
+}
+
+impl From<&str> for ContainerState {
+    fn from(word: &str) -> Self {
+        ContainerState::from_engine(word)
+    }
+}
+
+impl std::fmt::Display for ContainerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Container {
     pub id: String,
     pub name: String,
     pub image: String,
-    /// Engine state: created, running, paused, restarting, exited, dead.
-    pub state: String,
+    pub state: ContainerState,
     /// Engine status text, e.g. "Up 3 minutes".
     pub status: String,
     pub health: Health,
@@ -79,7 +134,7 @@ pub struct Container {
 
 impl Container {
     pub fn is_running(&self) -> bool {
-        self.state == "running"
+        self.state == ContainerState::Running
     }
 
     /// The id as `docker ps` shows it.

@@ -11,7 +11,9 @@ pub mod sanitize;
 mod source;
 
 pub use duration::{Bounds, format_duration};
-pub use host::{Container, Health, HostInfo, HostSpec, Load, Thresholds, TlsFiles, short_id};
+pub use host::{
+    Container, ContainerState, Health, HostInfo, HostSpec, Load, Thresholds, TlsFiles, short_id,
+};
 pub use names::valid_name;
 pub use source::{
     FileError, MAX_ECHO, MAX_MESSAGE, cap_echoes, decode, excerpt, line_col, read_file,

@@ -3,7 +3,7 @@
 
 use super::labels::Identity;
 use super::ports::PortRange;
-use crate::domain::{Container, Health};
+use crate::domain::{Container, ContainerState, Health};
 use crate::sched::Candidate;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,12 +32,12 @@ pub enum RunState {
 }
 
 impl RunState {
-    pub fn from_engine(state: &str) -> RunState {
+    pub fn from_engine(state: &ContainerState) -> RunState {
         match state {
-            "running" => RunState::Running,
-            "restarting" => RunState::Restarting,
-            "paused" => RunState::Paused,
-            "removing" => RunState::Removing,
+            ContainerState::Running => RunState::Running,
+            ContainerState::Restarting => RunState::Restarting,
+            ContainerState::Paused => RunState::Paused,
+            ContainerState::Removing => RunState::Removing,
             _ => RunState::Failed,
         }
     }

@@ -39,7 +39,7 @@ pub fn container(
         id: format!("{name}-0123456789abcdef"),
         name: name.to_owned(),
         image: "wheelhouse/demo:1".to_owned(),
-        state: state.to_owned(),
+        state: state.into(),
         status: if running {
             "Up 3 minutes".to_owned()
         } else {

@@ -170,7 +170,7 @@ impl Filter {
             Term::Name(part) => {
                 c.name.to_lowercase().contains(part) || c.image.to_lowercase().contains(part)
             }
-            Term::RunState(state) => c.state == *state,
+            Term::RunState(state) => c.state.as_str() == state,
             Term::Health(health) => c.health == *health,
             Term::Label(key, value) => c.labels.get(key) == Some(value),
             // Host terms are not parsed for containers.
@@ -289,7 +289,7 @@ mod tests {
         let mut c = crate::tui::update::tests::support::web_container(name, health);
         c.name = name.to_owned();
         c.image = image.to_owned();
-        c.state = state.to_owned();
+        c.state = state.into();
         let app = name.split('-').next().unwrap_or_default();
         c.labels
             .insert(crate::plan::labels::APP.to_owned(), app.to_owned());
