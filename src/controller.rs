@@ -36,6 +36,7 @@ mod rolling;
 mod round;
 mod track;
 
+use crate::cluster::{AppChange, RestartChange};
 use crate::cluster::{
     AppEvent, Change, ClusterEvent, ClusterState, DataEvent, Host, HostSource, RestartEvent,
 };
@@ -426,10 +427,10 @@ impl Controller {
                 let marked = &mut self.rolling.restarting;
                 match e {
                     RestartEvent::Snapshot(all) => *marked = all,
-                    RestartEvent::Marked(c) => {
+                    RestartEvent::Change(RestartChange::Marked(c)) => {
                         marked.insert(c);
                     }
-                    RestartEvent::Unmarked(c) => {
+                    RestartEvent::Change(RestartChange::Unmarked(c)) => {
                         marked.remove(&c);
                     }
                     RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
@@ -451,15 +452,15 @@ impl Controller {
                 listing.replace(&mut self.specs, &mut self.broken, |spec, _| spec);
                 self.specs_known = true;
             }
-            AppEvent::Put { app, .. } => {
+            AppEvent::Change(AppChange::Put { app, .. }) => {
                 self.broken.remove(&app.name);
                 self.specs.insert(app.name.clone(), *app);
             }
-            AppEvent::Deleted { name, .. } => {
+            AppEvent::Change(AppChange::Deleted { name, .. }) => {
                 self.broken.remove(&name);
                 self.specs.remove(&name);
             }
-            AppEvent::Broken { record, .. } => {
+            AppEvent::Change(AppChange::Broken { record, .. }) => {
                 self.broken.insert(record.name, record.reason);
             }
             AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => return,

@@ -1,7 +1,7 @@
 //! Apps as the cluster picture holds them: the specs etcd holds, and what the engines run for each,
 //! counted from the managed containers' `wheelhouse.app` labels alone.
 
-use super::{BrokenRecord, ClusterState};
+use super::{BrokenRecord, ClusterState, Watch};
 use crate::cluster::HostState;
 use crate::domain::Health;
 use crate::domain::app::AppSpec;
@@ -158,18 +158,11 @@ impl AppListing {
     }
 }
 
-/// What the app watcher reports to its owner.
+/// The app watcher's news (`<prefix>/apps/`).
+pub type AppEvent = Watch<AppListing, AppChange>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub enum AppEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every record, read at `revision`: after the first connect, and after a reconnect
-    /// only if etcd compacted past the resume point.
-    Snapshot(AppListing),
+pub enum AppChange {
     /// Boxed: a spec is large beside the other events.
     Put {
         app: Box<AppSpec>,

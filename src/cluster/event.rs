@@ -10,7 +10,7 @@ pub enum ClusterEvent {
     /// A host supervisor's news.
     Engine(DataEvent),
     /// The host watcher's news: host records.
-    Hosts(StoreEvent),
+    Hosts(HostEvent),
     /// The app watcher's news: specs and their revisions.
     Apps(super::AppEvent),
     /// The rollout watcher's news: progress records as etcd holds them.
@@ -62,51 +62,52 @@ impl BrokenRecord {
     }
 }
 
-/// What the store task reports to the loop.
+/// What one etcd watcher reports (each follows one key prefix, and resumes after outages
+/// without loss): whether etcd answers, the whole range (after the first connect, and
+/// after a reconnect only if etcd compacted past the resume point), then each change.
 #[derive(Debug, Clone, PartialEq)]
-pub enum StoreEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every host record, read at `revision`: sent after the first connect, and after a
-    /// reconnect only if etcd compacted past the resume point (otherwise the watch resumes
-    /// and the changes missed arrive as `HostPut`/`HostDeleted`).
-    Hosts {
-        records: Vec<HostSpec>,
-        /// Records that cannot be read: their hosts are kept as they were.
-        broken: Vec<BrokenRecord>,
-        revision: i64,
-    },
-    HostPut {
+pub enum Watch<S, C> {
+    Connected { revision: i64 },
+    Unreachable { error: String },
+    Snapshot(S),
+    Change(C),
+}
+
+/// The host watcher's news (`<prefix>/hosts/`).
+pub type HostEvent = Watch<HostListing, HostChange>;
+
+/// Every host record, read at `revision`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostListing {
+    pub records: Vec<HostSpec>,
+    /// Records that cannot be read: their hosts are kept as they were.
+    pub broken: Vec<BrokenRecord>,
+    pub revision: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostChange {
+    Put {
         record: HostSpec,
         revision: i64,
     },
-    HostDeleted {
+    Deleted {
         name: String,
         revision: i64,
     },
     /// A host record was overwritten with something that cannot be read: the host is
     /// kept as it was, and the record shown as broken.
-    HostBroken {
+    Broken {
         record: BrokenRecord,
         revision: i64,
     },
 }
 
-/// What the placement watcher reports.
+/// The placement watcher's news: every app's placement problem, then each change.
+pub type PlacementEvent = Watch<BTreeMap<String, Unplaceable>, PlacementChange>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub enum PlacementEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every app's placement problem now.
-    Snapshot(BTreeMap<String, Unplaceable>),
+pub enum PlacementChange {
     Put(Unplaceable),
     Cleared(String),
 }
@@ -116,10 +117,10 @@ impl PlacementEvent {
     pub fn apply(self, problems: &mut BTreeMap<String, Unplaceable>) {
         match self {
             PlacementEvent::Snapshot(all) => *problems = all,
-            PlacementEvent::Put(u) => {
+            PlacementEvent::Change(PlacementChange::Put(u)) => {
                 problems.insert(u.app.clone(), u);
             }
-            PlacementEvent::Cleared(app) => {
+            PlacementEvent::Change(PlacementChange::Cleared(app)) => {
                 problems.remove(&app);
             }
             PlacementEvent::Connected { .. } | PlacementEvent::Unreachable { .. } => {}
@@ -127,17 +128,11 @@ impl PlacementEvent {
     }
 }
 
-/// What the restart watcher reports.
+/// The restart watcher's news: every container marked, then each mark and unmark.
+pub type RestartEvent = Watch<BTreeSet<String>, RestartChange>;
+
 #[derive(Debug, Clone, PartialEq)]
-pub enum RestartEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every container marked now.
-    Snapshot(BTreeSet<String>),
+pub enum RestartChange {
     Marked(String),
     Unmarked(String),
 }

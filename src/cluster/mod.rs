@@ -9,10 +9,14 @@ mod host;
 mod rollouts;
 mod state;
 
-pub use apps::{AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
-pub use event::{BrokenRecord, ClusterEvent, DataEvent, PlacementEvent, RestartEvent, StoreEvent};
+pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
+pub use event::{
+    BrokenRecord, ClusterEvent, DataEvent, HostChange, HostEvent, HostListing, PlacementChange,
+    PlacementEvent, RestartChange, RestartEvent, Watch,
+};
 pub use host::{Host, HostSource, HostState};
 pub use rollouts::{
-    PendingCommand, Rollout, RolloutEvent, StoredCommand, active_rollout, changing_hosts,
+    PendingCommand, Rollout, RolloutChange, RolloutEvent, RolloutListing, StoredCommand,
+    active_rollout, changing_hosts,
 };
 pub use state::{Change, ClusterState, EtcdState};

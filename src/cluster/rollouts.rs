@@ -2,7 +2,7 @@
 //! being rolled, and which hosts it is changing right now (they hold an instance that is
 //! not yet on the target revision, or a new one not yet healthy).
 
-use super::{BrokenRecord, ClusterState, HostState};
+use super::{BrokenRecord, ClusterState, HostState, Watch};
 use crate::domain::Health;
 use crate::domain::app::AppSpec;
 use crate::plan::labels::{APP, REVISION};
@@ -45,23 +45,20 @@ pub struct StoredCommand {
     pub mod_revision: i64,
 }
 
-/// What the rollout watcher reports.
+/// The rollout watcher's news (`<prefix>/rollouts/`).
+pub type RolloutEvent = Watch<RolloutListing, RolloutChange>;
+
+/// Every rollout record and pending command.
 #[derive(Debug, Clone, PartialEq)]
-pub enum RolloutEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every record and pending command: after the first connect, and after a reconnect
-    /// only if etcd compacted past the resume point.
-    Snapshot {
-        rollouts: Vec<Rollout>,
-        commands: Vec<StoredCommand>,
-        /// Records that cannot be read (skipped above).
-        broken: Vec<BrokenRecord>,
-    },
+pub struct RolloutListing {
+    pub rollouts: Vec<Rollout>,
+    pub commands: Vec<StoredCommand>,
+    /// Records that cannot be read (skipped above).
+    pub broken: Vec<BrokenRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RolloutChange {
     /// A record was overwritten with something that cannot be read.
     Broken(BrokenRecord),
     /// Boxed: a record carries two specs.
@@ -80,18 +77,18 @@ impl RolloutEvent {
     /// readable write or a removal of the record clears its mark.
     pub fn track_broken(&self, broken: &mut BTreeMap<String, String>) {
         match self {
-            RolloutEvent::Snapshot { broken: now, .. } => {
+            RolloutEvent::Snapshot(RolloutListing { broken: now, .. }) => {
                 *broken = (now.iter())
                     .map(|b| (b.name.clone(), b.reason.clone()))
                     .collect();
             }
-            RolloutEvent::Broken(b) => {
+            RolloutEvent::Change(RolloutChange::Broken(b)) => {
                 broken.insert(b.name.clone(), b.reason.clone());
             }
-            RolloutEvent::Put(r) => drop(broken.remove(r.app())),
-            RolloutEvent::Removed { app } => drop(broken.remove(app)),
-            RolloutEvent::Command(_)
-            | RolloutEvent::CommandRemoved { .. }
+            RolloutEvent::Change(RolloutChange::Put(r)) => drop(broken.remove(r.app())),
+            RolloutEvent::Change(RolloutChange::Removed { app }) => drop(broken.remove(app)),
+            RolloutEvent::Change(RolloutChange::Command(_))
+            | RolloutEvent::Change(RolloutChange::CommandRemoved { .. })
             | RolloutEvent::Connected { .. }
             | RolloutEvent::Unreachable { .. } => {}
         }

@@ -1,7 +1,8 @@
 //! `ClusterState`: the one picture of the cluster, and `apply`, the only way it changes.
 
-use super::event::{ClusterEvent, DataEvent, StoreEvent};
+use super::event::{ClusterEvent, DataEvent, HostEvent};
 use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEvent};
+use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
 use crate::domain::HostSpec;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -210,16 +211,16 @@ impl ClusterState {
         }
     }
 
-    fn on_hosts(&mut self, event: StoreEvent, now: Instant) -> Vec<Change> {
+    fn on_hosts(&mut self, event: HostEvent, now: Instant) -> Vec<Change> {
         let mut changes = Vec::new();
         match event {
-            StoreEvent::Connected { revision } => changes.push(self.etcd_connected(revision)),
-            StoreEvent::Unreachable { error } => self.etcd_unreachable(error, now),
-            StoreEvent::Hosts {
+            HostEvent::Connected { revision } => changes.push(self.etcd_connected(revision)),
+            HostEvent::Unreachable { error } => self.etcd_unreachable(error, now),
+            HostEvent::Snapshot(HostListing {
                 records,
                 broken,
                 revision,
-            } => {
+            }) => {
                 changes.push(self.etcd_connected(revision));
                 // Records gone from etcd while we were away: drop etcd-only hosts, demote
                 // merged ones. A broken record is not gone: its host stays as it was.
@@ -237,17 +238,17 @@ impl ClusterState {
                     changes.extend(self.put_record(record));
                 }
             }
-            StoreEvent::HostPut { record, revision } => {
+            HostEvent::Change(HostChange::Put { record, revision }) => {
                 changes.push(self.etcd_connected(revision));
                 self.broken_hosts.remove(&record.name);
                 changes.extend(self.put_record(record));
             }
-            StoreEvent::HostDeleted { name, revision } => {
+            HostEvent::Change(HostChange::Deleted { name, revision }) => {
                 changes.push(self.etcd_connected(revision));
                 self.broken_hosts.remove(&name);
                 changes.extend(self.delete_record(&name));
             }
-            StoreEvent::HostBroken { record, revision } => {
+            HostEvent::Change(HostChange::Broken { record, revision }) => {
                 changes.push(self.etcd_connected(revision));
                 self.broken_hosts.insert(record.name, record.reason);
             }
@@ -323,14 +324,14 @@ impl ClusterState {
                 });
                 revision
             }
-            AppEvent::Broken {
+            AppEvent::Change(AppChange::Broken {
                 record,
                 mod_revision,
-            } => {
+            }) => {
                 self.broken_apps.insert(record.name, record.reason);
                 mod_revision
             }
-            AppEvent::Put { app, mod_revision } => {
+            AppEvent::Change(AppChange::Put { app, mod_revision }) => {
                 let spec = *app;
                 self.broken_apps.remove(&spec.name);
                 let record = AppRecord {
@@ -340,7 +341,7 @@ impl ClusterState {
                 self.apps.insert(record.spec.name.clone(), record);
                 mod_revision
             }
-            AppEvent::Deleted { name, revision } => {
+            AppEvent::Change(AppChange::Deleted { name, revision }) => {
                 self.broken_apps.remove(&name);
                 self.apps.remove(&name);
                 revision
@@ -352,22 +353,22 @@ impl ClusterState {
     fn on_rollouts(&mut self, event: RolloutEvent) {
         event.track_broken(&mut self.broken_rollouts);
         match event {
-            RolloutEvent::Snapshot { rollouts, .. } => {
+            RolloutEvent::Snapshot(RolloutListing { rollouts, .. }) => {
                 self.rollouts = (rollouts.into_iter())
                     .map(|r| (r.app().to_owned(), r))
                     .collect();
             }
-            RolloutEvent::Put(r) => {
+            RolloutEvent::Change(RolloutChange::Put(r)) => {
                 self.rollouts.insert(r.app().to_owned(), *r);
             }
-            RolloutEvent::Removed { app } => {
+            RolloutEvent::Change(RolloutChange::Removed { app }) => {
                 self.rollouts.remove(&app);
             }
             RolloutEvent::Connected { .. }
             | RolloutEvent::Unreachable { .. }
-            | RolloutEvent::Broken(_)
-            | RolloutEvent::Command(_)
-            | RolloutEvent::CommandRemoved { .. } => {}
+            | RolloutEvent::Change(RolloutChange::Broken(_))
+            | RolloutEvent::Change(RolloutChange::Command(_))
+            | RolloutEvent::Change(RolloutChange::CommandRemoved { .. }) => {}
         }
     }
 }

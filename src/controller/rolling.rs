@@ -22,6 +22,7 @@
 //! writes a new spec (or restarts) to try again.
 
 use crate::cluster::{Rollout, RolloutEvent, StoredCommand};
+use crate::cluster::{RolloutChange, RolloutListing};
 use crate::domain::Health;
 use crate::domain::app::AppSpec;
 use crate::plan::rollout::{self, Observation, Observed, Phase, RolloutState, RolloutStep};
@@ -134,13 +135,13 @@ impl Rolling {
     /// Follows the pending commands (stored states are the leader's own business).
     pub fn on_event(&mut self, event: RolloutEvent) -> bool {
         match event {
-            RolloutEvent::Snapshot { commands, .. } => {
+            RolloutEvent::Snapshot(RolloutListing { commands, .. }) => {
                 self.commands = commands.into_iter().map(|c| (c.app.clone(), c)).collect();
             }
-            RolloutEvent::Command(c) => {
+            RolloutEvent::Change(RolloutChange::Command(c)) => {
                 self.commands.insert(c.app.clone(), c);
             }
-            RolloutEvent::CommandRemoved { app } => {
+            RolloutEvent::Change(RolloutChange::CommandRemoved { app }) => {
                 self.commands.remove(&app);
             }
             _ => return false,

@@ -8,6 +8,7 @@
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::AppChange;
 use crate::cluster::{AppEvent, AppListing, BrokenRecord};
 use crate::config::EtcdConfig;
 use crate::domain::app::{AppSpec, valid_app_name, validate_instances};
@@ -384,28 +385,21 @@ struct AppFeed {
 }
 
 impl Feed for AppFeed {
-    type Event = AppEvent;
+    type Snapshot = AppListing;
+    type Change = AppChange;
     const WHAT: &'static str = "apps";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> AppEvent {
-        AppEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> AppEvent {
-        AppEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(AppEvent, i64), StoreError> {
+    async fn list(&self, client: &mut Client) -> Result<(AppListing, i64), StoreError> {
         let listing = list_apps(client, &self.prefix, self.max_instances).await?;
         let revision = listing.revision;
-        Ok((AppEvent::Snapshot(listing), revision))
+        Ok((listing, revision))
     }
 
-    fn change(&self, event: &Event, revision: i64) -> Option<AppEvent> {
+    fn change(&self, event: &Event, revision: i64) -> Option<AppChange> {
         let kv = event.kv()?;
         let key = String::from_utf8_lossy(kv.key());
         let Some(name) = name_of_key(&self.dir, kv.key()) else {
@@ -415,20 +409,20 @@ impl Feed for AppFeed {
         Some(match event.event_type() {
             EventType::Put => {
                 match parse_app(&self.dir, kv.key(), kv.value(), self.max_instances) {
-                    Ok(app) => AppEvent::Put {
+                    Ok(app) => AppChange::Put {
                         app: Box::new(app),
                         mod_revision: revision,
                     },
                     Err(why) => {
                         tracing::warn!(%key, "broken app record, the app is left as it was: {why}");
-                        AppEvent::Broken {
+                        AppChange::Broken {
                             record: BrokenRecord::new(name, kv.key(), why),
                             mod_revision: revision,
                         }
                     }
                 }
             }
-            EventType::Delete => AppEvent::Deleted {
+            EventType::Delete => AppChange::Deleted {
                 name: name.to_owned(),
                 revision,
             },

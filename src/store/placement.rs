@@ -6,6 +6,7 @@
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::PlacementChange;
 use crate::cluster::PlacementEvent;
 use crate::config::EtcdConfig;
 use crate::domain::app::valid_app_name;
@@ -121,37 +122,33 @@ struct PlacementFeed {
 }
 
 impl Feed for PlacementFeed {
-    type Event = PlacementEvent;
+    type Snapshot = BTreeMap<String, Unplaceable>;
+    type Change = PlacementChange;
     const WHAT: &'static str = "placement";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> PlacementEvent {
-        PlacementEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> PlacementEvent {
-        PlacementEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(PlacementEvent, i64), StoreError> {
+    async fn list(
+        &self,
+        client: &mut Client,
+    ) -> Result<(BTreeMap<String, Unplaceable>, i64), StoreError> {
         let (problems, revision) = list_at(client, &self.prefix).await?;
-        Ok((PlacementEvent::Snapshot(problems), revision))
+        Ok((problems, revision))
     }
 
-    fn change(&self, event: &Event, _revision: i64) -> Option<PlacementEvent> {
+    fn change(&self, event: &Event, _revision: i64) -> Option<PlacementChange> {
         let kv = event.kv()?;
         let app = std::str::from_utf8(kv.key())
             .ok()?
             .strip_prefix(&self.dir)?;
         match event.event_type() {
-            EventType::Delete => Some(PlacementEvent::Cleared(app.to_owned())),
+            EventType::Delete => Some(PlacementChange::Cleared(app.to_owned())),
             EventType::Put => parse(&self.dir, kv.key(), kv.value())
                 .map_err(|why| tracing::warn!(app, "ignoring a malformed placement record: {why}"))
                 .ok()
-                .map(PlacementEvent::Put),
+                .map(PlacementChange::Put),
         }
     }
 }

@@ -24,6 +24,7 @@ use super::connect::request as etcd;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::cluster::{BrokenRecord, PendingCommand, Rollout, RolloutEvent, StoredCommand};
+use crate::cluster::{RolloutChange, RolloutListing};
 use crate::config::EtcdConfig;
 use crate::domain::app::valid_app_name;
 use crate::plan::rollout::{self, Command, CommandError};
@@ -393,24 +394,17 @@ struct RolloutFeed {
 }
 
 impl Feed for RolloutFeed {
-    type Event = RolloutEvent;
+    type Snapshot = RolloutListing;
+    type Change = RolloutChange;
     const WHAT: &'static str = "rollouts";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> RolloutEvent {
-        RolloutEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> RolloutEvent {
-        RolloutEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(RolloutEvent, i64), StoreError> {
+    async fn list(&self, client: &mut Client) -> Result<(RolloutListing, i64), StoreError> {
         let ((rollouts, commands, broken), revision) = list_at(client, &self.prefix).await?;
-        let snapshot = RolloutEvent::Snapshot {
+        let snapshot = RolloutListing {
             rollouts,
             commands,
             broken,
@@ -418,21 +412,21 @@ impl Feed for RolloutFeed {
         Ok((snapshot, revision))
     }
 
-    fn change(&self, event: &Event, _revision: i64) -> Option<RolloutEvent> {
+    fn change(&self, event: &Event, _revision: i64) -> Option<RolloutChange> {
         let kv = event.kv()?;
         let key = String::from_utf8_lossy(kv.key());
         let entry = entry_of(&self.dir, kv.key());
         let put = event.event_type() == EventType::Put;
         let parsed = match (entry, put) {
             (None, _) => Err("the key names no valid app".to_owned()),
-            (Some(Entry::State(app)), false) => Ok(RolloutEvent::Removed { app: app.into() }),
+            (Some(Entry::State(app)), false) => Ok(RolloutChange::Removed { app: app.into() }),
             (Some(Entry::Command(app)), false) => {
-                Ok(RolloutEvent::CommandRemoved { app: app.into() })
+                Ok(RolloutChange::CommandRemoved { app: app.into() })
             }
             (Some(Entry::State(app)), true) => {
-                parse_rollout(app, kv.value()).map(|r| RolloutEvent::Put(Box::new(r)))
+                parse_rollout(app, kv.value()).map(|r| RolloutChange::Put(Box::new(r)))
             }
-            (Some(Entry::Command(app)), true) => parse_command(app, kv).map(RolloutEvent::Command),
+            (Some(Entry::Command(app)), true) => parse_command(app, kv).map(RolloutChange::Command),
         };
         parsed
             .or_else(|why| {
@@ -440,7 +434,7 @@ impl Feed for RolloutFeed {
                 let (Some(Entry::State(app)), true) = (entry, put) else {
                     return Err(());
                 };
-                Ok(RolloutEvent::Broken(BrokenRecord::new(app, kv.key(), why)))
+                Ok(RolloutChange::Broken(BrokenRecord::new(app, kv.key(), why)))
             })
             .ok()
     }

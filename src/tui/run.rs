@@ -9,7 +9,7 @@ use super::theme::Theme;
 use super::widgets::status_bar::coarse_age;
 use crate::cluster::DataEvent;
 use crate::cluster::EtcdState;
-use crate::cluster::{AppEvent, RolloutEvent, StoreEvent};
+use crate::cluster::{AppEvent, HostEvent, RolloutEvent};
 use crate::cluster::{Host, HostSource};
 use crate::config::Config;
 use crate::docker::Supervisor;
@@ -96,7 +96,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     }
 
     let (data_tx, mut data_rx) = mpsc::channel::<DataEvent>(4096);
-    let (store_tx, mut store_rx) = mpsc::channel::<StoreEvent>(256);
+    let (store_tx, mut store_rx) = mpsc::channel::<HostEvent>(256);
     let (apps_tx, mut apps_rx) = mpsc::channel::<AppEvent>(256);
     let (rollouts_tx, mut rollouts_rx) = mpsc::channel::<RolloutEvent>(256);
     let (placement_tx, mut placement_rx) = mpsc::channel::<crate::cluster::PlacementEvent>(64);

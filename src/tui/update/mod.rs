@@ -9,7 +9,7 @@ pub use apps::{authorize, refuse};
 pub use command::{complete, parse_command};
 
 use crate::cluster::{
-    AppEvent, Change, ClusterEvent, DataEvent, PlacementEvent, RolloutEvent, StoreEvent,
+    AppEvent, Change, ClusterEvent, DataEvent, HostEvent, PlacementEvent, RolloutEvent,
 };
 use crate::domain::HostSpec;
 use crate::ops::Outcome;
@@ -22,7 +22,7 @@ use std::time::Instant;
 pub enum Msg {
     Action(Action),
     Data(DataEvent),
-    Store(StoreEvent),
+    Store(HostEvent),
     /// The app watcher's news: specs and their revisions.
     Apps(AppEvent),
     /// How an `Effect::Execute` ended: what happened, or the error the operator must see.

@@ -1,5 +1,6 @@
 use super::*;
 use crate::cluster::{EtcdState, HostSource, HostState};
+use crate::cluster::{HostChange, HostListing};
 use crate::domain::{Container, Health, HostInfo};
 use std::time::Duration;
 use support::{act, host_spec as spec, model};
@@ -274,11 +275,11 @@ fn etcd_records_merge_with_the_config_inventory() {
     a.zone = Some("z1".into());
     let effects = update(
         &mut m,
-        Msg::Store(StoreEvent::Hosts {
+        Msg::Store(HostEvent::Snapshot(HostListing {
             records: vec![a.clone(), spec("b")],
             broken: Vec::new(),
             revision: 7,
-        }),
+        })),
     );
     assert_eq!(
         effects,
@@ -304,29 +305,29 @@ fn etcd_records_merge_with_the_config_inventory() {
     moved.engine = "tcp://10.0.0.9:2375".into();
     let effects = update(
         &mut m,
-        Msg::Store(StoreEvent::HostPut {
+        Msg::Store(HostEvent::Change(HostChange::Put {
             record: moved.clone(),
             revision: 8,
-        }),
+        })),
     );
     assert_eq!(effects, vec![Effect::Supervise(moved)]);
 
     // Deleting an etcd-only host stops it; deleting a merged one keeps it.
     let effects = update(
         &mut m,
-        Msg::Store(StoreEvent::HostDeleted {
+        Msg::Store(HostEvent::Change(HostChange::Deleted {
             name: "b".into(),
             revision: 9,
-        }),
+        })),
     );
     assert_eq!(effects, vec![Effect::Unsupervise("b".into())]);
     assert!(m.cluster.host("b").is_none());
     let effects = update(
         &mut m,
-        Msg::Store(StoreEvent::HostDeleted {
+        Msg::Store(HostEvent::Change(HostChange::Deleted {
             name: "a".into(),
             revision: 10,
-        }),
+        })),
     );
     assert!(effects.is_empty());
     assert_eq!(
@@ -340,20 +341,20 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
     let mut m = model(&[]);
     update(
         &mut m,
-        Msg::Store(StoreEvent::Hosts {
+        Msg::Store(HostEvent::Snapshot(HostListing {
             records: vec![spec("x"), spec("y")],
             broken: Vec::new(),
             revision: 3,
-        }),
+        })),
     );
     m.ui.selected = 1;
     let effects = update(
         &mut m,
-        Msg::Store(StoreEvent::Hosts {
+        Msg::Store(HostEvent::Snapshot(HostListing {
             records: vec![spec("x")],
             broken: Vec::new(),
             revision: 9,
-        }),
+        })),
     );
     assert_eq!(effects, vec![Effect::Unsupervise("y".into())]);
     assert_eq!(m.cluster.hosts.len(), 1);
@@ -366,14 +367,14 @@ fn unreachable_etcd_keeps_its_first_failure_time() {
     let t0 = m.now;
     update(
         &mut m,
-        Msg::Store(StoreEvent::Unreachable {
+        Msg::Store(HostEvent::Unreachable {
             error: "refused".into(),
         }),
     );
     update(&mut m, Msg::Tick(t0 + Duration::from_secs(4)));
     update(
         &mut m,
-        Msg::Store(StoreEvent::Unreachable {
+        Msg::Store(HostEvent::Unreachable {
             error: "refused again".into(),
         }),
     );

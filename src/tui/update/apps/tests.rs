@@ -1,4 +1,5 @@
 use crate::cluster::DataEvent;
+use crate::cluster::{AppChange, PlacementChange};
 use crate::cluster::{AppEvent, AppListing};
 use crate::cluster::{AppRecord, EtcdState, app_statuses};
 use crate::domain::app::AppSpec;
@@ -410,10 +411,10 @@ fn app_events_keep_the_specs() {
     assert_eq!(names, ["db", "web"], "a snapshot replaces what was known");
     update(
         &mut m,
-        Msg::Apps(AppEvent::Put {
+        Msg::Apps(AppEvent::Change(AppChange::Put {
             app: Box::new(spec("web", 6)),
             mod_revision: 32,
-        }),
+        })),
     );
     assert_eq!(
         m.cluster
@@ -424,10 +425,10 @@ fn app_events_keep_the_specs() {
     );
     update(
         &mut m,
-        Msg::Apps(AppEvent::Deleted {
+        Msg::Apps(AppEvent::Change(AppChange::Deleted {
             name: "db".into(),
             revision: 33,
-        }),
+        })),
     );
     assert!(!m.cluster.apps.contains_key("db"));
     assert_eq!(m.cluster.etcd, EtcdState::Connected { revision: 33 });
@@ -481,17 +482,17 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
     };
     update(
         &mut m,
-        Msg::Apps(AppEvent::Put {
+        Msg::Apps(AppEvent::Change(AppChange::Put {
             app: Box::new(spec.clone()),
             mod_revision: 40,
-        }),
+        })),
     );
     update(
         &mut m,
-        Msg::Apps(AppEvent::Broken {
+        Msg::Apps(AppEvent::Change(AppChange::Broken {
             record: broken("bad JSON"),
             mod_revision: 41,
-        }),
+        })),
     );
     let row = |m: &Model| {
         app_statuses(&m.cluster)
@@ -520,10 +521,10 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
     // A good record again clears the mark.
     update(
         &mut m,
-        Msg::Apps(AppEvent::Put {
+        Msg::Apps(AppEvent::Change(AppChange::Put {
             app: Box::new(spec),
             mod_revision: 43,
-        }),
+        })),
     );
     assert_eq!(row(&m).and_then(|s| s.broken), None);
     // Broken with no good spec ever read: listed as broken, with no desired count.
@@ -600,9 +601,14 @@ fn placement_problems_reach_the_apps_rows_and_leave_them() {
     );
     update(
         &mut m,
-        Msg::Placement(PlacementEvent::Cleared("web".into())),
+        Msg::Placement(PlacementEvent::Change(PlacementChange::Cleared(
+            "web".into(),
+        ))),
     );
     assert_eq!(web(&m).and_then(|s| s.unplaced), None);
-    update(&mut m, Msg::Placement(PlacementEvent::Put(problem)));
+    update(
+        &mut m,
+        Msg::Placement(PlacementEvent::Change(PlacementChange::Put(problem))),
+    );
     assert!(web(&m).and_then(|s| s.unplaced).is_some());
 }

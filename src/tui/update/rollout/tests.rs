@@ -1,6 +1,7 @@
 use crate::cluster::DataEvent;
 use crate::cluster::{AppRecord, EtcdState, changing_hosts};
 use crate::cluster::{Rollout, RolloutEvent};
+use crate::cluster::{RolloutChange, RolloutListing};
 use crate::domain::app::{AppSpec, UpdatePolicy};
 use crate::domain::{Container, Health};
 use crate::ops::HistoryEntry;
@@ -76,7 +77,10 @@ fn rolling(m: &mut Model, phase: Phase) {
         from_spec: Some(from),
         to_spec: to,
     };
-    update(m, Msg::Rollouts(RolloutEvent::Put(Box::new(rollout))));
+    update(
+        m,
+        Msg::Rollouts(RolloutEvent::Change(RolloutChange::Put(Box::new(rollout)))),
+    );
 }
 
 #[test]
@@ -587,11 +591,11 @@ fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
         key: "/wheelhouse/rollouts/web".into(),
         reason: reason.into(),
     };
-    let snapshot = RolloutEvent::Snapshot {
+    let snapshot = RolloutEvent::Snapshot(RolloutListing {
         rollouts: vec![],
         commands: vec![],
         broken: vec![broken("bad JSON")],
-    };
+    });
     update(&mut m, Msg::Rollouts(snapshot));
     let mark = |m: &Model| {
         let statuses = crate::cluster::app_statuses(&m.cluster);
@@ -603,10 +607,12 @@ fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
     assert_eq!(mark(&m), None);
     update(
         &mut m,
-        Msg::Rollouts(RolloutEvent::Broken(broken("no phase"))),
+        Msg::Rollouts(RolloutEvent::Change(RolloutChange::Broken(broken(
+            "no phase",
+        )))),
     );
     assert_eq!(mark(&m).as_deref(), Some("rollout (no phase)"));
-    let removed = RolloutEvent::Removed { app: "web".into() };
+    let removed = RolloutEvent::Change(RolloutChange::Removed { app: "web".into() });
     update(&mut m, Msg::Rollouts(removed));
     assert_eq!(mark(&m), None);
 }
