@@ -13,7 +13,8 @@ use crate::ops::Refusal;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// Everything the cockpit knows. Only the loop that owns it changes it (through `update`).
+/// One screen: its picture of the cluster and its own state. Only the loop that owns it
+/// changes it (through `update`).
 #[derive(Debug, Clone)]
 pub struct Model {
     /// The cluster as this screen last saw it.
