@@ -1,33 +1,40 @@
-//! Carries out mutating `Action`s against etcd. The cockpit (after y/n) and `ctl` both come
-//! here, so a scale from either checks, writes and audits the same way.
+//! The one way a change happens: `execute(&Ops, &Principal, Command)`. The cockpit (after
+//! y/n) and `ctl` both come here, so a scale from either is authorized, checked, written
+//! and audited the same way.
 //!
 //! Every write is one guarded Txn naming the revision this operator read (so a race gives
 //! one success and one conflict, never a lost update), and every attempt, refused or not,
 //! appends an audit record. Checks run before the write: nothing is half-written.
 
+mod command;
+mod gate;
+mod outcome;
 mod refusals;
 mod rollout;
 
+pub use command::{Command, Kind, Target};
+pub use gate::{Ask, Mode, Principal, authorize};
+pub use outcome::{Change, OpsError, Outcome};
 pub use refusals::{Refusal, spawn_auditor};
 pub use rollout::{HistoryEntry, busy_message, history};
 
 use crate::config::EtcdConfig;
 use crate::domain::HostSpec;
 use crate::domain::app::{AppSpec, validate_instances};
-use crate::plan::rollout::Command;
-use crate::store::{self, AuditEntry, AuditOutcome, Expect, RequestError, StoreError};
-use crate::tui::action::Action;
+use crate::store::{self, AuditEntry, AuditOutcome, Expect, StoreError};
 use etcd_client::Client;
-use std::fmt;
 use std::time::Duration;
 
 /// How long one engine may take to say which images it holds.
 const IMAGE_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the audit of a refusal may hold the answer back when etcd does not answer.
+const REFUSAL_AUDIT_LIMIT: Duration = Duration::from_secs(2);
 
 /// Where and how mutations are carried out.
 #[derive(Debug, Clone)]
 pub struct Ops {
-    pub etcd: EtcdConfig,
+    /// None when no etcd is configured: every change is then refused, after the gate.
+    pub etcd: Option<EtcdConfig>,
     pub prefix: String,
     /// The most instances one app may have (the config's `max_instances`).
     pub max_instances: u32,
@@ -35,260 +42,119 @@ pub struct Ops {
     pub hosts: Vec<HostSpec>,
 }
 
-/// What an executed action did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Scaled {
-        app: String,
-        from: u32,
-        to: u32,
-        revision: i64,
-    },
-    Applied {
-        app: String,
-        change: Change,
-        revision: i64,
-    },
-    Deleted {
-        app: String,
-        revision: i64,
-    },
-    /// The spec now names the new image; the controller rolls it out.
-    RolloutStarted {
-        app: String,
-        from: String,
-        to: String,
-        revision: i64,
-    },
-    /// An earlier spec (filed under history revision `from_history`) is current again.
-    RolledBack {
-        app: String,
-        image: String,
-        from_history: i64,
-        revision: i64,
-    },
-    /// The spec's restart generation went up; the controller replaces every instance.
-    Restarting {
-        app: String,
-        generation: u64,
-        revision: i64,
-    },
-    ContainerRestarted {
-        host: String,
-        container: String,
-    },
-    /// A command is waiting for the controller's leader.
-    CommandSent {
-        app: String,
-        command: Command,
-    },
-    /// A broken rollout record was removed: the app can be rolled out again.
-    RolloutReset {
-        app: String,
-    },
+/// What a handler works with: where, on which client, and the audit's particulars.
+struct Cx<'a> {
+    ops: &'a Ops,
+    client: Client,
+    detail: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Created,
-    Updated,
-    /// The stored spec was already this one: nothing was written.
-    Unchanged,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Scaled {
-                app,
-                from,
-                to,
-                revision,
-            } => write!(f, "{app} scaled to {to} (was {from}, revision {revision})"),
-            Outcome::Applied {
-                app,
-                change,
-                revision,
-            } => {
-                let what = match change {
-                    Change::Created => "created",
-                    Change::Updated => "updated",
-                    Change::Unchanged => "unchanged",
-                };
-                write!(f, "{app} {what} (revision {revision})")
-            }
-            Outcome::Deleted { app, revision } => write!(f, "{app} deleted (revision {revision})"),
-            Outcome::RolloutStarted {
-                app,
-                from,
-                to,
-                revision,
-            } => write!(f, "{app} rolling out: {from} → {to} (revision {revision})"),
-            Outcome::RolledBack {
-                app,
-                image,
-                from_history,
-                revision,
-            } => write!(
-                f,
-                "{app} rolling back to {image} (history revision {from_history}; revision {revision})"
-            ),
-            Outcome::Restarting {
-                app,
-                generation,
-                revision,
-            } => write!(
-                f,
-                "{app} restarting: generation {generation} (revision {revision})"
-            ),
-            Outcome::ContainerRestarted { host, container } => {
-                write!(f, "{container} restarted on {host}")
-            }
-            Outcome::CommandSent { app, command } => write!(
-                f,
-                "{} of {app}'s rollout sent to the controller",
-                store::verb(*command)
-            ),
-            Outcome::RolloutReset { app } => {
-                write!(f, "{app}'s broken rollout record removed")
-            }
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum OpsError {
-    /// etcd refused, lost the race (`StoreError::Conflict`), or could not be reached.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The request itself is wrong; nothing was tried.
-    #[error("{0}")]
-    Invalid(String),
-    #[error("image {image} is on no host (looked at {}): import or load it first", .looked_at.join(", "))]
-    ImageMissing {
-        image: String,
-        looked_at: Vec<String>,
-    },
-    /// A rollout of the app is under way; nothing was tried.
-    #[error("{0}")]
-    Busy(String),
-    /// A rollout command the stored state refuses, or that could not be left.
-    #[error(transparent)]
-    Request(#[from] RequestError),
-    /// An engine refused or did not answer.
-    #[error("{0}")]
-    Engine(String),
-}
-
-impl OpsError {
-    /// Whether the operator's input was at fault (`ctl` exits 2), rather than the cluster
-    /// or a race (exit 1).
-    pub fn is_bad_input(&self) -> bool {
-        match self {
-            OpsError::Invalid(_) | OpsError::ImageMissing { .. } => true,
-            OpsError::Store(e) | OpsError::Request(RequestError::Store(e)) => {
-                matches!(e, StoreError::NotFound { .. } | StoreError::Invalid { .. })
-            }
-            OpsError::Request(RequestError::NoRollout { .. } | RequestError::Refused(_)) => true,
-            OpsError::Request(RequestError::Pending { .. } | RequestError::Raced { .. })
-            | OpsError::Busy(_)
-            | OpsError::Engine(_) => false,
-        }
-    }
-}
-
-/// Carries out one mutating action and audits it (the audit is best effort: a failure to
-/// record is logged, and does not undo or hide what was done).
-pub async fn execute(ops: &Ops, action: &Action) -> Result<Outcome, OpsError> {
-    let Some((verb, target)) = describe(action) else {
-        return Err(OpsError::Invalid(format!(
-            "{} does not change the cluster",
-            action.description()
-        )));
+/// Carries out one command for `principal`: the gate, then the handler, then the audit
+/// (best effort: a failure to record is logged, and does not undo or hide what was done).
+pub async fn execute(
+    ops: &Ops,
+    principal: &Principal,
+    command: Command,
+) -> Result<Outcome, OpsError> {
+    let kind = command.kind();
+    let mut entry = AuditEntry::by(&principal.who, &principal.from, kind.name(), "", "", "");
+    entry.target = command.target().name().to_owned();
+    entry.app = command.target().app().map(str::to_owned);
+    let ask = Ask::Change {
+        kind,
+        what: kind.name(),
     };
+    if let Err(why) = authorize(principal, ask) {
+        let refused = OpsError::Refused(why);
+        settle(&mut entry, Err(&refused));
+        record(ops, &entry).await;
+        return Err(refused);
+    }
     // Without etcd there is nothing to write and nowhere to audit.
-    let mut client = store::connect(&ops.etcd).await?;
-    let mut detail = String::new();
-    let result = match action {
-        Action::Scale { app, count, seen } => {
-            scale(ops, &mut client, app, *count, *seen, &mut detail).await
-        }
-        Action::Apply { spec } => apply(ops, &mut client, spec, &mut detail).await,
-        Action::Delete { app } => delete(ops, &mut client, app).await,
-        Action::Rollout { app, image } => {
-            rollout::rollout(ops, &mut client, app, image, &mut detail).await
-        }
-        Action::Rollback { app, revision } => {
-            rollout::rollback(ops, &mut client, app, *revision, &mut detail).await
-        }
-        Action::Restart { app } => rollout::restart(ops, &mut client, app, &mut detail).await,
-        Action::RestartContainer { host, container } => {
-            detail = format!("container {container}");
-            rollout::restart_container(ops, &mut client, host, container).await
-        }
-        Action::RolloutCommand { app, command } => {
-            rollout::request(ops, &mut client, app, *command).await
-        }
-        Action::ResetRollout { app } => {
-            let why = store::delete_broken_rollout(&mut client, &ops.prefix, app).await?;
-            detail = format!("broken record: {why}");
-            Ok(Outcome::RolloutReset { app: app.clone() })
-        }
-        _ => Err(OpsError::Invalid(format!("{verb} is not supported"))),
+    let etcd = ops.etcd.as_ref().ok_or(OpsError::NoEtcd)?;
+    let client = store::connect(etcd).await?;
+    let mut cx = Cx {
+        ops,
+        client,
+        detail: String::new(),
     };
-    let (said, outcome) = match &result {
-        Ok(outcome) => (format!("ok: {outcome}"), AuditOutcome::Ok),
-        Err(e) if e.is_bad_input() => (e.to_string(), AuditOutcome::Refused),
-        Err(e) => (e.to_string(), AuditOutcome::Failed),
-    };
-    let entry = AuditEntry::now(verb, target, detail, said).with_outcome(outcome);
-    audit(&mut client, &ops.prefix, &entry).await;
+    let result = command.handle(&mut cx).await;
+    entry.detail = cx.detail;
+    settle(&mut entry, result.as_ref());
+    audit(&mut cx.client, &ops.prefix, &entry).await;
     result
 }
 
-/// Records a change refused before it was tried (read-only, a bad count, a bad file) with
-/// the reason the operator was given. Best effort, like every audit record: when etcd
-/// cannot be reached the refusal is logged instead.
-pub async fn record_refusal(ops: &Ops, verb: &str, target: &str, reason: &str) {
-    let entry = AuditEntry::now(verb, target, "", reason).with_outcome(AuditOutcome::Refused);
-    match store::connect(&ops.etcd).await {
-        Ok(mut client) => audit(&mut client, &ops.prefix, &entry).await,
-        Err(e) => tracing::warn!(verb, target, "cannot record the refusal: {e}"),
+/// Fills in how an audited attempt ended.
+fn settle(entry: &mut AuditEntry, result: Result<&Outcome, &OpsError>) {
+    let (outcome, said) = match result {
+        Ok(done) => (AuditOutcome::Ok, format!("ok: {done}")),
+        Err(e) if e.is_bad_input() => (AuditOutcome::Refused, e.to_string()),
+        Err(e) => (AuditOutcome::Failed, e.to_string()),
+    };
+    entry.outcome = Some(outcome);
+    entry.result = said;
+    entry.revision = result.ok().and_then(Outcome::revision);
+    entry.reason = result.err().map(OpsError::reason);
+}
+
+/// Records a change refused before it became a command (a bad count, a bad file) with the
+/// reason the operator was given.
+pub async fn record_refusal(
+    ops: &Ops,
+    principal: &Principal,
+    kind: Kind,
+    target: &str,
+    reason: &str,
+) {
+    let mut entry = AuditEntry::by(&principal.who, &principal.from, kind.name(), target, "", "");
+    settle(&mut entry, Err(&OpsError::Invalid(reason.to_owned())));
+    record(ops, &entry).await;
+}
+
+/// Writes a refusal's record on a client of its own, within REFUSAL_AUDIT_LIMIT. Best
+/// effort, like every audit record: when etcd cannot be reached it is logged instead.
+async fn record(ops: &Ops, entry: &AuditEntry) {
+    let Some(etcd) = &ops.etcd else {
+        return;
+    };
+    let write = async {
+        match store::connect(etcd).await {
+            Ok(mut client) => audit(&mut client, &ops.prefix, entry).await,
+            Err(e) => {
+                let (command, target) = (&entry.command, &entry.target);
+                tracing::warn!(command, target, "cannot write the audit record: {e}");
+            }
+        }
+    };
+    if tokio::time::timeout(REFUSAL_AUDIT_LIMIT, write)
+        .await
+        .is_err()
+    {
+        let (command, target) = (&entry.command, &entry.target);
+        tracing::warn!(
+            command,
+            target,
+            "the refusal is not audited: etcd did not answer"
+        );
     }
 }
 
 async fn audit(client: &mut Client, prefix: &str, entry: &AuditEntry) {
     if let Err(e) = store::record(client, prefix, entry).await {
-        let (verb, target) = (&entry.action, &entry.target);
-        tracing::warn!(verb, target, "cannot write the audit record: {e}");
-    }
-}
-
-/// The audit's verb and target for a mutating action; None for one that changes nothing.
-pub fn describe(action: &Action) -> Option<(&'static str, &str)> {
-    match action {
-        Action::Scale { app, .. } => Some(("scale", app)),
-        Action::Apply { spec } => Some(("apply", &spec.name)),
-        Action::Delete { app } => Some(("delete", app)),
-        Action::Rollout { app, .. } => Some(("rollout", app)),
-        Action::Rollback { app, .. } => Some(("rollback", app)),
-        Action::Restart { app } => Some(("restart", app)),
-        Action::RestartContainer { host, .. } => Some(("restart-container", host)),
-        Action::RolloutCommand { app, command } => Some((store::verb(*command), app)),
-        Action::ResetRollout { app } => Some(("rollout-reset", app)),
-        _ => None,
+        let (command, target) = (&entry.command, &entry.target);
+        tracing::warn!(command, target, "cannot write the audit record: {e}");
     }
 }
 
 async fn scale(
-    ops: &Ops,
-    client: &mut Client,
-    app: &str,
+    cx: &mut Cx<'_>,
+    app: String,
     count: u32,
     seen: Option<i64>,
-    detail: &mut String,
 ) -> Result<Outcome, OpsError> {
-    *detail = format!("instances -> {count}");
+    let (ops, client, app) = (cx.ops, &mut cx.client, app.as_str());
+    cx.detail = format!("instances -> {count}");
     validate_instances(i64::from(count), ops.max_instances)
         .map_err(|why| OpsError::Invalid(format!("cannot scale {app}: {why}")))?;
     let (spec, read) = store::get_app(client, &ops.prefix, app)
@@ -298,7 +164,7 @@ async fn scale(
             name: app.to_owned(),
         })?;
     let from = spec.instances;
-    *detail = format!("instances {from} -> {count}");
+    cx.detail = format!("instances {from} -> {count}");
     // Guarded by what the operator saw, else by what was just read: a change in between
     // is someone else's and must not be overwritten.
     let seen = seen.unwrap_or(read);
@@ -330,20 +196,16 @@ async fn scale(
     })
 }
 
-async fn apply(
-    ops: &Ops,
-    client: &mut Client,
-    spec: &AppSpec,
-    detail: &mut String,
-) -> Result<Outcome, OpsError> {
-    *detail = format!("image {}, instances {}", spec.image, spec.instances);
+async fn apply(cx: &mut Cx<'_>, spec: Box<AppSpec>) -> Result<Outcome, OpsError> {
+    let (ops, client) = (cx.ops, &mut cx.client);
+    cx.detail = format!("image {}, instances {}", spec.image, spec.instances);
     spec.validate()
         .and_then(|()| validate_instances(i64::from(spec.instances), ops.max_instances).map(drop))
         .map_err(|why| OpsError::Invalid(format!("app {}: {why}", spec.name)))?;
     let existing = store::get_app(client, &ops.prefix, &spec.name).await?;
     // A spec file does not carry the restart generation: keep the stored one, or applying
     // the same file after a rolling restart would roll the app out once more.
-    let mut spec = spec.clone();
+    let mut spec = *spec;
     if let Some((old, _)) = &existing {
         spec.restart_generation = old.restart_generation;
     }
@@ -376,18 +238,22 @@ async fn apply(
     })
 }
 
-async fn delete(ops: &Ops, client: &mut Client, app: &str) -> Result<Outcome, OpsError> {
-    let (_, read) = store::get_app(client, &ops.prefix, app)
+async fn delete(cx: &mut Cx<'_>, app: String) -> Result<Outcome, OpsError> {
+    let (ops, client) = (cx.ops, &mut cx.client);
+    let (_, read) = store::get_app(client, &ops.prefix, &app)
         .await?
         .ok_or_else(|| StoreError::NotFound {
             kind: "app",
-            name: app.to_owned(),
+            name: app.clone(),
         })?;
-    let revision = store::delete_app(client, &ops.prefix, app, read).await?;
-    Ok(Outcome::Deleted {
-        app: app.to_owned(),
-        revision,
-    })
+    let revision = store::delete_app(client, &ops.prefix, &app, read).await?;
+    Ok(Outcome::Deleted { app, revision })
+}
+
+async fn reset_rollout(cx: &mut Cx<'_>, app: String) -> Result<Outcome, OpsError> {
+    let why = store::delete_broken_rollout(&mut cx.client, &cx.ops.prefix, &app).await?;
+    cx.detail = format!("broken record: {why}");
+    Ok(Outcome::RolloutReset { app })
 }
 
 /// Refuses an image that no reachable engine holds (wheelhouse never pulls). When no engine
@@ -499,51 +365,5 @@ mod tests {
             Some("reg.local:5000/api:latest")
         );
         assert_eq!(image_ref("api@sha256:abc"), None);
-    }
-
-    #[test]
-    fn outcomes_read_as_status_lines() {
-        let scaled = Outcome::Scaled {
-            app: "web".into(),
-            from: 4,
-            to: 32,
-            revision: 57,
-        };
-        assert_eq!(scaled.to_string(), "web scaled to 32 (was 4, revision 57)");
-        let applied = Outcome::Applied {
-            app: "web".into(),
-            change: Change::Unchanged,
-            revision: 9,
-        };
-        assert_eq!(applied.to_string(), "web unchanged (revision 9)");
-    }
-
-    #[test]
-    fn input_errors_are_told_apart_from_failures() {
-        assert!(OpsError::Invalid("x".into()).is_bad_input());
-        let missing = OpsError::ImageMissing {
-            image: "wheelhouse/demo:9".into(),
-            looked_at: vec!["lab-1".into(), "lab-2".into()],
-        };
-        assert!(missing.is_bad_input());
-        assert_eq!(
-            missing.to_string(),
-            "image wheelhouse/demo:9 is on no host (looked at lab-1, lab-2): import or load it first"
-        );
-        let conflict = OpsError::Store(StoreError::Conflict {
-            key: "/wheelhouse/apps/web".into(),
-            expected: 11,
-            found: 12,
-        });
-        assert!(!conflict.is_bad_input());
-        assert_eq!(
-            conflict.to_string(),
-            "web was changed by someone else (revision 12, you read 11): reload and try again"
-        );
-        let unknown = OpsError::Store(StoreError::NotFound {
-            kind: "app",
-            name: "nope".into(),
-        });
-        assert!(unknown.is_bad_input());
     }
 }

@@ -35,13 +35,7 @@ const SIDEWAYS_OK: u8 = 1;
 
 /// Imports that break the layers today and are known, as (from, to): each is a debt with
 /// the reason it is still here. Empty when the crate keeps its layers.
-const KNOWN: &[(&str, &str)] = &[
-    // ctl checks read-only with the screen's `update::authorize` and hands `ops::execute`
-    // the screen's `Action`s; ops takes them. The ops gate and `Command` (issue 10, items
-    // 5 and 6) replace both: then these two go.
-    ("ctl", "tui"),
-    ("ops", "tui"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 /// The binary's own files: `crate::` there is the binary, which sits above everything.
 const BINARY: &[&str] = &["main.rs", "cli.rs"];

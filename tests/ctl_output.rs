@@ -54,6 +54,15 @@ fn hostile_cluster_text_is_cleaned_and_json_keeps_it_exact() {
         store::record(&mut client, PREFIX, &entry)
             .await
             .expect("audit record");
+        // A record from before the typed fields: prose only.
+        let key = format!(
+            "{}2020-01-01T00:00:00.000000000Z-0",
+            store::audit_dir(PREFIX)
+        );
+        let old = r#"{"who":"ana","from":"local","action":"scale","target":"web",
+            "detail":"instances 2 -> 5","result":"ok: web scaled to 5 (was 2, revision 12)",
+            "time":"2020-01-01T00:00:00.000000000Z"}"#;
+        client.put(key, old, None).await.expect("old record");
     });
 
     let status = ctl(&config, &["status"]);
@@ -67,6 +76,13 @@ fn hostile_cluster_text_is_cleaned_and_json_keeps_it_exact() {
     let audit = ctl(&config, &["audit"]);
     assert_harmless("audit", audit.ok());
     assert!(audit.stdout.contains("web "), "{}", audit.stdout);
+    let old = (audit.stdout.lines())
+        .find(|l| l.contains("2020-01-01"))
+        .unwrap_or_else(|| panic!("the old record is listed: {}", audit.stdout));
+    assert!(
+        old.contains("ok: web scaled to 5 (was 2, revision 12)"),
+        "{old}"
+    );
 
     // JSON: the same text, exact, escaped so the terminal never acts on it.
     let status = ctl(&config, &["status", "-o", "json"]);
@@ -89,6 +105,15 @@ fn hostile_cluster_text_is_cleaned_and_json_keeps_it_exact() {
     let audit = json(&config, &["audit", "-o", "json"]);
     assert_eq!(audit[0]["target"], format!("web{HOSTILE}"), "{audit}");
     assert_eq!(audit[0]["result"], HOSTILE, "{audit}");
+    // The old record as it was: no typed fields, its prose untouched.
+    assert_eq!(
+        audit[1]["result"],
+        "ok: web scaled to 5 (was 2, revision 12)"
+    );
+    assert!(
+        audit[1]["revision"].is_null() && audit[1].get("outcome").is_none(),
+        "{audit}"
+    );
 
     // An error echoing the cluster's or the operator's text is cleaned too.
     let missing = ctl(&config, &["get", &format!("x{HOSTILE}")]);
@@ -188,12 +213,25 @@ fn every_data_verb_prints_json_and_refusals_are_audited_with_who() {
     let readonly = find("scale", "read-only");
     assert_eq!(readonly["outcome"], "refused");
     assert_eq!(readonly["target"], "web");
-    assert_eq!(find("scale", "not a whole number")["outcome"], "refused");
+    assert_eq!(readonly["app"], "web");
+    assert_eq!(readonly["reason"], "read_only");
+    assert!(readonly["revision"].is_null(), "{readonly}");
+    let count = find("scale", "not a whole number");
+    assert_eq!(
+        (&count["outcome"], &count["reason"]),
+        (&"refused".into(), &"invalid".into())
+    );
     let file = find("apply", "control character");
     assert_eq!(file["outcome"], "refused");
     assert_eq!(file["target"], path_arg(&bad));
     let id = Command::new("id").arg("-un").output().expect("id runs");
     let me = String::from_utf8_lossy(&id.stdout).trim().to_owned();
     assert_eq!(find("delete", "read-only")["who"], me.as_str());
-    assert_eq!(find("apply", "created")["outcome"], "ok");
+    let created = find("apply", "created");
+    assert_eq!(created["outcome"], "ok");
+    assert!(
+        created["revision"].as_i64().is_some_and(|r| r > 0),
+        "{created}"
+    );
+    assert!(created["reason"].is_null(), "{created}");
 }

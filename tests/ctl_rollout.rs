@@ -97,6 +97,14 @@ fn rollout_rollback_restart_refusals_and_writes() {
     let history = ctl(&config, &["history", "web"]).ok().to_owned();
     assert!(history.starts_with("REVISION"), "{history}");
     assert!(history.contains("wheelhouse/demo:1"), "{history}");
+    // Each is dated by the audit record of the change that wrote it (its typed revision).
+    let listed = ctl(&config, &["history", "web", "-o", "json"])
+        .ok()
+        .to_owned();
+    let listed: serde_json::Value = serde_json::from_str(&listed).expect("history JSON");
+    let entries = listed.as_array().expect("an array");
+    assert!(!entries.is_empty(), "{listed}");
+    assert!(entries.iter().all(|e| e["when"].is_string()), "{listed}");
     let out = ctl(&config, &["rollback", "web"]).ok().to_owned();
     assert!(
         out.starts_with("web rolling back to wheelhouse/demo:1"),

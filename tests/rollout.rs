@@ -95,7 +95,7 @@ fn rollouts_keep_capacity_roll_back_and_promote() {
             .await
             .expect("audit");
         assert!(
-            trail.iter().any(|e| e.action == "rollback"
+            trail.iter().any(|e| e.command == "rollback"
                 && e.target == "web"
                 && e.result.starts_with("rollback: ")
                 && e.result.contains("not healthy")),

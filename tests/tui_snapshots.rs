@@ -8,6 +8,7 @@ use std::time::Duration;
 use wheelhouse::cluster::{AppRecord, EtcdState};
 use wheelhouse::domain::app::AppSpec;
 use wheelhouse::domain::{Container, Health};
+use wheelhouse::ops::Command;
 use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::model::{Dialog, Focus, Model, View};
@@ -258,11 +259,11 @@ fn scale_prompt_and_question_120x30() {
     insta::assert_snapshot!("scale_prompt_120x30", text(&draw(&model, 120, 30)));
     model.ui.dialog = Some(Dialog::Confirm {
         question: "scale web 4 → 32?".to_owned(),
-        action: Action::Scale {
+        action: Action::Run(Command::Scale {
             app: "web".to_owned(),
             count: 32,
             seen: Some(11),
-        },
+        }),
     });
     let screen = text(&draw(&model, 120, 30));
     assert!(screen.contains("scale web 4 → 32?"), "{screen}");
@@ -465,7 +466,7 @@ fn at_80x24_a_rollout_takes_one_line_rather_than_a_blank_box() {
 fn the_wallboard_has_no_selection_no_help_hint_and_larger_cells() {
     use wheelhouse::tui::model::wallboard::Wallboard;
     let mut model = five_hosts();
-    model.readonly = true;
+    model.principal.mode = wheelhouse::ops::Mode::ReadOnly;
     model.wallboard = Some(Wallboard::new(Duration::from_secs(10), model.now));
     let screen = text(&draw(&model, 200, 50));
     assert!(!screen.contains('▶') && !screen.contains('▼'), "{screen}");

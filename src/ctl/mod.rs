@@ -1,8 +1,8 @@
 //! `wheelhouse ctl <verb>`: the cockpit's actions without a screen, for scripts.
 //!
-//! Mutating verbs build the same `Action` a key would, pass the same read-only gate
-//! (`update::authorize`) and run through the same `ops::execute`. Exit codes: 0 ok,
-//! 1 conflict or runtime failure, 2 bad input (nothing was written).
+//! Mutating verbs build the same `ops::Command` a key's dialog would and run it through the
+//! same gate, `ops::execute`. Exit codes: 0 ok, 1 conflict or runtime failure, 2 bad input
+//! or refused (nothing was written).
 
 mod output;
 mod rollout;
@@ -19,11 +19,8 @@ use crate::config::{Config, EtcdConfig};
 use crate::domain::app::{AppSpec, parse_instances};
 use crate::domain::read_file;
 use crate::domain::sanitize::clean;
-use crate::ops::{self, Ops};
-use crate::plan::rollout::Command;
+use crate::ops::{self, Command, Kind, Mode, Ops, OpsError, Principal};
 use crate::store::{self, StoreError};
-use crate::tui::action::Action;
-use crate::tui::update::authorize;
 use clap::Subcommand;
 use etcd_client::Client;
 use std::path::PathBuf;
@@ -179,7 +176,13 @@ pub fn run(
 ) -> Result<(), CtlError> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CtlError::Failed(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(run_async(command, config, readonly, out));
+    let mode = if readonly {
+        Mode::ReadOnly
+    } else {
+        Mode::ReadWrite
+    };
+    let principal = Principal::local(mode);
+    let result = runtime.block_on(run_async(command, config, &principal, out));
     // Engine supervisors (status) may be mid-request: do not wait on them.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     result
@@ -188,123 +191,124 @@ pub fn run(
 async fn run_async(
     command: &CtlCommand,
     config: &Config,
-    readonly: bool,
+    principal: &Principal,
     out: &mut String,
 ) -> Result<(), CtlError> {
-    match command {
-        CtlCommand::Apply { file } => {
-            let spec = match read_spec(file, config) {
-                Ok(spec) => spec,
-                Err(why) => {
-                    let target = file.display().to_string();
-                    return Err(refused(config, "apply", &target, &why).await);
-                }
-            };
-            let action = Action::Apply {
+    let command = match command {
+        CtlCommand::Apply { file } => match read_spec(file, config) {
+            Ok(spec) => Command::Apply {
                 spec: Box::new(spec),
-            };
-            mutate(config, readonly, action, out).await
-        }
-        CtlCommand::Scale { app, count } => {
-            let count = match parse_instances(count, config.max_instances) {
-                Ok(count) => count,
-                Err(why) => {
-                    let why = format!("cannot scale {app}: {why}");
-                    return Err(refused(config, "scale", app, &why).await);
-                }
-            };
-            let action = Action::Scale {
+            },
+            Err(why) => {
+                let target = file.display().to_string();
+                return Err(refused(config, principal, Kind::Apply, &target, &why).await);
+            }
+        },
+        CtlCommand::Scale { app, count } => match parse_instances(count, config.max_instances) {
+            Ok(count) => Command::Scale {
                 app: app.clone(),
                 count,
                 seen: None,
-            };
-            mutate(config, readonly, action, out).await
-        }
-        CtlCommand::Delete { app } => {
-            mutate(config, readonly, Action::Delete { app: app.clone() }, out).await
-        }
-        CtlCommand::Get { app, output } => {
-            let mut client = connect(config).await?;
-            let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
-                .await?
-                .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
-            let placement = store::list_placement(&mut client, &config.prefix).await?;
-            let unplaced = placement.get(app.as_str());
-            if output.json() {
-                let value = serde_json::json!({
-                    "name": app,
-                    "revision": revision,
-                    "spec": spec,
-                    "unplaced": unplaced,
-                });
-                out.push_str(&json(&value));
-            } else {
-                out.push_str(&format!("# {app}, revision {revision}\n"));
-                if let Some(u) = unplaced {
-                    out.push_str(&format!("# {}\n", clean(&u.summary())));
-                }
-                out.push_str(&to_toml(&spec));
+            },
+            Err(why) => {
+                let why = format!("cannot scale {app}: {why}");
+                return Err(refused(config, principal, Kind::Scale, app, &why).await);
             }
-            Ok(())
-        }
-        CtlCommand::Status { output } => status(config, *output, out).await,
-        CtlCommand::Rollout { app, image } => {
-            let action = Action::Rollout {
-                app: app.clone(),
-                image: image.clone(),
-            };
-            mutate(config, readonly, action, out).await
-        }
-        CtlCommand::Rollback { app, revision } => {
-            let action = Action::Rollback {
-                app: app.clone(),
-                revision: *revision,
-            };
-            mutate(config, readonly, action, out).await
-        }
-        CtlCommand::Restart { app } => {
-            mutate(config, readonly, Action::Restart { app: app.clone() }, out).await
-        }
-        CtlCommand::Pause { app } => send(config, readonly, app, Command::Pause, out).await,
-        CtlCommand::Resume { app } => send(config, readonly, app, Command::Resume, out).await,
-        CtlCommand::Promote { app } => send(config, readonly, app, Command::Promote, out).await,
+        },
+        CtlCommand::Delete { app } => Command::Delete { app: app.clone() },
+        CtlCommand::Rollout { app, image } => Command::Rollout {
+            app: app.clone(),
+            image: image.clone(),
+        },
+        CtlCommand::Rollback { app, revision } => Command::Rollback {
+            app: app.clone(),
+            revision: *revision,
+        },
+        CtlCommand::Restart { app } => Command::Restart { app: app.clone() },
+        CtlCommand::Pause { app } => Command::Pause { app: app.clone() },
+        CtlCommand::Resume { app } => Command::Resume { app: app.clone() },
+        CtlCommand::Promote { app } => Command::Promote { app: app.clone() },
+        CtlCommand::RolloutStatus {
+            app, reset: true, ..
+        } => Command::ResetRollout { app: app.clone() },
         CtlCommand::RolloutStatus {
             app,
             output,
             reset: false,
-        } => rollout::status(config, app, *output, out).await,
-        CtlCommand::RolloutStatus {
-            app, reset: true, ..
-        } => {
-            let action = Action::ResetRollout { app: app.clone() };
-            mutate(config, readonly, action, out).await
-        }
+        } => return rollout::status(config, app, *output, out).await,
+        CtlCommand::Get { app, output } => return get(config, app, *output, out).await,
+        CtlCommand::Status { output } => return status(config, *output, out).await,
         CtlCommand::History { app, output } => {
-            rollout::history(app, &ops_for(config)?, *output, out).await
+            etcd_config(config)?;
+            return rollout::history(app, &ops_for(config), *output, out).await;
         }
-        CtlCommand::Audit { limit, output } => {
-            let mut client = connect(config).await?;
-            let entries = store::list_audit(&mut client, &config.prefix, *limit).await?;
-            if output.json() {
-                out.push_str(&json(&entries));
-                return Ok(());
-            }
-            let rows = entries
-                .into_iter()
-                .map(|e| {
-                    let outcome = e.outcome.map_or("-", |o| o.as_str()).to_owned();
-                    vec![
-                        e.time, e.who, e.from, e.action, e.target, e.detail, outcome, e.result,
-                    ]
-                })
-                .collect();
-            let header = [
-                "TIME", "WHO", "FROM", "ACTION", "TARGET", "DETAIL", "OUTCOME", "RESULT",
-            ];
-            out.push_str(&table(&header, rows));
-            Ok(())
+        CtlCommand::Audit { limit, output } => return audit(config, *limit, *output, out).await,
+    };
+    mutate(config, principal, command, out).await
+}
+
+async fn get(
+    config: &Config,
+    app: &str,
+    output: OutputArg,
+    out: &mut String,
+) -> Result<(), CtlError> {
+    let mut client = connect(config).await?;
+    let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
+        .await?
+        .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
+    let placement = store::list_placement(&mut client, &config.prefix).await?;
+    let unplaced = placement.get(app);
+    if output.json() {
+        let value = serde_json::json!({
+            "name": app,
+            "revision": revision,
+            "spec": spec,
+            "unplaced": unplaced,
+        });
+        out.push_str(&json(&value));
+    } else {
+        out.push_str(&format!("# {app}, revision {revision}\n"));
+        if let Some(u) = unplaced {
+            out.push_str(&format!("# {}\n", clean(&u.summary())));
         }
+        out.push_str(&to_toml(&spec));
     }
+    Ok(())
+}
+
+/// The newest `limit` records. Records older than a field show "-" there: their result
+/// is the prose of then.
+async fn audit(
+    config: &Config,
+    limit: usize,
+    output: OutputArg,
+    out: &mut String,
+) -> Result<(), CtlError> {
+    let mut client = connect(config).await?;
+    let entries = store::list_audit(&mut client, &config.prefix, limit).await?;
+    if output.json() {
+        out.push_str(&json(&entries));
+        return Ok(());
+    }
+    let rows = entries
+        .into_iter()
+        .map(|e| {
+            let outcome = e.outcome.map_or("-", |o| o.as_str()).to_owned();
+            let reason = e.reason.map_or("-", |r| r.as_str()).to_owned();
+            let revision = e.revision.map_or("-".to_owned(), |r| r.to_string());
+            vec![
+                e.time, e.who, e.from, e.command, e.target, e.detail, outcome, reason, revision,
+                e.result,
+            ]
+        })
+        .collect();
+    let header = [
+        "TIME", "WHO", "FROM", "ACTION", "TARGET", "DETAIL", "OUTCOME", "REASON", "REVISION",
+        "RESULT",
+    ];
+    out.push_str(&table(&header, rows));
+    Ok(())
 }
 
 /// The spec in `file`, checked as `apply` checks it; the error names file:line:col.
@@ -313,71 +317,44 @@ fn read_spec(file: &std::path::Path, config: &Config) -> Result<AppSpec, String>
     AppSpec::from_toml_max(file, &source, config.max_instances).map_err(|e| e.to_string())
 }
 
-/// How long the audit of a refusal may hold the exit back when etcd does not answer.
-const REFUSAL_AUDIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// Says at once why a change was refused before it reached the gate's write (a bad file
-/// or count, or read-only), then audits it, best effort and within REFUSAL_AUDIT_LIMIT.
-/// Without a configured etcd there is nowhere to record it.
-async fn refused(config: &Config, verb: &str, target: &str, reason: &str) -> CtlError {
+/// Says at once why a change was refused before it became a command (a bad file or
+/// count), then audits it (best effort, and bounded: etcd may not answer).
+async fn refused(
+    config: &Config,
+    principal: &Principal,
+    kind: Kind,
+    target: &str,
+    reason: &str,
+) -> CtlError {
     say_error(reason);
-    if let Ok(ops) = ops_for(config) {
-        let record = ops::record_refusal(&ops, verb, target, reason);
-        if tokio::time::timeout(REFUSAL_AUDIT_LIMIT, record)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                verb,
-                target,
-                "the refusal is not audited: etcd did not answer"
-            );
-        }
-    }
+    ops::record_refusal(&ops_for(config), principal, kind, target, reason).await;
     CtlError::Said(reason.to_owned())
 }
 
-async fn send(
-    config: &Config,
-    readonly: bool,
-    app: &str,
-    command: Command,
-    out: &mut String,
-) -> Result<(), CtlError> {
-    let action = Action::RolloutCommand {
-        app: app.to_owned(),
-        command,
-    };
-    mutate(config, readonly, action, out).await
-}
-
-fn ops_for(config: &Config) -> Result<Ops, CtlError> {
-    Ok(Ops {
-        etcd: etcd_config(config)?.clone(),
+fn ops_for(config: &Config) -> Ops {
+    Ops {
+        etcd: config.etcd.clone(),
         prefix: config.prefix.clone(),
         max_instances: config.max_instances,
         hosts: config.hosts.clone(),
-    })
+    }
 }
 
-/// The cockpit's path for a change: the read-only gate, then `ops::execute`. A refusal by
-/// the gate is audited like any other attempt.
+/// A change, through the one gate: `ops::execute` authorizes, writes and audits it.
 async fn mutate(
     config: &Config,
-    readonly: bool,
-    action: Action,
+    principal: &Principal,
+    command: Command,
     out: &mut String,
 ) -> Result<(), CtlError> {
-    if let Err(why) = authorize(readonly, &action) {
-        return Err(match ops::describe(&action) {
-            Some((verb, target)) => refused(config, verb, target, &why).await,
-            None => CtlError::BadInput(why),
-        });
+    match ops::execute(&ops_for(config), principal, command).await {
+        Ok(outcome) => {
+            out.push_str(&format!("{outcome}\n"));
+            Ok(())
+        }
+        Err(OpsError::NoEtcd) => Err(no_etcd(config)),
+        Err(e) => Err(e.into()),
     }
-    let ops = ops_for(config)?;
-    let outcome = ops::execute(&ops, &action).await?;
-    out.push_str(&format!("{outcome}\n"));
-    Ok(())
 }
 
 async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<(), CtlError> {
@@ -405,15 +382,17 @@ async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<
 }
 
 fn etcd_config(config: &Config) -> Result<&EtcdConfig, CtlError> {
-    config.etcd.as_ref().ok_or_else(|| {
-        let file = config
-            .path
-            .as_ref()
-            .map_or("the config file".to_owned(), |p| p.display().to_string());
-        CtlError::BadInput(format!(
-            "etcd is not configured: add [etcd] endpoints to {file} (or pass --config)"
-        ))
-    })
+    config.etcd.as_ref().ok_or_else(|| no_etcd(config))
+}
+
+fn no_etcd(config: &Config) -> CtlError {
+    let file = config
+        .path
+        .as_ref()
+        .map_or("the config file".to_owned(), |p| p.display().to_string());
+    CtlError::BadInput(format!(
+        "etcd is not configured: add [etcd] endpoints to {file} (or pass --config)"
+    ))
 }
 
 async fn connect(config: &Config) -> Result<Client, CtlError> {

@@ -3,7 +3,7 @@
 //! refusal again within `WINDOW` of the one written is counted, and the count written as
 //! one record when the window closes.
 
-use super::audit;
+use super::{Principal, audit};
 use crate::config::EtcdConfig;
 use crate::store::{self, AuditEntry, AuditOutcome};
 use etcd_client::Client;
@@ -14,12 +14,14 @@ use tokio::sync::mpsc;
 /// A change refused on a screen, as the audit trail records it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Refusal {
-    /// "scale", "rollout", ... or the key's action name ("scale_up").
+    /// The command's name ("scale", "rollout", ...), or "export", "theme".
     pub verb: String,
-    /// The app (or host) it was aimed at, "-" when none was selected.
+    /// The app (or host, or file) it was aimed at, "-" when none was selected.
     pub target: String,
     /// What the operator was told.
     pub reason: String,
+    /// Why, as the audit records it: read-only, or a bad count.
+    pub cause: crate::store::AuditReason,
 }
 
 /// How long the same refusal again is counted rather than written.
@@ -37,18 +39,23 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn entry(&self) -> AuditEntry {
+    pub fn entry(&self, principal: &Principal) -> AuditEntry {
         let Refusal {
             verb,
             target,
             reason,
+            cause,
         } = &self.refusal;
         let detail = if self.repeats > 0 {
             format!("repeated {}× within {}s", self.repeats, WINDOW.as_secs())
         } else {
             String::new()
         };
-        AuditEntry::now(verb, target, detail, reason).with_outcome(AuditOutcome::Refused)
+        let (who, from) = (&principal.who, &principal.from);
+        let mut entry = AuditEntry::by(who, from, verb, target, detail, reason)
+            .with_outcome(AuditOutcome::Refused);
+        entry.reason = Some(*cause);
+        entry
     }
 }
 
@@ -120,8 +127,12 @@ impl Coalescer {
     }
 }
 
-/// Starts the cockpit's auditor of refusals; dropping every sender ends it.
-pub fn spawn_auditor(etcd: EtcdConfig, prefix: String) -> mpsc::Sender<Refusal> {
+/// Starts the auditor of a screen's refusals; dropping every sender ends it.
+pub fn spawn_auditor(
+    etcd: EtcdConfig,
+    prefix: String,
+    principal: Principal,
+) -> mpsc::Sender<Refusal> {
     let (tx, mut rx) = mpsc::channel::<Refusal>(QUEUE);
     tokio::spawn(async move {
         let mut coalescer = Coalescer::default();
@@ -136,7 +147,7 @@ pub fn spawn_auditor(etcd: EtcdConfig, prefix: String) -> mpsc::Sender<Refusal> 
                 () = sleep_until(wake), if wake.is_some() => coalescer.close(Instant::now()),
             };
             for record in records {
-                write(&mut client, &etcd, &prefix, &record).await;
+                write(&mut client, &etcd, &prefix, &record.entry(&principal)).await;
             }
         }
     });
@@ -150,31 +161,34 @@ async fn sleep_until(wake: Option<Instant>) {
 }
 
 /// Writes one record on the kept client, connecting first when there is none yet.
-async fn write(client: &mut Option<Client>, etcd: &EtcdConfig, prefix: &str, record: &Record) {
+async fn write(client: &mut Option<Client>, etcd: &EtcdConfig, prefix: &str, entry: &AuditEntry) {
     if client.is_none() {
         match store::connect(etcd).await {
             Ok(connected) => *client = Some(connected),
             Err(e) => {
-                let (verb, target) = (&record.refusal.verb, &record.refusal.target);
+                let (verb, target) = (&entry.command, &entry.target);
                 tracing::warn!(verb, target, "cannot record the refusal: {e}");
                 return;
             }
         }
     }
     if let Some(client) = client {
-        audit(client, prefix, &record.entry()).await;
+        audit(client, prefix, entry).await;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::Mode;
+    use crate::store::AuditReason;
 
     fn refusal(verb: &str) -> Refusal {
         Refusal {
             verb: verb.to_owned(),
             target: "web".to_owned(),
             reason: "read-only: nothing was changed".to_owned(),
+            cause: AuditReason::ReadOnly,
         }
     }
 
@@ -231,8 +245,18 @@ mod tests {
                 }
             ]
         );
-        assert_eq!(records[0].entry().detail, "repeated 1× within 5s");
-        assert_eq!(records[1].entry().detail, "");
-        assert_eq!(records[0].entry().outcome, Some(AuditOutcome::Refused));
+        let ana = Principal {
+            who: "ana".into(),
+            from: "local".into(),
+            mode: Mode::ReadOnly,
+        };
+        assert_eq!(records[0].entry(&ana).detail, "repeated 1× within 5s");
+        assert_eq!(records[1].entry(&ana).detail, "");
+        let entry = records[0].entry(&ana);
+        assert_eq!(entry.outcome, Some(AuditOutcome::Refused));
+        assert_eq!(
+            (entry.who.as_str(), entry.reason),
+            ("ana", Some(AuditReason::ReadOnly))
+        );
     }
 }

@@ -10,12 +10,12 @@
 //! resumes one stored state; a second rollout on top would need both to be merged.
 //! A paused rollout may be replaced: that is how a failed one is fixed forward.
 
-use super::{Ops, OpsError, Outcome, check_image};
+use super::{Cx, Ops, OpsError, Outcome, check_image};
 use crate::cluster::Rollout;
 use crate::domain::app::{AppSpec, validate_instances};
 use crate::plan::labels;
-use crate::plan::rollout::{Command, Phase, RolloutState};
-use crate::store::{self, Expect, StoreError};
+use crate::plan::rollout::{Command as LeaderCommand, Phase, RolloutState};
+use crate::store::{self, AuditOutcome, Expect, StoreError};
 use bollard::query_parameters::RestartContainerOptions;
 use etcd_client::Client;
 use std::collections::HashMap;
@@ -83,13 +83,12 @@ async fn refuse_if_busy(ops: &Ops, client: &mut Client, app: &str) -> Result<(),
 }
 
 pub(super) async fn rollout(
-    ops: &Ops,
-    client: &mut Client,
-    app: &str,
-    image: &str,
-    detail: &mut String,
+    cx: &mut Cx<'_>,
+    app: String,
+    image: String,
 ) -> Result<Outcome, OpsError> {
-    *detail = format!("image -> {image}");
+    let (ops, client, app, image) = (cx.ops, &mut cx.client, app.as_str(), image.as_str());
+    cx.detail = format!("image -> {image}");
     if image.trim().is_empty() || image.chars().any(char::is_whitespace) {
         return Err(OpsError::Invalid(format!(
             "{image:?} is not an image reference"
@@ -97,7 +96,7 @@ pub(super) async fn rollout(
     }
     let (mut spec, read) = spec_of(ops, client, app).await?;
     let from = spec.image.clone();
-    *detail = format!("image {from} -> {image}");
+    cx.detail = format!("image {from} -> {image}");
     if from == image {
         return Err(OpsError::Invalid(format!("{app} runs {image} already")));
     }
@@ -115,13 +114,12 @@ pub(super) async fn rollout(
 }
 
 pub(super) async fn rollback(
-    ops: &Ops,
-    client: &mut Client,
-    app: &str,
+    cx: &mut Cx<'_>,
+    app: String,
     wanted: Option<i64>,
-    detail: &mut String,
 ) -> Result<Outcome, OpsError> {
-    *detail = wanted.map_or("to the previous revision".to_owned(), |r| {
+    let (ops, client, app) = (cx.ops, &mut cx.client, app.as_str());
+    cx.detail = wanted.map_or("to the previous revision".to_owned(), |r| {
         format!("to history revision {r}")
     });
     let (current, read) = spec_of(ops, client, app).await?;
@@ -129,11 +127,7 @@ pub(super) async fn rollback(
     if let Some(r) = running(ops, client, app).await? {
         let paused = matches!(r.state.phase, Phase::Paused { .. });
         if wanted.is_none() {
-            request(ops, client, app, Command::Rollback).await?;
-            return Ok(Outcome::CommandSent {
-                app: app.to_owned(),
-                command: Command::Rollback,
-            });
+            return request(ops, client, app, LeaderCommand::Rollback).await;
         }
         if !paused {
             return Err(OpsError::Busy(busy_message(&r.state)));
@@ -153,7 +147,7 @@ pub(super) async fn rollback(
             .ok_or_else(|| OpsError::Invalid(format!("{app} has no earlier revision")))?,
     };
     let (from_history, old) = picked;
-    *detail = format!(
+    cx.detail = format!(
         "image {} -> {} (history revision {from_history})",
         current.image, old.image
     );
@@ -179,12 +173,8 @@ pub(super) async fn rollback(
     })
 }
 
-pub(super) async fn restart(
-    ops: &Ops,
-    client: &mut Client,
-    app: &str,
-    detail: &mut String,
-) -> Result<Outcome, OpsError> {
+pub(super) async fn restart(cx: &mut Cx<'_>, app: String) -> Result<Outcome, OpsError> {
+    let (ops, client, app) = (cx.ops, &mut cx.client, app.as_str());
     let (mut spec, read) = spec_of(ops, client, app).await?;
     if spec.instances == 0 {
         return Err(OpsError::Invalid(format!(
@@ -193,7 +183,7 @@ pub(super) async fn restart(
     }
     refuse_if_busy(ops, client, app).await?;
     spec.restart_generation = spec.restart_generation.saturating_add(1);
-    *detail = format!("restart generation -> {}", spec.restart_generation);
+    cx.detail = format!("restart generation -> {}", spec.restart_generation);
     check_count(&spec, ops.max_instances)?;
     let revision = store::put_app(client, &ops.prefix, &spec, Expect::Revision(read)).await?;
     Ok(Outcome::Restarting {
@@ -203,12 +193,24 @@ pub(super) async fn restart(
     })
 }
 
+pub(super) async fn pause(cx: &mut Cx<'_>, app: String) -> Result<Outcome, OpsError> {
+    request(cx.ops, &mut cx.client, &app, LeaderCommand::Pause).await
+}
+
+pub(super) async fn resume(cx: &mut Cx<'_>, app: String) -> Result<Outcome, OpsError> {
+    request(cx.ops, &mut cx.client, &app, LeaderCommand::Resume).await
+}
+
+pub(super) async fn promote(cx: &mut Cx<'_>, app: String) -> Result<Outcome, OpsError> {
+    request(cx.ops, &mut cx.client, &app, LeaderCommand::Promote).await
+}
+
 /// Leaves a command for the leader (checked against the stored state first).
-pub(super) async fn request(
+async fn request(
     ops: &Ops,
     client: &mut Client,
     app: &str,
-    command: Command,
+    command: LeaderCommand,
 ) -> Result<Outcome, OpsError> {
     store::request(client, &ops.prefix, app, command).await?;
     Ok(Outcome::CommandSent {
@@ -219,11 +221,13 @@ pub(super) async fn request(
 
 /// Restarts one container through its host's engine.
 pub(super) async fn restart_container(
-    ops: &Ops,
-    client: &mut Client,
-    host: &str,
-    container: &str,
+    cx: &mut Cx<'_>,
+    host: String,
+    container: String,
 ) -> Result<Outcome, OpsError> {
+    cx.detail = format!("container {container}");
+    let (ops, client) = (cx.ops, &mut cx.client);
+    let (host, container) = (host.as_str(), container.as_str());
     let hosts = super::all_hosts(ops, client).await;
     let spec = hosts
         .iter()
@@ -282,7 +286,7 @@ pub struct HistoryEntry {
 /// An app's earlier specs, newest first, for the history list: each with when it was
 /// written, when the audit trail says so.
 pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError> {
-    let mut client = store::connect(&ops.etcd).await?;
+    let mut client = store::connect(ops.etcd.as_ref().ok_or(OpsError::NoEtcd)?).await?;
     let (current, _) = spec_of(ops, &mut client, app).await?;
     let specs = store::list_history(&mut client, &ops.prefix, app).await?;
     // Dates are a nicety: a failed audit read leaves them blank.
@@ -290,8 +294,8 @@ pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| e.target == app && e.result.starts_with("ok"))
-        .filter_map(|e| Some((revision_in(&e.result)?, short_time(&e.time))))
+        .filter(|e| e.app.as_deref() == Some(app) && e.outcome == Some(AuditOutcome::Ok))
+        .filter_map(|e| Some((e.revision?, short_time(&e.time))))
         .collect();
     let running = labels::revision(&current);
     Ok(specs
@@ -304,13 +308,6 @@ pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError
             when: when.get(&revision).cloned(),
         })
         .collect())
-}
-
-/// The spec revision an audited outcome names: "... revision 57)" -> 57.
-fn revision_in(result: &str) -> Option<i64> {
-    let (_, rest) = result.rsplit_once("revision ")?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
 }
 
 /// "2025-01-31T12:00:00.123Z" -> "2025-01-31 12:00:00".
@@ -328,13 +325,7 @@ mod tests {
     use crate::domain::app::UpdatePolicy;
 
     #[test]
-    fn audit_results_give_the_revision_they_wrote() {
-        assert_eq!(revision_in("ok: web updated (revision 57)"), Some(57));
-        assert_eq!(
-            revision_in("ok: web scaled to 5 (was 2, revision 12)"),
-            Some(12)
-        );
-        assert_eq!(revision_in("etcd unreachable"), None);
+    fn audit_times_are_shown_to_the_second() {
         assert_eq!(
             short_time("2025-01-31T12:00:00.123456789Z"),
             "2025-01-31 12:00:00"

@@ -15,45 +15,71 @@ use std::time::{SystemTime, UNIX_EPOCH};
 static SEQ: AtomicU32 = AtomicU32::new(0);
 const CLASH_ATTEMPTS: usize = 8;
 
-/// One audit record, stored as JSON.
+/// One audit record, stored as JSON. Records written before a field was kept read as
+/// without it (None): an old record's `result` is the prose the operator saw then.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
-    /// The operator: $USER, else $LOGNAME, else "unknown".
+    /// The operator: $USER, else $LOGNAME, else the uid's login name.
     pub who: String,
     /// The SSH client's address, or "local".
     pub from: String,
-    /// What was done: "scale", "apply", "delete", ...
-    pub action: String,
-    /// What it was done to: an app, a host.
+    /// The command's name: "scale", "apply", ... (stored as "action", its first name).
+    #[serde(rename = "action")]
+    pub command: String,
+    /// What it was done to: an app, a host, a spec file.
     pub target: String,
+    /// The app it touched, when it touched one.
+    #[serde(default)]
+    pub app: Option<String>,
     /// The particulars: "instances 3 -> 5".
     pub detail: String,
-    /// "ok: what was done", or the error or refusal the operator saw.
+    /// What the operator was told: "ok: what was done", or the error or refusal.
     pub result: String,
-    /// How it ended, typed; None in records written before it was kept.
+    /// How it ended; None in the controller's notes and in records older than it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<AuditOutcome>,
+    /// The spec revision the change wrote.
+    #[serde(default)]
+    pub revision: Option<i64>,
+    /// Why it was refused or failed.
+    #[serde(default)]
+    pub reason: Option<AuditReason>,
     /// When, as RFC 3339 UTC: "2025-01-31T12:00:00.123456789Z".
     pub time: String,
 }
 
 impl AuditEntry {
-    /// An entry stamped now, by the operator this process runs for.
+    /// A note stamped now, by the operator this process runs for.
     pub fn now(
-        action: impl Into<String>,
+        command: impl Into<String>,
         target: impl Into<String>,
         detail: impl Into<String>,
         result: impl Into<String>,
     ) -> AuditEntry {
-        let (who, from) = who_and_from(|name| std::env::var(name).ok(), uid_name);
+        let (who, from) = operator();
+        AuditEntry::by(who, from, command, target, detail, result)
+    }
+
+    /// A record stamped now, by `who` from `from`.
+    pub fn by(
+        who: impl Into<String>,
+        from: impl Into<String>,
+        command: impl Into<String>,
+        target: impl Into<String>,
+        detail: impl Into<String>,
+        result: impl Into<String>,
+    ) -> AuditEntry {
         AuditEntry {
-            who,
-            from,
-            action: action.into(),
+            who: who.into(),
+            from: from.into(),
+            command: command.into(),
             target: target.into(),
+            app: None,
             detail: detail.into(),
             result: result.into(),
             outcome: None,
+            revision: None,
+            reason: None,
             time: utc_timestamp(SystemTime::now()),
         }
     }
@@ -84,6 +110,46 @@ impl AuditOutcome {
             AuditOutcome::Failed => "failed",
         }
     }
+}
+
+/// Why an attempt was refused or failed, for scripts to tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditReason {
+    /// The principal may not: read-only, the wallboard.
+    ReadOnly,
+    /// The request was wrong: a bad count, file, name or image, or a rollout command the
+    /// stored state refuses.
+    Invalid,
+    /// No such app, host or container.
+    NotFound,
+    /// The image is on no host.
+    ImageMissing,
+    /// A rollout of the app is under way, or a command for it is pending.
+    Busy,
+    /// Someone else changed it first.
+    Conflict,
+    /// etcd or an engine refused, failed or could not be reached.
+    Unavailable,
+}
+
+impl AuditReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditReason::ReadOnly => "read_only",
+            AuditReason::Invalid => "invalid",
+            AuditReason::NotFound => "not_found",
+            AuditReason::ImageMissing => "image_missing",
+            AuditReason::Busy => "busy",
+            AuditReason::Conflict => "conflict",
+            AuditReason::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// The operator this process runs for and where they came from, as the audit names them.
+pub fn operator() -> (String, String) {
+    who_and_from(|name| std::env::var(name).ok(), uid_name)
 }
 
 /// The operator and where they came from, from the environment `var` reads; without
@@ -283,6 +349,28 @@ mod tests {
         assert_eq!(
             who_and_from(env(&[("USER", " ")]), no_name).0,
             format!("uid {}", current_uid())
+        );
+    }
+
+    #[test]
+    fn records_older_than_the_typed_fields_read_as_prose() {
+        let old = r#"{"who":"ana","from":"local","action":"scale","target":"web",
+            "detail":"instances 2 -> 5","result":"ok: web scaled to 5 (was 2, revision 12)",
+            "time":"2025-01-31T12:00:00.000000000Z"}"#;
+        let entry: AuditEntry = serde_json::from_str(old).expect("an old record reads");
+        assert_eq!(entry.command, "scale");
+        assert_eq!(
+            (entry.outcome, entry.revision, entry.reason),
+            (None, None, None)
+        );
+        assert_eq!(entry.result, "ok: web scaled to 5 (was 2, revision 12)");
+        // Written back, it keeps the key scripts read; a reason reads as the table shows it.
+        let value = serde_json::to_value(&entry).expect("serializes");
+        assert_eq!(value["action"], "scale");
+        let reason = AuditReason::ImageMissing;
+        assert_eq!(
+            serde_json::to_value(reason).ok(),
+            Some(reason.as_str().into())
         );
     }
 

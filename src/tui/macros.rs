@@ -5,8 +5,8 @@
 //! stops it with a message.
 //!
 //! A key bound to a named macro (`run_macro.NAME` in the keymap) replays that macro's
-//! steps the same way: keys through the keymap, actions as they are, each mutation
-//! checked by `authorize` first.
+//! steps the same way: keys through the keymap, actions as they are, each asked of the
+//! gate first (`update::gate`, as `update` asks it for a typed key).
 //!
 //! When `Q` and `@` are macro keys:
 //! - never while a dialog, a prompt or help is open (they are then typed or answer it);
@@ -15,7 +15,7 @@
 //!   No timing is involved: `q` (quit) and `Q` never mean each other.
 use super::keymap::{Key, Keymap, Pending, Resolved, Section, Step};
 use crate::tui::model::Model;
-use crate::tui::update::{Msg, authorize};
+use crate::tui::update::{Msg, gate};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
 
@@ -273,9 +273,10 @@ impl Macros {
             };
             match resolved {
                 Resolved::Action(action) => {
-                    if let Err(refused) = authorize(model.readonly, &action) {
-                        crate::tui::update::refuse(model, action, refused.clone());
-                        apply(model, Msg::Notice(format!("{label} stopped: {refused}")));
+                    if let Err(refusal) = gate(model, &action) {
+                        let note = format!("{label} stopped: {}", refusal.reason);
+                        crate::tui::update::refuse(model, refusal);
+                        apply(model, Msg::Notice(note));
                         return false;
                     }
                     apply(model, Msg::Action(action));

@@ -14,9 +14,8 @@ use crate::cluster::{Host, HostSource};
 use crate::config::Config;
 use crate::docker::Supervisor;
 use crate::ops::Refusal;
-use crate::ops::{self, Ops, Outcome};
+use crate::ops::{self, Command, Mode, Ops, Outcome, Principal};
 use crate::store::{self};
-use crate::tui::action::Action;
 use crate::tui::clock::local_zone;
 use crate::tui::model::Model;
 use crate::tui::model::wallboard::{Wallboard, clock_text};
@@ -72,8 +71,13 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         .map(|spec| Host::new(spec.clone(), HostSource::Config))
         .collect();
     let mut model = Model::with_hosts(now, hosts);
-    // The wallboard's guarantee rests on `update::authorize`, like `--readonly`'s.
-    model.readonly = readonly || wallboard.is_some();
+    // The wallboard's guarantee rests on the gate (`ops::authorize`), like `--readonly`'s.
+    let mode = match (wallboard, readonly) {
+        (Some(_), _) => Mode::Wallboard,
+        (None, true) => Mode::ReadOnly,
+        (None, false) => Mode::ReadWrite,
+    };
+    model.principal = Principal::local(mode);
     model.wallboard = wallboard.map(|interval| Wallboard::new(interval, now));
     let mut macros = Macros::default();
     let mut player = script.map(Player::new);
@@ -125,7 +129,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     let auditor = config
         .etcd
         .clone()
-        .map(|etcd| ops::spawn_auditor(etcd, config.prefix.clone()));
+        .map(|etcd| ops::spawn_auditor(etcd, config.prefix.clone(), model.principal.clone()));
     let _placement_task = config.etcd.clone().map(|etcd| {
         store::spawn_placement_watcher(etcd, config.prefix.clone(), placement_tx.clone())
     });
@@ -376,7 +380,7 @@ impl Io<'_> {
             Effect::Unsupervise(name) => {
                 supervisors.remove(&name);
             }
-            Effect::Execute(action) => self.execute(action, model),
+            Effect::Execute(command) => self.execute(command, model),
             Effect::ReadImages => self.read_images(model),
             Effect::ReadHistory(app) => self.read_history(app, model),
             Effect::AuditRefusal(refusal) => self.audit_refusal(refusal),
@@ -385,13 +389,13 @@ impl Io<'_> {
         None
     }
 
-    fn ops(&self, model: &Model) -> Option<Ops> {
-        Some(Ops {
-            etcd: self.config.etcd.clone()?,
+    fn ops(&self, model: &Model) -> Ops {
+        Ops {
+            etcd: self.config.etcd.clone(),
             prefix: self.config.prefix.clone(),
             max_instances: self.config.max_instances,
             hosts: model.cluster.hosts.iter().map(|h| h.spec.clone()).collect(),
-        })
+        }
     }
 
     /// The image tags the engines hold, read off the loop: answered with `Msg::Images`.
@@ -406,9 +410,7 @@ impl Io<'_> {
 
     /// An app's earlier specs, read off the loop: answered with `Msg::History`.
     fn read_history(&self, app: String, model: &Model) {
-        let Some(ops) = self.ops(model) else {
-            return;
-        };
+        let ops = self.ops(model);
         let answer_tx = self.answer_tx.clone();
         tokio::spawn(async move {
             let result = ops::history(&ops, &app).await.map_err(|e| e.to_string());
@@ -427,17 +429,13 @@ impl Io<'_> {
         }
     }
 
-    /// Runs a confirmed mutation off the loop; its result comes back as `Msg::Done`.
-    fn execute(&self, action: Action, model: &Model) {
+    /// Runs a confirmed command off the loop, as this screen's principal: its result comes
+    /// back as `Msg::Done`.
+    fn execute(&self, command: Command, model: &Model) {
         let done_tx = self.done_tx.clone();
-        let Some(ops) = self.ops(model) else {
-            // update refuses mutations without etcd; this only guards a future caller.
-            let refused = Err("etcd is not configured: nothing was changed".to_owned());
-            tokio::spawn(async move { done_tx.send(refused).await });
-            return;
-        };
+        let (ops, principal) = (self.ops(model), model.principal.clone());
         tokio::spawn(async move {
-            let result = ops::execute(&ops, &action).await.map_err(|e| e.to_string());
+            let result = (ops::execute(&ops, &principal, command).await).map_err(|e| e.to_string());
             // The cockpit may have quit meanwhile: nobody to tell.
             let _ = done_tx.send(result).await;
         });

@@ -7,10 +7,9 @@ use std::time::Duration;
 use wheelhouse::config::{Config, EtcdConfig};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::lab::TestLab;
-use wheelhouse::ops::{self, Ops, Outcome};
+use wheelhouse::ops::{self, Mode, Ops, Outcome, Principal};
 use wheelhouse::plan::labels;
 use wheelhouse::plan::rollout::{Command, Phase};
-use wheelhouse::tui::action::Action;
 
 #[test]
 fn restarting_a_canary_by_hand_does_not_fail_the_rollout() {
@@ -19,10 +18,10 @@ fn restarting_a_canary_by_hand_does_not_fail_the_rollout() {
     let lab = TestLab::up(3).expect("lab up");
     let config = Config::load(Some(&lab.config_path())).expect("lab config");
     let ops = Ops {
-        etcd: EtcdConfig {
+        etcd: Some(EtcdConfig {
             endpoints: vec![lab.etcd_endpoint()],
             ..EtcdConfig::default()
-        },
+        }),
         prefix: PREFIX.to_owned(),
         max_instances: 1000,
         hosts: config.hosts.clone(),
@@ -55,11 +54,12 @@ fn restarting_a_canary_by_hand_does_not_fail_the_rollout() {
         let name = canary.names.unwrap_or_default().join("");
         let name = name.trim_start_matches('/').to_owned();
         let host = host_spec(&lab, i).name;
-        let action = Action::RestartContainer {
+        let restart = ops::Command::RestartContainer {
             host: host.clone(),
             container: name.clone(),
         };
-        let done = ops::execute(&ops, &action).await.expect("restart");
+        let me = Principal::local(Mode::ReadWrite);
+        let done = ops::execute(&ops, &me, restart).await.expect("restart");
         assert!(
             matches!(done, Outcome::ContainerRestarted { .. }),
             "{done:?}"

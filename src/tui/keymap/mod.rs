@@ -134,7 +134,7 @@ fn bound(b: Bound) -> Option<Action> {
 /// As the file names it: `quit`, `run_macro.smoke`.
 fn bound_name(b: Bound, macros: &[NamedMacro]) -> String {
     match b {
-        Bound::Action(i) => Action::ALL.get(i).map(Action::name).unwrap_or_default(),
+        Bound::Action(i) => Action::ALL.get(i).map_or("", Action::name).to_owned(),
         Bound::Macro(i) => {
             let name = macros.get(i).map_or("", |m| m.name.as_str());
             format!("{RUN_MACRO}.{name}")
@@ -405,10 +405,7 @@ fn merge(base: &Keymap, path: &Path, source: &str) -> Result<Keymap, FileError> 
                 .iter()
                 .position(|a| a.name() == action_name)
                 .ok_or_else(|| {
-                    let names = Action::ALL
-                        .iter()
-                        .map(|a| a.name())
-                        .chain([RUN_MACRO.into()]);
+                    let names = Action::ALL.iter().map(|a| a.name()).chain([RUN_MACRO]);
                     doc.error(key.span(), unknown("action", action_name, names))
                 })?;
             let keys = written_keys(&doc, action_name, value)?;

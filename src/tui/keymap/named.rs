@@ -35,7 +35,7 @@ impl NamedMacro {
             .iter()
             .map(|s| match s {
                 Step::Key(k) => k.to_string(),
-                Step::Action(a) => a.name(),
+                Step::Action(a) => a.name().to_owned(),
             })
             .collect();
         steps.join(" ")

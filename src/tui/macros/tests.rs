@@ -94,7 +94,7 @@ fn shift_q_then_a_non_letter_says_what_it_wants() {
 #[test]
 fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
     let (mut macros, mut m) = (Macros::default(), model());
-    m.readonly = true;
+    m.principal.mode = crate::ops::Mode::ReadOnly;
     // Record: focus the apps panel, then `+` (refused as typed, too), then `j`.
     press(
         &mut macros,
@@ -178,7 +178,7 @@ fn a_key_bound_to_a_named_macro_plays_its_keys_and_actions() {
 #[test]
 fn a_named_macro_stops_at_a_refused_mutation_in_read_only_mode() {
     let (mut macros, mut m) = (Macros::default(), model());
-    m.readonly = true;
+    m.principal.mode = crate::ops::Mode::ReadOnly;
     press_named(&mut macros, &mut m, &[ctrl('g')]);
     assert_eq!(m.ui.focus, Focus::Apps, "the step before the refusal ran");
     assert!(

@@ -22,8 +22,9 @@ pub struct Model {
     /// When this screen first saw each app's rollout finished (shown for `LINGER` after),
     /// with the rollout's start (`started_ms`) to tell one rollout from the next.
     pub rollouts_done: BTreeMap<String, (u64, Instant)>,
-    /// Refuse every mutating action (wallboard, `--readonly`).
-    pub readonly: bool,
+    /// Who works this screen, and in which mode (the wallboard and `--readonly` change
+    /// nothing): what every change it asks for is authorized against.
+    pub principal: crate::ops::Principal,
     /// The most instances a scale may ask for (the config's `max_instances`).
     pub max_instances: u32,
     /// Where hosts turn warn and critical (the theme's), for `state=` filters.
@@ -50,7 +51,7 @@ impl Model {
         Model {
             cluster: ClusterState::default(),
             rollouts_done: BTreeMap::new(),
-            readonly: false,
+            principal: crate::ops::Principal::local(crate::ops::Mode::ReadWrite),
             max_instances: crate::domain::app::DEFAULT_MAX_INSTANCES,
             thresholds: Thresholds {
                 warn: 70.0,

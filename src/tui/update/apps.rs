@@ -1,26 +1,60 @@
 //! The Apps panel and the dialogs in front of every cluster change: focus, app selection,
-//! the scale prompt, y/n confirmation, and the read-only gate.
+//! the scale prompt, y/n confirmation, and asking the gate before any of them.
 
 use super::{Effect, step};
 use crate::cluster::{EtcdState, app_statuses};
 use crate::domain::app::{parse_instances, validate_instances};
 use crate::ops::Refusal;
+use crate::ops::{Ask, Command, Kind, authorize};
+use crate::store::AuditReason;
 use crate::tui::action::Action;
 use crate::tui::model::{Dialog, Focus, Model, View, selected_index};
+use crate::tui::theme::Theme;
 
 /// The longest text the scale prompt takes; more is a typo, not a count.
 const PROMPT_MAX: usize = 12;
 
-/// The one place mutating actions are checked against read-only mode (the cockpit's keys,
-/// macros and `ctl` all come through here). Err holds what the operator is told.
-pub fn authorize(readonly: bool, action: &Action) -> Result<(), String> {
-    if readonly && action.is_mutating() {
-        return Err(format!(
-            "read-only: {} is refused here, nothing was changed",
-            action.description()
-        ));
-    }
-    Ok(())
+/// Asks the gate (`ops::authorize`) whether this screen's principal may go ahead with
+/// `action`, before any prompt or y/n, so a refused key is refused at once (`ops::execute`
+/// asks again for the command itself). Err is the refusal to show and audit.
+pub fn gate(model: &Model, action: &Action) -> Result<(), Refusal> {
+    let (verb, target, what, kind) = match action {
+        Action::Run(command) => {
+            let kind = command.kind();
+            let target = command.target().name().to_owned();
+            (kind.name(), target, kind.name().to_owned(), Some(kind))
+        }
+        Action::ExportTo(dir) => ("export", dir.clone(), format!("export to {dir}"), None),
+        Action::SetTheme(path) if !Theme::builtin_names().contains(&path.as_str()) => {
+            ("theme", path.clone(), format!("theme file {path}"), None)
+        }
+        key => match key.leads_to() {
+            Some(kind) => {
+                let what = key.description().to_owned();
+                (kind.name(), aimed_at(model), what, Some(kind))
+            }
+            None => return Ok(()),
+        },
+    };
+    let ask = match kind {
+        Some(kind) => Ask::Change { kind, what: &what },
+        None => Ask::ServerFiles { what: &what },
+    };
+    authorize(&model.principal, ask).map_err(|reason| Refusal {
+        verb: verb.to_owned(),
+        target,
+        reason,
+        cause: AuditReason::ReadOnly,
+    })
+}
+
+/// What a key acts on: the selected app, else the host in view, else "-".
+fn aimed_at(model: &Model) -> String {
+    let in_view = match &model.ui.view {
+        View::Host(host) => Some(host.clone()),
+        View::Grid => None,
+    };
+    (model.ui.selected_app.clone().or(in_view)).unwrap_or_else(|| "-".to_owned())
 }
 
 /// Tab: grid -> apps -> grid, in the grid view only.
@@ -93,7 +127,7 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
     match count {
         Ok(count) => ask(
             model,
-            Action::Scale {
+            Command::Scale {
                 app: name,
                 count,
                 seen: Some(seen),
@@ -102,55 +136,34 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
         Err(why) => {
             model.ui.message = Some(why.clone());
             model.refused.push(Refusal {
-                verb: "scale".to_owned(),
+                verb: Kind::Scale.name().to_owned(),
                 target: name,
                 reason: why,
+                cause: AuditReason::Invalid,
             });
         }
     }
 }
 
-/// Shows why `action` was refused and queues the refusal for the audit trail, aimed at
-/// what the action names, else at the selected app or the host in view.
-pub fn refuse(model: &mut Model, action: Action, reason: String) {
-    let (verb, target) = match crate::ops::describe(&action) {
-        Some((verb, target)) => (verb.to_owned(), target.to_owned()),
-        None => {
-            let in_view = match &model.ui.view {
-                View::Host(host) => Some(host.clone()),
-                View::Grid => None,
-            };
-            let target = model.ui.selected_app.clone().or(in_view);
-            let verb = match action {
-                Action::ScalePrompt | Action::ScaleUp | Action::ScaleDown => "scale".to_owned(),
-                Action::RolloutPrompt => "rollout".to_owned(),
-                Action::RollbackPrevious => "rollback".to_owned(),
-                Action::RollingRestart => "restart".to_owned(),
-                Action::RestartOne => "restart-container".to_owned(),
-                _ => action.name(),
-            };
-            (verb, target.unwrap_or_else(|| "-".to_owned()))
-        }
-    };
-    model.ui.message = Some(reason.clone());
-    model.refused.push(Refusal {
-        verb,
-        target,
-        reason,
-    });
+/// Shows why a change was refused and queues the refusal for the audit trail.
+pub fn refuse(model: &mut Model, refusal: Refusal) {
+    model.ui.message = Some(refusal.reason.clone());
+    model.refused.push(refusal);
 }
 
-/// Every mutating action asks y/n first. Dialogs (the history list, the image prompt)
-/// produce actions after the key was let through, so they pass the gate here too.
-pub(super) fn ask(model: &mut Model, action: Action) {
-    let question = question(model, &action);
-    ask_with(model, action, question);
+/// Every change asks y/n first.
+pub(super) fn ask(model: &mut Model, command: Command) {
+    let question = question(model, &command);
+    ask_with(model, command, question);
 }
 
-/// `ask` with a question of the caller's (one that says more than the action can).
-pub(super) fn ask_with(model: &mut Model, action: Action, question: String) {
-    if let Err(refused) = authorize(model.readonly, &action) {
-        refuse(model, action, refused);
+/// `ask` with a question of the caller's (one that says more than the command can).
+/// Dialogs (the history list, the image prompt) produce commands after the key was let
+/// through, so they ask the gate here too.
+pub(super) fn ask_with(model: &mut Model, command: Command, question: String) {
+    let action = Action::Run(command);
+    if let Err(refusal) = gate(model, &action) {
+        refuse(model, refusal);
         return;
     }
     if let Err(why) = etcd_ready(model) {
@@ -168,7 +181,7 @@ pub(super) fn quit(model: &mut Model) {
         .map(|r| r.app())
         .collect();
     let question = match (model.in_flight, rollouts.as_slice()) {
-        _ if model.readonly => None,
+        _ if model.principal.is_read_only() => None,
         (0, []) => None,
         (0, [app]) => Some(format!(
             "the rollout of {app} keeps running in the controller: quit?"
@@ -209,11 +222,19 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
             },
             Action::Confirm,
         ) => model.quit = true,
-        (Dialog::Confirm { action, .. }, Action::Confirm) => {
+        (
+            Dialog::Confirm {
+                action: Action::Run(command),
+                ..
+            },
+            Action::Confirm,
+        ) => {
             model.in_flight += 1;
-            model.ui.message = Some(progress(&action));
-            return vec![Effect::Execute(action)];
+            model.ui.message = Some(progress(&command));
+            return vec![Effect::Execute(command)];
         }
+        // Only a quit or a command is ever asked.
+        (Dialog::Confirm { .. }, Action::Confirm) => {}
         (Dialog::ScalePrompt { .. }, Action::Cancel) => {
             model.ui.message = Some("scale cancelled".to_owned());
         }
@@ -232,7 +253,7 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
             }
             Ok(count) => ask(
                 model,
-                Action::Scale {
+                Command::Scale {
                     app,
                     count,
                     seen: Some(seen),
@@ -241,9 +262,10 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
             Err(why) => {
                 // A bad count is refused input: audited, and the prompt stays to fix it.
                 model.refused.push(Refusal {
-                    verb: "scale".to_owned(),
+                    verb: Kind::Scale.name().to_owned(),
                     target: app.clone(),
                     reason: format!("cannot scale {app}: {why}"),
+                    cause: AuditReason::Invalid,
                 });
                 model.ui.dialog = Some(Dialog::ScalePrompt {
                     app,
@@ -290,30 +312,30 @@ pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
 }
 
 /// "scale web 4 → 32?"
-fn question(model: &Model, action: &Action) -> String {
-    match action {
-        Action::Scale { app, count, .. } => match model.cluster.apps.get(app) {
+fn question(model: &Model, command: &Command) -> String {
+    match command {
+        Command::Scale { app, count, .. } => match model.cluster.apps.get(app) {
             Some(r) => format!("scale {app} {} → {count}?", r.spec.instances),
             None => format!("scale {app} to {count}?"),
         },
-        Action::Apply { spec } => format!(
+        Command::Apply { spec } => format!(
             "apply {} ({}, {} instances)?",
             spec.name, spec.image, spec.instances
         ),
-        Action::Delete { app } => format!("delete {app} and stop its containers?"),
+        Command::Delete { app } => format!("delete {app} and stop its containers?"),
         other => super::rollout::question(model, other)
-            .unwrap_or_else(|| format!("{}?", other.description())),
+            .unwrap_or_else(|| format!("{}?", other.kind().help())),
     }
 }
 
-/// What the status line says while an action runs.
-fn progress(action: &Action) -> String {
-    match action {
-        Action::Scale { app, count, .. } => format!("scaling {app} to {count} …"),
-        Action::Apply { spec } => format!("applying {} …", spec.name),
-        Action::Delete { app } => format!("deleting {app} …"),
+/// What the status line says while a command runs.
+fn progress(command: &Command) -> String {
+    match command {
+        Command::Scale { app, count, .. } => format!("scaling {app} to {count} …"),
+        Command::Apply { spec } => format!("applying {} …", spec.name),
+        Command::Delete { app } => format!("deleting {app} …"),
         other => {
-            super::rollout::progress(other).unwrap_or_else(|| format!("{} …", other.description()))
+            super::rollout::progress(other).unwrap_or_else(|| format!("{} …", other.kind().help()))
         }
     }
 }

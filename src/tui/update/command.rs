@@ -1,12 +1,12 @@
-//! The `:` command line and the `/` filter prompt. A command is parsed into the same
-//! Action a key produces, then handled like one, so mutations still ask y/n and read-only
-//! mode still refuses them in `authorize`.
+//! The `:` command line and the `/` filter prompt. A line is parsed into the same Action a
+//! key produces (a change is `Action::Run` of an `ops::Command`), then handled like one,
+//! so changes still ask y/n and the gate still refuses what the principal may not do.
 
 use super::filter::{CONTAINER_STATES, Filter, HEALTH_NAMES, STATE_NAMES, Scope};
 use crate::cluster::app_statuses;
 use crate::domain::app::parse_instances;
+use crate::ops::Command;
 use crate::plan::labels;
-use crate::plan::rollout::Command;
 use crate::tui::action::Action;
 use crate::tui::model::{CommandLine, LineKind, Model, View, selected_index};
 use crate::tui::theme::Theme;
@@ -38,7 +38,7 @@ const COMMANDS: &[(&str, &str)] = &[
 /// Every word the `:` line takes first: the commands above and every bindable action.
 pub fn words() -> Vec<String> {
     let commands = COMMANDS.iter().map(|(name, _)| (*name).to_owned());
-    let actions = Action::ALL.iter().map(Action::name);
+    let actions = Action::ALL.iter().map(|a| a.name().to_owned());
     commands.chain(actions).collect()
 }
 
@@ -70,12 +70,9 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
                 .ok_or_else(|| format!("{command}: no app selected: :{command} APP")),
         }
     };
-    let rollout = |command: Command| -> Result<Action, String> {
+    let leader = |command: fn(String) -> Command| -> Result<Action, String> {
         arity(0, 1)?;
-        Ok(Action::RolloutCommand {
-            app: app(args)?,
-            command,
-        })
+        Ok(Action::Run(command(app(args)?)))
     };
     match command {
         "q" | "quit" => arity(0, 0).map(|()| Action::Quit),
@@ -90,20 +87,20 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
             // The one reading of a count, shared with `ctl scale` and the `s` prompt.
             let count = parse_instances(args[1], model.max_instances)
                 .map_err(|why| format!("scale: {why}"))?;
-            Ok(Action::Scale {
+            Ok(Action::Run(Command::Scale {
                 app: args[0].to_owned(),
                 count,
                 seen: Some(record.revision),
-            })
+            }))
         }
         "rollout" if args.is_empty() => Ok(Action::RolloutPrompt),
         "rollout" => {
             arity(2, 2)?;
             known_app("rollout", args[0], model)?;
-            Ok(Action::Rollout {
+            Ok(Action::Run(Command::Rollout {
                 app: args[0].to_owned(),
                 image: args[1].to_owned(),
-            })
+            }))
         }
         "rollback" => {
             arity(0, 2)?;
@@ -114,21 +111,21 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
                         .map_err(|_| "rollback: revision must be a number".to_owned())?,
                 ),
             };
-            Ok(Action::Rollback {
+            Ok(Action::Run(Command::Rollback {
                 app: app(args)?,
                 revision,
-            })
+            }))
         }
         // Without an app these are the Apps panel's keys, on its selected app.
         "restart" if args.is_empty() => Ok(Action::RollingRestart),
         "restart" => {
             arity(1, 1)?;
-            Ok(Action::Restart { app: app(args)? })
+            Ok(Action::Run(Command::Restart { app: app(args)? }))
         }
-        "pause" => rollout(Command::Pause),
-        "resume" => rollout(Command::Resume),
+        "pause" => leader(|app| Command::Pause { app }),
+        "resume" => leader(|app| Command::Resume { app }),
         "promote" if args.is_empty() => Ok(Action::Promote),
-        "promote" => rollout(Command::Promote),
+        "promote" => leader(|app| Command::Promote { app }),
         "history" if args.is_empty() => Ok(Action::ShowHistory),
         "history" => {
             arity(1, 1)?;

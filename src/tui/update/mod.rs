@@ -5,14 +5,14 @@ mod command;
 pub mod filter;
 mod rollout;
 
-pub use apps::{authorize, refuse};
+pub use apps::{gate, refuse};
 pub use command::{complete, parse_command};
 
 use crate::cluster::{
     AppEvent, Change, ClusterEvent, DataEvent, HostEvent, PlacementEvent, RolloutEvent,
 };
 use crate::domain::HostSpec;
-use crate::ops::Outcome;
+use crate::ops::{Command, Outcome};
 use crate::ops::{HistoryEntry, Refusal};
 use crate::tui::action::Action;
 use crate::tui::model::{Focus, LineKind, Model, View};
@@ -57,8 +57,8 @@ pub enum Effect {
     Supervise(HostSpec),
     /// Stop the supervisor of this host.
     Unsupervise(String),
-    /// Carry out a confirmed mutating action (`ops::execute`) and answer with `Msg::Done`.
-    Execute(Action),
+    /// Carry out a confirmed command (`ops::execute`) and answer with `Msg::Done`.
+    Execute(Command),
     /// Ask the engines which image tags they hold (for the rollout prompt): `Msg::Images`.
     ReadImages,
     /// Read an app's earlier specs (for the history list): `Msg::History`.
@@ -168,8 +168,8 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         }
         return Vec::new();
     }
-    if let Err(refused) = authorize(model.readonly, &action) {
-        apps::refuse(model, action, refused);
+    if let Err(refusal) = gate(model, &action) {
+        refuse(model, refusal);
         return Vec::new();
     }
     if model.ui.command.is_some() {
@@ -247,20 +247,18 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
             return rollout::on_app_key(model, &Action::ShowHistory);
         }
         // An image named on the `:` line is checked before any y/n, like a typed one.
-        Action::Rollout { app, image } => return rollout::check_rollout(model, app, image),
+        Action::Run(Command::Rollout { app, image }) => {
+            return rollout::check_rollout(model, app, image);
+        }
         // The y/n of a rollback says what the revision holds: read first.
-        Action::Rollback { app, revision } => return rollout::rollback(model, app, revision),
+        Action::Run(Command::Rollback { app, revision }) => {
+            return rollout::rollback(model, app, revision);
+        }
         // The loop owns the theme and the screen.
         Action::SetTheme(name) => return vec![Effect::SwitchTheme(name)],
         Action::ExportScreen => return vec![Effect::ExportScreen(None)],
         Action::ExportTo(dir) => return vec![Effect::ExportScreen(Some(dir))],
-        Action::Scale { .. }
-        | Action::Apply { .. }
-        | Action::Delete { .. }
-        | Action::Restart { .. }
-        | Action::RestartContainer { .. }
-        | Action::RolloutCommand { .. }
-        | Action::ResetRollout { .. } => apps::ask(model, action),
+        Action::Run(command) => apps::ask(model, command),
         // The app keys mean nothing outside the grid view.
         Action::RolloutPrompt
         | Action::PauseResume

@@ -1,13 +1,13 @@
 //! Rollout keys: `u` (the image prompt), `p`, `b`, `H` (the history list), `r`, `P` in the
 //! Apps panel and `R` in the host view. Each ends in the y/n dialog (`apps::ask`), so every
-//! change is confirmed, gated by `authorize` and carried out by `ops::execute`.
+//! change is confirmed, asked of the gate and carried out by `ops::execute`.
 
 use super::Effect;
 use super::apps::{ask, ask_with, etcd_ready};
 use crate::cluster::{AppRecord, active_rollout, app_statuses};
 use crate::ops::HistoryEntry;
-use crate::ops::busy_message;
-use crate::plan::rollout::{Command, Phase};
+use crate::ops::{Command, busy_message};
+use crate::plan::rollout::Phase;
 use crate::tui::action::Action;
 use crate::tui::model::{HistoryList, ImagePrompt, Model, View, selected_index};
 
@@ -39,7 +39,7 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
             model.ui.image_prompt = Some(prompt);
             return vec![Effect::ReadImages];
         }
-        Action::RollingRestart => ask(model, Action::Restart { app }),
+        Action::RollingRestart => ask(model, Command::Restart { app }),
         Action::RollbackPrevious => return rollback(model, app, None),
         Action::ShowHistory => {
             model.ui.history = Some(HistoryList {
@@ -51,22 +51,13 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
         }
         Action::PauseResume => match running {
             None => model.ui.message = Some(format!("{app} has no rollout running")),
-            Some(r) => {
-                let command = match r.state.phase {
-                    Phase::Paused { .. } => Command::Resume,
-                    _ => Command::Pause,
-                };
-                ask(model, Action::RolloutCommand { app, command });
-            }
+            Some(r) => match r.state.phase {
+                Phase::Paused { .. } => ask(model, Command::Resume { app }),
+                _ => ask(model, Command::Pause { app }),
+            },
         },
         Action::Promote => match running {
-            Some(r) if r.state.phase == Phase::Canary => ask(
-                model,
-                Action::RolloutCommand {
-                    app,
-                    command: Command::Promote,
-                },
-            ),
+            Some(r) if r.state.phase == Phase::Canary => ask(model, Command::Promote { app }),
             Some(r) => {
                 model.ui.message = Some(format!(
                     "{app}'s rollout is not waiting for a promote (it is {})",
@@ -91,7 +82,7 @@ pub(super) fn rollback(model: &mut Model, app: String, revision: Option<i64>) ->
             |spec| format!("{}, {} instances", spec.image, spec.instances),
         );
         let question = format!("turn {app}'s rollout around, back to {back_to}?");
-        ask_with(model, Action::Rollback { app, revision }, question);
+        ask_with(model, Command::Rollback { app, revision }, question);
         return Vec::new();
     }
     if let Err(why) = etcd_ready(model) {
@@ -119,7 +110,7 @@ fn ask_rollback(model: &mut Model, app: String, wanted: Option<i64>, entries: &[
         }
         Some(e) => ask_with(
             model,
-            Action::Rollback {
+            Command::Rollback {
                 app: app.clone(),
                 revision: Some(e.revision),
             },
@@ -169,7 +160,7 @@ pub(super) fn restart_one(model: &mut Model) {
         })
         .map(|c| c.name.clone());
     match container {
-        Some(container) => ask(model, Action::RestartContainer { host, container }),
+        Some(container) => ask(model, Command::RestartContainer { host, container }),
         None => model.ui.message = Some(format!("{host} has no container selected")),
     }
 }
@@ -200,7 +191,7 @@ pub(super) fn on_image_prompt(model: &mut Model, action: Action) -> Vec<Effect> 
             Ok(image) => {
                 ask(
                     model,
-                    Action::Rollout {
+                    Command::Rollout {
                         app: prompt.app,
                         image,
                     },
@@ -368,59 +359,50 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
     None
 }
 
-/// The y/n question for a rollout action; None for other actions.
-pub(super) fn question(model: &Model, action: &Action) -> Option<String> {
-    Some(match action {
-        Action::Rollout { app, image } => match model.cluster.apps.get(app) {
+/// The y/n question for a rollout command; None for other commands.
+pub(super) fn question(model: &Model, command: &Command) -> Option<String> {
+    Some(match command {
+        Command::Rollout { app, image } => match model.cluster.apps.get(app) {
             Some(r) => format!("roll {app} out: {} → {image}?", r.spec.image),
             None => format!("roll {app} out to {image}?"),
         },
-        Action::Rollback {
+        Command::Rollback {
             app,
             revision: None,
         } if active_rollout(&model.cluster, app).is_some() => {
             format!("turn {app}'s rollout around, back to where it started?")
         }
-        Action::Rollback {
+        Command::Rollback {
             app,
             revision: None,
         } => format!("roll {app} back to its previous revision?"),
-        Action::Rollback {
+        Command::Rollback {
             app,
             revision: Some(r),
         } => format!("roll {app} back to revision {r}?"),
-        Action::Restart { app } => {
+        Command::Restart { app } => {
             format!("restart every {app} instance (rolling, same spec)?")
         }
-        Action::RestartContainer { host, container } => {
+        Command::RestartContainer { host, container } => {
             format!("restart container {container} on {host}?")
         }
-        Action::RolloutCommand { app, command } => match command {
-            Command::Pause => format!("pause {app}'s rollout?"),
-            Command::Resume => format!("resume {app}'s rollout?"),
-            Command::Promote => format!("promote {app}'s canary to every instance?"),
-            Command::Rollback => format!("roll {app}'s rollout back?"),
-        },
+        Command::Pause { app } => format!("pause {app}'s rollout?"),
+        Command::Resume { app } => format!("resume {app}'s rollout?"),
+        Command::Promote { app } => format!("promote {app}'s canary to every instance?"),
         _ => return None,
     })
 }
 
-/// What the status line says while a rollout action runs; None for other actions.
-pub(super) fn progress(action: &Action) -> Option<String> {
-    Some(match action {
-        Action::Rollout { app, image } => format!("rolling {app} out to {image} …"),
-        Action::Rollback { app, .. } => format!("rolling {app} back …"),
-        Action::Restart { app } => format!("restarting {app} …"),
-        Action::RestartContainer { container, .. } => format!("restarting {container} …"),
-        Action::RolloutCommand { app, command } => {
-            let verb = match command {
-                Command::Pause => "pausing",
-                Command::Resume => "resuming",
-                Command::Promote => "promoting",
-                Command::Rollback => "rolling back",
-            };
-            format!("{verb} {app}'s rollout …")
-        }
+/// What the status line says while a rollout command runs; None for other commands.
+pub(super) fn progress(command: &Command) -> Option<String> {
+    Some(match command {
+        Command::Rollout { app, image } => format!("rolling {app} out to {image} …"),
+        Command::Rollback { app, .. } => format!("rolling {app} back …"),
+        Command::Restart { app } => format!("restarting {app} …"),
+        Command::RestartContainer { container, .. } => format!("restarting {container} …"),
+        Command::Pause { app } => format!("pausing {app}'s rollout …"),
+        Command::Resume { app } => format!("resuming {app}'s rollout …"),
+        Command::Promote { app } => format!("promoting {app}'s rollout …"),
         _ => return None,
     })
 }

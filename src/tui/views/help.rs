@@ -94,9 +94,10 @@ pub fn scrolls(keymap: &Keymap, theme: &Theme, view: &View, area: Rect) -> bool 
 fn scroll_keys(keymap: &Keymap) -> String {
     let hints = keymap.section_hints(Section::Grid);
     let key = |action: &Action| {
-        (hints.iter())
-            .find(|(_, a)| a == action)
-            .map_or_else(|| action.name(), |(keys, _)| first_key(keys).to_owned())
+        (hints.iter()).find(|(_, a)| a == action).map_or_else(
+            || action.name().to_owned(),
+            |(keys, _)| first_key(keys).to_owned(),
+        )
     };
     let [down, up, page_down, page_up, first] = SCROLL_ACTIONS.each_ref().map(key);
     format!("{down}/{up} {page_down}/{page_up} {first}")

@@ -86,7 +86,7 @@ impl Widget for StatusBar<'_> {
             Span::styled(format!(" · data {data} "), bar),
         ];
         // Read-only (`--readonly`, the wallboard) is said where the eye goes last.
-        let badge = model.readonly.then(|| {
+        let badge = model.principal.is_read_only().then(|| {
             let style = bar
                 .patch(theme.level_text(Level::Warn))
                 .add_modifier(Modifier::REVERSED);

@@ -38,7 +38,7 @@ fn macros_take_keys_sequences_and_action_names() {
 #[test]
 fn no_action_name_is_also_a_key() {
     for action in Action::ALL {
-        assert!(KeySeq::parse(&action.name()).is_err(), "{}", action.name());
+        assert!(KeySeq::parse(action.name()).is_err(), "{}", action.name());
     }
 }
 

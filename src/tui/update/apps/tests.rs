@@ -4,7 +4,7 @@ use crate::cluster::{AppEvent, AppListing};
 use crate::cluster::{AppRecord, EtcdState, app_statuses};
 use crate::domain::app::AppSpec;
 use crate::domain::{Container, Health, HostInfo};
-use crate::ops::Outcome;
+use crate::ops::{Command, Outcome};
 use crate::tui::action::Action;
 use crate::tui::model::{Dialog, Focus, Model, View};
 use crate::tui::update::tests::support::{act, message, model};
@@ -193,7 +193,7 @@ fn scale_prompt_then_confirm_executes_with_the_revision_seen() {
     let effects = act(&mut m, Action::Confirm);
     assert_eq!(
         effects,
-        vec![Effect::Execute(Action::Scale {
+        vec![Effect::Execute(Command::Scale {
             app: "web".into(),
             count: 32,
             seen: Some(11),
@@ -304,7 +304,7 @@ fn plus_and_minus_stop_at_the_bounds() {
     assert!(matches!(
         &m.ui.dialog,
         Some(Dialog::Confirm {
-            action: Action::Scale { count: 3, .. },
+            action: Action::Run(Command::Scale { count: 3, .. }),
             ..
         })
     ));
@@ -313,7 +313,7 @@ fn plus_and_minus_stop_at_the_bounds() {
 #[test]
 fn read_only_refuses_every_mutation_in_one_place() {
     let mut m = cluster();
-    m.readonly = true;
+    m.principal.mode = crate::ops::Mode::ReadOnly;
     select(&mut m, "web");
     // Each refusal is shown, and handed to the loop for the audit trail.
     let audited = |effects: &[Effect]| {
@@ -330,11 +330,11 @@ fn read_only_refuses_every_mutation_in_one_place() {
             message(&m)
         );
     }
-    let direct = Action::Scale {
+    let direct = Action::Run(Command::Scale {
         app: "web".into(),
         count: 9,
         seen: None,
-    };
+    });
     let effects = act(&mut m, direct);
     assert!(
         matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "scale" && r.target == "web"),
@@ -383,11 +383,12 @@ fn apps_without_a_spec_cannot_be_scaled() {
 }
 
 #[test]
-fn direct_actions_from_ctl_or_macros_ask_first() {
+fn a_command_run_on_the_screen_asks_first() {
     let mut m = cluster();
-    let delete = Action::Delete { app: "web".into() };
-    assert!(act(&mut m, delete.clone()).is_empty());
-    assert!(matches!(&m.ui.dialog, Some(Dialog::Confirm { action, .. }) if *action == delete));
+    let delete = Command::Delete { app: "web".into() };
+    let run = Action::Run(delete.clone());
+    assert!(act(&mut m, run.clone()).is_empty());
+    assert!(matches!(&m.ui.dialog, Some(Dialog::Confirm { action, .. }) if *action == run));
     assert_eq!(act(&mut m, Action::Confirm), vec![Effect::Execute(delete)]);
 }
 

@@ -3,7 +3,7 @@ use crate::cluster::{AppRecord, EtcdState};
 use crate::cluster::{Host, HostSource};
 use crate::domain::HostSpec;
 use crate::domain::app::AppSpec;
-use crate::plan::rollout::Command;
+use crate::ops::Command;
 use crate::tui::model::Dialog;
 use crate::tui::update::{Effect, Msg, update};
 use std::time::Instant;
@@ -69,38 +69,38 @@ fn every_command_parses_to_the_action_its_keys_make() {
     let m = cluster();
     assert_eq!(
         ok(":scale web 5", &m),
-        Action::Scale {
+        Action::Run(Command::Scale {
             app: "web".into(),
             count: 5,
             seen: Some(11)
-        }
+        })
     );
     assert_eq!(
         ok("rollout web wheelhouse/demo:2", &m),
-        Action::Rollout {
+        Action::Run(Command::Rollout {
             app: "web".into(),
             image: "wheelhouse/demo:2".into()
-        }
+        })
     );
     assert_eq!(
         ok(":rollback web", &m),
-        Action::Rollback {
+        Action::Run(Command::Rollback {
             app: "web".into(),
             revision: None
-        }
+        })
     );
     assert_eq!(
         ok(":rollback web 9", &m),
-        Action::Rollback {
+        Action::Run(Command::Rollback {
             app: "web".into(),
             revision: Some(9)
-        }
+        })
     );
     assert_eq!(
         ok(":restart worker", &m),
-        Action::Restart {
+        Action::Run(Command::Restart {
             app: "worker".into()
-        }
+        })
     );
     assert_eq!(ok(":host web-3", &m), Action::OpenHost("web-3".into()));
     assert_eq!(ok(":theme light", &m), Action::SetTheme("light".into()));
@@ -117,7 +117,7 @@ fn every_bindable_action_is_a_command_and_tab_lists_it() {
     let m = cluster();
     let (_, listed) = complete("", LineKind::Command, &m);
     for action in Action::ALL {
-        let name = action.name();
+        let name = action.name().to_owned();
         assert_eq!(&ok(&format!(":{name}"), &m), action, ":{name}");
         assert!(
             listed.contains(&name),
@@ -130,17 +130,21 @@ fn every_bindable_action_is_a_command_and_tab_lists_it() {
 fn the_rollout_keys_have_commands_on_the_selected_app_or_a_named_one() {
     let mut m = cluster();
     m.ui.selected_app = Some("worker".into());
-    let command = |app: &str, command| Action::RolloutCommand {
-        app: app.into(),
-        command,
-    };
-    assert_eq!(ok(":pause", &m), command("worker", Command::Pause));
-    assert_eq!(ok(":resume web", &m), command("web", Command::Resume));
-    assert_eq!(ok(":promote web", &m), command("web", Command::Promote));
+    let app = |app: &str| app.to_owned();
+    let run = Action::Run;
+    assert_eq!(ok(":pause", &m), run(Command::Pause { app: app("worker") }));
+    assert_eq!(
+        ok(":resume web", &m),
+        run(Command::Resume { app: app("web") })
+    );
+    assert_eq!(
+        ok(":promote web", &m),
+        run(Command::Promote { app: app("web") })
+    );
     assert_eq!(ok(":history web", &m), Action::OpenHistory("web".into()));
     assert_eq!(
         ok(":restart web", &m),
-        Action::Restart { app: "web".into() }
+        Action::Run(Command::Restart { app: "web".into() })
     );
     // Without an app: the Apps panel's keys, on its selected app.
     assert_eq!(ok(":promote", &m), Action::Promote);
@@ -177,7 +181,7 @@ fn a_rollout_command_checks_the_image_before_asking() {
     assert!(m.ui.image_prompt.is_none());
     assert!(matches!(
         &m.ui.dialog,
-        Some(Dialog::Confirm { action: Action::Rollout { image, .. }, .. }) if image == "wheelhouse/demo:2"
+        Some(Dialog::Confirm { action: Action::Run(Command::Rollout { image, .. }), .. }) if image == "wheelhouse/demo:2"
     ));
 }
 
@@ -270,18 +274,18 @@ fn enter_runs_the_command_through_confirm_and_errors_go_to_the_status_line() {
     match &m.ui.dialog {
         Some(Dialog::Confirm { action, .. }) => assert_eq!(
             action,
-            &Action::Scale {
+            &Action::Run(Command::Scale {
                 app: "web".into(),
                 count: 5,
                 seen: Some(11)
-            }
+            })
         ),
         other => panic!("no confirm: {other:?}"),
     }
     let effects = act(&mut m, Action::Confirm);
     assert!(matches!(
         effects.as_slice(),
-        [Effect::Execute(Action::Scale { .. })]
+        [Effect::Execute(Command::Scale { .. })]
     ));
 
     act(&mut m, Action::CommandLine);
@@ -295,9 +299,44 @@ fn enter_runs_the_command_through_confirm_and_errors_go_to_the_status_line() {
 }
 
 #[test]
+fn read_only_refuses_the_servers_files_but_not_the_built_in_themes() {
+    let mut m = cluster();
+    m.principal.mode = crate::ops::Mode::Wallboard;
+    let run = |m: &mut Model, action: Action| update(m, Msg::Action(action));
+    let effects = run(&mut m, Action::ExportTo("/srv".into()));
+    assert!(
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "export" && r.target == "/srv"),
+        "{effects:?}"
+    );
+    assert_eq!(
+        m.ui.message.as_deref(),
+        Some("read-only: export to /srv is refused here, nothing was changed")
+    );
+    let effects = run(&mut m, Action::SetTheme("./mine.toml".into()));
+    assert!(
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "theme"),
+        "{effects:?}"
+    );
+    // The data dir and the compiled-in themes are the cockpit's own: still fine.
+    assert_eq!(
+        run(&mut m, Action::ExportScreen),
+        [Effect::ExportScreen(None)]
+    );
+    assert_eq!(
+        run(&mut m, Action::SetTheme("light".into())),
+        [Effect::SwitchTheme("light".into())]
+    );
+    m.principal.mode = crate::ops::Mode::ReadWrite;
+    assert_eq!(
+        run(&mut m, Action::ExportTo("/srv".into())),
+        [Effect::ExportScreen(Some("/srv".into()))]
+    );
+}
+
+#[test]
 fn read_only_refuses_mutating_commands_but_not_the_others() {
     let mut m = cluster();
-    m.readonly = true;
+    m.principal.mode = crate::ops::Mode::ReadOnly;
     act(&mut m, Action::CommandLine);
     typed(&mut m, "restart web");
     act(&mut m, Action::Confirm);
@@ -487,7 +526,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
         panic!("no confirmation: {:?}", m.ui.dialog);
     };
     assert!(
-        matches!(action, Action::RestartContainer { container, .. } if container == "web.c2"),
+        matches!(action, Action::Run(Command::RestartContainer { container, .. }) if container == "web.c2"),
         "{action:?}"
     );
     act(&mut m, Action::Cancel);

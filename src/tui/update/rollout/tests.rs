@@ -4,9 +4,9 @@ use crate::cluster::{Rollout, RolloutEvent};
 use crate::cluster::{RolloutChange, RolloutListing};
 use crate::domain::app::{AppSpec, UpdatePolicy};
 use crate::domain::{Container, Health};
-use crate::ops::HistoryEntry;
+use crate::ops::{Command, HistoryEntry};
 use crate::plan::labels;
-use crate::plan::rollout::{Command, Phase, RolloutState};
+use crate::plan::rollout::{Phase, RolloutState};
 use crate::tui::action::Action;
 use crate::tui::model::{Dialog, Focus, Model, View};
 use crate::tui::update::tests::support::{act, message, model};
@@ -122,11 +122,11 @@ fn u_prompts_for_an_image_offers_the_hosts_tags_and_confirms() {
     // Enter: y/n, then the action runs.
     assert!(act(&mut m, Action::Confirm).is_empty());
     assert!(m.ui.image_prompt.is_none());
-    let rollout = Action::Rollout {
+    let rollout = Command::Rollout {
         app: "web".into(),
         image: "wheelhouse/demo:2".into(),
     };
-    assert_eq!(confirm_action(&m), Some(rollout.clone()));
+    assert_eq!(confirm_action(&m), Some(Action::Run(rollout.clone())));
     assert_eq!(
         question(&m),
         "roll web out: wheelhouse/demo:1 → wheelhouse/demo:2?"
@@ -210,11 +210,8 @@ fn p_pauses_and_resumes_and_shift_p_promotes_only_a_canary() {
     assert_eq!(message(&m), "web has no rollout running");
     rolling(&mut m, Phase::Progressing);
     act(&mut m, Action::PauseResume);
-    let pause = |command| Action::RolloutCommand {
-        app: "web".into(),
-        command,
-    };
-    assert_eq!(confirm_action(&m), Some(pause(Command::Pause)));
+    let run = |command: fn(String) -> Command| Action::Run(command("web".into()));
+    assert_eq!(confirm_action(&m), Some(run(|app| Command::Pause { app })));
     assert_eq!(question(&m), "pause web's rollout?");
     act(&mut m, Action::Cancel);
     act(&mut m, Action::Promote);
@@ -224,11 +221,14 @@ fn p_pauses_and_resumes_and_shift_p_promotes_only_a_canary() {
     );
     rolling(&mut m, Phase::Paused { reason: "x".into() });
     act(&mut m, Action::PauseResume);
-    assert_eq!(confirm_action(&m), Some(pause(Command::Resume)));
+    assert_eq!(confirm_action(&m), Some(run(|app| Command::Resume { app })));
     act(&mut m, Action::Cancel);
     rolling(&mut m, Phase::Canary);
     act(&mut m, Action::Promote);
-    assert_eq!(confirm_action(&m), Some(pause(Command::Promote)));
+    assert_eq!(
+        confirm_action(&m),
+        Some(run(|app| Command::Promote { app }))
+    );
     // A finished rollout is no rollout.
     act(&mut m, Action::Cancel);
     rolling(&mut m, Phase::Succeeded);
@@ -255,10 +255,10 @@ fn b_rolls_back_and_r_restarts_through_y_n() {
     );
     assert_eq!(
         confirm_action(&m),
-        Some(Action::Rollback {
+        Some(Action::Run(Command::Rollback {
             app: "web".into(),
             revision: Some(20)
-        })
+        }))
     );
     assert_eq!(
         question(&m),
@@ -281,7 +281,7 @@ fn b_rolls_back_and_r_restarts_through_y_n() {
     act(&mut m, Action::RollingRestart);
     assert_eq!(
         confirm_action(&m),
-        Some(Action::Restart { app: "web".into() })
+        Some(Action::Run(Command::Restart { app: "web".into() }))
     );
     assert_eq!(
         question(&m),
@@ -348,10 +348,10 @@ fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
     assert!(m.ui.history.is_none());
     assert_eq!(
         confirm_action(&m),
-        Some(Action::Rollback {
+        Some(Action::Run(Command::Rollback {
             app: "web".into(),
             revision: Some(20)
-        })
+        }))
     );
     assert_eq!(
         question(&m),
@@ -405,10 +405,10 @@ fn shift_r_restarts_the_selected_container_in_the_host_view() {
     act(&mut m, Action::RestartOne);
     assert_eq!(
         confirm_action(&m),
-        Some(Action::RestartContainer {
+        Some(Action::Run(Command::RestartContainer {
             host: "b".into(),
             container: "web.2".into()
-        })
+        }))
     );
     assert_eq!(question(&m), "restart container web.2 on b?");
     m.ui.dialog = None;
@@ -449,27 +449,24 @@ fn hosts_a_rollout_is_changing_are_the_ones_not_yet_on_target_and_healthy() {
 #[test]
 fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
     let mut m = cluster();
-    m.readonly = true;
+    m.principal.mode = crate::ops::Mode::ReadOnly;
     rolling(&mut m, Phase::Canary);
     m.ui.view = View::Grid;
     let data = [
-        Action::Rollout {
+        Action::Run(Command::Rollout {
             app: "web".into(),
             image: "wheelhouse/demo:2".into(),
-        },
-        Action::Rollback {
+        }),
+        Action::Run(Command::Rollback {
             app: "web".into(),
             revision: None,
-        },
-        Action::Restart { app: "web".into() },
-        Action::RestartContainer {
+        }),
+        Action::Run(Command::Restart { app: "web".into() }),
+        Action::Run(Command::RestartContainer {
             host: "a".into(),
             container: "web.1".into(),
-        },
-        Action::RolloutCommand {
-            app: "web".into(),
-            command: Command::Promote,
-        },
+        }),
+        Action::Run(Command::Promote { app: "web".into() }),
     ];
     let keys = [
         Action::RolloutPrompt,
