@@ -7,10 +7,11 @@ use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
-use wheelhouse::model::{
-    Container, EtcdState, Health, Host, HostInfo, HostSource, HostSpec, HostState, Model,
-};
+use wheelhouse::cluster::EtcdState;
+use wheelhouse::cluster::{Host, HostSource, HostState};
+use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
 use wheelhouse::tui::keymap::Keymap;
+use wheelhouse::tui::model::Model;
 use wheelhouse::tui::theme::Theme;
 
 const GIB: u64 = 1024 * 1024 * 1024;
@@ -55,7 +56,7 @@ fn host(i: usize, now: Instant) -> Host {
             id: format!("{i}-{c}"),
             name: format!("app-{c}"),
             image: "wheelhouse/demo:1".to_owned(),
-            state: "running".to_owned(),
+            state: "running".into(),
             status: "Up 3 minutes".to_owned(),
             health: Health::Healthy,
             labels: BTreeMap::new(),
@@ -71,8 +72,8 @@ fn host(i: usize, now: Instant) -> Host {
 fn model(count: usize) -> Model {
     let now = Instant::now();
     let mut model = Model::with_hosts(now, (0..count).map(|i| host(i, now)).collect());
-    model.etcd = EtcdState::Connected { revision: 1 };
-    model.last_data = Some(now);
+    model.cluster.etcd = EtcdState::Connected { revision: 1 };
+    model.cluster.last_data = Some(now);
     model.ui.selected = count / 2;
     model.ui.width = 200;
     model.ui.height = 50;

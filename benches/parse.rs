@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path;
-use wheelhouse::model::app::{AppSpec, MAX_PORTS};
+use wheelhouse::domain::app::{AppSpec, MAX_PORTS};
 
 fn with_ports(count: usize) -> String {
     let ports: Vec<String> = (0..count).map(|i| format!("\"p{i}\"")).collect();

@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use wheelhouse::model::app::{AppSpec, Constraint};
+use wheelhouse::domain::app::{AppSpec, Constraint};
 use wheelhouse::sched::{Candidate, place};
 
 const GIB: u64 = 1 << 30;

@@ -1,6 +1,7 @@
 //! Configuration: wheelhouse.toml, XDG paths, environment, validation with file:line:col.
 
-use crate::model::{HostSpec, TlsFiles};
+use crate::domain::{Bounds, FileError, read_file};
+use crate::domain::{HostSpec, TlsFiles};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -38,7 +39,7 @@ impl Default for Config {
             prefix: DEFAULT_PREFIX.into(),
             etcd: None,
             hosts: Vec::new(),
-            max_instances: crate::model::app::DEFAULT_MAX_INSTANCES,
+            max_instances: crate::domain::app::DEFAULT_MAX_INSTANCES,
             low_bandwidth: false,
             path: None,
         }
@@ -195,7 +196,7 @@ impl Config {
             None => Config::default(),
         };
         if config.hosts.is_empty()
-            && let Some(host) = crate::docker::host_from_env()
+            && let Some(host) = docker_env::host_from_env()
         {
             config.hosts.push(host);
         }
@@ -249,14 +250,6 @@ pub fn log_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 /// Accepts the URL schemes docker itself takes for DOCKER_HOST.
 pub fn check_engine_url(url: &str) -> Result<(), String> {
     let (scheme, rest) = url
@@ -271,18 +264,11 @@ pub fn check_engine_url(url: &str) -> Result<(), String> {
     }
 }
 
-pub mod duration;
+mod docker_env;
 mod etcd;
-#[doc(hidden)]
-pub mod expect;
 mod host;
-mod source;
 
-pub use duration::{Bounds, format_duration};
 pub use etcd::{EtcdConfig, endpoint, endpoints};
 pub use host::{HostField, check_host_spec};
-pub use source::{
-    FileError, MAX_ECHO, MAX_MESSAGE, cap_echoes, decode, excerpt, line_col, read_file,
-};
 #[cfg(test)]
 mod tests;

@@ -36,13 +36,15 @@ mod rolling;
 mod round;
 mod track;
 
+use crate::cluster::{AppChange, RestartChange};
+use crate::cluster::{
+    AppEvent, Change, ClusterEvent, ClusterState, DataEvent, Host, HostSource, RestartEvent,
+};
 use crate::config::{Config, EtcdConfig};
-use crate::docker::{DataEvent, Limits, Supervisor};
-use crate::model::app::AppSpec;
-use crate::model::{Host, HostSource, Model};
+use crate::docker::{Limits, Supervisor};
+use crate::domain::app::AppSpec;
 use crate::plan::Registered;
-use crate::store::{self, AppEvent, Leadership, RestartEvent};
-use crate::update::{Effect, Msg, update};
+use crate::store::{self, Leadership};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
 use etcd_client::Client;
@@ -141,7 +143,7 @@ struct Controller {
     config: Config,
     opts: ControllerOptions,
     etcd: EtcdConfig,
-    model: Model,
+    cluster: ClusterState,
     supervisors: HashMap<String, Supervisor>,
     data_tx: mpsc::Sender<DataEvent>,
     restarts_tx: mpsc::Sender<(String, u64)>,
@@ -209,7 +211,7 @@ impl Controller {
             .map(|h| Host::new(h.clone(), HostSource::Config))
             .collect();
         let mut controller = Controller {
-            model: Model::with_hosts(now, hosts),
+            cluster: ClusterState::with_hosts(hosts),
             supervisors: HashMap::new(),
             data_tx,
             restarts_tx,
@@ -254,7 +256,7 @@ impl Controller {
         (controller, inbox)
     }
 
-    fn supervise(&mut self, spec: crate::model::HostSpec) {
+    fn supervise(&mut self, spec: crate::domain::HostSpec) {
         self.engines.remove(&spec.name);
         self.listed.remove(&spec.name);
         let sup = Supervisor::spawn_without_stats(
@@ -379,7 +381,6 @@ impl Controller {
     /// Applies one event to what the controller knows; false on shutdown.
     fn observe(&mut self, event: Event) -> bool {
         let now = Instant::now();
-        update(&mut self.model, Msg::Tick(now));
         match event {
             Event::Shutdown => return false,
             Event::Tick => {}
@@ -397,46 +398,39 @@ impl Controller {
                         None
                     }
                 };
-                update(&mut self.model, Msg::Data(data));
+                self.cluster.apply(ClusterEvent::Engine(data), now);
                 if let Some(host) = relisted {
-                    self.track.reapply(&mut self.model, &host, now);
+                    self.track.reapply(&mut self.cluster, &host, now);
                     self.listed.insert(host);
                     self.dirty = true;
                 }
             }
             Event::Store(store_event) => {
-                for effect in update(&mut self.model, Msg::Store(store_event)) {
-                    match effect {
-                        Effect::Supervise(spec) => self.supervise(spec),
-                        Effect::Unsupervise(name) => {
+                for change in self.cluster.apply(ClusterEvent::Hosts(store_event), now) {
+                    match change {
+                        Change::Supervise(spec) => self.supervise(spec),
+                        Change::Unsupervise(name) => {
                             self.supervisors.remove(&name);
                             self.engines.remove(&name);
                         }
-                        // Store events carry no operator actions.
-                        // Operator and screen effects: the controller has no screen.
-                        Effect::Execute(_)
-                        | Effect::ReadImages
-                        | Effect::ReadHistory(_)
-                        | Effect::SwitchTheme(_)
-                        | Effect::ExportScreen(_)
-                        | Effect::AuditRefusal(_) => {}
+                        Change::EtcdAnswered => {}
                     }
                 }
                 self.dirty = true;
             }
             Event::App(app_event) => self.on_app(app_event),
             Event::Rollout(e) => {
-                e.track_broken(&mut self.model.broken_rollouts);
+                e.track_broken(&mut self.cluster.broken_rollouts);
                 self.dirty |= self.rolling.on_event(e);
             }
             Event::Restart(e) => {
                 let marked = &mut self.rolling.restarting;
                 match e {
                     RestartEvent::Snapshot(all) => *marked = all,
-                    RestartEvent::Marked(c) => {
+                    RestartEvent::Change(RestartChange::Marked(c)) => {
                         marked.insert(c);
                     }
-                    RestartEvent::Unmarked(c) => {
+                    RestartEvent::Change(RestartChange::Unmarked(c)) => {
                         marked.remove(&c);
                     }
                     RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
@@ -458,15 +452,15 @@ impl Controller {
                 listing.replace(&mut self.specs, &mut self.broken, |spec, _| spec);
                 self.specs_known = true;
             }
-            AppEvent::Put { app, .. } => {
+            AppEvent::Change(AppChange::Put { app, .. }) => {
                 self.broken.remove(&app.name);
                 self.specs.insert(app.name.clone(), *app);
             }
-            AppEvent::Deleted { name, .. } => {
+            AppEvent::Change(AppChange::Deleted { name, .. }) => {
                 self.broken.remove(&name);
                 self.specs.remove(&name);
             }
-            AppEvent::Broken { record, .. } => {
+            AppEvent::Change(AppChange::Broken { record, .. }) => {
                 self.broken.insert(record.name, record.reason);
             }
             AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => return,
@@ -511,7 +505,7 @@ impl Controller {
 
     /// Every host has reported (or failed to), and the specs are known.
     fn ready(&self) -> bool {
-        let heard = self.model.hosts.iter().all(|h| {
+        let heard = self.cluster.hosts.iter().all(|h| {
             self.listed.contains(h.name()) || self.track.down_since.contains_key(h.name())
         });
         self.specs_known && (heard || self.started_at.elapsed() >= READY_WAIT)

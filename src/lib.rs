@@ -1,17 +1,15 @@
 //! wheelhouse: a terminal cockpit for clusters of Docker hosts coordinated through etcd.
 
-pub mod action;
+pub mod cluster;
 pub mod config;
 pub mod controller;
 pub mod ctl;
 pub mod docker;
+pub mod domain;
 pub mod lab;
 pub mod metrics;
-pub mod model;
 pub mod ops;
 pub mod plan;
-pub mod sanitize;
 pub mod sched;
 pub mod store;
 pub mod tui;
-pub mod update;

@@ -15,12 +15,12 @@ mod rollout;
 pub use command::{Command, Kind, Target};
 pub use gate::{Ask, Mode, Principal, authorize};
 pub use outcome::{Change, OpsError, Outcome};
-pub use refusals::spawn_auditor;
-pub use rollout::{busy_message, history};
+pub use refusals::{Refusal, spawn_auditor};
+pub use rollout::{HistoryEntry, busy_message, history};
 
 use crate::config::EtcdConfig;
-use crate::model::HostSpec;
-use crate::model::app::{AppSpec, validate_instances};
+use crate::domain::HostSpec;
+use crate::domain::app::{AppSpec, validate_instances};
 use crate::store::{self, AuditEntry, AuditOutcome, Expect, StoreError};
 use etcd_client::Client;
 use std::time::Duration;

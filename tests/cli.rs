@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use wheelhouse::config::expect::Expected;
+use wheelhouse::domain::expect::Expected;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wheelhouse");
 

@@ -21,8 +21,8 @@ use support::*;
 use wheelhouse::config::Config;
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::docker::{self, Done, EngineStep, ExecError, Limits};
+use wheelhouse::domain::app::AppSpec;
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::app::AppSpec;
 use wheelhouse::plan;
 use wheelhouse::store;
 

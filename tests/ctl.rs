@@ -6,8 +6,8 @@
 
 use std::path::Path;
 use wheelhouse::config::EtcdConfig;
+use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::HostSpec;
 use wheelhouse::ops::{self, Command, Mode, Ops, OpsError, Principal};
 use wheelhouse::store::{self, StoreError};
 
@@ -240,7 +240,7 @@ fn scale(app: &str, count: u32, seen: i64) -> Command {
 async fn two_operators_who_read_the_same_revision_get_one_success_and_one_conflict() {
     let lab = tokio::task::block_in_place(|| TestLab::up(0)).expect("lab up");
     let ops = ops_for(&lab);
-    let mut spec = wheelhouse::model::app::AppSpec::new("web", "wheelhouse/demo:1");
+    let mut spec = wheelhouse::domain::app::AppSpec::new("web", "wheelhouse/demo:1");
     spec.instances = 0;
     let apply = Command::Apply {
         spec: Box::new(spec),
@@ -337,7 +337,7 @@ async fn two_operators_who_read_the_same_revision_get_one_success_and_one_confli
 async fn etcd_down_refuses_mutations_and_writes_nothing() {
     let mut lab = tokio::task::block_in_place(|| TestLab::up(0)).expect("lab up");
     let ops = ops_for(&lab);
-    let spec = wheelhouse::model::app::AppSpec::new("api", "wheelhouse/demo:1");
+    let spec = wheelhouse::domain::app::AppSpec::new("api", "wheelhouse/demo:1");
     let apply = Command::Apply {
         spec: Box::new(spec),
     };

@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 use wheelhouse::config::EtcdConfig;
+use wheelhouse::domain::app::AppSpec;
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::app::AppSpec;
 use wheelhouse::store;
 
 mod common;

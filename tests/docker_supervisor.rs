@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use wheelhouse::docker::{self, DataEvent, DockerError, Supervisor};
+use wheelhouse::cluster::DataEvent;
+use wheelhouse::docker::{self, DockerError, Supervisor};
+use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::HostSpec;
 
 fn spec(name: &str, engine: &str) -> HostSpec {
     HostSpec {
@@ -443,7 +444,7 @@ fn engines_over_tcp_with_mutual_tls_are_supervised_and_bad_certificates_refused(
         // A server certificate no CA we trust signed is refused, and the error says so.
         let mut stranger = host.clone();
         let tls_dir = lab.dir().join("tls");
-        stranger.tls = Some(wheelhouse::model::TlsFiles {
+        stranger.tls = Some(wheelhouse::domain::TlsFiles {
             ca: tls_dir.join("client/cert.pem"),
             ..tls.clone()
         });
@@ -452,7 +453,7 @@ fn engines_over_tcp_with_mutual_tls_are_supervised_and_bad_certificates_refused(
 
         // A missing file is named before anything is sent.
         let mut missing = host.clone();
-        missing.tls = Some(wheelhouse::model::TlsFiles {
+        missing.tls = Some(wheelhouse::domain::TlsFiles {
             key: tls_dir.join("nope.pem"),
             ..tls
         });

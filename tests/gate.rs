@@ -11,14 +11,15 @@ use common::models::five_hosts;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use etcd_client::GetOptions;
 use std::collections::BTreeMap;
-use wheelhouse::action::Action;
-use wheelhouse::model::app::AppSpec;
-use wheelhouse::model::{AppRecord, Dialog, Focus, Model};
+use wheelhouse::cluster::AppRecord;
+use wheelhouse::domain::app::AppSpec;
 use wheelhouse::ops::{self, Command, Kind, Mode, Ops, OpsError, Principal};
 use wheelhouse::store::{self, AuditOutcome, AuditReason};
+use wheelhouse::tui::action::Action;
 use wheelhouse::tui::keymap::{KeySeq, Keymap, Section};
 use wheelhouse::tui::macros::Macros;
-use wheelhouse::update::{Effect, Msg, update};
+use wheelhouse::tui::model::{Dialog, Focus, Model};
+use wheelhouse::tui::update::{Effect, Msg, update};
 
 const PREFIX: &str = "/wheelhouse";
 
@@ -123,7 +124,9 @@ fn screen(mode: Mode) -> Model {
     m.ui.width = 160;
     m.ui.height = 48;
     let spec = AppSpec::new("web", "wheelhouse/demo:1");
-    m.apps.insert("web".into(), AppRecord { spec, revision: 5 });
+    m.cluster
+        .apps
+        .insert("web".into(), AppRecord { spec, revision: 5 });
     m.principal = Principal::local(mode);
     m
 }

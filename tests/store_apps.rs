@@ -7,9 +7,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use wheelhouse::model::app::AppSpec;
+use wheelhouse::cluster::AppChange;
+use wheelhouse::cluster::AppEvent;
+use wheelhouse::domain::app::AppSpec;
 use wheelhouse::plan::Endpoint;
-use wheelhouse::store::{self, AppEvent, AuditEntry, Expect, StoreError};
+use wheelhouse::store::{self, AuditEntry, Expect, StoreError};
 
 mod common;
 
@@ -495,10 +497,10 @@ async fn the_app_watcher_lists_then_follows_changes() {
     assert!(scaled_at > listed_at);
     assert_eq!(
         next(&mut rx, "Put").await,
-        AppEvent::Put {
+        AppEvent::Change(AppChange::Put {
             app: Box::new(app("web", 4)),
             mod_revision: scaled_at
-        }
+        })
     );
 
     let deleted_at = store::delete_app(&mut c, PREFIX, "web", scaled_at)
@@ -506,10 +508,10 @@ async fn the_app_watcher_lists_then_follows_changes() {
         .expect("delete");
     assert_eq!(
         next(&mut rx, "Deleted").await,
-        AppEvent::Deleted {
+        AppEvent::Change(AppChange::Deleted {
             name: "web".into(),
             revision: deleted_at
-        }
+        })
     );
 
     // A spec turned malformed, or over the instance maximum, is broken, never deleted.
@@ -526,10 +528,10 @@ async fn the_app_watcher_lists_then_follows_changes() {
             .expect("raw put");
         let at = broken.header().map_or(0, |h| h.revision());
         match next(&mut rx, "Broken api").await {
-            AppEvent::Broken {
+            AppEvent::Change(AppChange::Broken {
                 record,
                 mod_revision,
-            } => {
+            }) => {
                 assert_eq!((record.name.as_str(), mod_revision), ("api", at));
                 assert_eq!(record.key, store::app_key(PREFIX, "api"));
                 assert!(record.reason.contains(why), "{}", record.reason);

@@ -7,9 +7,11 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use wheelhouse::cluster::HostEvent;
+use wheelhouse::cluster::{HostChange, HostListing};
 use wheelhouse::config::EtcdConfig;
-use wheelhouse::model::HostSpec;
-use wheelhouse::store::{self, StoreError, StoreEvent};
+use wheelhouse::domain::HostSpec;
+use wheelhouse::store::{self, StoreError};
 
 mod common;
 
@@ -29,7 +31,7 @@ fn spec(name: &str) -> HostSpec {
 }
 
 /// The next event, or a failure naming what was awaited.
-async fn next(rx: &mut mpsc::Receiver<StoreEvent>, within: Duration, what: &str) -> StoreEvent {
+async fn next(rx: &mut mpsc::Receiver<HostEvent>, within: Duration, what: &str) -> HostEvent {
     match tokio::time::timeout(within, rx.recv()).await {
         Ok(Some(event)) => event,
         Ok(None) => panic!("watcher stopped while waiting for {what}"),
@@ -38,7 +40,7 @@ async fn next(rx: &mut mpsc::Receiver<StoreEvent>, within: Duration, what: &str)
 }
 
 /// Everything the watcher sends during `period`.
-async fn drain(rx: &mut mpsc::Receiver<StoreEvent>, period: Duration) -> Vec<StoreEvent> {
+async fn drain(rx: &mut mpsc::Receiver<HostEvent>, period: Duration) -> Vec<HostEvent> {
     let end = tokio::time::Instant::now() + period;
     let mut events = Vec::new();
     while let Ok(Some(event)) = tokio::time::timeout_at(end, rx.recv()).await {
@@ -51,7 +53,7 @@ async fn drain(rx: &mut mpsc::Receiver<StoreEvent>, period: Duration) -> Vec<Sto
 async fn start_watcher(
     endpoint: &str,
 ) -> (
-    mpsc::Receiver<StoreEvent>,
+    mpsc::Receiver<HostEvent>,
     tokio::task::JoinHandle<()>,
     Vec<HostSpec>,
     i64,
@@ -59,20 +61,20 @@ async fn start_watcher(
     let (tx, mut rx) = mpsc::channel(64);
     let task = store::spawn_host_watcher(cfg(endpoint), PREFIX.into(), tx);
     let first = next(&mut rx, Duration::from_secs(5), "Connected").await;
-    assert!(matches!(first, StoreEvent::Connected { .. }), "{first:?}");
+    assert!(matches!(first, HostEvent::Connected { .. }), "{first:?}");
     match next(&mut rx, Duration::from_secs(5), "Hosts").await {
-        StoreEvent::Hosts {
+        HostEvent::Snapshot(HostListing {
             records, revision, ..
-        } => (rx, task, records, revision),
+        }) => (rx, task, records, revision),
         other => panic!("expected Hosts, got {other:?}"),
     }
 }
 
-fn put_names(events: &[StoreEvent]) -> Vec<&str> {
+fn put_names(events: &[HostEvent]) -> Vec<&str> {
     events
         .iter()
         .filter_map(|e| match e {
-            StoreEvent::HostPut { record, .. } => Some(record.name.as_str()),
+            HostEvent::Change(HostChange::Put { record, .. }) => Some(record.name.as_str()),
             _ => None,
         })
         .collect()
@@ -157,10 +159,10 @@ async fn watcher_lists_then_follows_changes() {
     let event = next(&mut rx, Duration::from_secs(3), "HostPut h2").await;
     assert_eq!(
         event,
-        StoreEvent::HostPut {
+        HostEvent::Change(HostChange::Put {
             record: spec("h2"),
             revision: put_at
-        }
+        })
     );
 
     assert!(
@@ -170,7 +172,7 @@ async fn watcher_lists_then_follows_changes() {
     );
     let event = next(&mut rx, Duration::from_secs(3), "HostDeleted h1").await;
     assert!(
-        matches!(&event, StoreEvent::HostDeleted { name, revision } if name == "h1" && *revision > put_at),
+        matches!(&event, HostEvent::Change(HostChange::Deleted { name, revision }) if name == "h1" && *revision > put_at),
         "{event:?}"
     );
 
@@ -179,7 +181,7 @@ async fn watcher_lists_then_follows_changes() {
     c.put(key.as_str(), "{oops", None).await.expect("raw put");
     let event = next(&mut rx, Duration::from_secs(3), "HostBroken h2").await;
     assert!(
-        matches!(&event, StoreEvent::HostBroken { record, .. }
+        matches!(&event, HostEvent::Change(HostChange::Broken { record, .. })
             if record.name == "h2" && record.key == key && record.reason.contains("JSON")),
         "{event:?}"
     );
@@ -204,7 +206,7 @@ async fn watcher_rides_out_an_etcd_restart_without_losing_a_put() {
     let event = next(&mut rx, Duration::from_secs(5), "Unreachable").await;
     let to_unreachable = stopped.elapsed();
     match &event {
-        StoreEvent::Unreachable { error } => assert!(error.contains(&endpoint), "{error}"),
+        HostEvent::Unreachable { error } => assert!(error.contains(&endpoint), "{error}"),
         other => panic!("expected Unreachable, got {other:?}"),
     }
 
@@ -220,9 +222,9 @@ async fn watcher_rides_out_an_etcd_restart_without_losing_a_put() {
     let mut events = Vec::new();
     while to_connected.is_none() {
         match next(&mut rx, Duration::from_secs(8), "Connected").await {
-            StoreEvent::Connected { .. } => to_connected = Some(started.elapsed()),
+            HostEvent::Connected { .. } => to_connected = Some(started.elapsed()),
             // A retry may fail differently (e.g. etcd still starting): only the text changes.
-            StoreEvent::Unreachable { .. } => {}
+            HostEvent::Unreachable { .. } => {}
             other => events.push(other),
         }
     }
@@ -234,17 +236,17 @@ async fn watcher_rides_out_an_etcd_restart_without_losing_a_put() {
     assert!(
         events
             .iter()
-            .all(|e| !matches!(e, StoreEvent::Hosts { .. })),
+            .all(|e| !matches!(e, HostEvent::Snapshot(HostListing { .. }))),
         "resumed, not relisted: {events:?}"
     );
-    assert!(events.contains(&StoreEvent::HostPut {
+    assert!(events.contains(&HostEvent::Change(HostChange::Put {
         record: spec("gap"),
         revision: gap_at
-    }));
-    assert!(events.contains(&StoreEvent::HostPut {
+    })));
+    assert!(events.contains(&HostEvent::Change(HostChange::Put {
         record: spec("after"),
         revision: after_at
-    }));
+    })));
     eprintln!(
         "stop_etcd -> Unreachable: {to_unreachable:?}; start_etcd -> Connected: {:?}",
         to_connected.unwrap_or_default()
@@ -293,7 +295,7 @@ async fn nothing_listening_is_an_error_not_a_hang() {
     let task =
         store::spawn_host_watcher(cfg(&format!("http://127.0.0.1:{port}")), PREFIX.into(), tx);
     let event = next(&mut rx, Duration::from_secs(3), "Unreachable").await;
-    assert!(matches!(event, StoreEvent::Unreachable { .. }), "{event:?}");
+    assert!(matches!(event, HostEvent::Unreachable { .. }), "{event:?}");
     assert_eq!(drain(&mut rx, Duration::from_secs(2)).await, vec![]);
     drop(rx);
     assert!(
@@ -377,19 +379,19 @@ mod relay {
 }
 
 /// Cuts the watcher's link: Unreachable arrives.
-async fn cut(relay: &relay::Relay, rx: &mut mpsc::Receiver<StoreEvent>) {
+async fn cut(relay: &relay::Relay, rx: &mut mpsc::Receiver<HostEvent>) {
     relay.set(relay::Mode::Cut);
     let event = next(rx, Duration::from_secs(5), "Unreachable").await;
-    assert!(matches!(event, StoreEvent::Unreachable { .. }), "{event:?}");
+    assert!(matches!(event, HostEvent::Unreachable { .. }), "{event:?}");
 }
 
 /// Restores the link and collects what the watcher sends after reconnecting.
-async fn restore(relay: &relay::Relay, rx: &mut mpsc::Receiver<StoreEvent>) -> Vec<StoreEvent> {
+async fn restore(relay: &relay::Relay, rx: &mut mpsc::Receiver<HostEvent>) -> Vec<HostEvent> {
     relay.set(relay::Mode::Open);
     loop {
         match next(rx, Duration::from_secs(6), "Connected").await {
-            StoreEvent::Connected { .. } => break,
-            StoreEvent::Unreachable { .. } => {}
+            HostEvent::Connected { .. } => break,
+            HostEvent::Unreachable { .. } => {}
             other => panic!("{other:?} before Connected"),
         }
     }
@@ -421,14 +423,14 @@ async fn changes_made_while_the_watcher_was_away_arrive_once() {
     assert_eq!(
         events,
         vec![
-            StoreEvent::HostPut {
+            HostEvent::Change(HostChange::Put {
                 record: spec("gap"),
                 revision: gap_at
-            },
-            StoreEvent::HostDeleted {
+            }),
+            HostEvent::Change(HostChange::Deleted {
                 name: "old".into(),
                 revision: gap_at + 1
-            },
+            }),
         ]
     );
 }
@@ -452,11 +454,11 @@ async fn a_compacted_resume_point_falls_back_to_a_fresh_list() {
     let events = restore(&relay, &mut rx).await;
     assert_eq!(
         events,
-        vec![StoreEvent::Hosts {
+        vec![HostEvent::Snapshot(HostListing {
             records: vec![spec("h1"), spec("h2")],
             broken: Vec::new(),
             revision: last
-        }]
+        })]
     );
     // And it watches on from there.
     let at = store::put_host(&mut c, PREFIX, &spec("h3"))
@@ -465,10 +467,10 @@ async fn a_compacted_resume_point_falls_back_to_a_fresh_list() {
     let event = next(&mut rx, Duration::from_secs(3), "HostPut h3").await;
     assert_eq!(
         event,
-        StoreEvent::HostPut {
+        HostEvent::Change(HostChange::Put {
             record: spec("h3"),
             revision: at
-        }
+        })
     );
 }
 
@@ -483,7 +485,7 @@ async fn a_silent_etcd_is_reported_unreachable() {
     let event = next(&mut rx, Duration::from_secs(6), "Unreachable").await;
     let waited = frozen.elapsed();
     assert!(
-        matches!(&event, StoreEvent::Unreachable { error } if error.contains("no answer")),
+        matches!(&event, HostEvent::Unreachable { error } if error.contains("no answer")),
         "{event:?}"
     );
     eprintln!("silent etcd -> Unreachable: {waited:?}");
@@ -534,7 +536,7 @@ async fn auth_failures_are_named() {
     let _task = store::spawn_host_watcher(cfg(&endpoint), PREFIX.into(), tx);
     let event = next(&mut rx, Duration::from_secs(5), "Unreachable").await;
     assert!(
-        matches!(&event, StoreEvent::Unreachable { error } if error.contains("refused access")),
+        matches!(&event, HostEvent::Unreachable { error } if error.contains("refused access")),
         "{event:?}"
     );
 }

@@ -9,11 +9,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use std::time::Duration;
-use wheelhouse::action::Action;
-use wheelhouse::model::app::AppSpec;
-use wheelhouse::model::{AppRecord, Container, Dialog, EtcdState, Focus, Health, Model, View};
+use wheelhouse::cluster::{AppRecord, EtcdState};
+use wheelhouse::domain::app::AppSpec;
+use wheelhouse::domain::{Container, Health};
 use wheelhouse::ops::Command;
+use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
+use wheelhouse::tui::model::{Dialog, Focus, Model, View};
 use wheelhouse::tui::theme::{Level, Theme};
 
 mod common;
@@ -90,7 +92,7 @@ fn a_foreign_container_is_marked_in_the_host_view_at_any_width() {
         .insert("wheelhouse.app".to_owned(), "web".to_owned());
     let mut instance = container("web.9", "running", Health::None, None, None);
     owned(&mut instance, "web");
-    if let Some(alpha) = model.host_mut("alpha") {
+    if let Some(alpha) = model.cluster.host_mut("alpha") {
         alpha.containers.extend([stray, instance]);
     }
     for (width, height) in [(80, 24), (200, 50)] {
@@ -154,17 +156,17 @@ fn the_status_bar_reports_hosts_containers_etcd_and_age() {
     ] {
         assert!(bar.contains(part), "{part:?} missing from {bar:?}");
     }
-    model.etcd = EtcdState::Unreachable {
+    model.cluster.etcd = EtcdState::Unreachable {
         error: "refused".to_owned(),
         since: model.now - Duration::from_secs(30),
     };
-    model.last_data = None;
+    model.cluster.last_data = None;
     model.ui.message = Some("no such host".to_owned());
     let bar = line(&model);
     for part in ["etcd unreachable 30s", "data —", "no such host"] {
         assert!(bar.contains(part), "{part:?} missing from {bar:?}");
     }
-    model.etcd = EtcdState::Disabled;
+    model.cluster.etcd = EtcdState::Disabled;
     assert!(line(&model).contains("etcd disabled"));
 }
 
@@ -188,7 +190,7 @@ fn with_apps() -> Model {
         s.instances = instances;
         s
     };
-    model.apps = [
+    model.cluster.apps = [
         ("web", spec("web", "wheelhouse/demo:1", 4), 11),
         ("api", spec("api", "wheelhouse/demo:2", 0), 5),
     ]
@@ -223,7 +225,7 @@ fn with_apps() -> Model {
         ),
     ];
     for (host, containers) in hosts {
-        if let Some(h) = model.host_mut(host) {
+        if let Some(h) = model.cluster.host_mut(host) {
             h.containers.extend(containers);
         }
     }
@@ -316,12 +318,13 @@ fn the_selected_apps_hosts_are_marked_without_colour() {
     // One character per host: the host's glyph is underlined and marked at its left.
     let mut many = many_hosts(1000);
     let spec = AppSpec::new("batch", "wheelhouse/demo:1");
-    many.apps
+    many.cluster
+        .apps
         .insert("batch".to_owned(), AppRecord { spec, revision: 3 });
     for i in [0, 1, 250] {
         let mut c = container("batch", "running", Health::None, None, None);
         owned(&mut c, "batch");
-        many.hosts[i].containers.push(c);
+        many.cluster.hosts[i].containers.push(c);
     }
     let many = apps_focused(many, "batch");
     let buf = draw(&many, 200, 50);
@@ -359,12 +362,12 @@ fn rolling_web(model: &mut Model, phase: wheelhouse::plan::rollout::Phase) {
         new_available: 1,
         ..Default::default()
     };
-    let record = wheelhouse::store::Rollout {
+    let record = wheelhouse::cluster::Rollout {
         state,
         from_spec: Some(from),
         to_spec: to,
     };
-    model.rollouts.insert("web".to_owned(), record);
+    model.cluster.rollouts.insert("web".to_owned(), record);
 }
 
 #[test]
@@ -403,7 +406,8 @@ fn a_rollout_shows_its_bar_and_marks_the_hosts_it_changes_120x30() {
 
 #[test]
 fn the_image_prompt_and_the_history_list_120x30() {
-    use wheelhouse::model::{HistoryEntry, HistoryList, ImagePrompt};
+    use wheelhouse::ops::HistoryEntry;
+    use wheelhouse::tui::model::{HistoryList, ImagePrompt};
     let mut model = apps_focused(with_apps(), "web");
     model.ui.image_prompt = Some(ImagePrompt {
         app: "web".to_owned(),
@@ -464,7 +468,7 @@ fn at_80x24_a_rollout_takes_one_line_rather_than_a_blank_box() {
 
 #[test]
 fn the_wallboard_has_no_selection_no_help_hint_and_larger_cells() {
-    use wheelhouse::model::wallboard::Wallboard;
+    use wheelhouse::tui::model::wallboard::Wallboard;
     let mut model = five_hosts();
     model.principal.mode = wheelhouse::ops::Mode::ReadOnly;
     model.wallboard = Some(Wallboard::new(Duration::from_secs(10), model.now));
@@ -491,9 +495,10 @@ fn hostile_cluster_text_is_drawn_harmless() {
     let mut spec = AppSpec::new("evil", format!("demo{HOSTILE}:1"));
     spec.instances = 1;
     model
+        .cluster
         .apps
         .insert("evil".to_owned(), AppRecord { spec, revision: 3 });
-    if let Some(host) = model.host_mut("alpha") {
+    if let Some(host) = model.cluster.host_mut("alpha") {
         let mut c = container(
             &format!("evil{HOSTILE}"),
             "running",
@@ -515,7 +520,9 @@ fn hostile_cluster_text_is_drawn_harmless() {
         let buffer = draw(&model, 160, 40);
         for cell in &buffer.content {
             assert!(
-                !cell.symbol().contains(wheelhouse::sanitize::needs_care),
+                !cell
+                    .symbol()
+                    .contains(wheelhouse::domain::sanitize::needs_care),
                 "{:?} in:\n{}",
                 cell.symbol(),
                 text(&buffer)

@@ -12,7 +12,7 @@ use common::models::{draw_themed, find_below, five_hosts, many_hosts, text};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use std::collections::HashSet;
-use wheelhouse::model::{Model, View};
+use wheelhouse::tui::model::{Model, View};
 use wheelhouse::tui::theme::{ColorDepth, Level, Theme};
 
 /// The hosts of `five_hosts`, in the state each one shows.

@@ -6,11 +6,10 @@
 
 use std::path::Path;
 use std::time::Duration;
-use wheelhouse::config::{
-    Bounds, Config, FileError, MAX_ECHO, MAX_MESSAGE, decode, format_duration,
-};
-use wheelhouse::model::app::AppSpec;
-use wheelhouse::sanitize::{clean, clean_bytes, clean_lines, needs_care};
+use wheelhouse::config::Config;
+use wheelhouse::domain::app::AppSpec;
+use wheelhouse::domain::sanitize::{clean, clean_bytes, clean_lines, needs_care};
+use wheelhouse::domain::{Bounds, FileError, MAX_ECHO, MAX_MESSAGE, decode, format_duration};
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::script;
 use wheelhouse::tui::theme::Theme;

@@ -53,7 +53,7 @@ fn scheme(url: &str) -> &str {
 /// settings imply; plain http with TLS files set is a mistake.
 pub fn endpoint(raw: &str, tls: bool) -> Result<String, String> {
     let raw = raw.trim();
-    let shown = crate::config::excerpt(raw);
+    let shown = crate::domain::excerpt(raw);
     let (scheme, authority) = match raw.split_once("://") {
         None if tls => ("https", raw),
         None => ("http", raw),
@@ -64,7 +64,7 @@ pub fn endpoint(raw: &str, tls: bool) -> Result<String, String> {
         }
         Some((s @ ("http" | "https"), rest)) => (s, rest),
         Some((other, _)) => {
-            let other = crate::config::excerpt(other);
+            let other = crate::domain::excerpt(other);
             return Err(format!(
                 "endpoint {shown:?}: scheme {other:?} is not supported (use http:// or https://)"
             ));

@@ -1,10 +1,11 @@
 //! One set of checks for a host entry, wherever it comes from: the config file's
 //! `[[hosts]]` (errors placed at file:line:col) and `/hosts/<host>` records in etcd.
 
+use super::check_engine_url;
 use super::etcd::check_host;
-use super::{check_engine_url, valid_name};
-use crate::model::HostSpec;
-use crate::model::app::{check_no_controls, check_not_empty};
+use crate::domain::HostSpec;
+use crate::domain::app::{check_no_controls, check_not_empty};
+use crate::domain::valid_name;
 use std::net::IpAddr;
 
 /// The field of a host entry a check refused, so the config can point at it.

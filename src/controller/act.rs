@@ -2,8 +2,8 @@
 
 use super::{CRASH_PENALTY_CAP, Controller, FORGET_AFTER, START_BACKOFF, probe, rolling, round};
 use crate::docker::{self, Done, EngineStep};
-use crate::model::Health;
-use crate::model::app::{HealthCheck, Probe};
+use crate::domain::Health;
+use crate::domain::app::{HealthCheck, Probe};
 use crate::plan::{self, Actual, Liveness, RunState, Step, StopReason};
 use crate::store::{self, AuditEntry};
 use etcd_client::{Client, Compare};
@@ -73,19 +73,19 @@ impl Controller {
                 format!("broken record ({reason}); {kept}"),
             );
         }
-        for (host, reason) in self.model.broken_hosts.clone() {
+        for (host, reason) in self.cluster.broken_hosts.clone() {
             let kept = format!("broken host record ({reason}); the host is kept as it was");
             self.report(client, &host, "broken-host", kept);
         }
-        for (app, reason) in self.model.broken_rollouts.clone() {
+        for (app, reason) in self.cluster.broken_rollouts.clone() {
             let kept = format!(
                 "broken rollout record ({reason}); `wheelhouse ctl rollout-status {app} --reset` \
                  removes it"
             );
             self.report(client, &app, "broken-rollout", kept);
         }
-        let (broken, hosts) = (&self.broken, &self.model.broken_hosts);
-        let rollouts = &self.model.broken_rollouts;
+        let (broken, hosts) = (&self.broken, &self.cluster.broken_hosts);
+        let rollouts = &self.cluster.broken_rollouts;
         self.problems.retain(|(name, kind), _| match *kind {
             "broken" => broken.contains_key(name),
             "broken-host" => hosts.contains_key(name),
@@ -161,7 +161,7 @@ impl Controller {
             tracing::info!(step = %step, "planned");
         }
         let hosts = self
-            .model
+            .cluster
             .hosts
             .iter()
             .map(|h| (h.spec.name.clone(), h.spec.clone()))
@@ -185,10 +185,10 @@ impl Controller {
         })))
     }
 
-    /// The planner's view: the model, with probe results and crash loops laid over it;
+    /// The planner's view: the cluster picture, with probe results and crash loops laid over it;
     /// also keeps the probes and restart-count checks in line with it.
     fn actual(&mut self, now: Instant) -> Actual {
-        let mut actual = Actual::from_model(&self.model, &self.track.dead);
+        let mut actual = self.cluster.actual(&self.track.dead);
         let mut targets = Vec::new();
         for view in &mut actual.hosts {
             let online = view.liveness == Liveness::Online;
@@ -241,7 +241,7 @@ impl Controller {
     /// Asks the engine how often it restarted a container, in the background.
     fn inspect(&self, host: &str, container: &str) {
         let client = self.engines.get(host).cloned();
-        let spec = self.model.host(host).map(|h| h.spec.clone());
+        let spec = self.cluster.host(host).map(|h| h.spec.clone());
         let (host, container, tx) = (
             host.to_owned(),
             container.to_owned(),
@@ -291,7 +291,7 @@ impl Controller {
             }
             match (&r.step, r.result) {
                 (EngineStep::Start(s), Ok(Done::Started { container })) => {
-                    self.track.started(&mut self.model, s, &container, now);
+                    self.track.started(&mut self.cluster, s, &container, now);
                 }
                 (EngineStep::Start(s), Err(e))
                     if struck.insert((s.app.clone(), s.host.clone())) =>
@@ -303,7 +303,7 @@ impl Controller {
                 }
                 (EngineStep::Stop(s), Ok(_)) => {
                     self.track
-                        .removed(&mut self.model, &s.host, &s.container, now);
+                        .removed(&mut self.cluster, &s.host, &s.container, now);
                     // An exit may be the host's fault (it died): only a short backoff.
                     let penalty = match s.reason {
                         StopReason::CrashLoop => Some((

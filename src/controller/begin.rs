@@ -3,12 +3,13 @@
 //! once it has rolled back.
 
 use super::rolling::{Initiation, revisions};
+use crate::cluster::Rollout;
 use crate::docker;
-use crate::model::HostSpec;
-use crate::model::app::AppSpec;
+use crate::domain::HostSpec;
+use crate::domain::app::AppSpec;
 use crate::plan::labels;
 use crate::plan::rollout::{Phase, RolloutState};
-use crate::store::{self, AuditEntry, Expect, Rollout, StoreError};
+use crate::store::{self, AuditEntry, Expect, StoreError};
 use bollard::Docker;
 use etcd_client::Client;
 use std::collections::HashMap;

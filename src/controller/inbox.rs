@@ -1,14 +1,14 @@
 //! Everything the controller's loop listens to, as one stream of events.
 
 use super::probe;
-use crate::docker::DataEvent;
-use crate::store::{AppEvent, RestartEvent, RolloutEvent, StoreEvent};
+use crate::cluster::DataEvent;
+use crate::cluster::{AppEvent, HostEvent, RestartEvent, RolloutEvent};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub(super) enum Event {
     Data(DataEvent),
-    Store(StoreEvent),
+    Store(HostEvent),
     App(AppEvent),
     Rollout(RolloutEvent),
     Restart(RestartEvent),
@@ -21,7 +21,7 @@ pub(super) enum Event {
 /// Everything the loop listens to.
 pub(super) struct Inbox {
     pub data: mpsc::Receiver<DataEvent>,
-    pub store: mpsc::Receiver<StoreEvent>,
+    pub store: mpsc::Receiver<HostEvent>,
     pub apps: mpsc::Receiver<AppEvent>,
     pub probes: mpsc::Receiver<probe::Outcome>,
     pub restarts: mpsc::Receiver<(String, u64)>,

@@ -1,8 +1,8 @@
 //! HTTP health probes: one task per running instance of an app with `http = "/path"`,
 //! probing `address:port/path` every interval; 2xx and 3xx are healthy.
 
-use crate::model::Health;
-use crate::model::app::HealthCheck;
+use crate::domain::Health;
+use crate::domain::app::HealthCheck;
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -151,7 +151,7 @@ async fn probe_loop(client: reqwest::Client, target: Target, tx: mpsc::Sender<Ou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::Probe as Check;
+    use crate::domain::app::Probe as Check;
 
     fn target(url: &str) -> Target {
         Target {

@@ -21,11 +21,13 @@
 //! failed or was rolled back is not tried again for the same revision: the operator
 //! writes a new spec (or restarts) to try again.
 
-use crate::model::Health;
-use crate::model::app::AppSpec;
+use crate::cluster::{Rollout, RolloutEvent, StoredCommand};
+use crate::cluster::{RolloutChange, RolloutListing};
+use crate::domain::Health;
+use crate::domain::app::AppSpec;
 use crate::plan::rollout::{self, Observation, Observed, Phase, RolloutState, RolloutStep};
 use crate::plan::{Actual, Instance, Liveness, Step, Stop, StopReason, labels};
-use crate::store::{AuditEntry, Rollout, RolloutEvent, StoredCommand, verb};
+use crate::store::{AuditEntry, verb};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -133,13 +135,13 @@ impl Rolling {
     /// Follows the pending commands (stored states are the leader's own business).
     pub fn on_event(&mut self, event: RolloutEvent) -> bool {
         match event {
-            RolloutEvent::Snapshot { commands, .. } => {
+            RolloutEvent::Snapshot(RolloutListing { commands, .. }) => {
                 self.commands = commands.into_iter().map(|c| (c.app.clone(), c)).collect();
             }
-            RolloutEvent::Command(c) => {
+            RolloutEvent::Change(RolloutChange::Command(c)) => {
                 self.commands.insert(c.app.clone(), c);
             }
-            RolloutEvent::CommandRemoved { app } => {
+            RolloutEvent::Change(RolloutChange::CommandRemoved { app }) => {
                 self.commands.remove(&app);
             }
             _ => return false,

@@ -7,10 +7,11 @@
 
 use super::begin;
 use super::rolling::{Initiation, Write};
+use crate::cluster::{Rollout, StoredCommand};
 use crate::docker::{self, EngineStep, Limits, StepResult};
-use crate::model::HostSpec;
+use crate::domain::HostSpec;
 use crate::plan::Step;
-use crate::store::{self, AuditEntry, HostHealth, Rollout, StoredCommand};
+use crate::store::{self, AuditEntry, HostHealth};
 use bollard::Docker;
 use etcd_client::{Client, Compare};
 use std::collections::{BTreeSet, HashMap};

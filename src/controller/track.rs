@@ -1,9 +1,10 @@
-//! What the controller remembers beside the model: when hosts went down and which it
+//! What the controller remembers beside the cluster picture: when hosts went down and which it
 //! judged dead, what its own steps did that the engines' lists do not show yet, restart
 //! counts of restarting containers, since when instances are unhealthy and how often each
 //! app had unhealthy instances replaced, and which hosts each app avoids for a while.
 
-use crate::model::{Container, Health, Model};
+use crate::cluster::ClusterState;
+use crate::domain::{Container, ContainerState, Health};
 use crate::plan::{Actual, Avoid, Liveness, RunState, Start};
 use crate::store::{HostHealth, Liveness as Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -84,14 +85,14 @@ impl Tracker {
         verdicts
     }
 
-    /// Records a container this controller started, and shows it in the model until the
+    /// Records a container this controller started, and shows it in the picture until the
     /// engine's list does.
-    pub fn started(&mut self, model: &mut Model, start: &Start, id: &str, now: Instant) {
+    pub fn started(&mut self, cluster: &mut ClusterState, start: &Start, id: &str, now: Instant) {
         let container = Container {
             id: id.to_owned(),
             name: start.name.clone(),
             image: start.spec.image.clone(),
-            state: "running".to_owned(),
+            state: ContainerState::Running,
             status: "Up (just started)".to_owned(),
             health: Health::Starting,
             labels: start.labels(),
@@ -108,11 +109,11 @@ impl Tracker {
                 until: now + EXPECT_FOR,
             },
         );
-        self.reapply(model, &start.host, now);
+        self.reapply(cluster, &start.host, now);
     }
 
     /// Records a container this controller removed, and hides it until the list does.
-    pub fn removed(&mut self, model: &mut Model, host: &str, id: &str, now: Instant) {
+    pub fn removed(&mut self, cluster: &mut ClusterState, host: &str, id: &str, now: Instant) {
         self.expected.insert(
             id.to_owned(),
             Expected {
@@ -122,14 +123,14 @@ impl Tracker {
             },
         );
         self.restarts.remove(id);
-        self.reapply(model, host, now);
+        self.reapply(cluster, host, now);
     }
 
     /// Lays the expected effects over `host`'s list; an effect the list shows is done. A
     /// start shows once the container is listed past "created" (a list taken between
     /// create and start would otherwise read as a failed instance).
-    pub fn reapply(&mut self, model: &mut Model, host: &str, now: Instant) {
-        let Some(h) = model.host_mut(host) else {
+    pub fn reapply(&mut self, cluster: &mut ClusterState, host: &str, now: Instant) {
+        let Some(h) = cluster.host_mut(host) else {
             return;
         };
         self.expected.retain(|id, e| {
@@ -138,7 +139,7 @@ impl Tracker {
             }
             let listed = h.containers.iter().position(|c| &c.id == id);
             let shown = match (&e.container, listed) {
-                (Some(_), Some(i)) => h.containers[i].state != "created",
+                (Some(_), Some(i)) => h.containers[i].state != ContainerState::Created,
                 (None, None) => true,
                 _ => false,
             };
@@ -286,11 +287,12 @@ fn doubled(base: Duration, times: u32, cap: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::AppSpec;
-    use crate::model::{Host, HostSource, HostSpec, HostState};
+    use crate::cluster::{Host, HostSource, HostState};
+    use crate::domain::HostSpec;
+    use crate::domain::app::AppSpec;
     use crate::plan::labels;
 
-    fn model() -> Model {
+    fn cluster() -> ClusterState {
         let spec = HostSpec {
             name: "h1".into(),
             engine: "unix:///x".into(),
@@ -299,7 +301,7 @@ mod tests {
             labels: BTreeMap::new(),
             tls: None,
         };
-        Model::with_hosts(Instant::now(), vec![Host::new(spec, HostSource::Config)])
+        ClusterState::with_hosts(vec![Host::new(spec, HostSource::Config)])
     }
 
     fn start() -> Start {
@@ -318,7 +320,7 @@ mod tests {
     #[test]
     fn started_containers_show_until_listed_and_removed_ones_hide() {
         let now = Instant::now();
-        let mut m = model();
+        let mut m = cluster();
         let mut t = Tracker::default();
         t.started(&mut m, &start(), "c1", now);
         assert_eq!(m.hosts[0].containers.len(), 1);
@@ -329,7 +331,7 @@ mod tests {
         // Listed as only created (between create and start): still shown as started.
         m.hosts[0].containers[0].state = "created".into();
         t.reapply(&mut m, "h1", now);
-        assert_eq!(m.hosts[0].containers[0].state, "running");
+        assert_eq!(m.hosts[0].containers[0].state, ContainerState::Running);
         // Once listed, the effect is done; then a removal hides it from stale lists.
         t.reapply(&mut m, "h1", now);
         assert!(t.expected.is_empty());
@@ -407,7 +409,7 @@ mod tests {
 
     /// The planner's view of one online host running `containers` (id, health) of `web`.
     fn view(containers: &[(&str, Health)]) -> Actual {
-        let mut m = model();
+        let mut m = cluster();
         m.hosts[0].state = HostState::Online;
         let spec = AppSpec::new("web", "img");
         for (n, (id, health)) in (1..).zip(containers) {
@@ -418,7 +420,7 @@ mod tests {
                 ..t_container()
             });
         }
-        Actual::from_model(&m, &BTreeSet::new())
+        m.actual(&BTreeSet::new())
     }
 
     /// Judges `containers` at `at`: the ids found unhealthy past their grace.

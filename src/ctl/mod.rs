@@ -14,11 +14,12 @@ pub use spec_toml::to_toml;
 
 use output::{json, table};
 
-use crate::config::{Config, EtcdConfig, read_file};
-use crate::model::app::{AppSpec, parse_instances};
-use crate::model::app_statuses;
+use crate::cluster::app_statuses;
+use crate::config::{Config, EtcdConfig};
+use crate::domain::app::{AppSpec, parse_instances};
+use crate::domain::read_file;
+use crate::domain::sanitize::clean;
 use crate::ops::{self, Command, Kind, Mode, Ops, OpsError, Principal};
-use crate::sanitize::clean;
 use crate::store::{self, StoreError};
 use clap::Subcommand;
 use etcd_client::Client;
@@ -366,13 +367,13 @@ async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<
         Ok(client) => (Some(client), None),
         Err(e) => (None, Some(e)),
     };
-    let model = status::gather(config, client.as_mut()).await?;
-    let apps = app_statuses(&model);
+    let cluster = status::gather(config, client.as_mut()).await?;
+    let apps = app_statuses(&cluster);
     let etcd_error = etcd_error.map(|e| format!("{e} (desired counts unknown)"));
     if output.json() {
-        out.push_str(&json(&status::json(&apps, &model, etcd_error.as_deref())));
+        out.push_str(&json(&status::json(&apps, &cluster, etcd_error.as_deref())));
     } else {
-        out.push_str(&status::text(&apps, &model));
+        out.push_str(&status::text(&apps, &cluster));
     }
     match etcd_error {
         Some(e) => Err(CtlError::Failed(e)),

@@ -2,7 +2,7 @@
 //! schema README's "ctl output as JSON" describes; and how every mode writes to stdout and
 //! stderr without a panic on a closed pipe.
 
-use crate::sanitize;
+use crate::domain::sanitize;
 use serde::Serialize;
 use std::io::Write;
 

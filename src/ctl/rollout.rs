@@ -4,9 +4,9 @@
 use super::output::{OutputArg, json, table};
 use super::{CtlError, connect};
 use crate::config::Config;
+use crate::domain::sanitize::clean;
 use crate::ops::{self, Ops};
 use crate::plan::rollout::{change_text, counts_text};
-use crate::sanitize::clean;
 use crate::store;
 
 /// Where the app's rollout stands (or the last one ended), with its failures.

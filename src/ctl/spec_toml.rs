@@ -1,8 +1,8 @@
 //! An app spec written back as the TOML an operator writes, in the file's usual key order,
 //! so `ctl get web > web.toml` then `ctl apply -f web.toml` changes nothing.
 
-use crate::model::app::{Amount, AppSpec, HealthCheck, Probe, RestartPolicy, UpdatePolicy};
-use crate::sanitize;
+use crate::domain::app::{Amount, AppSpec, HealthCheck, Probe, RestartPolicy, UpdatePolicy};
+use crate::domain::sanitize;
 use std::fmt::Write;
 use std::time::Duration;
 use toml::Value;

@@ -1,13 +1,15 @@
 //! What runs where, for `ctl status`: app specs from etcd, containers from every engine,
-//! folded into a `Model` by the cockpit's own `update`, then counted by `app_statuses`.
+//! folded into a `ClusterState` as any screen's is, then counted by `app_statuses`.
 
 use super::output::table;
+use crate::cluster::{
+    AppRecord, AppStatus, ClusterEvent, ClusterState, DataEvent, Host, HostSource, HostState,
+};
 use crate::config::Config;
-use crate::docker::{DataEvent, Supervisor};
-use crate::model::{AppRecord, AppStatus, Host, HostSource, HostSpec, HostState, Model};
-use crate::sanitize::clean;
+use crate::docker::Supervisor;
+use crate::domain::HostSpec;
+use crate::domain::sanitize::clean;
 use crate::store::{self, StoreError};
-use crate::update::{Msg, update};
 use etcd_client::Client;
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -17,17 +19,20 @@ use tokio::sync::mpsc;
 const ENGINE_WAIT: Duration = Duration::from_secs(8);
 
 /// The cluster as seen once: specs (when etcd answered) and every engine's containers.
-pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model, StoreError> {
+pub async fn gather(
+    config: &Config,
+    etcd: Option<&mut Client>,
+) -> Result<ClusterState, StoreError> {
     let mut hosts: Vec<HostSpec> = config.hosts.clone();
     let mut apps = Vec::new();
     let (mut broken_apps, mut broken_hosts) = (Vec::new(), Vec::new());
     let mut broken_rollouts = Vec::new();
-    let mut model_placement = BTreeMap::new();
+    let mut placement = BTreeMap::new();
     if let Some(client) = etcd {
         let listing = store::list_apps(client, &config.prefix, config.max_instances).await?;
         apps = listing.apps;
         broken_apps = listing.broken;
-        model_placement = store::list_placement(client, &config.prefix).await?;
+        placement = store::list_placement(client, &config.prefix).await?;
         let (records, broken, _) = store::list_host_records(client, &config.prefix).await?;
         broken_hosts = broken;
         broken_rollouts = store::list_broken_rollouts(client, &config.prefix).await?;
@@ -40,35 +45,35 @@ pub async fn gather(config: &Config, etcd: Option<&mut Client>) -> Result<Model,
         .into_iter()
         .map(|spec| Host::new(spec, HostSource::Config))
         .collect();
-    let mut model = Model::with_hosts(Instant::now(), hosts);
-    model.apps = apps
+    let mut cluster = ClusterState::with_hosts(hosts);
+    cluster.apps = apps
         .into_iter()
         .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
         .collect();
-    model.broken_apps = (broken_apps.into_iter())
+    cluster.broken_apps = (broken_apps.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
-    model.unplaced = model_placement;
-    model.broken_hosts = (broken_hosts.into_iter())
+    cluster.unplaced = placement;
+    cluster.broken_hosts = (broken_hosts.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
-    model.broken_rollouts = (broken_rollouts.into_iter())
+    cluster.broken_rollouts = (broken_rollouts.into_iter())
         .map(|b| (b.name, b.reason))
         .collect();
-    listen_to_engines(&mut model, config.refresh).await;
-    Ok(model)
+    listen_to_engines(&mut cluster, config.refresh).await;
+    Ok(cluster)
 }
 
 /// Runs a supervisor per host until each has listed its containers or failed once.
-async fn listen_to_engines(model: &mut Model, refresh: Duration) {
+async fn listen_to_engines(cluster: &mut ClusterState, refresh: Duration) {
     let (tx, mut rx) = mpsc::channel::<DataEvent>(1024);
-    let _supervisors: Vec<Supervisor> = model
+    let _supervisors: Vec<Supervisor> = cluster
         .hosts
         .iter()
         .map(|h| Supervisor::spawn_without_stats(h.spec.clone(), refresh, tx.clone()))
         .collect();
     drop(tx);
-    let mut waiting: HashSet<String> = model.hosts.iter().map(|h| h.name().to_owned()).collect();
+    let mut waiting: HashSet<String> = cluster.hosts.iter().map(|h| h.name().to_owned()).collect();
     let deadline = tokio::time::sleep(ENGINE_WAIT);
     tokio::pin!(deadline);
     while !waiting.is_empty() {
@@ -83,12 +88,12 @@ async fn listen_to_engines(model: &mut Model, refresh: Duration) {
             }
             DataEvent::Up { .. } | DataEvent::Stats { .. } => {}
         }
-        update(model, Msg::Data(event));
+        cluster.apply(ClusterEvent::Engine(event), Instant::now());
     }
 }
 
 /// The apps table (or "no apps"), then the hosts' lines.
-pub fn text(apps: &[AppStatus], model: &Model) -> String {
+pub fn text(apps: &[AppStatus], cluster: &ClusterState) -> String {
     let rows = apps
         .iter()
         .map(|s| {
@@ -114,9 +119,9 @@ pub fn text(apps: &[AppStatus], model: &Model) -> String {
         table(&header, rows)
     };
     // Each line cleaned whole, so cluster text cannot break it in two.
-    for line in host_lines(model)
+    for line in host_lines(cluster)
         .into_iter()
-        .chain(problem_lines(apps, model))
+        .chain(problem_lines(apps, cluster))
     {
         out.push_str(&clean(&line));
         out.push('\n');
@@ -125,7 +130,11 @@ pub fn text(apps: &[AppStatus], model: &Model) -> String {
 }
 
 /// `ctl status -o json` (schema in README).
-pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serde_json::Value {
+pub fn json(
+    apps: &[AppStatus],
+    cluster: &ClusterState,
+    etcd_error: Option<&str>,
+) -> serde_json::Value {
     let apps_foreign: Vec<&AppStatus> = apps.iter().filter(|s| !s.foreign.is_empty()).collect();
     let apps: Vec<serde_json::Value> = apps
         .iter()
@@ -141,7 +150,7 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
             })
         })
         .collect();
-    let hosts: Vec<serde_json::Value> = model
+    let hosts: Vec<serde_json::Value> = cluster
         .hosts
         .iter()
         .map(|host| {
@@ -158,7 +167,7 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
             })
         })
         .collect();
-    let unplaced: Vec<serde_json::Value> = (model.unplaced.values())
+    let unplaced: Vec<serde_json::Value> = (cluster.unplaced.values())
         .map(|u| serde_json::json!({ "app": u.app, "summary": u.summary(), "detail": u }))
         .collect();
     let foreign: serde_json::Map<String, serde_json::Value> = (apps_foreign.iter())
@@ -167,11 +176,11 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
     serde_json::json!({
         "apps": apps,
         "hosts": hosts,
-        "online": model.online_count(),
+        "online": cluster.online_count(),
         "etcd_error": etcd_error,
-        "broken_apps": model.broken_apps,
-        "broken_hosts": model.broken_hosts,
-        "broken_rollouts": model.broken_rollouts,
+        "broken_apps": cluster.broken_apps,
+        "broken_hosts": cluster.broken_hosts,
+        "broken_rollouts": cluster.broken_rollouts,
         "unplaced": unplaced,
         "foreign": foreign,
     })
@@ -180,7 +189,7 @@ pub fn json(apps: &[AppStatus], model: &Model, etcd_error: Option<&str>) -> serd
 /// One line per record in etcd that cannot be read ("app s4: broken record (why)"),
 /// then, per app the controller cannot place in full, why, host by host; then the
 /// containers labelled with an app that the controller did not start (`apps` counts them).
-pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
+pub fn problem_lines(apps: &[AppStatus], cluster: &ClusterState) -> Vec<String> {
     let foreign = (apps.iter()).filter(|s| !s.foreign.is_empty()).map(|s| {
         format!(
             "app {}: {} foreign container(s) not started by the controller, not counted: {}",
@@ -189,14 +198,14 @@ pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
             s.foreign.join(", ")
         )
     });
-    let broken_apps =
-        (model.broken_apps.iter()).map(|(name, why)| format!("app {name}: broken record ({why})"));
-    let broken_hosts = (model.broken_hosts.iter())
+    let broken_apps = (cluster.broken_apps.iter())
+        .map(|(name, why)| format!("app {name}: broken record ({why})"));
+    let broken_hosts = (cluster.broken_hosts.iter())
         .map(|(name, why)| format!("host {name}: broken record ({why}); kept as it was"));
-    let rollouts = (model.broken_rollouts.iter()).map(|(app, why)| {
+    let rollouts = (cluster.broken_rollouts.iter()).map(|(app, why)| {
         format!("app {app}: broken rollout record ({why}); `wheelhouse ctl rollout-status {app} --reset` removes it")
     });
-    let unplaced = (model.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
+    let unplaced = (cluster.unplaced.values()).map(|u| format!("app {}: {}", u.app, u.summary()));
     (broken_apps.chain(broken_hosts))
         .chain(rollouts)
         .chain(unplaced)
@@ -205,13 +214,13 @@ pub fn problem_lines(apps: &[AppStatus], model: &Model) -> Vec<String> {
 }
 
 /// "3/3 hosts online", then one line per host that is not.
-fn host_lines(model: &Model) -> Vec<String> {
+fn host_lines(cluster: &ClusterState) -> Vec<String> {
     let mut lines = vec![format!(
         "hosts: {}/{} online",
-        model.online_count(),
-        model.hosts.len()
+        cluster.online_count(),
+        cluster.hosts.len()
     )];
-    for host in &model.hosts {
+    for host in &cluster.hosts {
         let name = host.name();
         match &host.state {
             HostState::Online => {}

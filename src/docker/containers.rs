@@ -1,6 +1,6 @@
 //! From the engine's list and info answers to the model's plain data.
 
-use crate::model::{Container, Health, HostInfo};
+use crate::domain::{Container, Health, HostInfo};
 use bollard::models::{
     ContainerSummary, ContainerSummaryHealthStatusEnum, PortSummary, SystemInfo,
 };
@@ -35,7 +35,12 @@ pub(crate) fn container(summary: ContainerSummary) -> Option<Container> {
         name: container_name(summary.names.as_deref().unwrap_or_default(), &id),
         id,
         image: summary.image.unwrap_or_default(),
-        state: summary.state.map(|s| s.to_string()).unwrap_or_default(),
+        state: (summary
+            .state
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+            .as_str())
+        .into(),
         status,
         health,
         labels: summary.labels.unwrap_or_default().into_iter().collect(),
@@ -96,6 +101,7 @@ pub(crate) fn health_from_status(status: &str) -> Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ContainerState;
     use bollard::models::{ContainerSummaryHealth, ContainerSummaryStateEnum};
     use std::collections::HashMap;
 
@@ -137,7 +143,7 @@ mod tests {
         assert_eq!(c.id, "0123456789abcdef0123");
         assert_eq!(c.name, "db");
         assert_eq!(c.image, "wheelhouse/demo:1");
-        assert_eq!(c.state, "running");
+        assert_eq!(c.state, ContainerState::Running);
         assert!(c.is_running());
         assert_eq!(c.status, "Up 3 minutes");
         assert_eq!(c.health, Health::None);
@@ -182,7 +188,7 @@ mod tests {
         };
         let c = container(bare).expect("a container");
         assert_eq!(c.name, "fedcba987654");
-        assert_eq!(c.state, "");
+        assert_eq!(c.state, ContainerState::Other(String::new()));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! typo behind a long wait): an image the engine does not have is an error.
 
 use super::connect::describe;
-use crate::model::app::{AppSpec, Probe};
+use crate::domain::app::{AppSpec, Probe};
 use crate::plan::{Start, Step, Stop};
 use bollard::Docker;
 use bollard::models::{
@@ -281,8 +281,8 @@ pub fn create_body(s: &Start) -> ContainerCreateBody {
     }
 }
 
-fn restart_name(policy: crate::model::app::RestartPolicy) -> RestartPolicyNameEnum {
-    use crate::model::app::RestartPolicy as P;
+fn restart_name(policy: crate::domain::app::RestartPolicy) -> RestartPolicyNameEnum {
+    use crate::domain::app::RestartPolicy as P;
     match policy {
         P::No => RestartPolicyNameEnum::NO,
         P::OnFailure => RestartPolicyNameEnum::ON_FAILURE,
@@ -393,7 +393,7 @@ async fn call<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::HealthCheck;
+    use crate::domain::app::HealthCheck;
 
     fn start() -> Start {
         let mut spec = AppSpec::new("web", "wheelhouse/demo:1");

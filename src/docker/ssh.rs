@@ -215,7 +215,7 @@ fn last_line(said: &[u8]) -> String {
         .rfind(|line| !line.is_empty())
         .map_or_else(
             || "it exited without answering".to_owned(),
-            |line| crate::sanitize::clean_bytes(line).into_owned(),
+            |line| crate::domain::sanitize::clean_bytes(line).into_owned(),
         )
 }
 

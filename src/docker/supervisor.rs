@@ -2,11 +2,11 @@
 //! the engine going away within seconds, report Down, and reconnect with backoff.
 //! Every engine call has a timeout, so a hung engine stalls only its own supervisor.
 
-use super::DataEvent;
 use super::connect::{connect, describe};
 use super::containers::{container, host_info};
 use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
-use crate::model::{Container, HostSpec};
+use crate::cluster::DataEvent;
+use crate::domain::{Container, ContainerState, HostSpec};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
 use futures::StreamExt;
@@ -132,7 +132,7 @@ struct Session<'a> {
     /// Last stats per running container, to fill into each new list.
     last: HashMap<String, (f64, u64)>,
     /// Restart counts read by inspect, with the state they were read in.
-    restarts: HashMap<String, (String, u32)>,
+    restarts: HashMap<String, (ContainerState, u32)>,
     stats: HashMap<String, TaskGuard>,
     samples_tx: mpsc::Sender<Sample>,
     samples_rx: mpsc::Receiver<Sample>,

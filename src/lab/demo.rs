@@ -5,8 +5,8 @@
 use super::images::REPO;
 use super::{Lab, LabError, process};
 use crate::config::{DEFAULT_PREFIX, EtcdConfig};
-use crate::model::app::AppSpec;
-use crate::sanitize::clean;
+use crate::domain::app::AppSpec;
+use crate::domain::sanitize::clean;
 use crate::store;
 use bollard::models::{
     ContainerCreateBody, HealthConfig, HostConfig, RestartPolicy, RestartPolicyNameEnum,

@@ -3,7 +3,7 @@
 
 use super::LabError;
 use crate::docker::{self, DockerError};
-use crate::model::HostSpec;
+use crate::domain::HostSpec;
 use bollard::Docker;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{

@@ -4,7 +4,7 @@ mod stats;
 
 pub use stats::{cpu_percent, mem_bytes};
 
-use crate::model::{Container, Load};
+use crate::domain::{Container, Load};
 
 /// A host's load: summed container CPU over its cores, summed memory over MemTotal, in percent.
 pub fn host_load(containers: &[Container], ncpu: u32, mem_total: u64) -> Load {
@@ -34,7 +34,7 @@ pub fn host_load(containers: &[Container], ncpu: u32, mem_total: u64) -> Load {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Health;
+    use crate::domain::Health;
     use std::collections::BTreeMap;
 
     fn container(state: &str, cpu: Option<f64>, mem: Option<u64>) -> Container {

@@ -3,7 +3,7 @@
 //! a `Command`; `ops::execute` is the one place it is carried out.
 
 use super::{Cx, OpsError, Outcome, rollout};
-use crate::model::app::AppSpec;
+use crate::domain::app::AppSpec;
 
 /// What a command touches: the gate (later, roles per zone) and the audit name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,12 +5,24 @@
 
 use super::{Principal, audit};
 use crate::config::EtcdConfig;
-use crate::model::Refusal;
 use crate::store::{self, AuditEntry, AuditOutcome};
 use etcd_client::Client;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+
+/// A change refused on a screen, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Refusal {
+    /// The command's name ("scale", "rollout", ...), or "export", "theme".
+    pub verb: String,
+    /// The app (or host, or file) it was aimed at, "-" when none was selected.
+    pub target: String,
+    /// What the operator was told.
+    pub reason: String,
+    /// Why, as the audit records it: read-only, or a bad count.
+    pub cause: crate::store::AuditReason,
+}
 
 /// How long the same refusal again is counted rather than written.
 pub const WINDOW: Duration = Duration::from_secs(5);

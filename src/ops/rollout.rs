@@ -11,11 +11,11 @@
 //! A paused rollout may be replaced: that is how a failed one is fixed forward.
 
 use super::{Cx, Ops, OpsError, Outcome, check_image};
-use crate::model::HistoryEntry;
-use crate::model::app::{AppSpec, validate_instances};
+use crate::cluster::Rollout;
+use crate::domain::app::{AppSpec, validate_instances};
 use crate::plan::labels;
 use crate::plan::rollout::{Command as LeaderCommand, Phase, RolloutState};
-use crate::store::{self, AuditOutcome, Expect, Rollout, StoreError};
+use crate::store::{self, AuditOutcome, Expect, StoreError};
 use bollard::query_parameters::RestartContainerOptions;
 use etcd_client::Client;
 use std::collections::HashMap;
@@ -270,6 +270,19 @@ pub(super) async fn restart_container(
     }
 }
 
+/// One earlier spec of an app, as the history list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The history key: the spec's mod_revision while it was current.
+    pub revision: i64,
+    pub image: String,
+    pub instances: u32,
+    /// When it was written (from the audit trail), if known.
+    pub when: Option<String>,
+    /// Its containers are what the current spec runs (a scale, not a new revision).
+    pub same_as_current: bool,
+}
+
 /// An app's earlier specs, newest first, for the history list: each with when it was
 /// written, when the audit trail says so.
 pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError> {
@@ -309,7 +322,7 @@ fn short_time(time: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::UpdatePolicy;
+    use crate::domain::app::UpdatePolicy;
 
     #[test]
     fn audit_times_are_shown_to_the_second() {

@@ -1,9 +1,9 @@
-//! Actual state as the planner sees it, built from a `Model` (engines' container lists)
-//! and the labels alone.
+//! Actual state as the planner sees it: hosts and their managed instances, read from the
+//! engines' container lists and the labels alone (`cluster::ClusterState::actual`).
 
 use super::labels::Identity;
 use super::ports::PortRange;
-use crate::model::{Container, Health, HostState, Model};
+use crate::domain::{Container, ContainerState, Health};
 use crate::sched::Candidate;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,12 +32,12 @@ pub enum RunState {
 }
 
 impl RunState {
-    pub fn from_engine(state: &str) -> RunState {
+    pub fn from_engine(state: &ContainerState) -> RunState {
         match state {
-            "running" => RunState::Running,
-            "restarting" => RunState::Restarting,
-            "paused" => RunState::Paused,
-            "removing" => RunState::Removing,
+            ContainerState::Running => RunState::Running,
+            ContainerState::Restarting => RunState::Restarting,
+            ContainerState::Paused => RunState::Paused,
+            ContainerState::Removing => RunState::Removing,
             _ => RunState::Failed,
         }
     }
@@ -75,7 +75,7 @@ impl Instance {
         self.state == RunState::Running && matches!(self.health, Health::Healthy | Health::None)
     }
 
-    fn from_container(host: &str, c: &Container) -> Option<Instance> {
+    pub fn from_container(host: &str, c: &Container) -> Option<Instance> {
         Some(Instance {
             id: Identity::from_labels(&c.labels)?,
             host: host.to_owned(),
@@ -153,40 +153,6 @@ pub struct Actual {
 }
 
 impl Actual {
-    /// The planner's view of `model`. Hosts in `dead` that are not online are dead; other
-    /// hosts not online are only unreachable. A dead host's last known containers stay, so
-    /// their instance numbers are not reused while they may still exist.
-    pub fn from_model(model: &Model, dead: &BTreeSet<String>) -> Actual {
-        let hosts = model
-            .hosts
-            .iter()
-            .map(|h| {
-                let liveness = match h.state {
-                    HostState::Online => Liveness::Online,
-                    _ if dead.contains(h.name()) => Liveness::Dead,
-                    _ => Liveness::Unreachable,
-                };
-                let (ncpu, mem_total) = h.info.as_ref().map_or((0, 0), |i| (i.ncpu, i.mem_total));
-                HostView {
-                    name: h.spec.name.clone(),
-                    zone: h.spec.zone.clone(),
-                    labels: h.spec.labels.clone(),
-                    address: h.spec.address.clone(),
-                    liveness,
-                    ncpu,
-                    mem_total,
-                    ports: PortRange::for_host(&h.spec.labels),
-                    instances: h
-                        .containers
-                        .iter()
-                        .filter_map(|c| Instance::from_container(h.name(), c))
-                        .collect(),
-                }
-            })
-            .collect();
-        Actual { hosts }
-    }
-
     pub fn host(&self, name: &str) -> Option<&HostView> {
         self.hosts.iter().find(|h| h.name == name)
     }
@@ -210,14 +176,4 @@ impl Actual {
         }
         apps
     }
-}
-
-/// A model's managed containers as per-app instance lists (every host, whatever its state).
-pub fn instances(model: &Model) -> BTreeMap<String, Vec<Instance>> {
-    let actual = Actual::from_model(model, &BTreeSet::new());
-    actual
-        .by_app()
-        .into_iter()
-        .map(|(app, list)| (app.to_owned(), list.into_iter().cloned().collect()))
-        .collect()
 }

@@ -11,7 +11,8 @@
 //! spec with the next generation, hence a new revision to roll to. The health check's
 //! `replace_after` is the controller's business, not the container's: it is not hashed.
 
-use crate::model::app::{AppSpec, HealthCheck, RestartPolicy};
+use crate::domain::Container;
+use crate::domain::app::{AppSpec, HealthCheck, RestartPolicy};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -68,6 +69,12 @@ pub fn revision(spec: &AppSpec) -> i64 {
     // still hash to a stable value.
     let text = serde_json::to_string(&shape).unwrap_or_default();
     i64::try_from(fnv1a(text.as_bytes()) & (i64::MAX as u64)).unwrap_or_default()
+}
+
+/// Labelled `wheelhouse.app=…` but not started by the controller (its labels do not make a
+/// whole identity): never counted as an instance, adopted or stopped.
+pub fn is_foreign(c: &Container) -> bool {
+    c.labels.contains_key(APP) && super::Identity::from_labels(&c.labels).is_none()
 }
 
 /// `<app>.<instance>.<8 hex digits of the revision>`: unique per engine because instance
@@ -157,7 +164,7 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::app::Probe;
+    use crate::domain::app::Probe;
     use std::time::Duration;
 
     #[test]

@@ -1,7 +1,7 @@
 //! Desired vs actual: the steps that make them agree. Pure and deterministic.
 //!
 //! [`plan`] takes the app specs, the actual state rebuilt from container labels
-//! ([`Actual::from_model`]), the service registrations and the hosts each app must avoid
+//! ([`crate::cluster::ClusterState::actual`]), the service registrations and the hosts each app must avoid
 //! for now, and returns [`Step`]s in the order they must run: deregistrations, then stops,
 //! then starts, then registrations (an endpoint is always deregistered before its container
 //! is stopped).
@@ -29,11 +29,11 @@ mod ports;
 mod reconcile;
 pub mod rollout;
 
-pub use actual::{Actual, HostView, Instance, Liveness, RunState, instances};
+pub use actual::{Actual, HostView, Instance, Liveness, RunState};
 pub use labels::Identity;
 pub use ports::{DEFAULT_RANGE, HOST_LABEL as PORTS_LABEL, PortRange};
 
-use crate::model::app::AppSpec;
+use crate::domain::app::AppSpec;
 use crate::sched::Unplaceable;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

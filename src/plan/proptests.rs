@@ -6,7 +6,7 @@
 
 use super::tests::{apply, apply_avoiding, healthy_all, host, running, web};
 use super::*;
-use crate::model::Health;
+use crate::domain::Health;
 use proptest::prelude::*;
 use proptest::sample::select;
 use std::collections::BTreeSet;

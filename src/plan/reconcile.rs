@@ -3,7 +3,7 @@
 
 use super::actual::{Actual, Instance, Liveness, RunState, reserve};
 use super::{Endpoint, Input, Plan, Start, Step, Stop, StopReason, labels};
-use crate::model::app::{AppSpec, Constraint, ConstraintOp, Pattern};
+use crate::domain::app::{AppSpec, Constraint, ConstraintOp, Pattern};
 use crate::sched::{self, Candidate, Unplaceable};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -20,8 +20,8 @@
 mod machine;
 
 use super::actual::{Instance, RunState};
-use crate::model::Health;
-use crate::model::app::{AppSpec, UpdatePolicy};
+use crate::domain::Health;
+use crate::domain::app::{AppSpec, UpdatePolicy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -234,7 +234,7 @@ impl Failure {
     pub fn short_container(&self) -> &str {
         self.container
             .as_deref()
-            .map_or("(no container)", crate::model::short_id)
+            .map_or("(no container)", crate::domain::short_id)
     }
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::Health;
+use crate::domain::Health;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod placement;
@@ -476,51 +476,4 @@ fn a_changed_container_behind_a_number_is_registered_over_without_deregistering(
         }
         other => panic!("{other:?}"),
     }
-}
-
-#[test]
-fn instances_from_a_model() {
-    use crate::model::{Container, Host, HostSource, HostSpec, HostState, Model};
-    let spec = web(1);
-    let rev = labels::revision(&spec);
-    let container = |name: &str, labels| Container {
-        id: format!("id-{name}"),
-        name: name.to_owned(),
-        image: spec.image.clone(),
-        state: "running".into(),
-        status: "Up 1 second".into(),
-        health: Health::None,
-        labels,
-        cpu_percent: None,
-        mem_bytes: None,
-        ports: Vec::new(),
-        restarts: None,
-    };
-    let hs = HostSpec {
-        name: "lab-1".into(),
-        engine: "unix:///x".into(),
-        address: None,
-        zone: None,
-        labels: BTreeMap::new(),
-        tls: None,
-    };
-    let mut h = Host::new(hs, HostSource::Config);
-    h.state = HostState::Online;
-    let ports = [("http".to_owned(), 20000)];
-    h.containers = vec![
-        container("web.2.x", labels::labels(&spec, 2, rev, &ports)),
-        container("other", BTreeMap::new()),
-    ];
-    let model = Model::with_hosts(std::time::Instant::now(), vec![h]);
-    let apps = instances(&model);
-    assert_eq!(apps.len(), 1);
-    let web = &apps["web"];
-    assert_eq!(web.len(), 1);
-    assert_eq!((web[0].id.instance, web[0].host.as_str()), (2, "lab-1"));
-    let actual = Actual::from_model(&model, &BTreeSet::from(["lab-1".to_owned()]));
-    assert_eq!(
-        actual.hosts[0].liveness,
-        Liveness::Online,
-        "online wins over a stale mark"
-    );
 }

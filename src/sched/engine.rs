@@ -10,7 +10,7 @@
 
 use super::filter::{self, Ctx, Groups, HOSTNAME, Load};
 use super::{Candidate, Placement, Unplaceable};
-use crate::model::app::{AppSpec, ConstraintOp};
+use crate::domain::app::{AppSpec, ConstraintOp};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, HashMap};
 

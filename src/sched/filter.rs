@@ -5,7 +5,7 @@
 //! GROUP_BY over a field) incremental; the property tests hold the two to the same answers.
 
 use super::{Candidate, SPREAD_WEIGHT};
-use crate::model::app::{AppSpec, ConstraintOp, format_memory, glob_match};
+use crate::domain::app::{AppSpec, ConstraintOp, format_memory, glob_match};
 use std::collections::HashMap;
 
 /// A host's changing figures during one batch.

@@ -22,7 +22,7 @@ mod victims;
 
 pub use victims::{Instance, choose_victims};
 
-use crate::model::app::AppSpec;
+use crate::domain::app::AppSpec;
 use std::collections::BTreeMap;
 use std::fmt;
 

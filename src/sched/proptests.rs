@@ -3,7 +3,7 @@
 
 use super::filter::{Ctx, Load, cost, evaluate, field};
 use super::*;
-use crate::model::app::{Constraint, ConstraintOp, glob_match};
+use crate::domain::app::{Constraint, ConstraintOp, glob_match};
 use proptest::prelude::*;
 use proptest::sample::select;
 

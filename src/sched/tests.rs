@@ -1,5 +1,5 @@
 use super::*;
-use crate::model::app::Constraint;
+use crate::domain::app::Constraint;
 
 const GIB: u64 = 1 << 30;
 

@@ -3,7 +3,7 @@
 
 use super::Candidate;
 use super::filter::{HOSTNAME, field, limit};
-use crate::model::app::{AppSpec, ConstraintOp};
+use crate::domain::app::{AppSpec, ConstraintOp};
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
 

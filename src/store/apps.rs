@@ -5,17 +5,17 @@
 //! spec it replaces under `<prefix>/history/<app>/<revision>`, so two operators racing
 //! get one success and one `StoreError::Conflict`, never a lost update.
 
-use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::AppChange;
+use crate::cluster::{AppEvent, AppListing, BrokenRecord};
 use crate::config::EtcdConfig;
-use crate::model::app::{AppSpec, valid_app_name, validate_instances};
+use crate::domain::app::{AppSpec, valid_app_name, validate_instances};
 use etcd_client::{
     Client, Compare, CompareOp, DeleteOptions, Event, EventType, GetOptions, KeyValue, SortOrder,
     SortTarget, Txn, TxnOp, TxnOpResponse,
 };
-use std::collections::BTreeMap;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
 
@@ -104,40 +104,6 @@ pub async fn get_app(
         }
     })?;
     Ok(Some((spec, kv.mod_revision())))
-}
-
-/// Every app record read at one revision.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AppListing {
-    /// Every good spec with its mod_revision, by name.
-    pub apps: Vec<(AppSpec, i64)>,
-    /// Records that cannot be read or that `ctl apply` would refuse.
-    pub broken: Vec<BrokenRecord>,
-    pub revision: i64,
-}
-
-impl AppListing {
-    /// Replaces `known` (what a reader holds per app) with this listing: each good spec
-    /// as `good` makes it, and for each broken record the value `known` had (a broken
-    /// record is not a deletion). `broken` becomes the broken records' reasons, by app.
-    pub fn replace<T>(
-        self,
-        known: &mut BTreeMap<String, T>,
-        broken: &mut BTreeMap<String, String>,
-        good: impl Fn(AppSpec, i64) -> T,
-    ) {
-        let mut next: BTreeMap<String, T> = (self.apps.into_iter())
-            .map(|(spec, revision)| (spec.name.clone(), good(spec, revision)))
-            .collect();
-        broken.clear();
-        for record in self.broken {
-            if let Some(last) = known.remove(&record.name) {
-                next.insert(record.name.clone(), last);
-            }
-            broken.insert(record.name, record.reason);
-        }
-        *known = next;
-    }
 }
 
 /// Every app record, each checked as `ctl apply` checks a spec (`max_instances` too):
@@ -395,36 +361,6 @@ async fn trim_history(client: &mut Client, prefix: &str, name: &str, keep: usize
     }
 }
 
-/// What the app watcher reports to its owner.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AppEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every record, read at `revision`: after the first connect, and after a reconnect
-    /// only if etcd compacted past the resume point.
-    Snapshot(AppListing),
-    /// Boxed: a spec is large beside the other events.
-    Put {
-        app: Box<AppSpec>,
-        mod_revision: i64,
-    },
-    Deleted {
-        name: String,
-        revision: i64,
-    },
-    /// The record was overwritten with something that cannot be read or that `ctl apply`
-    /// would refuse. Not a deletion: the app keeps its last good spec (or, with none,
-    /// is left alone), and the record is shown as broken.
-    Broken {
-        record: BrokenRecord,
-        mod_revision: i64,
-    },
-}
-
 /// Starts the app watcher for `<prefix>/apps/` (the host watcher's loop: resumes after
 /// outages without loss); every record is checked against `max_instances`. It runs
 /// until `tx`'s receiver is dropped.
@@ -449,28 +385,21 @@ struct AppFeed {
 }
 
 impl Feed for AppFeed {
-    type Event = AppEvent;
+    type Snapshot = AppListing;
+    type Change = AppChange;
     const WHAT: &'static str = "apps";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> AppEvent {
-        AppEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> AppEvent {
-        AppEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(AppEvent, i64), StoreError> {
+    async fn list(&self, client: &mut Client) -> Result<(AppListing, i64), StoreError> {
         let listing = list_apps(client, &self.prefix, self.max_instances).await?;
         let revision = listing.revision;
-        Ok((AppEvent::Snapshot(listing), revision))
+        Ok((listing, revision))
     }
 
-    fn change(&self, event: &Event, revision: i64) -> Option<AppEvent> {
+    fn change(&self, event: &Event, revision: i64) -> Option<AppChange> {
         let kv = event.kv()?;
         let key = String::from_utf8_lossy(kv.key());
         let Some(name) = name_of_key(&self.dir, kv.key()) else {
@@ -480,20 +409,20 @@ impl Feed for AppFeed {
         Some(match event.event_type() {
             EventType::Put => {
                 match parse_app(&self.dir, kv.key(), kv.value(), self.max_instances) {
-                    Ok(app) => AppEvent::Put {
+                    Ok(app) => AppChange::Put {
                         app: Box::new(app),
                         mod_revision: revision,
                     },
                     Err(why) => {
                         tracing::warn!(%key, "broken app record, the app is left as it was: {why}");
-                        AppEvent::Broken {
+                        AppChange::Broken {
                             record: BrokenRecord::new(name, kv.key(), why),
                             mod_revision: revision,
                         }
                     }
                 }
             }
-            EventType::Delete => AppEvent::Deleted {
+            EventType::Delete => AppChange::Deleted {
                 name: name.to_owned(),
                 revision,
             },

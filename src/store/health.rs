@@ -3,7 +3,7 @@
 
 use super::connect::request;
 use super::error::StoreError;
-use crate::config::valid_name;
+use crate::domain::valid_name;
 use etcd_client::{Client, GetOptions, PutOptions};
 use serde::{Deserialize, Serialize};
 use std::time::SystemTime;

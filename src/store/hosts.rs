@@ -1,10 +1,11 @@
 //! Host records: JSON `HostSpec`s under `<prefix>/hosts/<name>`.
 
-use super::BrokenRecord;
 use super::connect::request;
 use super::error::StoreError;
-use crate::config::{check_host_spec, valid_name};
-use crate::model::HostSpec;
+use crate::cluster::BrokenRecord;
+use crate::config::check_host_spec;
+use crate::domain::HostSpec;
+use crate::domain::valid_name;
 use etcd_client::{Client, GetOptions};
 
 /// `<prefix>/hosts/`: the key range every host record lives in.

@@ -6,8 +6,10 @@
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::PlacementChange;
+use crate::cluster::PlacementEvent;
 use crate::config::EtcdConfig;
-use crate::model::app::valid_app_name;
+use crate::domain::app::valid_app_name;
 use crate::sched::Unplaceable;
 use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
 use std::collections::BTreeMap;
@@ -100,37 +102,6 @@ fn parse(dir: &str, key: &[u8], value: &[u8]) -> Result<Unplaceable, String> {
     Ok(p)
 }
 
-/// What the placement watcher reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PlacementEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every app's placement problem now.
-    Snapshot(BTreeMap<String, Unplaceable>),
-    Put(Unplaceable),
-    Cleared(String),
-}
-
-impl PlacementEvent {
-    /// Keeps `problems` (by app) in line with this event.
-    pub fn apply(self, problems: &mut BTreeMap<String, Unplaceable>) {
-        match self {
-            PlacementEvent::Snapshot(all) => *problems = all,
-            PlacementEvent::Put(u) => {
-                problems.insert(u.app.clone(), u);
-            }
-            PlacementEvent::Cleared(app) => {
-                problems.remove(&app);
-            }
-            PlacementEvent::Connected { .. } | PlacementEvent::Unreachable { .. } => {}
-        }
-    }
-}
-
 /// Follows `<prefix>/placement/` (the host watcher's loop); runs until `tx`'s receiver
 /// is dropped.
 pub fn spawn_placement_watcher(
@@ -151,37 +122,33 @@ struct PlacementFeed {
 }
 
 impl Feed for PlacementFeed {
-    type Event = PlacementEvent;
+    type Snapshot = BTreeMap<String, Unplaceable>;
+    type Change = PlacementChange;
     const WHAT: &'static str = "placement";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> PlacementEvent {
-        PlacementEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> PlacementEvent {
-        PlacementEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(PlacementEvent, i64), StoreError> {
+    async fn list(
+        &self,
+        client: &mut Client,
+    ) -> Result<(BTreeMap<String, Unplaceable>, i64), StoreError> {
         let (problems, revision) = list_at(client, &self.prefix).await?;
-        Ok((PlacementEvent::Snapshot(problems), revision))
+        Ok((problems, revision))
     }
 
-    fn change(&self, event: &Event, _revision: i64) -> Option<PlacementEvent> {
+    fn change(&self, event: &Event, _revision: i64) -> Option<PlacementChange> {
         let kv = event.kv()?;
         let app = std::str::from_utf8(kv.key())
             .ok()?
             .strip_prefix(&self.dir)?;
         match event.event_type() {
-            EventType::Delete => Some(PlacementEvent::Cleared(app.to_owned())),
+            EventType::Delete => Some(PlacementChange::Cleared(app.to_owned())),
             EventType::Put => parse(&self.dir, kv.key(), kv.value())
                 .map_err(|why| tracing::warn!(app, "ignoring a malformed placement record: {why}"))
                 .ok()
-                .map(PlacementEvent::Put),
+                .map(PlacementChange::Put),
         }
     }
 }

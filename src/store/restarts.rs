@@ -7,6 +7,8 @@
 use super::connect::request;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::RestartChange;
+use crate::cluster::RestartEvent;
 use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
 use std::collections::BTreeSet;
@@ -66,21 +68,6 @@ pub async fn settle_restart(
     settle.map(drop)
 }
 
-/// What the restart watcher reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RestartEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every container marked now.
-    Snapshot(BTreeSet<String>),
-    Marked(String),
-    Unmarked(String),
-}
-
 /// Follows `<prefix>/restarts/` (the host watcher's loop); runs until `tx`'s receiver is
 /// dropped.
 pub fn spawn_restart_watcher(
@@ -105,36 +92,29 @@ impl RestartFeed {
 }
 
 impl Feed for RestartFeed {
-    type Event = RestartEvent;
+    type Snapshot = BTreeSet<String>;
+    type Change = RestartChange;
     const WHAT: &'static str = "restarts";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> RestartEvent {
-        RestartEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> RestartEvent {
-        RestartEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(RestartEvent, i64), StoreError> {
+    async fn list(&self, client: &mut Client) -> Result<(BTreeSet<String>, i64), StoreError> {
         let options = GetOptions::new().with_prefix().with_keys_only();
         let resp = request("get", client.get(self.dir.as_str(), Some(options))).await?;
         let revision = resp.header().map_or(0, |h| h.revision());
         let marked = (resp.kvs().iter())
             .filter_map(|kv| self.container(kv.key()).map(str::to_owned))
             .collect();
-        Ok((RestartEvent::Snapshot(marked), revision))
+        Ok((marked, revision))
     }
 
-    fn change(&self, event: &Event, _revision: i64) -> Option<RestartEvent> {
+    fn change(&self, event: &Event, _revision: i64) -> Option<RestartChange> {
         let container = self.container(event.kv()?.key())?.to_owned();
         Some(match event.event_type() {
-            EventType::Put => RestartEvent::Marked(container),
-            EventType::Delete => RestartEvent::Unmarked(container),
+            EventType::Put => RestartChange::Marked(container),
+            EventType::Delete => RestartChange::Unmarked(container),
         })
     }
 }

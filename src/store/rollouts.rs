@@ -20,54 +20,18 @@
 //! - [`get_rollout`] and [`list_rollouts`] read progress (`state.phase`, `state.counts`,
 //!   `state.failures`): poll them, or follow [`spawn_rollout_watcher`]'s events.
 
-use super::BrokenRecord;
 use super::connect::request as etcd;
 use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
+use crate::cluster::{BrokenRecord, PendingCommand, Rollout, RolloutEvent, StoredCommand};
+use crate::cluster::{RolloutChange, RolloutListing};
 use crate::config::EtcdConfig;
-use crate::model::app::{AppSpec, valid_app_name};
-use crate::plan::rollout::{self, Command, CommandError, RolloutState};
+use crate::domain::app::valid_app_name;
+use crate::plan::rollout::{self, Command, CommandError};
 use etcd_client::{Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
-
-/// One app's rollout as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Rollout {
-    pub state: RolloutState,
-    /// The spec of `state.from_revision`, for rolling back; None when the history no
-    /// longer held it (a rollback then fails and says so).
-    pub from_spec: Option<AppSpec>,
-    /// The spec of `state.to_revision`.
-    pub to_spec: AppSpec,
-}
-
-impl Rollout {
-    pub fn app(&self) -> &str {
-        &self.state.app
-    }
-}
-
-/// A command waiting for the leader.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingCommand {
-    pub command: Command,
-    /// The operator, as the audit trail names them.
-    pub who: String,
-    pub at_ms: u64,
-}
-
-/// A pending command with where it is stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredCommand {
-    pub app: String,
-    pub command: PendingCommand,
-    /// The key's mod_revision: the leader deletes it only if it is still this one.
-    pub mod_revision: i64,
-}
 
 /// Why a command was not left for the leader.
 #[derive(Debug, thiserror::Error)]
@@ -410,36 +374,6 @@ async fn fenced(
     }
 }
 
-/// What the rollout watcher reports.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RolloutEvent {
-    Connected {
-        revision: i64,
-    },
-    Unreachable {
-        error: String,
-    },
-    /// Every record and pending command: after the first connect, and after a reconnect
-    /// only if etcd compacted past the resume point.
-    Snapshot {
-        rollouts: Vec<Rollout>,
-        commands: Vec<StoredCommand>,
-        /// Records that cannot be read (skipped above).
-        broken: Vec<BrokenRecord>,
-    },
-    /// A record was overwritten with something that cannot be read.
-    Broken(BrokenRecord),
-    /// Boxed: a record carries two specs.
-    Put(Box<Rollout>),
-    Removed {
-        app: String,
-    },
-    Command(StoredCommand),
-    CommandRemoved {
-        app: String,
-    },
-}
-
 /// Follows `<prefix>/rollouts/` (the host watcher's loop: resumes after outages without
 /// loss); runs until `tx`'s receiver is dropped.
 pub fn spawn_rollout_watcher(
@@ -460,24 +394,17 @@ struct RolloutFeed {
 }
 
 impl Feed for RolloutFeed {
-    type Event = RolloutEvent;
+    type Snapshot = RolloutListing;
+    type Change = RolloutChange;
     const WHAT: &'static str = "rollouts";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> RolloutEvent {
-        RolloutEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> RolloutEvent {
-        RolloutEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(RolloutEvent, i64), StoreError> {
+    async fn list(&self, client: &mut Client) -> Result<(RolloutListing, i64), StoreError> {
         let ((rollouts, commands, broken), revision) = list_at(client, &self.prefix).await?;
-        let snapshot = RolloutEvent::Snapshot {
+        let snapshot = RolloutListing {
             rollouts,
             commands,
             broken,
@@ -485,21 +412,21 @@ impl Feed for RolloutFeed {
         Ok((snapshot, revision))
     }
 
-    fn change(&self, event: &Event, _revision: i64) -> Option<RolloutEvent> {
+    fn change(&self, event: &Event, _revision: i64) -> Option<RolloutChange> {
         let kv = event.kv()?;
         let key = String::from_utf8_lossy(kv.key());
         let entry = entry_of(&self.dir, kv.key());
         let put = event.event_type() == EventType::Put;
         let parsed = match (entry, put) {
             (None, _) => Err("the key names no valid app".to_owned()),
-            (Some(Entry::State(app)), false) => Ok(RolloutEvent::Removed { app: app.into() }),
+            (Some(Entry::State(app)), false) => Ok(RolloutChange::Removed { app: app.into() }),
             (Some(Entry::Command(app)), false) => {
-                Ok(RolloutEvent::CommandRemoved { app: app.into() })
+                Ok(RolloutChange::CommandRemoved { app: app.into() })
             }
             (Some(Entry::State(app)), true) => {
-                parse_rollout(app, kv.value()).map(|r| RolloutEvent::Put(Box::new(r)))
+                parse_rollout(app, kv.value()).map(|r| RolloutChange::Put(Box::new(r)))
             }
-            (Some(Entry::Command(app)), true) => parse_command(app, kv).map(RolloutEvent::Command),
+            (Some(Entry::Command(app)), true) => parse_command(app, kv).map(RolloutChange::Command),
         };
         parsed
             .or_else(|why| {
@@ -507,32 +434,9 @@ impl Feed for RolloutFeed {
                 let (Some(Entry::State(app)), true) = (entry, put) else {
                     return Err(());
                 };
-                Ok(RolloutEvent::Broken(BrokenRecord::new(app, kv.key(), why)))
+                Ok(RolloutChange::Broken(BrokenRecord::new(app, kv.key(), why)))
             })
             .ok()
-    }
-}
-
-impl RolloutEvent {
-    /// Keeps `broken` (app -> why its rollout record cannot be read) up to date: a
-    /// readable write or a removal of the record clears its mark.
-    pub fn track_broken(&self, broken: &mut BTreeMap<String, String>) {
-        match self {
-            RolloutEvent::Snapshot { broken: now, .. } => {
-                *broken = (now.iter())
-                    .map(|b| (b.name.clone(), b.reason.clone()))
-                    .collect();
-            }
-            RolloutEvent::Broken(b) => {
-                broken.insert(b.name.clone(), b.reason.clone());
-            }
-            RolloutEvent::Put(r) => drop(broken.remove(r.app())),
-            RolloutEvent::Removed { app } => drop(broken.remove(app)),
-            RolloutEvent::Command(_)
-            | RolloutEvent::CommandRemoved { .. }
-            | RolloutEvent::Connected { .. }
-            | RolloutEvent::Unreachable { .. } => {}
-        }
     }
 }
 
@@ -565,6 +469,8 @@ mod tests {
 
     #[test]
     fn records_name_their_app() {
+        use crate::domain::app::AppSpec;
+        use crate::plan::rollout::RolloutState;
         let spec = AppSpec::new("web", "demo:1");
         let state = RolloutState::new("web", 1, 2, 3, spec.update.clone(), &Default::default(), 0);
         let r = Rollout {

@@ -3,7 +3,7 @@
 
 use super::connect::request;
 use super::error::StoreError;
-use crate::model::app::valid_app_name;
+use crate::domain::app::valid_app_name;
 use crate::plan::Endpoint;
 use etcd_client::{Client, GetOptions, PutOptions};
 use std::collections::BTreeMap;

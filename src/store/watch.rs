@@ -10,7 +10,8 @@
 use super::connect::{connect, request, request_within};
 use super::error::StoreError;
 use super::hosts::{hosts_dir, list_host_records, name_of_key, parse_record};
-use super::{BrokenRecord, StoreEvent};
+use crate::cluster::{BrokenRecord, HostEvent};
+use crate::cluster::{HostChange, HostListing, Watch};
 use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, WatchOptions};
 use std::convert::Infallible;
@@ -29,27 +30,28 @@ const BACKOFF_MAX: Duration = Duration::from_secs(3);
 
 /// What one watcher follows: a key range, how to list it, and how to read a change.
 pub(crate) trait Feed: Send + Sync + 'static {
-    type Event: Send + 'static;
+    /// The whole range, as `list` reads it.
+    type Snapshot: Send + 'static;
+    /// One change to it.
+    type Change: Send + 'static;
     /// What the range holds, for log lines ("hosts").
     const WHAT: &'static str;
     /// The key prefix watched.
     fn dir(&self) -> &str;
-    fn connected(revision: i64) -> Self::Event;
-    fn unreachable(error: String) -> Self::Event;
     /// Lists the whole range: the snapshot event and the revision it was read at.
     fn list(
         &self,
         client: &mut Client,
-    ) -> impl Future<Output = Result<(Self::Event, i64), StoreError>> + Send;
+    ) -> impl Future<Output = Result<(Self::Snapshot, i64), StoreError>> + Send;
     /// The event one change stands for at `revision`, or None to pass over it.
-    fn change(&self, event: &Event, revision: i64) -> Option<Self::Event>;
+    fn change(&self, event: &Event, revision: i64) -> Option<Self::Change>;
 }
 
 /// Starts a watcher over `feed`; it runs until `tx`'s receiver is dropped.
 pub(crate) fn spawn_watcher<F: Feed>(
     cfg: EtcdConfig,
     feed: F,
-    tx: Sender<F::Event>,
+    tx: Sender<Watch<F::Snapshot, F::Change>>,
 ) -> JoinHandle<()> {
     let watcher = Watcher {
         at: cfg.endpoints.join(","),
@@ -62,12 +64,12 @@ pub(crate) fn spawn_watcher<F: Feed>(
     tokio::spawn(watcher.run())
 }
 
-/// Starts the host watcher (`StoreEvent`s for `<prefix>/hosts/`); it runs until `tx`'s
+/// Starts the host watcher (`HostEvent`s for `<prefix>/hosts/`); it runs until `tx`'s
 /// receiver is dropped.
 pub fn spawn_host_watcher(
     cfg: EtcdConfig,
     prefix: String,
-    tx: Sender<StoreEvent>,
+    tx: Sender<HostEvent>,
 ) -> JoinHandle<()> {
     let feed = HostFeed {
         dir: hosts_dir(&prefix),
@@ -82,24 +84,17 @@ struct HostFeed {
 }
 
 impl Feed for HostFeed {
-    type Event = StoreEvent;
+    type Snapshot = HostListing;
+    type Change = HostChange;
     const WHAT: &'static str = "hosts";
 
     fn dir(&self) -> &str {
         &self.dir
     }
 
-    fn connected(revision: i64) -> StoreEvent {
-        StoreEvent::Connected { revision }
-    }
-
-    fn unreachable(error: String) -> StoreEvent {
-        StoreEvent::Unreachable { error }
-    }
-
-    async fn list(&self, client: &mut Client) -> Result<(StoreEvent, i64), StoreError> {
+    async fn list(&self, client: &mut Client) -> Result<(HostListing, i64), StoreError> {
         let (records, broken, revision) = list_host_records(client, &self.prefix).await?;
-        let event = StoreEvent::Hosts {
+        let event = HostListing {
             records,
             broken,
             revision,
@@ -107,7 +102,7 @@ impl Feed for HostFeed {
         Ok((event, revision))
     }
 
-    fn change(&self, event: &Event, revision: i64) -> Option<StoreEvent> {
+    fn change(&self, event: &Event, revision: i64) -> Option<HostChange> {
         let kv = event.kv()?;
         let key = String::from_utf8_lossy(kv.key());
         let Some(name) = name_of_key(&self.dir, kv.key()) else {
@@ -116,17 +111,17 @@ impl Feed for HostFeed {
         };
         Some(match event.event_type() {
             EventType::Put => match parse_record(&self.dir, kv.key(), kv.value()) {
-                Ok(record) => StoreEvent::HostPut { record, revision },
+                Ok(record) => HostChange::Put { record, revision },
                 // Never a deletion: the host stays as it was, the record shows as broken.
                 Err(why) => {
                     tracing::warn!(%key, "malformed host record, host kept as it was: {why}");
-                    StoreEvent::HostBroken {
+                    HostChange::Broken {
                         record: BrokenRecord::new(name, kv.key(), why),
                         revision,
                     }
                 }
             },
-            EventType::Delete => StoreEvent::HostDeleted {
+            EventType::Delete => HostChange::Deleted {
                 name: name.to_owned(),
                 revision,
             },
@@ -152,7 +147,7 @@ struct Watcher<F: Feed> {
     /// The endpoints as configured, for error messages.
     at: String,
     feed: F,
-    tx: Sender<F::Event>,
+    tx: Sender<Watch<F::Snapshot, F::Change>>,
     /// The revision of the last list or event delivered; a watch resumes right after it.
     last_revision: Option<i64>,
     /// The last `Unreachable` text sent, so a down etcd is reported once, not per retry.
@@ -190,7 +185,7 @@ impl<F: Feed> Watcher<F> {
         *connected = true;
         self.reported = None;
         tracing::info!(endpoints = %self.at, revision, what = F::WHAT, "etcd connected");
-        self.send(F::connected(revision)).await?;
+        self.send(Watch::Connected { revision }).await?;
         if self.last_revision.is_none() {
             self.relist(&mut client).await?;
         }
@@ -204,7 +199,7 @@ impl<F: Feed> Watcher<F> {
     async fn relist(&mut self, client: &mut Client) -> Result<(), End> {
         let (snapshot, revision) = self.feed.list(client).await?;
         self.last_revision = Some(revision);
-        self.send(snapshot).await
+        self.send(Watch::Snapshot(snapshot)).await
     }
 
     /// Streams changes after `last_revision`. Ok means that revision is compacted: relist.
@@ -261,7 +256,7 @@ impl<F: Feed> Watcher<F> {
         let revision = kv.mod_revision();
         self.last_revision = Some(self.last_revision.map_or(revision, |r| r.max(revision)));
         match self.feed.change(event, revision) {
-            Some(message) => self.send(message).await,
+            Some(change) => self.send(Watch::Change(change)).await,
             None => Ok(()),
         }
     }
@@ -275,10 +270,10 @@ impl<F: Feed> Watcher<F> {
         }
         tracing::warn!("{text}");
         self.reported = Some(text.clone());
-        self.send(F::unreachable(text)).await
+        self.send(Watch::Unreachable { error: text }).await
     }
 
-    async fn send(&self, event: F::Event) -> Result<(), End> {
+    async fn send(&self, event: Watch<F::Snapshot, F::Change>) -> Result<(), End> {
         self.tx.send(event).await.map_err(|_| End::Closed)
     }
 }

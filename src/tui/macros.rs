@@ -14,8 +14,8 @@
 //! - the key after them is the register (a–z); anything else is refused with a message.
 //!   No timing is involved: `q` (quit) and `Q` never mean each other.
 use super::keymap::{Key, Keymap, Pending, Resolved, Section, Step};
-use crate::model::Model;
-use crate::update::{Msg, gate};
+use crate::tui::model::Model;
+use crate::tui::update::{Msg, gate};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
 
@@ -197,7 +197,7 @@ impl Macros {
             Some(Resolved::Action(action)) => apply(model, Msg::Action(action)),
             // Help closes on any key, bound or not.
             None if model.ui.help && self.sequence.is_empty() => {
-                apply(model, Msg::Action(crate::action::Action::Back))
+                apply(model, Msg::Action(crate::tui::action::Action::Back))
             }
             Some(Resolved::Macro(named)) => {
                 let label = format!("macro {}", named.name);
@@ -275,7 +275,7 @@ impl Macros {
                 Resolved::Action(action) => {
                     if let Err(refusal) = gate(model, &action) {
                         let note = format!("{label} stopped: {}", refusal.reason);
-                        crate::update::refuse(model, refusal);
+                        crate::tui::update::refuse(model, refusal);
                         apply(model, Msg::Notice(note));
                         return false;
                     }

@@ -1,23 +1,28 @@
-//! The terminal: event loop, views, widgets, theme and keymap.
+//! The terminal: one screen's state (`model`) over the cluster picture, what keys ask of
+//! it (`action`) and how it changes (`update`); the event loop, views, widgets, theme and
+//! keymap.
 //!
 //! Drawing reads `&Model` only: no IO, no locks, no state kept between frames.
 
+pub mod action;
 mod clock;
 pub mod export;
 pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod macros;
+pub mod model;
 pub mod run;
 pub mod script;
 mod terminal;
 pub mod theme;
 mod tomlfile;
+pub mod update;
 pub mod views;
 pub mod widgets;
 
-use crate::action::Action;
-use crate::model::{Model, View};
+use crate::tui::action::Action;
+use crate::tui::model::{Model, View};
 use keymap::{Keymap, Section};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -71,7 +76,7 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
         );
     }
     // Whatever a view drew from the cluster, nothing reaches the terminal that it acts on.
-    crate::sanitize::scrub_cells(&mut buf.content);
+    crate::domain::sanitize::scrub_cells(&mut buf.content);
 }
 
 /// Where the grid's cells go on a `width` x `height` terminal, as `draw` lays them out.

@@ -7,14 +7,19 @@ use super::script::{Next, Player, Script};
 use super::terminal::TerminalGuard;
 use super::theme::Theme;
 use super::widgets::status_bar::coarse_age;
+use crate::cluster::DataEvent;
+use crate::cluster::EtcdState;
+use crate::cluster::{AppEvent, HostEvent, RolloutEvent};
+use crate::cluster::{Host, HostSource};
 use crate::config::Config;
-use crate::docker::{DataEvent, Supervisor};
-use crate::model::wallboard::{Wallboard, clock_text};
-use crate::model::{EtcdState, Host, HostSource, Model, Refusal};
+use crate::docker::Supervisor;
+use crate::ops::Refusal;
 use crate::ops::{self, Command, Mode, Ops, Outcome, Principal};
-use crate::store::{self, AppEvent, RolloutEvent, StoreEvent};
+use crate::store::{self};
 use crate::tui::clock::local_zone;
-use crate::update::{Effect, Msg, update};
+use crate::tui::model::Model;
+use crate::tui::model::wallboard::{Wallboard, clock_text};
+use crate::tui::update::{Effect, Msg, update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -87,18 +92,18 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     };
     model.thresholds = theme.thresholds;
     if config.etcd.is_none() {
-        model.etcd = EtcdState::Disabled;
+        model.cluster.etcd = EtcdState::Disabled;
     }
-    if model.hosts.is_empty() && config.etcd.is_none() {
+    if model.cluster.hosts.is_empty() && config.etcd.is_none() {
         model.ui.message =
             Some("no hosts: set DOCKER_HOST, pass --config, or run `wheelhouse lab up`".to_owned());
     }
 
     let (data_tx, mut data_rx) = mpsc::channel::<DataEvent>(4096);
-    let (store_tx, mut store_rx) = mpsc::channel::<StoreEvent>(256);
+    let (store_tx, mut store_rx) = mpsc::channel::<HostEvent>(256);
     let (apps_tx, mut apps_rx) = mpsc::channel::<AppEvent>(256);
     let (rollouts_tx, mut rollouts_rx) = mpsc::channel::<RolloutEvent>(256);
-    let (placement_tx, mut placement_rx) = mpsc::channel::<store::PlacementEvent>(64);
+    let (placement_tx, mut placement_rx) = mpsc::channel::<crate::cluster::PlacementEvent>(64);
     let (done_tx, mut done_rx) = mpsc::channel::<Result<Outcome, String>>(16);
     // Answers to the screen's reads (image tags, history).
     let (answer_tx, mut answer_rx) = mpsc::channel::<Msg>(16);
@@ -314,7 +319,7 @@ fn clock_shows(model: &Model, now: Instant) -> bool {
     if !model.low_bandwidth || now.saturating_duration_since(model.now) >= SLOW_CLOCK {
         return true;
     }
-    model.last_data.is_some_and(|t| {
+    model.cluster.last_data.is_some_and(|t| {
         coarse_age(now.saturating_duration_since(t))
             != coarse_age(model.now.saturating_duration_since(t))
     })
@@ -389,14 +394,14 @@ impl Io<'_> {
             etcd: self.config.etcd.clone(),
             prefix: self.config.prefix.clone(),
             max_instances: self.config.max_instances,
-            hosts: model.hosts.iter().map(|h| h.spec.clone()).collect(),
+            hosts: model.cluster.hosts.iter().map(|h| h.spec.clone()).collect(),
         }
     }
 
     /// The image tags the engines hold, read off the loop: answered with `Msg::Images`.
     fn read_images(&self, model: &Model) {
         let answer_tx = self.answer_tx.clone();
-        let hosts: Vec<_> = model.hosts.iter().map(|h| h.spec.clone()).collect();
+        let hosts: Vec<_> = model.cluster.hosts.iter().map(|h| h.spec.clone()).collect();
         tokio::spawn(async move {
             let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
             let _ = answer_tx.send(Msg::Images(tags)).await;
@@ -540,7 +545,7 @@ mod tests {
     fn on_a_slow_link_ticks_pass_only_when_the_shown_age_changes() {
         let start = Instant::now();
         let mut model = Model::new(start);
-        model.last_data = Some(start);
+        model.cluster.last_data = Some(start);
         let at = |s| start + Duration::from_secs(s);
         assert!(clock_shows(&model, at(1)), "every tick counts by default");
         model.low_bandwidth = true;
@@ -551,7 +556,7 @@ mod tests {
         assert!(!clock_shows(&model, at(59)));
         assert!(clock_shows(&model, at(60)), "now 1m");
         model.now = at(60);
-        model.last_data = None;
+        model.cluster.last_data = None;
         assert!(!clock_shows(&model, at(119)));
         assert!(clock_shows(&model, at(120)), "other ages once a minute");
     }

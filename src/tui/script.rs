@@ -19,8 +19,10 @@
 //! `--exit-after-keys` the cockpit then exits with an error, so a routine that scripts it
 //! knows it failed.
 
-use crate::config::{Bounds, FileError, decode, read_file};
-use crate::model::{HostState, Model, app_statuses};
+use crate::cluster::HostState;
+use crate::cluster::app_statuses;
+use crate::domain::{Bounds, FileError, decode, read_file};
+use crate::tui::model::Model;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -202,16 +204,18 @@ pub fn key_event(text: &str) -> Result<KeyEvent, String> {
 /// Whether a condition holds: pure, from the model.
 pub fn satisfied(wait: &Wait, model: &Model) -> bool {
     match wait {
-        Wait::AppHealthy { app, count } => app_statuses(model)
+        Wait::AppHealthy { app, count } => app_statuses(&model.cluster)
             .iter()
             .any(|s| s.name == *app && s.healthy >= *count),
         Wait::Host { host, online: true } => model
+            .cluster
             .host(host)
             .is_some_and(|h| h.state == HostState::Online),
         Wait::Host {
             host,
             online: false,
         } => model
+            .cluster
             .host(host)
             .is_some_and(|h| matches!(h.state, HostState::Offline { .. })),
     }

@@ -8,8 +8,10 @@ mod parse;
 
 pub use depth::ColorDepth;
 
-use crate::config::{FileError, read_file};
-use crate::model::{HostState, Load};
+use crate::cluster::HostState;
+use crate::domain::Load;
+use crate::domain::Thresholds;
+use crate::domain::{FileError, read_file};
 use ratatui::style::{Color, Modifier, Style};
 use std::path::{Path, PathBuf};
 
@@ -44,13 +46,6 @@ pub struct Palette {
     pub title: Color,
     pub status_bar: Color,
     pub status_text: Color,
-}
-
-/// Load percentages where a host turns warn and critical.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Thresholds {
-    pub warn: f64,
-    pub critical: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

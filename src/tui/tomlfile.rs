@@ -1,7 +1,7 @@
 //! Walking a spanned TOML document, so every complaint about a theme or keymap file
 //! points at the exact line and column.
 
-use crate::config::FileError;
+use crate::domain::FileError;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;

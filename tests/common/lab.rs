@@ -153,7 +153,7 @@ pub fn running_images(lab: &Lab, app: &str) -> Vec<String> {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let mut images = Vec::new();
     for host in lab.hosts() {
-        let spec = wheelhouse::model::HostSpec {
+        let spec = wheelhouse::domain::HostSpec {
             name: host.name.clone(),
             engine: host.engine.clone(),
             address: None,

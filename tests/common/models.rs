@@ -6,10 +6,11 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-use wheelhouse::model::{
-    Container, EtcdState, Health, Host, HostInfo, HostSource, HostSpec, HostState, Model,
-};
+use wheelhouse::cluster::EtcdState;
+use wheelhouse::cluster::{Host, HostSource, HostState};
+use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
 use wheelhouse::tui::keymap::Keymap;
+use wheelhouse::tui::model::Model;
 use wheelhouse::tui::theme::Theme;
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -38,7 +39,7 @@ pub fn container(
         id: format!("{name}-0123456789abcdef"),
         name: name.to_owned(),
         image: "wheelhouse/demo:1".to_owned(),
-        state: state.to_owned(),
+        state: state.into(),
         status: if running {
             "Up 3 minutes".to_owned()
         } else {
@@ -110,8 +111,8 @@ pub fn five_hosts() -> Model {
             echo,
         ],
     );
-    model.etcd = EtcdState::Connected { revision: 42 };
-    model.last_data = Some(now - Duration::from_secs(2));
+    model.cluster.etcd = EtcdState::Connected { revision: 42 };
+    model.cluster.last_data = Some(now - Duration::from_secs(2));
     model
 }
 

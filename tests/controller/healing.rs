@@ -6,8 +6,8 @@ use bollard::Docker;
 use std::time::{Duration, Instant};
 use wheelhouse::config::Config;
 use wheelhouse::controller::{self, ControllerOptions};
+use wheelhouse::domain::app::{AppSpec, HealthCheck, Probe};
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::app::{AppSpec, HealthCheck, Probe};
 use wheelhouse::store;
 
 /// The running containers of `app`: (engine index, container id).
@@ -185,9 +185,9 @@ fn a_returning_host_keeps_its_zones_instance_under_group_by() {
     let mut zoned = web(3);
     zoned.name = "zoned".into();
     // Docker starts it again with lab-3's engine: it returns running, still unproven.
-    zoned.restart = wheelhouse::model::app::RestartPolicy::Always;
+    zoned.restart = wheelhouse::domain::app::RestartPolicy::Always;
     zoned.constraints =
-        vec![wheelhouse::model::app::Constraint::parse(&["zone", "GROUP_BY"]).expect("valid")];
+        vec![wheelhouse::domain::app::Constraint::parse(&["zone", "GROUP_BY"]).expect("valid")];
     let per_host = |engines: Vec<Docker>| async move {
         let s = spread(&engines, "zoned").await;
         s.iter().map(Vec::len).collect::<Vec<usize>>()

@@ -6,9 +6,9 @@ use bollard::query_parameters::ListContainersOptions;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use wheelhouse::docker::{self, EngineStep};
+use wheelhouse::domain::HostSpec;
+use wheelhouse::domain::app::{AppSpec, HealthCheck, Probe};
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::HostSpec;
-use wheelhouse::model::app::{AppSpec, HealthCheck, Probe};
 use wheelhouse::plan::{self, Actual, HostView, Liveness, Registered};
 use wheelhouse::store;
 

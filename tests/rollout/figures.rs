@@ -8,8 +8,8 @@ use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use wheelhouse::domain::app::{AppSpec, HealthCheck, Probe};
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::app::{AppSpec, HealthCheck, Probe};
 use wheelhouse::store;
 
 const RUNS: usize = 3;
@@ -57,7 +57,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
 fn bench_app(image: &str, probe: bool) -> AppSpec {
     let mut spec = app(image, 12);
     spec.name = "bench".into();
-    spec.update.max_surge = wheelhouse::model::app::Amount::Count(3);
+    spec.update.max_surge = wheelhouse::domain::app::Amount::Count(3);
     spec.update.min_ready = Duration::ZERO;
     spec.health = probe.then(|| HealthCheck {
         interval: Duration::from_millis(500),

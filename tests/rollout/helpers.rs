@@ -6,11 +6,12 @@ use bollard::Docker;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use wheelhouse::cluster::Rollout;
+use wheelhouse::domain::app::{Amount, AppSpec, FailureAction, HealthCheck, Probe};
 use wheelhouse::lab::TestLab;
-use wheelhouse::model::app::{Amount, AppSpec, FailureAction, HealthCheck, Probe};
 use wheelhouse::plan::labels;
 use wheelhouse::plan::rollout::{Counts, Phase};
-use wheelhouse::store::{self, Rollout};
+use wheelhouse::store::{self};
 
 /// `web`: the demo image, HTTP-probed every second, rolled one at a time (surge 1,
 /// unavailable 0) with a short min_ready.

@@ -4,10 +4,10 @@
 use crate::common::models::{find_below, five_hosts, many_hosts, text};
 use crate::draw;
 use ratatui::style::{Color, Modifier};
-use wheelhouse::action::Action;
+use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
 use wheelhouse::tui::theme::{Level, Theme};
-use wheelhouse::update::{Msg, update};
+use wheelhouse::tui::update::{Msg, update};
 
 #[test]
 fn cells_take_the_theme_colour_of_their_state() {
@@ -63,7 +63,7 @@ fn a_thousand_hosts_all_show_in_200x50() {
     }
     assert_eq!(drawn, 1000);
     // Each host sits where the layout says, in its state's colour and glyph.
-    for (i, host) in model.hosts.iter().enumerate() {
+    for (i, host) in model.cluster.hosts.iter().enumerate() {
         let r = layout.cell_rect(cells, i);
         let level = theme.level(host.load(), &host.state);
         let cell = &buf[(r.x, r.y)];

@@ -1,8 +1,9 @@
 use super::*;
-use crate::model::app::Amount;
+use crate::cluster::PendingCommand;
+use crate::cluster::RolloutChange;
+use crate::domain::app::Amount;
 use crate::plan::rollout::Command;
 use crate::plan::{HostView, Identity, RunState};
-use crate::store::PendingCommand;
 
 fn spec(image: &str, instances: u32) -> AppSpec {
     let mut s = AppSpec::new("web", image);
@@ -192,7 +193,11 @@ fn commands_are_applied_once_or_dropped_with_why() {
         },
         mod_revision: 42,
     };
-    assert!(r.on_event(RolloutEvent::Command(command(Command::Pause))));
+    assert!(
+        r.on_event(RolloutEvent::Change(RolloutChange::Command(command(
+            Command::Pause
+        ))))
+    );
     let none = HashSet::new();
     let tick = r.tick(&specs(&v2), &a, &none, 2_000, Instant::now());
     let w = &tick.writes[0];
@@ -201,7 +206,11 @@ fn commands_are_applied_once_or_dropped_with_why() {
     assert!(w.steps.is_empty() && tick.held["web"].starts == 0, "paused");
     assert_eq!(w.audits[0].who, "ops");
     r.saved(w.rollout.clone());
-    assert!(r.on_event(RolloutEvent::Command(command(Command::Promote))));
+    assert!(
+        r.on_event(RolloutEvent::Change(RolloutChange::Command(command(
+            Command::Promote
+        ))))
+    );
     let tick = r.tick(&specs(&v2), &a, &none, 3_000, Instant::now());
     assert_eq!(tick.discards.len(), 1);
     assert!(tick.discards[0].1.contains("not waiting for a promote"));

@@ -5,7 +5,7 @@ use super::{
     Condition, Counts, Failure, InstanceRef, Observation, Observed, Pending, Phase, RolloutState,
     RolloutStep, STOP_RETRY_MS, Track, millis,
 };
-use crate::model::app::FailureAction;
+use crate::domain::app::FailureAction;
 use std::collections::BTreeSet;
 
 pub(super) fn step(

@@ -5,7 +5,7 @@
 
 use super::sim::{Amount, Crash, FROM, Outcome, Sim, TO, drive, policy, rollout};
 use super::*;
-use crate::model::app::FailureAction;
+use crate::domain::app::FailureAction;
 use proptest::prelude::*;
 use proptest::sample::select;
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! observes, so the tests check the invariants against it.
 
 use super::*;
-use crate::model::app::UpdatePolicy;
+use crate::domain::app::UpdatePolicy;
 use std::collections::BTreeMap;
 
 pub(super) const TICK: u64 = 1000;
@@ -333,4 +333,4 @@ pub(super) fn rollout(desired: u32, policy: UpdatePolicy, sim: &mut Sim) -> Roll
     RolloutState::new("web", FROM, TO, desired, policy, &observed, sim.now)
 }
 
-pub(super) use crate::model::app::Amount;
+pub(super) use crate::domain::app::Amount;

@@ -1,6 +1,6 @@
 use super::sim::{Amount, Crash, FROM, Sim, T0, TICK, TO, drive, policy, rollout};
 use super::*;
-use crate::model::app::FailureAction;
+use crate::domain::app::FailureAction;
 use crate::plan::{Identity, labels};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -362,7 +362,7 @@ fn zero_desired_stops_every_old_instance_and_starts_none() {
 
 #[test]
 fn observations_follow_engine_state_and_health() {
-    let spec = crate::model::app::AppSpec::new("web", "wheelhouse/demo:1");
+    let spec = crate::domain::app::AppSpec::new("web", "wheelhouse/demo:1");
     let rev = labels::revision(&spec);
     let id = Identity::from_labels(&labels::labels(&spec, 3, rev, &[])).expect("labels");
     let inst = |state, health, crash_looping| Instance {

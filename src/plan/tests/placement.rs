@@ -2,7 +2,7 @@
 //! planned together sharing capacity.
 
 use super::*;
-use crate::model::app::Constraint;
+use crate::domain::app::Constraint;
 
 #[test]
 fn nothing_fits_says_why_host_by_host() {

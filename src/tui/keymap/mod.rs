@@ -8,9 +8,9 @@ mod named;
 pub use key::{Key, KeySeq};
 pub use named::{NamedMacro, RUN_MACRO, Step};
 
-use crate::action::Action;
-use crate::config::{FileError, read_file};
-use crate::model::{Dialog, Focus, Ui, View};
+use crate::domain::{FileError, read_file};
+use crate::tui::action::Action;
+use crate::tui::model::{Dialog, Focus, Ui, View};
 use crate::tui::tomlfile::{Doc, unknown};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -2,8 +2,8 @@
 //! section binds keys to them with `run_macro.NAME = ["ctrl-t"]`.
 
 use super::{Key, KeySeq};
-use crate::action::Action;
-use crate::config::FileError;
+use crate::domain::FileError;
+use crate::tui::action::Action;
 use crate::tui::tomlfile::Doc;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};

@@ -1,11 +1,13 @@
 use super::*;
-use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Focus, Host, HostSource, HostState};
-use crate::update::update;
+use crate::cluster::AppRecord;
+use crate::cluster::{Host, HostSource, HostState};
+use crate::domain::app::AppSpec;
+use crate::tui::model::Focus;
+use crate::tui::update::update;
 use std::time::Instant;
 
 fn model() -> Model {
-    let spec = crate::update::tests::support::host_spec;
+    let spec = crate::tui::update::tests::support::host_spec;
     let hosts = (1..=6)
         .map(|i| {
             let mut h = Host::new(spec(&format!("lab-{i}")), HostSource::Config);
@@ -16,7 +18,7 @@ fn model() -> Model {
     let mut m = Model::with_hosts(Instant::now(), hosts);
     m.ui.width = 200;
     m.ui.height = 50;
-    m.apps.insert(
+    m.cluster.apps.insert(
         "web".into(),
         AppRecord {
             spec: AppSpec::new("web", "wheelhouse/demo:1"),
@@ -100,7 +102,7 @@ fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
         &[ch('Q'), ch('a'), tab(), ch('+'), ch('j'), ch('Q')],
     );
     assert_eq!(macros.register('a').map(<[_]>::len), Some(3));
-    assert_eq!(m.apps["web"].spec.instances, 1);
+    assert_eq!(m.cluster.apps["web"].spec.instances, 1);
     press(
         &mut macros,
         &mut m,
@@ -184,7 +186,7 @@ fn a_named_macro_stops_at_a_refused_mutation_in_read_only_mode() {
         "{}",
         message(&m)
     );
-    assert_eq!(m.apps["web"].spec.instances, 1);
+    assert_eq!(m.cluster.apps["web"].spec.instances, 1);
     assert_eq!(m.ui.dialog, None);
 }
 

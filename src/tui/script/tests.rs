@@ -1,8 +1,10 @@
 use super::*;
-use crate::model::app::AppSpec;
-use crate::model::{AppRecord, Health, Host, HostSource};
+use crate::cluster::AppRecord;
+use crate::cluster::{Host, HostSource};
+use crate::domain::Health;
+use crate::domain::app::AppSpec;
 use crate::tui::keymap::Key;
-use crate::update::tests::support::web_container;
+use crate::tui::update::tests::support::web_container;
 
 fn parse_ok(source: &str) -> Vec<Step> {
     parse(Path::new("s.keys"), source)
@@ -160,7 +162,7 @@ fn huge_waits_are_errors_at_their_word() {
 }
 
 fn model() -> Model {
-    let spec = crate::update::tests::support::host_spec;
+    let spec = crate::tui::update::tests::support::host_spec;
     Model::with_hosts(
         Instant::now(),
         vec![
@@ -190,7 +192,7 @@ fn waits_are_answered_from_the_model() {
     assert!(!satisfied(&online, &m));
     assert!(!satisfied(&offline, &m));
     assert!(!satisfied(&healthy2, &m));
-    if let Some(h) = m.host_mut("lab-1") {
+    if let Some(h) = m.cluster.host_mut("lab-1") {
         h.state = HostState::Online;
         h.containers = vec![
             web_container("x", Health::Healthy),
@@ -199,10 +201,10 @@ fn waits_are_answered_from_the_model() {
     }
     assert!(satisfied(&online, &m));
     assert!(!satisfied(&healthy2, &m), "one of two is unhealthy");
-    if let Some(h) = m.host_mut("lab-1") {
+    if let Some(h) = m.cluster.host_mut("lab-1") {
         h.containers[1].health = Health::None;
     }
-    m.apps.insert(
+    m.cluster.apps.insert(
         "web".into(),
         AppRecord {
             spec: AppSpec::new("web", "wheelhouse/demo:1"),
@@ -210,7 +212,7 @@ fn waits_are_answered_from_the_model() {
         },
     );
     assert!(satisfied(&healthy2, &m));
-    if let Some(h) = m.host_mut("lab-1") {
+    if let Some(h) = m.cluster.host_mut("lab-1") {
         h.state = HostState::Offline {
             error: "gone".into(),
             since: t0,
@@ -244,7 +246,7 @@ fn the_player_types_waits_and_ends() {
         Next::Wait,
         "lab-2 not online"
     );
-    if let Some(h) = m.host_mut("lab-2") {
+    if let Some(h) = m.cluster.host_mut("lab-2") {
         h.state = HostState::Online;
     }
     let t1 = t0 + Duration::from_secs(2);

@@ -2,7 +2,7 @@
 //! its file:line:col and a file names only what it changes.
 
 use super::{Glyphs, Level, Modifiers, Palette, Theme};
-use crate::config::FileError;
+use crate::domain::FileError;
 use crate::tui::tomlfile::{Doc, unknown};
 use ratatui::style::{Color, Modifier};
 use ratatui::text::Span;

@@ -6,13 +6,12 @@
 
 mod prompt;
 
-use crate::action::Action;
-use crate::model::{
-    AppStatus, EtcdState, Focus, Model, app_statuses, selected_index, shown_rollouts,
-};
-use crate::store::Rollout;
+use crate::cluster::Rollout;
+use crate::cluster::{AppStatus, EtcdState, app_statuses};
+use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::{split_bottom, split_right};
+use crate::tui::model::{Focus, Model, selected_index, shown_rollouts};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::progress::{self, RolloutProgress};
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -83,7 +82,7 @@ fn render_panel(model: &Model, theme: &Theme, keymap: &Keymap, area: Rect, buf: 
     if area.is_empty() {
         return;
     }
-    let statuses: Vec<AppStatus> = app_statuses(model)
+    let statuses: Vec<AppStatus> = app_statuses(&model.cluster)
         .into_iter()
         .filter(|s| model.shows_app(&s.name))
         .collect();
@@ -169,9 +168,11 @@ fn render_table(
 
 /// What the panel says when it has no rows: why, and what to do.
 pub fn empty_text(model: &Model) -> String {
-    match (&model.etcd, &model.ui.filter) {
+    match (&model.cluster.etcd, &model.ui.filter) {
         (EtcdState::Disabled, _) => "etcd is not configured: apps live in etcd".to_owned(),
-        (_, Some(filter)) if !model.apps.is_empty() || !app_statuses(model).is_empty() => {
+        (_, Some(filter))
+            if !model.cluster.apps.is_empty() || !app_statuses(&model.cluster).is_empty() =>
+        {
             format!(
                 "no app matches the filter {} (esc clears it)",
                 filter.text()
@@ -269,14 +270,14 @@ pub fn marked_hosts(model: &Model) -> Vec<usize> {
     if model.ui.focus != Focus::Apps {
         return Vec::new();
     }
-    let statuses: Vec<AppStatus> = app_statuses(model)
+    let statuses: Vec<AppStatus> = app_statuses(&model.cluster)
         .into_iter()
         .filter(|s| model.shows_app(&s.name))
         .collect();
     selected_index(&statuses, model.ui.selected_app.as_deref())
         .map(|i| {
             (statuses[i].hosts.iter())
-                .filter_map(|h| model.host_index(h))
+                .filter_map(|h| model.cluster.host_index(h))
                 .collect()
         })
         .unwrap_or_default()
@@ -285,9 +286,9 @@ pub fn marked_hosts(model: &Model) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::AppRecord;
-    use crate::model::app::AppSpec;
-    use crate::update::filter::{Filter, Scope};
+    use crate::cluster::AppRecord;
+    use crate::domain::app::AppSpec;
+    use crate::tui::update::filter::{Filter, Scope};
     use std::time::Instant;
 
     #[test]
@@ -307,6 +308,7 @@ mod tests {
         );
         let spec = AppSpec::new("web", "wheelhouse/demo:1");
         model
+            .cluster
             .apps
             .insert("web".into(), AppRecord { spec, revision: 1 });
         model.ui.filter = Filter::parse("nomatch", Scope::Hosts).unwrap_or_default();

@@ -1,8 +1,10 @@
 //! The grid view: a title line naming the selected host, above the grid of hosts.
 
-use crate::model::{HostState, Model, changing_hosts};
+use crate::cluster::HostState;
+use crate::cluster::changing_hosts;
 use crate::tui::format::{percent, truncate};
 use crate::tui::layout::{GridView, grid_layout, grid_view};
+use crate::tui::model::Model;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::grid::{Grid, Marks};
 use ratatui::buffer::Buffer;
@@ -14,7 +16,7 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let view = grid_view(area);
     let shown = model.grid_hosts();
     title(model, theme, &view, &shown, buf);
-    if model.hosts.is_empty() {
+    if model.cluster.hosts.is_empty() {
         let hint = "no hosts: add [[hosts]] to wheelhouse.toml or host records to etcd";
         Line::styled(hint, theme.muted()).render(view.cells, buf);
         return;
@@ -25,14 +27,14 @@ pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
         return;
     };
     let app = super::apps::marked_hosts(model);
-    let changing: Vec<usize> = (changing_hosts(model).iter())
-        .filter_map(|h| model.host_index(h))
+    let changing: Vec<usize> = (changing_hosts(&model.cluster).iter())
+        .filter_map(|h| model.cluster.host_index(h))
         .collect();
     let marks = Marks {
         app: &app,
         changing: &changing,
     };
-    let grid = Grid::new(&model.hosts, &shown, slot, theme, model.now).marks(marks);
+    let grid = Grid::new(&model.cluster.hosts, &shown, slot, theme, model.now).marks(marks);
     match model.wallboard {
         Some(_) => grid.wall().render(view.cells, buf),
         None => grid.render(view.cells, buf),
@@ -44,7 +46,7 @@ fn title(model: &Model, theme: &Theme, view: &GridView, shown: &[usize], buf: &m
     let count = shown.len();
     let hosts = match &model.ui.filter {
         None => format!(" {count} hosts"),
-        Some(f) => format!(" {count}/{} hosts /{}", model.hosts.len(), f.text()),
+        Some(f) => format!(" {count}/{} hosts /{}", model.cluster.hosts.len(), f.text()),
     };
     let mut spans = vec![
         Span::styled(" wheelhouse ", theme.title()),

@@ -1,12 +1,12 @@
 //! The help overlay, generated from the active keymap and theme: every section's actions
 //! with their keys, and the grid's glyph legend. Nothing here is a hand-written key list.
 
-use crate::action::Action;
-use crate::model::View;
+use crate::tui::action::Action;
 use crate::tui::format::percent;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::centred;
 use crate::tui::macros::{RECORD, REPLAY};
+use crate::tui::model::View;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -2,9 +2,10 @@
 //! history revision, image, instance count and when it was written. Enter rolls back to
 //! the selected one (through y/n).
 
-use crate::action::Action;
-use crate::model::{HistoryEntry, HistoryList};
+use crate::ops::HistoryEntry;
+use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
+use crate::tui::model::HistoryList;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;

@@ -1,8 +1,10 @@
 //! One host: a header with where it is and what it reports, above its containers.
 
-use crate::model::{Container, Health, Host, HostState, Model};
+use crate::cluster::{Host, HostState};
+use crate::domain::{Container, ContainerState, Health};
 use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
+use crate::tui::model::Model;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;
@@ -37,7 +39,7 @@ const COLUMNS: [Column; 9] = [
 ];
 
 pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(host) = model.host(name) else {
+    let Some(host) = model.cluster.host(name) else {
         let gone = format!(" host {name} is no longer in the inventory");
         Line::styled(gone, theme.muted()).render(area, buf);
         return;
@@ -165,10 +167,10 @@ fn header(model: &Model, host: &Host, theme: &Theme, area: Rect, buf: &mut Buffe
 
 fn row(c: &Container, theme: &Theme) -> Vec<Field> {
     let plain = Style::default();
-    let state_style = match c.state.as_str() {
-        "running" => theme.level_text(Level::Ok),
-        "restarting" | "paused" => theme.level_text(Level::Warn),
-        "dead" => theme.level_text(Level::Critical),
+    let state_style = match c.state {
+        ContainerState::Running => theme.level_text(Level::Ok),
+        ContainerState::Restarting | ContainerState::Paused => theme.level_text(Level::Warn),
+        ContainerState::Dead => theme.level_text(Level::Critical),
         _ => theme.muted(),
     };
     let (health, health_style) = match c.health {
@@ -180,7 +182,7 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".to_owned());
     let state = match c.uptime() {
         Some(up) if c.is_running() => format!("up {}", short_uptime(up)),
-        _ => c.state.clone(),
+        _ => c.state.to_string(),
     };
     let ports = match c.ports.as_slice() {
         [] => "—".to_owned(),
@@ -188,7 +190,7 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
     };
     // A container labelled as an app's but not started by the controller is not an instance;
     // the mark comes first so a narrow NAME column cuts the name, not the mark.
-    let name = if c.is_foreign() {
+    let name = if crate::plan::labels::is_foreign(c) {
         (
             format!("{FOREIGN} {}", c.name),
             theme.level_text(Level::Warn),
@@ -237,7 +239,7 @@ pub fn short_uptime(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{row, short_uptime};
-    use crate::model::{Container, Health};
+    use crate::domain::{Container, ContainerState, Health};
     use crate::tui::theme::Theme;
     use std::collections::BTreeMap;
 
@@ -246,7 +248,7 @@ mod tests {
             id: format!("{name}-0123456789abcdef"),
             name: name.to_owned(),
             image: "busybox".to_owned(),
-            state: "running".to_owned(),
+            state: ContainerState::Running,
             status: "Up 3 minutes".to_owned(),
             health: Health::None,
             labels: (labels.iter())

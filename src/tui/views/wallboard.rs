@@ -1,9 +1,10 @@
 //! The wallboard: a banner with the alerts and the clock, above the page of the moment
 //! (the host grid across the whole width, the apps with their counts, or the alerts).
 
-use crate::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
-use crate::model::{Model, app_statuses};
+use crate::cluster::app_statuses;
 use crate::tui::layout::split_top;
+use crate::tui::model::Model;
+use crate::tui::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::banner::Banner;
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -35,7 +36,7 @@ pub fn render(model: &Model, theme: &Theme, wallboard: &Wallboard, area: Rect, b
 }
 
 fn apps(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let rows: Vec<Vec<Field>> = app_statuses(model)
+    let rows: Vec<Vec<Field>> = app_statuses(&model.cluster)
         .into_iter()
         .map(|s| {
             let short = s.desired.is_some_and(|d| s.healthy < d);
@@ -77,7 +78,7 @@ fn alert_list(found: &[Alert], theme: &Theme, area: Rect, buf: &mut Buffer) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::HostState;
+    use crate::cluster::HostState;
     use std::time::{Duration, Instant};
 
     fn text(buf: &Buffer) -> String {
@@ -97,7 +98,7 @@ mod tests {
         let hosts = ["lab-1", "lab-2"]
             .iter()
             .map(|name| {
-                let mut h = crate::update::tests::support::host(name);
+                let mut h = crate::tui::update::tests::support::host(name);
                 h.state = if offline && *name == "lab-2" {
                     HostState::Offline {
                         error: "gone".into(),

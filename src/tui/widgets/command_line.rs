@@ -1,10 +1,10 @@
 //! The `:` command line and `/` filter prompt, drawn over the status bar while open, and
 //! the active filter's tag at the status bar's left while it is closed.
 
-use crate::model::{CommandLine, LineKind};
 use crate::tui::layout::split_left;
+use crate::tui::model::{CommandLine, LineKind};
 use crate::tui::theme::Theme;
-use crate::update::filter::Filter;
+use crate::tui::update::filter::Filter;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

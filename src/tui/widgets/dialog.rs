@@ -1,10 +1,10 @@
 //! The modal box for the open dialog: the scale prompt (typed count, why it was refused)
 //! or a y/n question. Its key hints come from the keymap, so they are the real keys.
 
-use crate::action::Action;
-use crate::model::{Dialog, Model};
+use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::centred;
+use crate::tui::model::{Dialog, Model};
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -2,7 +2,7 @@
 //! per-cell widgets or allocations in the smallest mode), so 10,000 hosts draw in well
 //! under a frame.
 
-use crate::model::{Host, HostState};
+use crate::cluster::{Host, HostState};
 use crate::tui::format::{age, percent, truncate};
 use crate::tui::layout::{CellMode, GridLayout, grid_layout};
 use crate::tui::theme::{Level, Theme};

@@ -2,8 +2,8 @@
 //! the counts in words, then the phase (and why) with the images rolled from and to. The
 //! bar's parts differ by glyph, not only by colour.
 
+use crate::cluster::Rollout;
 use crate::plan::rollout::{Counts, Phase, change_text, counts_text};
-use crate::store::Rollout;
 use crate::tui::format::truncate;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;

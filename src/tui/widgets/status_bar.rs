@@ -1,9 +1,10 @@
 //! The bottom line: hosts online, containers, etcd, data age, the last message, and the
 //! help key (from the keymap, so the hint is always the real key).
 
-use crate::model::{EtcdState, Model};
+use crate::cluster::EtcdState;
 use crate::tui::format::{age, truncate};
 use crate::tui::layout::split_right;
+use crate::tui::model::Model;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -47,7 +48,7 @@ impl Widget for StatusBar<'_> {
         let (model, theme) = (self.model, self.theme);
         let bar = theme.status_bar();
         buf.set_style(area, bar);
-        let (etcd, etcd_level) = match &model.etcd {
+        let (etcd, etcd_level) = match &model.cluster.etcd {
             EtcdState::Disabled => ("disabled".to_owned(), None),
             EtcdState::Connecting => ("connecting".to_owned(), Some(Level::Unknown)),
             EtcdState::Connected { .. } => ("connected".to_owned(), None),
@@ -60,7 +61,7 @@ impl Widget for StatusBar<'_> {
             ),
         };
         let etcd_style = etcd_level.map_or(bar, |l| bar.fg(theme.color(l)));
-        let data = model.last_data.map_or_else(
+        let data = model.cluster.last_data.map_or_else(
             || "—".to_owned(),
             |t| {
                 let since = model.now.saturating_duration_since(t);
@@ -75,9 +76,9 @@ impl Widget for StatusBar<'_> {
             Span::styled(
                 format!(
                     " {}/{} online · {} containers · etcd ",
-                    model.online_count(),
-                    model.hosts.len(),
-                    model.container_count()
+                    model.cluster.online_count(),
+                    model.cluster.hosts.len(),
+                    model.cluster.container_count()
                 ),
                 bar,
             ),
@@ -100,7 +101,7 @@ impl Widget for StatusBar<'_> {
             // keep their place: the message takes the room between, the help hint giving
             // way first, then the message's own end ("…"). Errors may echo the cluster's
             // or a file's text.
-            let message = crate::sanitize::clean(message);
+            let message = crate::domain::sanitize::clean(message);
             let counters: usize = left.iter().map(Span::width).sum();
             let hint = help.as_ref().map_or(0, Span::width);
             let width = usize::from(area.width);
@@ -138,7 +139,7 @@ mod tests {
     fn a_long_message_never_pushes_the_counters_and_the_data_age_off() {
         let now = Instant::now();
         let mut model = Model::new(now);
-        model.last_data = Some(now);
+        model.cluster.last_data = Some(now);
         model.ui.message = Some(format!("etcd unreachable ({}): refused", "x".repeat(200)));
         let theme = Theme::default_theme();
         let mut buf = Buffer::empty(Rect::new(0, 0, 80, 1));

@@ -2,7 +2,7 @@
 //! box, a header, styled cells, and a selected row kept on screen and marked by a glyph as
 //! well as by colour.
 
-use crate::sanitize;
+use crate::domain::sanitize;
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Rect};

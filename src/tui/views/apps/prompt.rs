@@ -1,9 +1,9 @@
 //! The rollout prompt after `u`: the image to roll to, typed or picked from the tags the
 //! hosts hold (tab and up/down cycle them), and why the last entry was refused.
 
-use crate::action::Action;
-use crate::model::ImagePrompt;
+use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
+use crate::tui::model::ImagePrompt;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::dialog::{key_hints, popup};
 use ratatui::buffer::Buffer;

@@ -1,0 +1,22 @@
+//! The one picture of the cluster: hosts and their containers, apps, rollouts, placement
+//! problems and etcd's state (`ClusterState`), changed only by `apply`ing the events the
+//! engines and etcd report (`ClusterEvent`). It knows nothing of screens.
+
+mod actual;
+mod apps;
+mod event;
+mod host;
+mod rollouts;
+mod state;
+
+pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
+pub use event::{
+    BrokenRecord, ClusterEvent, DataEvent, HostChange, HostEvent, HostListing, PlacementChange,
+    PlacementEvent, RestartChange, RestartEvent, Watch,
+};
+pub use host::{Host, HostSource, HostState};
+pub use rollouts::{
+    PendingCommand, Rollout, RolloutChange, RolloutEvent, RolloutListing, StoredCommand,
+    active_rollout, changing_hosts,
+};
+pub use state::{Change, ClusterState, EtcdState};

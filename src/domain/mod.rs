@@ -1,0 +1,20 @@
+//! The vocabulary every layer shares: hosts and containers, app specs and their parsing,
+//! durations, names, and errors that name file:line:col. Imports nothing of ours.
+
+pub mod app;
+pub mod duration;
+#[doc(hidden)]
+pub mod expect;
+mod host;
+mod names;
+pub mod sanitize;
+mod source;
+
+pub use duration::{Bounds, format_duration};
+pub use host::{
+    Container, ContainerState, Health, HostInfo, HostSpec, Load, Thresholds, TlsFiles, short_id,
+};
+pub use names::valid_name;
+pub use source::{
+    FileError, MAX_ECHO, MAX_MESSAGE, cap_echoes, decode, excerpt, line_col, read_file,
+};

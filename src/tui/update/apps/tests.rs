@@ -1,0 +1,615 @@
+use crate::cluster::DataEvent;
+use crate::cluster::{AppChange, PlacementChange};
+use crate::cluster::{AppEvent, AppListing};
+use crate::cluster::{AppRecord, EtcdState, app_statuses};
+use crate::domain::app::AppSpec;
+use crate::domain::{Container, Health, HostInfo};
+use crate::ops::{Command, Outcome};
+use crate::tui::action::Action;
+use crate::tui::model::{Dialog, Focus, Model, View};
+use crate::tui::update::tests::support::{act, message, model};
+use crate::tui::update::{Effect, Msg, update};
+
+fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
+    Container {
+        id: format!("{app}-{i}"),
+        name: format!("{app}.{i}"),
+        image: "wheelhouse/demo:1".into(),
+        state: state.into(),
+        status: String::new(),
+        health,
+        labels: crate::tui::update::tests::support::owned_labels(app),
+        cpu_percent: None,
+        mem_bytes: None,
+        ports: Vec::new(),
+        restarts: None,
+    }
+}
+
+fn record(name: &str, instances: u32, revision: i64) -> (String, AppRecord) {
+    let mut spec = AppSpec::new(name, "wheelhouse/demo:1");
+    spec.instances = instances;
+    (name.to_owned(), AppRecord { spec, revision })
+}
+
+/// Hosts a, b, c online; web wants 4 (revision 11), api wants 0 (revision 5).
+fn cluster() -> Model {
+    let mut m = model(&["a", "b", "c"]);
+    m.cluster.etcd = EtcdState::Connected { revision: 20 };
+    m.cluster.apps = [record("web", 4, 11), record("api", 0, 5)].into();
+    for name in ["a", "b", "c"] {
+        let info = HostInfo {
+            ncpu: 2,
+            mem_total: 1 << 30,
+            ..Default::default()
+        };
+        let host = name.to_owned();
+        update(&mut m, Msg::Data(DataEvent::Up { host, info }));
+    }
+    m
+}
+
+fn containers(m: &mut Model, host: &str, containers: Vec<Container>) {
+    let host = host.to_owned();
+    update(m, Msg::Data(DataEvent::Containers { host, containers }));
+}
+
+fn typed(m: &mut Model, text: &str) {
+    for c in text.chars() {
+        act(m, Action::Input(c));
+    }
+}
+
+/// Tab to the apps panel and select `app`.
+fn select(m: &mut Model, app: &str) {
+    if m.ui.focus != Focus::Apps {
+        act(m, Action::FocusNext);
+    }
+    assert_eq!(m.ui.focus, Focus::Apps);
+    act(m, Action::First);
+    while m.ui.selected_app.as_deref() != Some(app) {
+        let before = m.ui.selected_app.clone();
+        act(m, Action::MoveDown);
+        assert_ne!(before, m.ui.selected_app, "{app} not in the list");
+    }
+}
+
+#[test]
+fn counts_come_from_labels_on_online_hosts() {
+    let mut m = cluster();
+    containers(
+        &mut m,
+        "a",
+        vec![
+            managed("web", 1, "running", Health::Healthy),
+            managed("web", 2, "running", Health::Unhealthy),
+            managed("web", 3, "exited", Health::None),
+        ],
+    );
+    containers(
+        &mut m,
+        "c",
+        vec![
+            managed("web", 4, "running", Health::None),
+            managed("old", 1, "restarting", Health::None),
+        ],
+    );
+    let statuses = app_statuses(&m.cluster);
+    let names: Vec<&str> = statuses.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["api", "old", "web"]);
+    let web = &statuses[2];
+    assert_eq!((web.desired, web.running, web.healthy), (Some(4), 3, 2));
+    assert_eq!(web.hosts, ["a", "c"]);
+    assert_eq!(web.revision, Some(11));
+    let old = &statuses[1];
+    assert_eq!((old.desired, old.running), (None, 0), "no spec: no desired");
+    assert_eq!(
+        old.hosts,
+        ["c"],
+        "a restarting container still holds its host"
+    );
+
+    // What an offline engine last said does not count.
+    update(
+        &mut m,
+        Msg::Data(DataEvent::Down {
+            host: "c".into(),
+            error: "refused".into(),
+        }),
+    );
+    let web = app_statuses(&m.cluster)
+        .into_iter()
+        .find(|s| s.name == "web");
+    assert_eq!(
+        web.map(|w| (w.running, w.hosts)),
+        Some((2, vec!["a".into()]))
+    );
+}
+
+#[test]
+fn tab_switches_focus_and_arrows_move_in_the_focused_panel() {
+    let mut m = cluster();
+    act(&mut m, Action::FocusNext);
+    assert_eq!(m.ui.focus, Focus::Apps);
+    assert_eq!(
+        m.ui.selected_app.as_deref(),
+        Some("api"),
+        "first app selected"
+    );
+    act(&mut m, Action::MoveDown);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("web"));
+    act(&mut m, Action::MoveDown);
+    assert_eq!(
+        m.ui.selected_app.as_deref(),
+        Some("web"),
+        "stops at the end"
+    );
+    assert_eq!(m.ui.selected, 0, "the grid selection did not move");
+    act(&mut m, Action::Open);
+    assert_eq!(
+        m.ui.view,
+        View::Grid,
+        "enter opens no host from the apps panel"
+    );
+    act(&mut m, Action::Back);
+    assert_eq!(m.ui.focus, Focus::Grid, "esc returns to the grid");
+    act(&mut m, Action::MoveRight);
+    assert_eq!(m.ui.selected, 1);
+    act(&mut m, Action::FocusNext);
+    act(&mut m, Action::FocusNext);
+    assert_eq!(m.ui.focus, Focus::Grid);
+}
+
+#[test]
+fn the_selection_follows_the_name_when_rows_come_and_go() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    m.cluster.apps.extend([record("cache", 2, 7)]);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("web"));
+    act(&mut m, Action::MoveUp);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("cache"));
+}
+
+#[test]
+fn scale_prompt_then_confirm_executes_with_the_revision_seen() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    act(&mut m, Action::ScalePrompt);
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::ScalePrompt { app, current: 4, seen: 11, .. }) if app == "web"
+    ));
+    typed(&mut m, "329");
+    act(&mut m, Action::Erase);
+    assert!(matches!(&m.ui.dialog, Some(Dialog::ScalePrompt { input, .. }) if input == "32"));
+    // Keys that mean something elsewhere do nothing inside the prompt.
+    assert!(act(&mut m, Action::Quit).is_empty());
+    assert!(!m.quit);
+    assert!(act(&mut m, Action::Confirm).is_empty(), "y/n comes first");
+    match &m.ui.dialog {
+        Some(Dialog::Confirm { question, .. }) => assert_eq!(question, "scale web 4 → 32?"),
+        other => panic!("expected the y/n question, got {other:?}"),
+    }
+    let effects = act(&mut m, Action::Confirm);
+    assert_eq!(
+        effects,
+        vec![Effect::Execute(Command::Scale {
+            app: "web".into(),
+            count: 32,
+            seen: Some(11),
+        })]
+    );
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "scaling web to 32 …");
+
+    let done = Outcome::Scaled {
+        app: "web".into(),
+        from: 4,
+        to: 32,
+        revision: 21,
+    };
+    update(&mut m, Msg::Done(Ok(done)));
+    assert_eq!(message(&m), "web scaled to 32 (was 4, revision 21)");
+    let conflict =
+        "web was changed by someone else (revision 12, you read 11): reload and try again";
+    update(&mut m, Msg::Done(Err(conflict.to_owned())));
+    assert_eq!(message(&m), conflict);
+}
+
+#[test]
+fn cancel_closes_each_dialog_without_effects() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    act(&mut m, Action::ScalePrompt);
+    typed(&mut m, "7");
+    assert!(act(&mut m, Action::Cancel).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "scale cancelled");
+    act(&mut m, Action::ScaleUp);
+    assert!(
+        matches!(&m.ui.dialog, Some(Dialog::Confirm { question, .. }) if question == "scale web 4 → 5?")
+    );
+    assert!(act(&mut m, Action::Cancel).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "cancelled: scale web 4 → 5");
+}
+
+#[test]
+fn bad_counts_keep_the_prompt_open_with_the_reason() {
+    let mut m = cluster();
+    m.max_instances = 50;
+    select(&mut m, "web");
+    act(&mut m, Action::ScalePrompt);
+    for (input, why) in [
+        ("-3", "must not be negative"),
+        ("lots", "not a whole number"),
+        ("", "not a whole number"),
+        ("51", "above the maximum of 50"),
+        ("99999999999", "above the maximum of 50"),
+    ] {
+        while let Some(Dialog::ScalePrompt { input, .. }) = &m.ui.dialog
+            && !input.is_empty()
+        {
+            act(&mut m, Action::Erase);
+        }
+        typed(&mut m, input);
+        // Refused input goes to the audit trail as a refusal.
+        let effects = act(&mut m, Action::Confirm);
+        assert!(
+            matches!(effects.as_slice(), [Effect::AuditRefusal(r)]
+                if r.verb == "scale" && r.target == "web" && r.reason.contains(why)),
+            "{input}: {effects:?}"
+        );
+        match &m.ui.dialog {
+            Some(Dialog::ScalePrompt { error: Some(e), .. }) => {
+                assert!(e.contains(why), "{input}: {e}")
+            }
+            other => panic!("{input}: prompt should stay open with an error, got {other:?}"),
+        }
+    }
+    // Typing again clears the complaint; the same count as now is no change.
+    act(&mut m, Action::Erase);
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::ScalePrompt { error: None, .. })
+    ));
+    while let Some(Dialog::ScalePrompt { input, .. }) = &m.ui.dialog
+        && !input.is_empty()
+    {
+        act(&mut m, Action::Erase);
+    }
+    typed(&mut m, "4");
+    assert!(act(&mut m, Action::Confirm).is_empty());
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "web has 4 instances already");
+}
+
+#[test]
+fn plus_and_minus_stop_at_the_bounds() {
+    let mut m = cluster();
+    select(&mut m, "api");
+    act(&mut m, Action::ScaleDown);
+    assert!(m.ui.dialog.is_none());
+    assert_eq!(message(&m), "api has 0 instances already");
+    m.max_instances = 4;
+    select(&mut m, "web");
+    act(&mut m, Action::ScaleUp);
+    assert!(m.ui.dialog.is_none());
+    assert!(
+        message(&m).contains("above the maximum of 4"),
+        "{}",
+        message(&m)
+    );
+    act(&mut m, Action::ScaleDown);
+    assert!(matches!(
+        &m.ui.dialog,
+        Some(Dialog::Confirm {
+            action: Action::Run(Command::Scale { count: 3, .. }),
+            ..
+        })
+    ));
+}
+
+#[test]
+fn read_only_refuses_every_mutation_in_one_place() {
+    let mut m = cluster();
+    m.principal.mode = crate::ops::Mode::ReadOnly;
+    select(&mut m, "web");
+    // Each refusal is shown, and handed to the loop for the audit trail.
+    let audited = |effects: &[Effect]| {
+        matches!(effects, [Effect::AuditRefusal(r)]
+            if r.reason.starts_with("read-only:") && r.verb == "scale" && r.target == "web")
+    };
+    for a in [Action::ScalePrompt, Action::ScaleUp, Action::ScaleDown] {
+        let effects = act(&mut m, a.clone());
+        assert!(audited(&effects), "{a:?}: {effects:?}");
+        assert!(m.ui.dialog.is_none(), "{a:?}");
+        assert!(
+            message(&m).starts_with("read-only:"),
+            "{a:?}: {}",
+            message(&m)
+        );
+    }
+    let direct = Action::Run(Command::Scale {
+        app: "web".into(),
+        count: 9,
+        seen: None,
+    });
+    let effects = act(&mut m, direct);
+    assert!(
+        matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "scale" && r.target == "web"),
+        "{effects:?}"
+    );
+    assert!(m.ui.dialog.is_none());
+    assert!(message(&m).contains("nothing was changed"));
+    // Looking around still works.
+    act(&mut m, Action::MoveUp);
+    assert_eq!(m.ui.selected_app.as_deref(), Some("api"));
+}
+
+#[test]
+fn etcd_down_or_absent_refuses_before_asking() {
+    let mut m = cluster();
+    select(&mut m, "web");
+    m.cluster.etcd = EtcdState::Unreachable {
+        error: "connection refused".into(),
+        since: m.now,
+    };
+    act(&mut m, Action::ScaleUp);
+    assert!(m.ui.dialog.is_none());
+    assert!(
+        message(&m).starts_with("etcd unreachable (connection refused)"),
+        "{}",
+        message(&m)
+    );
+    m.cluster.etcd = EtcdState::Disabled;
+    act(&mut m, Action::ScalePrompt);
+    assert!(m.ui.dialog.is_none());
+    assert!(message(&m).contains("not configured"));
+}
+
+#[test]
+fn apps_without_a_spec_cannot_be_scaled() {
+    let mut m = cluster();
+    containers(
+        &mut m,
+        "b",
+        vec![managed("ghost", 1, "running", Health::None)],
+    );
+    select(&mut m, "ghost");
+    act(&mut m, Action::ScalePrompt);
+    assert!(m.ui.dialog.is_none());
+    assert!(message(&m).contains("no spec in etcd"), "{}", message(&m));
+}
+
+#[test]
+fn a_command_run_on_the_screen_asks_first() {
+    let mut m = cluster();
+    let delete = Command::Delete { app: "web".into() };
+    let run = Action::Run(delete.clone());
+    assert!(act(&mut m, run.clone()).is_empty());
+    assert!(matches!(&m.ui.dialog, Some(Dialog::Confirm { action, .. }) if *action == run));
+    assert_eq!(act(&mut m, Action::Confirm), vec![Effect::Execute(delete)]);
+}
+
+#[test]
+fn app_events_keep_the_specs() {
+    let mut m = cluster();
+    let spec = |name: &str, n: u32| {
+        let mut s = AppSpec::new(name, "wheelhouse/demo:2");
+        s.instances = n;
+        s
+    };
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Snapshot(AppListing {
+            apps: vec![(spec("web", 2), 30), (spec("db", 1), 31)],
+            broken: Vec::new(),
+            revision: 31,
+        })),
+    );
+    let names: Vec<&String> = m.cluster.apps.keys().collect();
+    assert_eq!(names, ["db", "web"], "a snapshot replaces what was known");
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Change(AppChange::Put {
+            app: Box::new(spec("web", 6)),
+            mod_revision: 32,
+        })),
+    );
+    assert_eq!(
+        m.cluster
+            .apps
+            .get("web")
+            .map(|r| (r.spec.instances, r.revision)),
+        Some((6, 32))
+    );
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Change(AppChange::Deleted {
+            name: "db".into(),
+            revision: 33,
+        })),
+    );
+    assert!(!m.cluster.apps.contains_key("db"));
+    assert_eq!(m.cluster.etcd, EtcdState::Connected { revision: 33 });
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Unreachable {
+            error: "refused".into(),
+        }),
+    );
+    assert!(matches!(m.cluster.etcd, EtcdState::Unreachable { .. }));
+    assert_eq!(
+        m.cluster.apps.len(),
+        1,
+        "the last known specs stay while etcd is away"
+    );
+}
+
+#[test]
+fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
+    let mut m = cluster();
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Unreachable {
+            error: "connection refused".into(),
+        }),
+    );
+    select(&mut m, "web");
+    act(&mut m, Action::ScaleUp);
+    assert!(
+        message(&m).starts_with("etcd unreachable"),
+        "{}",
+        message(&m)
+    );
+    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 30 }));
+    assert_eq!(m.ui.message, None, "cleared without a key");
+    // Other news stays.
+    m.ui.message = Some("scaled web".into());
+    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 31 }));
+    assert_eq!(message(&m), "scaled web");
+}
+
+#[test]
+fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
+    let mut m = cluster();
+    let mut spec = AppSpec::new("s4", "wheelhouse/demo:1");
+    spec.instances = 3;
+    let broken = |reason: &str| crate::cluster::BrokenRecord {
+        name: "s4".into(),
+        key: "/wheelhouse/apps/s4".into(),
+        reason: reason.into(),
+    };
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Change(AppChange::Put {
+            app: Box::new(spec.clone()),
+            mod_revision: 40,
+        })),
+    );
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Change(AppChange::Broken {
+            record: broken("bad JSON"),
+            mod_revision: 41,
+        })),
+    );
+    let row = |m: &Model| {
+        app_statuses(&m.cluster)
+            .into_iter()
+            .find(|s| s.name == "s4")
+    };
+    let s4 = row(&m).expect("s4 still listed");
+    assert_eq!(
+        (s4.desired, s4.broken.as_deref()),
+        (Some(3), Some("bad JSON"))
+    );
+    // A fresh listing (after a compaction) keeps it too.
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Snapshot(AppListing {
+            apps: Vec::new(),
+            broken: vec![broken("still bad")],
+            revision: 42,
+        })),
+    );
+    let s4 = row(&m).expect("s4 still listed");
+    assert_eq!(
+        (s4.desired, s4.broken.as_deref()),
+        (Some(3), Some("still bad"))
+    );
+    // A good record again clears the mark.
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Change(AppChange::Put {
+            app: Box::new(spec),
+            mod_revision: 43,
+        })),
+    );
+    assert_eq!(row(&m).and_then(|s| s.broken), None);
+    // Broken with no good spec ever read: listed as broken, with no desired count.
+    update(
+        &mut m,
+        Msg::Apps(AppEvent::Snapshot(AppListing {
+            apps: Vec::new(),
+            broken: vec![crate::cluster::BrokenRecord {
+                name: "s5".into(),
+                key: "/wheelhouse/apps/s5".into(),
+                reason: "bad".into(),
+            }],
+            revision: 44,
+        })),
+    );
+    let s5 = app_statuses(&m.cluster)
+        .into_iter()
+        .find(|s| s.name == "s5");
+    assert_eq!(
+        s5.map(|s| (s.desired, s.broken)),
+        Some((None, Some("bad".into())))
+    );
+}
+
+#[test]
+fn containers_the_controller_did_not_start_are_foreign_not_counted() {
+    let mut m = cluster();
+    let mut stray = managed("web", 9, "running", Health::None);
+    stray.name = "stray".into();
+    stray.labels = [("wheelhouse.app".to_owned(), "web".to_owned())].into();
+    containers(
+        &mut m,
+        "a",
+        vec![managed("web", 1, "running", Health::None), stray],
+    );
+    let web = app_statuses(&m.cluster)
+        .into_iter()
+        .find(|s| s.name == "web");
+    let web = web.expect("web listed");
+    assert_eq!(
+        (web.running, web.healthy),
+        (1, 1),
+        "the stray is not an instance"
+    );
+    assert_eq!(web.foreign, ["a/stray"]);
+    assert_eq!(web.hosts, ["a"]);
+}
+
+#[test]
+fn placement_problems_reach_the_apps_rows_and_leave_them() {
+    use crate::cluster::PlacementEvent;
+    use crate::sched::Unplaceable;
+    let mut m = cluster();
+    let problem = Unplaceable {
+        app: "web".into(),
+        wanted: 3,
+        placed: 0,
+        reasons: vec![("a".into(), "cpu 1.9/2 cores reserved, need 1.9".into())],
+    };
+    update(
+        &mut m,
+        Msg::Placement(PlacementEvent::Snapshot(
+            [("web".to_owned(), problem.clone())].into(),
+        )),
+    );
+    let web = |m: &Model| {
+        app_statuses(&m.cluster)
+            .into_iter()
+            .find(|s| s.name == "web")
+    };
+    assert_eq!(
+        web(&m).and_then(|s| s.unplaced).as_deref(),
+        Some("3 unplaced: a: cpu 1.9/2 cores reserved, need 1.9")
+    );
+    update(
+        &mut m,
+        Msg::Placement(PlacementEvent::Change(PlacementChange::Cleared(
+            "web".into(),
+        ))),
+    );
+    assert_eq!(web(&m).and_then(|s| s.unplaced), None);
+    update(
+        &mut m,
+        Msg::Placement(PlacementEvent::Change(PlacementChange::Put(problem))),
+    );
+    assert!(web(&m).and_then(|s| s.unplaced).is_some());
+}
