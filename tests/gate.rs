@@ -3,6 +3,10 @@
 //! the `:` line, `ctl --readonly` and `ops::execute` itself — and nothing reaches etcd but
 //! the refusals' audit records.
 
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use common::etcd::{cfg, client, lab};
