@@ -247,6 +247,17 @@ async fn run_async(
     mutate(config, principal, command, out).await
 }
 
+/// The app's stored spec and revision; an app that is not there is the caller's mistake.
+async fn stored_app(
+    client: &mut Client,
+    config: &Config,
+    app: &str,
+) -> Result<(AppSpec, i64), CtlError> {
+    store::get_app(client, &config.prefix, app)
+        .await?
+        .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))
+}
+
 async fn get(
     config: &Config,
     app: &str,
@@ -254,9 +265,7 @@ async fn get(
     out: &mut String,
 ) -> Result<(), CtlError> {
     let mut client = connect(config).await?;
-    let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
-        .await?
-        .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
+    let (spec, revision) = stored_app(&mut client, config, app).await?;
     let placement = store::list_placement(&mut client, &config.prefix).await?;
     let unplaced = placement.get(app);
     if output.json() {

@@ -17,9 +17,7 @@ pub async fn status(
     out: &mut String,
 ) -> Result<(), CtlError> {
     let mut client = connect(config).await?;
-    let (spec, revision) = store::get_app(&mut client, &config.prefix, app)
-        .await?
-        .ok_or_else(|| CtlError::BadInput(format!("no app named {app:?}")))?;
+    let (spec, revision) = super::stored_app(&mut client, config, app).await?;
     let rollout = store::get_rollout(&mut client, &config.prefix, app).await?;
     if output.json() {
         let rollout = rollout.as_ref().map(|r| {
