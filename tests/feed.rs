@@ -1,6 +1,7 @@
 //! The feed against a real lab: two screens on one feed share one supervisor per host,
 //! one etcd watch per prefix and one etcd connection. Counted inside (the process's live
 //! supervisors and watchers) and outside (etcd's own metrics, the process's sockets).
+//! The counts are the whole process's: keep this the binary's only test.
 
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
