@@ -1,10 +1,10 @@
 //! The leader's loop: placement, self-healing, rollouts and service registration.
 //!
-//! Every controller keeps a supervisor per host (config file and etcd records) and follows
-//! the app specs, so its picture of the cluster is warm; only the elected leader acts. The
-//! leader plans on every change and at least every `interval`, and runs each plan as a
-//! round of its own (see `round`): host verdicts, deregistrations, the engines' stops and
-//! starts, registrations. While a round runs, events keep arriving; its effects are laid
+//! Every controller follows the process's feed (a supervisor per host of the config file
+//! and the etcd records, the app specs), so its picture of the cluster is warm; only the
+//! elected leader acts. The leader plans on every change and at least every `interval`,
+//! and runs each plan as a round of its own (see `round`): host verdicts, deregistrations,
+//! the engines' stops and starts, registrations. While a round runs, events keep arriving; its effects are laid
 //! over the engines' lists until those show them, so a stale list never starts an instance
 //! twice. Losing the lease aborts the round at once; the controller campaigns again.
 //!
@@ -36,19 +36,18 @@ mod rolling;
 mod round;
 mod track;
 
-use crate::cluster::{AppChange, RestartChange};
-use crate::cluster::{
-    AppEvent, Change, ClusterEvent, ClusterState, DataEvent, Host, HostSource, RestartEvent,
-};
+use crate::cluster::AppChange;
+use crate::cluster::{AppEvent, Change, ClusterEvent, ClusterState, DataEvent};
 use crate::config::{Config, EtcdConfig};
-use crate::docker::{Limits, Supervisor};
+use crate::docker::Limits;
 use crate::domain::app::AppSpec;
+use crate::feed::{Feed, Stats};
 use crate::plan::Registered;
 use crate::store::{self, Leadership};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
 use etcd_client::Client;
-use inbox::{Event, Inbox, WatcherGuard};
+use inbox::{Event, Inbox};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -119,7 +118,7 @@ pub async fn run(config: Config, opts: ControllerOptions) -> color_eyre::Result<
     let etcd = config.etcd.clone().ok_or_else(|| {
         eyre!("the controller needs etcd: add an [etcd] section with endpoints to the config")
     })?;
-    let (mut controller, mut inbox) = Controller::new(config, opts, etcd);
+    let (mut controller, mut inbox) = Controller::new(config, opts, etcd).await?;
     tracing::info!(id = controller.opts.id, "controller starting");
     loop {
         let Some((leadership, client)) = controller.follow(&mut inbox).await else {
@@ -144,8 +143,6 @@ struct Controller {
     opts: ControllerOptions,
     etcd: EtcdConfig,
     cluster: ClusterState,
-    supervisors: HashMap<String, Supervisor>,
-    data_tx: mpsc::Sender<DataEvent>,
     restarts_tx: mpsc::Sender<(String, u64)>,
     /// The last good spec of every app.
     specs: BTreeMap<String, AppSpec>,
@@ -173,47 +170,19 @@ struct Controller {
 }
 
 impl Controller {
-    fn new(config: Config, opts: ControllerOptions, etcd: EtcdConfig) -> (Controller, Inbox) {
-        let (data_tx, data) = mpsc::channel(1024);
-        let (store_tx, store) = mpsc::channel(64);
-        let (apps_tx, apps) = mpsc::channel(64);
+    /// A controller following the process's feed (container lists without stats).
+    async fn new(
+        config: Config,
+        opts: ControllerOptions,
+        etcd: EtcdConfig,
+    ) -> color_eyre::Result<(Controller, Inbox)> {
+        let feed = Feed::start(&config, Stats::Without);
+        let subscription = (feed.subscribe().await).ok_or_else(|| eyre!("the feed stopped"))?;
         let (probes_tx, probes) = mpsc::channel(256);
         let (restarts_tx, restarts) = mpsc::channel(64);
-        let (rollouts_tx, rollouts) = mpsc::channel(64);
-        let (marks_tx, marks) = mpsc::channel(64);
-        let watchers = [
-            WatcherGuard(store::spawn_host_watcher(
-                etcd.clone(),
-                config.prefix.clone(),
-                store_tx,
-            )),
-            WatcherGuard(store::spawn_app_watcher(
-                etcd.clone(),
-                config.prefix.clone(),
-                config.max_instances,
-                apps_tx,
-            )),
-            WatcherGuard(store::spawn_rollout_watcher(
-                etcd.clone(),
-                config.prefix.clone(),
-                rollouts_tx,
-            )),
-            WatcherGuard(store::spawn_restart_watcher(
-                etcd.clone(),
-                config.prefix.clone(),
-                marks_tx,
-            )),
-        ];
         let now = Instant::now();
-        let hosts = config
-            .hosts
-            .iter()
-            .map(|h| Host::new(h.clone(), HostSource::Config))
-            .collect();
-        let mut controller = Controller {
-            cluster: ClusterState::with_hosts(hosts),
-            supervisors: HashMap::new(),
-            data_tx,
+        let controller = Controller {
+            cluster: (*subscription.cluster).clone(),
             restarts_tx,
             specs: BTreeMap::new(),
             broken: BTreeMap::new(),
@@ -233,38 +202,27 @@ impl Controller {
             opts,
             etcd,
         };
-        for spec in controller.config.hosts.clone() {
-            controller.supervise(spec);
-        }
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM"))
             .ok();
         let inbox = Inbox {
-            data,
-            store,
-            apps,
+            cluster: subscription.events,
             probes,
             restarts,
-            rollouts,
-            marks,
             tick,
             term,
-            _watchers: watchers,
+            _feed: feed,
         };
-        (controller, inbox)
+        Ok((controller, inbox))
     }
 
-    fn supervise(&mut self, spec: crate::domain::HostSpec) {
-        self.engines.remove(&spec.name);
-        self.listed.remove(&spec.name);
-        let sup = Supervisor::spawn_without_stats(
-            spec.clone(),
-            self.config.refresh,
-            self.data_tx.clone(),
-        );
-        self.supervisors.insert(spec.name, sup);
+    /// The feed (re)started a host's supervisor, or stopped it: its engine and list are
+    /// to be heard afresh.
+    fn forget_engine(&mut self, name: &str) {
+        self.engines.remove(name);
+        self.listed.remove(name);
     }
 
     /// Follows the cluster while campaigning; returns once elected (None on shutdown).
@@ -384,7 +342,7 @@ impl Controller {
         match event {
             Event::Shutdown => return false,
             Event::Tick => {}
-            Event::Data(data) => {
+            Event::Cluster(ClusterEvent::Engine(data)) => {
                 match &data {
                     DataEvent::Up { host, .. } => self.track.host_up(host),
                     DataEvent::Down { host, .. } => self.track.host_down(host, now),
@@ -405,38 +363,27 @@ impl Controller {
                     self.dirty = true;
                 }
             }
-            Event::Store(store_event) => {
+            Event::Cluster(ClusterEvent::Hosts(store_event)) => {
                 for change in self.cluster.apply(ClusterEvent::Hosts(store_event), now) {
                     match change {
-                        Change::Supervise(spec) => self.supervise(spec),
-                        Change::Unsupervise(name) => {
-                            self.supervisors.remove(&name);
-                            self.engines.remove(&name);
-                        }
+                        Change::Supervise(spec) => self.forget_engine(&spec.name),
+                        Change::Unsupervise(name) => self.forget_engine(&name),
                         Change::EtcdAnswered => {}
                     }
                 }
                 self.dirty = true;
             }
-            Event::App(app_event) => self.on_app(app_event),
-            Event::Rollout(e) => {
+            Event::Cluster(ClusterEvent::Apps(app_event)) => self.on_app(app_event),
+            Event::Cluster(ClusterEvent::Rollouts(e)) => {
                 e.track_broken(&mut self.cluster.broken_rollouts);
                 self.dirty |= self.rolling.on_event(e);
             }
-            Event::Restart(e) => {
-                let marked = &mut self.rolling.restarting;
-                match e {
-                    RestartEvent::Snapshot(all) => *marked = all,
-                    RestartEvent::Change(RestartChange::Marked(c)) => {
-                        marked.insert(c);
-                    }
-                    RestartEvent::Change(RestartChange::Unmarked(c)) => {
-                        marked.remove(&c);
-                    }
-                    RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
-                }
+            Event::Cluster(ClusterEvent::Restarts(e)) => {
+                e.apply(&mut self.rolling.restarting);
                 self.dirty = true;
             }
+            // The controller writes placement problems; etcd's health shows in its errors.
+            Event::Cluster(ClusterEvent::Placement(_) | ClusterEvent::Etcd(_)) => {}
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {
                 self.track.restarted(&container, count, now);

@@ -6,6 +6,7 @@ pub mod controller;
 pub mod ctl;
 pub mod docker;
 pub mod domain;
+pub mod feed;
 pub mod lab;
 pub mod metrics;
 pub mod ops;

@@ -17,6 +17,18 @@ pub enum ClusterEvent {
     Rollouts(super::RolloutEvent),
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
     Placement(PlacementEvent),
+    /// Containers an operator is restarting (`/restarts/`).
+    Restarts(RestartEvent),
+    /// Whether etcd answers, as the feed derives it from all its watchers: the etcd
+    /// indicator's only writer.
+    Etcd(EtcdEvent),
+}
+
+/// etcd as a whole: connected (at this revision) or unreachable (and why).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EtcdEvent {
+    Connected { revision: i64 },
+    Unreachable { error: String },
 }
 
 /// What a host supervisor reports. Supervisors never touch the model; the loop applies these.
@@ -135,4 +147,20 @@ pub type RestartEvent = Watch<BTreeSet<String>, RestartChange>;
 pub enum RestartChange {
     Marked(String),
     Unmarked(String),
+}
+
+impl RestartEvent {
+    /// Keeps `marked` (containers, by id or name) in line with this event.
+    pub fn apply(self, marked: &mut BTreeSet<String>) {
+        match self {
+            RestartEvent::Snapshot(all) => *marked = all,
+            RestartEvent::Change(RestartChange::Marked(c)) => {
+                marked.insert(c);
+            }
+            RestartEvent::Change(RestartChange::Unmarked(c)) => {
+                marked.remove(&c);
+            }
+            RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
+        }
+    }
 }

@@ -11,8 +11,8 @@ mod state;
 
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{
-    BrokenRecord, ClusterEvent, DataEvent, HostChange, HostEvent, HostListing, PlacementChange,
-    PlacementEvent, RestartChange, RestartEvent, Watch,
+    BrokenRecord, ClusterEvent, DataEvent, EtcdEvent, HostChange, HostEvent, HostListing,
+    PlacementChange, PlacementEvent, RestartChange, RestartEvent, Watch,
 };
 pub use host::{Host, HostSource, HostState};
 pub use rollouts::{

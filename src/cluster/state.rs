@@ -1,10 +1,10 @@
 //! `ClusterState`: the one picture of the cluster, and `apply`, the only way it changes.
 
-use super::event::{ClusterEvent, DataEvent, HostEvent};
+use super::event::{ClusterEvent, DataEvent, EtcdEvent, HostEvent};
 use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEvent};
 use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
 use crate::domain::HostSpec;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Instant;
 
 /// Hosts, their containers, apps, rollouts and placement problems as the engines and
@@ -27,6 +27,8 @@ pub struct ClusterState {
     pub broken_rollouts: BTreeMap<String, String>,
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
     pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
+    /// Containers (ids or names) an operator is restarting (`/restarts/`).
+    pub restarting: BTreeSet<String>,
     pub etcd: EtcdState,
     /// When any engine last sent data.
     pub last_data: Option<Instant>,
@@ -68,6 +70,7 @@ impl Default for ClusterState {
             broken_hosts: BTreeMap::new(),
             broken_rollouts: BTreeMap::new(),
             unplaced: BTreeMap::new(),
+            restarting: BTreeSet::new(),
             etcd: EtcdState::Connecting,
             last_data: None,
         }
@@ -149,14 +152,29 @@ impl ClusterState {
                 self.on_engine(event, now);
                 Vec::new()
             }
-            ClusterEvent::Hosts(event) => self.on_hosts(event, now),
-            ClusterEvent::Apps(event) => self.on_apps(event, now),
+            ClusterEvent::Hosts(event) => self.on_hosts(event),
+            ClusterEvent::Apps(event) => {
+                self.on_apps(event);
+                Vec::new()
+            }
             ClusterEvent::Rollouts(event) => {
                 self.on_rollouts(event);
                 Vec::new()
             }
             ClusterEvent::Placement(event) => {
                 event.apply(&mut self.unplaced);
+                Vec::new()
+            }
+            ClusterEvent::Restarts(event) => {
+                event.apply(&mut self.restarting);
+                Vec::new()
+            }
+            ClusterEvent::Etcd(EtcdEvent::Connected { revision }) => {
+                self.etcd = EtcdState::Connected { revision };
+                vec![Change::EtcdAnswered]
+            }
+            ClusterEvent::Etcd(EtcdEvent::Unreachable { error }) => {
+                self.etcd_unreachable(error, now);
                 Vec::new()
             }
         }
@@ -211,17 +229,14 @@ impl ClusterState {
         }
     }
 
-    fn on_hosts(&mut self, event: HostEvent, now: Instant) -> Vec<Change> {
+    /// Host records; whether etcd answers is `ClusterEvent::Etcd`'s alone to say.
+    fn on_hosts(&mut self, event: HostEvent) -> Vec<Change> {
         let mut changes = Vec::new();
         match event {
-            HostEvent::Connected { revision } => changes.push(self.etcd_connected(revision)),
-            HostEvent::Unreachable { error } => self.etcd_unreachable(error, now),
+            HostEvent::Connected { .. } | HostEvent::Unreachable { .. } => {}
             HostEvent::Snapshot(HostListing {
-                records,
-                broken,
-                revision,
+                records, broken, ..
             }) => {
-                changes.push(self.etcd_connected(revision));
                 // Records gone from etcd while we were away: drop etcd-only hosts, demote
                 // merged ones. A broken record is not gone: its host stays as it was.
                 let stale: Vec<String> = (self.hosts.iter())
@@ -238,27 +253,19 @@ impl ClusterState {
                     changes.extend(self.put_record(record));
                 }
             }
-            HostEvent::Change(HostChange::Put { record, revision }) => {
-                changes.push(self.etcd_connected(revision));
+            HostEvent::Change(HostChange::Put { record, .. }) => {
                 self.broken_hosts.remove(&record.name);
                 changes.extend(self.put_record(record));
             }
-            HostEvent::Change(HostChange::Deleted { name, revision }) => {
-                changes.push(self.etcd_connected(revision));
+            HostEvent::Change(HostChange::Deleted { name, .. }) => {
                 self.broken_hosts.remove(&name);
                 changes.extend(self.delete_record(&name));
             }
-            HostEvent::Change(HostChange::Broken { record, revision }) => {
-                changes.push(self.etcd_connected(revision));
+            HostEvent::Change(HostChange::Broken { record, .. }) => {
                 self.broken_hosts.insert(record.name, record.reason);
             }
         }
         changes
-    }
-
-    fn etcd_connected(&mut self, revision: i64) -> Change {
-        self.etcd = EtcdState::Connected { revision };
-        Change::EtcdAnswered
     }
 
     /// Keeps the first failure time so screens show how long etcd has been away.
@@ -310,26 +317,16 @@ impl ClusterState {
         }
     }
 
-    fn on_apps(&mut self, event: AppEvent, now: Instant) -> Vec<Change> {
-        let revision = match event {
-            AppEvent::Connected { revision } => revision,
-            AppEvent::Unreachable { error } => {
-                self.etcd_unreachable(error, now);
-                return Vec::new();
-            }
+    fn on_apps(&mut self, event: AppEvent) {
+        match event {
+            AppEvent::Connected { .. } | AppEvent::Unreachable { .. } => {}
             AppEvent::Snapshot(listing) => {
-                let revision = listing.revision;
                 listing.replace(&mut self.apps, &mut self.broken_apps, |spec, revision| {
                     AppRecord { spec, revision }
                 });
-                revision
             }
-            AppEvent::Change(AppChange::Broken {
-                record,
-                mod_revision,
-            }) => {
+            AppEvent::Change(AppChange::Broken { record, .. }) => {
                 self.broken_apps.insert(record.name, record.reason);
-                mod_revision
             }
             AppEvent::Change(AppChange::Put { app, mod_revision }) => {
                 let spec = *app;
@@ -339,15 +336,12 @@ impl ClusterState {
                     revision: mod_revision,
                 };
                 self.apps.insert(record.spec.name.clone(), record);
-                mod_revision
             }
-            AppEvent::Change(AppChange::Deleted { name, revision }) => {
+            AppEvent::Change(AppChange::Deleted { name, .. }) => {
                 self.broken_apps.remove(&name);
                 self.apps.remove(&name);
-                revision
             }
-        };
-        vec![self.etcd_connected(revision)]
+        }
     }
 
     fn on_rollouts(&mut self, event: RolloutEvent) {

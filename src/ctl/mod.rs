@@ -372,11 +372,7 @@ async fn status(config: &Config, output: OutputArg, out: &mut String) -> Result<
         etcd_config(config)?;
     }
     // Without etcd the engines still say what runs; the error is reported after the table.
-    let (mut client, etcd_error) = match connect(config).await {
-        Ok(client) => (Some(client), None),
-        Err(e) => (None, Some(e)),
-    };
-    let cluster = status::gather(config, client.as_mut()).await?;
+    let (cluster, etcd_error) = status::gather(config).await;
     let apps = app_statuses(&cluster);
     let etcd_error = etcd_error.map(|e| format!("{e} (desired counts unknown)"));
     if output.json() {

@@ -1,95 +1,71 @@
 //! What runs where, for `ctl status`: app specs from etcd, containers from every engine,
-//! folded into a `ClusterState` as any screen's is, then counted by `app_statuses`.
+//! as the process's feed folds them into its `ClusterState`, then counted by `app_statuses`.
 
 use super::output::table;
 use crate::cluster::{
-    AppRecord, AppStatus, ClusterEvent, ClusterState, DataEvent, Host, HostSource, HostState,
+    AppStatus, ClusterEvent, ClusterState, DataEvent, EtcdEvent, HostState, Watch,
 };
 use crate::config::Config;
-use crate::docker::Supervisor;
-use crate::domain::HostSpec;
 use crate::domain::sanitize::clean;
-use crate::store::{self, StoreError};
-use etcd_client::Client;
-use std::collections::{BTreeMap, HashSet};
+use crate::feed::{Feed, Stats};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 /// How long engines get to answer; a host silent after this shows as not heard from.
 const ENGINE_WAIT: Duration = Duration::from_secs(8);
+/// The record kinds status shows (hosts, apps, rollouts, placement), each read whole once.
+const RECORD_KINDS: usize = 4;
 
-/// The cluster as seen once: specs (when etcd answered) and every engine's containers.
-pub async fn gather(
-    config: &Config,
-    etcd: Option<&mut Client>,
-) -> Result<ClusterState, StoreError> {
-    let mut hosts: Vec<HostSpec> = config.hosts.clone();
-    let mut apps = Vec::new();
-    let (mut broken_apps, mut broken_hosts) = (Vec::new(), Vec::new());
-    let mut broken_rollouts = Vec::new();
-    let mut placement = BTreeMap::new();
-    if let Some(client) = etcd {
-        let listing = store::list_apps(client, &config.prefix, config.max_instances).await?;
-        apps = listing.apps;
-        broken_apps = listing.broken;
-        placement = store::list_placement(client, &config.prefix).await?;
-        let (records, broken, _) = store::list_host_records(client, &config.prefix).await?;
-        broken_hosts = broken;
-        broken_rollouts = store::list_broken_rollouts(client, &config.prefix).await?;
-        for record in records {
-            hosts.retain(|h| h.name != record.name);
-            hosts.push(record);
-        }
-    }
-    let hosts = hosts
-        .into_iter()
-        .map(|spec| Host::new(spec, HostSource::Config))
-        .collect();
-    let mut cluster = ClusterState::with_hosts(hosts);
-    cluster.apps = apps
-        .into_iter()
-        .map(|(spec, revision)| (spec.name.clone(), AppRecord { spec, revision }))
-        .collect();
-    cluster.broken_apps = (broken_apps.into_iter())
-        .map(|b| (b.name, b.reason))
-        .collect();
-    cluster.unplaced = placement;
-    cluster.broken_hosts = (broken_hosts.into_iter())
-        .map(|b| (b.name, b.reason))
-        .collect();
-    cluster.broken_rollouts = (broken_rollouts.into_iter())
-        .map(|b| (b.name, b.reason))
-        .collect();
-    listen_to_engines(&mut cluster, config.refresh).await;
-    Ok(cluster)
-}
-
-/// Runs a supervisor per host until each has listed its containers or failed once.
-async fn listen_to_engines(cluster: &mut ClusterState, refresh: Duration) {
-    let (tx, mut rx) = mpsc::channel::<DataEvent>(1024);
-    let _supervisors: Vec<Supervisor> = cluster
-        .hosts
-        .iter()
-        .map(|h| Supervisor::spawn_without_stats(h.spec.clone(), refresh, tx.clone()))
-        .collect();
-    drop(tx);
-    let mut waiting: HashSet<String> = cluster.hosts.iter().map(|h| h.name().to_owned()).collect();
+/// The cluster as the process's feed (without stats) sees it once every engine has listed
+/// its containers or failed and etcd's records are read, or after `ENGINE_WAIT`; with why
+/// etcd could not be read, if it could not.
+pub async fn gather(config: &Config) -> (ClusterState, Option<String>) {
+    let feed = Feed::start(config, Stats::Without);
+    let Some(subscription) = feed.subscribe().await else {
+        return (
+            ClusterState::default(),
+            Some("the cluster feed stopped".into()),
+        );
+    };
+    let mut cluster = (*subscription.cluster).clone();
+    let mut events = subscription.events;
+    let mut heard: HashSet<String> = HashSet::new();
+    let mut unread = if config.etcd.is_some() {
+        RECORD_KINDS
+    } else {
+        0
+    };
+    let mut etcd_error = None;
     let deadline = tokio::time::sleep(ENGINE_WAIT);
     tokio::pin!(deadline);
-    while !waiting.is_empty() {
+    while unread > 0 || (cluster.hosts.iter()).any(|h| !heard.contains(h.name())) {
         let event = tokio::select! {
-            event = rx.recv() => event,
+            event = events.recv() => event,
             () = &mut deadline => None,
         };
         let Some(event) = event else { break };
         match &event {
-            DataEvent::Containers { host, .. } | DataEvent::Down { host, .. } => {
-                waiting.remove(host);
+            ClusterEvent::Engine(
+                DataEvent::Containers { host, .. } | DataEvent::Down { host, .. },
+            ) => {
+                heard.insert(host.clone());
             }
-            DataEvent::Up { .. } | DataEvent::Stats { .. } => {}
+            ClusterEvent::Hosts(Watch::Snapshot(_))
+            | ClusterEvent::Apps(Watch::Snapshot(_))
+            | ClusterEvent::Rollouts(Watch::Snapshot(_))
+            | ClusterEvent::Placement(Watch::Snapshot(_)) => {
+                unread = unread.saturating_sub(1);
+            }
+            // The records cannot be read: the engines still say what runs.
+            ClusterEvent::Etcd(EtcdEvent::Unreachable { error }) => {
+                etcd_error = Some(error.clone());
+                unread = 0;
+            }
+            _ => {}
         }
-        cluster.apply(ClusterEvent::Engine(event), Instant::now());
+        cluster.apply(event, Instant::now());
     }
+    (cluster, etcd_error)
 }
 
 /// The apps table (or "no apps"), then the hosts' lines.

@@ -11,6 +11,7 @@ use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
 use futures::StreamExt;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until, timeout};
@@ -30,6 +31,9 @@ const BACKOFF_START: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
 /// Below this, intervals would spin (and tokio's interval rejects zero).
 const REFRESH_MIN: Duration = Duration::from_millis(100);
+
+/// Supervisors alive in this process (see `Supervisor::live`).
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// A running supervisor. Dropping it (or `stop`) aborts its task and the task's children.
 #[derive(Debug)]
@@ -61,6 +65,7 @@ impl Supervisor {
         tx: mpsc::Sender<DataEvent>,
     ) -> Supervisor {
         let refresh = refresh.max(REFRESH_MIN);
+        LIVE.fetch_add(1, Ordering::Relaxed);
         Supervisor {
             task: tokio::spawn(run(spec, refresh, stats, tx)),
         }
@@ -73,11 +78,18 @@ impl Supervisor {
     pub fn is_finished(&self) -> bool {
         self.task.is_finished()
     }
+
+    /// How many supervisors this process holds: one per host however many screens
+    /// watch, which the feed's test checks.
+    pub fn live() -> usize {
+        LIVE.load(Ordering::Relaxed)
+    }
 }
 
 impl Drop for Supervisor {
     fn drop(&mut self) {
         self.task.abort();
+        LIVE.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -10,7 +10,6 @@ use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::cluster::AppChange;
 use crate::cluster::{AppEvent, AppListing, BrokenRecord};
-use crate::config::EtcdConfig;
 use crate::domain::app::{AppSpec, valid_app_name, validate_instances};
 use etcd_client::{
     Client, Compare, CompareOp, DeleteOptions, Event, EventType, GetOptions, KeyValue, SortOrder,
@@ -365,7 +364,7 @@ async fn trim_history(client: &mut Client, prefix: &str, name: &str, keep: usize
 /// outages without loss); every record is checked against `max_instances`. It runs
 /// until `tx`'s receiver is dropped.
 pub fn spawn_app_watcher(
-    cfg: EtcdConfig,
+    link: impl Into<super::link::EtcdLink>,
     prefix: String,
     max_instances: u32,
     tx: Sender<AppEvent>,
@@ -375,7 +374,7 @@ pub fn spawn_app_watcher(
         prefix,
         max_instances,
     };
-    spawn_watcher(cfg, feed, tx)
+    spawn_watcher(link, feed, tx)
 }
 
 struct AppFeed {

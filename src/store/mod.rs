@@ -8,6 +8,7 @@ mod endpoints;
 mod error;
 mod health;
 mod hosts;
+mod link;
 mod placement;
 mod restarts;
 mod rollouts;
@@ -27,6 +28,7 @@ pub use election::{
 pub use error::StoreError;
 pub use health::{HostHealth, Liveness, health_dir, list_host_health, set_host_health};
 pub use hosts::{delete_host, host_key, hosts_dir, list_host_records, list_hosts, put_host};
+pub use link::EtcdLink;
 pub use placement::{
     clear_placement, list_placement, placement_dir, put_placement, spawn_placement_watcher,
 };
@@ -34,9 +36,8 @@ pub use restarts::{
     RESTART_SETTLE, mark_restart, restarts_dir, settle_restart, spawn_restart_watcher,
 };
 pub use rollouts::{
-    RequestError, command_key, delete_broken_rollout, discard_command, get_rollout,
-    list_broken_rollouts, list_rollouts, now_ms, request, rollout_key, rollouts_dir, save_rollout,
-    spawn_rollout_watcher, verb,
+    RequestError, command_key, delete_broken_rollout, discard_command, get_rollout, list_rollouts,
+    now_ms, request, rollout_key, rollouts_dir, save_rollout, spawn_rollout_watcher, verb,
 };
 pub use services::{deregister, list_endpoints, register, service_dir};
-pub use watch::spawn_host_watcher;
+pub use watch::{live_watches, spawn_host_watcher};

@@ -8,7 +8,6 @@ use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::cluster::PlacementChange;
 use crate::cluster::PlacementEvent;
-use crate::config::EtcdConfig;
 use crate::domain::app::valid_app_name;
 use crate::sched::Unplaceable;
 use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
@@ -105,7 +104,7 @@ fn parse(dir: &str, key: &[u8], value: &[u8]) -> Result<Unplaceable, String> {
 /// Follows `<prefix>/placement/` (the host watcher's loop); runs until `tx`'s receiver
 /// is dropped.
 pub fn spawn_placement_watcher(
-    cfg: EtcdConfig,
+    link: impl Into<super::link::EtcdLink>,
     prefix: String,
     tx: Sender<PlacementEvent>,
 ) -> JoinHandle<()> {
@@ -113,7 +112,7 @@ pub fn spawn_placement_watcher(
         dir: placement_dir(&prefix),
         prefix,
     };
-    spawn_watcher(cfg, feed, tx)
+    spawn_watcher(link, feed, tx)
 }
 
 struct PlacementFeed {

@@ -9,7 +9,6 @@ use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::cluster::RestartChange;
 use crate::cluster::RestartEvent;
-use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -71,12 +70,12 @@ pub async fn settle_restart(
 /// Follows `<prefix>/restarts/` (the host watcher's loop); runs until `tx`'s receiver is
 /// dropped.
 pub fn spawn_restart_watcher(
-    cfg: EtcdConfig,
+    link: impl Into<super::link::EtcdLink>,
     prefix: String,
     tx: Sender<RestartEvent>,
 ) -> JoinHandle<()> {
     let dir = restarts_dir(&prefix);
-    spawn_watcher(cfg, RestartFeed { dir }, tx)
+    spawn_watcher(link, RestartFeed { dir }, tx)
 }
 
 struct RestartFeed {

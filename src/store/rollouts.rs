@@ -25,7 +25,6 @@ use super::error::StoreError;
 use super::watch::{Feed, spawn_watcher};
 use crate::cluster::{BrokenRecord, PendingCommand, Rollout, RolloutEvent, StoredCommand};
 use crate::cluster::{RolloutChange, RolloutListing};
-use crate::config::EtcdConfig;
 use crate::domain::app::valid_app_name;
 use crate::plan::rollout::{self, Command, CommandError};
 use etcd_client::{Client, Compare, CompareOp, Event, EventType, GetOptions, KeyValue, Txn, TxnOp};
@@ -198,22 +197,14 @@ pub async fn delete_broken_rollout(
 }
 
 /// Every well-formed rollout record and every pending command, by app name. Malformed
-/// records are skipped with a warning naming the key ([`list_broken_rollouts`] lists them).
+/// records are skipped with a warning naming the key (the rollout watcher's listing
+/// carries them).
 pub async fn list_rollouts(
     client: &mut Client,
     prefix: &str,
 ) -> Result<(Vec<Rollout>, Vec<StoredCommand>), StoreError> {
     let ((rollouts, commands, _), _) = list_at(client, prefix).await?;
     Ok((rollouts, commands))
-}
-
-/// Every rollout record that cannot be read, with why (a broken command is only logged:
-/// the leader drops it).
-pub async fn list_broken_rollouts(
-    client: &mut Client,
-    prefix: &str,
-) -> Result<Vec<BrokenRecord>, StoreError> {
-    Ok(list_at(client, prefix).await?.0.2)
 }
 
 type Listing = (Vec<Rollout>, Vec<StoredCommand>, Vec<BrokenRecord>);
@@ -377,7 +368,7 @@ async fn fenced(
 /// Follows `<prefix>/rollouts/` (the host watcher's loop: resumes after outages without
 /// loss); runs until `tx`'s receiver is dropped.
 pub fn spawn_rollout_watcher(
-    cfg: EtcdConfig,
+    link: impl Into<super::link::EtcdLink>,
     prefix: String,
     tx: Sender<RolloutEvent>,
 ) -> JoinHandle<()> {
@@ -385,7 +376,7 @@ pub fn spawn_rollout_watcher(
         dir: rollouts_dir(&prefix),
         prefix,
     };
-    spawn_watcher(cfg, feed, tx)
+    spawn_watcher(link, feed, tx)
 }
 
 struct RolloutFeed {

@@ -7,14 +7,16 @@
 //! revision it delivered, so changes made while it was away arrive as ordinary events,
 //! each exactly once. Only when that revision has been compacted does it list afresh.
 
-use super::connect::{connect, request, request_within};
+use super::connect::{request, request_within};
 use super::error::StoreError;
 use super::hosts::{hosts_dir, list_host_records, name_of_key, parse_record};
+use super::link::EtcdLink;
 use crate::cluster::{BrokenRecord, HostEvent};
 use crate::cluster::{HostChange, HostListing, Watch};
-use crate::config::EtcdConfig;
 use etcd_client::{Client, Event, EventType, GetOptions, WatchOptions};
+use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc::Sender;
 use tokio::task::JoinHandle;
@@ -27,6 +29,41 @@ const PROBE_EVERY: Duration = Duration::from_secs(2);
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const BACKOFF_MIN: Duration = Duration::from_millis(250);
 const BACKOFF_MAX: Duration = Duration::from_secs(3);
+
+/// Watchers running in this process, by what they follow (see `live_watches`).
+static LIVE: Mutex<BTreeMap<&'static str, usize>> = Mutex::new(BTreeMap::new());
+
+/// How many watchers this process runs per kind ("hosts", "apps"...): one each however
+/// many screens watch, which the feed's test checks.
+pub fn live_watches() -> BTreeMap<&'static str, usize> {
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner).clone()
+}
+
+/// Counts a watcher in `LIVE` for as long as its task runs (also when aborted).
+struct Alive(&'static str);
+
+impl Alive {
+    fn new(what: &'static str) -> Alive {
+        *LIVE
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(what)
+            .or_default() += 1;
+        Alive(what)
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = live.get_mut(self.0) {
+            *n -= 1;
+            if *n == 0 {
+                live.remove(self.0);
+            }
+        }
+    }
+}
 
 /// What one watcher follows: a key range, how to list it, and how to read a change.
 pub(crate) trait Feed: Send + Sync + 'static {
@@ -47,15 +84,17 @@ pub(crate) trait Feed: Send + Sync + 'static {
     fn change(&self, event: &Event, revision: i64) -> Option<Self::Change>;
 }
 
-/// Starts a watcher over `feed`; it runs until `tx`'s receiver is dropped.
+/// Starts a watcher over `feed` on `link`'s client; it runs until `tx`'s receiver is
+/// dropped.
 pub(crate) fn spawn_watcher<F: Feed>(
-    cfg: EtcdConfig,
+    link: impl Into<EtcdLink>,
     feed: F,
     tx: Sender<Watch<F::Snapshot, F::Change>>,
 ) -> JoinHandle<()> {
+    let link = link.into();
     let watcher = Watcher {
-        at: cfg.endpoints.join(","),
-        cfg,
+        at: link.config().endpoints.join(","),
+        link,
         feed,
         tx,
         last_revision: None,
@@ -67,7 +106,7 @@ pub(crate) fn spawn_watcher<F: Feed>(
 /// Starts the host watcher (`HostEvent`s for `<prefix>/hosts/`); it runs until `tx`'s
 /// receiver is dropped.
 pub fn spawn_host_watcher(
-    cfg: EtcdConfig,
+    link: impl Into<EtcdLink>,
     prefix: String,
     tx: Sender<HostEvent>,
 ) -> JoinHandle<()> {
@@ -75,7 +114,7 @@ pub fn spawn_host_watcher(
         dir: hosts_dir(&prefix),
         prefix,
     };
-    spawn_watcher(cfg, feed, tx)
+    spawn_watcher(link, feed, tx)
 }
 
 struct HostFeed {
@@ -143,7 +182,7 @@ impl From<StoreError> for End {
 }
 
 struct Watcher<F: Feed> {
-    cfg: EtcdConfig,
+    link: EtcdLink,
     /// The endpoints as configured, for error messages.
     at: String,
     feed: F,
@@ -156,6 +195,7 @@ struct Watcher<F: Feed> {
 
 impl<F: Feed> Watcher<F> {
     async fn run(mut self) {
+        let _alive = Alive::new(F::WHAT);
         let mut backoff = BACKOFF_MIN;
         loop {
             let mut connected = false;
@@ -178,9 +218,22 @@ impl<F: Feed> Watcher<F> {
         }
     }
 
-    /// One connection's life: connect, catch up, watch until something fails.
+    /// One session on the shared client: catch up, watch until something fails.
     async fn session(&mut self, connected: &mut bool) -> Result<Infallible, End> {
-        let mut client = connect(&self.cfg).await?;
+        let (generation, client) = self.link.client().await?;
+        let result = self.follow(client, connected).await;
+        // A failed session may mean a dead connection: the next one is made afresh.
+        if let Err(End::Lost(_)) = &result {
+            self.link.lost(generation).await;
+        }
+        result
+    }
+
+    async fn follow(
+        &mut self,
+        mut client: Client,
+        connected: &mut bool,
+    ) -> Result<Infallible, End> {
         let revision = current_revision(&mut client, self.feed.dir()).await?;
         *connected = true;
         self.reported = None;

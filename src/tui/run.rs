@@ -7,22 +7,16 @@ use super::script::{Next, Player, Script};
 use super::terminal::TerminalGuard;
 use super::theme::Theme;
 use super::widgets::status_bar::coarse_age;
-use crate::cluster::DataEvent;
-use crate::cluster::EtcdState;
-use crate::cluster::{AppEvent, HostEvent, RolloutEvent};
-use crate::cluster::{Host, HostSource};
 use crate::config::Config;
-use crate::docker::Supervisor;
+use crate::feed::{Feed, Stats, Subscription};
 use crate::ops::Refusal;
 use crate::ops::{self, Command, Mode, Ops, Outcome, Principal};
-use crate::store::{self};
 use crate::tui::clock::local_zone;
 use crate::tui::model::Model;
 use crate::tui::model::wallboard::{Wallboard, clock_text};
 use crate::tui::update::{Effect, Msg, update};
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -65,12 +59,17 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     } = cockpit;
     let mut theme_file = ThemeFile::new(&theme);
     let now = Instant::now();
-    let hosts = config
-        .hosts
-        .iter()
-        .map(|spec| Host::new(spec.clone(), HostSource::Config))
-        .collect();
-    let mut model = Model::with_hosts(now, hosts);
+    // The process's one feed: supervisors and watchers for this screen (and any other).
+    let feed = Feed::start(&config, Stats::With);
+    let Some(Subscription {
+        cluster,
+        events: mut cluster_rx,
+    }) = feed.subscribe().await
+    else {
+        return Err(color_eyre::eyre::eyre!("the cluster feed stopped at start"));
+    };
+    let mut model = Model::new(now);
+    model.cluster = (*cluster).clone();
     // The wallboard's guarantee rests on the gate (`ops::authorize`), like `--readonly`'s.
     let mode = match (wallboard, readonly) {
         (Some(_), _) => Mode::Wallboard,
@@ -91,48 +90,18 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         FRAME
     };
     model.thresholds = theme.thresholds;
-    if config.etcd.is_none() {
-        model.cluster.etcd = EtcdState::Disabled;
-    }
     if model.cluster.hosts.is_empty() && config.etcd.is_none() {
         model.ui.message =
             Some("no hosts: set DOCKER_HOST, pass --config, or run `wheelhouse lab up`".to_owned());
     }
 
-    let (data_tx, mut data_rx) = mpsc::channel::<DataEvent>(4096);
-    let (store_tx, mut store_rx) = mpsc::channel::<HostEvent>(256);
-    let (apps_tx, mut apps_rx) = mpsc::channel::<AppEvent>(256);
-    let (rollouts_tx, mut rollouts_rx) = mpsc::channel::<RolloutEvent>(256);
-    let (placement_tx, mut placement_rx) = mpsc::channel::<crate::cluster::PlacementEvent>(64);
     let (done_tx, mut done_rx) = mpsc::channel::<Result<Outcome, String>>(16);
     // Answers to the screen's reads (image tags, history).
     let (answer_tx, mut answer_rx) = mpsc::channel::<Msg>(16);
-    let mut supervisors: HashMap<String, Supervisor> = HashMap::new();
-    for spec in &config.hosts {
-        supervisors.insert(
-            spec.name.clone(),
-            Supervisor::spawn(spec.clone(), config.refresh, data_tx.clone()),
-        );
-    }
-    let _store_task = config
-        .etcd
-        .clone()
-        .map(|etcd| store::spawn_host_watcher(etcd, config.prefix.clone(), store_tx.clone()));
-    let _apps_task = config.etcd.clone().map(|etcd| {
-        let prefix = config.prefix.clone();
-        store::spawn_app_watcher(etcd, prefix, config.max_instances, apps_tx.clone())
-    });
-    let _rollouts_task = config
-        .etcd
-        .clone()
-        .map(|etcd| store::spawn_rollout_watcher(etcd, config.prefix.clone(), rollouts_tx.clone()));
     let auditor = config
         .etcd
         .clone()
         .map(|etcd| ops::spawn_auditor(etcd, config.prefix.clone(), model.principal.clone()));
-    let _placement_task = config.etcd.clone().map(|etcd| {
-        store::spawn_placement_watcher(etcd, config.prefix.clone(), placement_tx.clone())
-    });
 
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
@@ -164,11 +133,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 // The terminal is gone (SSH dropped): nothing left to draw on.
                 Some(Err(_)) | None => break,
             },
-            Some(event) = data_rx.recv() => msgs.push(Msg::Data(event)),
-            Some(event) = store_rx.recv() => msgs.push(Msg::Store(event)),
-            Some(event) = apps_rx.recv() => msgs.push(Msg::Apps(event)),
-            Some(event) = rollouts_rx.recv() => msgs.push(Msg::Rollouts(event)),
-            Some(event) = placement_rx.recv() => msgs.push(Msg::Placement(event)),
+            Some(event) = cluster_rx.recv() => msgs.push(Msg::from(event)),
             Some(result) = done_rx.recv() => msgs.push(Msg::Done(result)),
             Some(answer) = answer_rx.recv() => msgs.push(answer),
             _ = clock.tick() => {
@@ -186,19 +151,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         }
         // Drain what else is queued so a burst costs one frame, not one per event.
         while msgs.len() < BATCH {
-            match data_rx.try_recv() {
-                Ok(event) => msgs.push(Msg::Data(event)),
+            match cluster_rx.try_recv() {
+                Ok(event) => msgs.push(Msg::from(event)),
                 Err(_) => break,
             }
-        }
-        while let Ok(event) = store_rx.try_recv() {
-            msgs.push(Msg::Store(event));
-        }
-        while let Ok(event) = apps_rx.try_recv() {
-            msgs.push(Msg::Apps(event));
-        }
-        while let Ok(event) = rollouts_rx.try_recv() {
-            msgs.push(Msg::Rollouts(event));
         }
         let stale = !msgs.iter().any(|m| matches!(m, Msg::Tick(_)));
         if model.low_bandwidth && stale && (!msgs.is_empty() || !keys.is_empty()) {
@@ -208,7 +164,6 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         }
         let io = Io {
             config: &config,
-            data_tx: &data_tx,
             done_tx: &done_tx,
             answer_tx: &answer_tx,
             auditor: auditor.as_ref(),
@@ -217,7 +172,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         let mut screen = Vec::new();
         let mut apply = |model: &mut Model, msg: Msg| {
             for effect in update(model, msg) {
-                screen.extend(io.apply(effect, model, &mut supervisors));
+                screen.extend(io.apply(effect, model));
             }
         };
         for msg in msgs {
@@ -355,7 +310,6 @@ fn play(
 /// What carrying out effects needs besides the model.
 struct Io<'a> {
     config: &'a Config,
-    data_tx: &'a mpsc::Sender<DataEvent>,
     done_tx: &'a mpsc::Sender<Result<Outcome, String>>,
     answer_tx: &'a mpsc::Sender<Msg>,
     /// Where refused changes go to be audited; None without etcd.
@@ -364,22 +318,8 @@ struct Io<'a> {
 
 impl Io<'_> {
     /// Carries out an IO effect; hands back the ones that need the screen (theme, export).
-    fn apply(
-        &self,
-        effect: Effect,
-        model: &Model,
-        supervisors: &mut HashMap<String, Supervisor>,
-    ) -> Option<Effect> {
+    fn apply(&self, effect: Effect, model: &Model) -> Option<Effect> {
         match effect {
-            Effect::Supervise(spec) => {
-                let name = spec.name.clone();
-                // Replacing the entry drops (and stops) the supervisor of the old spec.
-                let supervisor = Supervisor::spawn(spec, self.config.refresh, self.data_tx.clone());
-                supervisors.insert(name, supervisor);
-            }
-            Effect::Unsupervise(name) => {
-                supervisors.remove(&name);
-            }
             Effect::Execute(command) => self.execute(command, model),
             Effect::ReadImages => self.read_images(model),
             Effect::ReadHistory(app) => self.read_history(app, model),

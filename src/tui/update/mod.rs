@@ -9,9 +9,9 @@ pub use apps::{gate, refuse};
 pub use command::{complete, parse_command};
 
 use crate::cluster::{
-    AppEvent, Change, ClusterEvent, DataEvent, HostEvent, PlacementEvent, RolloutEvent,
+    AppEvent, Change, ClusterEvent, DataEvent, EtcdEvent, HostEvent, PlacementEvent, RestartEvent,
+    RolloutEvent,
 };
-use crate::domain::HostSpec;
 use crate::ops::{Command, Outcome};
 use crate::ops::{HistoryEntry, Refusal};
 use crate::tui::action::Action;
@@ -38,6 +38,10 @@ pub enum Msg {
     Rollouts(RolloutEvent),
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
     Placement(PlacementEvent),
+    /// Containers an operator is restarting (`/restarts/`).
+    Restarts(RestartEvent),
+    /// Whether etcd answers (the feed's one word on it).
+    Etcd(EtcdEvent),
     /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
     Notice(String),
     /// The screen must be drawn again though the model did not change (a new theme).
@@ -50,13 +54,23 @@ pub enum Msg {
     },
 }
 
+impl From<ClusterEvent> for Msg {
+    fn from(event: ClusterEvent) -> Msg {
+        match event {
+            ClusterEvent::Engine(e) => Msg::Data(e),
+            ClusterEvent::Hosts(e) => Msg::Store(e),
+            ClusterEvent::Apps(e) => Msg::Apps(e),
+            ClusterEvent::Rollouts(e) => Msg::Rollouts(e),
+            ClusterEvent::Placement(e) => Msg::Placement(e),
+            ClusterEvent::Restarts(e) => Msg::Restarts(e),
+            ClusterEvent::Etcd(e) => Msg::Etcd(e),
+        }
+    }
+}
+
 /// What the loop must do after an update.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    /// Start (or restart with a new spec) the supervisor of this host.
-    Supervise(HostSpec),
-    /// Stop the supervisor of this host.
-    Unsupervise(String),
     /// Carry out a confirmed command (`ops::execute`) and answer with `Msg::Done`.
     Execute(Command),
     /// Ask the engines which image tags they hold (for the rollout prompt): `Msg::Images`.
@@ -87,15 +101,18 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Data(event) => {
             model.dirty = true;
-            on_cluster(model, ClusterEvent::Engine(event))
+            on_cluster(model, ClusterEvent::Engine(event));
+            Vec::new()
         }
         Msg::Store(event) => {
             model.dirty = true;
-            on_cluster(model, ClusterEvent::Hosts(event))
+            on_cluster(model, ClusterEvent::Hosts(event));
+            Vec::new()
         }
         Msg::Apps(event) => {
             model.dirty = true;
-            on_cluster(model, ClusterEvent::Apps(event))
+            on_cluster(model, ClusterEvent::Apps(event));
+            Vec::new()
         }
         Msg::Done(result) => {
             model.dirty = true;
@@ -118,13 +135,23 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Rollouts(event) => {
             model.dirty = true;
-            let effects = on_cluster(model, ClusterEvent::Rollouts(event));
+            on_cluster(model, ClusterEvent::Rollouts(event));
             crate::tui::model::note_finished(model);
-            effects
+            Vec::new()
         }
         Msg::Placement(event) => {
             model.dirty = true;
-            on_cluster(model, ClusterEvent::Placement(event))
+            on_cluster(model, ClusterEvent::Placement(event));
+            Vec::new()
+        }
+        Msg::Restarts(event) => {
+            on_cluster(model, ClusterEvent::Restarts(event));
+            Vec::new()
+        }
+        Msg::Etcd(event) => {
+            model.dirty = true;
+            on_cluster(model, ClusterEvent::Etcd(event));
+            Vec::new()
         }
         Msg::Tick(now) => {
             // Only the data age on screen changes; redraw once a second at most.
@@ -325,19 +352,18 @@ fn step(current: usize, count: usize, columns: usize, page: usize, action: &Acti
 /// Applies a cluster event to the screen's picture, then keeps the screen in step: the
 /// selection on a host that is still there, a message about an etcd outage gone once
 /// etcd answers.
-fn on_cluster(model: &mut Model, event: ClusterEvent) -> Vec<Effect> {
+fn on_cluster(model: &mut Model, event: ClusterEvent) {
     let relisted = matches!(event, ClusterEvent::Engine(DataEvent::Containers { .. }));
-    let mut effects = Vec::new();
+    // The feed runs the supervisors: a screen only follows hosts in and out.
     for change in model.cluster.apply(event, model.now) {
         match change {
-            Change::Supervise(spec) => effects.push(Effect::Supervise(spec)),
+            Change::Supervise(_) => {}
             Change::Unsupervise(name) => {
                 let hosts = model.cluster.hosts.len();
                 model.ui.selected = model.ui.selected.min(hosts.saturating_sub(1));
-                if model.ui.view == View::Host(name.clone()) {
+                if model.ui.view == View::Host(name) {
                     model.ui.show_grid();
                 }
-                effects.push(Effect::Unsupervise(name));
             }
             Change::EtcdAnswered => {
                 if (model.ui.message.as_deref()).is_some_and(|m| m.starts_with(ETCD_UNREACHABLE)) {
@@ -349,7 +375,6 @@ fn on_cluster(model: &mut Model, event: ClusterEvent) -> Vec<Effect> {
     if relisted {
         clamp_row(model);
     }
-    effects
 }
 
 fn clamp_row(model: &mut Model) {

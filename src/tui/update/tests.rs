@@ -1,5 +1,5 @@
 use super::*;
-use crate::cluster::{EtcdState, HostSource, HostState};
+use crate::cluster::{EtcdEvent, EtcdState, HostSource, HostState};
 use crate::cluster::{HostChange, HostListing};
 use crate::domain::{Container, Health, HostInfo};
 use std::time::Duration;
@@ -273,7 +273,7 @@ fn etcd_records_merge_with_the_config_inventory() {
     let mut m = model(&["a"]);
     let mut a = spec("a");
     a.zone = Some("z1".into());
-    let effects = update(
+    update(
         &mut m,
         Msg::Store(HostEvent::Snapshot(HostListing {
             records: vec![a.clone(), spec("b")],
@@ -281,12 +281,6 @@ fn etcd_records_merge_with_the_config_inventory() {
             revision: 7,
         })),
     );
-    assert_eq!(
-        effects,
-        vec![Effect::Supervise(spec("b"))],
-        "same engine: no new supervisor for a"
-    );
-    assert_eq!(m.cluster.etcd, EtcdState::Connected { revision: 7 });
     assert_eq!(
         m.cluster.host("a").map(|h| h.source),
         Some(HostSource::Both)
@@ -300,36 +294,34 @@ fn etcd_records_merge_with_the_config_inventory() {
         Some(HostSource::Etcd)
     );
 
-    // A new engine URL restarts that host's supervisor.
+    // A new engine URL: the host is unknown until its new supervisor (the feed's) speaks.
     let mut moved = spec("b");
     moved.engine = "tcp://10.0.0.9:2375".into();
-    let effects = update(
+    update(
         &mut m,
         Msg::Store(HostEvent::Change(HostChange::Put {
             record: moved.clone(),
             revision: 8,
         })),
     );
-    assert_eq!(effects, vec![Effect::Supervise(moved)]);
+    assert_eq!(m.cluster.host("b").map(|h| &h.spec), Some(&moved));
 
-    // Deleting an etcd-only host stops it; deleting a merged one keeps it.
-    let effects = update(
+    // Deleting an etcd-only host drops it; deleting a merged one keeps it.
+    update(
         &mut m,
         Msg::Store(HostEvent::Change(HostChange::Deleted {
             name: "b".into(),
             revision: 9,
         })),
     );
-    assert_eq!(effects, vec![Effect::Unsupervise("b".into())]);
     assert!(m.cluster.host("b").is_none());
-    let effects = update(
+    update(
         &mut m,
         Msg::Store(HostEvent::Change(HostChange::Deleted {
             name: "a".into(),
             revision: 10,
         })),
     );
-    assert!(effects.is_empty());
     assert_eq!(
         m.cluster.host("a").map(|h| h.source),
         Some(HostSource::Config)
@@ -348,7 +340,7 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
         })),
     );
     m.ui.selected = 1;
-    let effects = update(
+    update(
         &mut m,
         Msg::Store(HostEvent::Snapshot(HostListing {
             records: vec![spec("x")],
@@ -356,7 +348,6 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
             revision: 9,
         })),
     );
-    assert_eq!(effects, vec![Effect::Unsupervise("y".into())]);
     assert_eq!(m.cluster.hosts.len(), 1);
     assert_eq!(m.ui.selected, 0, "selection clamped to the remaining hosts");
 }
@@ -367,14 +358,14 @@ fn unreachable_etcd_keeps_its_first_failure_time() {
     let t0 = m.now;
     update(
         &mut m,
-        Msg::Store(HostEvent::Unreachable {
+        Msg::Etcd(EtcdEvent::Unreachable {
             error: "refused".into(),
         }),
     );
     update(&mut m, Msg::Tick(t0 + Duration::from_secs(4)));
     update(
         &mut m,
-        Msg::Store(HostEvent::Unreachable {
+        Msg::Etcd(EtcdEvent::Unreachable {
             error: "refused again".into(),
         }),
     );

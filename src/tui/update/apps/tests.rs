@@ -1,7 +1,7 @@
 use crate::cluster::DataEvent;
 use crate::cluster::{AppChange, PlacementChange};
 use crate::cluster::{AppEvent, AppListing};
-use crate::cluster::{AppRecord, EtcdState, app_statuses};
+use crate::cluster::{AppRecord, EtcdEvent, EtcdState, app_statuses};
 use crate::domain::app::AppSpec;
 use crate::domain::{Container, Health, HostInfo};
 use crate::ops::{Command, Outcome};
@@ -432,10 +432,9 @@ fn app_events_keep_the_specs() {
         })),
     );
     assert!(!m.cluster.apps.contains_key("db"));
-    assert_eq!(m.cluster.etcd, EtcdState::Connected { revision: 33 });
     update(
         &mut m,
-        Msg::Apps(AppEvent::Unreachable {
+        Msg::Etcd(EtcdEvent::Unreachable {
             error: "refused".into(),
         }),
     );
@@ -452,7 +451,7 @@ fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
     let mut m = cluster();
     update(
         &mut m,
-        Msg::Apps(AppEvent::Unreachable {
+        Msg::Etcd(EtcdEvent::Unreachable {
             error: "connection refused".into(),
         }),
     );
@@ -463,11 +462,11 @@ fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
         "{}",
         message(&m)
     );
-    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 30 }));
+    update(&mut m, Msg::Etcd(EtcdEvent::Connected { revision: 30 }));
     assert_eq!(m.ui.message, None, "cleared without a key");
     // Other news stays.
     m.ui.message = Some("scaled web".into());
-    update(&mut m, Msg::Apps(AppEvent::Connected { revision: 31 }));
+    update(&mut m, Msg::Etcd(EtcdEvent::Connected { revision: 31 }));
     assert_eq!(message(&m), "scaled web");
 }
 

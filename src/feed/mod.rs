@@ -1,0 +1,294 @@
+//! One picture of the cluster per process. The feed owns the engine supervisors and the
+//! etcd watchers (on one etcd client), applies what they report to one `ClusterState`,
+//! and hands it on to any number of subscribers: screens, the controller, `ctl status`.
+//! N screens never mean N times the engine polling or N etcd watches.
+
+mod etcd;
+
+use crate::cluster::{
+    Change, ClusterEvent, ClusterState, DataEvent, EtcdState, Host, HostSource, Watch,
+};
+use crate::config::Config;
+use crate::docker::Supervisor;
+use crate::domain::HostSpec;
+use crate::store::{self, EtcdLink};
+use etcd::EtcdHealth;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+/// What a subscriber gets: the picture when it joined, then every event applied after it,
+/// in order, so a copy kept by applying them stays equal to the feed's.
+pub struct Subscription {
+    pub cluster: Arc<ClusterState>,
+    pub events: mpsc::Receiver<ClusterEvent>,
+}
+
+/// Running supervisors and watchers; dropping the feed stops them all.
+pub struct Feed {
+    requests: mpsc::Sender<Request>,
+    task: JoinHandle<()>,
+}
+
+/// What the feed's task is asked, answered in turn with the events, so a subscriber
+/// neither misses nor repeats one.
+enum Request {
+    Events(oneshot::Sender<Subscription>),
+    Snapshots(oneshot::Sender<watch::Receiver<Arc<ClusterState>>>),
+}
+
+/// What the process needs from the engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stats {
+    /// Per-container CPU and memory (screens).
+    With,
+    /// Container lists only (the controller, `ctl status`): a stats stream per running
+    /// container is most of a supervisor's work.
+    Without,
+}
+
+/// How many events a subscriber may be behind before the feed waits for it.
+const QUEUE: usize = 4096;
+
+impl Feed {
+    /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
+    /// the host, app, rollout, placement and restart watchers, on the current tokio runtime.
+    pub fn start(config: &Config, stats: Stats) -> Feed {
+        let (requests, requests_rx) = mpsc::channel(8);
+        let (data_tx, data) = mpsc::channel(QUEUE);
+        let hosts = (config.hosts.iter())
+            .map(|spec| Host::new(spec.clone(), HostSource::Config))
+            .collect();
+        let mut cluster = ClusterState::with_hosts(hosts);
+        let watchers = (config.etcd.clone()).map(|etcd| Watchers::start(etcd.into(), config));
+        if watchers.is_none() {
+            cluster.etcd = EtcdState::Disabled;
+        }
+        let snapshots = watch::Sender::new(Arc::new(cluster.clone()));
+        let mut hub = Hub {
+            cluster,
+            refresh: config.refresh,
+            stats,
+            supervisors: HashMap::new(),
+            data_tx,
+            subscribers: Vec::new(),
+            etcd: EtcdHealth::new(WATCHERS),
+            snapshots,
+        };
+        for spec in &config.hosts {
+            hub.supervise(spec.clone());
+        }
+        let task = tokio::spawn(hub.run(data, watchers, requests_rx));
+        Feed { requests, task }
+    }
+
+    /// Joins the feed: the picture as it is now, and every event from then on. None if
+    /// the feed has stopped.
+    pub async fn subscribe(&self) -> Option<Subscription> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(Request::Events(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// The picture now and after each event from then on, for readers that need no
+    /// events. None if the feed has stopped.
+    pub async fn snapshots(&self) -> Option<watch::Receiver<Arc<ClusterState>>> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(Request::Snapshots(tx)).await.ok()?;
+        rx.await.ok()
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts).
+const WATCHERS: usize = 5;
+
+/// The etcd watchers' channels; their tasks stop when these are dropped.
+struct Watchers {
+    hosts: mpsc::Receiver<crate::cluster::HostEvent>,
+    apps: mpsc::Receiver<crate::cluster::AppEvent>,
+    rollouts: mpsc::Receiver<crate::cluster::RolloutEvent>,
+    placement: mpsc::Receiver<crate::cluster::PlacementEvent>,
+    restarts: mpsc::Receiver<crate::cluster::RestartEvent>,
+    _tasks: Vec<AbortOnDrop>,
+}
+
+impl Watchers {
+    fn start(link: EtcdLink, config: &Config) -> Watchers {
+        let prefix = || config.prefix.clone();
+        let (hosts_tx, hosts) = mpsc::channel(256);
+        let (apps_tx, apps) = mpsc::channel(256);
+        let (rollouts_tx, rollouts) = mpsc::channel(256);
+        let (placement_tx, placement) = mpsc::channel(64);
+        let (restarts_tx, restarts) = mpsc::channel(64);
+        let tasks = vec![
+            store::spawn_host_watcher(link.clone(), prefix(), hosts_tx),
+            store::spawn_app_watcher(link.clone(), prefix(), config.max_instances, apps_tx),
+            store::spawn_rollout_watcher(link.clone(), prefix(), rollouts_tx),
+            store::spawn_placement_watcher(link.clone(), prefix(), placement_tx),
+            store::spawn_restart_watcher(link, prefix(), restarts_tx),
+        ];
+        Watchers {
+            hosts,
+            apps,
+            rollouts,
+            placement,
+            restarts,
+            _tasks: tasks.into_iter().map(AbortOnDrop).collect(),
+        }
+    }
+
+    /// The next watcher event, as (which watcher, event); never resolves without etcd.
+    async fn next(watchers: &mut Option<Watchers>) -> (usize, ClusterEvent) {
+        let Some(w) = watchers else {
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            Some(e) = w.hosts.recv() => (0, ClusterEvent::Hosts(e)),
+            Some(e) = w.apps.recv() => (1, ClusterEvent::Apps(e)),
+            Some(e) = w.rollouts.recv() => (2, ClusterEvent::Rollouts(e)),
+            Some(e) = w.placement.recv() => (3, ClusterEvent::Placement(e)),
+            Some(e) = w.restarts.recv() => (4, ClusterEvent::Restarts(e)),
+            else => std::future::pending().await,
+        }
+    }
+}
+
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The feed's task: the one owner of the picture and of the supervisors.
+struct Hub {
+    cluster: ClusterState,
+    refresh: Duration,
+    stats: Stats,
+    supervisors: HashMap<String, Supervisor>,
+    data_tx: mpsc::Sender<DataEvent>,
+    subscribers: Vec<mpsc::Sender<ClusterEvent>>,
+    etcd: EtcdHealth,
+    /// Published only while someone reads them: cloning the picture costs.
+    snapshots: watch::Sender<Arc<ClusterState>>,
+}
+
+impl Hub {
+    async fn run(
+        mut self,
+        mut data: mpsc::Receiver<DataEvent>,
+        mut watchers: Option<Watchers>,
+        mut requests: mpsc::Receiver<Request>,
+    ) {
+        loop {
+            let event = tokio::select! {
+                Some(event) = data.recv() => ClusterEvent::Engine(event),
+                (which, event) = Watchers::next(&mut watchers) => match self.health(which, event) {
+                    Some(event) => event,
+                    None => continue,
+                },
+                request = requests.recv() => match request {
+                    Some(request) => {
+                        self.answer(request);
+                        continue;
+                    }
+                    // The feed was dropped.
+                    None => return,
+                },
+            };
+            self.dispatch(event).await;
+        }
+    }
+
+    /// A watcher's Connected or Unreachable goes into the one etcd indicator (passed on
+    /// only when that changes); its records pass as they are.
+    fn health(&mut self, which: usize, event: ClusterEvent) -> Option<ClusterEvent> {
+        let news = match &event {
+            ClusterEvent::Hosts(w) => connection(w),
+            ClusterEvent::Apps(w) => connection(w),
+            ClusterEvent::Rollouts(w) => connection(w),
+            ClusterEvent::Placement(w) => connection(w),
+            ClusterEvent::Restarts(w) => connection(w),
+            ClusterEvent::Engine(_) | ClusterEvent::Etcd(_) => None,
+        };
+        match news {
+            Some(news) => self.etcd.report(which, news).map(ClusterEvent::Etcd),
+            None => Some(event),
+        }
+    }
+
+    fn answer(&mut self, request: Request) {
+        let now = Arc::new(self.cluster.clone());
+        match request {
+            Request::Events(reply) => {
+                let (tx, events) = mpsc::channel(QUEUE);
+                let subscription = Subscription {
+                    cluster: now,
+                    events,
+                };
+                if reply.send(subscription).is_ok() {
+                    self.subscribers.push(tx);
+                }
+            }
+            Request::Snapshots(reply) => {
+                self.snapshots.send_replace(now);
+                let _ = reply.send(self.snapshots.subscribe());
+            }
+        }
+    }
+
+    /// Applies the event, acts on what it changed, then hands it to every subscriber.
+    async fn dispatch(&mut self, event: ClusterEvent) {
+        for change in self.cluster.apply(event.clone(), Instant::now()) {
+            match change {
+                Change::Supervise(spec) => self.supervise(spec),
+                Change::Unsupervise(name) => {
+                    self.supervisors.remove(&name);
+                }
+                Change::EtcdAnswered => {}
+            }
+        }
+        // A subscriber that is gone is forgotten; a slow one holds the feed back, as a
+        // slow screen held back its own supervisors before.
+        let mut i = 0;
+        while let Some(subscriber) = self.subscribers.get(i) {
+            if subscriber.send(event.clone()).await.is_ok() {
+                i += 1;
+            } else {
+                self.subscribers.swap_remove(i);
+            }
+        }
+        if self.snapshots.receiver_count() > 0 {
+            self.snapshots.send_replace(Arc::new(self.cluster.clone()));
+        }
+    }
+
+    /// Starts (or restarts with a new spec) a host's supervisor; the old one stops on drop.
+    fn supervise(&mut self, spec: HostSpec) {
+        let name = spec.name.clone();
+        let tx = self.data_tx.clone();
+        let supervisor = match self.stats {
+            Stats::With => Supervisor::spawn(spec, self.refresh, tx),
+            Stats::Without => Supervisor::spawn_without_stats(spec, self.refresh, tx),
+        };
+        self.supervisors.insert(name, supervisor);
+    }
+}
+
+/// Whether a watcher event is news of its connection: Ok(revision) or Err(why).
+fn connection<S, C>(event: &Watch<S, C>) -> Option<Result<i64, String>> {
+    match event {
+        Watch::Connected { revision } => Some(Ok(*revision)),
+        Watch::Unreachable { error } => Some(Err(error.clone())),
+        Watch::Snapshot(_) | Watch::Change(_) => None,
+    }
+}

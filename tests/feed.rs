@@ -1,0 +1,154 @@
+//! The feed against a real lab: two screens on one feed share one supervisor per host,
+//! one etcd watch per prefix and one etcd connection. Counted inside (the process's live
+//! supervisors and watchers) and outside (etcd's own metrics, the process's sockets).
+//! The counts are the whole process's: keep this the binary's only test.
+
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Receiver;
+use wheelhouse::cluster::{ClusterEvent, ClusterState, EtcdState, HostState};
+use wheelhouse::config::Config;
+use wheelhouse::docker::Supervisor;
+use wheelhouse::feed::{Feed, Stats};
+use wheelhouse::lab::TestLab;
+use wheelhouse::store;
+use wheelhouse::tui::model::Model;
+use wheelhouse::tui::update::{Msg, update};
+
+const WATCHERS: &str = "etcd_debugging_mvcc_watcher_total";
+const STREAMS: &str = "etcd_debugging_mvcc_watch_stream_total";
+
+#[test]
+fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
+    let lab = TestLab::up(2).expect("lab up");
+    let config = Config::load(Some(&lab.config_path())).expect("lab config");
+    let etcd = lab.etcd_endpoint();
+    let port: u16 = (etcd.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .expect("etcd port");
+    let before = (metric(&etcd, WATCHERS), metric(&etcd, STREAMS));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    let (feed, screens) = runtime.block_on(async {
+        let feed = Feed::start(&config, Stats::With);
+        let mut screens = Vec::new();
+        for _ in 0..2 {
+            let subscription = feed.subscribe().await.expect("subscribe");
+            let mut model = Model::new(Instant::now());
+            model.cluster = (*subscription.cluster).clone();
+            screens.push((model, subscription.events));
+        }
+        let screens = follow(screens, lab.hosts().len()).await;
+        (feed, screens)
+    });
+
+    let snapshot = runtime.block_on(feed.snapshots()).expect("snapshots");
+    let hosts = |cluster: &ClusterState| {
+        (cluster.hosts.iter())
+            .map(|h| (h.name().to_owned(), h.state.clone()))
+            .collect::<Vec<_>>()
+    };
+    let lab_hosts: Vec<_> = (lab.hosts().iter())
+        .map(|h| (h.name.clone(), HostState::Online))
+        .collect();
+    assert_eq!(hosts(&snapshot.borrow()), lab_hosts, "the feed's picture");
+    for (model, _) in &screens {
+        assert_eq!(
+            hosts(&model.cluster),
+            lab_hosts,
+            "each screen sees every host"
+        );
+    }
+    assert_eq!(
+        Supervisor::live(),
+        lab.hosts().len(),
+        "one supervisor per host for both screens"
+    );
+    let prefixes = ["apps", "hosts", "placement", "restarts", "rollouts"];
+    assert_eq!(
+        store::live_watches(),
+        BTreeMap::from(prefixes.map(|p| (p, 1))),
+        "one watcher per prefix for both screens"
+    );
+    let after = (metric(&etcd, WATCHERS), metric(&etcd, STREAMS));
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (5.0, 5.0),
+        "etcd counts one watcher and one watch stream per prefix"
+    );
+    assert_eq!(connections_to(port), 1, "one etcd client, one connection");
+}
+
+/// Applies each screen's events to its model until both show every host online and etcd
+/// connected.
+async fn follow(
+    mut screens: Vec<(Model, Receiver<ClusterEvent>)>,
+    hosts: usize,
+) -> Vec<(Model, Receiver<ClusterEvent>)> {
+    let ready = |m: &Model| {
+        m.cluster.hosts.len() == hosts
+            && matches!(m.cluster.etcd, EtcdState::Connected { .. })
+            && (m.cluster.hosts.iter()).all(|h| h.state == HostState::Online)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !screens.iter().all(|(m, _)| ready(m)) {
+        assert!(Instant::now() < deadline, "screens not ready in 30 s");
+        for (model, events) in &mut screens {
+            while let Ok(event) = events.try_recv() {
+                update(model, Msg::from(event));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    screens
+}
+
+/// One of etcd's own figures, read from /metrics on its client URL.
+fn metric(endpoint: &str, name: &str) -> f64 {
+    let addr = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("connect to etcd");
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("ask for metrics");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read metrics");
+    (text.lines())
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in etcd's metrics"))
+}
+
+/// Established TCP connections this process holds to `port` on loopback.
+fn connections_to(port: u16) -> usize {
+    let ours: HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .expect("fds")
+        .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_owned(),
+            )
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/self/net/tcp").expect("tcp table");
+    let port = format!(":{port:04X}");
+    (table.lines().skip(1))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.len() > 9 && f[2].ends_with(&port) && f[3] == "01")
+        .filter(|f| ours.contains(f[9]))
+        .count()
+}
