@@ -75,8 +75,7 @@ fn model(count: usize) -> Model {
     model.cluster.etcd = EtcdState::Connected { revision: 1 };
     model.cluster.last_data = Some(now);
     model.ui.selected = count / 2;
-    model.ui.width = 200;
-    model.ui.height = 50;
+    model.ui.geometry = wheelhouse::tui::geometry(200, 50);
     model
 }
 

@@ -125,8 +125,7 @@ async fn written(client: &mut etcd_client::Client) -> BTreeMap<String, i64> {
 /// A screen over five hosts and the app `web`, in a mode that changes nothing.
 fn screen(mode: Mode) -> Model {
     let mut m = five_hosts();
-    m.ui.width = 160;
-    m.ui.height = 48;
+    m.ui.geometry = wheelhouse::tui::geometry(160, 48);
     let spec = AppSpec::new("web", "wheelhouse/demo:1");
     m.cluster
         .apps

@@ -1,5 +1,5 @@
-//! Pure screen geometry. Drawing and `update` (through `grid_columns`/`grid_rows`) both
-//! derive the grid from these functions, so a key press moves exactly one drawn cell.
+//! Pure screen geometry. Drawing and `update` (through the `Geometry` the loop hands it)
+//! both derive the grid from these functions, so a key press moves exactly one drawn cell.
 
 use ratatui::layout::Rect;
 
@@ -130,6 +130,32 @@ impl CellMode {
         let columns = (width.saturating_sub(g) + gx) / (w + gx);
         let rows = (height.saturating_sub(g) + gy) / (h + gy);
         (usize::from(columns).max(1), usize::from(rows).max(1))
+    }
+}
+
+/// What `update` needs of the layout, measured by the loop (`tui::measure`, which knows the
+/// views) and handed in with `Msg::Resize`: update pages by it and measures nothing itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    pub width: u16,
+    pub height: u16,
+    /// Where the grid's cells go, beside the Apps panel.
+    pub grid_cells: Rect,
+    /// Rows the Apps panel shows at once (a page).
+    pub apps_rows: usize,
+    /// Rows the host view's container table shows at once (a page).
+    pub host_rows: usize,
+    /// Help does not fit in columns and scrolls: over the grid, over a host's view.
+    pub help_scrolls_grid: bool,
+    pub help_scrolls_host: bool,
+}
+
+impl Geometry {
+    /// The grid's columns and rows per page for `count` hosts: the cell size depends on
+    /// how many there are, so this is asked at each move.
+    pub fn grid(&self, count: usize) -> (usize, usize) {
+        let l = grid_layout(count, self.grid_cells.width, self.grid_cells.height);
+        (l.columns, l.rows)
     }
 }
 

@@ -24,6 +24,7 @@ pub mod widgets;
 use crate::tui::action::Action;
 use crate::tui::model::{Model, View};
 use keymap::{Keymap, Section};
+use layout::Geometry;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
@@ -85,19 +86,30 @@ pub fn grid_cells(width: u16, height: u16) -> Rect {
     layout::grid_view(views::apps::panels(screen.main).grid).cells
 }
 
-/// Grid columns for `count` hosts on a `width` x `height` terminal; update moves by this.
-pub fn grid_columns(count: usize, width: u16, height: u16) -> usize {
-    let cells = grid_cells(width, height);
-    layout::grid_layout(count, cells.width, cells.height).columns
+/// The layout `update` pages by on a `width` x `height` terminal, help not measured (it
+/// fits): what a screen starts with, and tests.
+pub fn geometry(width: u16, height: u16) -> Geometry {
+    let main = layout::screen(Rect::new(0, 0, width, height)).main;
+    Geometry {
+        width,
+        height,
+        grid_cells: grid_cells(width, height),
+        apps_rows: views::apps::visible_rows(main),
+        // What the host view's chrome (six rows) leaves to its container table.
+        host_rows: usize::from(height.saturating_sub(6)).max(1),
+        help_scrolls_grid: false,
+        help_scrolls_host: false,
+    }
 }
 
-/// Visible grid rows for `count` hosts on a `width` x `height` terminal (a page).
-pub fn grid_rows(count: usize, width: u16, height: u16) -> usize {
-    let cells = grid_cells(width, height);
-    layout::grid_layout(count, cells.width, cells.height).rows
-}
-
-/// Rows the Apps panel shows at once on a `width` x `height` terminal (a page).
-pub fn apps_rows(width: u16, height: u16) -> usize {
-    views::apps::visible_rows(layout::screen(Rect::new(0, 0, width, height)).main)
+/// The layout `update` pages by, help measured with this keymap and theme: the loop's
+/// on each resize and theme change.
+pub fn measure(width: u16, height: u16, keymap: &Keymap, theme: &Theme) -> Geometry {
+    let main = layout::screen(Rect::new(0, 0, width, height)).main;
+    let scrolls = |view: &View| views::help::scrolls(keymap, theme, view, main);
+    Geometry {
+        help_scrolls_grid: scrolls(&View::Grid),
+        help_scrolls_host: scrolls(&View::Host(String::new())),
+        ..geometry(width, height)
+    }
 }

@@ -89,7 +89,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     } else {
         FRAME
     };
-    model.thresholds = theme.thresholds;
+    let _ = update(&mut model, Msg::Theme(theme.thresholds));
     if model.cluster.hosts.is_empty() && config.etcd.is_none() {
         model.ui.message =
             Some("no hosts: set DOCKER_HOST, pass --config, or run `wheelhouse lab up`".to_owned());
@@ -105,13 +105,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
 
     let mut guard = TerminalGuard::enter()?;
     if let Ok(size) = guard.terminal.size() {
-        update(
-            &mut model,
-            Msg::Resize {
-                width: size.width,
-                height: size.height,
-            },
-        );
+        let geometry = super::measure(size.width, size.height, &keymap, &theme);
+        update(&mut model, Msg::Resize(geometry));
     }
     let mut input = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_millis(250));
@@ -128,7 +123,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         tokio::select! {
             event = input.next() => match event {
                 Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => keys.push(key),
-                Some(Ok(Event::Resize(width, height))) => msgs.push(Msg::Resize { width, height }),
+                Some(Ok(Event::Resize(width, height))) => {
+                    msgs.push(Msg::Resize(super::measure(width, height, &keymap, &theme)));
+                }
                 Some(Ok(_)) => {}
                 // The terminal is gone (SSH dropped): nothing left to draw on.
                 Some(Err(_)) | None => break,
@@ -142,9 +139,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                     msgs.push(Msg::Tick(now));
                 }
                 ticked = true;
-                msgs.extend(theme_file.reload_if_changed(&mut theme));
-                // `/state=warn` filters by the thresholds the cells are coloured by.
-                model.thresholds = theme.thresholds;
+                msgs.extend(theme_file.reload_if_changed(&mut theme, &model, &keymap));
             }
             _ = wait_frame, if model.dirty => {}
             _ = signals.recv() => break,
@@ -179,17 +174,14 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             apply(&mut model, msg);
         }
         let now = Instant::now();
-        // Whether help scrolls is layout: computed here, handed to `update`.
-        model.ui.help_scrolls = model.ui.help && help_scrolls(&model, &theme, &keymap);
         // Typed keys and script keys take the same path: macros, then the keymap.
         for key in keys {
             macros.press(&mut model, &keymap, key, &mut apply);
         }
-        if ticked && let Some(wallboard) = &mut model.wallboard {
-            let turned = wallboard.advance(now);
+        if ticked && model.wallboard.is_some() {
             let at = SystemTime::now();
-            let clock = wallboard.set_clock(clock_text(at, &local_zone(at)));
-            model.dirty |= turned || clock;
+            let clock = clock_text(at, &local_zone(at));
+            apply(&mut model, Msg::WallClock { now, clock });
         }
         if let Some(playing) = &mut player
             && let Some(ended) = play(playing, &mut model, &keymap, &mut macros, now, &mut apply)
@@ -203,18 +195,20 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             model.quit |= exit_after_keys;
         }
         for effect in screen {
-            let notice = match effect {
+            let notices = match effect {
                 Effect::ExportScreen(dir) => {
                     let dir = dir.map_or_else(export::default_dir, std::path::PathBuf::from);
-                    export_screen(&model, &theme, &keymap, &dir)
+                    vec![export_screen(&model, &theme, &keymap, &dir)]
                 }
                 Effect::SwitchTheme(name) => {
-                    switch_theme(&name, &mut theme, &mut theme_file, &mut model)
+                    switch_theme(&name, &mut theme, &mut theme_file, &model, &keymap)
                 }
                 _ => continue,
             };
-            // A notice only sets the status line: it has no effects of its own.
-            let _ = update(&mut model, notice);
+            // Notices and a new theme change the screen only: they have no effects.
+            for notice in notices {
+                let _ = update(&mut model, notice);
+            }
         }
         if model.quit {
             break;
@@ -258,13 +252,6 @@ impl Signals {
         let waits = self.0.iter_mut().map(|s| Box::pin(s.recv()));
         futures::future::select_all(waits).await;
     }
-}
-
-/// Whether help, open on this screen, is one column that scrolls.
-fn help_scrolls(model: &Model, theme: &Theme, keymap: &Keymap) -> bool {
-    let area = ratatui::layout::Rect::new(0, 0, model.ui.width, model.ui.height);
-    let main = super::layout::screen(area).main;
-    super::views::help::scrolls(keymap, theme, &model.ui.view, main)
 }
 
 /// Whether a tick at `now` would change the screen. Every tick does, except on a slow link,
@@ -415,18 +402,19 @@ impl ThemeFile {
         }
     }
 
-    fn reload_if_changed(&mut self, theme: &mut Theme) -> Option<Msg> {
+    fn reload_if_changed(&mut self, theme: &mut Theme, model: &Model, keymap: &Keymap) -> Vec<Msg> {
         let now = theme.source_path().and_then(modified);
         if now == self.modified {
-            return None;
+            return Vec::new();
         }
         self.modified = now;
-        match theme.reload()? {
-            Ok(fresh) => {
+        match theme.reload() {
+            None => Vec::new(),
+            Some(Ok(fresh)) => {
                 *theme = fresh;
-                Some(Msg::Redraw)
+                in_force(theme, model, keymap).into()
             }
-            Err(e) => Some(Msg::Notice(format!("theme not reloaded: {e}"))),
+            Some(Err(e)) => vec![Msg::Notice(format!("theme not reloaded: {e}"))],
         }
     }
 }
@@ -435,23 +423,41 @@ fn modified(path: &std::path::Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// What `update` must hear of a theme coming into force: its thresholds (`/state=warn`
+/// filters by what the cells are coloured by), and help measured again in it.
+fn in_force(theme: &Theme, model: &Model, keymap: &Keymap) -> [Msg; 2] {
+    let (width, height) = (model.ui.geometry.width, model.ui.geometry.height);
+    [
+        Msg::Theme(theme.thresholds),
+        Msg::Resize(super::measure(width, height, keymap, theme)),
+    ]
+}
+
 /// `:theme NAME`: a built-in name or a file, mapped to the terminal's colours like the first.
-fn switch_theme(name: &str, theme: &mut Theme, file: &mut ThemeFile, model: &mut Model) -> Msg {
+fn switch_theme(
+    name: &str,
+    theme: &mut Theme,
+    file: &mut ThemeFile,
+    model: &Model,
+    keymap: &Keymap,
+) -> Vec<Msg> {
     match Theme::load(name) {
         Ok(fresh) => {
             *theme = fresh.for_depth(theme.depth());
             *file = ThemeFile::new(theme);
-            model.thresholds = theme.thresholds;
-            Msg::Notice(format!("theme {name}"))
+            let mut msgs = Vec::from(in_force(theme, model, keymap));
+            msgs.push(Msg::Notice(format!("theme {name}")));
+            msgs
         }
-        Err(e) => Msg::Notice(format!("theme not changed: {e}")),
+        Err(e) => vec![Msg::Notice(format!("theme not changed: {e}"))],
     }
 }
 
 /// Draws the model once more, off screen, and writes that frame as text, SVG and PNG.
 fn export_screen(model: &Model, theme: &Theme, keymap: &Keymap, dir: &Path) -> Msg {
     // A TestBackend cannot fail: its error type is Infallible.
-    let backend = ratatui::backend::TestBackend::new(model.ui.width, model.ui.height);
+    let backend =
+        ratatui::backend::TestBackend::new(model.ui.geometry.width, model.ui.geometry.height);
     let Ok(mut terminal) = ratatui::Terminal::new(backend);
     let Ok(_) = terminal.draw(|frame| super::draw(frame, model, theme, keymap));
     let stamp = SystemTime::now()

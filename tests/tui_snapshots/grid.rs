@@ -77,7 +77,10 @@ fn a_thousand_hosts_all_show_in_200x50() {
             glyphs.iter().any(|g| g == symbol)
         })
         .count();
-    assert_eq!(wheelhouse::tui::grid_columns(1000, 200, 50), drawn_columns);
+    assert_eq!(
+        wheelhouse::tui::geometry(200, 50).grid(1000).0,
+        drawn_columns
+    );
 }
 
 #[test]
@@ -91,7 +94,7 @@ fn moving_down_selects_the_cell_drawn_below() {
         let (Some(before), Some(after)) = (before, after) else {
             panic!("{count}: no marker");
         };
-        let columns = wheelhouse::tui::grid_columns(count, 80, 24);
+        let (columns, _) = wheelhouse::tui::geometry(80, 24).grid(count);
         if 2 + columns < count {
             assert_eq!(model.ui.selected, 2 + columns, "{count}");
             assert!(after.1 > before.1, "{count}: {before:?} -> {after:?}");

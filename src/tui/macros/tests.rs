@@ -16,8 +16,7 @@ fn model() -> Model {
         })
         .collect();
     let mut m = Model::with_hosts(Instant::now(), hosts);
-    m.ui.width = 200;
-    m.ui.height = 50;
+    m.ui.geometry = crate::tui::geometry(200, 50);
     m.cluster.apps.insert(
         "web".into(),
         AppRecord {

@@ -2,6 +2,7 @@
 
 use crate::ops::HistoryEntry;
 use crate::tui::action::Action;
+use crate::tui::layout::Geometry;
 use crate::tui::update::filter::{Filter, Scope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,8 +133,6 @@ pub struct Ui {
     pub help: bool,
     /// First help line shown when help is one scrolling column (small terminals).
     pub help_scroll: usize,
-    /// Help does not fit in columns and scrolls (set by the loop from the layout).
-    pub help_scrolls: bool,
     /// The status line's message (result of the last action, errors).
     pub message: Option<String>,
     /// The open `:` or `/` line.
@@ -144,8 +143,8 @@ pub struct Ui {
     pub filter: Option<Filter>,
     /// What the open host's container list is narrowed to (cleared on leaving it).
     pub container_filter: Option<Filter>,
-    pub width: u16,
-    pub height: u16,
+    /// The terminal's size and what follows from it for paging (measured by the loop).
+    pub geometry: Geometry,
 }
 
 impl Ui {
@@ -162,6 +161,14 @@ impl Ui {
         match self.view {
             View::Host(_) => Scope::Containers,
             View::Grid => Scope::Hosts,
+        }
+    }
+
+    /// Whether help, open over the view on screen, is one column that scrolls.
+    pub fn help_scrolls(&self) -> bool {
+        match self.view {
+            View::Grid => self.geometry.help_scrolls_grid,
+            View::Host(_) => self.geometry.help_scrolls_host,
         }
     }
 
@@ -193,14 +200,12 @@ impl Default for Ui {
             pending_rollback: None,
             help: false,
             help_scroll: 0,
-            help_scrolls: false,
             message: None,
             command: None,
             command_history: Vec::new(),
             filter: None,
             container_filter: None,
-            width: 80,
-            height: 24,
+            geometry: crate::tui::geometry(80, 24),
         }
     }
 }

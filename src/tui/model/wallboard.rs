@@ -1,6 +1,7 @@
 //! The wallboard's state and what it alerts on: pure functions of the `Model`.
 //!
-//! The loop advances the page and sets the clock text on its ticks; drawing only reads them.
+//! `update` turns the page and sets the clock text on the loop's `Msg::WallClock`; drawing
+//! only reads them.
 
 use super::{Model, shown_rollouts};
 use crate::cluster::HostState;
@@ -44,7 +45,7 @@ pub struct Wallboard {
     pub page: Page,
     /// When the current page came up.
     pub since: Instant,
-    /// Wall-clock text ("14:03:27 UTC"), set by the loop so drawing stays pure.
+    /// Wall-clock text ("14:03:27 UTC"), handed in by the loop so drawing stays pure.
     pub clock: String,
 }
 

@@ -79,7 +79,7 @@ pub(super) fn move_app_selection(model: &mut Model, action: &Action) {
     let Some(current) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
         return;
     };
-    let page = crate::tui::apps_rows(model.ui.width, model.ui.height);
+    let page = model.ui.geometry.apps_rows;
     let next = match action {
         // One column: left and right mean nothing here.
         Action::MoveLeft | Action::MoveRight => current,

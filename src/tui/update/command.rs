@@ -485,7 +485,7 @@ pub(super) fn move_shown_app(model: &mut Model, action: &Action) {
     else {
         return;
     };
-    let page = crate::tui::apps_rows(model.ui.width, model.ui.height);
+    let page = model.ui.geometry.apps_rows;
     let next = match action {
         Action::MoveLeft | Action::MoveRight => current,
         other => super::step(current, apps.len(), 1, page, other),

@@ -12,9 +12,11 @@ use crate::cluster::{
     AppEvent, Change, ClusterEvent, DataEvent, EtcdEvent, HostEvent, PlacementEvent, RestartEvent,
     RolloutEvent,
 };
+use crate::domain::Thresholds;
 use crate::ops::{Command, Outcome};
 use crate::ops::{HistoryEntry, Refusal};
 use crate::tui::action::Action;
+use crate::tui::layout::Geometry;
 use crate::tui::model::{Focus, LineKind, Model, View};
 use std::time::Instant;
 
@@ -44,13 +46,18 @@ pub enum Msg {
     Etcd(EtcdEvent),
     /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
     Notice(String),
-    /// The screen must be drawn again though the model did not change (a new theme).
-    Redraw,
     /// The clock moved; ages on screen are computed against `Model::now`.
     Tick(Instant),
-    Resize {
-        width: u16,
-        height: u16,
+    /// The terminal's size, and the layout that follows from it (measured by the loop).
+    Resize(Geometry),
+    /// A theme came into force (switched, or its file reloaded): `state=` filters go by its
+    /// thresholds, and the screen is drawn again in its colours.
+    Theme(Thresholds),
+    /// The wallboard's clock moved: its page turns when due; `clock` is the wall-clock text
+    /// to show ("14:03:27 UTC").
+    WallClock {
+        now: Instant,
+        clock: String,
     },
 }
 
@@ -166,14 +173,21 @@ fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
             model.dirty = true;
             Vec::new()
         }
-        Msg::Redraw => {
+        Msg::Resize(geometry) => {
+            model.ui.geometry = geometry;
             model.dirty = true;
             Vec::new()
         }
-        Msg::Resize { width, height } => {
-            model.ui.width = width;
-            model.ui.height = height;
+        Msg::Theme(thresholds) => {
+            model.thresholds = thresholds;
             model.dirty = true;
+            Vec::new()
+        }
+        Msg::WallClock { now, clock } => {
+            if let Some(wallboard) = &mut model.wallboard {
+                let turned = wallboard.advance(now);
+                model.dirty |= wallboard.set_clock(clock) || turned;
+            }
             Vec::new()
         }
     }
@@ -184,13 +198,14 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     if model.ui.help {
         // Help is modal: when it scrolls (small terminals) the moving keys scroll it; any
         // other key, bound or not (the loop sends Back for unbound ones), closes it.
+        let scrolls = model.ui.help_scrolls();
         let scroll = &mut model.ui.help_scroll;
         match action {
-            Action::MoveDown if model.ui.help_scrolls => *scroll = scroll.saturating_add(1),
-            Action::MoveUp if model.ui.help_scrolls => *scroll = scroll.saturating_sub(1),
-            Action::PageDown if model.ui.help_scrolls => *scroll = scroll.saturating_add(10),
-            Action::PageUp if model.ui.help_scrolls => *scroll = scroll.saturating_sub(10),
-            Action::First if model.ui.help_scrolls => *scroll = 0,
+            Action::MoveDown if scrolls => *scroll = scroll.saturating_add(1),
+            Action::MoveUp if scrolls => *scroll = scroll.saturating_sub(1),
+            Action::PageDown if scrolls => *scroll = scroll.saturating_add(10),
+            Action::PageUp if scrolls => *scroll = scroll.saturating_sub(10),
+            Action::First if scrolls => *scroll = 0,
             _ => model.ui.help = false,
         }
         return Vec::new();
@@ -312,8 +327,8 @@ fn move_selection(model: &mut Model, action: &Action) {
                 return;
             };
             let count = shown.len();
-            let columns = crate::tui::grid_columns(count, model.ui.width, model.ui.height);
-            let page = columns * crate::tui::grid_rows(count, model.ui.width, model.ui.height);
+            let (columns, rows) = model.ui.geometry.grid(count);
+            let page = columns * rows;
             model.ui.selected = shown[step(current, count, columns, page, action)];
         }
         View::Host(name) => {
@@ -321,7 +336,7 @@ fn move_selection(model: &mut Model, action: &Action) {
                 .cluster
                 .host(&name)
                 .map_or(0, |h| model.shown_containers(h).len());
-            let page = usize::from(model.ui.height.saturating_sub(6)).max(1);
+            let page = model.ui.geometry.host_rows;
             model.ui.selected_row = step(model.ui.selected_row, count, 1, page, action);
         }
     }

@@ -330,7 +330,7 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
         | Action::PageDown
         | Action::First
         | Action::Last => {
-            let page = crate::tui::apps_rows(model.ui.width, model.ui.height);
+            let page = model.ui.geometry.apps_rows;
             list.selected = super::step(list.selected, count, 1, page, &action);
         }
         Action::Open => {

@@ -50,7 +50,7 @@ fn up_and_down_move_by_a_grid_row() {
     let names: Vec<String> = (0..300).map(|i| format!("h{i:03}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let mut m = model(&refs);
-    let columns = crate::tui::grid_columns(300, 200, 50);
+    let (columns, _) = m.ui.geometry.grid(300);
     assert!(columns > 1);
     act(&mut m, Action::MoveDown);
     assert_eq!(m.ui.selected, columns);
@@ -123,7 +123,7 @@ fn moving_keys_close_help_unless_it_scrolls() {
         assert!(!m.ui.help, "{key:?} closes help that fits");
     }
     act(&mut m, Action::ToggleHelp);
-    m.ui.help_scrolls = true;
+    m.ui.geometry.help_scrolls_grid = true;
     act(&mut m, Action::MoveDown);
     act(&mut m, Action::PageDown);
     assert!(m.ui.help, "scrolling help scrolls");
@@ -398,4 +398,52 @@ fn ctrl_s_saves_into_the_data_dir_and_export_dir_where_named() {
     let dir = crate::tui::export::default_dir();
     assert!(dir.ends_with("wheelhouse/screens"), "{}", dir.display());
     assert_ne!(std::env::current_dir().ok(), Some(dir));
+}
+
+#[test]
+fn the_wallboard_turns_its_page_and_shows_the_clock_on_wall_clock_ticks() {
+    use crate::tui::model::wallboard::{Page, Wallboard};
+    let mut m = model(&["a"]);
+    let t0 = m.now;
+    m.wallboard = Some(Wallboard::new(Duration::from_secs(10), t0));
+    m.dirty = false;
+    let tick = |s, clock: &str| Msg::WallClock {
+        now: t0 + Duration::from_secs(s),
+        clock: clock.into(),
+    };
+    update(&mut m, tick(1, ""));
+    assert!(!m.dirty, "nothing shown changed");
+    update(&mut m, tick(2, "14:03:07 UTC"));
+    assert!(m.dirty, "the clock changed");
+    m.dirty = false;
+    update(&mut m, tick(10, "14:03:07 UTC"));
+    let wallboard = m.wallboard.as_ref().map(|w| (w.page, w.clock.as_str()));
+    assert_eq!(wallboard, Some((Page::Apps, "14:03:07 UTC")));
+    assert!(m.dirty, "the page turned");
+}
+
+#[test]
+fn a_theme_in_force_sets_the_thresholds_filters_go_by() {
+    let mut m = model(&["a"]);
+    m.dirty = false;
+    let thresholds = crate::domain::Thresholds {
+        warn: 40.0,
+        critical: 60.0,
+    };
+    assert_eq!(update(&mut m, Msg::Theme(thresholds)), []);
+    assert_eq!(m.thresholds, thresholds);
+    assert!(m.dirty, "drawn again in the theme's colours");
+}
+
+#[test]
+fn paging_goes_by_the_geometry_handed_in() {
+    let mut m = model(&["a"]);
+    let mut geometry = crate::tui::geometry(200, 50);
+    geometry.help_scrolls_grid = true;
+    update(&mut m, Msg::Resize(geometry));
+    assert_eq!(m.ui.geometry, geometry);
+    act(&mut m, Action::ToggleHelp);
+    act(&mut m, Action::PageDown);
+    assert!(m.ui.help, "help scrolls where the loop measured it does");
+    assert_eq!(m.ui.help_scroll, 10);
 }

@@ -31,8 +31,7 @@ fn cluster() -> Model {
         host("db-1", "b"),
     ];
     let mut m = Model::with_hosts(Instant::now(), hosts);
-    m.ui.width = 200;
-    m.ui.height = 50;
+    m.ui.geometry = crate::tui::geometry(200, 50);
     m.cluster.etcd = EtcdState::Connected { revision: 20 };
     for (name, revision) in [("web", 11), ("worker", 7)] {
         let spec = AppSpec::new(name, "wheelhouse/demo:1");

@@ -28,8 +28,7 @@ pub(crate) fn host(name: &str) -> Host {
 pub(crate) fn model(names: &[&str]) -> Model {
     let hosts = names.iter().map(|n| host(n)).collect();
     let mut m = Model::with_hosts(Instant::now(), hosts);
-    m.ui.width = 200;
-    m.ui.height = 50;
+    m.ui.geometry = crate::tui::geometry(200, 50);
     m
 }
 
