@@ -60,6 +60,18 @@ fn question(m: &Model) -> String {
 }
 
 /// web rolling from demo:1 to demo:2 in `phase`.
+/// The y/n open on the screen rolls web back to `revision`, asking `asked`.
+fn asks_rollback_of_web(m: &Model, revision: i64, asked: &str) {
+    assert_eq!(
+        confirm_action(m),
+        Some(Action::Run(Command::Rollback {
+            app: "web".into(),
+            revision: Some(revision)
+        }))
+    );
+    assert_eq!(question(m), asked);
+}
+
 fn rolling(m: &mut Model, phase: Phase) {
     let (from, to) = (spec("wheelhouse/demo:1"), spec("wheelhouse/demo:2"));
     let mut state = RolloutState::new(
@@ -253,16 +265,10 @@ fn b_rolls_back_and_r_restarts_through_y_n() {
             entry(20, "wheelhouse/demo:1", false),
         ],
     );
-    assert_eq!(
-        confirm_action(&m),
-        Some(Action::Run(Command::Rollback {
-            app: "web".into(),
-            revision: Some(20)
-        }))
-    );
-    assert_eq!(
-        question(&m),
-        "roll web back to revision 20: wheelhouse/demo:1, 4 instances?"
+    asks_rollback_of_web(
+        &m,
+        20,
+        "roll web back to revision 20: wheelhouse/demo:1, 4 instances?",
     );
     act(&mut m, Action::Cancel);
     // Nothing earlier: said, not asked.
@@ -346,16 +352,10 @@ fn h_lists_the_history_and_enter_rolls_back_to_the_pick() {
     act(&mut m, Action::MoveDown);
     act(&mut m, Action::Open);
     assert!(m.ui.history.is_none());
-    assert_eq!(
-        confirm_action(&m),
-        Some(Action::Run(Command::Rollback {
-            app: "web".into(),
-            revision: Some(20)
-        }))
-    );
-    assert_eq!(
-        question(&m),
-        "roll web back to revision 20: wheelhouse/demo:2, 4 instances?"
+    asks_rollback_of_web(
+        &m,
+        20,
+        "roll web back to revision 20: wheelhouse/demo:2, 4 instances?",
     );
     // Esc closes the list.
     let mut m = cluster();
@@ -509,107 +509,4 @@ fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
     );
 }
 
-#[test]
-fn q_mid_rollout_asks_and_says_the_rollout_keeps_running() {
-    let mut m = cluster();
-    rolling(&mut m, Phase::Progressing);
-    act(&mut m, Action::Quit);
-    assert!(!m.quit, "a rollout is under way: ask first");
-    assert_eq!(
-        question(&m),
-        "the rollout of web keeps running in the controller: quit?"
-    );
-    act(&mut m, Action::Cancel);
-    assert!(!m.quit && m.ui.dialog.is_none());
-    act(&mut m, Action::Quit);
-    act(&mut m, Action::Confirm);
-    assert!(m.quit, "y quits");
-}
-
-#[test]
-fn q_asks_while_a_confirmed_change_is_unanswered_and_not_after() {
-    let mut m = cluster();
-    act(&mut m, Action::RollingRestart);
-    assert_eq!(act(&mut m, Action::Confirm).len(), 1, "the restart is sent");
-    act(&mut m, Action::Quit);
-    assert!(!m.quit);
-    assert_eq!(
-        question(&m),
-        "1 change(s) you confirmed not yet written to etcd; quitting now may lose them: quit?"
-    );
-    act(&mut m, Action::Cancel);
-    update(&mut m, Msg::Done(Err("refused".into())));
-    act(&mut m, Action::Quit);
-    assert!(m.quit, "nothing in flight, no rollout: q quits at once");
-}
-
-#[test]
-fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
-    let rolled_back = || Phase::RolledBack {
-        reason: "web.1 unhealthy".into(),
-    };
-    let mut m = cluster();
-    rolling(&mut m, Phase::Progressing);
-    assert_eq!(crate::tui::model::shown_rollouts(&m).len(), 1);
-    rolling(&mut m, rolled_back());
-    assert_eq!(
-        crate::tui::model::shown_rollouts(&m).len(),
-        1,
-        "the reason matters"
-    );
-    let later = m.now + crate::tui::model::LINGER / 2;
-    update(&mut m, Msg::Tick(later));
-    rolling(&mut m, rolled_back());
-    assert_eq!(
-        crate::tui::model::shown_rollouts(&m).len(),
-        1,
-        "a repeat is no news"
-    );
-    let later = m.now + crate::tui::model::LINGER;
-    update(&mut m, Msg::Tick(later));
-    assert!(
-        crate::tui::model::shown_rollouts(&m).is_empty(),
-        "then it goes"
-    );
-    rolling(&mut m, Phase::Succeeded);
-    assert!(
-        crate::tui::model::shown_rollouts(&m).is_empty(),
-        "success needs no bar"
-    );
-}
-
-/// Issue 9 item 2: a rollout record that cannot be read marks its app's row until a
-/// readable record (or its removal) arrives.
-#[test]
-fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
-    let mut m = cluster();
-    let broken = |reason: &str| crate::cluster::BrokenRecord {
-        name: "web".into(),
-        key: "/wheelhouse/rollouts/web".into(),
-        reason: reason.into(),
-    };
-    let snapshot = RolloutEvent::Snapshot(RolloutListing {
-        rollouts: vec![],
-        commands: vec![],
-        broken: vec![broken("bad JSON")],
-    });
-    update(&mut m, Msg::Rollouts(snapshot));
-    let mark = |m: &Model| {
-        let statuses = crate::cluster::app_statuses(&m.cluster);
-        let web = statuses.into_iter().find(|s| s.name == "web");
-        web.and_then(|s| s.broken)
-    };
-    assert_eq!(mark(&m).as_deref(), Some("rollout (bad JSON)"));
-    rolling(&mut m, Phase::Paused { reason: "x".into() });
-    assert_eq!(mark(&m), None);
-    update(
-        &mut m,
-        Msg::Rollouts(RolloutEvent::Change(RolloutChange::Broken(broken(
-            "no phase",
-        )))),
-    );
-    assert_eq!(mark(&m).as_deref(), Some("rollout (no phase)"));
-    let removed = RolloutEvent::Change(RolloutChange::Removed { app: "web".into() });
-    update(&mut m, Msg::Rollouts(removed));
-    assert_eq!(mark(&m), None);
-}
+mod lifecycle;
