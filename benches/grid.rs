@@ -10,9 +10,7 @@ use std::time::Instant;
 use wheelhouse::cluster::EtcdState;
 use wheelhouse::cluster::{Host, HostSource, HostState};
 use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
-use wheelhouse::tui::keymap::Keymap;
-use wheelhouse::tui::model::Model;
-use wheelhouse::tui::theme::Theme;
+use wheelhouse::tui::screen::Screen;
 
 const GIB: u64 = 1024 * 1024 * 1024;
 
@@ -69,19 +67,17 @@ fn host(i: usize, now: Instant) -> Host {
     host
 }
 
-fn model(count: usize) -> Model {
+fn model(count: usize) -> Screen {
     let now = Instant::now();
-    let mut model = Model::with_hosts(now, (0..count).map(|i| host(i, now)).collect());
-    model.cluster.etcd = EtcdState::Connected { revision: 1 };
-    model.cluster.last_data = Some(now);
+    let mut model = Screen::with_hosts(now, (0..count).map(|i| host(i, now)).collect());
+    model.cluster_mut().etcd = EtcdState::Connected { revision: 1 };
+    model.cluster_mut().last_data = Some(now);
     model.ui.selected = count / 2;
     model.ui.geometry = wheelhouse::tui::geometry(200, 50);
     model
 }
 
 fn frame(c: &mut Criterion) {
-    let theme = Theme::default_theme();
-    let keymap = Keymap::default_keymap();
     let mut group = c.benchmark_group("grid_frame_200x50");
     for count in [100, 1_000, 10_000] {
         let model = model(count);
@@ -89,8 +85,7 @@ fn frame(c: &mut Criterion) {
         let Ok(mut terminal) = Terminal::new(TestBackend::new(200, 50));
         group.bench_with_input(BenchmarkId::from_parameter(count), &model, |b, model| {
             b.iter(|| {
-                let drawn =
-                    terminal.draw(|f| wheelhouse::tui::draw(f, black_box(model), &theme, &keymap));
+                let drawn = terminal.draw(|f| wheelhouse::tui::draw(f, black_box(model)));
                 black_box(drawn.is_ok())
             });
         });

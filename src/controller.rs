@@ -43,7 +43,7 @@ use crate::docker::Limits;
 use crate::domain::app::AppSpec;
 use crate::feed::{Feed, Stats};
 use crate::plan::Registered;
-use crate::store::{self, Leadership};
+use crate::store::{self, EtcdLink, Leadership};
 use bollard::Docker;
 use color_eyre::eyre::eyre;
 use etcd_client::Client;
@@ -141,7 +141,8 @@ enum Flow {
 struct Controller {
     config: Config,
     opts: ControllerOptions,
-    etcd: EtcdConfig,
+    /// The feed's etcd client, which the campaign and leadership share.
+    etcd: EtcdLink,
     cluster: ClusterState,
     restarts_tx: mpsc::Sender<(String, u64)>,
     /// The last good spec of every app.
@@ -177,6 +178,8 @@ impl Controller {
         etcd: EtcdConfig,
     ) -> color_eyre::Result<(Controller, Inbox)> {
         let feed = Feed::start(&config, Stats::Without);
+        // The campaign rides the feed's etcd client: one connection per process.
+        let etcd = feed.etcd().unwrap_or_else(|| EtcdLink::new(etcd));
         let subscription = (feed.subscribe().await).ok_or_else(|| eyre!("the feed stopped"))?;
         let (probes_tx, probes) = mpsc::channel(256);
         let (restarts_tx, restarts) = mpsc::channel(64);
@@ -228,7 +231,7 @@ impl Controller {
     /// Follows the cluster while campaigning; returns once elected (None on shutdown).
     async fn follow(&mut self, inbox: &mut Inbox) -> Option<(Leadership, Client)> {
         loop {
-            let client = match store::connect(&self.etcd).await {
+            let (generation, client) = match self.etcd.client().await {
                 Ok(client) => client,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot reach etcd to campaign");
@@ -252,6 +255,8 @@ impl Controller {
                         Ok(leadership) => return Some((leadership, client)),
                         Err(e) => {
                             tracing::warn!(error = %e, "campaign failed; trying again");
+                            // Connect afresh: the failure may be the connection's.
+                            self.etcd.lost(generation).await;
                             break;
                         }
                     },

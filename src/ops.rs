@@ -18,10 +18,9 @@ pub use outcome::{Change, OpsError, Outcome};
 pub use refusals::{Refusal, spawn_auditor};
 pub use rollout::{HistoryEntry, busy_message, history};
 
-use crate::config::EtcdConfig;
 use crate::domain::HostSpec;
 use crate::domain::app::{AppSpec, validate_instances};
-use crate::store::{self, AuditEntry, AuditOutcome, Expect, StoreError};
+use crate::store::{self, AuditEntry, AuditOutcome, EtcdLink, Expect, StoreError};
 use etcd_client::Client;
 use std::time::Duration;
 
@@ -33,8 +32,9 @@ const REFUSAL_AUDIT_LIMIT: Duration = Duration::from_secs(2);
 /// Where and how mutations are carried out.
 #[derive(Debug, Clone)]
 pub struct Ops {
-    /// None when no etcd is configured: every change is then refused, after the gate.
-    pub etcd: Option<EtcdConfig>,
+    /// The process's etcd client (the feed's, where there is one); None when no etcd is
+    /// configured: every change is then refused, after the gate.
+    pub etcd: Option<EtcdLink>,
     pub prefix: String,
     /// The most instances one app may have (the config's `max_instances`).
     pub max_instances: u32,
@@ -71,8 +71,8 @@ pub async fn execute(
         return Err(refused);
     }
     // Without etcd there is nothing to write and nowhere to audit.
-    let etcd = ops.etcd.as_ref().ok_or(OpsError::NoEtcd)?;
-    let client = store::connect(etcd).await?;
+    let link = ops.etcd.as_ref().ok_or(OpsError::NoEtcd)?;
+    let (generation, client) = link.client().await?;
     let mut cx = Cx {
         ops,
         client,
@@ -82,6 +82,12 @@ pub async fn execute(
     entry.detail = cx.detail;
     settle(&mut entry, result.as_ref());
     audit(&mut cx.client, &ops.prefix, &entry).await;
+    if let Err(OpsError::Store(e)) = &result
+        && e.is_unreachable()
+    {
+        // The next command (or watcher) connects afresh.
+        link.lost(generation).await;
+    }
     result
 }
 
@@ -112,15 +118,15 @@ pub async fn record_refusal(
     record(ops, &entry).await;
 }
 
-/// Writes a refusal's record on a client of its own, within REFUSAL_AUDIT_LIMIT. Best
+/// Writes a refusal's record on the process's client, within REFUSAL_AUDIT_LIMIT. Best
 /// effort, like every audit record: when etcd cannot be reached it is logged instead.
 async fn record(ops: &Ops, entry: &AuditEntry) {
-    let Some(etcd) = &ops.etcd else {
+    let Some(link) = &ops.etcd else {
         return;
     };
     let write = async {
-        match store::connect(etcd).await {
-            Ok(mut client) => audit(&mut client, &ops.prefix, entry).await,
+        match link.client().await {
+            Ok((_, mut client)) => audit(&mut client, &ops.prefix, entry).await,
             Err(e) => {
                 let (command, target) = (&entry.command, &entry.target);
                 tracing::warn!(command, target, "cannot write the audit record: {e}");

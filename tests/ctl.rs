@@ -213,10 +213,10 @@ fn apply_get_scale_delete_and_bad_input_through_the_binary() {
 
 fn ops_for(lab: &TestLab) -> Ops {
     Ops {
-        etcd: Some(EtcdConfig {
+        etcd: Some(wheelhouse::store::EtcdLink::new(EtcdConfig {
             endpoints: vec![lab.etcd_endpoint()],
             ..EtcdConfig::default()
-        }),
+        })),
         prefix: PREFIX.to_owned(),
         max_instances: 1000,
         hosts: Vec::<HostSpec>::new(),
@@ -248,10 +248,10 @@ async fn two_operators_who_read_the_same_revision_get_one_success_and_one_confli
     ops::execute(&ops, &me(), apply).await.expect("apply");
 
     // Two clients read the same revision, then both write.
-    let mut a = store::connect(ops.etcd.as_ref().expect("etcd"))
+    let mut a = store::connect(ops.etcd.as_ref().expect("etcd").config())
         .await
         .expect("client a");
-    let mut b = store::connect(ops.etcd.as_ref().expect("etcd"))
+    let mut b = store::connect(ops.etcd.as_ref().expect("etcd").config())
         .await
         .expect("client b");
     let (_, read_a) = store::get_app(&mut a, PREFIX, "web")
@@ -351,7 +351,7 @@ async fn etcd_down_refuses_mutations_and_writes_nothing() {
     assert!(said.starts_with("etcd unreachable"), "{refused:?}");
     assert!(refused.err().is_some_and(|e| !e.is_bad_input()));
     tokio::task::block_in_place(|| lab.start_etcd()).expect("start etcd");
-    let mut client = store::connect(ops.etcd.as_ref().expect("etcd"))
+    let mut client = store::connect(ops.etcd.as_ref().expect("etcd").config())
         .await
         .expect("connect");
     assert!(

@@ -1,6 +1,7 @@
 //! The feed against a real lab: two screens on one feed share one supervisor per host,
-//! one etcd watch per prefix and one etcd connection. Counted inside (the process's live
-//! supervisors and watchers) and outside (etcd's own metrics, the process's sockets).
+//! one etcd watch per prefix and one etcd connection, which their commands use too.
+//! Counted inside (the process's live supervisors and watchers) and outside (etcd's own
+//! metrics, the process's sockets).
 //! The counts are the whole process's: keep this the binary's only test.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
@@ -10,15 +11,18 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc::Receiver;
-use wheelhouse::cluster::{ClusterEvent, ClusterState, EtcdState, HostState};
+use tokio::sync::watch::Receiver;
+use wheelhouse::cluster::{ClusterState, EtcdState, HostState};
 use wheelhouse::config::Config;
 use wheelhouse::docker::Supervisor;
+use wheelhouse::domain::app::AppSpec;
 use wheelhouse::feed::{Feed, Stats};
 use wheelhouse::lab::TestLab;
+use wheelhouse::ops::{self, Command, Mode, Ops, Principal};
 use wheelhouse::store;
-use wheelhouse::tui::model::Model;
+use wheelhouse::tui::screen::Screen;
 use wheelhouse::tui::update::{Msg, update};
 
 const WATCHERS: &str = "etcd_debugging_mvcc_watcher_total";
@@ -43,10 +47,8 @@ fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
         let feed = Feed::start(&config, Stats::With);
         let mut screens = Vec::new();
         for _ in 0..2 {
-            let subscription = feed.subscribe().await.expect("subscribe");
-            let mut model = Model::new(Instant::now());
-            model.cluster = (*subscription.cluster).clone();
-            screens.push((model, subscription.events));
+            let pictures = feed.snapshots().await.expect("snapshots");
+            screens.push((Screen::new(Instant::now()), pictures));
         }
         let screens = follow(screens, lab.hosts().len()).await;
         (feed, screens)
@@ -62,9 +64,9 @@ fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
         .map(|h| (h.name.clone(), HostState::Online))
         .collect();
     assert_eq!(hosts(&snapshot.borrow()), lab_hosts, "the feed's picture");
-    for (model, _) in &screens {
+    for (screen, _) in &screens {
         assert_eq!(
-            hosts(&model.cluster),
+            hosts(&screen.cluster),
             lab_hosts,
             "each screen sees every host"
         );
@@ -87,15 +89,30 @@ fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
         "etcd counts one watcher and one watch stream per prefix"
     );
     assert_eq!(connections_to(port), 1, "one etcd client, one connection");
+
+    // A change from a screen rides the same client: still one connection after it.
+    let ops = Ops {
+        etcd: feed.etcd(),
+        prefix: config.prefix.clone(),
+        max_instances: config.max_instances,
+        hosts: config.hosts.clone(),
+    };
+    let apply = Command::Apply {
+        spec: Box::new(AppSpec::new("feedtest", "wheelhouse/demo:1")),
+    };
+    let principal = Principal::local(Mode::ReadWrite);
+    let done = runtime.block_on(ops::execute(&ops, &principal, apply));
+    assert!(done.is_ok(), "{done:?}");
+    assert_eq!(connections_to(port), 1, "commands share the feed's client");
 }
 
-/// Applies each screen's events to its model until both show every host online and etcd
-/// connected.
+/// Hands each screen the feed's pictures, as the cockpit's loop does, until both show
+/// every host online and etcd connected.
 async fn follow(
-    mut screens: Vec<(Model, Receiver<ClusterEvent>)>,
+    mut screens: Vec<(Screen, Receiver<Arc<ClusterState>>)>,
     hosts: usize,
-) -> Vec<(Model, Receiver<ClusterEvent>)> {
-    let ready = |m: &Model| {
+) -> Vec<(Screen, Receiver<Arc<ClusterState>>)> {
+    let ready = |m: &Screen| {
         m.cluster.hosts.len() == hosts
             && matches!(m.cluster.etcd, EtcdState::Connected { .. })
             && (m.cluster.hosts.iter()).all(|h| h.state == HostState::Online)
@@ -103,9 +120,10 @@ async fn follow(
     let deadline = Instant::now() + Duration::from_secs(30);
     while !screens.iter().all(|(m, _)| ready(m)) {
         assert!(Instant::now() < deadline, "screens not ready in 30 s");
-        for (model, events) in &mut screens {
-            while let Ok(event) = events.try_recv() {
-                update(model, Msg::from(event));
+        for (screen, pictures) in &mut screens {
+            if pictures.has_changed().expect("feed running") {
+                let picture = Arc::clone(&pictures.borrow_and_update());
+                update(screen, Msg::Cluster(picture));
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

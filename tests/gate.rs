@@ -22,7 +22,7 @@ use wheelhouse::store::{self, AuditOutcome, AuditReason};
 use wheelhouse::tui::action::Action;
 use wheelhouse::tui::keymap::{KeySeq, Keymap, Section};
 use wheelhouse::tui::macros::Macros;
-use wheelhouse::tui::model::{Dialog, Focus, Model};
+use wheelhouse::tui::screen::{Dialog, Focus, Screen};
 use wheelhouse::tui::update::{Effect, Msg, update};
 
 const PREFIX: &str = "/wheelhouse";
@@ -123,11 +123,11 @@ async fn written(client: &mut etcd_client::Client) -> BTreeMap<String, i64> {
 }
 
 /// A screen over five hosts and the app `web`, in a mode that changes nothing.
-fn screen(mode: Mode) -> Model {
+fn screen(mode: Mode) -> Screen {
     let mut m = five_hosts();
     m.ui.geometry = wheelhouse::tui::geometry(160, 48);
     let spec = AppSpec::new("web", "wheelhouse/demo:1");
-    m.cluster
+    m.cluster_mut()
         .apps
         .insert("web".into(), AppRecord { spec, revision: 5 });
     m.principal = Principal::local(mode);
@@ -144,7 +144,7 @@ fn enter() -> KeyEvent {
 
 /// Presses `keys` as the loop does (macros, then the keymap, then `update`): what
 /// `update` asked of the loop.
-fn keys_in(m: &mut Model, macros: &mut Macros, keys: &[KeyEvent]) -> Vec<Effect> {
+fn keys_in(m: &mut Screen, macros: &mut Macros, keys: &[KeyEvent]) -> Vec<Effect> {
     let keymap = Keymap::default_keymap();
     let mut effects = Vec::new();
     for k in keys {
@@ -157,10 +157,10 @@ fn keys_in(m: &mut Model, macros: &mut Macros, keys: &[KeyEvent]) -> Vec<Effect>
 /// recorded into register a (refused as typed, too), then replayed from there.
 fn press(
     mode: Mode,
-    place: impl Fn(&mut Model),
+    place: impl Fn(&mut Screen),
     keys: &[KeyEvent],
     replay: bool,
-) -> (Model, Vec<Effect>) {
+) -> (Screen, Vec<Effect>) {
     let (mut m, mut macros) = (screen(mode), Macros::default());
     place(&mut m);
     if !replay {
@@ -179,7 +179,7 @@ fn press(
 
 /// What a screen did with a change it must refuse: told why, asked nothing, ran nothing,
 /// and handed the refusal to the audit under the command's name.
-fn assert_refused(kind: Kind, how: &str, (m, effects): (Model, Vec<Effect>)) {
+fn assert_refused(kind: Kind, how: &str, (m, effects): (Screen, Vec<Effect>)) {
     let said = m.ui.message.clone().unwrap_or_default();
     assert!(said.contains("read-only: "), "{kind:?} by {how}: {said:?}");
     assert!(
@@ -217,7 +217,7 @@ fn screen_refuses(mode: Mode, kind: Kind, command: &Command, line: Option<&str>)
         let first = keys.split('/').next().unwrap_or_default();
         let seq = KeySeq::parse(first).expect("a key the keymap wrote");
         let events: Vec<KeyEvent> = seq.keys().iter().map(|k| k.event()).collect();
-        let place = |m: &mut Model| match section {
+        let place = |m: &mut Screen| match section {
             Section::Host => m.ui.show_host("alpha"),
             _ => m.ui.focus = Focus::Apps,
         };
@@ -252,7 +252,7 @@ fn screen_refuses(mode: Mode, kind: Kind, command: &Command, line: Option<&str>)
 async fn every_mutating_command_is_refused_read_only_from_every_way_in_and_writes_nothing() {
     let lab = lab();
     let ops = Ops {
-        etcd: Some(cfg(&lab.etcd_endpoint())),
+        etcd: Some(wheelhouse::store::EtcdLink::new(cfg(&lab.etcd_endpoint()))),
         prefix: PREFIX.to_owned(),
         max_instances: 100,
         hosts: Vec::new(),

@@ -15,7 +15,7 @@ use wheelhouse::domain::{Container, Health};
 use wheelhouse::ops::Command;
 use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
-use wheelhouse::tui::model::{Dialog, Focus, Model, View};
+use wheelhouse::tui::screen::{Dialog, Focus, Screen, View};
 use wheelhouse::tui::theme::{Level, Theme};
 
 mod common;
@@ -24,11 +24,11 @@ mod grid;
 
 use common::models::{GIB, container, draw_themed, find_below, five_hosts, many_hosts, text};
 
-fn draw(model: &Model, width: u16, height: u16) -> Buffer {
+fn draw(model: &Screen, width: u16, height: u16) -> Buffer {
     draw_themed(model, &Theme::default_theme(), width, height)
 }
 
-fn with_view(mut model: Model, view: View, row: usize) -> Model {
+fn with_view(mut model: Screen, view: View, row: usize) -> Screen {
     model.ui.view = view;
     model.ui.selected_row = row;
     model
@@ -92,7 +92,7 @@ fn a_foreign_container_is_marked_in_the_host_view_at_any_width() {
         .insert("wheelhouse.app".to_owned(), "web".to_owned());
     let mut instance = container("web.9", "running", Health::None, None, None);
     owned(&mut instance, "web");
-    if let Some(alpha) = model.cluster.host_mut("alpha") {
+    if let Some(alpha) = model.cluster_mut().host_mut("alpha") {
         alpha.containers.extend([stray, instance]);
     }
     for (width, height) in [(80, 24), (200, 50)] {
@@ -139,7 +139,7 @@ fn tiny_terminals_draw_without_panicking() {
 #[test]
 fn the_status_bar_reports_hosts_containers_etcd_and_age() {
     let mut model = five_hosts();
-    let line = |model: &Model| {
+    let line = |model: &Screen| {
         text(&draw(model, 120, 24))
             .lines()
             .last()
@@ -156,17 +156,17 @@ fn the_status_bar_reports_hosts_containers_etcd_and_age() {
     ] {
         assert!(bar.contains(part), "{part:?} missing from {bar:?}");
     }
-    model.cluster.etcd = EtcdState::Unreachable {
+    model.cluster_mut().etcd = EtcdState::Unreachable {
         error: "refused".to_owned(),
         since: model.now - Duration::from_secs(30),
     };
-    model.cluster.last_data = None;
+    model.cluster_mut().last_data = None;
     model.ui.message = Some("no such host".to_owned());
     let bar = line(&model);
     for part in ["etcd unreachable 30s", "data —", "no such host"] {
         assert!(bar.contains(part), "{part:?} missing from {bar:?}");
     }
-    model.cluster.etcd = EtcdState::Disabled;
+    model.cluster_mut().etcd = EtcdState::Disabled;
     assert!(line(&model).contains("etcd disabled"));
 }
 
@@ -183,14 +183,14 @@ fn owned(c: &mut Container, app: &str) {
 
 /// Five hosts; web (4 wanted) runs on alpha and charlie, api (0 wanted) nowhere, and
 /// "legacy" runs on bravo with no spec.
-fn with_apps() -> Model {
+fn with_apps() -> Screen {
     let mut model = five_hosts();
     let spec = |name: &str, image: &str, instances: u32| {
         let mut s = AppSpec::new(name, image);
         s.instances = instances;
         s
     };
-    model.cluster.apps = [
+    model.cluster_mut().apps = [
         ("web", spec("web", "wheelhouse/demo:1", 4), 11),
         ("api", spec("api", "wheelhouse/demo:2", 0), 5),
     ]
@@ -225,14 +225,14 @@ fn with_apps() -> Model {
         ),
     ];
     for (host, containers) in hosts {
-        if let Some(h) = model.cluster.host_mut(host) {
+        if let Some(h) = model.cluster_mut().host_mut(host) {
             h.containers.extend(containers);
         }
     }
     model
 }
 
-fn apps_focused(mut model: Model, app: &str) -> Model {
+fn apps_focused(mut model: Screen, app: &str) -> Screen {
     model.ui.focus = Focus::Apps;
     model.ui.selected_app = Some(app.to_owned());
     model
@@ -318,13 +318,15 @@ fn the_selected_apps_hosts_are_marked_without_colour() {
     // One character per host: the host's glyph is underlined and marked at its left.
     let mut many = many_hosts(1000);
     let spec = AppSpec::new("batch", "wheelhouse/demo:1");
-    many.cluster
+    many.cluster_mut()
         .apps
         .insert("batch".to_owned(), AppRecord { spec, revision: 3 });
     for i in [0, 1, 250] {
         let mut c = container("batch", "running", Health::None, None, None);
         owned(&mut c, "batch");
-        many.cluster.hosts[i].containers.push(c);
+        std::sync::Arc::make_mut(&mut many.cluster_mut().hosts[i])
+            .containers
+            .push(c);
     }
     let many = apps_focused(many, "batch");
     let buf = draw(&many, 200, 50);
@@ -342,7 +344,7 @@ fn the_selected_apps_hosts_are_marked_without_colour() {
 }
 
 /// web rolling from demo:1 to demo:2: 2 old, 2 new of which 1 healthy.
-fn rolling_web(model: &mut Model, phase: wheelhouse::plan::rollout::Phase) {
+fn rolling_web(model: &mut Screen, phase: wheelhouse::plan::rollout::Phase) {
     use wheelhouse::plan::{labels, rollout};
     let from = AppSpec::new("web", "wheelhouse/demo:1");
     let to = AppSpec::new("web", "wheelhouse/demo:2");
@@ -367,7 +369,10 @@ fn rolling_web(model: &mut Model, phase: wheelhouse::plan::rollout::Phase) {
         from_spec: Some(from),
         to_spec: to,
     };
-    model.cluster.rollouts.insert("web".to_owned(), record);
+    model
+        .cluster_mut()
+        .rollouts
+        .insert("web".to_owned(), record);
 }
 
 #[test]
@@ -407,7 +412,7 @@ fn a_rollout_shows_its_bar_and_marks_the_hosts_it_changes_120x30() {
 #[test]
 fn the_image_prompt_and_the_history_list_120x30() {
     use wheelhouse::ops::HistoryEntry;
-    use wheelhouse::tui::model::{HistoryList, ImagePrompt};
+    use wheelhouse::tui::screen::{HistoryList, ImagePrompt};
     let mut model = apps_focused(with_apps(), "web");
     model.ui.image_prompt = Some(ImagePrompt {
         app: "web".to_owned(),
@@ -468,7 +473,7 @@ fn at_80x24_a_rollout_takes_one_line_rather_than_a_blank_box() {
 
 #[test]
 fn the_wallboard_has_no_selection_no_help_hint_and_larger_cells() {
-    use wheelhouse::tui::model::wallboard::Wallboard;
+    use wheelhouse::tui::screen::wallboard::Wallboard;
     let mut model = five_hosts();
     model.principal.mode = wheelhouse::ops::Mode::ReadOnly;
     model.wallboard = Some(Wallboard::new(Duration::from_secs(10), model.now));
@@ -495,10 +500,10 @@ fn hostile_cluster_text_is_drawn_harmless() {
     let mut spec = AppSpec::new("evil", format!("demo{HOSTILE}:1"));
     spec.instances = 1;
     model
-        .cluster
+        .cluster_mut()
         .apps
         .insert("evil".to_owned(), AppRecord { spec, revision: 3 });
-    if let Some(host) = model.cluster.host_mut("alpha") {
+    if let Some(host) = model.cluster_mut().host_mut("alpha") {
         let mut c = container(
             &format!("evil{HOSTILE}"),
             "running",

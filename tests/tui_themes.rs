@@ -12,7 +12,7 @@ use common::models::{draw_themed, find_below, five_hosts, many_hosts, text};
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use std::collections::HashSet;
-use wheelhouse::tui::model::{Model, View};
+use wheelhouse::tui::screen::{Screen, View};
 use wheelhouse::tui::theme::{ColorDepth, Level, Theme};
 
 /// The hosts of `five_hosts`, in the state each one shows.
@@ -35,7 +35,7 @@ fn themes() -> Vec<(&'static str, Theme)> {
         .collect()
 }
 
-fn grid(selected: usize) -> Model {
+fn grid(selected: usize) -> Screen {
     let mut model = five_hosts();
     model.ui.selected = selected;
     model
@@ -152,7 +152,7 @@ fn the_five_states_look_different_in_every_theme() {
 }
 
 /// Every screen the mono theme (or any theme without colour) is tested on.
-fn screens() -> Vec<(String, Model, u16, u16)> {
+fn screens() -> Vec<(String, Screen, u16, u16)> {
     let mut help = grid(2);
     help.ui.help = true;
     let mut host = grid(0);

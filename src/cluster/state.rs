@@ -5,15 +5,20 @@ use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEv
 use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
 use crate::domain::HostSpec;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Hosts, their containers, apps, rollouts and placement problems as the engines and
 /// etcd last reported them. Screens and the controller read it; only `apply` changes it.
+///
+/// Hosts and the name index are shared between copies (`Arc`): the feed publishes a copy
+/// to its screens after each batch of events, and a copy costs a pointer per host; `apply`
+/// copies only the hosts it changes while a screen still holds them.
 #[derive(Debug, Clone)]
 pub struct ClusterState {
     /// Hosts sorted by name; `index` maps a name to its position.
-    pub hosts: Vec<Host>,
-    index: HashMap<String, usize>,
+    pub hosts: Vec<Arc<Host>>,
+    index: Arc<HashMap<String, usize>>,
     /// App specs from etcd, by name.
     pub apps: BTreeMap<String, AppRecord>,
     /// Rollout progress from etcd, by app (finished ones too, until the next begins).
@@ -63,7 +68,7 @@ impl Default for ClusterState {
     fn default() -> Self {
         ClusterState {
             hosts: Vec::new(),
-            index: HashMap::new(),
+            index: Arc::default(),
             apps: BTreeMap::new(),
             rollouts: BTreeMap::new(),
             broken_apps: BTreeMap::new(),
@@ -82,7 +87,7 @@ impl ClusterState {
     /// inventory.
     pub fn with_hosts(hosts: Vec<Host>) -> Self {
         let mut state = ClusterState {
-            hosts,
+            hosts: hosts.into_iter().map(Arc::new).collect(),
             ..ClusterState::default()
         };
         state.hosts.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
@@ -95,7 +100,7 @@ impl ClusterState {
     }
 
     pub fn host(&self, name: &str) -> Option<&Host> {
-        self.index.get(name).map(|&i| &self.hosts[i])
+        self.index.get(name).map(|&i| &*self.hosts[i])
     }
 
     /// A host's position in `hosts` (and in the grid).
@@ -103,8 +108,10 @@ impl ClusterState {
         self.index.get(name).copied()
     }
 
+    /// The host to change, copied first if a published picture still shares it.
     pub fn host_mut(&mut self, name: &str) -> Option<&mut Host> {
-        self.index.get(name).map(|&i| &mut self.hosts[i])
+        let i = *self.index.get(name)?;
+        Some(Arc::make_mut(&mut self.hosts[i]))
     }
 
     /// Inserts a host or replaces the one with the same name, keeping name order.
@@ -114,7 +121,7 @@ impl ClusterState {
             return;
         }
         let pos = self.hosts.partition_point(|h| h.spec.name < host.spec.name);
-        self.hosts.insert(pos, host);
+        self.hosts.insert(pos, Arc::new(host));
         self.reindex();
     }
 
@@ -122,16 +129,15 @@ impl ClusterState {
         let i = *self.index.get(name)?;
         let host = self.hosts.remove(i);
         self.reindex();
-        Some(host)
+        Some(Arc::unwrap_or_clone(host))
     }
 
     fn reindex(&mut self) {
-        self.index = self
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| (h.spec.name.clone(), i))
-            .collect();
+        self.index = Arc::new(
+            (self.hosts.iter().enumerate())
+                .map(|(i, h)| (h.spec.name.clone(), i))
+                .collect(),
+        );
     }
 
     pub fn online_count(&self) -> usize {
@@ -364,5 +370,49 @@ impl ClusterState {
             | RolloutEvent::Change(RolloutChange::Command(_))
             | RolloutEvent::Change(RolloutChange::CommandRemoved { .. }) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(name: &str) -> Host {
+        let spec = HostSpec {
+            name: name.to_owned(),
+            engine: format!("unix:///run/{name}.sock"),
+            address: None,
+            zone: None,
+            labels: BTreeMap::new(),
+            tls: None,
+        };
+        Host::new(spec, HostSource::Config)
+    }
+
+    #[test]
+    fn a_published_copy_shares_its_hosts_and_keeps_them_as_they_were() {
+        let now = Instant::now();
+        let mut feed = ClusterState::with_hosts(vec![host("a"), host("b")]);
+        let published = feed.clone();
+        assert!((feed.hosts.iter().zip(&published.hosts)).all(|(x, y)| Arc::ptr_eq(x, y)));
+        let down = DataEvent::Down {
+            host: "b".into(),
+            error: "refused".into(),
+        };
+        feed.apply(ClusterEvent::Engine(down), now);
+        assert!(
+            Arc::ptr_eq(&feed.hosts[0], &published.hosts[0]),
+            "a is untouched"
+        );
+        assert!(
+            !Arc::ptr_eq(&feed.hosts[1], &published.hosts[1]),
+            "b is copied"
+        );
+        assert!(matches!(feed.hosts[1].state, HostState::Offline { .. }));
+        assert_eq!(
+            published.hosts[1].state,
+            HostState::Unknown,
+            "the copy keeps its b"
+        );
     }
 }

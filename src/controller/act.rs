@@ -5,7 +5,7 @@ use crate::docker::{self, Done, EngineStep};
 use crate::domain::Health;
 use crate::domain::app::{HealthCheck, Probe};
 use crate::plan::{self, Actual, Liveness, RunState, Step, StopReason};
-use crate::store::{self, AuditEntry};
+use crate::store::{self, AuditEntry, AuditOutcome, AuditReason};
 use etcd_client::{Client, Compare};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
@@ -364,14 +364,21 @@ impl Controller {
         }
         tracing::warn!(app, "{problem}");
         self.problems.insert(key, problem.clone());
-        let what = match action {
-            "place" => "placing instances",
-            "broken" => "reading the app's record",
-            "broken-host" => "reading the host's record",
-            "broken-rollout" => "reading the app's rollout record",
-            _ => "starting, stopping and registering instances",
+        let (what, reason) = match action {
+            "place" => ("placing instances", AuditReason::Unplaceable),
+            "broken" => ("reading the app's record", AuditReason::Broken),
+            "broken-host" => ("reading the host's record", AuditReason::Broken),
+            "broken-rollout" => ("reading the app's rollout record", AuditReason::Broken),
+            _ => (
+                "starting, stopping and registering instances",
+                AuditReason::Unavailable,
+            ),
         };
-        let mut entry = AuditEntry::now(action, app, what, problem);
+        let mut entry = AuditEntry::now(action, app, what, problem).of_app(
+            app,
+            AuditOutcome::Failed,
+            Some(reason),
+        );
         entry.who = format!("controller {}", self.opts.id);
         let (mut client, prefix) = (client.clone(), self.config.prefix.clone());
         tokio::spawn(async move {

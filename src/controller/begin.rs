@@ -2,14 +2,14 @@
 //! rolls from, and whether any host has the new image), and writing the from-spec back
 //! once it has rolled back.
 
-use super::rolling::{Initiation, revisions};
+use super::rolling::{Initiation, noted, revisions};
 use crate::cluster::Rollout;
 use crate::docker;
 use crate::domain::HostSpec;
 use crate::domain::app::AppSpec;
 use crate::plan::labels;
 use crate::plan::rollout::{Phase, RolloutState};
-use crate::store::{self, AuditEntry, Expect, StoreError};
+use crate::store::{self, AuditEntry, AuditOutcome, Expect, StoreError};
 use bollard::Docker;
 use etcd_client::Client;
 use std::collections::HashMap;
@@ -53,6 +53,7 @@ pub(super) async fn begin(
     };
     let mut entry = AuditEntry::now("rollout", &spec.name, revisions(&state), result);
     "controller".clone_into(&mut entry.who);
+    let entry = noted(entry, &state);
     let rollout = Rollout {
         state,
         from_spec,
@@ -140,7 +141,8 @@ pub(super) async fn restore(
             state.from_revision & 0xffff_ffff
         ),
         format!("rollback: {reason}"),
-    );
+    )
+    .of_app(&state.app, AuditOutcome::Ok, None);
     "controller".clone_into(&mut entry.who);
     Ok(Some(entry))
 }

@@ -27,7 +27,7 @@ use crate::domain::Health;
 use crate::domain::app::AppSpec;
 use crate::plan::rollout::{self, Observation, Observed, Phase, RolloutState, RolloutStep};
 use crate::plan::{Actual, Instance, Liveness, Step, Stop, StopReason, labels};
-use crate::store::{AuditEntry, verb};
+use crate::store::{AuditEntry, AuditOutcome, AuditReason, verb};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -503,7 +503,17 @@ pub(super) fn revisions(state: &RolloutState) -> String {
 fn audit(action: &str, app: &str, state: &RolloutState, result: String, who: &str) -> AuditEntry {
     let mut entry = AuditEntry::now(action, app, revisions(state), result);
     who.clone_into(&mut entry.who);
-    entry
+    noted(entry, state)
+}
+
+/// A rollout note's typed fields: its app, and whether the rollout failed. (`revision`
+/// stays empty: it names a spec written, and a rollout writes none.)
+pub(super) fn noted(entry: AuditEntry, state: &RolloutState) -> AuditEntry {
+    let (outcome, reason) = match state.phase {
+        Phase::Failed { .. } => (AuditOutcome::Failed, Some(AuditReason::RolloutFailed)),
+        _ => (AuditOutcome::Ok, None),
+    };
+    entry.of_app(&state.app, outcome, reason)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::cluster::{Rollout, StoredCommand};
 use crate::docker::{self, EngineStep, Limits, StepResult};
 use crate::domain::HostSpec;
 use crate::plan::Step;
-use crate::store::{self, AuditEntry, HostHealth};
+use crate::store::{self, AuditEntry, AuditOutcome, AuditReason, HostHealth};
 use bollard::Docker;
 use etcd_client::{Client, Compare};
 use std::collections::{BTreeSet, HashMap};
@@ -173,7 +173,9 @@ async fn rollouts(round: &mut Round, report: &mut Report) {
     for (c, why) in std::mem::take(&mut round.discards) {
         match store::discard_command(client, prefix, fence, &c.app, c.mod_revision).await {
             Ok(_) => {
-                let mut entry = AuditEntry::now(store::verb(c.command.command), &c.app, "", why);
+                // The stored rollout refused the command (nothing to pause, say).
+                let mut entry = AuditEntry::now(store::verb(c.command.command), &c.app, "", why)
+                    .of_app(&c.app, AuditOutcome::Refused, Some(AuditReason::Invalid));
                 entry.who = c.command.who;
                 audits.push(entry);
             }

@@ -325,11 +325,11 @@ mod tests {
         t.started(&mut m, &start(), "c1", now);
         assert_eq!(m.hosts[0].containers.len(), 1);
         // A list from before the start does not make it vanish.
-        m.hosts[0].containers.clear();
+        std::sync::Arc::make_mut(&mut m.hosts[0]).containers.clear();
         t.reapply(&mut m, "h1", now);
         assert_eq!(m.hosts[0].containers.len(), 1);
         // Listed as only created (between create and start): still shown as started.
-        m.hosts[0].containers[0].state = "created".into();
+        std::sync::Arc::make_mut(&mut m.hosts[0]).containers[0].state = "created".into();
         t.reapply(&mut m, "h1", now);
         assert_eq!(m.hosts[0].containers[0].state, ContainerState::Running);
         // Once listed, the effect is done; then a removal hides it from stale lists.
@@ -337,14 +337,18 @@ mod tests {
         assert!(t.expected.is_empty());
         t.removed(&mut m, "h1", "c1", now);
         assert!(m.hosts[0].containers.is_empty());
-        m.hosts[0].containers.push(t_container());
+        std::sync::Arc::make_mut(&mut m.hosts[0])
+            .containers
+            .push(t_container());
         t.reapply(&mut m, "h1", now);
         assert!(
             m.hosts[0].containers.is_empty(),
             "stale list shows a removed container"
         );
         // After the expectation lapses, the engine's word stands.
-        m.hosts[0].containers.push(t_container());
+        std::sync::Arc::make_mut(&mut m.hosts[0])
+            .containers
+            .push(t_container());
         t.reapply(&mut m, "h1", now + EXPECT_FOR);
         assert_eq!(m.hosts[0].containers.len(), 1);
     }
@@ -410,15 +414,17 @@ mod tests {
     /// The planner's view of one online host running `containers` (id, health) of `web`.
     fn view(containers: &[(&str, Health)]) -> Actual {
         let mut m = cluster();
-        m.hosts[0].state = HostState::Online;
+        std::sync::Arc::make_mut(&mut m.hosts[0]).state = HostState::Online;
         let spec = AppSpec::new("web", "img");
         for (n, (id, health)) in (1..).zip(containers) {
-            m.hosts[0].containers.push(Container {
-                id: (*id).to_owned(),
-                health: *health,
-                labels: labels::labels(&spec, n, 1, &[]),
-                ..t_container()
-            });
+            std::sync::Arc::make_mut(&mut m.hosts[0])
+                .containers
+                .push(Container {
+                    id: (*id).to_owned(),
+                    health: *health,
+                    labels: labels::labels(&spec, n, 1, &[]),
+                    ..t_container()
+                });
         }
         m.actual(&BTreeSet::new())
     }

@@ -20,7 +20,7 @@ use crate::domain::app::{AppSpec, parse_instances};
 use crate::domain::read_file;
 use crate::domain::sanitize::clean;
 use crate::ops::{self, Command, Kind, Mode, Ops, OpsError, Principal};
-use crate::store::{self, StoreError};
+use crate::store::{self, EtcdLink, StoreError};
 use clap::Subcommand;
 use etcd_client::Client;
 use std::path::PathBuf;
@@ -342,7 +342,7 @@ async fn refused(
 
 fn ops_for(config: &Config) -> Ops {
     Ops {
-        etcd: config.etcd.clone(),
+        etcd: config.etcd.clone().map(EtcdLink::new),
         prefix: config.prefix.clone(),
         max_instances: config.max_instances,
         hosts: config.hosts.clone(),

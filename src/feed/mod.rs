@@ -30,6 +30,8 @@ pub struct Subscription {
 pub struct Feed {
     requests: mpsc::Sender<Request>,
     task: JoinHandle<()>,
+    /// The process's one etcd client, for whatever else the process writes or reads.
+    etcd: Option<EtcdLink>,
 }
 
 /// What the feed's task is asked, answered in turn with the events, so a subscriber
@@ -51,6 +53,8 @@ pub enum Stats {
 
 /// How many events a subscriber may be behind before the feed waits for it.
 const QUEUE: usize = 4096;
+/// How many queued engine events at most make one published picture.
+const BATCH: usize = 512;
 
 impl Feed {
     /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
@@ -62,7 +66,8 @@ impl Feed {
             .map(|spec| Host::new(spec.clone(), HostSource::Config))
             .collect();
         let mut cluster = ClusterState::with_hosts(hosts);
-        let watchers = (config.etcd.clone()).map(|etcd| Watchers::start(etcd.into(), config));
+        let etcd = config.etcd.clone().map(EtcdLink::new);
+        let watchers = (etcd.clone()).map(|link| Watchers::start(link, config));
         if watchers.is_none() {
             cluster.etcd = EtcdState::Disabled;
         }
@@ -81,7 +86,17 @@ impl Feed {
             hub.supervise(spec.clone());
         }
         let task = tokio::spawn(hub.run(data, watchers, requests_rx));
-        Feed { requests, task }
+        Feed {
+            requests,
+            task,
+            etcd,
+        }
+    }
+
+    /// The etcd client the feed's watchers ride on (None without etcd): commands, audits
+    /// and the controller's campaign share it, so a process holds one connection.
+    pub fn etcd(&self) -> Option<EtcdLink> {
+        self.etcd.clone()
     }
 
     /// Joins the feed: the picture as it is now, and every event from then on. None if
@@ -178,7 +193,7 @@ struct Hub {
     data_tx: mpsc::Sender<DataEvent>,
     subscribers: Vec<mpsc::Sender<ClusterEvent>>,
     etcd: EtcdHealth,
-    /// Published only while someone reads them: cloning the picture costs.
+    /// Published only while someone reads them, once per batch of events.
     snapshots: watch::Sender<Arc<ClusterState>>,
 }
 
@@ -206,6 +221,22 @@ impl Hub {
                 },
             };
             self.dispatch(event).await;
+            // A burst of engine news (a relist, a round of stats) is one picture.
+            for _ in 0..BATCH {
+                match data.try_recv() {
+                    Ok(event) => self.dispatch(ClusterEvent::Engine(event)).await,
+                    Err(_) => break,
+                }
+            }
+            self.publish();
+        }
+    }
+
+    /// Hands readers of snapshots the picture as it is now (a pointer per host: the
+    /// hosts themselves are shared until `apply` changes one).
+    fn publish(&mut self) {
+        if self.snapshots.receiver_count() > 0 {
+            self.snapshots.send_replace(Arc::new(self.cluster.clone()));
         }
     }
 
@@ -266,9 +297,6 @@ impl Hub {
             } else {
                 self.subscribers.swap_remove(i);
             }
-        }
-        if self.snapshots.receiver_count() > 0 {
-            self.snapshots.send_replace(Arc::new(self.cluster.clone()));
         }
     }
 

@@ -4,9 +4,7 @@
 //! one record when the window closes.
 
 use super::{Principal, audit};
-use crate::config::EtcdConfig;
-use crate::store::{self, AuditEntry, AuditOutcome};
-use etcd_client::Client;
+use crate::store::{AuditEntry, AuditOutcome, EtcdLink};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -129,14 +127,13 @@ impl Coalescer {
 
 /// Starts the auditor of a screen's refusals; dropping every sender ends it.
 pub fn spawn_auditor(
-    etcd: EtcdConfig,
+    etcd: EtcdLink,
     prefix: String,
     principal: Principal,
 ) -> mpsc::Sender<Refusal> {
     let (tx, mut rx) = mpsc::channel::<Refusal>(QUEUE);
     tokio::spawn(async move {
         let mut coalescer = Coalescer::default();
-        let mut client: Option<Client> = None;
         loop {
             let wake = coalescer.next_close();
             let records = tokio::select! {
@@ -147,7 +144,7 @@ pub fn spawn_auditor(
                 () = sleep_until(wake), if wake.is_some() => coalescer.close(Instant::now()),
             };
             for record in records {
-                write(&mut client, &etcd, &prefix, &record.entry(&principal)).await;
+                write(&etcd, &prefix, &record.entry(&principal)).await;
             }
         }
     });
@@ -160,20 +157,14 @@ async fn sleep_until(wake: Option<Instant>) {
     }
 }
 
-/// Writes one record on the kept client, connecting first when there is none yet.
-async fn write(client: &mut Option<Client>, etcd: &EtcdConfig, prefix: &str, entry: &AuditEntry) {
-    if client.is_none() {
-        match store::connect(etcd).await {
-            Ok(connected) => *client = Some(connected),
-            Err(e) => {
-                let (verb, target) = (&entry.command, &entry.target);
-                tracing::warn!(verb, target, "cannot record the refusal: {e}");
-                return;
-            }
+/// Writes one record on the process's client.
+async fn write(etcd: &EtcdLink, prefix: &str, entry: &AuditEntry) {
+    match etcd.client().await {
+        Ok((_, mut client)) => audit(&mut client, prefix, entry).await,
+        Err(e) => {
+            let (verb, target) = (&entry.command, &entry.target);
+            tracing::warn!(verb, target, "cannot record the refusal: {e}");
         }
-    }
-    if let Some(client) = client {
-        audit(client, prefix, entry).await;
     }
 }
 

@@ -286,7 +286,9 @@ pub struct HistoryEntry {
 /// An app's earlier specs, newest first, for the history list: each with when it was
 /// written, when the audit trail says so.
 pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError> {
-    let mut client = store::connect(ops.etcd.as_ref().ok_or(OpsError::NoEtcd)?).await?;
+    let (_, mut client) = (ops.etcd.as_ref().ok_or(OpsError::NoEtcd)?)
+        .client()
+        .await?;
     let (current, _) = spec_of(ops, &mut client, app).await?;
     let specs = store::list_history(&mut client, &ops.prefix, app).await?;
     // Dates are a nicety: a failed audit read leaves them blank.

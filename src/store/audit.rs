@@ -88,6 +88,14 @@ impl AuditEntry {
         self.outcome = Some(outcome);
         self
     }
+
+    /// The typed fields of a controller's note: the app, how it ended and why.
+    pub fn of_app(mut self, app: &str, outcome: AuditOutcome, reason: Option<AuditReason>) -> Self {
+        self.app = Some(app.to_owned());
+        self.outcome = Some(outcome);
+        self.reason = reason;
+        self
+    }
 }
 
 /// How an audited attempt ended.
@@ -131,6 +139,12 @@ pub enum AuditReason {
     Conflict,
     /// etcd or an engine refused, failed or could not be reached.
     Unavailable,
+    /// No host can take an instance (the controller's placement).
+    Unplaceable,
+    /// A record in etcd cannot be read (the controller keeps the last good one).
+    Broken,
+    /// A rollout failed: its instances did not start or become healthy in time.
+    RolloutFailed,
 }
 
 impl AuditReason {
@@ -143,6 +157,9 @@ impl AuditReason {
             AuditReason::Busy => "busy",
             AuditReason::Conflict => "conflict",
             AuditReason::Unavailable => "unavailable",
+            AuditReason::Unplaceable => "unplaceable",
+            AuditReason::Broken => "broken",
+            AuditReason::RolloutFailed => "rollout_failed",
         }
     }
 }

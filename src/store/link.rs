@@ -51,6 +51,14 @@ impl EtcdLink {
     }
 }
 
+impl std::fmt::Debug for EtcdLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EtcdLink")
+            .field("endpoints", &self.cfg.endpoints)
+            .finish_non_exhaustive()
+    }
+}
+
 impl From<EtcdConfig> for EtcdLink {
     fn from(cfg: EtcdConfig) -> EtcdLink {
         EtcdLink::new(cfg)

@@ -1,7 +1,7 @@
 //! The local time zone for the wallboard's clock, from the C library (TZ and
 //! /etc/localtime), asked again on each tick so a daylight-saving change shows.
 
-use crate::tui::model::wallboard::Zone;
+use crate::tui::screen::wallboard::Zone;
 use std::ffi::CStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 

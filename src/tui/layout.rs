@@ -14,16 +14,16 @@ pub fn centred(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
-/// The screen split: the main view above a one-line status bar.
+/// The terminal split: the main view above a one-line status bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Screen {
+pub struct Regions {
     pub main: Rect,
     pub status: Rect,
 }
 
-pub fn screen(area: Rect) -> Screen {
+pub fn regions(area: Rect) -> Regions {
     let (main, status) = split_bottom(area, 1);
-    Screen { main, status }
+    Regions { main, status }
 }
 
 /// The grid view: a title line above the cells.
@@ -323,9 +323,9 @@ mod tests {
 
     #[test]
     fn status_bar_is_the_last_line() {
-        let s = screen(Rect::new(0, 0, 80, 24));
+        let s = regions(Rect::new(0, 0, 80, 24));
         assert_eq!(s.status, Rect::new(0, 23, 80, 1));
         assert_eq!(s.main, Rect::new(0, 0, 80, 23));
-        assert_eq!(screen(Rect::new(0, 0, 80, 0)).main.height, 0);
+        assert_eq!(regions(Rect::new(0, 0, 80, 0)).main.height, 0);
     }
 }

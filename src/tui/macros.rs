@@ -14,7 +14,7 @@
 //! - the key after them is the register (a–z); anything else is refused with a message.
 //!   No timing is involved: `q` (quit) and `Q` never mean each other.
 use super::keymap::{Key, Keymap, Pending, Resolved, Section, Step};
-use crate::tui::model::Model;
+use crate::tui::screen::Screen;
 use crate::tui::update::{Msg, gate};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::HashMap;
@@ -35,8 +35,8 @@ pub const RECORD: char = 'Q';
 /// The key that replays a register.
 pub const REPLAY: char = '@';
 
-/// Applies a message to the model (and carries out its effects): the loop's `update` step.
-pub type Apply<'a> = dyn FnMut(&mut Model, Msg) + 'a;
+/// Applies a message to the screen (and carries out its effects): the loop's `update` step.
+pub type Apply<'a> = dyn FnMut(&mut Screen, Msg) + 'a;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Held {
@@ -76,7 +76,7 @@ fn register(key: &KeyEvent) -> Option<char> {
 /// An Alt+character no binding claims, taken as Esc then the character. A terminal sends
 /// Alt+x as ESC x, so Esc typed quickly before a key (or both in one SSH packet) arrives
 /// as Alt+key; without this, `Esc q` would do nothing at all.
-fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEvent, KeyEvent)> {
+fn split_escape(screen: &Screen, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEvent, KeyEvent)> {
     let KeyCode::Char(_) = key.code else {
         return None;
     };
@@ -86,7 +86,7 @@ fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEve
         return None;
     }
     let (resolved, pending) =
-        keymap.resolve_binding(Section::for_ui(&model.ui), Pending::default(), key);
+        keymap.resolve_binding(Section::for_ui(&screen.ui), Pending::default(), key);
     if resolved.is_some() || !pending.is_empty() {
         return None;
     }
@@ -98,20 +98,20 @@ fn split_escape(model: &Model, keymap: &Keymap, key: KeyEvent) -> Option<(KeyEve
 }
 
 /// Macro keys are only taken outside dialogs, prompts and help.
-fn free(model: &Model) -> bool {
-    !model.ui.help
+fn free(screen: &Screen) -> bool {
+    !screen.ui.help
         && !matches!(
-            Section::for_ui(&model.ui),
+            Section::for_ui(&screen.ui),
             Section::Prompt | Section::Confirm
         )
 }
 
 /// `key` is the macro key `c`, here: free, and bound to nothing in the keymap.
-fn macro_key(model: &Model, keymap: &Keymap, key: &KeyEvent, c: char) -> bool {
-    free(model)
+fn macro_key(screen: &Screen, keymap: &Keymap, key: &KeyEvent, c: char) -> bool {
+    free(screen)
         && plain_char(key) == Some(c)
         && keymap
-            .resolve_binding(Section::for_ui(&model.ui), Pending::default(), *key)
+            .resolve_binding(Section::for_ui(&screen.ui), Pending::default(), *key)
             .0
             .is_none()
 }
@@ -130,14 +130,14 @@ impl Macros {
     /// One key press, typed or from a script.
     pub fn press(
         &mut self,
-        model: &mut Model,
+        screen: &mut Screen,
         keymap: &Keymap,
         key: KeyEvent,
         apply: &mut Apply<'_>,
     ) {
-        if let Some((esc, plain)) = split_escape(model, keymap, key) {
-            self.press(model, keymap, esc, apply);
-            self.press(model, keymap, plain, apply);
+        if let Some((esc, plain)) = split_escape(screen, keymap, key) {
+            self.press(screen, keymap, esc, apply);
+            self.press(screen, keymap, plain, apply);
             return;
         }
         if let Some(held) = self.held.take() {
@@ -147,41 +147,41 @@ impl Macros {
                     Held::Replay => (REPLAY, "replay"),
                 };
                 let note = format!("{k} then a letter a–z names the macro to {what}");
-                apply(model, Msg::Notice(note));
+                apply(screen, Msg::Notice(note));
                 return;
             };
             match held {
                 Held::Record => {
                     self.recording = Some((r, Vec::new()));
                     let note = format!("recording @{r} ({RECORD} stops)");
-                    apply(model, Msg::Notice(note));
+                    apply(screen, Msg::Notice(note));
                 }
-                Held::Replay => self.replay(model, keymap, r, apply),
+                Held::Replay => self.replay(screen, keymap, r, apply),
             }
             return;
         }
-        if macro_key(model, keymap, &key, RECORD) {
+        if macro_key(screen, keymap, &key, RECORD) {
             match self.recording.take() {
                 Some((r, keys)) => {
                     let note = format!("macro @{r} recorded ({} keys)", keys.len());
                     self.registers.insert(r, keys);
-                    apply(model, Msg::Notice(note));
+                    apply(screen, Msg::Notice(note));
                 }
                 None => self.held = Some(Held::Record),
             }
             return;
         }
-        if macro_key(model, keymap, &key, REPLAY) {
+        if macro_key(screen, keymap, &key, REPLAY) {
             self.held = Some(Held::Replay);
             return;
         }
-        self.dispatch(model, keymap, key, apply);
+        self.dispatch(screen, keymap, key, apply);
     }
 
     /// The key's action in the current section, recorded if a recording is under way.
     fn dispatch(
         &mut self,
-        model: &mut Model,
+        screen: &mut Screen,
         keymap: &Keymap,
         key: KeyEvent,
         apply: &mut Apply<'_>,
@@ -189,15 +189,15 @@ impl Macros {
         if let Some((_, keys)) = &mut self.recording {
             keys.push(key);
         }
-        let section = Section::for_ui(&model.ui);
+        let section = Section::for_ui(&screen.ui);
         let (resolved, sequence) =
             keymap.resolve_binding(section, std::mem::take(&mut self.sequence), key);
         self.sequence = sequence;
         match resolved {
-            Some(Resolved::Action(action)) => apply(model, Msg::Action(action)),
+            Some(Resolved::Action(action)) => apply(screen, Msg::Action(action)),
             // Help closes on any key, bound or not.
-            None if model.ui.help && self.sequence.is_empty() => {
-                apply(model, Msg::Action(crate::tui::action::Action::Back))
+            None if screen.ui.help && self.sequence.is_empty() => {
+                apply(screen, Msg::Action(crate::tui::action::Action::Back))
             }
             Some(Resolved::Macro(named)) => {
                 let label = format!("macro {}", named.name);
@@ -206,17 +206,17 @@ impl Macros {
                     record: false,
                     depth: 1,
                 };
-                self.run(model, keymap, run, &named.steps, apply);
+                self.run(screen, keymap, run, &named.steps, apply);
             }
             None => {}
         }
     }
 
     /// Replays a register key by key; a refused mutation stops it there.
-    fn replay(&mut self, model: &mut Model, keymap: &Keymap, r: char, apply: &mut Apply<'_>) {
+    fn replay(&mut self, screen: &mut Screen, keymap: &Keymap, r: char, apply: &mut Apply<'_>) {
         let Some(keys) = self.registers.get(&r) else {
             apply(
-                model,
+                screen,
                 Msg::Notice(format!("no macro @{r}: record one with {RECORD}{r}")),
             );
             return;
@@ -231,7 +231,7 @@ impl Macros {
             record: true,
             depth: 1,
         };
-        self.run(model, keymap, run, &steps, apply);
+        self.run(screen, keymap, run, &steps, apply);
     }
 
     /// Plays macro steps: keys resolved in the section the cockpit is in at each one,
@@ -239,7 +239,7 @@ impl Macros {
     /// Returns whether it ran to the end.
     fn run(
         &mut self,
-        model: &mut Model,
+        screen: &mut Screen,
         keymap: &Keymap,
         Run {
             label,
@@ -251,7 +251,7 @@ impl Macros {
     ) -> bool {
         if depth > MAX_DEPTH {
             let note = format!("{label} stopped: macros nested deeper than {MAX_DEPTH}");
-            apply(model, Msg::Notice(note));
+            apply(screen, Msg::Notice(note));
             return false;
         }
         let mut sequence = Pending::default();
@@ -262,7 +262,7 @@ impl Macros {
                     if record && let Some((_, recording)) = &mut self.recording {
                         recording.push(key.event());
                     }
-                    let section = Section::for_ui(&model.ui);
+                    let section = Section::for_ui(&screen.ui);
                     let (resolved, rest) = keymap.resolve_binding(section, sequence, key.event());
                     sequence = rest;
                     let Some(resolved) = resolved else {
@@ -273,13 +273,13 @@ impl Macros {
             };
             match resolved {
                 Resolved::Action(action) => {
-                    if let Err(refusal) = gate(model, &action) {
+                    if let Err(refusal) = gate(screen, &action) {
                         let note = format!("{label} stopped: {}", refusal.reason);
-                        crate::tui::update::refuse(model, refusal);
-                        apply(model, Msg::Notice(note));
+                        crate::tui::update::refuse(screen, refusal);
+                        apply(screen, Msg::Notice(note));
                         return false;
                     }
-                    apply(model, Msg::Action(action));
+                    apply(screen, Msg::Action(action));
                 }
                 Resolved::Macro(named) => {
                     let inner = format!("macro {}", named.name);
@@ -288,12 +288,12 @@ impl Macros {
                         record: false,
                         depth: depth + 1,
                     };
-                    if !self.run(model, keymap, run, &named.steps, apply) {
+                    if !self.run(screen, keymap, run, &named.steps, apply) {
                         return false;
                     }
                 }
             }
-            if model.quit {
+            if screen.quit {
                 return false;
             }
         }

@@ -1,8 +1,8 @@
-//! The terminal: one screen's state (`model`) over the cluster picture, what keys ask of
+//! The terminal: one operator's `Screen` over the feed's cluster picture, what keys ask of
 //! it (`action`) and how it changes (`update`); the event loop, views, widgets, theme and
 //! keymap.
 //!
-//! Drawing reads `&Model` only: no IO, no locks, no state kept between frames.
+//! Drawing reads `&Screen` only: no IO, no locks, no state kept between frames.
 
 pub mod action;
 mod clock;
@@ -11,8 +11,8 @@ pub mod format;
 pub mod keymap;
 pub mod layout;
 pub mod macros;
-pub mod model;
 pub mod run;
+pub mod screen;
 pub mod script;
 mod terminal;
 pub mod theme;
@@ -22,7 +22,7 @@ pub mod views;
 pub mod widgets;
 
 use crate::tui::action::Action;
-use crate::tui::model::{Model, View};
+use crate::tui::screen::{Screen, View};
 use keymap::{Keymap, Section};
 use layout::Geometry;
 use ratatui::Frame;
@@ -34,45 +34,46 @@ use widgets::dialog::DialogBox;
 use widgets::status_bar::StatusBar;
 
 /// Draws one frame: the current view, the status bar, an open dialog, and help on top.
-pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
-    let screen = layout::screen(frame.area());
+pub fn draw(frame: &mut Frame, screen: &Screen) {
+    let (theme, keymap) = (&screen.theme, &screen.keymap);
+    let regions = layout::regions(frame.area());
     let buf = frame.buffer_mut();
-    match &model.ui.view {
-        View::Grid if let Some(wallboard) = &model.wallboard => {
-            views::wallboard::render(model, theme, wallboard, screen.main, buf);
+    match &screen.ui.view {
+        View::Grid if let Some(wallboard) = &screen.wallboard => {
+            views::wallboard::render(screen, theme, wallboard, regions.main, buf);
         }
         View::Grid => {
-            let panels = views::apps::panels(screen.main);
-            views::grid::render(model, theme, panels.grid, buf);
-            views::apps::render(model, theme, keymap, &panels, buf);
+            let panels = views::apps::panels(regions.main);
+            views::grid::render(screen, theme, panels.grid, buf);
+            views::apps::render(screen, theme, keymap, &panels, buf);
         }
-        View::Host(name) => views::host::render(model, name, theme, screen.main, buf),
+        View::Host(name) => views::host::render(screen, name, theme, regions.main, buf),
     }
     // Nobody at a wall screen opens help.
     let help_keys = keymap
-        .hints(Section::for_ui(&model.ui))
+        .hints(Section::for_ui(&screen.ui))
         .into_iter()
-        .find(|(_, action)| *action == Action::ToggleHelp && model.wallboard.is_none())
+        .find(|(_, action)| *action == Action::ToggleHelp && screen.wallboard.is_none())
         .map(|(keys, _)| keys);
     // The `:` / `/` line takes the status bar's place while open; a filter in force keeps
     // a tag at its left.
-    match (&model.ui.command, model.ui.active_filter()) {
-        (Some(line), _) => CommandLineBar::new(line, theme).render(screen.status, buf),
+    match (&screen.ui.command, screen.ui.active_filter()) {
+        (Some(line), _) => CommandLineBar::new(line, theme).render(regions.status, buf),
         (None, Some(filter)) => {
-            let rest = widgets::command_line::render_filter_tag(filter, theme, screen.status, buf);
-            StatusBar::new(model, theme, help_keys).render(rest, buf);
+            let rest = widgets::command_line::render_filter_tag(filter, theme, regions.status, buf);
+            StatusBar::new(screen, theme, help_keys).render(rest, buf);
         }
-        (None, None) => StatusBar::new(model, theme, help_keys).render(screen.status, buf),
+        (None, None) => StatusBar::new(screen, theme, help_keys).render(regions.status, buf),
     }
-    DialogBox::new(model, theme, keymap).render(screen.main, buf);
-    if model.ui.help {
-        let sections = views::help::sections_for(&model.ui.view);
+    DialogBox::new(screen, theme, keymap).render(regions.main, buf);
+    if screen.ui.help {
+        let sections = views::help::sections_for(&screen.ui.view);
         views::help::render(
             keymap,
             theme,
             sections,
-            model.ui.help_scroll,
-            screen.main,
+            screen.ui.help_scroll,
+            regions.main,
             buf,
         );
     }
@@ -82,14 +83,14 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme, keymap: &Keymap) {
 
 /// Where the grid's cells go on a `width` x `height` terminal, as `draw` lays them out.
 pub fn grid_cells(width: u16, height: u16) -> Rect {
-    let screen = layout::screen(Rect::new(0, 0, width, height));
-    layout::grid_view(views::apps::panels(screen.main).grid).cells
+    let regions = layout::regions(Rect::new(0, 0, width, height));
+    layout::grid_view(views::apps::panels(regions.main).grid).cells
 }
 
 /// The layout `update` pages by on a `width` x `height` terminal, help not measured (it
 /// fits): what a screen starts with, and tests.
 pub fn geometry(width: u16, height: u16) -> Geometry {
-    let main = layout::screen(Rect::new(0, 0, width, height)).main;
+    let main = layout::regions(Rect::new(0, 0, width, height)).main;
     Geometry {
         width,
         height,
@@ -105,7 +106,7 @@ pub fn geometry(width: u16, height: u16) -> Geometry {
 /// The layout `update` pages by, help measured with this keymap and theme: the loop's
 /// on each resize and theme change.
 pub fn measure(width: u16, height: u16, keymap: &Keymap, theme: &Theme) -> Geometry {
-    let main = layout::screen(Rect::new(0, 0, width, height)).main;
+    let main = layout::regions(Rect::new(0, 0, width, height)).main;
     let scrolls = |view: &View| views::help::scrolls(keymap, theme, view, main);
     Geometry {
         help_scrolls_grid: scrolls(&View::Grid),

@@ -22,7 +22,7 @@
 use crate::cluster::HostState;
 use crate::cluster::app_statuses;
 use crate::domain::{Bounds, FileError, decode, read_file};
-use crate::tui::model::Model;
+use crate::tui::screen::Screen;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::VecDeque;
 use std::io::Read;
@@ -201,20 +201,20 @@ pub fn key_event(text: &str) -> Result<KeyEvent, String> {
     crate::tui::keymap::Key::parse(text).map(crate::tui::keymap::Key::event)
 }
 
-/// Whether a condition holds: pure, from the model.
-pub fn satisfied(wait: &Wait, model: &Model) -> bool {
+/// Whether a condition holds: pure, from the screen.
+pub fn satisfied(wait: &Wait, screen: &Screen) -> bool {
     match wait {
-        Wait::AppHealthy { app, count } => app_statuses(&model.cluster)
+        Wait::AppHealthy { app, count } => app_statuses(&screen.cluster)
             .iter()
             .any(|s| s.name == *app && s.healthy >= *count),
-        Wait::Host { host, online: true } => model
+        Wait::Host { host, online: true } => screen
             .cluster
             .host(host)
             .is_some_and(|h| h.state == HostState::Online),
         Wait::Host {
             host,
             online: false,
-        } => model
+        } => screen
             .cluster
             .host(host)
             .is_some_and(|h| matches!(h.state, HostState::Offline { .. })),
@@ -261,8 +261,8 @@ impl Player {
         }
     }
 
-    /// The next thing to do at `now`, given the model as it is.
-    pub fn next(&mut self, model: &Model, now: Instant) -> Next {
+    /// The next thing to do at `now`, given the screen as it is.
+    pub fn next(&mut self, screen: &Screen, now: Instant) -> Next {
         loop {
             let Some(step) = self.steps.pop_front() else {
                 return Next::Done;
@@ -292,7 +292,7 @@ impl Player {
                     line,
                 } => {
                     let started = *self.waiting.get_or_insert(now);
-                    if satisfied(&until, model) {
+                    if satisfied(&until, screen) {
                         self.waiting = None;
                         continue;
                     }

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 use wheelhouse::cluster::EtcdState;
 use wheelhouse::cluster::{Host, HostSource, HostState};
 use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
-use wheelhouse::tui::keymap::Keymap;
-use wheelhouse::tui::model::Model;
+use wheelhouse::tui::screen::Screen;
 use wheelhouse::tui::theme::Theme;
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -92,7 +91,7 @@ pub fn online(name: &str, n: usize, cpu_share: f64, now: Instant) -> Host {
 }
 
 /// alpha 10% (ok), bravo 75% (warn), charlie 95% (critical), delta offline, echo unknown.
-pub fn five_hosts() -> Model {
+pub fn five_hosts() -> Screen {
     let t0 = Instant::now();
     let now = t0 + Duration::from_secs(125);
     let mut delta = Host::new(spec("delta", 4), HostSource::Config);
@@ -101,7 +100,7 @@ pub fn five_hosts() -> Model {
         since: t0 + Duration::from_secs(5),
     };
     let echo = Host::new(spec("echo", 5), HostSource::Etcd);
-    let mut model = Model::with_hosts(
+    let mut model = Screen::with_hosts(
         now,
         vec![
             online("alpha", 1, 10.0, now),
@@ -111,13 +110,13 @@ pub fn five_hosts() -> Model {
             echo,
         ],
     );
-    model.cluster.etcd = EtcdState::Connected { revision: 42 };
-    model.cluster.last_data = Some(now - Duration::from_secs(2));
+    model.cluster_mut().etcd = EtcdState::Connected { revision: 42 };
+    model.cluster_mut().last_data = Some(now - Duration::from_secs(2));
     model
 }
 
 /// `count` online hosts with loads spread over 0..100%, every 10th offline, every 25th unknown.
-pub fn many_hosts(count: usize) -> Model {
+pub fn many_hosts(count: usize) -> Screen {
     let now = Instant::now();
     let hosts = (0..count)
         .map(|i| {
@@ -136,15 +135,16 @@ pub fn many_hosts(count: usize) -> Model {
             }
         })
         .collect();
-    Model::with_hosts(now, hosts)
+    Screen::with_hosts(now, hosts)
 }
 
 /// One frame of `model` in `theme` on a `width` x `height` terminal.
-pub fn draw_themed(model: &Model, theme: &Theme, width: u16, height: u16) -> Buffer {
-    let keymap = Keymap::default_keymap();
+pub fn draw_themed(model: &Screen, theme: &Theme, width: u16, height: u16) -> Buffer {
+    let mut themed = model.clone();
+    themed.theme = theme.clone();
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal
-        .draw(|frame| wheelhouse::tui::draw(frame, model, theme, &keymap))
+        .draw(|frame| wheelhouse::tui::draw(frame, &themed))
         .unwrap();
     terminal.backend().buffer().clone()
 }

@@ -18,10 +18,10 @@ fn restarting_a_canary_by_hand_does_not_fail_the_rollout() {
     let lab = TestLab::up(3).expect("lab up");
     let config = Config::load(Some(&lab.config_path())).expect("lab config");
     let ops = Ops {
-        etcd: Some(EtcdConfig {
+        etcd: Some(wheelhouse::store::EtcdLink::new(EtcdConfig {
             endpoints: vec![lab.etcd_endpoint()],
             ..EtcdConfig::default()
-        }),
+        })),
         prefix: PREFIX.to_owned(),
         max_instances: 1000,
         hosts: config.hosts.clone(),

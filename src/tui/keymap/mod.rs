@@ -10,7 +10,7 @@ pub use named::{NamedMacro, RUN_MACRO, Step};
 
 use crate::domain::{FileError, read_file};
 use crate::tui::action::Action;
-use crate::tui::model::{Dialog, Focus, Ui, View};
+use crate::tui::screen::{Dialog, Focus, Ui, View};
 use crate::tui::tomlfile::{Doc, unknown};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use std::collections::{BTreeMap, HashMap, HashSet};

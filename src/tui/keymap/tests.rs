@@ -233,7 +233,7 @@ fn load_reads_a_file_and_names_it_in_errors() {
 
 #[test]
 fn the_focused_panel_or_open_dialog_picks_the_section() {
-    use crate::tui::model::{Dialog, Focus, Ui};
+    use crate::tui::screen::{Dialog, Focus, Ui};
     let mut ui = Ui::default();
     assert_eq!(Section::for_ui(&ui), Section::Grid);
     ui.focus = Focus::Apps;
@@ -496,8 +496,8 @@ fn colon_and_slash_open_the_line_which_then_takes_the_prompt_keys() {
         Some(Action::FilterPrompt)
     );
     let ui = Ui {
-        command: Some(crate::tui::model::CommandLine::new(
-            crate::tui::model::LineKind::Command,
+        command: Some(crate::tui::screen::CommandLine::new(
+            crate::tui::screen::LineKind::Command,
             String::new(),
         )),
         ..Ui::default()

@@ -2,11 +2,11 @@ use super::*;
 use crate::cluster::AppRecord;
 use crate::cluster::{Host, HostSource, HostState};
 use crate::domain::app::AppSpec;
-use crate::tui::model::Focus;
+use crate::tui::screen::Focus;
 use crate::tui::update::update;
 use std::time::Instant;
 
-fn model() -> Model {
+fn screen() -> Screen {
     let spec = crate::tui::update::tests::support::host_spec;
     let hosts = (1..=6)
         .map(|i| {
@@ -15,9 +15,9 @@ fn model() -> Model {
             h
         })
         .collect();
-    let mut m = Model::with_hosts(Instant::now(), hosts);
+    let mut m = Screen::with_hosts(Instant::now(), hosts);
     m.ui.geometry = crate::tui::geometry(200, 50);
-    m.cluster.apps.insert(
+    m.cluster_mut().apps.insert(
         "web".into(),
         AppRecord {
             spec: AppSpec::new("web", "wheelhouse/demo:1"),
@@ -36,7 +36,7 @@ fn tab() -> KeyEvent {
 }
 
 /// Presses keys the way the loop does, applying messages through `update`.
-fn press(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
+fn press(macros: &mut Macros, m: &mut Screen, keys: &[KeyEvent]) {
     let keymap = Keymap::default_keymap();
     for key in keys {
         macros.press(m, &keymap, *key, &mut |m, msg| {
@@ -45,13 +45,13 @@ fn press(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
     }
 }
 
-fn message(m: &Model) -> &str {
+fn message(m: &Screen) -> &str {
     m.ui.message.as_deref().unwrap_or("")
 }
 
 #[test]
 fn shift_q_letter_records_until_shift_q_and_at_letter_replays() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press(&mut macros, &mut m, &[ch('Q'), ch('a')]);
     assert_eq!(macros.recording(), Some('a'));
     assert!(message(&m).contains("recording @a"), "{}", message(&m));
@@ -70,10 +70,10 @@ fn shift_q_letter_records_until_shift_q_and_at_letter_replays() {
 #[test]
 fn q_quits_at_once_and_never_starts_a_recording() {
     // A `q` and then a letter, however quickly typed, is quit: recording has its own key.
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press(&mut macros, &mut m, &[ch('q')]);
     assert!(m.quit, "q quits at once, with no hold");
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press(&mut macros, &mut m, &[ch('q'), ch('a')]);
     assert!(m.quit);
     assert_eq!(macros.recording(), None);
@@ -81,7 +81,7 @@ fn q_quits_at_once_and_never_starts_a_recording() {
 
 #[test]
 fn shift_q_then_a_non_letter_says_what_it_wants() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press(&mut macros, &mut m, &[ch('Q'), ch('1')]);
     assert_eq!(macros.recording(), None);
     assert_eq!(message(&m), "Q then a letter a–z names the macro to record");
@@ -92,7 +92,7 @@ fn shift_q_then_a_non_letter_says_what_it_wants() {
 
 #[test]
 fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     m.principal.mode = crate::ops::Mode::ReadOnly;
     // Record: focus the apps panel, then `+` (refused as typed, too), then `j`.
     press(
@@ -125,7 +125,7 @@ fn a_replay_stops_at_a_refused_mutation_in_read_only_mode() {
 
 #[test]
 fn q_and_at_are_typed_into_prompts_not_taken_as_macro_keys() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press(&mut macros, &mut m, &[tab(), ch('s')]);
     assert!(m.ui.dialog.is_some(), "the scale prompt is open");
     press(&mut macros, &mut m, &[ch('q'), ch('a'), ch('@'), ch('b')]);
@@ -151,7 +151,7 @@ fn ctrl(c: char) -> KeyEvent {
 }
 
 /// `press` with a keymap file's macros.
-fn press_named(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
+fn press_named(macros: &mut Macros, m: &mut Screen, keys: &[KeyEvent]) {
     let keymap =
         Keymap::parse(std::path::Path::new("named.toml"), NAMED).unwrap_or_else(|e| panic!("{e}"));
     for key in keys {
@@ -163,7 +163,7 @@ fn press_named(macros: &mut Macros, m: &mut Model, keys: &[KeyEvent]) {
 
 #[test]
 fn a_key_bound_to_a_named_macro_plays_its_keys_and_actions() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press_named(&mut macros, &mut m, &[ctrl('t')]);
     assert_eq!(m.ui.selected, 2, "a key step and an action step");
     // Recorded into a register, the macro's key replays the macro.
@@ -176,7 +176,7 @@ fn a_key_bound_to_a_named_macro_plays_its_keys_and_actions() {
 
 #[test]
 fn a_named_macro_stops_at_a_refused_mutation_in_read_only_mode() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     m.principal.mode = crate::ops::Mode::ReadOnly;
     press_named(&mut macros, &mut m, &[ctrl('g')]);
     assert_eq!(m.ui.focus, Focus::Apps, "the step before the refusal ran");
@@ -191,7 +191,7 @@ fn a_named_macro_stops_at_a_refused_mutation_in_read_only_mode() {
 
 #[test]
 fn a_named_macro_that_runs_itself_stops() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     press_named(&mut macros, &mut m, &[ctrl('l')]);
     assert!(
         message(&m).contains("macro again stopped: macros nested deeper than"),
@@ -203,7 +203,7 @@ fn a_named_macro_that_runs_itself_stops() {
 #[test]
 fn an_unbound_alt_key_is_esc_then_the_key() {
     // tmux or an SSH link delivers a quick `Esc q` as one ESC q read: Alt+q.
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     m.ui.help = true;
     let alt_q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
     press(&mut macros, &mut m, &[alt_q]);
@@ -213,7 +213,7 @@ fn an_unbound_alt_key_is_esc_then_the_key() {
 
 #[test]
 fn any_key_closes_help_even_one_the_keymap_binds_to_nothing() {
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     for key in [
         ch('x'),
         ch('Q'),
@@ -231,7 +231,7 @@ fn any_key_closes_help_even_one_the_keymap_binds_to_nothing() {
 #[test]
 fn ctrl_alt_keys_are_not_split() {
     // Split, an unbound ctrl-alt-c would be Esc then ctrl-c: quit.
-    let (mut macros, mut m) = (Macros::default(), model());
+    let (mut macros, mut m) = (Macros::default(), screen());
     let ctrl_alt_c = KeyEvent::new(
         KeyCode::Char('c'),
         KeyModifiers::CONTROL | KeyModifiers::ALT,

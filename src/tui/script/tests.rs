@@ -161,9 +161,9 @@ fn huge_waits_are_errors_at_their_word() {
     );
 }
 
-fn model() -> Model {
+fn screen() -> Screen {
     let spec = crate::tui::update::tests::support::host_spec;
-    Model::with_hosts(
+    Screen::with_hosts(
         Instant::now(),
         vec![
             Host::new(spec("lab-1"), HostSource::Config),
@@ -174,7 +174,7 @@ fn model() -> Model {
 
 #[test]
 fn waits_are_answered_from_the_model() {
-    let mut m = model();
+    let mut m = screen();
     let t0 = Instant::now();
     let healthy2 = Wait::AppHealthy {
         app: "web".into(),
@@ -192,7 +192,7 @@ fn waits_are_answered_from_the_model() {
     assert!(!satisfied(&online, &m));
     assert!(!satisfied(&offline, &m));
     assert!(!satisfied(&healthy2, &m));
-    if let Some(h) = m.cluster.host_mut("lab-1") {
+    if let Some(h) = m.cluster_mut().host_mut("lab-1") {
         h.state = HostState::Online;
         h.containers = vec![
             web_container("x", Health::Healthy),
@@ -201,10 +201,10 @@ fn waits_are_answered_from_the_model() {
     }
     assert!(satisfied(&online, &m));
     assert!(!satisfied(&healthy2, &m), "one of two is unhealthy");
-    if let Some(h) = m.cluster.host_mut("lab-1") {
+    if let Some(h) = m.cluster_mut().host_mut("lab-1") {
         h.containers[1].health = Health::None;
     }
-    m.cluster.apps.insert(
+    m.cluster_mut().apps.insert(
         "web".into(),
         AppRecord {
             spec: AppSpec::new("web", "wheelhouse/demo:1"),
@@ -212,7 +212,7 @@ fn waits_are_answered_from_the_model() {
         },
     );
     assert!(satisfied(&healthy2, &m));
-    if let Some(h) = m.cluster.host_mut("lab-1") {
+    if let Some(h) = m.cluster_mut().host_mut("lab-1") {
         h.state = HostState::Offline {
             error: "gone".into(),
             since: t0,
@@ -232,7 +232,7 @@ fn the_player_types_waits_and_ends() {
     let script = Script {
         steps: parse_ok("type ab\nwait 1s\nwait host lab-2 online\nenter\nquit\nj\n"),
     };
-    let mut m = model();
+    let mut m = screen();
     let mut p = Player::new(script);
     let t0 = Instant::now();
     let ch = |c| Next::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
@@ -246,7 +246,7 @@ fn the_player_types_waits_and_ends() {
         Next::Wait,
         "lab-2 not online"
     );
-    if let Some(h) = m.cluster.host_mut("lab-2") {
+    if let Some(h) = m.cluster_mut().host_mut("lab-2") {
         h.state = HostState::Online;
     }
     let t1 = t0 + Duration::from_secs(2);
@@ -265,7 +265,7 @@ fn a_condition_not_met_in_time_stops_the_script_naming_its_line() {
     let script = Script {
         steps: parse_ok("# waits\nwait app web healthy 2 within 30s\nenter\n"),
     };
-    let m = model();
+    let m = screen();
     let mut p = Player::new(script);
     let t0 = Instant::now();
     assert_eq!(p.next(&m, t0), Next::Wait);

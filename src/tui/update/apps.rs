@@ -8,7 +8,7 @@ use crate::ops::Refusal;
 use crate::ops::{Ask, Command, Kind, authorize};
 use crate::store::AuditReason;
 use crate::tui::action::Action;
-use crate::tui::model::{Dialog, Focus, Model, View, selected_index};
+use crate::tui::screen::{Dialog, Focus, Screen, View, selected_index};
 use crate::tui::theme::Theme;
 
 /// The longest text the scale prompt takes; more is a typo, not a count.
@@ -17,7 +17,7 @@ const PROMPT_MAX: usize = 12;
 /// Asks the gate (`ops::authorize`) whether this screen's principal may go ahead with
 /// `action`, before any prompt or y/n, so a refused key is refused at once (`ops::execute`
 /// asks again for the command itself). Err is the refusal to show and audit.
-pub fn gate(model: &Model, action: &Action) -> Result<(), Refusal> {
+pub fn gate(screen: &Screen, action: &Action) -> Result<(), Refusal> {
     let (verb, target, what, kind) = match action {
         Action::Run(command) => {
             let kind = command.kind();
@@ -31,7 +31,7 @@ pub fn gate(model: &Model, action: &Action) -> Result<(), Refusal> {
         key => match key.leads_to() {
             Some(kind) => {
                 let what = key.description().to_owned();
-                (kind.name(), aimed_at(model), what, Some(kind))
+                (kind.name(), aimed_at(screen), what, Some(kind))
             }
             None => return Ok(()),
         },
@@ -40,7 +40,7 @@ pub fn gate(model: &Model, action: &Action) -> Result<(), Refusal> {
         Some(kind) => Ask::Change { kind, what: &what },
         None => Ask::ServerFiles { what: &what },
     };
-    authorize(&model.principal, ask).map_err(|reason| Refusal {
+    authorize(&screen.principal, ask).map_err(|reason| Refusal {
         verb: verb.to_owned(),
         target,
         reason,
@@ -49,72 +49,72 @@ pub fn gate(model: &Model, action: &Action) -> Result<(), Refusal> {
 }
 
 /// What a key acts on: the selected app, else the host in view, else "-".
-fn aimed_at(model: &Model) -> String {
-    let in_view = match &model.ui.view {
+fn aimed_at(screen: &Screen) -> String {
+    let in_view = match &screen.ui.view {
         View::Host(host) => Some(host.clone()),
         View::Grid => None,
     };
-    (model.ui.selected_app.clone().or(in_view)).unwrap_or_else(|| "-".to_owned())
+    (screen.ui.selected_app.clone().or(in_view)).unwrap_or_else(|| "-".to_owned())
 }
 
 /// Tab: grid -> apps -> grid, in the grid view only.
-pub(super) fn focus_next(model: &mut Model) {
-    if model.ui.view != View::Grid {
+pub(super) fn focus_next(screen: &mut Screen) {
+    if screen.ui.view != View::Grid {
         return;
     }
-    model.ui.focus = match model.ui.focus {
+    screen.ui.focus = match screen.ui.focus {
         Focus::Grid => Focus::Apps,
         Focus::Apps => Focus::Grid,
     };
-    if model.ui.focus == Focus::Apps {
+    if screen.ui.focus == Focus::Apps {
         // Pin the shown selection to a name, so rows coming and going do not move it.
-        let statuses = app_statuses(&model.cluster);
-        let i = selected_index(&statuses, model.ui.selected_app.as_deref());
-        model.ui.selected_app = i.map(|i| statuses[i].name.clone());
+        let statuses = app_statuses(&screen.cluster);
+        let i = selected_index(&statuses, screen.ui.selected_app.as_deref());
+        screen.ui.selected_app = i.map(|i| statuses[i].name.clone());
     }
 }
 
-pub(super) fn move_app_selection(model: &mut Model, action: &Action) {
-    let statuses = app_statuses(&model.cluster);
-    let Some(current) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
+pub(super) fn move_app_selection(screen: &mut Screen, action: &Action) {
+    let statuses = app_statuses(&screen.cluster);
+    let Some(current) = selected_index(&statuses, screen.ui.selected_app.as_deref()) else {
         return;
     };
-    let page = model.ui.geometry.apps_rows;
+    let page = screen.ui.geometry.apps_rows;
     let next = match action {
         // One column: left and right mean nothing here.
         Action::MoveLeft | Action::MoveRight => current,
         other => step(current, statuses.len(), 1, page, other),
     };
-    model.ui.selected_app = Some(statuses[next].name.clone());
+    screen.ui.selected_app = Some(statuses[next].name.clone());
 }
 
 /// `s`, `+`, `-` on the selected app: a prompt, or straight to y/n.
-pub(super) fn start_scale(model: &mut Model, action: &Action) {
-    if let Err(why) = etcd_ready(model) {
-        model.ui.message = Some(why);
+pub(super) fn start_scale(screen: &mut Screen, action: &Action) {
+    if let Err(why) = etcd_ready(screen) {
+        screen.ui.message = Some(why);
         return;
     }
-    let statuses = app_statuses(&model.cluster);
-    let Some(i) = selected_index(&statuses, model.ui.selected_app.as_deref()) else {
-        model.ui.message = Some("no apps yet: wheelhouse ctl apply -f app.toml".to_owned());
+    let statuses = app_statuses(&screen.cluster);
+    let Some(i) = selected_index(&statuses, screen.ui.selected_app.as_deref()) else {
+        screen.ui.message = Some("no apps yet: wheelhouse ctl apply -f app.toml".to_owned());
         return;
     };
     let name = statuses[i].name.clone();
-    let Some(record) = model.cluster.apps.get(&name) else {
-        model.ui.message = Some(format!(
+    let Some(record) = screen.cluster.apps.get(&name) else {
+        screen.ui.message = Some(format!(
             "{name} has containers but no spec in etcd: apply one first"
         ));
         return;
     };
     let (current, seen) = (record.spec.instances, record.revision);
-    model.ui.selected_app = Some(name.clone());
+    screen.ui.selected_app = Some(name.clone());
     let count = match action {
-        Action::ScaleUp => validate_instances(i64::from(current) + 1, model.max_instances)
+        Action::ScaleUp => validate_instances(i64::from(current) + 1, screen.max_instances)
             .map_err(|why| format!("cannot scale {name}: {why}")),
         Action::ScaleDown if current == 0 => Err(format!("{name} has 0 instances already")),
         Action::ScaleDown => Ok(current - 1),
         _ => {
-            model.ui.dialog = Some(Dialog::ScalePrompt {
+            screen.ui.dialog = Some(Dialog::ScalePrompt {
                 app: name,
                 current,
                 seen,
@@ -126,7 +126,7 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
     };
     match count {
         Ok(count) => ask(
-            model,
+            screen,
             Command::Scale {
                 app: name,
                 count,
@@ -134,8 +134,8 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
             },
         ),
         Err(why) => {
-            model.ui.message = Some(why.clone());
-            model.refused.push(Refusal {
+            screen.ui.message = Some(why.clone());
+            screen.refused.push(Refusal {
                 verb: Kind::Scale.name().to_owned(),
                 target: name,
                 reason: why,
@@ -146,42 +146,42 @@ pub(super) fn start_scale(model: &mut Model, action: &Action) {
 }
 
 /// Shows why a change was refused and queues the refusal for the audit trail.
-pub fn refuse(model: &mut Model, refusal: Refusal) {
-    model.ui.message = Some(refusal.reason.clone());
-    model.refused.push(refusal);
+pub fn refuse(screen: &mut Screen, refusal: Refusal) {
+    screen.ui.message = Some(refusal.reason.clone());
+    screen.refused.push(refusal);
 }
 
 /// Every change asks y/n first.
-pub(super) fn ask(model: &mut Model, command: Command) {
-    let question = question(model, &command);
-    ask_with(model, command, question);
+pub(super) fn ask(screen: &mut Screen, command: Command) {
+    let question = question(screen, &command);
+    ask_with(screen, command, question);
 }
 
 /// `ask` with a question of the caller's (one that says more than the command can).
 /// Dialogs (the history list, the image prompt) produce commands after the key was let
 /// through, so they ask the gate here too.
-pub(super) fn ask_with(model: &mut Model, command: Command, question: String) {
+pub(super) fn ask_with(screen: &mut Screen, command: Command, question: String) {
     let action = Action::Run(command);
-    if let Err(refusal) = gate(model, &action) {
-        refuse(model, refusal);
+    if let Err(refusal) = gate(screen, &action) {
+        refuse(screen, refusal);
         return;
     }
-    if let Err(why) = etcd_ready(model) {
-        model.ui.message = Some(why);
+    if let Err(why) = etcd_ready(screen) {
+        screen.ui.message = Some(why);
         return;
     }
-    model.ui.dialog = Some(Dialog::Confirm { question, action });
+    screen.ui.dialog = Some(Dialog::Confirm { question, action });
 }
 
 /// `q` (or `:q`): quits at once unless a change this screen asked for has not been
 /// answered yet, or a rollout is under way; then it asks, saying what goes on without it.
-pub(super) fn quit(model: &mut Model) {
-    let rollouts: Vec<&str> = (model.cluster.rollouts.values())
+pub(super) fn quit(screen: &mut Screen) {
+    let rollouts: Vec<&str> = (screen.cluster.rollouts.values())
         .filter(|r| !r.state.phase.is_done())
         .map(|r| r.app())
         .collect();
-    let question = match (model.in_flight, rollouts.as_slice()) {
-        _ if model.principal.is_read_only() => None,
+    let question = match (screen.in_flight, rollouts.as_slice()) {
+        _ if screen.principal.is_read_only() => None,
         (0, []) => None,
         (0, [app]) => Some(format!(
             "the rollout of {app} keeps running in the controller: quit?"
@@ -196,9 +196,9 @@ pub(super) fn quit(model: &mut Model) {
         )),
     };
     match question {
-        None => model.quit = true,
+        None => screen.quit = true,
         Some(question) => {
-            model.ui.dialog = Some(Dialog::Confirm {
+            screen.ui.dialog = Some(Dialog::Confirm {
                 question,
                 action: Action::Quit,
             })
@@ -207,13 +207,13 @@ pub(super) fn quit(model: &mut Model) {
 }
 
 /// Keys while a dialog is open: it takes them all.
-pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
-    let Some(dialog) = model.ui.dialog.take() else {
+pub(super) fn on_dialog(screen: &mut Screen, action: Action) -> Vec<Effect> {
+    let Some(dialog) = screen.ui.dialog.take() else {
         return Vec::new();
     };
     match (dialog, action) {
         (Dialog::Confirm { question, .. }, Action::Cancel) => {
-            model.ui.message = Some(format!("cancelled: {}", question.trim_end_matches('?')));
+            screen.ui.message = Some(format!("cancelled: {}", question.trim_end_matches('?')));
         }
         (
             Dialog::Confirm {
@@ -221,7 +221,7 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
                 ..
             },
             Action::Confirm,
-        ) => model.quit = true,
+        ) => screen.quit = true,
         (
             Dialog::Confirm {
                 action: Action::Run(command),
@@ -229,14 +229,14 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
             },
             Action::Confirm,
         ) => {
-            model.in_flight += 1;
-            model.ui.message = Some(progress(&command));
+            screen.in_flight += 1;
+            screen.ui.message = Some(progress(&command));
             return vec![Effect::Execute(command)];
         }
         // Only a quit or a command is ever asked.
         (Dialog::Confirm { .. }, Action::Confirm) => {}
         (Dialog::ScalePrompt { .. }, Action::Cancel) => {
-            model.ui.message = Some("scale cancelled".to_owned());
+            screen.ui.message = Some("scale cancelled".to_owned());
         }
         (
             Dialog::ScalePrompt {
@@ -247,12 +247,12 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
                 ..
             },
             Action::Confirm,
-        ) => match parse_instances(&input, model.max_instances) {
+        ) => match parse_instances(&input, screen.max_instances) {
             Ok(count) if count == current => {
-                model.ui.message = Some(format!("{app} has {count} instances already"));
+                screen.ui.message = Some(format!("{app} has {count} instances already"));
             }
             Ok(count) => ask(
-                model,
+                screen,
                 Command::Scale {
                     app,
                     count,
@@ -261,13 +261,13 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
             ),
             Err(why) => {
                 // A bad count is refused input: audited, and the prompt stays to fix it.
-                model.refused.push(Refusal {
+                screen.refused.push(Refusal {
                     verb: Kind::Scale.name().to_owned(),
                     target: app.clone(),
                     reason: format!("cannot scale {app}: {why}"),
                     cause: AuditReason::Invalid,
                 });
-                model.ui.dialog = Some(Dialog::ScalePrompt {
+                screen.ui.dialog = Some(Dialog::ScalePrompt {
                     app,
                     current,
                     seen,
@@ -291,15 +291,15 @@ pub(super) fn on_dialog(model: &mut Model, action: Action) -> Vec<Effect> {
                 }
             }
             // Anything else leaves the dialog as it was.
-            model.ui.dialog = Some(dialog);
+            screen.ui.dialog = Some(dialog);
         }
     }
     Vec::new()
 }
 
 /// Mutations need etcd; refuse early rather than after a y/n.
-pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
-    match &model.cluster.etcd {
+pub(super) fn etcd_ready(screen: &Screen) -> Result<(), String> {
+    match &screen.cluster.etcd {
         EtcdState::Disabled => {
             Err("etcd is not configured: apps live in etcd ([etcd] in wheelhouse.toml)".to_owned())
         }
@@ -312,9 +312,9 @@ pub(super) fn etcd_ready(model: &Model) -> Result<(), String> {
 }
 
 /// "scale web 4 → 32?"
-fn question(model: &Model, command: &Command) -> String {
+fn question(screen: &Screen, command: &Command) -> String {
     match command {
-        Command::Scale { app, count, .. } => match model.cluster.apps.get(app) {
+        Command::Scale { app, count, .. } => match screen.cluster.apps.get(app) {
             Some(r) => format!("scale {app} {} → {count}?", r.spec.instances),
             None => format!("scale {app} to {count}?"),
         },
@@ -323,7 +323,7 @@ fn question(model: &Model, command: &Command) -> String {
             spec.name, spec.image, spec.instances
         ),
         Command::Delete { app } => format!("delete {app} and stop its containers?"),
-        other => super::rollout::question(model, other)
+        other => super::rollout::question(screen, other)
             .unwrap_or_else(|| format!("{}?", other.kind().help())),
     }
 }

@@ -8,7 +8,7 @@ use crate::domain::app::parse_instances;
 use crate::ops::Command;
 use crate::plan::labels;
 use crate::tui::action::Action;
-use crate::tui::model::{CommandLine, LineKind, Model, View, selected_index};
+use crate::tui::screen::{CommandLine, LineKind, Screen, View, selected_index};
 use crate::tui::theme::Theme;
 use std::collections::BTreeSet;
 
@@ -43,7 +43,7 @@ pub fn words() -> Vec<String> {
 }
 
 /// `scale web 5` (with or without the leading `:`) as the Action its keys would produce.
-pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
+pub fn parse_command(line: &str, screen: &Screen) -> Result<Action, String> {
     let line = line.trim().trim_start_matches(':');
     let words: Vec<&str> = line.split_whitespace().collect();
     let Some((&command, args)) = words.split_first() else {
@@ -65,8 +65,8 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
     // An app named after the command, or the one selected in the Apps panel.
     let app = |args: &[&str]| -> Result<String, String> {
         match args.first() {
-            Some(app) => known_app(command, app, model).map(|()| (*app).to_owned()),
-            None => selected_app(model)
+            Some(app) => known_app(command, app, screen).map(|()| (*app).to_owned()),
+            None => selected_app(screen)
                 .ok_or_else(|| format!("{command}: no app selected: :{command} APP")),
         }
     };
@@ -79,13 +79,13 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         "help" => arity(0, 0).map(|()| Action::ToggleHelp),
         "scale" => {
             arity(2, 2)?;
-            let record = model
+            let record = screen
                 .cluster
                 .apps
                 .get(args[0])
-                .ok_or_else(|| no_app("scale", args[0], model))?;
+                .ok_or_else(|| no_app("scale", args[0], screen))?;
             // The one reading of a count, shared with `ctl scale` and the `s` prompt.
-            let count = parse_instances(args[1], model.max_instances)
+            let count = parse_instances(args[1], screen.max_instances)
                 .map_err(|why| format!("scale: {why}"))?;
             Ok(Action::Run(Command::Scale {
                 app: args[0].to_owned(),
@@ -96,7 +96,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         "rollout" if args.is_empty() => Ok(Action::RolloutPrompt),
         "rollout" => {
             arity(2, 2)?;
-            known_app("rollout", args[0], model)?;
+            known_app("rollout", args[0], screen)?;
             Ok(Action::Run(Command::Rollout {
                 app: args[0].to_owned(),
                 image: args[1].to_owned(),
@@ -133,7 +133,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         }
         "host" => {
             arity(1, 1)?;
-            if model.cluster.host(args[0]).is_none() {
+            if screen.cluster.host(args[0]).is_none() {
                 return Err(format!("host: no host named {}", args[0]));
             }
             Ok(Action::OpenHost(args[0].to_owned()))
@@ -151,7 +151,7 @@ pub fn parse_command(line: &str, model: &Model) -> Result<Action, String> {
         }
         "filter" => {
             let text = args.join(" ");
-            Filter::parse(&text, model.ui.filter_scope())?;
+            Filter::parse(&text, screen.ui.filter_scope())?;
             Ok(Action::SetFilter(text))
         }
         other => match Action::ALL.iter().find(|a| a.name() == other) {
@@ -171,21 +171,21 @@ fn unknown(command: &str) -> String {
 }
 
 /// The app selected in the Apps panel (the first when none was picked).
-fn selected_app(model: &Model) -> Option<String> {
-    let statuses = app_statuses(&model.cluster);
-    selected_index(&statuses, model.ui.selected_app.as_deref()).map(|i| statuses[i].name.clone())
+fn selected_app(screen: &Screen) -> Option<String> {
+    let statuses = app_statuses(&screen.cluster);
+    selected_index(&statuses, screen.ui.selected_app.as_deref()).map(|i| statuses[i].name.clone())
 }
 
-fn known_app(command: &str, app: &str, model: &Model) -> Result<(), String> {
-    if model.cluster.apps.contains_key(app) {
+fn known_app(command: &str, app: &str, screen: &Screen) -> Result<(), String> {
+    if screen.cluster.apps.contains_key(app) {
         Ok(())
     } else {
-        Err(no_app(command, app, model))
+        Err(no_app(command, app, screen))
     }
 }
 
-fn no_app(command: &str, app: &str, model: &Model) -> String {
-    let names: Vec<&str> = model.cluster.apps.keys().map(String::as_str).collect();
+fn no_app(command: &str, app: &str, screen: &Screen) -> String {
+    let names: Vec<&str> = screen.cluster.apps.keys().map(String::as_str).collect();
     match nearest(app, &names) {
         Some(near) => format!("{command}: no app named {app} — did you mean {near}?"),
         None => format!("{command}: no app named {app}"),
@@ -225,7 +225,7 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// Tab on a line: the line with its last word completed as far as the choices agree, and
 /// the choices when there is more than one.
-pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<String>) {
+pub fn complete(line: &str, kind: LineKind, screen: &Screen) -> (String, Vec<String>) {
     let start = line.rfind(char::is_whitespace).map_or(0, |i| i + 1);
     let (head, word) = line.split_at(start);
     let position = head.split_whitespace().count();
@@ -237,8 +237,8 @@ pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<Strin
             1,
             "scale" | "rollout" | "rollback" | "restart" | "pause" | "resume" | "promote"
             | "history",
-        ) => app_names(model),
-        (LineKind::Command, 1, "host") => model
+        ) => app_names(screen),
+        (LineKind::Command, 1, "host") => screen
             .cluster
             .hosts
             .iter()
@@ -248,8 +248,8 @@ pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<Strin
             .iter()
             .map(|n| (*n).to_owned())
             .collect(),
-        (LineKind::Command, 2, "rollout") => images(model),
-        (LineKind::Command, _, "filter") | (LineKind::Filter, _, _) => filter_words(model),
+        (LineKind::Command, 2, "rollout") => images(screen),
+        (LineKind::Command, _, "filter") | (LineKind::Filter, _, _) => filter_words(screen),
         _ => Vec::new(),
     };
     let choices: Vec<String> = pool
@@ -276,17 +276,17 @@ pub fn complete(line: &str, kind: LineKind, model: &Model) -> (String, Vec<Strin
     }
 }
 
-fn app_names(model: &Model) -> Vec<String> {
-    app_statuses(&model.cluster)
+fn app_names(screen: &Screen) -> Vec<String> {
+    app_statuses(&screen.cluster)
         .into_iter()
         .map(|s| s.name)
         .collect()
 }
 
-/// Images the model knows of: the specs' and the running containers'.
-fn images(model: &Model) -> Vec<String> {
-    let specs = model.cluster.apps.values().map(|r| r.spec.image.clone());
-    let running = model
+/// Images the screen knows of: the specs' and the running containers'.
+fn images(screen: &Screen) -> Vec<String> {
+    let specs = screen.cluster.apps.values().map(|r| r.spec.image.clone());
+    let running = screen
         .cluster
         .hosts
         .iter()
@@ -294,12 +294,12 @@ fn images(model: &Model) -> Vec<String> {
     specs.chain(running).collect()
 }
 
-fn filter_words(model: &Model) -> Vec<String> {
-    if let View::Host(name) = &model.ui.view {
-        return container_filter_words(model, name);
+fn filter_words(screen: &Screen) -> Vec<String> {
+    if let View::Host(name) = &screen.ui.view {
+        return container_filter_words(screen, name);
     }
     let mut words: Vec<String> = STATE_NAMES.iter().map(|s| format!("state={s}")).collect();
-    for host in &model.cluster.hosts {
+    for host in &screen.cluster.hosts {
         words.push(host.name().to_owned());
         words.extend(host.spec.zone.iter().map(|z| format!("zone={z}")));
         words.extend(host.spec.labels.iter().map(|(k, v)| format!("{k}={v}")));
@@ -307,11 +307,11 @@ fn filter_words(model: &Model) -> Vec<String> {
     words
 }
 
-fn container_filter_words(model: &Model, host: &str) -> Vec<String> {
+fn container_filter_words(screen: &Screen, host: &str) -> Vec<String> {
     let states = CONTAINER_STATES.iter().map(|s| format!("state={s}"));
     let health = HEALTH_NAMES.iter().map(|h| format!("health={h}"));
     let mut words: Vec<String> = states.chain(health).collect();
-    for c in model
+    for c in screen
         .cluster
         .host(host)
         .map(|h| h.containers.as_slice())
@@ -324,76 +324,76 @@ fn container_filter_words(model: &Model, host: &str) -> Vec<String> {
 }
 
 /// `:` or `/`: opens the line (the filter prompt starts from the filter in force).
-pub(super) fn open(model: &mut Model, kind: LineKind) {
+pub(super) fn open(screen: &mut Screen, kind: LineKind) {
     let input = match kind {
         LineKind::Command => String::new(),
-        LineKind::Filter => (model.ui.active_filter())
+        LineKind::Filter => (screen.ui.active_filter())
             .map(|f| f.text().to_owned())
             .unwrap_or_default(),
     };
-    model.ui.command = Some(CommandLine::new(kind, input));
+    screen.ui.command = Some(CommandLine::new(kind, input));
 }
 
 /// Keys while the line is open: it takes them all.
-pub(super) fn on_key(model: &mut Model, action: Action) -> Vec<super::Effect> {
-    let Some(mut line) = model.ui.command.take() else {
+pub(super) fn on_key(screen: &mut Screen, action: Action) -> Vec<super::Effect> {
+    let Some(mut line) = screen.ui.command.take() else {
         return Vec::new();
     };
     match action {
         Action::Cancel => {
             if line.kind == LineKind::Filter {
-                set_filter(model, "");
+                set_filter(screen, "");
             }
             return Vec::new();
         }
-        Action::Confirm => return enter(model, line),
+        Action::Confirm => return enter(screen, line),
         Action::Input(c) if !c.is_control() && line.input.chars().count() < LINE_MAX => {
             line.input.push(c);
-            edited(model, &mut line);
+            edited(screen, &mut line);
         }
         Action::Erase => {
             line.input.pop();
-            edited(model, &mut line);
+            edited(screen, &mut line);
         }
         Action::FocusNext => {
-            let (input, choices) = complete(&line.input, line.kind, model);
+            let (input, choices) = complete(&line.input, line.kind, screen);
             line.input = input;
             line.choices = choices;
-            edited(model, &mut line);
+            edited(screen, &mut line);
         }
-        Action::MoveUp => recall(model, &mut line, true),
-        Action::MoveDown => recall(model, &mut line, false),
+        Action::MoveUp => recall(screen, &mut line, true),
+        Action::MoveDown => recall(screen, &mut line, false),
         // Anything else leaves the line as it was.
         _ => {}
     }
-    model.ui.command = Some(line);
+    screen.ui.command = Some(line);
     Vec::new()
 }
 
 /// After an edit: a filter applies as it is typed (while it parses).
-fn edited(model: &mut Model, line: &mut CommandLine) {
+fn edited(screen: &mut Screen, line: &mut CommandLine) {
     line.recall = None;
-    if line.kind == LineKind::Filter && Filter::parse(&line.input, model.ui.filter_scope()).is_ok()
+    if line.kind == LineKind::Filter && Filter::parse(&line.input, screen.ui.filter_scope()).is_ok()
     {
-        set_filter(model, &line.input);
+        set_filter(screen, &line.input);
     }
 }
 
-fn enter(model: &mut Model, line: CommandLine) -> Vec<super::Effect> {
+fn enter(screen: &mut Screen, line: CommandLine) -> Vec<super::Effect> {
     let text = line.input.trim().to_owned();
-    if !text.is_empty() && model.ui.command_history.last() != Some(&(line.kind, text.clone())) {
-        model.ui.command_history.push((line.kind, text.clone()));
+    if !text.is_empty() && screen.ui.command_history.last() != Some(&(line.kind, text.clone())) {
+        screen.ui.command_history.push((line.kind, text.clone()));
     }
     match line.kind {
         LineKind::Filter => {
-            set_filter(model, &text);
+            set_filter(screen, &text);
             Vec::new()
         }
         LineKind::Command if text.is_empty() => Vec::new(),
-        LineKind::Command => match parse_command(&text, model) {
-            Ok(action) => super::on_action(model, action),
+        LineKind::Command => match parse_command(&text, screen) {
+            Ok(action) => super::on_action(screen, action),
             Err(why) => {
-                model.ui.message = Some(why);
+                screen.ui.message = Some(why);
                 Vec::new()
             }
         },
@@ -401,8 +401,8 @@ fn enter(model: &mut Model, line: CommandLine) -> Vec<super::Effect> {
 }
 
 /// Up: the previous line of this kind; down: the next, then an empty line.
-fn recall(model: &Model, line: &mut CommandLine, older: bool) {
-    let mine: Vec<(usize, &String)> = (model.ui.command_history.iter().enumerate())
+fn recall(screen: &Screen, line: &mut CommandLine, older: bool) {
+    let mine: Vec<(usize, &String)> = (screen.ui.command_history.iter().enumerate())
         .filter(|(_, (kind, _))| *kind == line.kind)
         .map(|(i, (_, text))| (i, text))
         .collect();
@@ -431,77 +431,77 @@ fn recall(model: &Model, line: &mut CommandLine, older: bool) {
 
 /// `:filter`, `/` and esc: narrows the grid and the apps (blank text clears), keeping the
 /// selection on a host the filter lets through.
-pub(super) fn set_filter(model: &mut Model, text: &str) {
-    if let View::Host(name) = &model.ui.view {
+pub(super) fn set_filter(screen: &mut Screen, text: &str) {
+    if let View::Host(name) = &screen.ui.view {
         let name = name.clone();
-        return set_container_filter(model, &name, text);
+        return set_container_filter(screen, &name, text);
     }
     match Filter::parse(text, Scope::Hosts) {
         Ok(filter) => {
-            model.ui.filter = filter;
-            let shown = model.grid_hosts();
-            if let Some(slot) = model.grid_slot(&shown) {
-                model.ui.selected = shown[slot];
+            screen.ui.filter = filter;
+            let shown = screen.grid_hosts();
+            if let Some(slot) = screen.grid_slot(&shown) {
+                screen.ui.selected = shown[slot];
             }
-            let apps = shown_apps(model);
-            let selected = model.ui.selected_app.as_ref();
+            let apps = shown_apps(screen);
+            let selected = screen.ui.selected_app.as_ref();
             if !selected.is_some_and(|a| apps.contains(a)) {
-                model.ui.selected_app = apps.into_iter().next();
+                screen.ui.selected_app = apps.into_iter().next();
             }
         }
-        Err(why) => model.ui.message = Some(why),
+        Err(why) => screen.ui.message = Some(why),
     }
 }
 
 /// In a host's view the filter narrows its containers; the selection stays in the list.
-fn set_container_filter(model: &mut Model, host: &str, text: &str) {
+fn set_container_filter(screen: &mut Screen, host: &str, text: &str) {
     match Filter::parse(text, Scope::Containers) {
         Ok(filter) => {
-            model.ui.container_filter = filter;
-            let shown = model
+            screen.ui.container_filter = filter;
+            let shown = screen
                 .cluster
                 .host(host)
-                .map_or(0, |h| model.shown_containers(h).len());
-            model.ui.selected_row = model.ui.selected_row.min(shown.saturating_sub(1));
+                .map_or(0, |h| screen.shown_containers(h).len());
+            screen.ui.selected_row = screen.ui.selected_row.min(shown.saturating_sub(1));
         }
-        Err(why) => model.ui.message = Some(why),
+        Err(why) => screen.ui.message = Some(why),
     }
 }
 
 /// The Apps panel's rows under the filter, by name.
-fn shown_apps(model: &Model) -> Vec<String> {
-    (app_statuses(&model.cluster).into_iter())
+fn shown_apps(screen: &Screen) -> Vec<String> {
+    (app_statuses(&screen.cluster).into_iter())
         .map(|s| s.name)
-        .filter(|name| model.shows_app(name))
+        .filter(|name| screen.shows_app(name))
         .collect()
 }
 
 /// Moving in the Apps panel while a filter is set: over the rows it shows.
-pub(super) fn move_shown_app(model: &mut Model, action: &Action) {
-    let apps = shown_apps(model);
-    let selected = model.ui.selected_app.as_deref();
+pub(super) fn move_shown_app(screen: &mut Screen, action: &Action) {
+    let apps = shown_apps(screen);
+    let selected = screen.ui.selected_app.as_deref();
     let Some(current) = (apps.iter().position(|a| Some(a.as_str()) == selected))
         .or_else(|| (!apps.is_empty()).then_some(0))
     else {
         return;
     };
-    let page = model.ui.geometry.apps_rows;
+    let page = screen.ui.geometry.apps_rows;
     let next = match action {
         Action::MoveLeft | Action::MoveRight => current,
         other => super::step(current, apps.len(), 1, page, other),
     };
-    model.ui.selected_app = apps.get(next).cloned();
+    screen.ui.selected_app = apps.get(next).cloned();
 }
 
 /// `:host NAME`: that host's view, with it selected in the grid.
-pub(super) fn open_host(model: &mut Model, name: &str) {
-    match model.cluster.host_index(name) {
+pub(super) fn open_host(screen: &mut Screen, name: &str) {
+    match screen.cluster.host_index(name) {
         Some(i) => {
-            model.ui.selected = i;
-            model.ui.show_host(name);
-            model.ui.focus = crate::tui::model::Focus::Grid;
+            screen.ui.selected = i;
+            screen.ui.show_host(name);
+            screen.ui.focus = crate::tui::screen::Focus::Grid;
         }
-        None => model.ui.message = Some(format!("no host named {name}")),
+        None => screen.ui.message = Some(format!("no host named {name}")),
     }
 }
 

@@ -1,4 +1,4 @@
-//! The pure heart: `update(&mut Model, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
+//! The pure heart: `update(&mut Screen, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
 
 mod apps;
 mod command;
@@ -8,25 +8,21 @@ mod rollout;
 pub use apps::{gate, refuse};
 pub use command::{complete, parse_command};
 
-use crate::cluster::{
-    AppEvent, Change, ClusterEvent, DataEvent, EtcdEvent, HostEvent, PlacementEvent, RestartEvent,
-    RolloutEvent,
-};
-use crate::domain::Thresholds;
+use crate::cluster::{ClusterEvent, ClusterState, EtcdState};
 use crate::ops::{Command, Outcome};
 use crate::ops::{HistoryEntry, Refusal};
 use crate::tui::action::Action;
 use crate::tui::layout::Geometry;
-use crate::tui::model::{Focus, LineKind, Model, View};
+use crate::tui::screen::{Focus, LineKind, Screen, View};
+use crate::tui::theme::Theme;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
     Action(Action),
-    Data(DataEvent),
-    Store(HostEvent),
-    /// The app watcher's news: specs and their revisions.
-    Apps(AppEvent),
+    /// The feed's picture of the cluster, as of its latest batch of events.
+    Cluster(Arc<ClusterState>),
     /// How an `Effect::Execute` ended: what happened, or the error the operator must see.
     Done(Result<Outcome, String>),
     /// The image tags the engines hold (for the rollout prompt), or why they could not say.
@@ -36,43 +32,21 @@ pub enum Msg {
         app: String,
         result: Result<Vec<HistoryEntry>, String>,
     },
-    /// The rollout watcher's news: progress records as etcd holds them.
-    Rollouts(RolloutEvent),
-    /// Why the controller cannot place every instance of an app (`/placement/<app>`).
-    Placement(PlacementEvent),
-    /// Containers an operator is restarting (`/restarts/`).
-    Restarts(RestartEvent),
-    /// Whether etcd answers (the feed's one word on it).
-    Etcd(EtcdEvent),
     /// Something outside the cluster the operator must see, e.g. a theme that failed to reload.
     Notice(String),
-    /// The clock moved; ages on screen are computed against `Model::now`.
+    /// The clock moved; ages on screen are computed against `Screen::now`.
     Tick(Instant),
     /// The terminal's size, and the layout that follows from it (measured by the loop).
     Resize(Geometry),
-    /// A theme came into force (switched, or its file reloaded): `state=` filters go by its
-    /// thresholds, and the screen is drawn again in its colours.
-    Theme(Thresholds),
+    /// A theme came into force (switched, or its file reloaded): the screen is drawn in
+    /// its colours, and `state=` filters go by its thresholds.
+    Theme(Box<Theme>),
     /// The wallboard's clock moved: its page turns when due; `clock` is the wall-clock text
     /// to show ("14:03:27 UTC").
     WallClock {
         now: Instant,
         clock: String,
     },
-}
-
-impl From<ClusterEvent> for Msg {
-    fn from(event: ClusterEvent) -> Msg {
-        match event {
-            ClusterEvent::Engine(e) => Msg::Data(e),
-            ClusterEvent::Hosts(e) => Msg::Store(e),
-            ClusterEvent::Apps(e) => Msg::Apps(e),
-            ClusterEvent::Rollouts(e) => Msg::Rollouts(e),
-            ClusterEvent::Placement(e) => Msg::Placement(e),
-            ClusterEvent::Restarts(e) => Msg::Restarts(e),
-            ClusterEvent::Etcd(e) => Msg::Etcd(e),
-        }
-    }
 }
 
 /// What the loop must do after an update.
@@ -94,137 +68,107 @@ pub enum Effect {
 
 /// Applies one message. Returns the effects the loop must carry out, the audit of any
 /// change it refused among them.
-pub fn update(model: &mut Model, msg: Msg) -> Vec<Effect> {
-    let mut effects = on_msg(model, msg);
-    effects.extend(model.refused.drain(..).map(Effect::AuditRefusal));
+pub fn update(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
+    let mut effects = on_msg(screen, msg);
+    effects.extend(screen.refused.drain(..).map(Effect::AuditRefusal));
     effects
 }
 
-fn on_msg(model: &mut Model, msg: Msg) -> Vec<Effect> {
+fn on_msg(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => {
-            model.dirty = true;
-            on_action(model, action)
+            screen.dirty = true;
+            on_action(screen, action)
         }
-        Msg::Data(event) => {
-            model.dirty = true;
-            on_cluster(model, ClusterEvent::Engine(event));
-            Vec::new()
-        }
-        Msg::Store(event) => {
-            model.dirty = true;
-            on_cluster(model, ClusterEvent::Hosts(event));
-            Vec::new()
-        }
-        Msg::Apps(event) => {
-            model.dirty = true;
-            on_cluster(model, ClusterEvent::Apps(event));
+        Msg::Cluster(cluster) => {
+            screen.dirty = true;
+            on_cluster(screen, cluster);
             Vec::new()
         }
         Msg::Done(result) => {
-            model.dirty = true;
-            model.in_flight = model.in_flight.saturating_sub(1);
-            model.ui.message = Some(match result {
+            screen.dirty = true;
+            screen.in_flight = screen.in_flight.saturating_sub(1);
+            screen.ui.message = Some(match result {
                 Ok(outcome) => outcome.to_string(),
                 Err(error) => error,
             });
             Vec::new()
         }
         Msg::Images(result) => {
-            model.dirty = true;
-            rollout::on_images(model, result);
+            screen.dirty = true;
+            rollout::on_images(screen, result);
             Vec::new()
         }
         Msg::History { app, result } => {
-            model.dirty = true;
-            rollout::on_history(model, app, result);
-            Vec::new()
-        }
-        Msg::Rollouts(event) => {
-            model.dirty = true;
-            on_cluster(model, ClusterEvent::Rollouts(event));
-            crate::tui::model::note_finished(model);
-            Vec::new()
-        }
-        Msg::Placement(event) => {
-            model.dirty = true;
-            on_cluster(model, ClusterEvent::Placement(event));
-            Vec::new()
-        }
-        Msg::Restarts(event) => {
-            on_cluster(model, ClusterEvent::Restarts(event));
-            Vec::new()
-        }
-        Msg::Etcd(event) => {
-            model.dirty = true;
-            on_cluster(model, ClusterEvent::Etcd(event));
+            screen.dirty = true;
+            rollout::on_history(screen, app, result);
             Vec::new()
         }
         Msg::Tick(now) => {
             // Only the data age on screen changes; redraw once a second at most.
-            if now.duration_since(model.now).as_secs() >= 1 {
-                model.now = now;
-                model.dirty = true;
+            if now.duration_since(screen.now).as_secs() >= 1 {
+                screen.now = now;
+                screen.dirty = true;
             }
             Vec::new()
         }
         Msg::Notice(text) => {
-            model.ui.message = Some(text);
-            model.dirty = true;
+            screen.ui.message = Some(text);
+            screen.dirty = true;
             Vec::new()
         }
         Msg::Resize(geometry) => {
-            model.ui.geometry = geometry;
-            model.dirty = true;
+            screen.ui.geometry = geometry;
+            screen.dirty = true;
             Vec::new()
         }
-        Msg::Theme(thresholds) => {
-            model.thresholds = thresholds;
-            model.dirty = true;
+        Msg::Theme(theme) => {
+            screen.theme = *theme;
+            screen.dirty = true;
             Vec::new()
         }
         Msg::WallClock { now, clock } => {
-            if let Some(wallboard) = &mut model.wallboard {
+            if let Some(wallboard) = &mut screen.wallboard {
                 let turned = wallboard.advance(now);
-                model.dirty |= wallboard.set_clock(clock) || turned;
+                screen.dirty |= wallboard.set_clock(clock) || turned;
             }
             Vec::new()
         }
     }
 }
 
-fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
-    model.ui.message = None;
-    if model.ui.help {
+fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
+    screen.ui.message = None;
+    if screen.ui.help {
         // Help is modal: when it scrolls (small terminals) the moving keys scroll it; any
         // other key, bound or not (the loop sends Back for unbound ones), closes it.
-        let scrolls = model.ui.help_scrolls();
-        let scroll = &mut model.ui.help_scroll;
+        let scrolls = screen.ui.help_scrolls();
+        let scroll = &mut screen.ui.help_scroll;
         match action {
             Action::MoveDown if scrolls => *scroll = scroll.saturating_add(1),
             Action::MoveUp if scrolls => *scroll = scroll.saturating_sub(1),
             Action::PageDown if scrolls => *scroll = scroll.saturating_add(10),
             Action::PageUp if scrolls => *scroll = scroll.saturating_sub(10),
             Action::First if scrolls => *scroll = 0,
-            _ => model.ui.help = false,
+            _ => screen.ui.help = false,
         }
         return Vec::new();
     }
-    if let Err(refusal) = gate(model, &action) {
-        refuse(model, refusal);
+    if let Err(refusal) = gate(screen, &action) {
+        refuse(screen, refusal);
         return Vec::new();
     }
-    if model.ui.command.is_some() {
-        return command::on_key(model, action);
+    if screen.ui.command.is_some() {
+        return command::on_key(screen, action);
     }
-    if model.ui.dialog.is_some() {
-        return apps::on_dialog(model, action);
+    if screen.ui.dialog.is_some() {
+        return apps::on_dialog(screen, action);
     }
-    if model.ui.image_prompt.is_some() {
-        return rollout::on_image_prompt(model, action);
+    if screen.ui.image_prompt.is_some() {
+        return rollout::on_image_prompt(screen, action);
     }
-    let action = if model.ui.history.is_some() && model.ui.view == View::Grid {
-        match rollout::on_history_key(model, action) {
+    let action = if screen.ui.history.is_some() && screen.ui.view == View::Grid {
+        match rollout::on_history_key(screen, action) {
             Some(action) => action,
             None => return Vec::new(),
         }
@@ -232,31 +176,31 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         action
     };
     match action {
-        Action::Quit => apps::quit(model),
+        Action::Quit => apps::quit(screen),
         Action::ToggleHelp => {
-            model.ui.help = true;
-            model.ui.help_scroll = 0;
+            screen.ui.help = true;
+            screen.ui.help_scroll = 0;
         }
         Action::Open => {
-            if let View::Grid = model.ui.view
-                && model.ui.focus == Focus::Grid
-                && let Some(host) = model.selected_host()
+            if let View::Grid = screen.ui.view
+                && screen.ui.focus == Focus::Grid
+                && let Some(host) = screen.selected_host()
             {
                 let name = host.name().to_owned();
-                model.ui.show_host(&name);
+                screen.ui.show_host(&name);
             }
         }
-        Action::Back if model.ui.view == View::Grid => {
+        Action::Back if screen.ui.view == View::Grid => {
             // Esc on the grid first clears a filter.
-            if model.ui.focus == Focus::Grid && model.ui.filter.is_some() {
-                command::set_filter(model, "");
+            if screen.ui.focus == Focus::Grid && screen.ui.filter.is_some() {
+                command::set_filter(screen, "");
             }
-            model.ui.focus = Focus::Grid;
+            screen.ui.focus = Focus::Grid;
         }
         // Esc in a host's view first clears its filter.
-        Action::Back if model.ui.container_filter.is_some() => command::set_filter(model, ""),
-        Action::Back => model.ui.show_grid(),
-        Action::FocusNext => apps::focus_next(model),
+        Action::Back if screen.ui.container_filter.is_some() => command::set_filter(screen, ""),
+        Action::Back => screen.ui.show_grid(),
+        Action::FocusNext => apps::focus_next(screen),
         Action::MoveUp
         | Action::MoveDown
         | Action::MoveLeft
@@ -264,9 +208,9 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         | Action::PageUp
         | Action::PageDown
         | Action::First
-        | Action::Last => move_selection(model, &action),
+        | Action::Last => move_selection(screen, &action),
         Action::ScalePrompt | Action::ScaleUp | Action::ScaleDown => {
-            apps::start_scale(model, &action)
+            apps::start_scale(screen, &action)
         }
         Action::RolloutPrompt
         | Action::PauseResume
@@ -274,33 +218,33 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
         | Action::ShowHistory
         | Action::RollingRestart
         | Action::Promote
-            if model.ui.view == View::Grid =>
+            if screen.ui.view == View::Grid =>
         {
-            return rollout::on_app_key(model, &action);
+            return rollout::on_app_key(screen, &action);
         }
-        Action::RestartOne => rollout::restart_one(model),
-        Action::CommandLine => command::open(model, LineKind::Command),
-        Action::FilterPrompt => command::open(model, LineKind::Filter),
-        Action::SetFilter(text) => command::set_filter(model, &text),
-        Action::OpenHost(name) => command::open_host(model, &name),
+        Action::RestartOne => rollout::restart_one(screen),
+        Action::CommandLine => command::open(screen, LineKind::Command),
+        Action::FilterPrompt => command::open(screen, LineKind::Filter),
+        Action::SetFilter(text) => command::set_filter(screen, &text),
+        Action::OpenHost(name) => command::open_host(screen, &name),
         Action::OpenHistory(app) => {
-            model.ui.show_grid();
-            model.ui.selected_app = Some(app);
-            return rollout::on_app_key(model, &Action::ShowHistory);
+            screen.ui.show_grid();
+            screen.ui.selected_app = Some(app);
+            return rollout::on_app_key(screen, &Action::ShowHistory);
         }
         // An image named on the `:` line is checked before any y/n, like a typed one.
         Action::Run(Command::Rollout { app, image }) => {
-            return rollout::check_rollout(model, app, image);
+            return rollout::check_rollout(screen, app, image);
         }
         // The y/n of a rollback says what the revision holds: read first.
         Action::Run(Command::Rollback { app, revision }) => {
-            return rollout::rollback(model, app, revision);
+            return rollout::rollback(screen, app, revision);
         }
         // The loop owns the theme and the screen.
         Action::SetTheme(name) => return vec![Effect::SwitchTheme(name)],
         Action::ExportScreen => return vec![Effect::ExportScreen(None)],
         Action::ExportTo(dir) => return vec![Effect::ExportScreen(Some(dir))],
-        Action::Run(command) => apps::ask(model, command),
+        Action::Run(command) => apps::ask(screen, command),
         // The app keys mean nothing outside the grid view.
         Action::RolloutPrompt
         | Action::PauseResume
@@ -314,30 +258,30 @@ fn on_action(model: &mut Model, action: Action) -> Vec<Effect> {
     Vec::new()
 }
 
-fn move_selection(model: &mut Model, action: &Action) {
-    match model.ui.view.clone() {
-        View::Grid if model.ui.focus == Focus::Apps && model.ui.filter.is_some() => {
-            command::move_shown_app(model, action)
+fn move_selection(screen: &mut Screen, action: &Action) {
+    match screen.ui.view.clone() {
+        View::Grid if screen.ui.focus == Focus::Apps && screen.ui.filter.is_some() => {
+            command::move_shown_app(screen, action)
         }
-        View::Grid if model.ui.focus == Focus::Apps => apps::move_app_selection(model, action),
+        View::Grid if screen.ui.focus == Focus::Apps => apps::move_app_selection(screen, action),
         View::Grid => {
             // Over the hosts the grid shows, so a filter moves as it draws.
-            let shown = model.grid_hosts();
-            let Some(current) = model.grid_slot(&shown) else {
+            let shown = screen.grid_hosts();
+            let Some(current) = screen.grid_slot(&shown) else {
                 return;
             };
             let count = shown.len();
-            let (columns, rows) = model.ui.geometry.grid(count);
+            let (columns, rows) = screen.ui.geometry.grid(count);
             let page = columns * rows;
-            model.ui.selected = shown[step(current, count, columns, page, action)];
+            screen.ui.selected = shown[step(current, count, columns, page, action)];
         }
         View::Host(name) => {
-            let count = model
+            let count = screen
                 .cluster
                 .host(&name)
-                .map_or(0, |h| model.shown_containers(h).len());
-            let page = model.ui.geometry.host_rows;
-            model.ui.selected_row = step(model.ui.selected_row, count, 1, page, action);
+                .map_or(0, |h| screen.shown_containers(h).len());
+            let page = screen.ui.geometry.host_rows;
+            screen.ui.selected_row = step(screen.ui.selected_row, count, 1, page, action);
         }
     }
 }
@@ -364,41 +308,42 @@ fn step(current: usize, count: usize, columns: usize, page: usize, action: &Acti
     }
 }
 
-/// Applies a cluster event to the screen's picture, then keeps the screen in step: the
-/// selection on a host that is still there, a message about an etcd outage gone once
-/// etcd answers.
-fn on_cluster(model: &mut Model, event: ClusterEvent) {
-    let relisted = matches!(event, ClusterEvent::Engine(DataEvent::Containers { .. }));
-    // The feed runs the supervisors: a screen only follows hosts in and out.
-    for change in model.cluster.apply(event, model.now) {
-        match change {
-            Change::Supervise(_) => {}
-            Change::Unsupervise(name) => {
-                let hosts = model.cluster.hosts.len();
-                model.ui.selected = model.ui.selected.min(hosts.saturating_sub(1));
-                if model.ui.view == View::Host(name) {
-                    model.ui.show_grid();
-                }
-            }
-            Change::EtcdAnswered => {
-                if (model.ui.message.as_deref()).is_some_and(|m| m.starts_with(ETCD_UNREACHABLE)) {
-                    model.ui.message = None;
-                }
-            }
-        }
+/// Takes the feed's new picture, then keeps the screen in step with it: the selection on
+/// a host that is still there, a message about an etcd outage gone once etcd answers,
+/// finished rollouts noted.
+fn on_cluster(screen: &mut Screen, cluster: Arc<ClusterState>) {
+    let answered = matches!(cluster.etcd, EtcdState::Connected { .. })
+        && !matches!(screen.cluster.etcd, EtcdState::Connected { .. });
+    screen.cluster = cluster;
+    let hosts = screen.cluster.hosts.len();
+    screen.ui.selected = screen.ui.selected.min(hosts.saturating_sub(1));
+    if let View::Host(name) = &screen.ui.view
+        && screen.cluster.host(name).is_none()
+    {
+        screen.ui.show_grid();
     }
-    if relisted {
-        clamp_row(model);
+    if answered && (screen.ui.message.as_deref()).is_some_and(|m| m.starts_with(ETCD_UNREACHABLE)) {
+        screen.ui.message = None;
     }
+    crate::tui::screen::note_finished(screen);
+    clamp_row(screen);
 }
 
-fn clamp_row(model: &mut Model) {
-    if let View::Host(name) = &model.ui.view {
-        let count = model
+/// Applies one event to the screen's own copy of the picture, as a feed would, and takes
+/// the result: for a screen not on a feed (tests, benches).
+pub fn hear(screen: &mut Screen, event: ClusterEvent) -> Vec<Effect> {
+    let mut cluster = (*screen.cluster).clone();
+    let _ = cluster.apply(event, screen.now);
+    update(screen, Msg::Cluster(Arc::new(cluster)))
+}
+
+fn clamp_row(screen: &mut Screen) {
+    if let View::Host(name) = &screen.ui.view {
+        let count = screen
             .cluster
             .host(name)
-            .map_or(0, |h| model.shown_containers(h).len());
-        model.ui.selected_row = model.ui.selected_row.min(count.saturating_sub(1));
+            .map_or(0, |h| screen.shown_containers(h).len());
+        screen.ui.selected_row = screen.ui.selected_row.min(count.saturating_sub(1));
     }
 }
 

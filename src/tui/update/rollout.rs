@@ -9,40 +9,40 @@ use crate::ops::HistoryEntry;
 use crate::ops::{Command, busy_message};
 use crate::plan::rollout::Phase;
 use crate::tui::action::Action;
-use crate::tui::model::{HistoryList, ImagePrompt, Model, View, selected_index};
+use crate::tui::screen::{HistoryList, ImagePrompt, Screen, View, selected_index};
 
 /// The longest image reference the prompt takes (Docker's own limit is 255 for the name).
 const IMAGE_MAX: usize = 255;
 
 /// A key of the Apps panel that acts on the selected app.
 /// Returns the reads the screen needs (image tags, history).
-pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
-    let (app, record) = match selected_spec(model) {
+pub(super) fn on_app_key(screen: &mut Screen, action: &Action) -> Vec<Effect> {
+    let (app, record) = match selected_spec(screen) {
         Ok(found) => found,
         Err(why) => {
-            model.ui.message = Some(why);
+            screen.ui.message = Some(why);
             return Vec::new();
         }
     };
-    model.ui.selected_app = Some(app.clone());
-    let running = active_rollout(&model.cluster, &app).cloned();
+    screen.ui.selected_app = Some(app.clone());
+    let running = active_rollout(&screen.cluster, &app).cloned();
     let busy = running
         .as_ref()
         .map(|r| &r.state)
         .filter(|s| !matches!(s.phase, Phase::Paused { .. }));
     match action {
         Action::RolloutPrompt | Action::RollingRestart if busy.is_some() => {
-            model.ui.message = busy.map(busy_message);
+            screen.ui.message = busy.map(busy_message);
         }
         Action::RolloutPrompt => {
             let prompt = ImagePrompt::new(app, record.spec.image, String::new(), false);
-            model.ui.image_prompt = Some(prompt);
+            screen.ui.image_prompt = Some(prompt);
             return vec![Effect::ReadImages];
         }
-        Action::RollingRestart => ask(model, Command::Restart { app }),
-        Action::RollbackPrevious => return rollback(model, app, None),
+        Action::RollingRestart => ask(screen, Command::Restart { app }),
+        Action::RollbackPrevious => return rollback(screen, app, None),
         Action::ShowHistory => {
-            model.ui.history = Some(HistoryList {
+            screen.ui.history = Some(HistoryList {
                 app: app.clone(),
                 entries: None,
                 selected: 0,
@@ -50,21 +50,21 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
             return vec![Effect::ReadHistory(app)];
         }
         Action::PauseResume => match running {
-            None => model.ui.message = Some(format!("{app} has no rollout running")),
+            None => screen.ui.message = Some(format!("{app} has no rollout running")),
             Some(r) => match r.state.phase {
-                Phase::Paused { .. } => ask(model, Command::Resume { app }),
-                _ => ask(model, Command::Pause { app }),
+                Phase::Paused { .. } => ask(screen, Command::Resume { app }),
+                _ => ask(screen, Command::Pause { app }),
             },
         },
         Action::Promote => match running {
-            Some(r) if r.state.phase == Phase::Canary => ask(model, Command::Promote { app }),
+            Some(r) if r.state.phase == Phase::Canary => ask(screen, Command::Promote { app }),
             Some(r) => {
-                model.ui.message = Some(format!(
+                screen.ui.message = Some(format!(
                     "{app}'s rollout is not waiting for a promote (it is {})",
                     r.state.phase.name()
                 ));
             }
-            None => model.ui.message = Some(format!("{app} has no rollout running")),
+            None => screen.ui.message = Some(format!("{app} has no rollout running")),
         },
         _ => {}
     }
@@ -73,43 +73,43 @@ pub(super) fn on_app_key(model: &mut Model, action: &Action) -> Vec<Effect> {
 
 /// `b`, `:rollback APP [REVISION]`: during a rollout, turning it around (its start is
 /// known); otherwise the history is read first so the y/n says what the revision holds.
-pub(super) fn rollback(model: &mut Model, app: String, revision: Option<i64>) -> Vec<Effect> {
+pub(super) fn rollback(screen: &mut Screen, app: String, revision: Option<i64>) -> Vec<Effect> {
     if revision.is_none()
-        && let Some(running) = active_rollout(&model.cluster, &app)
+        && let Some(running) = active_rollout(&screen.cluster, &app)
     {
         let back_to = running.from_spec.as_ref().map_or_else(
             || "where it started".to_owned(),
             |spec| format!("{}, {} instances", spec.image, spec.instances),
         );
         let question = format!("turn {app}'s rollout around, back to {back_to}?");
-        ask_with(model, Command::Rollback { app, revision }, question);
+        ask_with(screen, Command::Rollback { app, revision }, question);
         return Vec::new();
     }
-    if let Err(why) = etcd_ready(model) {
-        model.ui.message = Some(why);
+    if let Err(why) = etcd_ready(screen) {
+        screen.ui.message = Some(why);
         return Vec::new();
     }
-    model.ui.message = Some(format!("reading {app}'s history …"));
-    model.ui.pending_rollback = Some((app.clone(), revision));
+    screen.ui.message = Some(format!("reading {app}'s history …"));
+    screen.ui.pending_rollback = Some((app.clone(), revision));
     vec![Effect::ReadHistory(app)]
 }
 
 /// The history a rollback waited for: y/n naming the revision's image and count, or why
 /// there is nothing to roll back to.
-fn ask_rollback(model: &mut Model, app: String, wanted: Option<i64>, entries: &[HistoryEntry]) {
+fn ask_rollback(screen: &mut Screen, app: String, wanted: Option<i64>, entries: &[HistoryEntry]) {
     let entry = entries.iter().find(|e| match wanted {
         Some(r) => e.revision == r,
         None => !e.same_as_current,
     });
     match entry {
         Some(e) if e.same_as_current => {
-            model.ui.message = Some(format!(
+            screen.ui.message = Some(format!(
                 "revision {} runs what {app} runs now: nothing to roll back",
                 e.revision
             ));
         }
         Some(e) => ask_with(
-            model,
+            screen,
             Command::Rollback {
                 app: app.clone(),
                 revision: Some(e.revision),
@@ -120,7 +120,7 @@ fn ask_rollback(model: &mut Model, app: String, wanted: Option<i64>, entries: &[
             ),
         ),
         None => {
-            model.ui.message = Some(match wanted {
+            screen.ui.message = Some(match wanted {
                 Some(r) => format!("{app} has no revision {r} in its history"),
                 None => format!("{app} has no earlier revision to roll back to"),
             })
@@ -129,13 +129,13 @@ fn ask_rollback(model: &mut Model, app: String, wanted: Option<i64>, entries: &[
 }
 
 /// The selected app and its spec, or what the operator is told instead.
-fn selected_spec(model: &Model) -> Result<(String, AppRecord), String> {
-    etcd_ready(model)?;
-    let statuses = app_statuses(&model.cluster);
-    let i = selected_index(&statuses, model.ui.selected_app.as_deref())
+fn selected_spec(screen: &Screen) -> Result<(String, AppRecord), String> {
+    etcd_ready(screen)?;
+    let statuses = app_statuses(&screen.cluster);
+    let i = selected_index(&statuses, screen.ui.selected_app.as_deref())
         .ok_or("no apps yet: wheelhouse ctl apply -f app.toml")?;
     let name = statuses[i].name.clone();
-    let record = model
+    let record = screen
         .cluster
         .apps
         .get(&name)
@@ -145,52 +145,52 @@ fn selected_spec(model: &Model) -> Result<(String, AppRecord), String> {
 }
 
 /// `R` in the host view: the selected container, through y/n.
-pub(super) fn restart_one(model: &mut Model) {
-    let View::Host(host) = model.ui.view.clone() else {
+pub(super) fn restart_one(screen: &mut Screen) {
+    let View::Host(host) = screen.ui.view.clone() else {
         return;
     };
-    let container = model
+    let container = screen
         .cluster
         .host(&host)
         .and_then(|h| {
-            model
+            screen
                 .shown_containers(h)
-                .get(model.ui.selected_row)
+                .get(screen.ui.selected_row)
                 .copied()
         })
         .map(|c| c.name.clone());
     match container {
-        Some(container) => ask(model, Command::RestartContainer { host, container }),
-        None => model.ui.message = Some(format!("{host} has no container selected")),
+        Some(container) => ask(screen, Command::RestartContainer { host, container }),
+        None => screen.ui.message = Some(format!("{host} has no container selected")),
     }
 }
 
 /// `:rollout APP IMAGE`: the image is checked against the hosts' tags like a typed one
 /// before any y/n; the prompt shows it meanwhile, and keeps it with the reason if refused.
-pub(super) fn check_rollout(model: &mut Model, app: String, image: String) -> Vec<Effect> {
-    let Some(record) = model.cluster.apps.get(&app) else {
-        model.ui.message = Some(format!("rollout: no app named {app}"));
+pub(super) fn check_rollout(screen: &mut Screen, app: String, image: String) -> Vec<Effect> {
+    let Some(record) = screen.cluster.apps.get(&app) else {
+        screen.ui.message = Some(format!("rollout: no app named {app}"));
         return Vec::new();
     };
     let current = record.spec.image.clone();
-    model.ui.image_prompt = Some(ImagePrompt::new(app, current, image, true));
+    screen.ui.image_prompt = Some(ImagePrompt::new(app, current, image, true));
     vec![Effect::ReadImages]
 }
 
 /// Keys while the image prompt is open: it takes them all.
-pub(super) fn on_image_prompt(model: &mut Model, action: Action) -> Vec<Effect> {
-    let Some(mut prompt) = model.ui.image_prompt.take() else {
+pub(super) fn on_image_prompt(screen: &mut Screen, action: Action) -> Vec<Effect> {
+    let Some(mut prompt) = screen.ui.image_prompt.take() else {
         return Vec::new();
     };
     match action {
         Action::Cancel => {
-            model.ui.message = Some(format!("rollout of {} cancelled", prompt.app));
+            screen.ui.message = Some(format!("rollout of {} cancelled", prompt.app));
             return Vec::new();
         }
         Action::Confirm => match check_image(&prompt) {
             Ok(image) => {
                 ask(
-                    model,
+                    screen,
                     Command::Rollout {
                         app: prompt.app,
                         image,
@@ -215,7 +215,7 @@ pub(super) fn on_image_prompt(model: &mut Model, action: Action) -> Vec<Effect> 
         // Anything else leaves the prompt as it was.
         _ => {}
     }
-    model.ui.image_prompt = Some(prompt);
+    screen.ui.image_prompt = Some(prompt);
     Vec::new()
 }
 
@@ -269,8 +269,8 @@ fn check_image(prompt: &ImagePrompt) -> Result<String, String> {
 
 /// The engines' tags, for an open prompt: the current image's repository first, then the
 /// rest, each sorted; `<none>` tags left out.
-pub(super) fn on_images(model: &mut Model, result: Result<Vec<String>, String>) {
-    let Some(prompt) = model.ui.image_prompt.as_mut() else {
+pub(super) fn on_images(screen: &mut Screen, result: Result<Vec<String>, String>) {
+    let Some(prompt) = screen.ui.image_prompt.as_mut() else {
         return;
     };
     let submit = std::mem::take(&mut prompt.submit);
@@ -284,29 +284,29 @@ pub(super) fn on_images(model: &mut Model, result: Result<Vec<String>, String>) 
     }));
     if submit {
         // As if enter was pressed now that the tags are known.
-        on_image_prompt(model, Action::Confirm);
+        on_image_prompt(screen, Action::Confirm);
     }
 }
 
 pub(super) fn on_history(
-    model: &mut Model,
+    screen: &mut Screen,
     app: String,
     result: Result<Vec<HistoryEntry>, String>,
 ) {
-    if let Some((waiting, wanted)) = model.ui.pending_rollback.take() {
+    if let Some((waiting, wanted)) = screen.ui.pending_rollback.take() {
         if waiting != app {
-            model.ui.pending_rollback = Some((waiting, wanted));
+            screen.ui.pending_rollback = Some((waiting, wanted));
         } else {
             match &result {
-                Ok(entries) => ask_rollback(model, app.clone(), wanted, entries),
+                Ok(entries) => ask_rollback(screen, app.clone(), wanted, entries),
                 Err(why) => {
-                    model.ui.message = Some(format!("{app}'s history could not be read: {why}"))
+                    screen.ui.message = Some(format!("{app}'s history could not be read: {why}"))
                 }
             }
             return;
         }
     }
-    if let Some(list) = model.ui.history.as_mut()
+    if let Some(list) = screen.ui.history.as_mut()
         && list.app == app
     {
         list.entries = Some(result);
@@ -316,21 +316,21 @@ pub(super) fn on_history(
 
 /// Keys while the history list is open: it takes the Apps panel's keys. Returns the
 /// action back when the list does not take it (quit, help); the app keys do nothing here.
-pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action> {
-    let list = model.ui.history.as_mut()?;
+pub(super) fn on_history_key(screen: &mut Screen, action: Action) -> Option<Action> {
+    let list = screen.ui.history.as_mut()?;
     let count = match &list.entries {
         Some(Ok(entries)) => entries.len(),
         _ => 0,
     };
     match action {
-        Action::Back => model.ui.history = None,
+        Action::Back => screen.ui.history = None,
         Action::MoveUp
         | Action::MoveDown
         | Action::PageUp
         | Action::PageDown
         | Action::First
         | Action::Last => {
-            let page = model.ui.geometry.apps_rows;
+            let page = screen.ui.geometry.apps_rows;
             list.selected = super::step(list.selected, count, 1, page, &action);
         }
         Action::Open => {
@@ -340,16 +340,16 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
             };
             let app = list.app.clone();
             match picked {
-                None => model.ui.message = Some(format!("{app}: no revision to pick")),
+                None => screen.ui.message = Some(format!("{app}: no revision to pick")),
                 Some(e) if e.same_as_current => {
-                    model.ui.message = Some(format!(
+                    screen.ui.message = Some(format!(
                         "revision {} runs what {app} runs now: nothing to roll back",
                         e.revision
                     ));
                 }
                 Some(e) => {
-                    model.ui.history = None;
-                    ask_rollback(model, app, Some(e.revision), &[e]);
+                    screen.ui.history = None;
+                    ask_rollback(screen, app, Some(e.revision), &[e]);
                 }
             }
         }
@@ -360,16 +360,16 @@ pub(super) fn on_history_key(model: &mut Model, action: Action) -> Option<Action
 }
 
 /// The y/n question for a rollout command; None for other commands.
-pub(super) fn question(model: &Model, command: &Command) -> Option<String> {
+pub(super) fn question(screen: &Screen, command: &Command) -> Option<String> {
     Some(match command {
-        Command::Rollout { app, image } => match model.cluster.apps.get(app) {
+        Command::Rollout { app, image } => match screen.cluster.apps.get(app) {
             Some(r) => format!("roll {app} out: {} → {image}?", r.spec.image),
             None => format!("roll {app} out to {image}?"),
         },
         Command::Rollback {
             app,
             revision: None,
-        } if active_rollout(&model.cluster, app).is_some() => {
+        } if active_rollout(&screen.cluster, app).is_some() => {
             format!("turn {app}'s rollout around, back to where it started?")
         }
         Command::Rollback {

@@ -1,9 +1,11 @@
 use super::*;
+use crate::cluster::{ClusterEvent, DataEvent, HostEvent};
 use crate::cluster::{EtcdEvent, EtcdState, HostSource, HostState};
 use crate::cluster::{HostChange, HostListing};
 use crate::domain::{Container, Health, HostInfo};
+use crate::tui::update::hear;
 use std::time::Duration;
-use support::{act, host_spec as spec, model};
+use support::{act, host_spec as spec, screen};
 
 pub(crate) mod support;
 
@@ -25,14 +27,14 @@ fn container(id: &str) -> Container {
 
 #[test]
 fn hosts_stay_sorted_by_name() {
-    let m = model(&["c", "a", "b"]);
+    let m = screen(&["c", "a", "b"]);
     let names: Vec<_> = m.cluster.hosts.iter().map(|h| h.name()).collect();
     assert_eq!(names, ["a", "b", "c"]);
 }
 
 #[test]
 fn selection_moves_in_the_grid_and_stops_at_edges() {
-    let mut m = model(&["a", "b", "c"]);
+    let mut m = screen(&["a", "b", "c"]);
     act(&mut m, Action::MoveRight);
     assert_eq!(m.ui.selected, 1);
     act(&mut m, Action::MoveRight);
@@ -49,7 +51,7 @@ fn selection_moves_in_the_grid_and_stops_at_edges() {
 fn up_and_down_move_by_a_grid_row() {
     let names: Vec<String> = (0..300).map(|i| format!("h{i:03}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut m = model(&refs);
+    let mut m = screen(&refs);
     let (columns, _) = m.ui.geometry.grid(300);
     assert!(columns > 1);
     act(&mut m, Action::MoveDown);
@@ -77,7 +79,7 @@ fn step_handles_empty_and_partial_rows() {
 
 #[test]
 fn open_and_back() {
-    let mut m = model(&["a", "b"]);
+    let mut m = screen(&["a", "b"]);
     act(&mut m, Action::MoveRight);
     act(&mut m, Action::Open);
     assert_eq!(m.ui.view, View::Host("b".into()));
@@ -88,14 +90,14 @@ fn open_and_back() {
 
 #[test]
 fn open_on_an_empty_grid_does_nothing() {
-    let mut m = model(&[]);
+    let mut m = screen(&[]);
     act(&mut m, Action::Open);
     assert_eq!(m.ui.view, View::Grid);
 }
 
 #[test]
 fn help_is_modal() {
-    let mut m = model(&["a", "b"]);
+    let mut m = screen(&["a", "b"]);
     act(&mut m, Action::ToggleHelp);
     assert!(m.ui.help);
     act(&mut m, Action::MoveRight);
@@ -111,7 +113,7 @@ fn help_is_modal() {
 
 #[test]
 fn moving_keys_close_help_unless_it_scrolls() {
-    let mut m = model(&["a", "b"]);
+    let mut m = screen(&["a", "b"]);
     for key in [
         Action::MoveDown,
         Action::MoveUp,
@@ -134,16 +136,16 @@ fn moving_keys_close_help_unless_it_scrolls() {
 
 #[test]
 fn host_up_down_and_back() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     assert_eq!(m.cluster.hosts[0].state, HostState::Unknown);
     let info = HostInfo {
         ncpu: 2,
         mem_total: 1 << 30,
         ..Default::default()
     };
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Up {
+        ClusterEvent::Engine(DataEvent::Up {
             host: "a".into(),
             info,
         }),
@@ -152,17 +154,17 @@ fn host_up_down_and_back() {
     assert!(m.cluster.last_data.is_some());
     let t0 = m.now;
     update(&mut m, Msg::Tick(t0 + Duration::from_secs(3)));
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Down {
+        ClusterEvent::Engine(DataEvent::Down {
             host: "a".into(),
             error: "refused".into(),
         }),
     );
     update(&mut m, Msg::Tick(t0 + Duration::from_secs(5)));
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Down {
+        ClusterEvent::Engine(DataEvent::Down {
             host: "a".into(),
             error: "timeout".into(),
         }),
@@ -187,30 +189,30 @@ fn host_up_down_and_back() {
 
 #[test]
 fn stats_fill_in_load() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     let info = HostInfo {
         ncpu: 2,
         mem_total: 1000,
         ..Default::default()
     };
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Up {
+        ClusterEvent::Engine(DataEvent::Up {
             host: "a".into(),
             info,
         }),
     );
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Containers {
+        ClusterEvent::Engine(DataEvent::Containers {
             host: "a".into(),
             containers: vec![container("x"), container("y")],
         }),
     );
     for (id, cpu, mem) in [("x", 150.0, 100), ("y", 10.0, 800)] {
-        update(
+        hear(
             &mut m,
-            Msg::Data(DataEvent::Stats {
+            ClusterEvent::Engine(DataEvent::Stats {
                 host: "a".into(),
                 id: id.into(),
                 cpu_percent: cpu,
@@ -223,18 +225,18 @@ fn stats_fill_in_load() {
     assert!((load.mem - 90.0).abs() < 1e-9, "{load:?}");
     assert!((load.score() - 90.0).abs() < 1e-9);
     // Stats for an unknown container or host change nothing and do not panic.
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Stats {
+        ClusterEvent::Engine(DataEvent::Stats {
             host: "zz".into(),
             id: "x".into(),
             cpu_percent: 1.0,
             mem_bytes: 1,
         }),
     );
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Stats {
+        ClusterEvent::Engine(DataEvent::Stats {
             host: "a".into(),
             id: "zz".into(),
             cpu_percent: 1.0,
@@ -246,11 +248,11 @@ fn stats_fill_in_load() {
 
 #[test]
 fn container_row_is_clamped_when_containers_go() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     let list = (0..5).map(|i| container(&i.to_string())).collect();
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Containers {
+        ClusterEvent::Engine(DataEvent::Containers {
             host: "a".into(),
             containers: list,
         }),
@@ -258,9 +260,9 @@ fn container_row_is_clamped_when_containers_go() {
     act(&mut m, Action::Open);
     act(&mut m, Action::Last);
     assert_eq!(m.ui.selected_row, 4);
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Containers {
+        ClusterEvent::Engine(DataEvent::Containers {
             host: "a".into(),
             containers: vec![container("0")],
         }),
@@ -270,12 +272,12 @@ fn container_row_is_clamped_when_containers_go() {
 
 #[test]
 fn etcd_records_merge_with_the_config_inventory() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     let mut a = spec("a");
     a.zone = Some("z1".into());
-    update(
+    hear(
         &mut m,
-        Msg::Store(HostEvent::Snapshot(HostListing {
+        ClusterEvent::Hosts(HostEvent::Snapshot(HostListing {
             records: vec![a.clone(), spec("b")],
             broken: Vec::new(),
             revision: 7,
@@ -297,9 +299,9 @@ fn etcd_records_merge_with_the_config_inventory() {
     // A new engine URL: the host is unknown until its new supervisor (the feed's) speaks.
     let mut moved = spec("b");
     moved.engine = "tcp://10.0.0.9:2375".into();
-    update(
+    hear(
         &mut m,
-        Msg::Store(HostEvent::Change(HostChange::Put {
+        ClusterEvent::Hosts(HostEvent::Change(HostChange::Put {
             record: moved.clone(),
             revision: 8,
         })),
@@ -307,17 +309,17 @@ fn etcd_records_merge_with_the_config_inventory() {
     assert_eq!(m.cluster.host("b").map(|h| &h.spec), Some(&moved));
 
     // Deleting an etcd-only host drops it; deleting a merged one keeps it.
-    update(
+    hear(
         &mut m,
-        Msg::Store(HostEvent::Change(HostChange::Deleted {
+        ClusterEvent::Hosts(HostEvent::Change(HostChange::Deleted {
             name: "b".into(),
             revision: 9,
         })),
     );
     assert!(m.cluster.host("b").is_none());
-    update(
+    hear(
         &mut m,
-        Msg::Store(HostEvent::Change(HostChange::Deleted {
+        ClusterEvent::Hosts(HostEvent::Change(HostChange::Deleted {
             name: "a".into(),
             revision: 10,
         })),
@@ -330,19 +332,19 @@ fn etcd_records_merge_with_the_config_inventory() {
 
 #[test]
 fn a_fresh_snapshot_drops_records_deleted_while_away() {
-    let mut m = model(&[]);
-    update(
+    let mut m = screen(&[]);
+    hear(
         &mut m,
-        Msg::Store(HostEvent::Snapshot(HostListing {
+        ClusterEvent::Hosts(HostEvent::Snapshot(HostListing {
             records: vec![spec("x"), spec("y")],
             broken: Vec::new(),
             revision: 3,
         })),
     );
     m.ui.selected = 1;
-    update(
+    hear(
         &mut m,
-        Msg::Store(HostEvent::Snapshot(HostListing {
+        ClusterEvent::Hosts(HostEvent::Snapshot(HostListing {
             records: vec![spec("x")],
             broken: Vec::new(),
             revision: 9,
@@ -354,18 +356,18 @@ fn a_fresh_snapshot_drops_records_deleted_while_away() {
 
 #[test]
 fn unreachable_etcd_keeps_its_first_failure_time() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     let t0 = m.now;
-    update(
+    hear(
         &mut m,
-        Msg::Etcd(EtcdEvent::Unreachable {
+        ClusterEvent::Etcd(EtcdEvent::Unreachable {
             error: "refused".into(),
         }),
     );
     update(&mut m, Msg::Tick(t0 + Duration::from_secs(4)));
-    update(
+    hear(
         &mut m,
-        Msg::Etcd(EtcdEvent::Unreachable {
+        ClusterEvent::Etcd(EtcdEvent::Unreachable {
             error: "refused again".into(),
         }),
     );
@@ -375,7 +377,7 @@ fn unreachable_etcd_keeps_its_first_failure_time() {
 
 #[test]
 fn ticks_mark_dirty_once_a_second() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     m.dirty = false;
     let t0 = m.now;
     update(&mut m, Msg::Tick(t0 + Duration::from_millis(300)));
@@ -386,7 +388,7 @@ fn ticks_mark_dirty_once_a_second() {
 
 #[test]
 fn ctrl_s_saves_into_the_data_dir_and_export_dir_where_named() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     assert_eq!(
         act(&mut m, Action::ExportScreen),
         [Effect::ExportScreen(None)]
@@ -402,8 +404,8 @@ fn ctrl_s_saves_into_the_data_dir_and_export_dir_where_named() {
 
 #[test]
 fn the_wallboard_turns_its_page_and_shows_the_clock_on_wall_clock_ticks() {
-    use crate::tui::model::wallboard::{Page, Wallboard};
-    let mut m = model(&["a"]);
+    use crate::tui::screen::wallboard::{Page, Wallboard};
+    let mut m = screen(&["a"]);
     let t0 = m.now;
     m.wallboard = Some(Wallboard::new(Duration::from_secs(10), t0));
     m.dirty = false;
@@ -424,20 +426,22 @@ fn the_wallboard_turns_its_page_and_shows_the_clock_on_wall_clock_ticks() {
 
 #[test]
 fn a_theme_in_force_sets_the_thresholds_filters_go_by() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     m.dirty = false;
     let thresholds = crate::domain::Thresholds {
         warn: 40.0,
         critical: 60.0,
     };
-    assert_eq!(update(&mut m, Msg::Theme(thresholds)), []);
-    assert_eq!(m.thresholds, thresholds);
+    let mut theme = m.theme.clone();
+    theme.thresholds = thresholds;
+    assert_eq!(update(&mut m, Msg::Theme(Box::new(theme))), []);
+    assert_eq!(m.theme.thresholds, thresholds);
     assert!(m.dirty, "drawn again in the theme's colours");
 }
 
 #[test]
 fn paging_goes_by_the_geometry_handed_in() {
-    let mut m = model(&["a"]);
+    let mut m = screen(&["a"]);
     let mut geometry = crate::tui::geometry(200, 50);
     geometry.help_scrolls_grid = true;
     update(&mut m, Msg::Resize(geometry));

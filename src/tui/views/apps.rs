@@ -11,7 +11,7 @@ use crate::cluster::{AppStatus, EtcdState, app_statuses};
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::{split_bottom, split_right};
-use crate::tui::model::{Focus, Model, selected_index, shown_rollouts};
+use crate::tui::screen::{Focus, Screen, selected_index, shown_rollouts};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::progress::{self, RolloutProgress};
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -68,33 +68,33 @@ pub fn visible_rows(main: Rect) -> usize {
     usize::from(panels(main).apps.height.saturating_sub(TABLE_CHROME)).max(1)
 }
 
-pub fn render(model: &Model, theme: &Theme, keymap: &Keymap, panels: &Panels, buf: &mut Buffer) {
-    render_panel(model, theme, keymap, panels.apps, buf);
+pub fn render(screen: &Screen, theme: &Theme, keymap: &Keymap, panels: &Panels, buf: &mut Buffer) {
+    render_panel(screen, theme, keymap, panels.apps, buf);
     // The rollout prompt opens over both panels, which stay drawn beneath it.
-    if let Some(prompt) = &model.ui.image_prompt {
+    if let Some(prompt) = &screen.ui.image_prompt {
         let whole = panels.grid.union(panels.apps);
         prompt::render(prompt, theme, keymap, whole, buf);
     }
 }
 
 /// The table (or the history list) above, the rollouts below.
-fn render_panel(model: &Model, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
+fn render_panel(screen: &Screen, theme: &Theme, keymap: &Keymap, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
-    let statuses: Vec<AppStatus> = app_statuses(&model.cluster)
+    let statuses: Vec<AppStatus> = app_statuses(&screen.cluster)
         .into_iter()
-        .filter(|s| model.shows_app(&s.name))
+        .filter(|s| screen.shows_app(&s.name))
         .collect();
-    let selected = selected_index(&statuses, model.ui.selected_app.as_deref());
-    let shown = shown_rollouts(model);
+    let selected = selected_index(&statuses, screen.ui.selected_app.as_deref());
+    let shown = shown_rollouts(screen);
     let (table_area, rollouts_area) = split(area, shown.len());
     if !rollouts_area.is_empty() {
         render_rollouts(&shown, theme, rollouts_area, buf);
     }
-    match &model.ui.history {
+    match &screen.ui.history {
         Some(list) => super::history::render(list, theme, keymap, table_area, buf),
-        None => render_table(model, theme, keymap, &statuses, selected, table_area, buf),
+        None => render_table(screen, theme, keymap, &statuses, selected, table_area, buf),
     }
 }
 
@@ -146,7 +146,7 @@ fn render_rollouts(rollouts: &[&Rollout], theme: &Theme, area: Rect, buf: &mut B
 }
 
 fn render_table(
-    model: &Model,
+    screen: &Screen,
     theme: &Theme,
     keymap: &Keymap,
     statuses: &[AppStatus],
@@ -154,9 +154,9 @@ fn render_table(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let focused = model.ui.focus == Focus::Apps;
+    let focused = screen.ui.focus == Focus::Apps;
     let rows = statuses.iter().map(|s| row(s, theme)).collect();
-    let empty = empty_text(model);
+    let empty = empty_text(screen);
     let mut table = DataTable::new(title(statuses, focused, keymap), &COLUMNS, theme)
         .rows(rows)
         .empty(&empty);
@@ -167,11 +167,11 @@ fn render_table(
 }
 
 /// What the panel says when it has no rows: why, and what to do.
-pub fn empty_text(model: &Model) -> String {
-    match (&model.cluster.etcd, &model.ui.filter) {
+pub fn empty_text(screen: &Screen) -> String {
+    match (&screen.cluster.etcd, &screen.ui.filter) {
         (EtcdState::Disabled, _) => "etcd is not configured: apps live in etcd".to_owned(),
         (_, Some(filter))
-            if !model.cluster.apps.is_empty() || !app_statuses(&model.cluster).is_empty() =>
+            if !screen.cluster.apps.is_empty() || !app_statuses(&screen.cluster).is_empty() =>
         {
             format!(
                 "no app matches the filter {} (esc clears it)",
@@ -264,20 +264,20 @@ fn row(app: &AppStatus, theme: &Theme) -> Vec<Field> {
     ]
 }
 
-/// The hosts (indices into the model's) of the app selected in the panel, while the panel
+/// The hosts (indices into the screen's) of the app selected in the panel, while the panel
 /// has focus: the grid marks them.
-pub fn marked_hosts(model: &Model) -> Vec<usize> {
-    if model.ui.focus != Focus::Apps {
+pub fn marked_hosts(screen: &Screen) -> Vec<usize> {
+    if screen.ui.focus != Focus::Apps {
         return Vec::new();
     }
-    let statuses: Vec<AppStatus> = app_statuses(&model.cluster)
+    let statuses: Vec<AppStatus> = app_statuses(&screen.cluster)
         .into_iter()
-        .filter(|s| model.shows_app(&s.name))
+        .filter(|s| screen.shows_app(&s.name))
         .collect();
-    selected_index(&statuses, model.ui.selected_app.as_deref())
+    selected_index(&statuses, screen.ui.selected_app.as_deref())
         .map(|i| {
             (statuses[i].hosts.iter())
-                .filter_map(|h| model.cluster.host_index(h))
+                .filter_map(|h| screen.cluster.host_index(h))
                 .collect()
         })
         .unwrap_or_default()
@@ -301,19 +301,19 @@ mod tests {
 
     #[test]
     fn a_filter_matching_no_app_says_so_rather_than_no_apps_yet() {
-        let mut model = Model::new(Instant::now());
+        let mut screen = Screen::new(Instant::now());
         assert_eq!(
-            empty_text(&model),
+            empty_text(&screen),
             "no apps yet: wheelhouse ctl apply -f app.toml"
         );
         let spec = AppSpec::new("web", "wheelhouse/demo:1");
-        model
-            .cluster
+        screen
+            .cluster_mut()
             .apps
             .insert("web".into(), AppRecord { spec, revision: 1 });
-        model.ui.filter = Filter::parse("nomatch", Scope::Hosts).unwrap_or_default();
+        screen.ui.filter = Filter::parse("nomatch", Scope::Hosts).unwrap_or_default();
         assert_eq!(
-            empty_text(&model),
+            empty_text(&screen),
             "no app matches the filter nomatch (esc clears it)"
         );
     }

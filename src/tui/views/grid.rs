@@ -4,7 +4,7 @@ use crate::cluster::HostState;
 use crate::cluster::changing_hosts;
 use crate::tui::format::{percent, truncate};
 use crate::tui::layout::{GridView, grid_layout, grid_view};
-use crate::tui::model::Model;
+use crate::tui::screen::Screen;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::grid::{Grid, Marks};
 use ratatui::buffer::Buffer;
@@ -12,41 +12,45 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-pub fn render(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
+pub fn render(screen: &Screen, theme: &Theme, area: Rect, buf: &mut Buffer) {
     let view = grid_view(area);
-    let shown = model.grid_hosts();
-    title(model, theme, &view, &shown, buf);
-    if model.cluster.hosts.is_empty() {
+    let shown = screen.grid_hosts();
+    title(screen, theme, &view, &shown, buf);
+    if screen.cluster.hosts.is_empty() {
         let hint = "no hosts: add [[hosts]] to wheelhouse.toml or host records to etcd";
         Line::styled(hint, theme.muted()).render(view.cells, buf);
         return;
     }
-    let Some(slot) = model.grid_slot(&shown) else {
+    let Some(slot) = screen.grid_slot(&shown) else {
         let hint = "no host matches the filter (esc clears it)";
         Line::styled(hint, theme.muted()).render(view.cells, buf);
         return;
     };
-    let app = super::apps::marked_hosts(model);
-    let changing: Vec<usize> = (changing_hosts(&model.cluster).iter())
-        .filter_map(|h| model.cluster.host_index(h))
+    let app = super::apps::marked_hosts(screen);
+    let changing: Vec<usize> = (changing_hosts(&screen.cluster).iter())
+        .filter_map(|h| screen.cluster.host_index(h))
         .collect();
     let marks = Marks {
         app: &app,
         changing: &changing,
     };
-    let grid = Grid::new(&model.cluster.hosts, &shown, slot, theme, model.now).marks(marks);
-    match model.wallboard {
+    let grid = Grid::new(&screen.cluster.hosts, &shown, slot, theme, screen.now).marks(marks);
+    match screen.wallboard {
         Some(_) => grid.wall().render(view.cells, buf),
         None => grid.render(view.cells, buf),
     }
 }
 
 /// "wheelhouse  1000 hosts · page 1/2 │ ▶ ✓ lab-0042 ok  CPU 12% MEM 3%  4 ctr"
-fn title(model: &Model, theme: &Theme, view: &GridView, shown: &[usize], buf: &mut Buffer) {
+fn title(screen: &Screen, theme: &Theme, view: &GridView, shown: &[usize], buf: &mut Buffer) {
     let count = shown.len();
-    let hosts = match &model.ui.filter {
+    let hosts = match &screen.ui.filter {
         None => format!(" {count} hosts"),
-        Some(f) => format!(" {count}/{} hosts /{}", model.cluster.hosts.len(), f.text()),
+        Some(f) => format!(
+            " {count}/{} hosts /{}",
+            screen.cluster.hosts.len(),
+            f.text()
+        ),
     };
     let mut spans = vec![
         Span::styled(" wheelhouse ", theme.title()),
@@ -55,14 +59,17 @@ fn title(model: &Model, theme: &Theme, view: &GridView, shown: &[usize], buf: &m
     let layout = grid_layout(count, view.cells.width, view.cells.height);
     let pages = layout.pages(count);
     if pages > 1 {
-        let page = layout.page_of(model.grid_slot(shown).unwrap_or(0)) + 1;
+        let page = layout.page_of(screen.grid_slot(shown).unwrap_or(0)) + 1;
         spans.push(Span::styled(
             format!(" · page {page}/{pages}"),
             theme.text(),
         ));
     }
     // A wall screen has no selection to name.
-    if let Some(host) = model.selected_host().filter(|_| model.wallboard.is_none()) {
+    if let Some(host) = screen
+        .selected_host()
+        .filter(|_| screen.wallboard.is_none())
+    {
         let load = host.load();
         let level = theme.level(load, &host.state);
         let (style, glyph) = theme.cell(level);

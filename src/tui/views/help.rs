@@ -6,7 +6,7 @@ use crate::tui::format::percent;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::centred;
 use crate::tui::macros::{RECORD, REPLAY};
-use crate::tui::model::View;
+use crate::tui::screen::View;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

@@ -5,7 +5,7 @@
 use crate::ops::HistoryEntry;
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
-use crate::tui::model::HistoryList;
+use crate::tui::screen::HistoryList;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;

@@ -4,7 +4,7 @@ use crate::cluster::{Host, HostState};
 use crate::domain::{Container, ContainerState, Health};
 use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
-use crate::tui::model::Model;
+use crate::tui::screen::Screen;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::table::{Column, DataTable, Field};
 use ratatui::buffer::Buffer;
@@ -38,16 +38,16 @@ const COLUMNS: [Column; 9] = [
     Column::new("MEM", Constraint::Length(9)).right(),
 ];
 
-pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let Some(host) = model.cluster.host(name) else {
+pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let Some(host) = screen.cluster.host(name) else {
         let gone = format!(" host {name} is no longer in the inventory");
         Line::styled(gone, theme.muted()).render(area, buf);
         return;
     };
     let (header_area, table_area) = split_top(area, HEADER_LINES + 2);
-    header(model, host, theme, header_area, buf);
-    let shown = model.shown_containers(host);
-    let title = match &model.ui.container_filter {
+    header(screen, host, theme, header_area, buf);
+    let shown = screen.shown_containers(host);
+    let title = match &screen.ui.container_filter {
         None => format!("containers ({})", host.containers.len()),
         Some(f) => format!(
             "containers ({}/{}) /{}",
@@ -70,18 +70,18 @@ pub fn render(model: &Model, name: &str, theme: &Theme, area: Rect, buf: &mut Bu
                 .collect()
         })
         .collect();
-    let empty = match model.ui.container_filter {
+    let empty = match screen.ui.container_filter {
         None => "no containers",
         Some(_) => "no container matches the filter (esc clears it)",
     };
     DataTable::new(title, &columns, theme)
         .rows(rows)
-        .selected(model.ui.selected_row)
+        .selected(screen.ui.selected_row)
         .empty(empty)
         .render(table_area, buf);
 }
 
-fn header(model: &Model, host: &Host, theme: &Theme, area: Rect, buf: &mut Buffer) {
+fn header(screen: &Screen, host: &Host, theme: &Theme, area: Rect, buf: &mut Buffer) {
     // A line's first label is padded so the values line up; later ones are not.
     let head = |text: &'static str| Span::styled(format!("{text:<8}"), theme.muted());
     let label = |text: &'static str| Span::styled(format!("{text} "), theme.muted());
@@ -107,7 +107,7 @@ fn header(model: &Model, host: &Host, theme: &Theme, area: Rect, buf: &mut Buffe
         (HostState::Online, None) => state.push(value("   no figures yet".to_owned())),
         (HostState::Offline { error, since }, _) => state.push(value(format!(
             " for {}: {error}",
-            age(model.now.saturating_duration_since(*since))
+            age(screen.now.saturating_duration_since(*since))
         ))),
         (HostState::Unknown, _) => state.push(value("   not heard from yet".to_owned())),
     }

@@ -1,4 +1,4 @@
-//! One file per screen: each lays out its widgets from `&Model`.
+//! One file per screen: each lays out its widgets from `&Screen`.
 
 pub mod apps;
 pub mod grid;

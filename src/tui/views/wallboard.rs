@@ -3,8 +3,8 @@
 
 use crate::cluster::app_statuses;
 use crate::tui::layout::split_top;
-use crate::tui::model::Model;
-use crate::tui::model::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
+use crate::tui::screen::Screen;
+use crate::tui::screen::wallboard::{Alert, Page, Wallboard, alerts, banner_text};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::banner::Banner;
 use crate::tui::widgets::table::{Column, DataTable, Field};
@@ -22,21 +22,21 @@ const APP_COLUMNS: [Column; 5] = [
 
 const ALERT_COLUMNS: [Column; 1] = [Column::new("ALERT", Constraint::Fill(1))];
 
-pub fn render(model: &Model, theme: &Theme, wallboard: &Wallboard, area: Rect, buf: &mut Buffer) {
-    let found = alerts(model);
+pub fn render(screen: &Screen, theme: &Theme, wallboard: &Wallboard, area: Rect, buf: &mut Buffer) {
+    let found = alerts(screen);
     let text = banner_text(&found);
     let (banner, page) = split_top(area, 1);
     let title = format!("page {}", wallboard.page.title());
     Banner::new(text.as_deref(), &title, &wallboard.clock, theme).render(banner, buf);
     match wallboard.page {
-        Page::Grid => super::grid::render(model, theme, page, buf),
-        Page::Apps => apps(model, theme, page, buf),
+        Page::Grid => super::grid::render(screen, theme, page, buf),
+        Page::Apps => apps(screen, theme, page, buf),
         Page::Alerts => alert_list(&found, theme, page, buf),
     }
 }
 
-fn apps(model: &Model, theme: &Theme, area: Rect, buf: &mut Buffer) {
-    let rows: Vec<Vec<Field>> = app_statuses(&model.cluster)
+fn apps(screen: &Screen, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let rows: Vec<Vec<Field>> = app_statuses(&screen.cluster)
         .into_iter()
         .map(|s| {
             let short = s.desired.is_some_and(|d| s.healthy < d);
@@ -93,7 +93,7 @@ mod tests {
             .collect()
     }
 
-    fn model(offline: bool) -> Model {
+    fn screen(offline: bool) -> Screen {
         let now = Instant::now();
         let hosts = ["lab-1", "lab-2"]
             .iter()
@@ -110,14 +110,14 @@ mod tests {
                 h
             })
             .collect();
-        let mut m = Model::with_hosts(now, hosts);
+        let mut m = Screen::with_hosts(now, hosts);
         let mut w = Wallboard::new(Duration::from_secs(10), now);
         w.set_clock("14:03:07 UTC".into());
         m.wallboard = Some(w);
         m
     }
 
-    fn render_page(m: &Model, page: Page) -> Buffer {
+    fn render_page(m: &Screen, page: Page) -> Buffer {
         let theme = Theme::default_theme();
         let mut w = m
             .wallboard
@@ -131,7 +131,7 @@ mod tests {
 
     #[test]
     fn the_banner_is_critical_with_text_and_a_clock_when_a_host_is_down() {
-        let buf = render_page(&model(true), Page::Grid);
+        let buf = render_page(&screen(true), Page::Grid);
         let screen = text(&buf);
         let top = screen.lines().next().unwrap_or_default();
         assert!(top.contains("ALERT: 1 host offline"), "{top}");
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn all_clear_without_alerts_and_the_pages_show_apps_and_alerts() {
-        let calm = model(false);
+        let calm = screen(false);
         let top = text(&render_page(&calm, Page::Grid));
         assert!(
             top.lines().next().unwrap_or_default().contains("all clear"),
@@ -158,7 +158,7 @@ mod tests {
         );
         let alerts_page = text(&render_page(&calm, Page::Alerts));
         assert!(alerts_page.contains("no alerts"), "{alerts_page}");
-        let down = model(true);
+        let down = screen(true);
         let alerts_page = text(&render_page(&down, Page::Alerts));
         assert!(alerts_page.contains("host lab-2 offline"), "{alerts_page}");
         let apps_page = text(&render_page(&down, Page::Apps));

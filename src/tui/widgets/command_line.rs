@@ -2,7 +2,7 @@
 //! the active filter's tag at the status bar's left while it is closed.
 
 use crate::tui::layout::split_left;
-use crate::tui::model::{CommandLine, LineKind};
+use crate::tui::screen::{CommandLine, LineKind};
 use crate::tui::theme::Theme;
 use crate::tui::update::filter::Filter;
 use ratatui::buffer::Buffer;

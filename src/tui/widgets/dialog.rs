@@ -4,7 +4,7 @@
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
 use crate::tui::layout::centred;
-use crate::tui::model::{Dialog, Model};
+use crate::tui::screen::{Dialog, Screen};
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -17,15 +17,15 @@ const MIN_WIDTH: u16 = 44;
 const CURSOR: &str = "▏";
 
 pub struct DialogBox<'a> {
-    model: &'a Model,
+    screen: &'a Screen,
     theme: &'a Theme,
     keymap: &'a Keymap,
 }
 
 impl<'a> DialogBox<'a> {
-    pub fn new(model: &'a Model, theme: &'a Theme, keymap: &'a Keymap) -> Self {
+    pub fn new(screen: &'a Screen, theme: &'a Theme, keymap: &'a Keymap) -> Self {
         DialogBox {
-            model,
+            screen,
             theme,
             keymap,
         }
@@ -44,7 +44,7 @@ impl<'a> DialogBox<'a> {
 
 impl Widget for DialogBox<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let Some(dialog) = &self.model.ui.dialog else {
+        let Some(dialog) = &self.screen.ui.dialog else {
             return;
         };
         let theme = self.theme;
@@ -60,7 +60,7 @@ impl Widget for DialogBox<'_> {
                     Line::styled(
                         format!(
                             "instances for {app} (now {current}, at most {}):",
-                            self.model.max_instances
+                            self.screen.max_instances
                         ),
                         theme.text(),
                     ),

@@ -10,12 +10,13 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::widgets::Widget;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The grid of `shown` hosts (indices into `hosts`, in order), `selected` a position in
 /// `shown`: a filter narrows the grid without copying a host.
 pub struct Grid<'a> {
-    hosts: &'a [Host],
+    hosts: &'a [Arc<Host>],
     shown: &'a [usize],
     selected: usize,
     marks: Marks<'a>,
@@ -36,7 +37,7 @@ pub struct Marks<'a> {
 
 impl<'a> Grid<'a> {
     pub fn new(
-        hosts: &'a [Host],
+        hosts: &'a [Arc<Host>],
         shown: &'a [usize],
         selected: usize,
         theme: &'a Theme,

@@ -4,7 +4,7 @@
 use crate::cluster::EtcdState;
 use crate::tui::format::{age, truncate};
 use crate::tui::layout::split_right;
-use crate::tui::model::Model;
+use crate::tui::screen::Screen;
 use crate::tui::theme::{Level, Theme};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -24,16 +24,16 @@ pub fn coarse_age(since: Duration) -> String {
 }
 
 pub struct StatusBar<'a> {
-    model: &'a Model,
+    screen: &'a Screen,
     theme: &'a Theme,
     /// Keys that open help, e.g. "?/f1"; None when unbound.
     help_keys: Option<String>,
 }
 
 impl<'a> StatusBar<'a> {
-    pub fn new(model: &'a Model, theme: &'a Theme, help_keys: Option<String>) -> Self {
+    pub fn new(screen: &'a Screen, theme: &'a Theme, help_keys: Option<String>) -> Self {
         StatusBar {
-            model,
+            screen,
             theme,
             help_keys,
         }
@@ -45,27 +45,27 @@ impl Widget for StatusBar<'_> {
         if area.is_empty() {
             return;
         }
-        let (model, theme) = (self.model, self.theme);
+        let (screen, theme) = (self.screen, self.theme);
         let bar = theme.status_bar();
         buf.set_style(area, bar);
-        let (etcd, etcd_level) = match &model.cluster.etcd {
+        let (etcd, etcd_level) = match &screen.cluster.etcd {
             EtcdState::Disabled => ("disabled".to_owned(), None),
             EtcdState::Connecting => ("connecting".to_owned(), Some(Level::Unknown)),
             EtcdState::Connected { .. } => ("connected".to_owned(), None),
             EtcdState::Unreachable { since, .. } => (
                 format!(
                     "unreachable {}",
-                    age(model.now.saturating_duration_since(*since))
+                    age(screen.now.saturating_duration_since(*since))
                 ),
                 Some(Level::Critical),
             ),
         };
         let etcd_style = etcd_level.map_or(bar, |l| bar.fg(theme.color(l)));
-        let data = model.cluster.last_data.map_or_else(
+        let data = screen.cluster.last_data.map_or_else(
             || "—".to_owned(),
             |t| {
-                let since = model.now.saturating_duration_since(t);
-                if model.low_bandwidth {
+                let since = screen.now.saturating_duration_since(t);
+                if screen.low_bandwidth {
                     coarse_age(since)
                 } else {
                     format!("{} ago", age(since))
@@ -76,9 +76,9 @@ impl Widget for StatusBar<'_> {
             Span::styled(
                 format!(
                     " {}/{} online · {} containers · etcd ",
-                    model.cluster.online_count(),
-                    model.cluster.hosts.len(),
-                    model.cluster.container_count()
+                    screen.cluster.online_count(),
+                    screen.cluster.hosts.len(),
+                    screen.cluster.container_count()
                 ),
                 bar,
             ),
@@ -86,7 +86,7 @@ impl Widget for StatusBar<'_> {
             Span::styled(format!(" · data {data} "), bar),
         ];
         // Read-only (`--readonly`, the wallboard) is said where the eye goes last.
-        let badge = model.principal.is_read_only().then(|| {
+        let badge = screen.principal.is_read_only().then(|| {
             let style = bar
                 .patch(theme.level_text(Level::Warn))
                 .add_modifier(Modifier::REVERSED);
@@ -96,7 +96,7 @@ impl Widget for StatusBar<'_> {
             .help_keys
             .map(|keys| Span::styled(format!(" {keys} help "), bar));
         let badge_width = badge.as_ref().map_or(0, Span::width);
-        if let Some(message) = &model.ui.message {
+        if let Some(message) = &screen.ui.message {
             // The counters (and the data age, the sign the screen is live) and the badge
             // keep their place: the message takes the room between, the help hint giving
             // way first, then the message's own end ("…"). Errors may echo the cluster's
@@ -138,12 +138,12 @@ mod tests {
     #[test]
     fn a_long_message_never_pushes_the_counters_and_the_data_age_off() {
         let now = Instant::now();
-        let mut model = Model::new(now);
-        model.cluster.last_data = Some(now);
-        model.ui.message = Some(format!("etcd unreachable ({}): refused", "x".repeat(200)));
+        let mut screen = Screen::new(now);
+        screen.cluster_mut().last_data = Some(now);
+        screen.ui.message = Some(format!("etcd unreachable ({}): refused", "x".repeat(200)));
         let theme = Theme::default_theme();
         let mut buf = Buffer::empty(Rect::new(0, 0, 80, 1));
-        StatusBar::new(&model, &theme, Some("?".into())).render(buf.area, &mut buf);
+        StatusBar::new(&screen, &theme, Some("?".into())).render(buf.area, &mut buf);
         let line: String = (0..80).map(|x| buf[(x, 0)].symbol()).collect();
         assert!(line.starts_with(" 0/0 online"), "{line}");
         assert!(line.contains("data 0s ago"), "{line}");

@@ -1,13 +1,15 @@
+use crate::cluster::AppListing;
+use crate::cluster::ClusterEvent;
 use crate::cluster::DataEvent;
 use crate::cluster::{AppChange, PlacementChange};
-use crate::cluster::{AppEvent, AppListing};
 use crate::cluster::{AppRecord, EtcdEvent, EtcdState, app_statuses};
 use crate::domain::app::AppSpec;
 use crate::domain::{Container, Health, HostInfo};
 use crate::ops::{Command, Outcome};
 use crate::tui::action::Action;
-use crate::tui::model::{Dialog, Focus, Model, View};
-use crate::tui::update::tests::support::{act, message, model};
+use crate::tui::screen::{Dialog, Focus, Screen, View};
+use crate::tui::update::hear;
+use crate::tui::update::tests::support::{act, message, screen};
 use crate::tui::update::{Effect, Msg, update};
 
 fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
@@ -33,10 +35,10 @@ fn record(name: &str, instances: u32, revision: i64) -> (String, AppRecord) {
 }
 
 /// Hosts a, b, c online; web wants 4 (revision 11), api wants 0 (revision 5).
-fn cluster() -> Model {
-    let mut m = model(&["a", "b", "c"]);
-    m.cluster.etcd = EtcdState::Connected { revision: 20 };
-    m.cluster.apps = [record("web", 4, 11), record("api", 0, 5)].into();
+fn cluster() -> Screen {
+    let mut m = screen(&["a", "b", "c"]);
+    m.cluster_mut().etcd = EtcdState::Connected { revision: 20 };
+    m.cluster_mut().apps = [record("web", 4, 11), record("api", 0, 5)].into();
     for name in ["a", "b", "c"] {
         let info = HostInfo {
             ncpu: 2,
@@ -44,24 +46,27 @@ fn cluster() -> Model {
             ..Default::default()
         };
         let host = name.to_owned();
-        update(&mut m, Msg::Data(DataEvent::Up { host, info }));
+        hear(&mut m, ClusterEvent::Engine(DataEvent::Up { host, info }));
     }
     m
 }
 
-fn containers(m: &mut Model, host: &str, containers: Vec<Container>) {
+fn containers(m: &mut Screen, host: &str, containers: Vec<Container>) {
     let host = host.to_owned();
-    update(m, Msg::Data(DataEvent::Containers { host, containers }));
+    hear(
+        m,
+        ClusterEvent::Engine(DataEvent::Containers { host, containers }),
+    );
 }
 
-fn typed(m: &mut Model, text: &str) {
+fn typed(m: &mut Screen, text: &str) {
     for c in text.chars() {
         act(m, Action::Input(c));
     }
 }
 
 /// Tab to the apps panel and select `app`.
-fn select(m: &mut Model, app: &str) {
+fn select(m: &mut Screen, app: &str) {
     if m.ui.focus != Focus::Apps {
         act(m, Action::FocusNext);
     }
@@ -110,9 +115,9 @@ fn counts_come_from_labels_on_online_hosts() {
     );
 
     // What an offline engine last said does not count.
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Down {
+        ClusterEvent::Engine(DataEvent::Down {
             host: "c".into(),
             error: "refused".into(),
         }),
@@ -164,7 +169,7 @@ fn tab_switches_focus_and_arrows_move_in_the_focused_panel() {
 fn the_selection_follows_the_name_when_rows_come_and_go() {
     let mut m = cluster();
     select(&mut m, "web");
-    m.cluster.apps.extend([record("cache", 2, 7)]);
+    m.cluster_mut().apps.extend([record("cache", 2, 7)]);
     assert_eq!(m.ui.selected_app.as_deref(), Some("web"));
     act(&mut m, Action::MoveUp);
     assert_eq!(m.ui.selected_app.as_deref(), Some("cache"));
@@ -351,7 +356,7 @@ fn read_only_refuses_every_mutation_in_one_place() {
 fn etcd_down_or_absent_refuses_before_asking() {
     let mut m = cluster();
     select(&mut m, "web");
-    m.cluster.etcd = EtcdState::Unreachable {
+    m.cluster_mut().etcd = EtcdState::Unreachable {
         error: "connection refused".into(),
         since: m.now,
     };
@@ -362,7 +367,7 @@ fn etcd_down_or_absent_refuses_before_asking() {
         "{}",
         message(&m)
     );
-    m.cluster.etcd = EtcdState::Disabled;
+    m.cluster_mut().etcd = EtcdState::Disabled;
     act(&mut m, Action::ScalePrompt);
     assert!(m.ui.dialog.is_none());
     assert!(message(&m).contains("not configured"));
@@ -395,9 +400,9 @@ fn a_command_run_on_the_screen_asks_first() {
 #[test]
 fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
     let mut m = cluster();
-    update(
+    hear(
         &mut m,
-        Msg::Etcd(EtcdEvent::Unreachable {
+        ClusterEvent::Etcd(EtcdEvent::Unreachable {
             error: "connection refused".into(),
         }),
     );
@@ -408,11 +413,17 @@ fn an_etcd_unreachable_message_goes_when_etcd_is_back() {
         "{}",
         message(&m)
     );
-    update(&mut m, Msg::Etcd(EtcdEvent::Connected { revision: 30 }));
+    hear(
+        &mut m,
+        ClusterEvent::Etcd(EtcdEvent::Connected { revision: 30 }),
+    );
     assert_eq!(m.ui.message, None, "cleared without a key");
     // Other news stays.
     m.ui.message = Some("scaled web".into());
-    update(&mut m, Msg::Etcd(EtcdEvent::Connected { revision: 31 }));
+    hear(
+        &mut m,
+        ClusterEvent::Etcd(EtcdEvent::Connected { revision: 31 }),
+    );
     assert_eq!(message(&m), "scaled web");
 }
 

@@ -1,10 +1,12 @@
 use super::*;
+use crate::cluster::ClusterEvent;
 use crate::cluster::{AppRecord, EtcdState};
 use crate::cluster::{Host, HostSource};
 use crate::domain::HostSpec;
 use crate::domain::app::AppSpec;
 use crate::ops::Command;
-use crate::tui::model::Dialog;
+use crate::tui::screen::Dialog;
+use crate::tui::update::hear;
 use crate::tui::update::{Effect, Msg, update};
 use std::time::Instant;
 
@@ -23,43 +25,43 @@ fn host(name: &str, zone: &str) -> Host {
 }
 
 /// Hosts web-1..web-3 (zone a, a, b) and db-1 (zone b); apps web (rev 11) and worker.
-fn cluster() -> Model {
+fn cluster() -> Screen {
     let hosts = vec![
         host("web-1", "a"),
         host("web-2", "a"),
         host("web-3", "b"),
         host("db-1", "b"),
     ];
-    let mut m = Model::with_hosts(Instant::now(), hosts);
+    let mut m = Screen::with_hosts(Instant::now(), hosts);
     m.ui.geometry = crate::tui::geometry(200, 50);
-    m.cluster.etcd = EtcdState::Connected { revision: 20 };
+    m.cluster_mut().etcd = EtcdState::Connected { revision: 20 };
     for (name, revision) in [("web", 11), ("worker", 7)] {
         let spec = AppSpec::new(name, "wheelhouse/demo:1");
-        m.cluster
+        m.cluster_mut()
             .apps
             .insert(name.to_owned(), AppRecord { spec, revision });
     }
     m
 }
 
-fn act(m: &mut Model, a: Action) -> Vec<Effect> {
+fn act(m: &mut Screen, a: Action) -> Vec<Effect> {
     update(m, Msg::Action(a))
 }
 
-fn typed(m: &mut Model, text: &str) {
+fn typed(m: &mut Screen, text: &str) {
     for c in text.chars() {
         act(m, Action::Input(c));
     }
 }
 
-fn err(line: &str, m: &Model) -> String {
+fn err(line: &str, m: &Screen) -> String {
     match parse_command(line, m) {
         Ok(a) => panic!("{line} parsed as {a:?}"),
         Err(e) => e,
     }
 }
 
-fn ok(line: &str, m: &Model) -> Action {
+fn ok(line: &str, m: &Screen) -> Action {
     parse_command(line, m).unwrap_or_else(|e| panic!("{line}: {e}"))
 }
 
@@ -301,7 +303,7 @@ fn enter_runs_the_command_through_confirm_and_errors_go_to_the_status_line() {
 fn read_only_refuses_the_servers_files_but_not_the_built_in_themes() {
     let mut m = cluster();
     m.principal.mode = crate::ops::Mode::Wallboard;
-    let run = |m: &mut Model, action: Action| update(m, Msg::Action(action));
+    let run = |m: &mut Screen, action: Action| update(m, Msg::Action(action));
     let effects = run(&mut m, Action::ExportTo("/srv".into()));
     assert!(
         matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == "export" && r.target == "/srv"),
@@ -404,7 +406,7 @@ fn up_and_down_recall_this_sessions_lines() {
         act(&mut m, Action::Confirm);
         act(&mut m, Action::Back);
     }
-    let input = |m: &Model| m.ui.command.as_ref().map(|l| l.input.clone());
+    let input = |m: &Screen| m.ui.command.as_ref().map(|l| l.input.clone());
     act(&mut m, Action::CommandLine);
     act(&mut m, Action::MoveUp);
     assert_eq!(input(&m).as_deref(), Some("host db-1"));
@@ -502,7 +504,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     other.name = "db.c3".into();
     other.image = "postgres:16".into();
     other.state = "exited".into();
-    m.cluster.hosts[0].containers = vec![
+    std::sync::Arc::make_mut(&mut m.cluster_mut().hosts[0]).containers = vec![
         web_container("c1", Health::Healthy),
         web_container("c2", Health::Unhealthy),
         other,
@@ -511,7 +513,7 @@ fn in_a_host_view_slash_filters_its_containers_and_esc_clears_then_leaves() {
     act(&mut m, Action::FilterPrompt);
     typed(&mut m, "health=unhealthy");
     act(&mut m, Action::Confirm);
-    let names = |m: &Model| -> Vec<String> {
+    let names = |m: &Screen| -> Vec<String> {
         m.shown_containers(&m.cluster.hosts[0])
             .iter()
             .map(|c| c.name.clone())
@@ -548,7 +550,8 @@ fn a_host_filter_keeps_the_selection_in_its_list_and_goes_with_the_view() {
     use crate::tui::update::tests::support::web_container;
     let mut m = cluster();
     let sick = |id| web_container(id, Health::Unhealthy);
-    m.cluster.hosts[0].containers = vec![sick("c1"), sick("c2")];
+    std::sync::Arc::make_mut(&mut m.cluster_mut().hosts[0]).containers =
+        vec![sick("c1"), sick("c2")];
     act(&mut m, Action::Open);
     act(&mut m, Action::SetFilter("health=unhealthy".into()));
     act(&mut m, Action::MoveDown);
@@ -556,9 +559,9 @@ fn a_host_filter_keeps_the_selection_in_its_list_and_goes_with_the_view() {
     // c2 turns healthy: the filtered list has one row, and the selection stays on it.
     let containers = vec![sick("c1"), web_container("c2", Health::Healthy)];
     let host = m.cluster.hosts[0].name().to_owned();
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Containers { host, containers }),
+        ClusterEvent::Engine(DataEvent::Containers { host, containers }),
     );
     assert_eq!(m.ui.selected_row, 0);
     // `:host` to another host starts it unfiltered; so does coming back.

@@ -1,3 +1,4 @@
+use crate::cluster::ClusterEvent;
 use crate::cluster::DataEvent;
 use crate::cluster::{AppRecord, EtcdState, changing_hosts};
 use crate::cluster::{Rollout, RolloutEvent};
@@ -8,8 +9,9 @@ use crate::ops::{Command, HistoryEntry};
 use crate::plan::labels;
 use crate::plan::rollout::{Phase, RolloutState};
 use crate::tui::action::Action;
-use crate::tui::model::{Dialog, Focus, Model, View};
-use crate::tui::update::tests::support::{act, message, model};
+use crate::tui::screen::{Dialog, Focus, Screen, View};
+use crate::tui::update::hear;
+use crate::tui::update::tests::support::{act, message, screen};
 use crate::tui::update::{Effect, Msg, update};
 
 fn spec(image: &str) -> AppSpec {
@@ -19,10 +21,10 @@ fn spec(image: &str) -> AppSpec {
 }
 
 /// Hosts a and b online; web (demo:1, 4 instances) selected in the Apps panel.
-fn cluster() -> Model {
-    let mut m = model(&["a", "b"]);
-    m.cluster.etcd = EtcdState::Connected { revision: 20 };
-    m.cluster.apps = [(
+fn cluster() -> Screen {
+    let mut m = screen(&["a", "b"]);
+    m.cluster_mut().etcd = EtcdState::Connected { revision: 20 };
+    m.cluster_mut().apps = [(
         "web".to_owned(),
         AppRecord {
             spec: spec("wheelhouse/demo:1"),
@@ -32,9 +34,9 @@ fn cluster() -> Model {
     .into();
     for name in ["a", "b"] {
         let info = Default::default();
-        update(
+        hear(
             &mut m,
-            Msg::Data(DataEvent::Up {
+            ClusterEvent::Engine(DataEvent::Up {
                 host: name.into(),
                 info,
             }),
@@ -45,14 +47,14 @@ fn cluster() -> Model {
     m
 }
 
-fn confirm_action(m: &Model) -> Option<Action> {
+fn confirm_action(m: &Screen) -> Option<Action> {
     match &m.ui.dialog {
         Some(Dialog::Confirm { action, .. }) => Some(action.clone()),
         _ => None,
     }
 }
 
-fn question(m: &Model) -> String {
+fn question(m: &Screen) -> String {
     match &m.ui.dialog {
         Some(Dialog::Confirm { question, .. }) => question.clone(),
         _ => String::new(),
@@ -61,7 +63,7 @@ fn question(m: &Model) -> String {
 
 /// web rolling from demo:1 to demo:2 in `phase`.
 /// The y/n open on the screen rolls web back to `revision`, asking `asked`.
-fn asks_rollback_of_web(m: &Model, revision: i64, asked: &str) {
+fn asks_rollback_of_web(m: &Screen, revision: i64, asked: &str) {
     assert_eq!(
         confirm_action(m),
         Some(Action::Run(Command::Rollback {
@@ -72,7 +74,7 @@ fn asks_rollback_of_web(m: &Model, revision: i64, asked: &str) {
     assert_eq!(question(m), asked);
 }
 
-fn rolling(m: &mut Model, phase: Phase) {
+fn rolling(m: &mut Screen, phase: Phase) {
     let (from, to) = (spec("wheelhouse/demo:1"), spec("wheelhouse/demo:2"));
     let mut state = RolloutState::new(
         "web",
@@ -89,9 +91,9 @@ fn rolling(m: &mut Model, phase: Phase) {
         from_spec: Some(from),
         to_spec: to,
     };
-    update(
+    hear(
         m,
-        Msg::Rollouts(RolloutEvent::Change(RolloutChange::Put(Box::new(rollout)))),
+        ClusterEvent::Rollouts(RolloutEvent::Change(RolloutChange::Put(Box::new(rollout)))),
     );
 }
 
@@ -124,7 +126,7 @@ fn u_prompts_for_an_image_offers_the_hosts_tags_and_confirms() {
     // Tab, down and up cycle through them, wrapping.
     act(&mut m, Action::FocusNext);
     act(&mut m, Action::MoveDown);
-    let input = |m: &Model| m.ui.image_prompt.as_ref().map(|p| p.input.clone());
+    let input = |m: &Screen| m.ui.image_prompt.as_ref().map(|p| p.input.clone());
     assert_eq!(input(&m).as_deref(), Some("wheelhouse/demo:2"));
     act(&mut m, Action::MoveUp);
     act(&mut m, Action::MoveUp);
@@ -151,7 +153,7 @@ fn u_prompts_for_an_image_offers_the_hosts_tags_and_confirms() {
 fn the_image_prompt_refuses_empty_unchanged_and_unknown_images() {
     let mut m = cluster();
     act(&mut m, Action::RolloutPrompt);
-    let error = |m: &Model| m.ui.image_prompt.as_ref().and_then(|p| p.error.clone());
+    let error = |m: &Screen| m.ui.image_prompt.as_ref().and_then(|p| p.error.clone());
     act(&mut m, Action::Confirm);
     assert!(error(&m).is_some_and(|e| e.starts_with("type an image")));
     for c in "wheelhouse/demo:1".chars() {
@@ -306,7 +308,7 @@ fn entry(revision: i64, image: &str, same: bool) -> HistoryEntry {
 }
 
 /// web's history arrives.
-fn history(m: &mut Model, entries: Vec<HistoryEntry>) {
+fn history(m: &mut Screen, entries: Vec<HistoryEntry>) {
     let result = Ok(entries);
     update(
         m,
@@ -393,9 +395,9 @@ fn shift_r_restarts_the_selected_container_in_the_host_view() {
         container("web.1", 1, Health::None),
         container("web.2", 1, Health::None),
     ];
-    update(
+    hear(
         &mut m,
-        Msg::Data(DataEvent::Containers {
+        ClusterEvent::Engine(DataEvent::Containers {
             host: "b".into(),
             containers,
         }),
@@ -422,11 +424,11 @@ fn hosts_a_rollout_is_changing_are_the_ones_not_yet_on_target_and_healthy() {
     let mut m = cluster();
     let to = labels::revision(&spec("wheelhouse/demo:2"));
     let from = labels::revision(&spec("wheelhouse/demo:1"));
-    let on = |m: &mut Model, host: &str, c: Container| {
+    let on = |m: &mut Screen, host: &str, c: Container| {
         let containers = vec![c];
-        update(
+        hear(
             m,
-            Msg::Data(DataEvent::Containers {
+            ClusterEvent::Engine(DataEvent::Containers {
                 host: host.into(),
                 containers,
             }),

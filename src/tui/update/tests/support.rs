@@ -3,7 +3,7 @@
 use crate::cluster::{Host, HostSource};
 use crate::domain::{Container, Health, HostSpec};
 use crate::tui::action::Action;
-use crate::tui::model::Model;
+use crate::tui::screen::Screen;
 use crate::tui::update::{Effect, Msg, update};
 use std::time::Instant;
 
@@ -25,9 +25,9 @@ pub(crate) fn host(name: &str) -> Host {
 }
 
 /// The hosts `names`, none seen yet, on a 200x50 screen.
-pub(crate) fn model(names: &[&str]) -> Model {
+pub(crate) fn screen(names: &[&str]) -> Screen {
     let hosts = names.iter().map(|n| host(n)).collect();
-    let mut m = Model::with_hosts(Instant::now(), hosts);
+    let mut m = Screen::with_hosts(Instant::now(), hosts);
     m.ui.geometry = crate::tui::geometry(200, 50);
     m
 }
@@ -60,11 +60,11 @@ pub(crate) fn web_container(id: &str, health: Health) -> Container {
     }
 }
 
-pub(crate) fn act(m: &mut Model, a: Action) -> Vec<Effect> {
+pub(crate) fn act(m: &mut Screen, a: Action) -> Vec<Effect> {
     update(m, Msg::Action(a))
 }
 
 /// The status line's message, or "".
-pub(crate) fn message(m: &Model) -> &str {
+pub(crate) fn message(m: &Screen) -> &str {
     m.ui.message.as_deref().unwrap_or("")
 }

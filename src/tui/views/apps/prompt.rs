@@ -3,7 +3,7 @@
 
 use crate::tui::action::Action;
 use crate::tui::keymap::{Keymap, Section};
-use crate::tui::model::ImagePrompt;
+use crate::tui::screen::ImagePrompt;
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::dialog::{key_hints, popup};
 use ratatui::buffer::Buffer;

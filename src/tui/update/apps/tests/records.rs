@@ -1,6 +1,8 @@
 //! What the Apps panel makes of the records etcd holds: specs, broken records, foreign containers, placement problems.
 
 use super::*;
+use crate::cluster::{AppEvent, ClusterEvent, EtcdEvent};
+use crate::tui::update::hear;
 
 #[test]
 fn app_events_keep_the_specs() {
@@ -10,9 +12,9 @@ fn app_events_keep_the_specs() {
         s.instances = n;
         s
     };
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Snapshot(AppListing {
+        ClusterEvent::Apps(AppEvent::Snapshot(AppListing {
             apps: vec![(spec("web", 2), 30), (spec("db", 1), 31)],
             broken: Vec::new(),
             revision: 31,
@@ -20,9 +22,9 @@ fn app_events_keep_the_specs() {
     );
     let names: Vec<&String> = m.cluster.apps.keys().collect();
     assert_eq!(names, ["db", "web"], "a snapshot replaces what was known");
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Change(AppChange::Put {
+        ClusterEvent::Apps(AppEvent::Change(AppChange::Put {
             app: Box::new(spec("web", 6)),
             mod_revision: 32,
         })),
@@ -34,17 +36,17 @@ fn app_events_keep_the_specs() {
             .map(|r| (r.spec.instances, r.revision)),
         Some((6, 32))
     );
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Change(AppChange::Deleted {
+        ClusterEvent::Apps(AppEvent::Change(AppChange::Deleted {
             name: "db".into(),
             revision: 33,
         })),
     );
     assert!(!m.cluster.apps.contains_key("db"));
-    update(
+    hear(
         &mut m,
-        Msg::Etcd(EtcdEvent::Unreachable {
+        ClusterEvent::Etcd(EtcdEvent::Unreachable {
             error: "refused".into(),
         }),
     );
@@ -66,21 +68,21 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
         key: "/wheelhouse/apps/s4".into(),
         reason: reason.into(),
     };
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Change(AppChange::Put {
+        ClusterEvent::Apps(AppEvent::Change(AppChange::Put {
             app: Box::new(spec.clone()),
             mod_revision: 40,
         })),
     );
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Change(AppChange::Broken {
+        ClusterEvent::Apps(AppEvent::Change(AppChange::Broken {
             record: broken("bad JSON"),
             mod_revision: 41,
         })),
     );
-    let row = |m: &Model| {
+    let row = |m: &Screen| {
         app_statuses(&m.cluster)
             .into_iter()
             .find(|s| s.name == "s4")
@@ -91,9 +93,9 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
         (Some(3), Some("bad JSON"))
     );
     // A fresh listing (after a compaction) keeps it too.
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Snapshot(AppListing {
+        ClusterEvent::Apps(AppEvent::Snapshot(AppListing {
             apps: Vec::new(),
             broken: vec![broken("still bad")],
             revision: 42,
@@ -105,18 +107,18 @@ fn a_broken_record_keeps_the_last_good_spec_and_marks_the_row() {
         (Some(3), Some("still bad"))
     );
     // A good record again clears the mark.
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Change(AppChange::Put {
+        ClusterEvent::Apps(AppEvent::Change(AppChange::Put {
             app: Box::new(spec),
             mod_revision: 43,
         })),
     );
     assert_eq!(row(&m).and_then(|s| s.broken), None);
     // Broken with no good spec ever read: listed as broken, with no desired count.
-    update(
+    hear(
         &mut m,
-        Msg::Apps(AppEvent::Snapshot(AppListing {
+        ClusterEvent::Apps(AppEvent::Snapshot(AppListing {
             apps: Vec::new(),
             broken: vec![crate::cluster::BrokenRecord {
                 name: "s5".into(),
@@ -170,13 +172,13 @@ fn placement_problems_reach_the_apps_rows_and_leave_them() {
         placed: 0,
         reasons: vec![("a".into(), "cpu 1.9/2 cores reserved, need 1.9".into())],
     };
-    update(
+    hear(
         &mut m,
-        Msg::Placement(PlacementEvent::Snapshot(
+        ClusterEvent::Placement(PlacementEvent::Snapshot(
             [("web".to_owned(), problem.clone())].into(),
         )),
     );
-    let web = |m: &Model| {
+    let web = |m: &Screen| {
         app_statuses(&m.cluster)
             .into_iter()
             .find(|s| s.name == "web")
@@ -185,16 +187,16 @@ fn placement_problems_reach_the_apps_rows_and_leave_them() {
         web(&m).and_then(|s| s.unplaced).as_deref(),
         Some("3 unplaced: a: cpu 1.9/2 cores reserved, need 1.9")
     );
-    update(
+    hear(
         &mut m,
-        Msg::Placement(PlacementEvent::Change(PlacementChange::Cleared(
+        ClusterEvent::Placement(PlacementEvent::Change(PlacementChange::Cleared(
             "web".into(),
         ))),
     );
     assert_eq!(web(&m).and_then(|s| s.unplaced), None);
-    update(
+    hear(
         &mut m,
-        Msg::Placement(PlacementEvent::Change(PlacementChange::Put(problem))),
+        ClusterEvent::Placement(PlacementEvent::Change(PlacementChange::Put(problem))),
     );
     assert!(web(&m).and_then(|s| s.unplaced).is_some());
 }

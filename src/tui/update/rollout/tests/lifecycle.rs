@@ -1,6 +1,8 @@
 //! How long a rollout stays on screen, and quitting while one runs.
 
 use super::*;
+use crate::cluster::{ClusterEvent, RolloutEvent};
+use crate::tui::update::hear;
 
 #[test]
 fn q_mid_rollout_asks_and_says_the_rollout_keeps_running() {
@@ -43,30 +45,30 @@ fn a_rolled_back_rollout_is_shown_for_a_while_then_dropped() {
     };
     let mut m = cluster();
     rolling(&mut m, Phase::Progressing);
-    assert_eq!(crate::tui::model::shown_rollouts(&m).len(), 1);
+    assert_eq!(crate::tui::screen::shown_rollouts(&m).len(), 1);
     rolling(&mut m, rolled_back());
     assert_eq!(
-        crate::tui::model::shown_rollouts(&m).len(),
+        crate::tui::screen::shown_rollouts(&m).len(),
         1,
         "the reason matters"
     );
-    let later = m.now + crate::tui::model::LINGER / 2;
+    let later = m.now + crate::tui::screen::LINGER / 2;
     update(&mut m, Msg::Tick(later));
     rolling(&mut m, rolled_back());
     assert_eq!(
-        crate::tui::model::shown_rollouts(&m).len(),
+        crate::tui::screen::shown_rollouts(&m).len(),
         1,
         "a repeat is no news"
     );
-    let later = m.now + crate::tui::model::LINGER;
+    let later = m.now + crate::tui::screen::LINGER;
     update(&mut m, Msg::Tick(later));
     assert!(
-        crate::tui::model::shown_rollouts(&m).is_empty(),
+        crate::tui::screen::shown_rollouts(&m).is_empty(),
         "then it goes"
     );
     rolling(&mut m, Phase::Succeeded);
     assert!(
-        crate::tui::model::shown_rollouts(&m).is_empty(),
+        crate::tui::screen::shown_rollouts(&m).is_empty(),
         "success needs no bar"
     );
 }
@@ -86,8 +88,8 @@ fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
         commands: vec![],
         broken: vec![broken("bad JSON")],
     });
-    update(&mut m, Msg::Rollouts(snapshot));
-    let mark = |m: &Model| {
+    hear(&mut m, ClusterEvent::Rollouts(snapshot));
+    let mark = |m: &Screen| {
         let statuses = crate::cluster::app_statuses(&m.cluster);
         let web = statuses.into_iter().find(|s| s.name == "web");
         web.and_then(|s| s.broken)
@@ -95,14 +97,14 @@ fn a_broken_rollout_record_marks_the_app_until_it_is_readable_again() {
     assert_eq!(mark(&m).as_deref(), Some("rollout (bad JSON)"));
     rolling(&mut m, Phase::Paused { reason: "x".into() });
     assert_eq!(mark(&m), None);
-    update(
+    hear(
         &mut m,
-        Msg::Rollouts(RolloutEvent::Change(RolloutChange::Broken(broken(
+        ClusterEvent::Rollouts(RolloutEvent::Change(RolloutChange::Broken(broken(
             "no phase",
         )))),
     );
     assert_eq!(mark(&m).as_deref(), Some("rollout (no phase)"));
     let removed = RolloutEvent::Change(RolloutChange::Removed { app: "web".into() });
-    update(&mut m, Msg::Rollouts(removed));
+    hear(&mut m, ClusterEvent::Rollouts(removed));
     assert_eq!(mark(&m), None);
 }

@@ -22,7 +22,7 @@ fn offline(now: Instant) -> HostState {
 }
 
 /// lab-1 online with 3 web instances (one unhealthy), lab-2 and lab-3 offline; web wants 6.
-fn cluster() -> Model {
+fn cluster() -> Screen {
     let now = Instant::now();
     let mut h1 = host("lab-1", HostState::Online);
     h1.containers = vec![
@@ -30,13 +30,13 @@ fn cluster() -> Model {
         web_container("b", Health::None),
         web_container("c", Health::Unhealthy),
     ];
-    let mut m = Model::with_hosts(
+    let mut m = Screen::with_hosts(
         now,
         vec![h1, host("lab-2", offline(now)), host("lab-3", offline(now))],
     );
     let mut spec = AppSpec::new("web", "wheelhouse/demo:1");
     spec.instances = 6;
-    m.cluster
+    m.cluster_mut()
         .apps
         .insert("web".into(), AppRecord { spec, revision: 3 });
     m
@@ -122,11 +122,18 @@ fn alerts_name_offline_hosts_and_apps_below_their_count() {
 #[test]
 fn a_healthy_cluster_has_no_alerts_and_no_banner() {
     let mut m = cluster();
-    m.cluster.hosts.retain(|h| h.state == HostState::Online);
-    for host in &mut m.cluster.hosts {
+    m.cluster_mut()
+        .hosts
+        .retain(|h| h.state == HostState::Online);
+    for host in m
+        .cluster_mut()
+        .hosts
+        .iter_mut()
+        .map(std::sync::Arc::make_mut)
+    {
         host.containers.retain(|c| c.health != Health::Unhealthy);
     }
-    if let Some(r) = m.cluster.apps.get_mut("web") {
+    if let Some(r) = m.cluster_mut().apps.get_mut("web") {
         r.spec.instances = 2;
     }
     assert_eq!(alerts(&m), []);
@@ -136,8 +143,10 @@ fn a_healthy_cluster_has_no_alerts_and_no_banner() {
 #[test]
 fn an_unhealthy_instance_alerts_though_the_app_has_its_count() {
     let mut m = cluster();
-    m.cluster.hosts.retain(|h| h.state == HostState::Online);
-    if let Some(r) = m.cluster.apps.get_mut("web") {
+    m.cluster_mut()
+        .hosts
+        .retain(|h| h.state == HostState::Online);
+    if let Some(r) = m.cluster_mut().apps.get_mut("web") {
         r.spec.instances = 2;
     }
     let found = alerts(&m);
@@ -155,9 +164,13 @@ fn an_unhealthy_instance_alerts_though_the_app_has_its_count() {
 #[test]
 fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
     let mut m = cluster();
-    m.cluster.hosts.retain(|h| h.state == HostState::Online);
-    m.cluster.hosts[0].containers.clear();
-    m.cluster.apps.clear();
+    m.cluster_mut()
+        .hosts
+        .retain(|h| h.state == HostState::Online);
+    std::sync::Arc::make_mut(&mut m.cluster_mut().hosts[0])
+        .containers
+        .clear();
+    m.cluster_mut().apps.clear();
     let spec = AppSpec::new("web", "wheelhouse/demo:2");
     let rollout = |phase: Phase| {
         let mut state = RolloutState::new(
@@ -176,11 +189,11 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
             to_spec: spec.clone(),
         }
     };
-    m.cluster
+    m.cluster_mut()
         .rollouts
         .insert("web".into(), rollout(Phase::Progressing));
     assert_eq!(alerts(&m), []);
-    m.cluster.rollouts.insert(
+    m.cluster_mut().rollouts.insert(
         "web".into(),
         rollout(Phase::Paused {
             reason: "operator".into(),
@@ -195,22 +208,22 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
         }]
     );
     assert_eq!(banner_text(&found).as_deref(), Some("rollout web paused"));
-    m.cluster.rollouts.insert(
+    m.cluster_mut().rollouts.insert(
         "web".into(),
         rollout(Phase::Failed {
             reason: "unhealthy".into(),
         }),
     );
-    crate::tui::model::note_finished(&mut m);
+    crate::tui::screen::note_finished(&mut m);
     assert_eq!(alerts(&m).len(), 1);
     // A rollout that just rolled back alerts, for a while.
-    m.cluster.rollouts.insert(
+    m.cluster_mut().rollouts.insert(
         "web".into(),
         rollout(Phase::RolledBack {
             reason: "unhealthy".into(),
         }),
     );
-    crate::tui::model::note_finished(&mut m);
+    crate::tui::screen::note_finished(&mut m);
     assert_eq!(
         alerts(&m),
         [Alert::Rollout {
@@ -218,6 +231,6 @@ fn paused_failed_and_rolled_back_rollouts_alert_but_progressing_ones_do_not() {
             phase: "rolled back"
         }]
     );
-    m.now += crate::tui::model::LINGER;
+    m.now += crate::tui::screen::LINGER;
     assert_eq!(alerts(&m), [], "gone once it has been shown for a while");
 }

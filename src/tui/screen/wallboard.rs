@@ -1,9 +1,9 @@
-//! The wallboard's state and what it alerts on: pure functions of the `Model`.
+//! The wallboard's state and what it alerts on: pure functions of the `Screen`.
 //!
 //! `update` turns the page and sets the clock text on the loop's `Msg::WallClock`; drawing
 //! only reads them.
 
-use super::{Model, shown_rollouts};
+use super::{Screen, shown_rollouts};
 use crate::cluster::HostState;
 use crate::cluster::app_statuses;
 use crate::domain::Health;
@@ -154,8 +154,8 @@ impl Alert {
 }
 
 /// Every alert: hosts first, then apps by name, unhealthy containers, then rollouts by app.
-pub fn alerts(model: &Model) -> Vec<Alert> {
-    let mut out: Vec<Alert> = model
+pub fn alerts(screen: &Screen) -> Vec<Alert> {
+    let mut out: Vec<Alert> = screen
         .cluster
         .hosts
         .iter()
@@ -164,7 +164,7 @@ pub fn alerts(model: &Model) -> Vec<Alert> {
             host: h.name().to_owned(),
         })
         .collect();
-    for status in app_statuses(&model.cluster) {
+    for status in app_statuses(&screen.cluster) {
         if let Some(desired) = status.desired
             && status.healthy < desired
         {
@@ -175,7 +175,7 @@ pub fn alerts(model: &Model) -> Vec<Alert> {
             });
         }
     }
-    for host in model
+    for host in screen
         .cluster
         .hosts
         .iter()
@@ -192,7 +192,7 @@ pub fn alerts(model: &Model) -> Vec<Alert> {
             });
         }
     }
-    for rollout in shown_rollouts(model) {
+    for rollout in shown_rollouts(screen) {
         let phase = &rollout.state.phase;
         if !matches!(phase, Phase::Progressing | Phase::Canary) {
             out.push(Alert::Rollout {

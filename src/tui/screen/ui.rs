@@ -116,7 +116,7 @@ pub struct HistoryList {
 pub struct Ui {
     pub view: View,
     pub focus: Focus,
-    /// Index into `Model::hosts` of the selected grid cell.
+    /// Index into `Screen::hosts` of the selected grid cell.
     pub selected: usize,
     /// Selected row in the host view's container table.
     pub selected_row: usize,

@@ -1,7 +1,7 @@
 //! Rollouts as a screen shows them: those under way, and for a while those that ended
 //! badly.
 
-use super::Model;
+use super::Screen;
 use crate::cluster::Rollout;
 use crate::plan::rollout::Phase;
 use std::time::Duration;
@@ -10,13 +10,13 @@ use std::time::Duration;
 pub const LINGER: Duration = Duration::from_secs(60);
 
 /// Notes when each rollout was first seen finished (and forgets the ones under way again).
-pub fn note_finished(model: &mut Model) {
-    let now = model.now;
-    let Model {
+pub fn note_finished(screen: &mut Screen) {
+    let now = screen.now;
+    let Screen {
         cluster,
         rollouts_done,
         ..
-    } = model;
+    } = screen;
     let rollouts = &cluster.rollouts;
     // Keyed by when the rollout started too, so a later one ending is news of its own.
     rollouts_done.retain(|app, (started, _)| {
@@ -33,14 +33,14 @@ pub fn note_finished(model: &mut Model) {
 
 /// The rollouts the screen shows: those under way, and for `LINGER` after they ended
 /// those that rolled back or failed (their reason matters); a succeeded one needs no bar.
-pub fn shown_rollouts(model: &Model) -> Vec<&Rollout> {
-    (model.cluster.rollouts.iter())
+pub fn shown_rollouts(screen: &Screen) -> Vec<&Rollout> {
+    (screen.cluster.rollouts.iter())
         .filter(|(app, r)| match r.state.phase {
             Phase::Succeeded => false,
-            ref phase if phase.is_done() => model
+            ref phase if phase.is_done() => screen
                 .rollouts_done
                 .get(*app)
-                .is_some_and(|(_, at)| model.now.saturating_duration_since(*at) < LINGER),
+                .is_some_and(|(_, at)| screen.now.saturating_duration_since(*at) < LINGER),
             _ => true,
         })
         .map(|(_, r)| r)

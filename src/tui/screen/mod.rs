@@ -1,4 +1,5 @@
-//! One screen's state over the cluster picture: the `Model` owned by its event loop.
+//! One screen: what one operator sees and has open (selection, dialogs, filters, view),
+//! their keymap, theme and principal, over the feed's latest picture of the cluster.
 
 mod rollouts;
 mod ui;
@@ -8,17 +9,20 @@ pub use rollouts::{LINGER, note_finished, shown_rollouts};
 pub use ui::{CommandLine, Dialog, Focus, HistoryList, ImagePrompt, LineKind, Ui, View};
 
 use crate::cluster::{AppStatus, ClusterState, Host};
-use crate::domain::{Container, Thresholds};
+use crate::domain::Container;
 use crate::ops::Refusal;
+use crate::tui::keymap::Keymap;
+use crate::tui::theme::Theme;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
-/// One screen: its picture of the cluster and its own state. Only the loop that owns it
-/// changes it (through `update`).
+/// One screen and its own state. Only the loop that owns it changes it (through `update`);
+/// the cluster is the feed's, shared with every other screen and read only.
 #[derive(Debug, Clone)]
-pub struct Model {
-    /// The cluster as this screen last saw it.
-    pub cluster: ClusterState,
+pub struct Screen {
+    /// The feed's picture of the cluster as this screen last received it.
+    pub cluster: Arc<ClusterState>,
     /// When this screen first saw each app's rollout finished (shown for `LINGER` after),
     /// with the rollout's start (`started_ms`) to tell one rollout from the next.
     pub rollouts_done: BTreeMap<String, (u64, Instant)>,
@@ -27,8 +31,10 @@ pub struct Model {
     pub principal: crate::ops::Principal,
     /// The most instances a scale may ask for (the config's `max_instances`).
     pub max_instances: u32,
-    /// Where hosts turn warn and critical (the theme's), for `state=` filters.
-    pub thresholds: Thresholds,
+    /// This operator's keys.
+    pub keymap: Arc<Keymap>,
+    /// This operator's colours; its thresholds also decide `state=` filters.
+    pub theme: Theme,
     pub ui: Ui,
     /// The clock as of the last tick; drawing computes ages against it.
     pub now: Instant,
@@ -46,17 +52,15 @@ pub struct Model {
     pub refused: Vec<Refusal>,
 }
 
-impl Model {
+impl Screen {
     pub fn new(now: Instant) -> Self {
-        Model {
-            cluster: ClusterState::default(),
+        Screen {
+            cluster: Arc::default(),
             rollouts_done: BTreeMap::new(),
             principal: crate::ops::Principal::local(crate::ops::Mode::ReadWrite),
             max_instances: crate::domain::app::DEFAULT_MAX_INSTANCES,
-            thresholds: Thresholds {
-                warn: 70.0,
-                critical: 90.0,
-            },
+            keymap: Arc::new(Keymap::default_keymap()),
+            theme: Theme::default_theme(),
             ui: Ui::default(),
             now,
             dirty: true,
@@ -68,21 +72,27 @@ impl Model {
         }
     }
 
-    /// A model holding these hosts (sorted by name), for tests, benches and the initial inventory.
+    /// A screen over these hosts (sorted by name), for tests and benches.
     pub fn with_hosts(now: Instant, hosts: Vec<Host>) -> Self {
-        let mut model = Model::new(now);
-        model.cluster = ClusterState::with_hosts(hosts);
-        model
+        let mut screen = Screen::new(now);
+        screen.cluster = Arc::new(ClusterState::with_hosts(hosts));
+        screen
+    }
+
+    /// The picture to change, for tests and benches that set a scene by hand (a screen on
+    /// a feed only ever replaces it).
+    pub fn cluster_mut(&mut self) -> &mut ClusterState {
+        Arc::make_mut(&mut self.cluster)
     }
 
     /// The selected grid cell's host (one the filter lets through).
     pub fn selected_host(&self) -> Option<&Host> {
         if self.ui.filter.is_none() {
-            return self.cluster.hosts.get(self.ui.selected);
+            return self.cluster.hosts.get(self.ui.selected).map(|h| &**h);
         }
         let shown = self.grid_hosts();
         let slot = self.grid_slot(&shown)?;
-        self.cluster.hosts.get(shown[slot])
+        self.cluster.hosts.get(shown[slot]).map(|h| &**h)
     }
 
     /// Indices into `hosts` of the hosts the grid shows, in order: those the filter lets
@@ -91,7 +101,7 @@ impl Model {
         match &self.ui.filter {
             None => (0..self.cluster.hosts.len()).collect(),
             Some(f) => (self.cluster.hosts.iter().enumerate())
-                .filter(|(_, h)| f.matches_host(h, self.thresholds))
+                .filter(|(_, h)| f.matches_host(h, self.theme.thresholds))
                 .map(|(i, _)| i)
                 .collect(),
         }

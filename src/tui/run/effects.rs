@@ -1,0 +1,182 @@
+//! Carrying out what `update` asks of the loop: commands and reads off the loop (answered
+//! on its channel), audits of refusals, theme switches and reloads, screen exports.
+
+use super::inbound::Answers;
+use crate::config::Config;
+use crate::ops::{self, Command, Ops, Refusal};
+use crate::store::EtcdLink;
+use crate::tui::export;
+use crate::tui::screen::Screen;
+use crate::tui::theme::Theme;
+use crate::tui::update::{Effect, Msg};
+use std::path::Path;
+use std::time::SystemTime;
+use tokio::sync::mpsc;
+
+/// What carrying out effects needs besides the screen.
+pub struct Io<'a> {
+    pub config: &'a Config,
+    /// The feed's etcd client.
+    pub etcd: Option<EtcdLink>,
+    pub answers: &'a Answers,
+    /// Where refused changes go to be audited; None without etcd.
+    pub auditor: Option<&'a mpsc::Sender<Refusal>>,
+}
+
+impl Io<'_> {
+    /// Carries out an IO effect; hands back the ones that need the screen (theme, export).
+    pub fn apply(&self, effect: Effect, screen: &Screen) -> Option<Effect> {
+        match effect {
+            Effect::Execute(command) => self.execute(command, screen),
+            Effect::ReadImages => self.read_images(screen),
+            Effect::ReadHistory(app) => self.read_history(app, screen),
+            Effect::AuditRefusal(refusal) => self.audit_refusal(refusal),
+            Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
+        }
+        None
+    }
+
+    fn ops(&self, screen: &Screen) -> Ops {
+        Ops {
+            etcd: self.etcd.clone(),
+            prefix: self.config.prefix.clone(),
+            max_instances: self.config.max_instances,
+            hosts: screen
+                .cluster
+                .hosts
+                .iter()
+                .map(|h| h.spec.clone())
+                .collect(),
+        }
+    }
+
+    /// The image tags the engines hold, read off the loop: answered with `Msg::Images`.
+    fn read_images(&self, screen: &Screen) {
+        let answers = self.answers.clone();
+        let hosts: Vec<_> = screen
+            .cluster
+            .hosts
+            .iter()
+            .map(|h| h.spec.clone())
+            .collect();
+        tokio::spawn(async move {
+            let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
+            answers.send(Msg::Images(tags)).await;
+        });
+    }
+
+    /// An app's earlier specs, read off the loop: answered with `Msg::History`.
+    fn read_history(&self, app: String, screen: &Screen) {
+        let ops = self.ops(screen);
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let result = ops::history(&ops, &app).await.map_err(|e| e.to_string());
+            answers.send(Msg::History { app, result }).await;
+        });
+    }
+
+    /// Hands a refused change to the auditor, which writes it off the loop on its one
+    /// client, coalescing repeats (best effort, as every audit record; without etcd there
+    /// is no trail).
+    fn audit_refusal(&self, refusal: Refusal) {
+        if let Some(auditor) = self.auditor
+            && auditor.try_send(refusal).is_err()
+        {
+            tracing::warn!("refusals come faster than they are audited: one is not recorded");
+        }
+    }
+
+    /// Runs a confirmed command off the loop, as this screen's principal: its result comes
+    /// back as `Msg::Done`.
+    fn execute(&self, command: Command, screen: &Screen) {
+        let answers = self.answers.clone();
+        let (ops, principal) = (self.ops(screen), screen.principal.clone());
+        tokio::spawn(async move {
+            let result = (ops::execute(&ops, &principal, command).await).map_err(|e| e.to_string());
+            answers.send(Msg::Done(result)).await;
+        });
+    }
+}
+
+/// A theme loaded from a file is reloaded when the file changes; a broken edit keeps the
+/// old theme and says why in the status line.
+pub struct ThemeFile {
+    modified: Option<SystemTime>,
+}
+
+impl ThemeFile {
+    pub fn new(theme: &Theme) -> Self {
+        ThemeFile {
+            modified: theme.source_path().and_then(modified),
+        }
+    }
+
+    pub fn reload_if_changed(&mut self, screen: &Screen) -> Vec<Msg> {
+        let now = screen.theme.source_path().and_then(modified);
+        if now == self.modified {
+            return Vec::new();
+        }
+        self.modified = now;
+        match screen.theme.reload() {
+            None => Vec::new(),
+            Some(Ok(fresh)) => in_force(fresh, screen).into(),
+            Some(Err(e)) => vec![Msg::Notice(format!("theme not reloaded: {e}"))],
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// What `update` must hear of a theme coming into force: the theme, and help measured
+/// again in it.
+fn in_force(theme: Theme, screen: &Screen) -> [Msg; 2] {
+    let (width, height) = (screen.ui.geometry.width, screen.ui.geometry.height);
+    let geometry = crate::tui::measure(width, height, &screen.keymap, &theme);
+    [Msg::Theme(Box::new(theme)), Msg::Resize(geometry)]
+}
+
+/// `:theme NAME`: a built-in name or a file, mapped to the terminal's colours like the first.
+pub fn switch_theme(name: &str, file: &mut ThemeFile, screen: &Screen) -> Vec<Msg> {
+    match Theme::load(name) {
+        Ok(fresh) => {
+            let fresh = fresh.for_depth(screen.theme.depth());
+            *file = ThemeFile::new(&fresh);
+            let mut msgs = Vec::from(in_force(fresh, screen));
+            msgs.push(Msg::Notice(format!("theme {name}")));
+            msgs
+        }
+        Err(e) => vec![Msg::Notice(format!("theme not changed: {e}"))],
+    }
+}
+
+/// Draws the screen once more, off screen, and writes that frame as text, SVG and PNG.
+pub fn export_screen(screen: &Screen, dir: &Path) -> Msg {
+    let (width, height) = (screen.ui.geometry.width, screen.ui.geometry.height);
+    // A TestBackend cannot fail: its error type is Infallible.
+    let backend = ratatui::backend::TestBackend::new(width, height);
+    let Ok(mut terminal) = ratatui::Terminal::new(backend);
+    let Ok(_) = terminal.draw(|frame| crate::tui::draw(frame, screen));
+    let stamp = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let defaults = export::Defaults::for_theme(&screen.theme);
+    let written = export::write_all(
+        terminal.backend().buffer(),
+        &defaults,
+        dir,
+        &format!("wheelhouse-{stamp}"),
+    );
+    match written {
+        Ok(files) => {
+            let names: Vec<String> = (files.iter())
+                .filter_map(|f| f.file_name())
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect();
+            let dir = dir.display();
+            Msg::Notice(format!("screen saved in {dir}: {}", names.join(" ")))
+        }
+        Err(e) => Msg::Notice(format!("screen not saved in {}: {e}", dir.display())),
+    }
+}
