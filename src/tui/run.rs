@@ -179,7 +179,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 apply(&mut screen, Msg::Notice(why.clone()));
                 script_failed = exit_after_keys.then_some(why);
             }
-            screen.quit |= exit_after_keys;
+            if exit_after_keys {
+                apply(&mut screen, Msg::Leave);
+            }
         }
         for effect in later {
             let msgs = match effect {
@@ -247,7 +249,7 @@ fn play(
             }
             Next::Wait => return None,
             Next::Quit => {
-                screen.quit = true;
+                apply(screen, Msg::Leave);
                 return Some(Ok(()));
             }
             Next::Done => return Some(Ok(())),

@@ -41,6 +41,9 @@ pub enum Msg {
     /// A theme came into force (switched, or its file reloaded): the screen is drawn in
     /// its colours, and `state=` filters go by its thresholds.
     Theme(Box<Theme>),
+    /// The session ends without a question: the key script said so, or it is over under
+    /// `--exit-after-keys`.
+    Leave,
     /// The wallboard's clock moved: its page turns when due; `clock` is the wall-clock text
     /// to show ("14:03:27 UTC").
     WallClock {
@@ -125,6 +128,10 @@ fn on_msg(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
         Msg::Theme(theme) => {
             screen.theme = *theme;
             screen.dirty = true;
+            Vec::new()
+        }
+        Msg::Leave => {
+            screen.quit = true;
             Vec::new()
         }
         Msg::WallClock { now, clock } => {
