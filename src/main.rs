@@ -9,6 +9,8 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use wheelhouse::agent::ServerFiles;
+use wheelhouse::agentd::{self, AgentOptions};
 use wheelhouse::config::{self, Config};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::ctl::{self, CtlCommand, emit, quiet_on_closed_pipe, say_error};
@@ -139,6 +141,31 @@ enum Command {
         #[arg(long, value_parser = |t: &str| config::REFRESH.parse("", t))]
         refresh: Option<Duration>,
         /// Log file (default: stderr). Filter with WHEELHOUSE_LOG.
+        #[arg(long)]
+        log_file: Option<PathBuf>,
+    },
+    /// The host agent: reads every container's cgroup each second, keeps an hour of
+    /// history, serves it read-only over HTTP (/v1/summary, /v1/series/.., /metrics) on
+    /// the host's address, and registers at /agents/<host> in etcd.
+    Agent {
+        /// This host's name, as the config's [[hosts]] entry names it.
+        #[arg(long)]
+        host: String,
+        /// Where the API listens (default: the host's address from the config, port 9101).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// Serve with mutual TLS: the CA that signs clients' certificates (as dockerd's
+        /// --tlscacert). Needs --tlscert and --tlskey.
+        #[arg(long, requires_all = ["tlscert", "tlskey"])]
+        tlscacert: Option<PathBuf>,
+        /// The server certificate (as dockerd's --tlscert).
+        #[arg(long, requires = "tlscacert")]
+        tlscert: Option<PathBuf>,
+        /// The server key (as dockerd's --tlskey).
+        #[arg(long, requires = "tlscacert")]
+        tlskey: Option<PathBuf>,
+        /// Log file (default: agent-<host>.log in the XDG state dir). Filter with
+        /// WHEELHOUSE_LOG.
         #[arg(long)]
         log_file: Option<PathBuf>,
     },
@@ -278,6 +305,39 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
             let runtime =
                 tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
             let result = runtime.block_on(controller::run(config, opts));
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            result
+        }
+        Some(Command::Agent {
+            host,
+            listen,
+            tlscacert,
+            tlscert,
+            tlskey,
+            log_file,
+        }) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let tls = match (tlscacert, tlscert, tlskey) {
+                (Some(ca), Some(cert), Some(key)) => Some(ServerFiles {
+                    ca: ca.clone(),
+                    cert: cert.clone(),
+                    key: key.clone(),
+                }),
+                _ => None,
+            };
+            let log = log_file
+                .clone()
+                .or(outer.log_file.clone())
+                .unwrap_or_else(|| config::log_dir().join(format!("agent-{host}.log")));
+            let _log = init_logging(Some(log))?;
+            let opts = AgentOptions {
+                host: host.clone(),
+                listen: *listen,
+                tls,
+            };
+            let runtime =
+                tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+            let result = runtime.block_on(agentd::run(config, opts));
             runtime.shutdown_timeout(Duration::from_millis(500));
             result
         }
