@@ -9,12 +9,56 @@ use crate::config::Config;
 use crate::store::{self, AgentRecord};
 use color_eyre::eyre::{WrapErr, eyre};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The agent's lease: its record vanishes this long after it died.
 const LEASE_TTL: Duration = Duration::from_secs(10);
 /// After a failed registration, the next try comes this much later.
 const RETRY: Duration = Duration::from_secs(2);
+
+/// `wheelhouse agent`'s flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgentArgs {
+    /// This host's name, as the config's [[hosts]] entry names it.
+    #[arg(long)]
+    pub host: String,
+    /// Where the API listens (default: the host's address from the config, port 9101).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Serve with mutual TLS: the CA that signs clients' certificates (as dockerd's
+    /// --tlscacert). Needs --tlscert and --tlskey.
+    #[arg(long, requires_all = ["tlscert", "tlskey"])]
+    pub tlscacert: Option<PathBuf>,
+    /// The server certificate (as dockerd's --tlscert).
+    #[arg(long, requires = "tlscacert")]
+    pub tlscert: Option<PathBuf>,
+    /// The server key (as dockerd's --tlskey).
+    #[arg(long, requires = "tlscacert")]
+    pub tlskey: Option<PathBuf>,
+    /// Log file (default: agent-<host>.log in the XDG state dir). Filter with
+    /// WHEELHOUSE_LOG.
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
+}
+
+impl AgentArgs {
+    pub fn options(&self) -> AgentOptions {
+        let tls = match (&self.tlscacert, &self.tlscert, &self.tlskey) {
+            (Some(ca), Some(cert), Some(key)) => Some(ServerFiles {
+                ca: ca.clone(),
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        };
+        AgentOptions {
+            host: self.host.clone(),
+            listen: self.listen,
+            tls,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentOptions {

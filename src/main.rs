@@ -9,8 +9,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
-use wheelhouse::agent::ServerFiles;
-use wheelhouse::agentd::{self, AgentOptions};
+use wheelhouse::agentd::{self, AgentArgs};
 use wheelhouse::config::{self, Config};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::ctl::{self, CtlCommand, emit, quiet_on_closed_pipe, say_error};
@@ -147,28 +146,7 @@ enum Command {
     /// The host agent: reads every container's cgroup each second, keeps an hour of
     /// history, serves it read-only over HTTP (/v1/summary, /v1/series/.., /metrics) on
     /// the host's address, and registers at /agents/<host> in etcd.
-    Agent {
-        /// This host's name, as the config's [[hosts]] entry names it.
-        #[arg(long)]
-        host: String,
-        /// Where the API listens (default: the host's address from the config, port 9101).
-        #[arg(long, value_name = "ADDR:PORT")]
-        listen: Option<std::net::SocketAddr>,
-        /// Serve with mutual TLS: the CA that signs clients' certificates (as dockerd's
-        /// --tlscacert). Needs --tlscert and --tlskey.
-        #[arg(long, requires_all = ["tlscert", "tlskey"])]
-        tlscacert: Option<PathBuf>,
-        /// The server certificate (as dockerd's --tlscert).
-        #[arg(long, requires = "tlscacert")]
-        tlscert: Option<PathBuf>,
-        /// The server key (as dockerd's --tlskey).
-        #[arg(long, requires = "tlscacert")]
-        tlskey: Option<PathBuf>,
-        /// Log file (default: agent-<host>.log in the XDG state dir). Filter with
-        /// WHEELHOUSE_LOG.
-        #[arg(long)]
-        log_file: Option<PathBuf>,
-    },
+    Agent(AgentArgs),
     /// The cockpit's actions without a screen, for scripts: every verb below.
     /// Exits 0 on success, 1 on a conflict or failure, 2 on bad input.
     Ctl {
@@ -308,36 +286,15 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
             runtime.shutdown_timeout(Duration::from_millis(500));
             result
         }
-        Some(Command::Agent {
-            host,
-            listen,
-            tlscacert,
-            tlscert,
-            tlskey,
-            log_file,
-        }) => {
+        Some(Command::Agent(args)) => {
             let config = Config::load(cli.config.as_deref())?;
-            let tls = match (tlscacert, tlscert, tlskey) {
-                (Some(ca), Some(cert), Some(key)) => Some(ServerFiles {
-                    ca: ca.clone(),
-                    cert: cert.clone(),
-                    key: key.clone(),
-                }),
-                _ => None,
-            };
-            let log = log_file
-                .clone()
-                .or(outer.log_file.clone())
+            let host = &args.host;
+            let log = (args.log_file.clone().or(outer.log_file.clone()))
                 .unwrap_or_else(|| config::log_dir().join(format!("agent-{host}.log")));
             let _log = init_logging(Some(log))?;
-            let opts = AgentOptions {
-                host: host.clone(),
-                listen: *listen,
-                tls,
-            };
             let runtime =
                 tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
-            let result = runtime.block_on(agentd::run(config, opts));
+            let result = runtime.block_on(agentd::run(config, args.options()));
             runtime.shutdown_timeout(Duration::from_millis(500));
             result
         }
@@ -358,7 +315,13 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
                 }
                 Err(_) => {
                     eprintln!("starting a lab of {hosts} hosts in {} ...", dir.display());
-                    lab::Lab::up(&lab::LabOptions::new(*hosts, dir.clone()))?
+                    let opts = lab::LabOptions {
+                        agent: Some(
+                            std::env::current_exe().wrap_err("cannot find this program's path")?,
+                        ),
+                        ..lab::LabOptions::new(*hosts, dir.clone())
+                    };
+                    lab::Lab::up(&opts)?
                 }
             };
             lab::demo::start_demo_containers(&lab)?;

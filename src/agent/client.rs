@@ -19,9 +19,11 @@ pub enum ClientError {
     },
 }
 
-/// A client with the agent timeout.
+/// A client with the agent timeout. No proxy: agents are reached on the hosts' own
+/// addresses, which a proxy from the environment would not route (loopback in a lab).
 pub fn http_client() -> Result<reqwest::Client, ClientError> {
     reqwest::Client::builder()
+        .no_proxy()
         .timeout(TIMEOUT)
         .build()
         .map_err(|e| ClientError::Unreachable {
