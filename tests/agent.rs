@@ -16,21 +16,41 @@ use bollard::query_parameters::StatsOptions;
 use common::etcd::client;
 use common::lab::{BIN, wait_until};
 use futures::StreamExt;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use wheelhouse::agent::client::{self as agent, ClientError};
 use wheelhouse::agent::summary::Summary;
-use wheelhouse::lab::{Lab, TestLab, demo, engine};
+use wheelhouse::lab::{Lab, TestLab, TlsPaths, demo, engine};
 use wheelhouse::metrics;
-use wheelhouse::store;
+use wheelhouse::store::{self, AgentRecord};
 
 const PREFIX: &str = "/wheelhouse";
 
 fn lab_with_agents(hosts: usize) -> TestLab {
     tokio::task::block_in_place(|| TestLab::up_with_agents(hosts, Path::new(BIN)))
         .unwrap_or_else(|e| panic!("lab up: {e}"))
+}
+
+/// Every agent record, once `hosts` are all registered (within 10 s: an agent listens
+/// first, then registers).
+async fn registered(
+    etcd: &mut etcd_client::Client,
+    hosts: &[&str],
+) -> BTreeMap<String, AgentRecord> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let agents = store::list_agents(etcd, PREFIX).await.unwrap();
+        if hosts.iter().all(|h| agents.contains_key(*h)) {
+            return agents;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not all of {hosts:?} registered: {agents:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 fn docker_of(lab: &Lab, i: usize) -> Docker {
@@ -92,7 +112,7 @@ async fn agents_register_serve_the_lab_and_agree_with_the_engine() {
     let mut etcd = client(&lab.etcd_endpoint()).await;
 
     // Registered under its lease, at the host's address (not 0.0.0.0).
-    let agents = store::list_agents(&mut etcd, PREFIX).await.unwrap();
+    let agents = registered(&mut etcd, &["lab-1", "lab-2"]).await;
     for (i, host) in lab.hosts().iter().enumerate() {
         let record = agents
             .get(&host.name)
@@ -185,6 +205,22 @@ async fn agents_register_serve_the_lab_and_agree_with_the_engine() {
         }
         other => panic!("expected a 404, got {other:?}"),
     }
+
+    // A container stopping between two reads is dropped quietly: no warning in the log.
+    tokio::task::block_in_place(|| {
+        let engine = lab.engine(1);
+        let ids = engine
+            .containers_with_label(&format!("{}=true", demo::LABEL))
+            .unwrap();
+        for id in ids {
+            engine.remove_container(&id).unwrap();
+        }
+    });
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let summary = agent::summary(&http, &url).await.unwrap();
+    assert!(summary.containers.is_empty(), "{:?}", summary.containers);
+    let log = std::fs::read_to_string(lab.dir().join("h2/agent.log")).unwrap();
+    assert!(!log.contains("WARN"), "{log}");
 
     // SIGTERM: the agent revokes its lease, so its record goes at once, not after the TTL.
     let first = lab.agent(0).unwrap();
@@ -344,4 +380,82 @@ async fn prometheus_scrapes_an_agent_and_reads_the_series_back() {
     let value: f64 = result["value"][1].as_str().unwrap().parse().unwrap();
     // A shell idling in a loop: more than nothing, less than 64 MiB.
     assert!(value > 0.0 && value < 64.0 * 1024.0 * 1024.0, "{value}");
+}
+
+/// One `GET path` over TLS to `address` (an IP), with the lab's client certificate or
+/// without any; the response's text, or why the exchange failed.
+async fn tls_get(lab: &Lab, address: &str, path: &str, with_cert: bool) -> Result<String, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let files = TlsPaths::new(lab.dir());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(files.client_ca()).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = if with_cert {
+        let chain = CertificateDer::pem_file_iter(files.client_cert())
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(files.client_key()).unwrap();
+        builder.with_client_auth_cert(chain, key).unwrap()
+    } else {
+        builder.with_no_client_auth()
+    };
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let port = wheelhouse::agent::DEFAULT_PORT;
+    let tcp = tokio::net::TcpStream::connect((address, port))
+        .await
+        .unwrap();
+    let name = ServerName::try_from(address.to_owned()).unwrap();
+    let mut stream = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    stream
+        .read_to_string(&mut out)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_tls_engines_the_agent_takes_only_clients_of_the_lab_ca() {
+    let lab = tokio::task::block_in_place(|| TestLab::up_tls_with_agents(1, Path::new(BIN)))
+        .unwrap_or_else(|e| panic!("lab up: {e}"));
+    let address = lab.hosts()[0].address.clone();
+    assert_eq!(lab.agent_url(0), Some(format!("https://{address}:9101")));
+    let mut etcd = client(&lab.etcd_endpoint()).await;
+    let agents = registered(&mut etcd, &["lab-1"]).await;
+    assert_eq!(agents["lab-1"].address, format!("https://{address}:9101"));
+    // The agent reaches its engine over TCP with the client certificate, like the cockpit.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let answer = tls_get(&lab, &address, "/v1/summary", true).await.unwrap();
+        if answer.starts_with("HTTP/1.1 200") && answer.contains("\"source\":\"cgroup-v1\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{answer}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Without a client certificate: no answer (TLS 1.3 reports the refusal on first read).
+    let refused = tls_get(&lab, &address, "/v1/summary", false).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.contains("CertificateRequired")),
+        "{refused:?}"
+    );
 }
