@@ -136,7 +136,7 @@ fn series(rest: &str, query: Option<&str>, history: &History, now_ms: i64) -> Re
 /// `since` (unix ms; default an hour ago) and `step` (ms, a whole number of ticks;
 /// default one tick).
 fn parse_query(query: Option<&str>, now_ms: i64) -> Result<(i64, i64), String> {
-    let mut since = now_ms - DEFAULT_SPAN_MS;
+    let mut since = now_ms.saturating_sub(DEFAULT_SPAN_MS).max(0);
     let mut step = TICK_MS;
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -150,6 +150,11 @@ fn parse_query(query: Option<&str>, now_ms: i64) -> Result<(i64, i64), String> {
             "step" => step = number()?,
             _ => return Err(format!("unknown parameter {key:?}: use since and step")),
         }
+    }
+    if since < 0 {
+        return Err(format!(
+            "since={since} must be unix milliseconds, not negative"
+        ));
     }
     if step < TICK_MS || step % TICK_MS != 0 || step > DEFAULT_SPAN_MS {
         return Err(format!(
@@ -344,6 +349,7 @@ mod tests {
     fn bad_query_parameters_are_refused_with_the_reason() {
         let s = shared();
         for query in [
+            "since=-9223372036854775808",
             "since=soon",
             "step=500",
             "step=1500",
@@ -362,5 +368,24 @@ mod tests {
             assert!(reply.body.contains("error"), "{query}: {}", reply.body);
         }
         assert_eq!(parse_query(None, 3_600_000), Ok((0, 1000)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_request_gets_an_answer(
+            post in proptest::bool::ANY,
+            path in "/[a-z0-9/_.-]{0,40}",
+            query in proptest::option::of("[a-z=&0-9-]{0,30}"),
+            since in proptest::num::i64::ANY,
+            step in proptest::num::i64::ANY,
+        ) {
+            let s = shared();
+            let method = if post { Method::POST } else { Method::GET };
+            let reply = route(&method, &path, query.as_deref(), &s, since);
+            proptest::prop_assert!(!reply.body.is_empty());
+            let query = format!("since={since}&step={step}");
+            let series = route(&Method::GET, "/v1/series/host/cpu_percent", Some(&query), &s, 0);
+            proptest::prop_assert!(series.status == StatusCode::OK || series.status == StatusCode::BAD_REQUEST);
+        }
     }
 }

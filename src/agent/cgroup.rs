@@ -339,4 +339,14 @@ mod tests {
         std::fs::write(dir.path().join("cgroup.controllers"), "cpu io memory\n").unwrap();
         assert_eq!(detect(dir.path()), Some(Layout::V2));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_take_any_text(text in "(?s).{0,200}", lines in "([0-9:a-z=]{0,8}[ \n]){0,20}") {
+            for t in [&text, &lines] {
+                let _ = (v1_blkio(t), v2_io(t), keyed(t, "inactive_file"), number(t));
+                let _ = (dirs(Layout::V1, Path::new("/r"), t), dirs(Layout::V2, Path::new("/r"), t));
+            }
+        }
+    }
 }

@@ -135,4 +135,13 @@ mod tests {
         assert_eq!(container_net(Path::new("/proc"), std::process::id()), None);
         assert_eq!(container_net(Path::new("/proc"), u32::MAX), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsers_take_any_text(text in "(?s).{0,200}", lines in "(cpu[0-9]? |[a-zA-Z]{0,8}: )([0-9 ]{0,30}(kB)?\n)") {
+            for t in [&text, &lines] {
+                let _ = (cpu_times(t), cpu_count(t), meminfo(t), net_dev(t));
+            }
+        }
+    }
 }
