@@ -5,6 +5,7 @@
 
 use super::history::{History, TICK_MS};
 use super::prom;
+use super::run::now_ms;
 use super::summary::{SeriesPoint, SeriesReply, Summary};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -162,12 +163,6 @@ fn parse_query(query: Option<&str>, now_ms: i64) -> Result<(i64, i64), String> {
         ));
     }
     Ok((since, step))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn respond(req: &Request<hyper::body::Incoming>, shared: &SharedState) -> Response<Full<Bytes>> {
