@@ -192,6 +192,30 @@ async fn agents_register_serve_the_lab_and_agree_with_the_engine() {
         "{ours} vs {engine}"
     );
 
+    // A restarted container is followed in its new process: its own network namespace
+    // (network "none": only lo, so 0 bytes, but a figure) reads again.
+    let own_net = |s: &Summary| {
+        s.containers
+            .iter()
+            .find(|c| c.name == "demo-burner")
+            .and_then(|c| c.figures.as_ref())
+            .and_then(|f| f.totals.net_rx_bytes)
+    };
+    assert_eq!(own_net(&summary), Some(0), "{summary:?}");
+    docker.restart_container(id, None).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = agent::summary(&http, &url).await.unwrap();
+        if own_net(&now).is_some() && now.unix_ms > summary.unix_ms + 2000 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted burner is not followed: {now:?}"
+        );
+    }
+
     // Unknown series: 404 with a message.
     match agent::series(&http, &url, "no-such-container", "cpu_percent", 0, 1000).await {
         Err(ClientError::Refused {

@@ -84,14 +84,22 @@ impl Sampler {
         );
     }
 
-    /// One tick at `unix_ms`. A container whose cgroup vanished is dropped quietly (the
-    /// next listing brings it back if it runs again, with its new process).
+    /// One tick at `unix_ms`. A container whose cgroup vanished, or that restarted, is
+    /// dropped quietly (the next listing brings it back if it runs, with its new process).
     pub fn tick(&mut self, unix_ms: i64) -> Summary {
         let mut gone = Vec::new();
         let mut containers = Vec::with_capacity(self.tracked.len());
         for (id, t) in &mut self.tracked {
             let counters = t.dirs.as_ref().map(cgroup::read);
             let figures = match counters {
+                // CPU time went backwards: the container restarted between two ticks, with
+                // a new init process; the next listing follows it afresh.
+                Some(Ok(counters))
+                    if t.last.is_some_and(|l| counters.cpu_ns < l.counters.cpu_ns) =>
+                {
+                    gone.push(id.clone());
+                    continue;
+                }
                 Some(Ok(counters)) => {
                     let cur = Reading {
                         unix_ms,
