@@ -38,13 +38,22 @@ pub struct Sampler {
 
 impl Sampler {
     pub fn new(host: &str, started_at_ms: i64) -> Sampler {
-        let cgroup_root = PathBuf::from(cgroup::ROOT);
+        Sampler::with_roots(host, started_at_ms, cgroup::ROOT.into(), "/proc".into())
+    }
+
+    /// A sampler reading cgroups under `cgroup_root` and processes under `proc_root`.
+    fn with_roots(
+        host: &str,
+        started_at_ms: i64,
+        cgroup_root: PathBuf,
+        proc_root: PathBuf,
+    ) -> Sampler {
         Sampler {
             host: host.to_owned(),
             started_at_ms,
             layout: cgroup::detect(&cgroup_root),
             cgroup_root,
-            proc_root: PathBuf::from("/proc"),
+            proc_root,
             tracked: BTreeMap::new(),
             cpu_prev: None,
             warned: BTreeSet::new(),
@@ -174,3 +183,85 @@ impl Sampler {
 /// /proc/stat counts in USER_HZ, which Linux fixes at 100 for user space on every
 /// architecture we build for.
 const USER_HZ: f64 = 100.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// A /proc with the host's files and one process per (pid, cgroup path).
+    fn fake_proc(processes: &[(u32, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("stat"),
+            "cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1\ncpu1 1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("meminfo"),
+            "MemTotal: 1000 kB\nMemAvailable: 400 kB\n",
+        )
+        .unwrap();
+        for (pid, path) in processes {
+            let proc = dir.path().join(pid.to_string());
+            std::fs::create_dir(&proc).unwrap();
+            std::fs::write(proc.join("cgroup"), format!("0::{path}\n")).unwrap();
+        }
+        dir
+    }
+
+    fn known(id: &str, pid: u32) -> Known {
+        Known {
+            id: id.into(),
+            name: format!("c-{id}"),
+            app: Some("web".into()),
+            instance: None,
+            pid,
+        }
+    }
+
+    #[test]
+    fn a_v2_host_is_read_from_its_files_and_vanished_groups_go_quietly() {
+        let cgroups = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cgroup/v2");
+        let proc = fake_proc(&[(10, "/busy"), (11, "/broken"), (12, "/vanished")]);
+        let mut sampler = Sampler::with_roots("h", 0, cgroups, proc.path().to_owned());
+        assert_eq!(sampler.source(), "cgroup-v2");
+        for (id, pid) in [("a", 10), ("b", 11), ("c", 12)] {
+            sampler.add(known(id, pid));
+        }
+        let summary = sampler.tick(1000);
+        let ids: Vec<&str> = summary.containers.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b"], "the vanished group is dropped");
+        assert!(!sampler.tracks("c"));
+        let busy = summary.containers[0].figures.as_ref().unwrap();
+        assert_eq!(busy.totals.cpu_seconds, 2.5);
+        assert_eq!(busy.totals.mem_bytes, 41_943_040);
+        // A file that makes no sense: listed without figures, still followed.
+        assert_eq!(summary.containers[1].figures, None);
+        assert!(sampler.tracks("b"));
+        assert_eq!(summary.containers_sum.totals.mem_bytes, 41_943_040);
+        assert_eq!(summary.machine.ncpu, 2);
+        assert_eq!(summary.machine.mem_total_bytes, 1000 * 1024);
+        assert_eq!(summary.machine.cpu_busy_seconds_total, 1.5);
+        // Counters unchanged a second later: 0% CPU, not a gap.
+        let again = sampler.tick(2000);
+        let rates = &again.containers[0].figures.as_ref().unwrap().rates;
+        assert_eq!(rates.cpu_percent, Some(0.0));
+        sampler.retain(&BTreeSet::from(["b".to_owned()]));
+        assert!(!sampler.tracks("a"));
+    }
+
+    #[test]
+    fn without_a_cgroup_layout_containers_are_listed_without_figures() {
+        let empty = tempfile::tempdir().unwrap();
+        let proc = fake_proc(&[(10, "/busy")]);
+        let mut sampler =
+            Sampler::with_roots("h", 0, empty.path().to_owned(), proc.path().to_owned());
+        assert_eq!(sampler.source(), "none");
+        sampler.add(known("a", 10));
+        let summary = sampler.tick(1000);
+        assert_eq!(summary.source, "none");
+        assert_eq!(summary.containers.len(), 1);
+        assert_eq!(summary.containers[0].figures, None);
+    }
+}
