@@ -33,6 +33,7 @@ fn allowed_before(command: &Command) -> &'static [&'static str] {
             "exit_after_keys",
         ],
         Command::Controller { .. } => &["refresh", "log_file"],
+        Command::Agent(_) => &["log_file"],
         Command::Ctl { .. } => &["readonly"],
         Command::Check { .. } | Command::ExportAnsi { .. } => &["theme", "keymap"],
         Command::Lab { .. } | Command::Completions { .. } | Command::Man { .. } => &[],

@@ -1,5 +1,7 @@
 //! wheelhouse: a terminal cockpit for clusters of Docker hosts coordinated through etcd.
 
+pub mod agent;
+pub mod agentd;
 pub mod cluster;
 pub mod config;
 pub mod controller;

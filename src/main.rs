@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+use wheelhouse::agentd::{self, AgentArgs};
 use wheelhouse::config::{self, Config};
 use wheelhouse::controller::{self, ControllerOptions};
 use wheelhouse::ctl::{self, CtlCommand, emit, quiet_on_closed_pipe, say_error};
@@ -142,6 +143,10 @@ enum Command {
         #[arg(long)]
         log_file: Option<PathBuf>,
     },
+    /// The host agent: reads every container's cgroup each second, keeps an hour of
+    /// history, serves it read-only over HTTP (/v1/summary, /v1/series/.., /metrics) on
+    /// the host's address, and registers at /agents/<host> in etcd.
+    Agent(AgentArgs),
     /// The cockpit's actions without a screen, for scripts: every verb below.
     /// Exits 0 on success, 1 on a conflict or failure, 2 on bad input.
     Ctl {
@@ -281,6 +286,18 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
             runtime.shutdown_timeout(Duration::from_millis(500));
             result
         }
+        Some(Command::Agent(args)) => {
+            let config = Config::load(cli.config.as_deref())?;
+            let host = &args.host;
+            let log = (args.log_file.clone().or(outer.log_file.clone()))
+                .unwrap_or_else(|| config::log_dir().join(format!("agent-{host}.log")));
+            let _log = init_logging(Some(log))?;
+            let runtime =
+                tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+            let result = runtime.block_on(agentd::run(config, args.options()));
+            runtime.shutdown_timeout(Duration::from_millis(500));
+            result
+        }
         Some(Command::Demo {
             hosts,
             dir,
@@ -298,7 +315,13 @@ fn main_with(cli: &Cli) -> color_eyre::Result<()> {
                 }
                 Err(_) => {
                     eprintln!("starting a lab of {hosts} hosts in {} ...", dir.display());
-                    lab::Lab::up(&lab::LabOptions::new(*hosts, dir.clone()))?
+                    let opts = lab::LabOptions {
+                        agent: Some(
+                            std::env::current_exe().wrap_err("cannot find this program's path")?,
+                        ),
+                        ..lab::LabOptions::new(*hosts, dir.clone())
+                    };
+                    lab::Lab::up(&opts)?
                 }
             };
             lab::demo::start_demo_containers(&lab)?;

@@ -21,10 +21,13 @@ const LAYERS: &[(&str, u8)] = &[
     ("plan", 1),
     ("cluster", 1),
     ("config", 2),
-    // IO: engines and etcd. They produce cluster events and never touch a screen.
+    // IO: engines, etcd and the host agent. They produce cluster events and never touch a screen.
     ("docker", 3),
     ("store", 3),
+    ("agent", 3),
     ("feed", 4),
+    // The agent process: its engine, its registration and the agent itself.
+    ("agentd", 4),
     ("ops", 4),
     // The leader's loop follows the process's feed, as screens do.
     ("controller", 5),

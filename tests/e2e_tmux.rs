@@ -111,7 +111,8 @@ fn a_killed_engine_or_etcd_is_shown_and_recovers() {
     tmux.keys(&["q"]);
 }
 
-/// What `./scripts/demo` runs: a lab, a controller, the demo app, the cockpit on it all.
+/// What `./scripts/demo` runs: a lab (with its agents), a controller, the demo app, the
+/// cockpit on it all.
 #[test]
 fn demo_brings_up_lab_controller_and_app_and_lab_down_stops_them() {
     let dir = tempfile::Builder::new()
@@ -141,8 +142,8 @@ fn demo_brings_up_lab_controller_and_app_and_lab_down_stops_them() {
     let pids = lab.pids();
     assert_eq!(
         pids.len(),
-        5,
-        "etcd, 3 dockerd and the controller: {pids:?}"
+        8,
+        "etcd, 3 dockerd, the controller and 3 agents: {pids:?}"
     );
     lab.down().expect("lab down");
     for pid in pids {

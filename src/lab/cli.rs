@@ -7,7 +7,8 @@ use std::time::Instant;
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum LabCommand {
-    /// Start etcd and N dockerd hosts, import the demo images, write wheelhouse.toml.
+    /// Start etcd, N dockerd hosts and an agent per host (on the host's address, port
+    /// 9101), import the demo images, write wheelhouse.toml.
     /// On a lab that exists, start its dead parts again with their data.
     Up {
         /// Number of docker hosts [default: 3].
@@ -77,6 +78,7 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
                     let opts = LabOptions {
                         tls,
                         etcd_members: etcd.unwrap_or(1),
+                        agent: Some(std::env::current_exe()?),
                         ..LabOptions::new(hosts.unwrap_or(3), dir)
                     };
                     start(&opts, &given)?;
@@ -135,9 +137,13 @@ fn start(opts: &LabOptions, given: &Option<PathBuf>) -> color_eyre::Result<()> {
         lab.etcd_endpoints().join(", "),
         lab.hosts().len()
     );
-    for h in lab.hosts() {
+    for (i, h) in lab.hosts().iter().enumerate() {
+        let agent = match (lab.agent(i), lab.agent_url(i)) {
+            (Some(_), Some(url)) => format!("  agent {url}"),
+            _ => String::new(),
+        };
         println!(
-            "  {:<8} {}  address {}  zone {}",
+            "  {:<8} {}  address {}  zone {}{agent}",
             h.name, h.engine, h.address, h.zone
         );
     }

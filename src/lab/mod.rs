@@ -6,6 +6,7 @@
 //! docker.pid,daemon.json,dockerd.log}`.
 
 mod addresses;
+mod agents;
 mod cli;
 pub mod demo;
 pub mod engine;
@@ -51,6 +52,8 @@ pub struct LabOptions {
     /// Engines also listen on tcp://ADDRESS:2376 with mutual TLS, and the config reaches
     /// them that way.
     pub tls: bool,
+    /// Start an agent per host by running this program (`<exe> agent --host ...`).
+    pub agent: Option<PathBuf>,
 }
 
 impl LabOptions {
@@ -61,6 +64,7 @@ impl LabOptions {
             etcd_members: 1,
             images: true,
             tls: false,
+            agent: None,
         }
     }
 }
@@ -151,6 +155,8 @@ impl Lab {
                 dockerd: vec![None; opts.hosts],
                 controller: None,
                 tls: opts.tls,
+                agents: vec![None; opts.hosts],
+                agent_exe: None,
             };
             state.write(&dir)?;
             Ok(state)
@@ -215,6 +221,9 @@ impl Lab {
             &self.state.hosts,
             tls.as_ref(),
         )?;
+        if let Some(exe) = &opts.agent {
+            self.start_agents(exe)?;
+        }
         Ok(())
     }
 
@@ -229,10 +238,16 @@ impl Lab {
     /// period), kills what dockerd left behind, detaches its mounts, and removes the state
     /// file. Data directories stay until the next `up`.
     pub fn down(&self) -> Result<(), LabError> {
-        // The controller first, so it does not see the engines go and react.
-        if let Some(p) = &self.state.controller {
-            process::terminate(p, ETCD_GRACE);
-        }
+        // The controller first, so it does not see the engines go and react; the agents
+        // while etcd is still there to hear them revoke their leases.
+        std::thread::scope(|s| {
+            if let Some(p) = &self.state.controller {
+                s.spawn(move || process::terminate(p, ETCD_GRACE));
+            }
+            for p in self.state.agents.iter().flatten() {
+                s.spawn(move || process::terminate(p, agents::AGENT_GRACE));
+            }
+        });
         std::thread::scope(|s| {
             for p in self.state.dockerd.iter().flatten() {
                 s.spawn(move || process::terminate(p, DOCKERD_GRACE));
@@ -250,6 +265,7 @@ impl Lab {
             .iter()
             .chain(self.state.etcd.iter().map(|m| &m.proc))
             .chain([&self.state.controller])
+            .chain(&self.state.agents)
             .flatten()
             .filter(|p| p.alive())
             .map(|p| p.pid.to_string())
@@ -303,8 +319,8 @@ impl Lab {
             .collect()
     }
 
-    /// Every process the lab manages, by name: etcd, each host's dockerd, then the
-    /// controller if `wheelhouse demo` started one.
+    /// Every process the lab manages, by name: etcd, each host's dockerd, the controller
+    /// if `wheelhouse demo` started one, then each host's agent.
     fn processes(&self) -> Vec<(String, Option<Proc>)> {
         (0..self.state.etcd.len())
             .map(|i| (self.etcd_name(i), self.state.etcd[i].proc))
@@ -319,6 +335,13 @@ impl Lab {
                 self.state
                     .controller
                     .map(|p| ("controller".to_owned(), Some(p))),
+            )
+            .chain(
+                self.state
+                    .hosts
+                    .iter()
+                    .map(|h| format!("{}-agent", h.name))
+                    .zip(self.state.agents.iter().copied()),
             )
             .collect()
     }
@@ -429,7 +452,7 @@ fn lab_host(dir: &Path, block: AddressBlock, n: usize) -> LabHost {
 }
 
 /// Polls `ready` until it succeeds; fails early when the process died.
-fn wait_until(
+pub(super) fn wait_until(
     what: &str,
     log: &Path,
     proc: Option<Proc>,
@@ -470,6 +493,7 @@ fn clear_dir(dir: &Path) -> Result<(), LabError> {
                 .iter()
                 .filter_map(|m| m.proc)
                 .chain(old.dockerd.iter().flatten().copied())
+                .chain(old.agents.iter().flatten().copied())
                 .any(|p| p.alive());
             if running {
                 return Err(LabError::AlreadyRunning {

@@ -53,6 +53,15 @@ impl Lab {
                 ),
             ));
         }
+        for (i, host) in self.state.hosts.iter().enumerate() {
+            let Some(p) = self.agent(i) else { continue };
+            let url = self.agent_url(i).unwrap_or_default();
+            out.push((
+                format!("{}-agent", host.name),
+                p.alive(),
+                format!("{} {url}", pid_text(Some(p))),
+            ));
+        }
         if let Some(p) = self.state.controller {
             out.push((
                 "controller".to_owned(),
@@ -67,8 +76,8 @@ impl Lab {
         out
     }
 
-    /// Starts every dead part again (etcd, then each dockerd) on its ports, sockets and
-    /// data, cleaning up after a dead dockerd first. Returns the names it restarted; the
+    /// Starts every dead part again (etcd, then each dockerd, then each agent) on its
+    /// ports, sockets and data, cleaning up after a dead dockerd first. Returns the names it restarted; the
     /// demo's controller is the caller's (it needs this program's path).
     pub fn repair(&mut self) -> Result<Vec<String>, LabError> {
         if let Some(block) = self.state.addresses {
@@ -87,6 +96,7 @@ impl Lab {
                 restarted.push(self.state.hosts[i].name.clone());
             }
         }
+        restarted.extend(self.repair_agents()?);
         Ok(restarted)
     }
 

@@ -37,6 +37,12 @@ pub struct State {
     /// Engines also listen on TCP with mutual TLS (`lab up --tls`).
     #[serde(default)]
     pub tls: bool,
+    /// The agent of `hosts[i]`; empty for a lab started without agents.
+    #[serde(default)]
+    pub agents: Vec<Option<Proc>>,
+    /// The program the agents run (`<exe> agent ...`), for restarting a dead one.
+    #[serde(default)]
+    pub agent_exe: Option<PathBuf>,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<EtcdRecord>, D::Error> {

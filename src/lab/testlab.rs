@@ -22,6 +22,19 @@ impl TestLab {
         TestLab::start(hosts, |o| o.tls = true)
     }
 
+    /// Like `up`, with an agent per host, running `exe agent` (the test's wheelhouse binary).
+    pub fn up_with_agents(hosts: usize, exe: &Path) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, |o| o.agent = Some(exe.to_owned()))
+    }
+
+    /// Like `up_with_agents`, with TLS engines: the agents serve with mutual TLS too.
+    pub fn up_tls_with_agents(hosts: usize, exe: &Path) -> Result<TestLab, LabError> {
+        TestLab::start(hosts, |o| {
+            o.tls = true;
+            o.agent = Some(exe.to_owned());
+        })
+    }
+
     /// Like `up`, with an etcd cluster of `members` members.
     pub fn up_etcd_cluster(hosts: usize, members: usize) -> Result<TestLab, LabError> {
         TestLab::start(hosts, |o| o.etcd_members = members)

@@ -53,7 +53,7 @@ impl std::fmt::Debug for Leadership {
 
 /// Stops the keep-alive task when dropped.
 #[derive(Debug)]
-struct Keeper(JoinHandle<()>);
+pub(super) struct Keeper(pub(super) JoinHandle<()>);
 
 impl Drop for Keeper {
     fn drop(&mut self) {
@@ -77,18 +77,11 @@ pub async fn campaign(
         });
     }
     let mut client = client.clone();
-    let granted_at = Instant::now();
-    let grant = request("lease grant", client.lease_grant(ttl_secs(ttl), None)).await?;
-    let lease_id = grant.id();
-    let granted = Duration::from_secs(u64::try_from(grant.ttl()).unwrap_or(1).max(1));
-    let (lost_tx, mut lost) = watch::channel(None);
-    let keeper = Keeper(tokio::spawn(keep_alive(
-        client.clone(),
-        lease_id,
-        granted,
-        granted_at,
-        lost_tx,
-    )));
+    let KeptLease {
+        id: lease_id,
+        mut lost,
+        keeper,
+    } = grant_kept(&mut client, ttl).await?;
     let won = tokio::select! {
         won = client.campaign(election_name(prefix), id, lease_id) => {
             won.map_err(|e| StoreError::from_etcd("campaign", &e))
@@ -267,12 +260,40 @@ impl LeaderObserver {
 }
 
 /// Whole seconds, rounded up, at least 1 (etcd leases count in seconds).
+/// A lease renewed by a task of its own from its grant on.
+pub(super) struct KeptLease {
+    pub(super) id: i64,
+    /// Says why, once the lease is lost.
+    pub(super) lost: watch::Receiver<Option<String>>,
+    pub(super) keeper: Keeper,
+}
+
+/// Grants a lease of `ttl` (whole seconds, rounded up) and starts keeping it alive.
+pub(super) async fn grant_kept(
+    client: &mut Client,
+    ttl: Duration,
+) -> Result<KeptLease, StoreError> {
+    let granted_at = Instant::now();
+    let grant = request("lease grant", client.lease_grant(ttl_secs(ttl), None)).await?;
+    let id = grant.id();
+    let granted = Duration::from_secs(u64::try_from(grant.ttl()).unwrap_or(1).max(1));
+    let (lost_tx, lost) = watch::channel(None);
+    let keeper = Keeper(tokio::spawn(keep_alive(
+        client.clone(),
+        id,
+        granted,
+        granted_at,
+        lost_tx,
+    )));
+    Ok(KeptLease { id, lost, keeper })
+}
+
 fn ttl_secs(ttl: Duration) -> i64 {
     let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
     i64::try_from(secs.max(1)).unwrap_or(i64::MAX)
 }
 
-async fn wait_lost(lost: &mut watch::Receiver<Option<String>>) -> String {
+pub(super) async fn wait_lost(lost: &mut watch::Receiver<Option<String>>) -> String {
     match lost.wait_for(Option::is_some).await {
         Ok(reason) => reason.clone().unwrap_or_default(),
         Err(_) => "the lease keep-alive stopped".to_owned(),
@@ -318,7 +339,7 @@ async fn keep_alive(
             }
         }
     };
-    tracing::warn!(lease = %format!("{lease:x}"), "leadership lost: {reason}");
+    tracing::warn!(lease = %format!("{lease:x}"), "lease lost: {reason}");
     lost.send_replace(Some(reason));
     // So the next candidate need not wait for the TTL, if etcd is still there to hear it.
     revoke_quietly(&mut client, lease).await;
@@ -355,7 +376,7 @@ async fn renew(
     }
 }
 
-async fn revoke_quietly(client: &mut Client, lease: i64) {
+pub(super) async fn revoke_quietly(client: &mut Client, lease: i64) {
     let revoked = request_within(
         Duration::from_secs(1),
         "lease revoke",

@@ -1,5 +1,6 @@
 //! etcd: connection, host records, watches (and later specs, leases, election, audit).
 
+mod agents;
 mod apps;
 mod audit;
 mod connect;
@@ -15,6 +16,7 @@ mod rollouts;
 mod services;
 mod watch;
 
+pub use agents::{AgentLease, AgentRecord, agents_dir, list_agents, register_agent};
 pub use apps::{
     Expect, HISTORY_KEEP, app_key, apps_dir, delete_app, get_app, history_dir, list_apps,
     list_history, put_app, scale_app, spawn_app_watcher,
