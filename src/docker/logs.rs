@@ -117,6 +117,7 @@ async fn pass_on(
 ) -> Option<String> {
     // A reopened stream goes on from its last second, whatever was asked at first.
     let resumed = assembler.resume_second() > 0;
+    assembler.reopen();
     let since = if resumed {
         assembler.resume_second()
     } else {

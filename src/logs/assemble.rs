@@ -1,13 +1,15 @@
 //! From the engine's frames to whole lines. The engine sends one frame per message, each
 //! starting with its timestamp; a line over 16 KiB comes as several messages, only the
 //! last ending in a newline, so parts are joined (per stream) until the newline. A line
-//! longer than the limit keeps its head and a marker. Frames already seen are skipped, so
-//! a stream reopened after an engine drop (from the last whole second: the engine's
-//! `since` takes whole seconds through bollard) yields no line twice.
+//! longer than the limit keeps its head and a marker. A stream reopened after an engine
+//! drop starts again at the last whole second (bollard's `since` takes whole seconds), so
+//! the frames of that second already passed on are counted and skipped as they come again:
+//! counted, not merely remembered, because the parts of one long line share a timestamp
+//! and may be identical.
 
 use crate::domain::logs::{LogLine, LogSource, Stream, parse_timestamp};
 use crate::domain::sanitize::clean_bytes;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// The longest line kept whole, in bytes, unless the reader asks otherwise.
@@ -32,9 +34,12 @@ pub struct Assembler {
     /// The newest frame's timestamp; lines without one (an engine without timestamps)
     /// take it.
     newest: i64,
-    /// Frames (timestamp, hash of stream and content) of the newest frame's second: what a
-    /// stream reopened from that second sends again.
-    seen: HashSet<(i64, u64)>,
+    /// Frames (timestamp, hash of stream and content) of the newest frame's second passed
+    /// on by this connection, with how often: what a stream reopened from that second
+    /// sends again.
+    seen: HashMap<(i64, u64), u32>,
+    /// What the reopened stream is expected to send again, still to skip.
+    replay: HashMap<(i64, u64), u32>,
 }
 
 impl Assembler {
@@ -45,7 +50,8 @@ impl Assembler {
             max_line: max_line.max(1),
             partial: [None, None],
             newest: 0,
-            seen: HashSet::new(),
+            seen: HashMap::new(),
+            replay: HashMap::new(),
         }
     }
 
@@ -56,6 +62,14 @@ impl Assembler {
     /// The whole second to reopen the stream from (0: from the start).
     pub fn resume_second(&self) -> i64 {
         self.newest.div_euclid(NANOS)
+    }
+
+    /// Called as the stream is reopened from `resume_second`: the frames of that second
+    /// seen so far will come again.
+    pub fn reopen(&mut self) {
+        for (key, count) in self.seen.drain() {
+            *self.replay.entry(key).or_default() += count;
+        }
     }
 
     /// The lines one frame completes, in order.
@@ -93,11 +107,14 @@ impl Assembler {
             .collect()
     }
 
-    /// Whether this frame is new; remembers it while its second is the newest.
+    /// Whether this frame is new (not one a reopened stream sends again); counts it while
+    /// its second is the newest.
     fn first_sight(&mut self, nanos: i64, stream: Stream, content: &[u8]) -> bool {
         let second = nanos.div_euclid(NANOS);
         if second > self.resume_second() {
-            self.seen.retain(|&(t, _)| t.div_euclid(NANOS) >= second);
+            let newer = |&(t, _): &(i64, u64), _: &mut u32| t.div_euclid(NANOS) >= second;
+            self.seen.retain(newer);
+            self.replay.retain(newer);
         }
         self.newest = self.newest.max(nanos);
         if second < self.resume_second() {
@@ -106,7 +123,15 @@ impl Assembler {
         }
         let mut hasher = DefaultHasher::new();
         (stream, content).hash(&mut hasher);
-        self.seen.insert((nanos, hasher.finish()))
+        let key = (nanos, hasher.finish());
+        *self.seen.entry(key).or_default() += 1;
+        match self.replay.get_mut(&key) {
+            Some(left) if *left > 0 => {
+                *left -= 1;
+                false
+            }
+            _ => true,
+        }
     }
 
     fn append(&mut self, stream: Stream, nanos: i64, part: &[u8]) {
@@ -296,13 +321,33 @@ mod tests {
         for f in &frames[..3] {
             got.extend(a.push(Stream::Stdout, f.as_bytes()));
         }
-        // The engine dropped; the stream reopens at the newest frame's second.
+        // The engine dropped; the stream reopens at the newest frame's second, and drops
+        // again before it sent anything new.
         assert_eq!(a.resume_second(), 1_714_564_801);
+        a.reopen();
+        a.reopen();
         for f in &frames[2..] {
             got.extend(a.push(Stream::Stdout, f.as_bytes()));
         }
         let got: Vec<&str> = got.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(got, ["a", "b", "c1 c2"]);
+    }
+
+    #[test]
+    fn identical_parts_with_one_timestamp_are_all_kept_and_none_repeated() {
+        // The engine gives every part of a long line the first part's timestamp.
+        let part = format!("{T1}{}", "x".repeat(5));
+        let mut a = Assembler::new(source(), DEFAULT_MAX_LINE);
+        for _ in 0..2 {
+            assert!(a.push(Stream::Stdout, part.as_bytes()).is_empty());
+        }
+        // Reopened after two of the three: two are skipped, the third is new.
+        a.reopen();
+        for _ in 0..3 {
+            assert!(a.push(Stream::Stdout, part.as_bytes()).is_empty());
+        }
+        let lines = a.push(Stream::Stdout, format!("{T1}\n").as_bytes());
+        assert_eq!(lines[0].text, "x".repeat(15));
     }
 
     #[test]
