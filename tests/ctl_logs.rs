@@ -283,7 +283,8 @@ fn container_and_app_logs_on_two_hosts() {
                 .is_some_and(|&n| n > seen + 2)
     });
     let labels = [("wheelhouse.app", "pair"), ("wheelhouse.instance", "3")];
-    lab.engine(1)
+    let third = lab
+        .engine(1)
         .run("pair-3", shell(TICKS, &labels, false))
         .expect("run");
     follow.wait_line("the new instance", Duration::from_secs(15), |l| {
@@ -291,6 +292,16 @@ fn container_and_app_logs_on_two_hosts() {
     });
     assert!(started.elapsed() < Duration::from_secs(25));
     assert!(follow.said("pair.3 joined (pair-3 on lab-2)"));
+    // ... and leaves when it goes, while the others go on.
+    lab.engine(1).remove_container(&third).expect("remove");
+    wait_until("pair.3 leaves", Duration::from_secs(15), || {
+        (!follow.said("pair.3 left (pair-3 on lab-2)"))
+            .then(|| follow.err.lock().unwrap().join("\n"))
+    });
+    let count = follow.lines().len();
+    follow.wait_line("the others go on", Duration::from_secs(10), |_| {
+        follow.lines().len() > count + 4
+    });
     drop(follow);
 
     // A reader that goes away ends `-f` quietly, exit 0.
