@@ -350,6 +350,82 @@ mod tests {
         assert_eq!(lines[0].text, "x".repeat(15));
     }
 
+    /// Frames as the engine sends them: one per line, a line over `chunk` bytes in parts
+    /// that all carry its timestamp, only the last with the newline.
+    fn frames(lines: &[(i64, bool, String)], chunk: usize) -> Vec<(i64, Stream, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (nanos, stderr, text) in lines {
+            let stream = if *stderr {
+                Stream::Stderr
+            } else {
+                Stream::Stdout
+            };
+            let stamp = crate::domain::logs::format_timestamp(*nanos);
+            let mut body = text.clone().into_bytes();
+            body.push(b'\n');
+            for part in body.chunks(chunk) {
+                let mut frame = format!("{stamp} ").into_bytes();
+                frame.extend_from_slice(part);
+                out.push((*nanos, stream, frame));
+            }
+        }
+        out
+    }
+
+    fn texts_of(lines: Vec<LogLine>) -> Vec<(Stream, String)> {
+        lines.into_iter().map(|l| (l.stream, l.text)).collect()
+    }
+
+    proptest::proptest! {
+        /// Whatever the lines (same timestamps, repeated text, parts of long lines) and
+        /// wherever the engine drops, streams reopened from the resume second give the
+        /// same lines as one unbroken stream: none lost, none twice.
+        #[test]
+        fn reopened_streams_give_every_line_once(
+            steps in proptest::collection::vec(
+                (0i64..3, proptest::bool::ANY, "[ab]{0,12}"), 1..60),
+            drops in proptest::collection::vec(0usize..200, 0..4),
+            chunk in 1usize..8,
+        ) {
+            let mut nanos = 1_700_000_000 * NANOS;
+            let lines: Vec<(i64, bool, String)> = steps
+                .into_iter()
+                .map(|(step, stderr, text)| {
+                    // Steps of 0 (same time), half a second, or a second.
+                    nanos += step * NANOS / 2;
+                    (nanos, stderr, text)
+                })
+                .collect();
+            let frames = frames(&lines, chunk);
+            let mut whole = Assembler::new(source(), DEFAULT_MAX_LINE);
+            let mut want = Vec::new();
+            for (_, stream, frame) in &frames {
+                want.extend(whole.push(*stream, frame));
+            }
+            want.extend(whole.flush());
+
+            let mut drops: Vec<usize> = drops.into_iter().map(|d| d % (frames.len() + 1)).collect();
+            drops.sort_unstable();
+            let mut broken = Assembler::new(source(), DEFAULT_MAX_LINE);
+            let mut got = Vec::new();
+            let mut next = 0;
+            for drop in drops.into_iter().chain([frames.len()]) {
+                for (_, stream, frame) in &frames[next..drop.max(next)] {
+                    got.extend(broken.push(*stream, frame));
+                }
+                // The engine sends again everything from the resume second on.
+                let since = broken.resume_second() * NANOS;
+                broken.reopen();
+                next = frames.iter().position(|(t, _, _)| *t >= since).unwrap_or(frames.len());
+            }
+            for (_, stream, frame) in &frames[next..] {
+                got.extend(broken.push(*stream, frame));
+            }
+            got.extend(broken.flush());
+            proptest::prop_assert_eq!(texts_of(got), texts_of(want));
+        }
+    }
+
     #[test]
     fn char_boundaries() {
         assert_eq!(char_boundary(b""), 0);
