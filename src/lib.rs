@@ -10,6 +10,7 @@ pub mod docker;
 pub mod domain;
 pub mod feed;
 pub mod lab;
+pub mod logs;
 pub mod metrics;
 pub mod ops;
 pub mod plan;

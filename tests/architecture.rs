@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("sched", 1),
     ("plan", 1),
     ("cluster", 1),
+    ("logs", 1),
     ("config", 2),
     // IO: engines, etcd and the host agent. They produce cluster events and never touch a screen.
     ("docker", 3),

@@ -4,6 +4,7 @@
 //! same gate, `ops::execute`. Exit codes: 0 ok, 1 conflict or runtime failure, 2 bad input
 //! or refused (nothing was written).
 
+mod logs;
 mod output;
 mod rollout;
 mod spec_toml;
@@ -113,6 +114,9 @@ pub enum CtlCommand {
         #[command(flatten)]
         output: OutputArg,
     },
+    /// A container's output (name or id prefix, on any host), or every instance of an app
+    /// merged in time order, each line prefixed with its instance; stderr lines marked.
+    Logs(logs::LogsArgs),
     /// The newest audit records: who did what, from where, with what result.
     Audit {
         /// How many records, newest first.
@@ -243,6 +247,7 @@ async fn run_async(
             return rollout::history(app, &ops_for(config), *output, out).await;
         }
         CtlCommand::Audit { limit, output } => return audit(config, *limit, *output, out).await,
+        CtlCommand::Logs(args) => return logs::run(config, args).await,
     };
     mutate(config, principal, command, out).await
 }

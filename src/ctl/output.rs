@@ -84,8 +84,16 @@ impl OutputArg {
 pub fn json(value: &impl Serialize) -> String {
     let text = serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot encode as JSON: {e}\"}}"));
-    let mut out = String::with_capacity(text.len() + 1);
-    for c in text.chars() {
+    let mut out = escape_for_terminal(&text);
+    out.push('\n');
+    out
+}
+
+/// JSON text with every character the sanitizer would not print as itself (but the line
+/// breaks between values) written as a `\uXXXX` escape: the same document, harmless.
+pub fn escape_for_terminal(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 1);
+    for c in json.chars() {
         if sanitize::needs_care(c) && c != '\n' {
             // Each such character is in the Basic Multilingual Plane.
             out.push_str(&format!("\\u{:04x}", u32::from(c)));
@@ -93,7 +101,6 @@ pub fn json(value: &impl Serialize) -> String {
             out.push(c);
         }
     }
-    out.push('\n');
     out
 }
 

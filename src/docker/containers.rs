@@ -74,7 +74,7 @@ fn ports(list: &[PortSummary]) -> Vec<String> {
 
 /// The container's own name: the list also carries link aliases ("/web/db"), which have a
 /// second slash. Falls back to the short id.
-fn container_name(names: &[String], id: &str) -> String {
+pub(crate) fn container_name(names: &[String], id: &str) -> String {
     let own = names
         .iter()
         .map(|n| n.trim_start_matches('/'))

@@ -265,6 +265,8 @@ pub fn create_body(s: &Start) -> ContainerCreateBody {
         entrypoint: spec.command.clone(),
         env: Some(env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: Some(s.labels().into_iter().collect()),
+        // Without a TTY the engine keeps stdout and stderr apart for `logs`.
+        tty: Some(false),
         healthcheck: health_config(spec),
         host_config: Some(HostConfig {
             network_mode: Some("host".to_owned()),
@@ -431,6 +433,7 @@ mod tests {
         ] {
             assert!(env.iter().any(|e| e == want), "{want} in {env:?}");
         }
+        assert_eq!(body.tty, Some(false));
         let host = body.host_config.unwrap_or_default();
         assert_eq!(host.network_mode.as_deref(), Some("host"));
         assert_eq!(host.nano_cpus, Some(500_000_000));

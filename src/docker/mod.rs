@@ -3,6 +3,8 @@
 mod connect;
 mod containers;
 mod exec;
+mod log_sources;
+mod logs;
 mod ssh;
 mod supervisor;
 mod watch;
@@ -12,4 +14,6 @@ pub use exec::{
     Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags,
     restart_count,
 };
+pub use log_sources::{Engine, FindError, Found, Target, connect_all, find, follow_app};
+pub use logs::{LogEvent, LogOptions, stream_container};
 pub use supervisor::Supervisor;

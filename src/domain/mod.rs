@@ -6,6 +6,7 @@ pub mod duration;
 #[doc(hidden)]
 pub mod expect;
 mod host;
+pub mod logs;
 mod names;
 pub mod sanitize;
 mod source;

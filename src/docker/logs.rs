@@ -1,0 +1,161 @@
+//! One container's output from its engine (`logs` with timestamps, stdout and stderr
+//! apart), as whole safe lines on a channel. Following, a stream that ends while the
+//! container still runs (an engine drop) is reopened from the last line's second, and the
+//! assembler skips what it already passed on.
+
+use crate::domain::logs::{LogLine, LogSource, Stream};
+use crate::logs::Assembler;
+use bollard::Docker;
+use bollard::container::LogOutput;
+use bollard::query_parameters::LogsOptions;
+use futures::StreamExt;
+use std::time::Duration;
+use tokio::sync::mpsc::Sender;
+use tokio::time::Instant;
+
+/// How long an engine that came back gets to start a container again (restart policy)
+/// before its stream counts as ended.
+const RESTART_GRACE: Duration = Duration::from_secs(15);
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// What a reader asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogOptions {
+    pub follow: bool,
+    /// Only lines from this Unix second on.
+    pub since: Option<i64>,
+    /// Only the last N lines (per container).
+    pub tail: Option<usize>,
+    /// Longer lines are cut to this many bytes with a marker.
+    pub max_line: usize,
+}
+
+/// What a log stream tells its reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogEvent {
+    Line(LogLine),
+    /// An instance's stream opened (an app's instance appeared).
+    Joined(LogSource),
+    /// An instance's stream ended: the container stopped or went away.
+    Left(LogSource),
+    /// Its engine cannot be read now; the stream retries.
+    Trouble {
+        source: LogSource,
+        message: String,
+    },
+}
+
+/// Streams container `id` into `tx` until its output ends (not following), it stops or
+/// goes away, or the receiver is dropped; `assembler` keeps its place for a later resume
+/// and is handed back.
+pub async fn stream_container(
+    docker: &Docker,
+    id: &str,
+    mut assembler: Assembler,
+    options: LogOptions,
+    tx: &Sender<LogEvent>,
+) -> Assembler {
+    let mut retry = RETRY_FIRST;
+    let mut outage_since: Option<Instant> = None;
+    loop {
+        let error = tokio::select! {
+            error = pass_on(docker, id, &mut assembler, options, tx) => error,
+            () = tx.closed() => return assembler,
+        };
+        if tx.is_closed() {
+            return assembler;
+        }
+        if !options.follow {
+            if let Some(message) = error {
+                trouble(&assembler, message, tx).await;
+            }
+            break;
+        }
+        match docker.inspect_container(id, None).await {
+            Ok(info) => {
+                let state = info.state.unwrap_or_default();
+                let runs = state.running == Some(true) || state.restarting == Some(true);
+                let engine_came_back = outage_since.is_some_and(|t| t.elapsed() < RESTART_GRACE);
+                if !runs && !engine_came_back {
+                    break;
+                }
+                if runs {
+                    outage_since = None;
+                    retry = RETRY_FIRST;
+                }
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => break,
+            Err(e) => {
+                if outage_since.is_none() {
+                    let message = format!("engine: {}; retrying", super::describe(&e));
+                    trouble(&assembler, message, tx).await;
+                }
+                outage_since = Some(Instant::now());
+            }
+        }
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(RETRY_MAX);
+    }
+    for line in assembler.flush() {
+        if tx.send(LogEvent::Line(line)).await.is_err() {
+            break;
+        }
+    }
+    assembler
+}
+
+/// One request's frames into lines on `tx`; why it ended, if not cleanly.
+async fn pass_on(
+    docker: &Docker,
+    id: &str,
+    assembler: &mut Assembler,
+    options: LogOptions,
+    tx: &Sender<LogEvent>,
+) -> Option<String> {
+    // A reopened stream goes on from its last second, whatever was asked at first.
+    let resumed = assembler.resume_second() > 0;
+    assembler.reopen();
+    let since = if resumed {
+        assembler.resume_second()
+    } else {
+        options.since.unwrap_or(0)
+    };
+    let tail = match options.tail {
+        Some(n) if !resumed => n.to_string(),
+        _ => "all".to_owned(),
+    };
+    let request = LogsOptions {
+        follow: options.follow,
+        stdout: true,
+        stderr: true,
+        since: i32::try_from(since).unwrap_or(i32::MAX),
+        until: 0,
+        timestamps: true,
+        tail,
+    };
+    let mut frames = docker.logs(id, Some(request));
+    while let Some(frame) = frames.next().await {
+        let (stream, bytes) = match frame {
+            Ok(LogOutput::StdErr { message }) => (Stream::Stderr, message),
+            Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+                (Stream::Stdout, message)
+            }
+            Ok(LogOutput::StdIn { .. }) => continue,
+            Err(e) => return Some(super::describe(&e)),
+        };
+        for line in assembler.push(stream, &bytes) {
+            if tx.send(LogEvent::Line(line)).await.is_err() {
+                return None;
+            }
+        }
+    }
+    None
+}
+
+async fn trouble(assembler: &Assembler, message: String, tx: &Sender<LogEvent>) {
+    let source = assembler.source().clone();
+    let _ = tx.send(LogEvent::Trouble { source, message }).await;
+}
