@@ -351,11 +351,16 @@ impl Controller {
                 match &data {
                     DataEvent::Up { host, .. } => self.track.host_up(host),
                     DataEvent::Down { host, .. } => self.track.host_down(host, now),
-                    DataEvent::Containers { .. } | DataEvent::Stats { .. } => {}
+                    DataEvent::Containers { .. }
+                    | DataEvent::Stats { .. }
+                    | DataEvent::Agent { .. }
+                    | DataEvent::AgentDown { .. } => {}
                 }
                 let relisted = match &data {
                     DataEvent::Containers { host, .. } => Some(host.clone()),
-                    DataEvent::Stats { .. } => None,
+                    DataEvent::Stats { .. }
+                    | DataEvent::Agent { .. }
+                    | DataEvent::AgentDown { .. } => None,
                     _ => {
                         self.dirty = true;
                         None
@@ -373,7 +378,7 @@ impl Controller {
                     match change {
                         Change::Supervise(spec) => self.forget_engine(&spec.name),
                         Change::Unsupervise(name) => self.forget_engine(&name),
-                        Change::EtcdAnswered => {}
+                        Change::EtcdAnswered | Change::Agent { .. } => {}
                     }
                 }
                 self.dirty = true;
@@ -387,8 +392,11 @@ impl Controller {
                 e.apply(&mut self.rolling.restarting);
                 self.dirty = true;
             }
-            // The controller writes placement problems; etcd's health shows in its errors.
-            Event::Cluster(ClusterEvent::Placement(_) | ClusterEvent::Etcd(_)) => {}
+            // The controller writes placement problems; etcd's health shows in its errors;
+            // its feed has no per-container figures, so it follows no agents.
+            Event::Cluster(
+                ClusterEvent::Placement(_) | ClusterEvent::Etcd(_) | ClusterEvent::Agents(_),
+            ) => {}
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {
                 self.track.restarted(&container, count, now);

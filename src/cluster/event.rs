@@ -1,6 +1,6 @@
 //! What the engines and etcd report, as events the cluster picture applies.
 
-use crate::domain::{Container, HostInfo, HostSpec};
+use crate::domain::{AgentFigures, AgentRecord, Container, HostInfo, HostSpec};
 use crate::sched::Unplaceable;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +19,8 @@ pub enum ClusterEvent {
     Placement(PlacementEvent),
     /// Containers an operator is restarting (`/restarts/`).
     Restarts(RestartEvent),
+    /// Which hosts run an agent, and where it answers (`/agents/`).
+    Agents(AgentEvent),
     /// Whether etcd answers, as the feed derives it from all its watchers: the etcd
     /// indicator's only writer.
     Etcd(EtcdEvent),
@@ -50,6 +52,14 @@ pub enum DataEvent {
         cpu_percent: f64,
         mem_bytes: u64,
     },
+    /// The host's agent read every container's cgroups (`source`: "cgroup-v1", ...).
+    Agent {
+        host: String,
+        source: String,
+        containers: Vec<AgentFigures>,
+    },
+    /// The host's agent did not answer: its engine's stats stand in.
+    AgentDown { host: String, error: String },
 }
 
 /// A record that cannot be read (bad JSON, or values `ctl apply` would refuse). It is
@@ -138,6 +148,17 @@ impl PlacementEvent {
             PlacementEvent::Connected { .. } | PlacementEvent::Unreachable { .. } => {}
         }
     }
+}
+
+/// The agent watcher's news: every host's agent, then each one that comes or goes.
+pub type AgentEvent = Watch<BTreeMap<String, AgentRecord>, AgentChange>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentChange {
+    /// The host's agent registered (or registered again, maybe elsewhere).
+    Put(String, AgentRecord),
+    /// The host's agent is gone (stopped, or its lease expired).
+    Gone(String),
 }
 
 /// The restart watcher's news: every container marked, then each mark and unmark.

@@ -1,7 +1,8 @@
 //! A host as the cluster picture holds it: its spec, where it came from, what we last
 //! heard from its engine, and its containers.
 
-use crate::domain::{Container, HostInfo, HostSpec, Load};
+use crate::domain::{Container, HostInfo, HostSpec, IoRates, Load};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Which inventory a host came from; a record in both is merged (etcd wins on fields).
@@ -24,6 +25,17 @@ pub enum HostState {
     },
 }
 
+/// Where a host's CPU and memory figures come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metrics {
+    /// The engine's stats API: one stream per running container.
+    Engine,
+    /// The host's agent, reading cgroups (`source`: "cgroup-v1", "cgroup-v2", "none").
+    Agent { source: String },
+    /// The host has an agent that does not answer; the engine's stats stand in.
+    Fallback { error: String },
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Host {
     pub spec: HostSpec,
@@ -32,6 +44,9 @@ pub struct Host {
     pub info: Option<HostInfo>,
     pub containers: Vec<Container>,
     pub last_seen: Option<Instant>,
+    pub metrics: Metrics,
+    /// Network and disk rates by container id, where the agent reports them.
+    pub io: BTreeMap<String, IoRates>,
 }
 
 impl Host {
@@ -43,6 +58,8 @@ impl Host {
             info: None,
             containers: Vec::new(),
             last_seen: None,
+            metrics: Metrics::Engine,
+            io: BTreeMap::new(),
         }
     }
 

@@ -11,10 +11,10 @@ mod state;
 
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{
-    BrokenRecord, ClusterEvent, DataEvent, EtcdEvent, HostChange, HostEvent, HostListing,
-    PlacementChange, PlacementEvent, RestartChange, RestartEvent, Watch,
+    AgentChange, AgentEvent, BrokenRecord, ClusterEvent, DataEvent, EtcdEvent, HostChange,
+    HostEvent, HostListing, PlacementChange, PlacementEvent, RestartChange, RestartEvent, Watch,
 };
-pub use host::{Host, HostSource, HostState};
+pub use host::{Host, HostSource, HostState, Metrics};
 pub use rollouts::{
     PendingCommand, Rollout, RolloutChange, RolloutEvent, RolloutListing, StoredCommand,
     active_rollout, changing_hosts,

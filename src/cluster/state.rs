@@ -2,8 +2,9 @@
 
 use super::event::{ClusterEvent, DataEvent, EtcdEvent, HostEvent};
 use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEvent};
+use crate::cluster::{AgentChange, AgentEvent, Metrics, Watch};
 use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
-use crate::domain::HostSpec;
+use crate::domain::{AgentRecord, Container, HostSpec};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +35,8 @@ pub struct ClusterState {
     pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
     /// Containers (ids or names) an operator is restarting (`/restarts/`).
     pub restarting: BTreeSet<String>,
+    /// Hosts' agents as they registered (`/agents/<host>`).
+    pub agents: BTreeMap<String, AgentRecord>,
     pub etcd: EtcdState,
     /// When any engine last sent data.
     pub last_data: Option<Instant>,
@@ -62,6 +65,11 @@ pub enum Change {
     Unsupervise(String),
     /// etcd answered (news of an outage is old now).
     EtcdAnswered,
+    /// The host's agent registered at this address, or (None) is gone.
+    Agent {
+        host: String,
+        address: Option<String>,
+    },
 }
 
 impl Default for ClusterState {
@@ -76,6 +84,7 @@ impl Default for ClusterState {
             broken_rollouts: BTreeMap::new(),
             unplaced: BTreeMap::new(),
             restarting: BTreeSet::new(),
+            agents: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             last_data: None,
         }
@@ -175,6 +184,7 @@ impl ClusterState {
                 event.apply(&mut self.restarting);
                 Vec::new()
             }
+            ClusterEvent::Agents(event) => self.on_agents(event),
             ClusterEvent::Etcd(EtcdEvent::Connected { revision }) => {
                 self.etcd = EtcdState::Connected { revision };
                 vec![Change::EtcdAnswered]
@@ -210,8 +220,15 @@ impl ClusterState {
                     }
                 }
             }
-            DataEvent::Containers { host, containers } => {
+            DataEvent::Containers {
+                host,
+                mut containers,
+            } => {
                 if let Some(h) = self.host_mut(&host) {
+                    if let Metrics::Agent { .. } = h.metrics {
+                        // The engine lists without figures: the agent's stand until its next.
+                        keep_figures(&h.containers, &mut containers);
+                    }
                     h.containers = containers;
                     h.last_seen = Some(now);
                     self.last_data = Some(now);
@@ -232,7 +249,64 @@ impl ClusterState {
                     self.last_data = Some(now);
                 }
             }
+            DataEvent::Agent {
+                host,
+                source,
+                containers,
+            } => {
+                if let Some(h) = self.host_mut(&host) {
+                    h.metrics = Metrics::Agent { source };
+                    h.io.clear();
+                    for figures in containers {
+                        if let Some(c) = h.containers.iter_mut().find(|c| c.id == figures.id) {
+                            c.cpu_percent = figures.cpu_percent.or(c.cpu_percent);
+                            c.mem_bytes = Some(figures.mem_bytes);
+                        }
+                        h.io.insert(figures.id, figures.io);
+                    }
+                    h.last_seen = Some(now);
+                    self.last_data = Some(now);
+                }
+            }
+            DataEvent::AgentDown { host, error } => {
+                if let Some(h) = self.host_mut(&host) {
+                    h.metrics = Metrics::Fallback { error };
+                    h.io.clear();
+                }
+            }
         }
+    }
+
+    /// Agents that came, moved or went: each is news for whoever polls them.
+    fn on_agents(&mut self, event: AgentEvent) -> Vec<Change> {
+        let before = self.agents.clone();
+        match event {
+            Watch::Snapshot(all) => self.agents = all,
+            Watch::Change(AgentChange::Put(host, record)) => {
+                self.agents.insert(host, record);
+            }
+            Watch::Change(AgentChange::Gone(host)) => {
+                self.agents.remove(&host);
+            }
+            Watch::Connected { .. } | Watch::Unreachable { .. } => {}
+        }
+        let hosts: BTreeSet<String> = (before.keys().chain(self.agents.keys()))
+            .filter(|host| before.get(*host) != self.agents.get(*host))
+            .cloned()
+            .collect();
+        let mut changes = Vec::new();
+        for host in hosts {
+            let address = self.agents.get(&host).map(|a| a.address.clone());
+            if address.is_none()
+                && let Some(h) = self.host_mut(&host)
+            {
+                // No agent: the engine's stats are the figures again.
+                h.metrics = Metrics::Engine;
+                h.io.clear();
+            }
+            changes.push(Change::Agent { host, address });
+        }
+        changes
     }
 
     /// Host records; whether etcd answers is `ClusterEvent::Etcd`'s alone to say.
@@ -369,6 +443,16 @@ impl ClusterState {
             | RolloutEvent::Change(RolloutChange::Broken(_))
             | RolloutEvent::Change(RolloutChange::Command(_))
             | RolloutEvent::Change(RolloutChange::CommandRemoved { .. }) => {}
+        }
+    }
+}
+
+/// Fills the figures a fresh listing lacks from the same containers' previous ones.
+fn keep_figures(old: &[Container], fresh: &mut [Container]) {
+    for c in fresh.iter_mut().filter(|c| c.cpu_percent.is_none()) {
+        if let Some(before) = old.iter().find(|o| o.id == c.id) {
+            c.cpu_percent = before.cpu_percent;
+            c.mem_bytes = c.mem_bytes.or(before.mem_bytes);
         }
     }
 }

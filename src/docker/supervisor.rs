@@ -34,6 +34,24 @@ const REFRESH_MIN: Duration = Duration::from_millis(100);
 
 /// Supervisors alive in this process (see `Supervisor::live`).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Stats streams open in this process (see `Supervisor::stats_streams`).
+static STREAMS: AtomicUsize = AtomicUsize::new(0);
+
+/// One container's stats stream, counted in `STREAMS` while it is held.
+struct StatsStream(TaskGuard);
+
+impl StatsStream {
+    fn spawn(task: impl Future<Output = ()> + Send + 'static) -> StatsStream {
+        STREAMS.fetch_add(1, Ordering::Relaxed);
+        StatsStream(TaskGuard::spawn(task))
+    }
+}
+
+impl Drop for StatsStream {
+    fn drop(&mut self) {
+        STREAMS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
 
 /// A running supervisor. Dropping it (or `stop`) aborts its task and the task's children.
 #[derive(Debug)]
@@ -83,6 +101,12 @@ impl Supervisor {
     /// watch, which the feed's test checks.
     pub fn live() -> usize {
         LIVE.load(Ordering::Relaxed)
+    }
+
+    /// How many per-container stats streams this process holds open (none for a host
+    /// whose agent answers, which the agent test checks).
+    pub fn stats_streams() -> usize {
+        STREAMS.load(Ordering::Relaxed)
     }
 }
 
@@ -145,7 +169,7 @@ struct Session<'a> {
     last: HashMap<String, (f64, u64)>,
     /// Restart counts read by inspect, with the state they were read in.
     restarts: HashMap<String, (ContainerState, u32)>,
-    stats: HashMap<String, TaskGuard>,
+    stats: HashMap<String, StatsStream>,
     samples_tx: mpsc::Sender<Sample>,
     samples_rx: mpsc::Receiver<Sample>,
 }
@@ -276,7 +300,7 @@ impl<'a> Session<'a> {
         // A stopped container has no load; a finished stats task is restarted if still running.
         self.last.retain(|id, _| running.contains(id.as_str()));
         self.stats
-            .retain(|id, task| running.contains(id.as_str()) && !task.is_finished());
+            .retain(|id, task| running.contains(id.as_str()) && !task.0.is_finished());
         for id in running.iter().filter(|_| self.watch_stats) {
             if !self.stats.contains_key(*id) {
                 let task = watch_stats(
@@ -285,7 +309,8 @@ impl<'a> Session<'a> {
                     self.refresh,
                     self.samples_tx.clone(),
                 );
-                self.stats.insert((*id).to_owned(), TaskGuard::spawn(task));
+                self.stats
+                    .insert((*id).to_owned(), StatsStream::spawn(task));
             }
         }
         for c in &mut containers {

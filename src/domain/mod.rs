@@ -1,6 +1,7 @@
 //! The vocabulary every layer shares: hosts and containers, app specs and their parsing,
 //! durations, names, and errors that name file:line:col. Imports nothing of ours.
 
+mod agent;
 pub mod app;
 pub mod duration;
 #[doc(hidden)]
@@ -11,6 +12,7 @@ mod names;
 pub mod sanitize;
 mod source;
 
+pub use agent::{AgentFigures, AgentRecord, IoRates};
 pub use duration::{Bounds, format_duration};
 pub use host::{
     Container, ContainerState, Health, HostInfo, HostSpec, Load, Thresholds, TlsFiles, short_id,

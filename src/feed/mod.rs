@@ -3,6 +3,7 @@
 //! and hands it on to any number of subscribers: screens, the controller, `ctl status`.
 //! N screens never mean N times the engine polling or N etcd watches.
 
+mod agents;
 mod etcd;
 
 use crate::cluster::{
@@ -67,7 +68,9 @@ impl Feed {
             .collect();
         let mut cluster = ClusterState::with_hosts(hosts);
         let etcd = config.etcd.clone().map(EtcdLink::new);
-        let watchers = (etcd.clone()).map(|link| Watchers::start(link, config));
+        // Only screens need per-container figures, so only they follow agents.
+        let follow_agents = stats == Stats::With;
+        let watchers = (etcd.clone()).map(|link| Watchers::start(link, config, follow_agents));
         if watchers.is_none() {
             cluster.etcd = EtcdState::Disabled;
         }
@@ -79,7 +82,8 @@ impl Feed {
             supervisors: HashMap::new(),
             data_tx,
             subscribers: Vec::new(),
-            etcd: EtcdHealth::new(WATCHERS),
+            etcd: EtcdHealth::new(WATCHERS + usize::from(follow_agents)),
+            pollers: HashMap::new(),
             snapshots,
         };
         for spec in &config.hosts {
@@ -122,7 +126,8 @@ impl Drop for Feed {
     }
 }
 
-/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts).
+/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts),
+/// besides the agents' watcher of feeds that follow agents.
 const WATCHERS: usize = 5;
 
 /// The etcd watchers' channels; their tasks stop when these are dropped.
@@ -132,30 +137,37 @@ struct Watchers {
     rollouts: mpsc::Receiver<crate::cluster::RolloutEvent>,
     placement: mpsc::Receiver<crate::cluster::PlacementEvent>,
     restarts: mpsc::Receiver<crate::cluster::RestartEvent>,
+    agents: Option<mpsc::Receiver<crate::cluster::AgentEvent>>,
     _tasks: Vec<AbortOnDrop>,
 }
 
 impl Watchers {
-    fn start(link: EtcdLink, config: &Config) -> Watchers {
+    fn start(link: EtcdLink, config: &Config, follow_agents: bool) -> Watchers {
         let prefix = || config.prefix.clone();
         let (hosts_tx, hosts) = mpsc::channel(256);
         let (apps_tx, apps) = mpsc::channel(256);
         let (rollouts_tx, rollouts) = mpsc::channel(256);
         let (placement_tx, placement) = mpsc::channel(64);
         let (restarts_tx, restarts) = mpsc::channel(64);
-        let tasks = vec![
+        let mut tasks = vec![
             store::spawn_host_watcher(link.clone(), prefix(), hosts_tx),
             store::spawn_app_watcher(link.clone(), prefix(), config.max_instances, apps_tx),
             store::spawn_rollout_watcher(link.clone(), prefix(), rollouts_tx),
             store::spawn_placement_watcher(link.clone(), prefix(), placement_tx),
-            store::spawn_restart_watcher(link, prefix(), restarts_tx),
+            store::spawn_restart_watcher(link.clone(), prefix(), restarts_tx),
         ];
+        let agents = follow_agents.then(|| {
+            let (agents_tx, agents) = mpsc::channel(64);
+            tasks.push(store::spawn_agent_watcher(link, prefix(), agents_tx));
+            agents
+        });
         Watchers {
             hosts,
             apps,
             rollouts,
             placement,
             restarts,
+            agents,
             _tasks: tasks.into_iter().map(AbortOnDrop).collect(),
         }
     }
@@ -171,8 +183,17 @@ impl Watchers {
             Some(e) = w.rollouts.recv() => (2, ClusterEvent::Rollouts(e)),
             Some(e) = w.placement.recv() => (3, ClusterEvent::Placement(e)),
             Some(e) = w.restarts.recv() => (4, ClusterEvent::Restarts(e)),
+            Some(e) = recv(&mut w.agents) => (5, ClusterEvent::Agents(e)),
             else => std::future::pending().await,
         }
+    }
+}
+
+/// The next message of an optional channel; never resolves without one.
+async fn recv<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -189,7 +210,11 @@ struct Hub {
     cluster: ClusterState,
     refresh: Duration,
     stats: Stats,
-    supervisors: HashMap<String, Supervisor>,
+    /// Each host's supervisor, and whether it streams per-container stats (not while the
+    /// host's agent answers).
+    supervisors: HashMap<String, (Supervisor, bool)>,
+    /// The agents read, by host.
+    pollers: HashMap<String, AbortOnDrop>,
     data_tx: mpsc::Sender<DataEvent>,
     subscribers: Vec<mpsc::Sender<ClusterEvent>>,
     etcd: EtcdHealth,
@@ -249,6 +274,7 @@ impl Hub {
             ClusterEvent::Rollouts(w) => connection(w),
             ClusterEvent::Placement(w) => connection(w),
             ClusterEvent::Restarts(w) => connection(w),
+            ClusterEvent::Agents(w) => connection(w),
             ClusterEvent::Engine(_) | ClusterEvent::Etcd(_) => None,
         };
         match news {
@@ -279,14 +305,25 @@ impl Hub {
 
     /// Applies the event, acts on what it changed, then hands it to every subscriber.
     async fn dispatch(&mut self, event: ClusterEvent) {
+        // Whether the host's agent answered (its figures stand) or not (the engine's do).
+        let agent_answered = match &event {
+            ClusterEvent::Engine(DataEvent::Agent { host, .. }) => Some((host.clone(), true)),
+            ClusterEvent::Engine(DataEvent::AgentDown { host, .. }) => Some((host.clone(), false)),
+            _ => None,
+        };
         for change in self.cluster.apply(event.clone(), Instant::now()) {
             match change {
                 Change::Supervise(spec) => self.supervise(spec),
                 Change::Unsupervise(name) => {
                     self.supervisors.remove(&name);
+                    self.pollers.remove(&name);
                 }
                 Change::EtcdAnswered => {}
+                Change::Agent { host, address } => self.follow_agent(host, address),
             }
+        }
+        if let Some((host, answered)) = agent_answered {
+            self.stream_stats(&host, !answered);
         }
         // A subscriber that is gone is forgotten; a slow one holds the feed back, as a
         // slow screen held back its own supervisors before.
@@ -301,14 +338,51 @@ impl Hub {
     }
 
     /// Starts (or restarts with a new spec) a host's supervisor; the old one stops on drop.
+    /// A host whose agent answers gets no stats streams.
     fn supervise(&mut self, spec: HostSpec) {
+        let answering = matches!(
+            self.cluster.host(&spec.name).map(|h| &h.metrics),
+            Some(crate::cluster::Metrics::Agent { .. })
+        );
+        self.spawn_supervisor(spec, self.stats == Stats::With && !answering);
+    }
+
+    fn spawn_supervisor(&mut self, spec: HostSpec, stats: bool) {
         let name = spec.name.clone();
         let tx = self.data_tx.clone();
-        let supervisor = match self.stats {
-            Stats::With => Supervisor::spawn(spec, self.refresh, tx),
-            Stats::Without => Supervisor::spawn_without_stats(spec, self.refresh, tx),
+        let supervisor = if stats {
+            Supervisor::spawn(spec, self.refresh, tx)
+        } else {
+            Supervisor::spawn_without_stats(spec, self.refresh, tx)
         };
-        self.supervisors.insert(name, supervisor);
+        self.supervisors.insert(name, (supervisor, stats));
+    }
+
+    /// Restarts the host's supervisor with or without stats streams, if that changes.
+    fn stream_stats(&mut self, host: &str, stats: bool) {
+        let stats = stats && self.stats == Stats::With;
+        let now = self.supervisors.get(host).map(|(_, s)| *s);
+        if now.is_some_and(|now| now != stats)
+            && let Some(spec) = self.cluster.host(host).map(|h| h.spec.clone())
+        {
+            tracing::info!(host, stats, "per-container stats streams follow the agent");
+            self.spawn_supervisor(spec, stats);
+        }
+    }
+
+    /// Reads the host's agent at `address` from now on (None: it is gone; the engine's
+    /// stats take over).
+    fn follow_agent(&mut self, host: String, address: Option<String>) {
+        match address {
+            Some(base) => {
+                let task = agents::poll(host.clone(), base, self.refresh, self.data_tx.clone());
+                self.pollers.insert(host, AbortOnDrop(tokio::spawn(task)));
+            }
+            None => {
+                self.pollers.remove(&host);
+                self.stream_stats(&host, true);
+            }
+        }
     }
 }
 

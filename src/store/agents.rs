@@ -4,24 +4,17 @@
 use super::connect::request;
 use super::election::{Keeper, grant_kept, revoke_quietly, wait_lost};
 use super::error::StoreError;
+use super::watch::{Feed, spawn_watcher};
+use crate::cluster::{AgentChange, AgentEvent};
 use crate::domain::valid_name;
-use etcd_client::{Client, GetOptions, PutOptions};
-use serde::{Deserialize, Serialize};
+use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tokio::sync::mpsc::Sender;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-/// What an agent says of itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentRecord {
-    /// Its API's base URL, e.g. "http://127.0.1.1:9101".
-    pub address: String,
-    pub version: String,
-    /// When it started: its history begins there.
-    pub started_at_ms: i64,
-    /// Where its figures come from: "cgroup-v1", "cgroup-v2" or "none".
-    pub cgroup: String,
-}
+pub use crate::domain::AgentRecord;
 
 /// `<prefix>/agents/`: every agent.
 pub fn agents_dir(prefix: &str) -> String {
@@ -123,6 +116,59 @@ fn parse(host: Option<&str>, value: &[u8]) -> Result<(String, AgentRecord), Stri
         .ok_or("the key is not <prefix>/agents/<host>")?;
     let record = serde_json::from_slice(value).map_err(|e| e.to_string())?;
     Ok((host.to_owned(), record))
+}
+
+/// Follows `<prefix>/agents/` (the host watcher's loop): which hosts have an agent, and
+/// where. Runs until `tx`'s receiver is dropped.
+pub fn spawn_agent_watcher(
+    link: impl Into<super::link::EtcdLink>,
+    prefix: String,
+    tx: Sender<AgentEvent>,
+) -> JoinHandle<()> {
+    let feed = AgentFeed {
+        dir: agents_dir(&prefix),
+        prefix,
+    };
+    spawn_watcher(link, feed, tx)
+}
+
+struct AgentFeed {
+    prefix: String,
+    dir: String,
+}
+
+impl Feed for AgentFeed {
+    type Snapshot = BTreeMap<String, AgentRecord>;
+    type Change = AgentChange;
+    const WHAT: &'static str = "agents";
+
+    fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    async fn list(
+        &self,
+        client: &mut Client,
+    ) -> Result<(BTreeMap<String, AgentRecord>, i64), StoreError> {
+        let revision = request("get", client.get(self.dir.as_str(), None))
+            .await?
+            .header()
+            .map_or(0, |h| h.revision());
+        // Listed after the revision is read: a change in between comes again, harmlessly.
+        Ok((list_agents(client, &self.prefix).await?, revision))
+    }
+
+    fn change(&self, event: &Event, _revision: i64) -> Option<AgentChange> {
+        let kv = event.kv()?;
+        let key = std::str::from_utf8(kv.key()).ok()?;
+        match event.event_type() {
+            EventType::Delete => Some(AgentChange::Gone(key.strip_prefix(&self.dir)?.to_owned())),
+            EventType::Put => parse(key.strip_prefix(&self.dir), kv.value())
+                .map_err(|why| tracing::warn!(%key, "ignoring a malformed agent record: {why}"))
+                .ok()
+                .map(|(host, record)| AgentChange::Put(host, record)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,9 @@ mod rollouts;
 mod services;
 mod watch;
 
-pub use agents::{AgentLease, AgentRecord, agents_dir, list_agents, register_agent};
+pub use agents::{
+    AgentLease, AgentRecord, agents_dir, list_agents, register_agent, spawn_agent_watcher,
+};
 pub use apps::{
     Expect, HISTORY_KEEP, app_key, apps_dir, delete_app, get_app, history_dir, list_apps,
     list_history, put_app, scale_app, spawn_app_watcher,
