@@ -387,8 +387,11 @@ impl Controller {
                 e.apply(&mut self.rolling.restarting);
                 self.dirty = true;
             }
-            // The controller writes placement problems; etcd's health shows in its errors.
-            Event::Cluster(ClusterEvent::Placement(_) | ClusterEvent::Etcd(_)) => {}
+            // The controller writes placement problems and the registry; etcd's health
+            // shows in its errors.
+            Event::Cluster(
+                ClusterEvent::Placement(_) | ClusterEvent::Services(_) | ClusterEvent::Etcd(_),
+            ) => {}
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {
                 self.track.restarted(&container, count, now);

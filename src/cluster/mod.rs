@@ -12,7 +12,8 @@ mod state;
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{
     BrokenRecord, ClusterEvent, DataEvent, EtcdEvent, HostChange, HostEvent, HostListing,
-    PlacementChange, PlacementEvent, RestartChange, RestartEvent, Watch,
+    PlacementChange, PlacementEvent, Registry, RestartChange, RestartEvent, ServiceChange,
+    ServiceEvent, Watch,
 };
 pub use host::{Host, HostSource, HostState};
 pub use rollouts::{

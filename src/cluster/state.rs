@@ -34,6 +34,8 @@ pub struct ClusterState {
     pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
     /// Containers (ids or names) an operator is restarting (`/restarts/`).
     pub restarting: BTreeSet<String>,
+    /// Registered service endpoints (`/services/<app>/<instance>`), by app and instance.
+    pub services: super::Registry,
     pub etcd: EtcdState,
     /// When any engine last sent data.
     pub last_data: Option<Instant>,
@@ -76,6 +78,7 @@ impl Default for ClusterState {
             broken_rollouts: BTreeMap::new(),
             unplaced: BTreeMap::new(),
             restarting: BTreeSet::new(),
+            services: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             last_data: None,
         }
@@ -173,6 +176,10 @@ impl ClusterState {
             }
             ClusterEvent::Restarts(event) => {
                 event.apply(&mut self.restarting);
+                Vec::new()
+            }
+            ClusterEvent::Services(event) => {
+                event.apply(&mut self.services);
                 Vec::new()
             }
             ClusterEvent::Etcd(EtcdEvent::Connected { revision }) => {

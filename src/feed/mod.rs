@@ -58,7 +58,7 @@ const BATCH: usize = 512;
 
 impl Feed {
     /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
-    /// the host, app, rollout, placement and restart watchers, on the current tokio runtime.
+    /// the host, app, rollout, placement, restart and service watchers, on the current tokio runtime.
     pub fn start(config: &Config, stats: Stats) -> Feed {
         let (requests, requests_rx) = mpsc::channel(8);
         let (data_tx, data) = mpsc::channel(QUEUE);
@@ -122,8 +122,9 @@ impl Drop for Feed {
     }
 }
 
-/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts).
-const WATCHERS: usize = 5;
+/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts,
+/// services).
+const WATCHERS: usize = 6;
 
 /// The etcd watchers' channels; their tasks stop when these are dropped.
 struct Watchers {
@@ -132,6 +133,7 @@ struct Watchers {
     rollouts: mpsc::Receiver<crate::cluster::RolloutEvent>,
     placement: mpsc::Receiver<crate::cluster::PlacementEvent>,
     restarts: mpsc::Receiver<crate::cluster::RestartEvent>,
+    services: mpsc::Receiver<crate::cluster::ServiceEvent>,
     _tasks: Vec<AbortOnDrop>,
 }
 
@@ -143,12 +145,14 @@ impl Watchers {
         let (rollouts_tx, rollouts) = mpsc::channel(256);
         let (placement_tx, placement) = mpsc::channel(64);
         let (restarts_tx, restarts) = mpsc::channel(64);
+        let (services_tx, services) = mpsc::channel(256);
         let tasks = vec![
             store::spawn_host_watcher(link.clone(), prefix(), hosts_tx),
             store::spawn_app_watcher(link.clone(), prefix(), config.max_instances, apps_tx),
             store::spawn_rollout_watcher(link.clone(), prefix(), rollouts_tx),
             store::spawn_placement_watcher(link.clone(), prefix(), placement_tx),
-            store::spawn_restart_watcher(link, prefix(), restarts_tx),
+            store::spawn_restart_watcher(link.clone(), prefix(), restarts_tx),
+            store::spawn_service_watcher(link, prefix(), services_tx),
         ];
         Watchers {
             hosts,
@@ -156,6 +160,7 @@ impl Watchers {
             rollouts,
             placement,
             restarts,
+            services,
             _tasks: tasks.into_iter().map(AbortOnDrop).collect(),
         }
     }
@@ -171,6 +176,7 @@ impl Watchers {
             Some(e) = w.rollouts.recv() => (2, ClusterEvent::Rollouts(e)),
             Some(e) = w.placement.recv() => (3, ClusterEvent::Placement(e)),
             Some(e) = w.restarts.recv() => (4, ClusterEvent::Restarts(e)),
+            Some(e) = w.services.recv() => (5, ClusterEvent::Services(e)),
             else => std::future::pending().await,
         }
     }
@@ -249,6 +255,7 @@ impl Hub {
             ClusterEvent::Rollouts(w) => connection(w),
             ClusterEvent::Placement(w) => connection(w),
             ClusterEvent::Restarts(w) => connection(w),
+            ClusterEvent::Services(w) => connection(w),
             ClusterEvent::Engine(_) | ClusterEvent::Etcd(_) => None,
         };
         match news {
