@@ -76,7 +76,14 @@ fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
         lab.hosts().len(),
         "one supervisor per host for both screens"
     );
-    let prefixes = ["apps", "hosts", "placement", "restarts", "rollouts", "services"];
+    let prefixes = [
+        "apps",
+        "hosts",
+        "placement",
+        "restarts",
+        "rollouts",
+        "services",
+    ];
     assert_eq!(
         store::live_watches(),
         BTreeMap::from(prefixes.map(|p| (p, 1))),

@@ -8,6 +8,7 @@ mod event;
 mod host;
 mod rollouts;
 mod state;
+mod trace;
 
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{
@@ -21,3 +22,4 @@ pub use rollouts::{
     active_rollout, changing_hosts,
 };
 pub use state::{Change, ClusterState, EtcdState};
+pub use trace::{Hop, Node, Probes, Trace, Verdict};
