@@ -173,12 +173,6 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         ContainerState::Dead => theme.level_text(Level::Critical),
         _ => theme.muted(),
     };
-    let (health, health_style) = match c.health {
-        Health::None => ("—", theme.muted()),
-        Health::Starting => ("starting", theme.level_text(Level::Warn)),
-        Health::Healthy => ("healthy", theme.level_text(Level::Ok)),
-        Health::Unhealthy => ("unhealthy", theme.level_text(Level::Critical)),
-    };
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".to_owned());
     let state = match c.uptime() {
         Some(up) if c.is_running() => format!("up {}", short_uptime(up)),
@@ -202,13 +196,24 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         name,
         (c.short_id().to_owned(), theme.muted()),
         (state, state_style),
-        (health.to_owned(), health_style),
+        health_field(c.health, theme),
         (or_dash(c.restarts.map(|n| n.to_string())), plain),
         (ports, plain),
         (c.image.clone(), plain),
         (or_dash(c.cpu_percent.map(percent)), plain),
         (or_dash(c.mem_bytes.map(bytes)), plain),
     ]
+}
+
+/// A container's health as words (colour only repeats them).
+pub fn health_field(health: Health, theme: &Theme) -> Field {
+    let (text, style) = match health {
+        Health::None => ("—", theme.muted()),
+        Health::Starting => ("starting", theme.level_text(Level::Warn)),
+        Health::Healthy => ("healthy", theme.level_text(Level::Ok)),
+        Health::Unhealthy => ("unhealthy", theme.level_text(Level::Critical)),
+    };
+    (text.to_owned(), style)
 }
 
 /// The engine's uptime words in a few characters: "3 minutes" 3m, "About an hour" ~1h,
