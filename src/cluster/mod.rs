@@ -8,7 +8,7 @@ mod event;
 mod host;
 mod rollouts;
 mod state;
-mod trace;
+pub(crate) mod trace;
 
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{

@@ -259,4 +259,4 @@ fn hop(cluster: &ClusterState, caller: &str, callee: &str) -> Hop {
 
 #[cfg(test)]
 #[path = "trace_tests.rs"]
-mod tests;
+pub(crate) mod tests;

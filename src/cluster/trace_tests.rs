@@ -41,7 +41,7 @@ fn endpoint(c: &Container) -> Endpoint {
 
 /// `web` calls `api` (two instances, `registered` of them registered) and `ledger`
 /// (declared, not an app); `cron` calls `web`.
-fn picture(registered: usize) -> ClusterState {
+pub(crate) fn picture(registered: usize) -> ClusterState {
     let web = spec("web", &["api", "ledger"]);
     let api = spec("api", &[]);
     let cron = spec("cron", &["web"]);

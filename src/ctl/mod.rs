@@ -8,6 +8,7 @@ mod output;
 mod rollout;
 mod spec_toml;
 mod status;
+mod trace;
 
 pub use output::{CleanFields, Format, OutputArg, emit, quiet_on_closed_pipe, say_error};
 pub use spec_toml::to_toml;
@@ -108,6 +109,14 @@ pub enum CtlCommand {
     },
     /// The app's earlier specs, newest first (the revisions rollback takes).
     History {
+        /// The app's name.
+        app: String,
+        #[command(flatten)]
+        output: OutputArg,
+    },
+    /// The app between its callers and its dependencies: instances (host, container,
+    /// health, endpoint) and each hop's registered endpoints; the worst hop named first.
+    Trace {
         /// The app's name.
         app: String,
         #[command(flatten)]
@@ -238,6 +247,7 @@ async fn run_async(
         } => return rollout::status(config, app, *output, out).await,
         CtlCommand::Get { app, output } => return get(config, app, *output, out).await,
         CtlCommand::Status { output } => return status(config, *output, out).await,
+        CtlCommand::Trace { app, output } => return trace::trace(config, app, *output, out).await,
         CtlCommand::History { app, output } => {
             etcd_config(config)?;
             return rollout::history(app, &ops_for(config), *output, out).await;

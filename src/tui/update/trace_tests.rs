@@ -1,52 +1,15 @@
-use crate::cluster::{AppRecord, ClusterEvent, Host, HostSource, HostState};
-use crate::domain::app::AppSpec;
-use crate::domain::{Container, Health, HostSpec};
-use crate::plan::labels;
+use crate::cluster::{ClusterEvent, DataEvent};
 use crate::tui::action::Action;
 use crate::tui::screen::{Focus, Screen, View};
-use crate::tui::update::{Msg, update};
-use std::collections::BTreeMap;
+use crate::tui::update::{Msg, hear, parse_command, update};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// `web` depends on `api`, `api` on `db`; one instance of each of web and api on h1.
+/// The trace tests' picture: cron -> web -> api (two instances, both registered) and
+/// web -> ledger (not an app); the Apps panel focused on web.
 fn screen() -> Screen {
-    let mut specs = Vec::new();
-    for (name, deps) in [("web", vec!["api"]), ("api", vec!["db"]), ("db", vec![])] {
-        let mut spec = AppSpec::new(name, "wheelhouse/demo:1");
-        spec.depends_on = deps.into_iter().map(str::to_owned).collect();
-        specs.push(spec);
-    }
-    let containers = specs[..2]
-        .iter()
-        .map(|spec| Container {
-            id: format!("{}-0123456789abcdef", spec.name),
-            name: format!("{}.1", spec.name),
-            image: spec.image.clone(),
-            state: "running".into(),
-            status: "Up 1 minute".into(),
-            health: Health::None,
-            labels: labels::labels(spec, 1, labels::revision(spec), &[]),
-            cpu_percent: None,
-            mem_bytes: None,
-            ports: Vec::new(),
-            restarts: None,
-        })
-        .collect();
-    let spec = HostSpec {
-        name: "h1".into(),
-        engine: "unix:///x".into(),
-        address: None,
-        zone: None,
-        labels: BTreeMap::new(),
-        tls: None,
-    };
-    let mut host = Host::new(spec, HostSource::Config);
-    host.state = HostState::Online;
-    host.containers = containers;
-    let mut screen = Screen::with_hosts(Instant::now(), vec![host]);
-    for spec in specs {
-        (screen.cluster_mut().apps).insert(spec.name.clone(), AppRecord { spec, revision: 1 });
-    }
+    let mut screen = Screen::new(Instant::now());
+    screen.cluster = Arc::new(crate::cluster::trace::tests::picture(2));
     screen.ui.focus = Focus::Apps;
     screen.ui.selected_app = Some("web".into());
     screen
@@ -56,9 +19,10 @@ fn act(screen: &mut Screen, action: Action) {
     let _ = update(screen, Msg::Action(action));
 }
 
-fn at(screen: &Screen) -> Option<(String, String, usize)> {
+/// (breadcrumb, row) while a trace is open.
+fn at(screen: &Screen) -> Option<(String, usize)> {
     match &screen.ui.view {
-        View::Trace(nav) => Some((nav.breadcrumb(), nav.app.clone(), nav.row)),
+        View::Trace(nav) => Some((nav.breadcrumb(), nav.row)),
         _ => None,
     }
 }
@@ -67,21 +31,22 @@ fn at(screen: &Screen) -> Option<(String, String, usize)> {
 fn enter_opens_the_trace_follows_hops_and_esc_walks_back() {
     let mut s = screen();
     act(&mut s, Action::Open);
-    assert_eq!(at(&s), Some(("web".into(), "web".into(), 0)));
-    // web: no callers, one instance, one dependency (api): down reaches api.
+    assert_eq!(at(&s), Some(("web".into(), 0)), "on its caller, cron");
+    // web: cron (row 0), its instance (1), api (2), ledger (3).
+    act(&mut s, Action::MoveDown);
     act(&mut s, Action::MoveDown);
     act(&mut s, Action::Open);
-    assert_eq!(at(&s).map(|a| a.0), Some("web → api".into()));
-    // api: web calls it (row 0); right jumps to its instance, again to db.
+    assert_eq!(at(&s), Some(("web → api".into(), 0)));
+    // api: web calls it (row 0), then its two instances; nothing after them.
     act(&mut s, Action::MoveRight);
     act(&mut s, Action::MoveRight);
-    act(&mut s, Action::Open);
-    assert_eq!(at(&s).map(|a| a.0), Some("web → api → db".into()));
-    act(&mut s, Action::Back);
-    assert_eq!(at(&s), Some(("web → api".into(), "api".into(), 2)));
+    assert_eq!(at(&s).map(|a| a.1), Some(1), "right: the first instance");
     act(&mut s, Action::MoveLeft);
-    assert_eq!(at(&s).map(|a| a.2), Some(1), "left: the first instance");
+    act(&mut s, Action::Open);
+    assert_eq!(at(&s), Some(("web → api → web".into(), 0)));
     act(&mut s, Action::Back);
+    act(&mut s, Action::Back);
+    assert_eq!(at(&s), Some(("web".into(), 2)), "back where it was");
     act(&mut s, Action::Back);
     assert_eq!(
         s.ui.view,
@@ -95,8 +60,9 @@ fn enter_opens_the_trace_follows_hops_and_esc_walks_back() {
 fn enter_on_an_instance_follows_nothing() {
     let mut s = screen();
     act(&mut s, Action::Open);
+    act(&mut s, Action::MoveDown);
     act(&mut s, Action::Open);
-    assert_eq!(at(&s).map(|a| a.0), Some("web".into()));
+    assert_eq!(at(&s), Some(("web".into(), 1)));
     assert!(
         s.ui.message
             .as_deref()
@@ -110,7 +76,7 @@ fn a_container_row_opens_its_apps_trace_and_esc_returns_to_the_host() {
     s.ui.show_host("h1");
     s.ui.selected_row = 1;
     act(&mut s, Action::ShowTrace);
-    assert_eq!(at(&s).map(|a| a.1), Some("api".into()));
+    assert_eq!(at(&s).map(|a| a.0), Some("api".into()));
     act(&mut s, Action::Back);
     assert_eq!(s.ui.view, View::Host("h1".into()));
 }
@@ -118,23 +84,26 @@ fn a_container_row_opens_its_apps_trace_and_esc_returns_to_the_host() {
 #[test]
 fn the_command_line_opens_a_trace_and_refuses_an_unknown_app() {
     let mut s = screen();
-    let parse = |s: &Screen, line: &str| crate::tui::update::parse_command(line, s);
-    assert_eq!(parse(&s, "trace db"), Ok(Action::OpenTrace("db".into())));
-    assert!(parse(&s, "trace nope").is_err_and(|e| e.contains("no app named nope")));
-    act(&mut s, Action::OpenTrace("db".into()));
-    assert_eq!(at(&s).map(|a| a.1), Some("db".into()));
+    assert_eq!(
+        parse_command("trace cron", &s),
+        Ok(Action::OpenTrace("cron".into()))
+    );
+    let unknown = |app: &str| format!("trace: no app named {app}");
+    assert_eq!(parse_command("trace nope", &s), Err(unknown("nope")));
+    assert_eq!(parse_command("trace ledger", &s), Err(unknown("ledger")));
+    act(&mut s, Action::OpenTrace("cron".into()));
+    assert_eq!(at(&s).map(|a| a.0), Some("cron".into()));
 }
 
 #[test]
 fn the_trace_stays_open_when_the_picture_changes() {
     let mut s = screen();
     act(&mut s, Action::Open);
-    let _ = crate::tui::update::hear(
-        &mut s,
-        ClusterEvent::Engine(crate::cluster::DataEvent::Containers {
-            host: "h1".into(),
-            containers: Vec::new(),
-        }),
-    );
-    assert_eq!(at(&s).map(|a| a.1), Some("web".into()));
+    act(&mut s, Action::Last);
+    let gone = DataEvent::Containers {
+        host: "h1".into(),
+        containers: Vec::new(),
+    };
+    let _ = hear(&mut s, ClusterEvent::Engine(gone));
+    assert_eq!(at(&s), Some(("web".into(), 3)));
 }

@@ -6,7 +6,7 @@ use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
 use crate::tui::screen::Screen;
 use crate::tui::theme::{Level, Theme};
-use crate::tui::widgets::table::{Column, DataTable, Field};
+use crate::tui::widgets::table::{Column, DataTable, Field, leave_out};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -19,8 +19,9 @@ const FOREIGN: &str = "foreign:";
 /// Header lines inside the box.
 const HEADER_LINES: u16 = 4;
 
-/// Below this width the ID column is left out (the rest keep their room).
-const ID_MIN_WIDTH: u16 = 120;
+/// Below this width the ID column is left out (the rest keep their room); the trace's
+/// instance list does the same.
+pub const ID_MIN_WIDTH: u16 = 120;
 /// Where the ID column is in `COLUMNS` (and in a row).
 const ID_COLUMN: usize = 1;
 
@@ -56,20 +57,9 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
             f.text()
         ),
     };
-    let with_id = table_area.width >= ID_MIN_WIDTH;
-    let keep = |i: &usize| with_id || *i != ID_COLUMN;
-    let columns: Vec<Column> = (COLUMNS.iter().enumerate())
-        .filter(|(i, _)| keep(i))
-        .map(|(_, c)| c.clone())
-        .collect();
-    let rows = (shown.iter())
-        .map(|c| {
-            (row(c, theme).into_iter().enumerate())
-                .filter(|(i, _)| keep(i))
-                .map(|(_, field)| field)
-                .collect()
-        })
-        .collect();
+    let rows = shown.iter().map(|c| row(c, theme)).collect();
+    let skip = (table_area.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
+    let (columns, rows) = leave_out(&COLUMNS, rows, skip);
     let empty = match screen.ui.container_filter {
         None => "no containers",
         Some(_) => "no container matches the filter (esc clears it)",

@@ -2,14 +2,14 @@
 //! instances and its dependencies side by side (stacked on narrow terminals). Computed
 //! from the screen's picture each frame, so its figures are the latest.
 
-use super::host::{health_field, short_uptime};
+use super::host::{ID_MIN_WIDTH, health_field, short_uptime};
 use crate::cluster::{Hop, Node, Trace, Verdict};
 use crate::domain::ContainerState;
 use crate::tui::format::percent;
 use crate::tui::layout::split_top;
 use crate::tui::screen::{Screen, TraceNav, TraceRow, trace_row};
 use crate::tui::theme::{Level, Theme};
-use crate::tui::widgets::table::{Column, DataTable, Field};
+use crate::tui::widgets::table::{Column, DataTable, Field, leave_out};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -26,6 +26,9 @@ const HOP_COLUMNS: [Column; 4] = [
     Column::new("EP", Constraint::Length(5)).fit(),
     Column::new("PROBES", Constraint::Length(12)),
 ];
+
+/// Where the ID column is in `NODE_COLUMNS`.
+const ID_COLUMN: usize = 2;
 
 const NODE_COLUMNS: [Column; 9] = [
     Column::new("HOST", Constraint::Fill(1)),
@@ -104,9 +107,12 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         callers,
         buf,
     );
-    let title = format!("{} ({} instances)", trace.app, trace.instances.len());
-    let mut table = DataTable::new(title, &NODE_COLUMNS, theme)
-        .rows(trace.instances.iter().map(|n| node_row(n, theme)).collect())
+    let title = format!("{} instances ({})", trace.app, trace.instances.len());
+    let rows = trace.instances.iter().map(|n| node_row(n, theme)).collect();
+    let skip = (nodes.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
+    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, skip);
+    let mut table = DataTable::new(title, &columns, theme)
+        .rows(rows)
         .empty(if trace.known {
             "no instances"
         } else {
