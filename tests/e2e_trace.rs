@@ -1,7 +1,8 @@
 //! The trace on a real lab (etcd, two dockerd, a controller): `web` depends on `api`.
 //! `ctl trace` names the worst hop before the controller has registered anything, then
 //! every hop healthy with each endpoint (JSON, probe figures marked not measured); in the
-//! cockpit in tmux, enter on web opens its trace, enter on api follows it, esc walks back.
+//! cockpit in tmux, enter on web opens its trace (its figures follow a scale of api),
+//! enter on api follows it, esc walks back.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -76,10 +77,15 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
     tmux.keys(&["Tab", "Down", "Enter"]);
     let screen = tmux.wait_text("trace web", Duration::from_secs(5));
     assert!(screen.contains("all hops healthy"), "{screen}");
+    // Figures are live: a third api instance, once registered, shows on web's hop.
+    ctl_ok(&config, &["scale", "api", "3"]);
+    tmux.wait_for("api's hop at 3/3", Duration::from_secs(60), |s| {
+        s.lines().any(|l| l.contains("✓ api") && l.contains("3/3"))
+    });
     // web's rows: its instance, then api; enter on api follows it.
     tmux.keys(&["Down", "Enter"]);
     let screen = tmux.wait_text("trace web → api", Duration::from_secs(5));
-    assert!(screen.contains("api instances (2)"), "{screen}");
+    assert!(screen.contains("api instances (3)"), "{screen}");
     tmux.keys(&["Escape"]);
     tmux.wait_for("back on web", Duration::from_secs(5), |s| {
         s.contains("web instances (1)") && !s.contains("web → api")

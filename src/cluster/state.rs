@@ -422,4 +422,43 @@ mod tests {
             "the copy keeps its b"
         );
     }
+
+    #[test]
+    fn the_registry_follows_registrations_and_drops_an_app_left_without_endpoints() {
+        use crate::cluster::{ServiceChange, ServiceEvent};
+        let now = Instant::now();
+        let mut cluster = ClusterState::default();
+        let endpoint = crate::plan::Endpoint {
+            host: "h1".into(),
+            address: "127.0.1.1".into(),
+            port: Some(20000),
+            container: "c1".into(),
+            revision: 1,
+        };
+        let registered = ServiceChange::Registered {
+            app: "api".into(),
+            instance: "1".into(),
+            endpoint: endpoint.clone(),
+        };
+        cluster.apply(
+            ClusterEvent::Services(ServiceEvent::Change(registered)),
+            now,
+        );
+        assert_eq!(cluster.services["api"]["1"], endpoint);
+        let gone = ServiceChange::Deregistered {
+            app: "api".into(),
+            instance: "1".into(),
+        };
+        cluster.apply(ClusterEvent::Services(ServiceEvent::Change(gone)), now);
+        assert!(cluster.services.is_empty());
+        let all = BTreeMap::from([(
+            "web".to_owned(),
+            BTreeMap::from([("2".to_owned(), endpoint)]),
+        )]);
+        cluster.apply(
+            ClusterEvent::Services(ServiceEvent::Snapshot(all.clone())),
+            now,
+        );
+        assert_eq!(cluster.services, all);
+    }
 }

@@ -146,6 +146,7 @@ proptest! {
             proptest::collection::vec("[a-d]", 0..6), 1..5),
         registered in 0usize..3,
         app in "[a-e]",
+        extra in proptest::collection::vec(("[a-e]", 0u32..4, any::<bool>()), 0..8),
     ) {
         let mut cluster = picture(registered);
         for (i, d) in deps.iter().enumerate() {
@@ -153,6 +154,17 @@ proptest! {
             let d: Vec<&str> = d.iter().map(String::as_str).collect();
             let record = AppRecord { spec: spec(name, &d), revision: 1 };
             cluster.apps.insert(name.to_owned(), record);
+        }
+        // Instances of any app (with a spec or not), registered or not, twice or not.
+        for (name, n, register) in extra {
+            let c = container(&spec(&name, &[]), n);
+            if register {
+                let endpoints = cluster.services.entry(name.clone()).or_default();
+                endpoints.insert(n.to_string(), endpoint(&c));
+            }
+            if let Some(h) = cluster.host_mut("h1") {
+                h.containers.push(c);
+            }
         }
         let trace = Trace::of(&cluster, &app);
         let _ = trace.summary();
