@@ -392,10 +392,14 @@ impl Controller {
                 e.apply(&mut self.rolling.restarting);
                 self.dirty = true;
             }
-            // The controller writes placement problems; etcd's health shows in its errors;
-            // its feed has no per-container figures, so it follows no agents.
+            // The controller writes placement problems and the registry; etcd's health
+            // shows in its errors; its feed has no per-container figures, so it follows no
+            // agents.
             Event::Cluster(
-                ClusterEvent::Placement(_) | ClusterEvent::Etcd(_) | ClusterEvent::Agents(_),
+                ClusterEvent::Placement(_)
+                | ClusterEvent::Services(_)
+                | ClusterEvent::Etcd(_)
+                | ClusterEvent::Agents(_),
             ) => {}
             Event::Probe(outcome) => self.dirty |= self.prober.record(outcome),
             Event::Restarts { container, count } => {

@@ -76,7 +76,15 @@ fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
         lab.hosts().len(),
         "one supervisor per host for both screens"
     );
-    let prefixes = ["apps", "hosts", "placement", "restarts", "rollouts"];
+    let prefixes = [
+        "agents",
+        "apps",
+        "hosts",
+        "placement",
+        "restarts",
+        "rollouts",
+        "services",
+    ];
     assert_eq!(
         store::live_watches(),
         BTreeMap::from(prefixes.map(|p| (p, 1))),
@@ -85,7 +93,7 @@ fn two_screens_on_one_feed_share_its_supervisors_and_etcd_watches() {
     let after = (metric(&etcd, WATCHERS), metric(&etcd, STREAMS));
     assert_eq!(
         (after.0 - before.0, after.1 - before.1),
-        (5.0, 5.0),
+        (7.0, 7.0),
         "etcd counts one watcher and one watch stream per prefix"
     );
     assert_eq!(connections_to(port), 1, "one etcd client, one connection");

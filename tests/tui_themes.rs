@@ -170,6 +170,8 @@ fn screens() -> Vec<(String, Screen, u16, u16)> {
         ("host".into(), host, 80, 24),
         ("compact".into(), compact, 80, 24),
         ("tiny".into(), tiny, 200, 50),
+        ("trace".into(), common::models::traced(), 80, 24),
+        ("trace 200x50".into(), common::models::traced(), 200, 50),
     ]
 }
 

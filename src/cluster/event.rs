@@ -1,6 +1,7 @@
 //! What the engines and etcd report, as events the cluster picture applies.
 
 use crate::domain::{AgentFigures, AgentRecord, Container, HostInfo, HostSpec};
+use crate::plan::Endpoint;
 use crate::sched::Unplaceable;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +22,8 @@ pub enum ClusterEvent {
     Restarts(RestartEvent),
     /// Which hosts run an agent, and where it answers (`/agents/`).
     Agents(AgentEvent),
+    /// The service registry: every app's registered endpoints (`/services/<app>/<instance>`).
+    Services(ServiceEvent),
     /// Whether etcd answers, as the feed derives it from all its watchers: the etcd
     /// indicator's only writer.
     Etcd(EtcdEvent),
@@ -182,6 +185,50 @@ impl RestartEvent {
                 marked.remove(&c);
             }
             RestartEvent::Connected { .. } | RestartEvent::Unreachable { .. } => {}
+        }
+    }
+}
+
+/// Registered endpoints: by app, then by instance (the key's last segment).
+pub type Registry = BTreeMap<String, BTreeMap<String, Endpoint>>;
+
+/// The service watcher's news: the whole registry, then each registration and removal.
+pub type ServiceEvent = Watch<Registry, ServiceChange>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceChange {
+    Registered {
+        app: String,
+        instance: String,
+        endpoint: Endpoint,
+    },
+    Deregistered {
+        app: String,
+        instance: String,
+    },
+}
+
+impl ServiceEvent {
+    /// Keeps `registry` in line with this event; an app left with no endpoint is dropped.
+    pub fn apply(self, registry: &mut Registry) {
+        match self {
+            ServiceEvent::Snapshot(all) => *registry = all,
+            ServiceEvent::Change(ServiceChange::Registered {
+                app,
+                instance,
+                endpoint,
+            }) => {
+                registry.entry(app).or_default().insert(instance, endpoint);
+            }
+            ServiceEvent::Change(ServiceChange::Deregistered { app, instance }) => {
+                if let Some(endpoints) = registry.get_mut(&app) {
+                    endpoints.remove(&instance);
+                    if endpoints.is_empty() {
+                        registry.remove(&app);
+                    }
+                }
+            }
+            ServiceEvent::Connected { .. } | ServiceEvent::Unreachable { .. } => {}
         }
     }
 }

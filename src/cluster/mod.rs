@@ -8,11 +8,13 @@ mod event;
 mod host;
 mod rollouts;
 mod state;
+pub(crate) mod trace;
 
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{
     AgentChange, AgentEvent, BrokenRecord, ClusterEvent, DataEvent, EtcdEvent, HostChange,
-    HostEvent, HostListing, PlacementChange, PlacementEvent, RestartChange, RestartEvent, Watch,
+    HostEvent, HostListing, PlacementChange, PlacementEvent, Registry, RestartChange, RestartEvent,
+    ServiceChange, ServiceEvent, Watch,
 };
 pub use host::{Host, HostSource, HostState, Metrics};
 pub use rollouts::{
@@ -20,3 +22,4 @@ pub use rollouts::{
     active_rollout, changing_hosts,
 };
 pub use state::{Change, ClusterState, EtcdState};
+pub use trace::{Hop, Node, Probes, Trace, Verdict};

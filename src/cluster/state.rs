@@ -37,6 +37,8 @@ pub struct ClusterState {
     pub restarting: BTreeSet<String>,
     /// Hosts' agents as they registered (`/agents/<host>`).
     pub agents: BTreeMap<String, AgentRecord>,
+    /// Registered service endpoints (`/services/<app>/<instance>`), by app and instance.
+    pub services: super::Registry,
     pub etcd: EtcdState,
     /// When any engine last sent data.
     pub last_data: Option<Instant>,
@@ -85,6 +87,7 @@ impl Default for ClusterState {
             unplaced: BTreeMap::new(),
             restarting: BTreeSet::new(),
             agents: BTreeMap::new(),
+            services: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             last_data: None,
         }
@@ -185,6 +188,10 @@ impl ClusterState {
                 Vec::new()
             }
             ClusterEvent::Agents(event) => self.on_agents(event),
+            ClusterEvent::Services(event) => {
+                event.apply(&mut self.services);
+                Vec::new()
+            }
             ClusterEvent::Etcd(EtcdEvent::Connected { revision }) => {
                 self.etcd = EtcdState::Connected { revision };
                 vec![Change::EtcdAnswered]
@@ -498,5 +505,44 @@ mod tests {
             HostState::Unknown,
             "the copy keeps its b"
         );
+    }
+
+    #[test]
+    fn the_registry_follows_registrations_and_drops_an_app_left_without_endpoints() {
+        use crate::cluster::{ServiceChange, ServiceEvent};
+        let now = Instant::now();
+        let mut cluster = ClusterState::default();
+        let endpoint = crate::plan::Endpoint {
+            host: "h1".into(),
+            address: "127.0.1.1".into(),
+            port: Some(20000),
+            container: "c1".into(),
+            revision: 1,
+        };
+        let registered = ServiceChange::Registered {
+            app: "api".into(),
+            instance: "1".into(),
+            endpoint: endpoint.clone(),
+        };
+        cluster.apply(
+            ClusterEvent::Services(ServiceEvent::Change(registered)),
+            now,
+        );
+        assert_eq!(cluster.services["api"]["1"], endpoint);
+        let gone = ServiceChange::Deregistered {
+            app: "api".into(),
+            instance: "1".into(),
+        };
+        cluster.apply(ClusterEvent::Services(ServiceEvent::Change(gone)), now);
+        assert!(cluster.services.is_empty());
+        let all = BTreeMap::from([(
+            "web".to_owned(),
+            BTreeMap::from([("2".to_owned(), endpoint)]),
+        )]);
+        cluster.apply(
+            ClusterEvent::Services(ServiceEvent::Snapshot(all.clone())),
+            now,
+        );
+        assert_eq!(cluster.services, all);
     }
 }

@@ -9,6 +9,7 @@ mod output;
 mod rollout;
 mod spec_toml;
 mod status;
+mod trace;
 
 pub use output::{CleanFields, Format, OutputArg, emit, quiet_on_closed_pipe, say_error};
 pub use spec_toml::to_toml;
@@ -117,6 +118,14 @@ pub enum CtlCommand {
     /// A container's output (name or id prefix, on any host), or every instance of an app
     /// merged in time order, each line prefixed with its instance; stderr lines marked.
     Logs(logs::LogsArgs),
+    /// The app between its callers and its dependencies: instances (host, container,
+    /// health, endpoint) and each hop's registered endpoints; the worst hop named first.
+    Trace {
+        /// The app's name.
+        app: String,
+        #[command(flatten)]
+        output: OutputArg,
+    },
     /// The newest audit records: who did what, from where, with what result.
     Audit {
         /// How many records, newest first.
@@ -242,6 +251,7 @@ async fn run_async(
         } => return rollout::status(config, app, *output, out).await,
         CtlCommand::Get { app, output } => return get(config, app, *output, out).await,
         CtlCommand::Status { output } => return status(config, *output, out).await,
+        CtlCommand::Trace { app, output } => return trace::trace(config, app, *output, out).await,
         CtlCommand::History { app, output } => {
             etcd_config(config)?;
             return rollout::history(app, &ops_for(config), *output, out).await;

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How long engines get to answer; a host silent after this shows as not heard from.
 const ENGINE_WAIT: Duration = Duration::from_secs(8);
-/// The record kinds status shows (hosts, apps, rollouts, placement), each read whole once.
-const RECORD_KINDS: usize = 4;
+/// The record kinds status and trace show (hosts, apps, rollouts, placement, services),
+/// each read whole once.
+const RECORD_KINDS: usize = 5;
 
 /// The cluster as the process's feed (without stats) sees it once every engine has listed
 /// its containers or failed and etcd's records are read, or after `ENGINE_WAIT`; with why
@@ -53,7 +54,8 @@ pub async fn gather(config: &Config) -> (ClusterState, Option<String>) {
             ClusterEvent::Hosts(Watch::Snapshot(_))
             | ClusterEvent::Apps(Watch::Snapshot(_))
             | ClusterEvent::Rollouts(Watch::Snapshot(_))
-            | ClusterEvent::Placement(Watch::Snapshot(_)) => {
+            | ClusterEvent::Placement(Watch::Snapshot(_))
+            | ClusterEvent::Services(Watch::Snapshot(_)) => {
                 unread = unread.saturating_sub(1);
             }
             // The records cannot be read: the engines still say what runs.

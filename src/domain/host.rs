@@ -51,6 +51,18 @@ pub enum Health {
     Unhealthy,
 }
 
+impl Health {
+    /// The word `ctl` output uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::None => "none",
+            Health::Starting => "starting",
+            Health::Healthy => "healthy",
+            Health::Unhealthy => "unhealthy",
+        }
+    }
+}
+
 /// A container id as `docker ps` shows it: its first 12 characters.
 pub fn short_id(id: &str) -> &str {
     id.get(..12).unwrap_or(id)

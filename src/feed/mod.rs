@@ -59,7 +59,7 @@ const BATCH: usize = 512;
 
 impl Feed {
     /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
-    /// the host, app, rollout, placement and restart watchers, on the current tokio runtime.
+    /// the host, app, rollout, placement, restart and service watchers, on the current tokio runtime.
     pub fn start(config: &Config, stats: Stats) -> Feed {
         let (requests, requests_rx) = mpsc::channel(8);
         let (data_tx, data) = mpsc::channel(QUEUE);
@@ -126,9 +126,9 @@ impl Drop for Feed {
     }
 }
 
-/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts),
-/// besides the agents' watcher of feeds that follow agents.
-const WATCHERS: usize = 5;
+/// How many watchers report on etcd's health (hosts, apps, rollouts, placement, restarts,
+/// services), besides the agents' watcher of feeds that follow agents.
+const WATCHERS: usize = 6;
 
 /// The etcd watchers' channels; their tasks stop when these are dropped.
 struct Watchers {
@@ -137,6 +137,7 @@ struct Watchers {
     rollouts: mpsc::Receiver<crate::cluster::RolloutEvent>,
     placement: mpsc::Receiver<crate::cluster::PlacementEvent>,
     restarts: mpsc::Receiver<crate::cluster::RestartEvent>,
+    services: mpsc::Receiver<crate::cluster::ServiceEvent>,
     agents: Option<mpsc::Receiver<crate::cluster::AgentEvent>>,
     _tasks: Vec<AbortOnDrop>,
 }
@@ -149,12 +150,14 @@ impl Watchers {
         let (rollouts_tx, rollouts) = mpsc::channel(256);
         let (placement_tx, placement) = mpsc::channel(64);
         let (restarts_tx, restarts) = mpsc::channel(64);
+        let (services_tx, services) = mpsc::channel(256);
         let mut tasks = vec![
             store::spawn_host_watcher(link.clone(), prefix(), hosts_tx),
             store::spawn_app_watcher(link.clone(), prefix(), config.max_instances, apps_tx),
             store::spawn_rollout_watcher(link.clone(), prefix(), rollouts_tx),
             store::spawn_placement_watcher(link.clone(), prefix(), placement_tx),
             store::spawn_restart_watcher(link.clone(), prefix(), restarts_tx),
+            store::spawn_service_watcher(link.clone(), prefix(), services_tx),
         ];
         let agents = follow_agents.then(|| {
             let (agents_tx, agents) = mpsc::channel(64);
@@ -167,6 +170,7 @@ impl Watchers {
             rollouts,
             placement,
             restarts,
+            services,
             agents,
             _tasks: tasks.into_iter().map(AbortOnDrop).collect(),
         }
@@ -183,7 +187,8 @@ impl Watchers {
             Some(e) = w.rollouts.recv() => (2, ClusterEvent::Rollouts(e)),
             Some(e) = w.placement.recv() => (3, ClusterEvent::Placement(e)),
             Some(e) = w.restarts.recv() => (4, ClusterEvent::Restarts(e)),
-            Some(e) = recv(&mut w.agents) => (5, ClusterEvent::Agents(e)),
+            Some(e) = w.services.recv() => (5, ClusterEvent::Services(e)),
+            Some(e) = recv(&mut w.agents) => (6, ClusterEvent::Agents(e)),
             else => std::future::pending().await,
         }
     }
@@ -274,6 +279,7 @@ impl Hub {
             ClusterEvent::Rollouts(w) => connection(w),
             ClusterEvent::Placement(w) => connection(w),
             ClusterEvent::Restarts(w) => connection(w),
+            ClusterEvent::Services(w) => connection(w),
             ClusterEvent::Agents(w) => connection(w),
             ClusterEvent::Engine(_) | ClusterEvent::Etcd(_) => None,
         };

@@ -43,5 +43,7 @@ pub use rollouts::{
     RequestError, command_key, delete_broken_rollout, discard_command, get_rollout, list_rollouts,
     now_ms, request, rollout_key, rollouts_dir, save_rollout, spawn_rollout_watcher, verb,
 };
-pub use services::{deregister, list_endpoints, register, service_dir};
+pub use services::{
+    deregister, list_endpoints, register, service_dir, services_dir, spawn_service_watcher,
+};
 pub use watch::{live_watches, spawn_host_watcher};

@@ -3,10 +3,19 @@
 
 use super::connect::request;
 use super::error::StoreError;
+use super::watch::{Feed, spawn_watcher};
+use crate::cluster::{Registry, ServiceChange, ServiceEvent};
 use crate::domain::app::valid_app_name;
 use crate::plan::Endpoint;
-use etcd_client::{Client, GetOptions, PutOptions};
+use etcd_client::{Client, Event, EventType, GetOptions, PutOptions};
 use std::collections::BTreeMap;
+use tokio::sync::mpsc::Sender;
+use tokio::task::JoinHandle;
+
+/// `<prefix>/services/`: the whole registry.
+pub fn services_dir(prefix: &str) -> String {
+    format!("{}/services/", prefix.trim_end_matches('/'))
+}
 
 /// `<prefix>/services/<service>/`: every endpoint of one service.
 pub fn service_dir(prefix: &str, service: &str) -> String {
@@ -72,6 +81,108 @@ pub async fn list_endpoints(
         }
     }
     Ok(endpoints)
+}
+
+/// Splits a key under `<prefix>/services/` into (app, instance); None unless both are
+/// valid names.
+fn split_key<'k>(dir: &str, key: &'k [u8]) -> Option<(&'k str, &'k str)> {
+    let rest = std::str::from_utf8(key).ok()?.strip_prefix(dir)?;
+    let (app, instance) = rest.split_once('/')?;
+    (valid_app_name(app) && valid_instance(instance)).then_some((app, instance))
+}
+
+/// The whole registry and the revision it was read at. Malformed records are skipped
+/// with a warning naming the key.
+async fn list_registry(client: &mut Client, prefix: &str) -> Result<(Registry, i64), StoreError> {
+    let dir = services_dir(prefix);
+    let options = GetOptions::new().with_prefix();
+    let resp = request("get", client.get(dir.as_str(), Some(options))).await?;
+    let revision = resp.header().map_or(0, |h| h.revision());
+    let mut registry = Registry::new();
+    for kv in resp.kvs() {
+        match read_record(&dir, kv.key(), kv.value()) {
+            Ok((app, instance, endpoint)) => {
+                registry
+                    .entry(app.to_owned())
+                    .or_default()
+                    .insert(instance.to_owned(), endpoint);
+            }
+            Err(why) => tracing::warn!(
+                key = %String::from_utf8_lossy(kv.key()),
+                "skipping malformed service endpoint: {why}"
+            ),
+        }
+    }
+    Ok((registry, revision))
+}
+
+fn read_record<'k>(
+    dir: &str,
+    key: &'k [u8],
+    value: &[u8],
+) -> Result<(&'k str, &'k str, Endpoint), String> {
+    let (app, instance) =
+        split_key(dir, key).ok_or("the key is not <prefix>/services/<service>/<instance>")?;
+    let endpoint = serde_json::from_slice(value).map_err(|e| format!("bad JSON: {e}"))?;
+    Ok((app, instance, endpoint))
+}
+
+/// Follows `<prefix>/services/` (the host watcher's loop); runs until `tx`'s receiver is
+/// dropped.
+pub fn spawn_service_watcher(
+    link: impl Into<super::link::EtcdLink>,
+    prefix: String,
+    tx: Sender<ServiceEvent>,
+) -> JoinHandle<()> {
+    let feed = ServiceFeed {
+        dir: services_dir(&prefix),
+        prefix,
+    };
+    spawn_watcher(link, feed, tx)
+}
+
+struct ServiceFeed {
+    prefix: String,
+    dir: String,
+}
+
+impl Feed for ServiceFeed {
+    type Snapshot = Registry;
+    type Change = ServiceChange;
+    const WHAT: &'static str = "services";
+
+    fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    async fn list(&self, client: &mut Client) -> Result<(Registry, i64), StoreError> {
+        list_registry(client, &self.prefix).await
+    }
+
+    fn change(&self, event: &Event, _revision: i64) -> Option<ServiceChange> {
+        let kv = event.kv()?;
+        match event.event_type() {
+            EventType::Delete => {
+                let (app, instance) = split_key(&self.dir, kv.key())?;
+                Some(ServiceChange::Deregistered {
+                    app: app.to_owned(),
+                    instance: instance.to_owned(),
+                })
+            }
+            EventType::Put => match read_record(&self.dir, kv.key(), kv.value()) {
+                Ok((app, instance, endpoint)) => Some(ServiceChange::Registered {
+                    app: app.to_owned(),
+                    instance: instance.to_owned(),
+                    endpoint,
+                }),
+                Err(why) => {
+                    let key = String::from_utf8_lossy(kv.key());
+                    tracing::warn!(%key, "ignoring a malformed service endpoint: {why}");
+                    None
+                }
+            },
+        }
+    }
 }
 
 fn parse(instance: Option<&str>, value: &[u8]) -> Result<(String, Endpoint), String> {
@@ -153,6 +264,19 @@ mod tests {
         let null =
             br#"{"host":"h1","address":"127.0.1.1","port":null,"container":"abc","revision":7}"#;
         assert_eq!(parse(Some("1"), null), Ok(("1".into(), endpoint)));
+    }
+
+    #[test]
+    fn registry_keys_name_an_app_and_an_instance() {
+        let dir = services_dir("/wh/");
+        assert_eq!(split_key(&dir, b"/wh/services/web/1"), Some(("web", "1")));
+        assert_eq!(split_key(&dir, b"/wh/services/web/"), None);
+        assert_eq!(split_key(&dir, b"/wh/services/Web/1"), None);
+        assert_eq!(split_key(&dir, b"/wh/services/web/1/2"), None);
+        assert_eq!(split_key(&dir, b"/wh/hosts/web/1"), None);
+        let json = br#"{"host":"h1","address":"a","container":"c","revision":1}"#;
+        assert!(read_record(&dir, b"/wh/services/web/1", json).is_ok());
+        assert!(read_record(&dir, b"/wh/services/web/1", b"[]").is_err_and(|e| e.contains("JSON")));
     }
 
     #[test]

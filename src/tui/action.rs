@@ -79,8 +79,9 @@ actions! {
         PageDown => "page_down", "page down";
         First => "first", "first";
         Last => "last", "last";
-        /// Open the selected host.
-        Open => "open", "open the selected host";
+        /// Open the selected host (in the Apps panel: the app's trace; in a trace: follow
+        /// the selected caller or dependency).
+        Open => "open", "open the selected host / app / hop";
         /// Leave the current view (or close help).
         Back => "back", "back";
         ToggleHelp => "toggle_help", "show or hide help";
@@ -113,6 +114,8 @@ actions! {
         Promote => "promote", "promote the canary", leads to Promote;
         /// Restart the container selected in the host view (that one only).
         RestartOne => "restart_one", "restart this container", leads to RestartContainer;
+        /// Open the trace of the selected app, or of the selected container's app.
+        ShowTrace => "show_trace", "trace: callers, instances, dependencies";
         /// Open the `:` command line.
         CommandLine => "command_line", "command line (:scale web 5, :host …)";
         /// Open the `/` filter prompt.
@@ -133,6 +136,8 @@ actions! {
         OpenHost(String),
         /// Open an app's revision history by name.
         OpenHistory(String),
+        /// Open an app's trace by name (in a trace: follow to it).
+        OpenTrace(String),
     }
 }
 

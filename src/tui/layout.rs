@@ -145,9 +145,10 @@ pub struct Geometry {
     pub apps_rows: usize,
     /// Rows the host view's container table shows at once (a page).
     pub host_rows: usize,
-    /// Help does not fit in columns and scrolls: over the grid, over a host's view.
+    /// Help does not fit in columns and scrolls: over the grid, a host's view, a trace.
     pub help_scrolls_grid: bool,
     pub help_scrolls_host: bool,
+    pub help_scrolls_trace: bool,
 }
 
 impl Geometry {

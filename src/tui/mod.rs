@@ -22,7 +22,7 @@ pub mod views;
 pub mod widgets;
 
 use crate::tui::action::Action;
-use crate::tui::screen::{Screen, View};
+use crate::tui::screen::{Screen, TraceNav, View};
 use keymap::{Keymap, Section};
 use layout::Geometry;
 use ratatui::Frame;
@@ -48,6 +48,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
             views::apps::render(screen, theme, keymap, &panels, buf);
         }
         View::Host(name) => views::host::render(screen, name, theme, regions.main, buf),
+        View::Trace(nav) => views::trace::render(screen, nav, theme, regions.main, buf),
     }
     // Nobody at a wall screen opens help.
     let help_keys = keymap
@@ -100,6 +101,7 @@ pub fn geometry(width: u16, height: u16) -> Geometry {
         host_rows: usize::from(height.saturating_sub(6)).max(1),
         help_scrolls_grid: false,
         help_scrolls_host: false,
+        help_scrolls_trace: false,
     }
 }
 
@@ -111,6 +113,7 @@ pub fn measure(width: u16, height: u16, keymap: &Keymap, theme: &Theme) -> Geome
     Geometry {
         help_scrolls_grid: scrolls(&View::Grid),
         help_scrolls_host: scrolls(&View::Host(String::new())),
+        help_scrolls_trace: scrolls(&View::Trace(Box::new(TraceNav::new("", View::Grid)))),
         ..geometry(width, height)
     }
 }

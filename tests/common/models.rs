@@ -115,6 +115,77 @@ pub fn five_hosts() -> Screen {
     model
 }
 
+/// five_hosts with apps wired: storefront -> checkout -> payments, checkout -> ledger
+/// (declared, not an app). checkout runs on alpha (registered) and bravo (not); payments
+/// runs twice on charlie, neither registered. The trace of checkout is open, on its first
+/// instance.
+#[allow(dead_code)] // Not every test crate that shares these models draws a trace.
+pub fn traced() -> Screen {
+    use wheelhouse::cluster::AppRecord;
+    use wheelhouse::domain::app::AppSpec;
+    use wheelhouse::plan::{Endpoint, labels};
+    use wheelhouse::tui::screen::View;
+    let mut model = five_hosts();
+    let apps = [
+        ("storefront", vec!["checkout"]),
+        ("checkout", vec!["payments", "ledger"]),
+        ("payments", vec![]),
+    ];
+    let mut specs = Vec::new();
+    for (name, deps) in apps {
+        let mut spec = AppSpec::new(name, "wheelhouse/demo:1");
+        spec.depends_on = deps.into_iter().map(str::to_owned).collect();
+        specs.push(spec);
+    }
+    let instance = |spec: &AppSpec, n: u32| {
+        let rev = labels::revision(spec);
+        let mut c = container(
+            &labels::container_name(&spec.name, n, rev),
+            "running",
+            Health::Healthy,
+            Some(2.0),
+            Some(GIB / 16),
+        );
+        c.labels = labels::labels(spec, n, rev, &[("http".to_owned(), 20000 + n as u16)]);
+        c
+    };
+    let placed = [
+        ("alpha", &specs[1], 1),
+        ("bravo", &specs[1], 2),
+        ("charlie", &specs[2], 1),
+        ("charlie", &specs[2], 2),
+    ];
+    let cluster = model.cluster_mut();
+    for (host, spec, n) in placed {
+        let c = instance(spec, n);
+        if (host, n) == ("alpha", 1) {
+            let endpoint = Endpoint {
+                host: host.to_owned(),
+                address: "127.0.1.1".to_owned(),
+                port: Some(20001),
+                container: c.id.clone(),
+                revision: labels::revision(spec),
+            };
+            let registered = cluster.services.entry(spec.name.clone()).or_default();
+            registered.insert(n.to_string(), endpoint);
+        }
+        if let Some(h) = cluster.host_mut(host) {
+            h.containers.push(c);
+        }
+    }
+    for spec in specs {
+        cluster
+            .apps
+            .insert(spec.name.clone(), AppRecord { spec, revision: 7 });
+    }
+    model.ui.show_trace("checkout");
+    if let View::Trace(nav) = &mut model.ui.view {
+        // Past its one caller, storefront.
+        nav.row = 1;
+    }
+    model
+}
+
 /// `count` online hosts with loads spread over 0..100%, every 10th offline, every 25th unknown.
 pub fn many_hosts(count: usize) -> Screen {
     let now = Instant::now();

@@ -50,13 +50,14 @@ pub enum Section {
     Grid,
     Apps,
     Host,
+    Trace,
     /// A prompt that takes typed text: unbound characters are typed into it.
     Prompt,
     /// A y/n question.
     Confirm,
 }
 
-const SECTIONS: usize = 6;
+const SECTIONS: usize = 7;
 
 impl Section {
     pub const ALL: [Section; SECTIONS] = [
@@ -64,6 +65,7 @@ impl Section {
         Section::Grid,
         Section::Apps,
         Section::Host,
+        Section::Trace,
         Section::Prompt,
         Section::Confirm,
     ];
@@ -75,6 +77,7 @@ impl Section {
             Section::Grid => "grid",
             Section::Apps => "apps",
             Section::Host => "host",
+            Section::Trace => "trace",
             Section::Prompt => "prompt",
             Section::Confirm => "confirm",
         }
@@ -94,6 +97,7 @@ impl Section {
             (None, View::Grid, Focus::Grid) => Section::Grid,
             (None, View::Grid, Focus::Apps) => Section::Apps,
             (None, View::Host(_), _) => Section::Host,
+            (None, View::Trace(_), _) => Section::Trace,
         }
     }
 
@@ -106,6 +110,7 @@ impl Section {
             Section::Grid => &[Section::Grid, Section::Global],
             Section::Apps => &[Section::Apps, Section::Grid, Section::Global],
             Section::Host => &[Section::Host, Section::Global],
+            Section::Trace => &[Section::Trace, Section::Global],
             Section::Prompt => &[Section::Prompt],
             Section::Confirm => &[Section::Confirm],
         }

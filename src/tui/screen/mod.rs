@@ -2,10 +2,12 @@
 //! their keymap, theme and principal, over the feed's latest picture of the cluster.
 
 mod rollouts;
+mod trace;
 mod ui;
 pub mod wallboard;
 
 pub use rollouts::{LINGER, note_finished, shown_rollouts};
+pub use trace::{TraceNav, TraceRow, followed, trace_row, trace_rows};
 pub use ui::{CommandLine, Dialog, Focus, HistoryList, ImagePrompt, LineKind, Ui, View};
 
 use crate::cluster::{AppStatus, ClusterState, Host};

@@ -11,6 +11,8 @@ pub enum View {
     Grid,
     /// One host's containers, by host name.
     Host(String),
+    /// An app between its callers and its dependencies.
+    Trace(Box<super::TraceNav>),
 }
 
 /// Which panel of the grid view takes the keys.
@@ -160,7 +162,7 @@ impl Ui {
     pub fn filter_scope(&self) -> Scope {
         match self.view {
             View::Host(_) => Scope::Containers,
-            View::Grid => Scope::Hosts,
+            View::Grid | View::Trace(_) => Scope::Hosts,
         }
     }
 
@@ -169,6 +171,7 @@ impl Ui {
         match self.view {
             View::Grid => self.geometry.help_scrolls_grid,
             View::Host(_) => self.geometry.help_scrolls_host,
+            View::Trace(_) => self.geometry.help_scrolls_trace,
         }
     }
 
@@ -177,6 +180,17 @@ impl Ui {
         self.view = View::Host(name.to_owned());
         self.selected_row = 0;
         self.container_filter = None;
+    }
+
+    /// Opens `app`'s trace: from another view, with a way back to it; in a trace, as a
+    /// step along its breadcrumb.
+    pub fn show_trace(&mut self, app: &str) {
+        if let View::Trace(nav) = &mut self.view {
+            nav.follow(app);
+            return;
+        }
+        let from = std::mem::replace(&mut self.view, View::Grid);
+        self.view = View::Trace(Box::new(super::TraceNav::new(app, from)));
     }
 
     /// Back to the grid; the host view's filter goes with it.

@@ -52,6 +52,7 @@ pub fn gate(screen: &Screen, action: &Action) -> Result<(), Refusal> {
 fn aimed_at(screen: &Screen) -> String {
     let in_view = match &screen.ui.view {
         View::Host(host) => Some(host.clone()),
+        View::Trace(nav) => Some(nav.app.clone()),
         View::Grid => None,
     };
     (screen.ui.selected_app.clone().or(in_view)).unwrap_or_else(|| "-".to_owned())

@@ -33,6 +33,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("rollout", "[APP IMAGE]"),
     ("scale", "APP COUNT"),
     ("theme", "NAME"),
+    ("trace", "[APP]"),
 ];
 
 /// Every word the `:` line takes first: the commands above and every bindable action.
@@ -126,6 +127,15 @@ pub fn parse_command(line: &str, screen: &Screen) -> Result<Action, String> {
         "resume" => leader(|app| Command::Resume { app }),
         "promote" if args.is_empty() => Ok(Action::Promote),
         "promote" => leader(|app| Command::Promote { app }),
+        "trace" if args.is_empty() => Ok(Action::ShowTrace),
+        "trace" => {
+            arity(1, 1)?;
+            let app = app(args)?;
+            if !crate::cluster::Trace::of(&screen.cluster, &app).known {
+                return Err(format!("trace: no app named {app}"));
+            }
+            Ok(Action::OpenTrace(app))
+        }
         "history" if args.is_empty() => Ok(Action::ShowHistory),
         "history" => {
             arity(1, 1)?;
@@ -236,7 +246,7 @@ pub fn complete(line: &str, kind: LineKind, screen: &Screen) -> (String, Vec<Str
             LineKind::Command,
             1,
             "scale" | "rollout" | "rollback" | "restart" | "pause" | "resume" | "promote"
-            | "history",
+            | "history" | "trace",
         ) => app_names(screen),
         (LineKind::Command, 1, "host") => screen
             .cluster

@@ -4,6 +4,7 @@ mod apps;
 mod command;
 pub mod filter;
 mod rollout;
+mod trace;
 
 pub use apps::{gate, refuse};
 pub use command::{complete, parse_command};
@@ -188,15 +189,19 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
             screen.ui.help = true;
             screen.ui.help_scroll = 0;
         }
-        Action::Open => {
-            if let View::Grid = screen.ui.view
-                && screen.ui.focus == Focus::Grid
-                && let Some(host) = screen.selected_host()
-            {
-                let name = host.name().to_owned();
-                screen.ui.show_host(&name);
+        Action::Open => match screen.ui.view {
+            View::Grid if screen.ui.focus == Focus::Apps => trace::show(screen),
+            View::Grid => {
+                if let Some(host) = screen.selected_host() {
+                    let name = host.name().to_owned();
+                    screen.ui.show_host(&name);
+                }
             }
-        }
+            View::Trace(_) => trace::follow(screen),
+            View::Host(_) => {}
+        },
+        Action::ShowTrace => trace::show(screen),
+        Action::OpenTrace(app) => screen.ui.show_trace(&app),
         Action::Back if screen.ui.view == View::Grid => {
             // Esc on the grid first clears a filter.
             if screen.ui.focus == Focus::Grid && screen.ui.filter.is_some() {
@@ -204,6 +209,7 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
             }
             screen.ui.focus = Focus::Grid;
         }
+        Action::Back if matches!(screen.ui.view, View::Trace(_)) => trace::back(screen),
         // Esc in a host's view first clears its filter.
         Action::Back if screen.ui.container_filter.is_some() => command::set_filter(screen, ""),
         Action::Back => screen.ui.show_grid(),
@@ -290,6 +296,7 @@ fn move_selection(screen: &mut Screen, action: &Action) {
             let page = screen.ui.geometry.host_rows;
             screen.ui.selected_row = step(screen.ui.selected_row, count, 1, page, action);
         }
+        View::Trace(_) => trace::move_row(screen, action),
     }
 }
 

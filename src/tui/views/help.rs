@@ -38,6 +38,7 @@ pub fn sections_for(view: &View) -> &'static [Section] {
     match view {
         View::Grid => &[Section::Global, Section::Grid, Section::Apps],
         View::Host(_) => &[Section::Global, Section::Host],
+        View::Trace(_) => &[Section::Global, Section::Trace],
     }
 }
 
@@ -269,6 +270,7 @@ fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
         Section::Grid => "Grid",
         Section::Apps => "Apps panel",
         Section::Host => "Host",
+        Section::Trace => "Trace",
         Section::Prompt => "Prompt",
         Section::Confirm => "Confirm",
     };

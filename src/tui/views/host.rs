@@ -6,7 +6,7 @@ use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
 use crate::tui::screen::Screen;
 use crate::tui::theme::{Level, Theme};
-use crate::tui::widgets::table::{Column, DataTable, Field};
+use crate::tui::widgets::table::{Column, DataTable, Field, leave_out};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -19,8 +19,9 @@ const FOREIGN: &str = "foreign:";
 /// Header lines inside the box.
 const HEADER_LINES: u16 = 4;
 
-/// Below this width the ID column is left out (the rest keep their room).
-const ID_MIN_WIDTH: u16 = 120;
+/// Below this width the ID column is left out (the rest keep their room); the trace's
+/// instance list does the same.
+pub const ID_MIN_WIDTH: u16 = 120;
 /// Where the ID column is in `COLUMNS` (and in a row).
 const ID_COLUMN: usize = 1;
 
@@ -56,20 +57,9 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
             f.text()
         ),
     };
-    let with_id = table_area.width >= ID_MIN_WIDTH;
-    let keep = |i: &usize| with_id || *i != ID_COLUMN;
-    let columns: Vec<Column> = (COLUMNS.iter().enumerate())
-        .filter(|(i, _)| keep(i))
-        .map(|(_, c)| c.clone())
-        .collect();
-    let rows = (shown.iter())
-        .map(|c| {
-            (row(c, theme).into_iter().enumerate())
-                .filter(|(i, _)| keep(i))
-                .map(|(_, field)| field)
-                .collect()
-        })
-        .collect();
+    let rows = shown.iter().map(|c| row(c, theme)).collect();
+    let skip = (table_area.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
+    let (columns, rows) = leave_out(&COLUMNS, rows, skip);
     let empty = match screen.ui.container_filter {
         None => "no containers",
         Some(_) => "no container matches the filter (esc clears it)",
@@ -173,12 +163,6 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         ContainerState::Dead => theme.level_text(Level::Critical),
         _ => theme.muted(),
     };
-    let (health, health_style) = match c.health {
-        Health::None => ("—", theme.muted()),
-        Health::Starting => ("starting", theme.level_text(Level::Warn)),
-        Health::Healthy => ("healthy", theme.level_text(Level::Ok)),
-        Health::Unhealthy => ("unhealthy", theme.level_text(Level::Critical)),
-    };
     let or_dash = |v: Option<String>| v.unwrap_or_else(|| "—".to_owned());
     let state = match c.uptime() {
         Some(up) if c.is_running() => format!("up {}", short_uptime(up)),
@@ -202,13 +186,24 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         name,
         (c.short_id().to_owned(), theme.muted()),
         (state, state_style),
-        (health.to_owned(), health_style),
+        health_field(c.health, theme),
         (or_dash(c.restarts.map(|n| n.to_string())), plain),
         (ports, plain),
         (c.image.clone(), plain),
         (or_dash(c.cpu_percent.map(percent)), plain),
         (or_dash(c.mem_bytes.map(bytes)), plain),
     ]
+}
+
+/// A container's health as words (colour only repeats them).
+pub fn health_field(health: Health, theme: &Theme) -> Field {
+    let (text, style) = match health {
+        Health::None => ("—", theme.muted()),
+        Health::Starting => ("starting", theme.level_text(Level::Warn)),
+        Health::Healthy => ("healthy", theme.level_text(Level::Ok)),
+        Health::Unhealthy => ("unhealthy", theme.level_text(Level::Critical)),
+    };
+    (text.to_owned(), style)
 }
 
 /// The engine's uptime words in a few characters: "3 minutes" 3m, "About an hour" ~1h,

@@ -5,4 +5,5 @@ pub mod grid;
 pub mod help;
 pub mod history;
 pub mod host;
+pub mod trace;
 pub mod wallboard;

@@ -88,6 +88,29 @@ impl<'a> DataTable<'a> {
     }
 }
 
+/// `columns` and `rows` without column `skip` (None keeps them all): a column left out on
+/// narrow terminals so the others keep their room.
+pub fn leave_out(
+    columns: &[Column],
+    rows: Vec<Vec<Field>>,
+    skip: Option<usize>,
+) -> (Vec<Column>, Vec<Vec<Field>>) {
+    let keep = |i: &usize| Some(*i) != skip;
+    let columns = (columns.iter().enumerate())
+        .filter(|(i, _)| keep(i))
+        .map(|(_, c)| c.clone())
+        .collect();
+    let rows = (rows.into_iter())
+        .map(|row| {
+            (row.into_iter().enumerate())
+                .filter(|(i, _)| keep(i))
+                .map(|(_, field)| field)
+                .collect()
+        })
+        .collect();
+    (columns, rows)
+}
+
 /// The columns' widths: a fixed-width column of figures (right-aligned, or marked `fit`)
 /// grows to its widest cell, so a number is never cut short silently (4294967295 is not
 /// shown as 7295).

@@ -151,11 +151,12 @@ fn tab_switches_focus_and_arrows_move_in_the_focused_panel() {
     );
     assert_eq!(m.ui.selected, 0, "the grid selection did not move");
     act(&mut m, Action::Open);
-    assert_eq!(
-        m.ui.view,
-        View::Grid,
-        "enter opens no host from the apps panel"
+    assert!(
+        matches!(&m.ui.view, View::Trace(nav) if nav.app == "web"),
+        "enter opens the app's trace from the apps panel, not a host"
     );
+    act(&mut m, Action::Back);
+    assert_eq!(m.ui.view, View::Grid, "esc leaves the trace");
     act(&mut m, Action::Back);
     assert_eq!(m.ui.focus, Focus::Grid, "esc returns to the grid");
     act(&mut m, Action::MoveRight);

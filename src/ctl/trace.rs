@@ -1,0 +1,182 @@
+//! `ctl trace APP [-o json]`: the trace the cockpit shows (`cluster::Trace`), from the
+//! same gathered picture as `ctl status`, as text or as JSON (schema in README).
+
+use super::output::{json as to_json, table};
+use super::{CtlError, OutputArg};
+use crate::cluster::{Hop, Node, Trace};
+use crate::config::Config;
+use crate::domain::app::valid_app_name;
+use crate::domain::sanitize::clean;
+use serde_json::{Value, json};
+
+/// Prints `app`'s trace; an app the picture does not know is the caller's mistake.
+pub async fn trace(
+    config: &Config,
+    app: &str,
+    output: OutputArg,
+    out: &mut String,
+) -> Result<(), CtlError> {
+    if !valid_app_name(app) {
+        return Err(CtlError::BadInput(format!(
+            "app name {app:?}: must be 1-63 lowercase letters, digits or inner '-'"
+        )));
+    }
+    super::etcd_config(config)?;
+    let (cluster, etcd_error) = super::status::gather(config).await;
+    if let Some(error) = etcd_error {
+        return Err(CtlError::Failed(format!(
+            "etcd: {error} (no specs to trace)"
+        )));
+    }
+    let trace = Trace::of(&cluster, app);
+    if !trace.known {
+        return Err(CtlError::BadInput(format!(
+            "no app named {app:?}: no spec, container or endpoint"
+        )));
+    }
+    if output.json() {
+        out.push_str(&to_json(&json_of(&trace)));
+    } else {
+        out.push_str(&text(&trace));
+    }
+    Ok(())
+}
+
+/// The summary, then callers, instances and dependencies as tables.
+pub fn text(trace: &Trace) -> String {
+    let mut out = format!("trace {}\n{}\n", trace.app, clean(&trace.summary()));
+    let hop_rows = |hops: &[Hop]| {
+        (hops.iter())
+            .map(|h| {
+                vec![
+                    h.verdict.glyph().to_owned(),
+                    format!("{} → {}", h.caller, h.callee),
+                    h.describe(),
+                    h.probes.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>()
+    };
+    let hop_header = ["", "HOP", "ENDPOINTS", "PROBES"];
+    let section = |out: &mut String, title: &str, rows: Vec<Vec<String>>, header: &[&str]| {
+        out.push('\n');
+        if rows.is_empty() {
+            out.push_str(&format!("{title}: none\n"));
+        } else {
+            out.push_str(&format!("{title}:\n"));
+            out.push_str(&table(header, rows));
+        }
+    };
+    section(&mut out, "callers", hop_rows(&trace.callers), &hop_header);
+    let nodes = trace.instances.iter().map(node_row).collect();
+    let node_header = [
+        "HOST",
+        "CONTAINER",
+        "ID",
+        "REVISION",
+        "STATE",
+        "HEALTH",
+        "UP",
+        "RESTARTS",
+        "ENDPOINT",
+        "LOAD",
+    ];
+    section(&mut out, "instances", nodes, &node_header);
+    section(
+        &mut out,
+        "dependencies",
+        hop_rows(&trace.dependencies),
+        &hop_header,
+    );
+    out
+}
+
+fn node_row(n: &Node) -> Vec<String> {
+    let dash = || "-".to_owned();
+    vec![
+        n.host.clone(),
+        n.container.clone(),
+        n.id.clone(),
+        n.revision.to_string(),
+        n.state.to_string(),
+        n.health.as_str().to_owned(),
+        n.uptime.clone().unwrap_or_else(dash),
+        n.restarts.map_or_else(dash, |r| r.to_string()),
+        (n.endpoint.as_ref()).map_or_else(|| "✗ not registered".to_owned(), ToString::to_string),
+        n.host_load.map_or_else(dash, |l| format!("{l:.0}%")),
+    ]
+}
+
+/// `ctl trace -o json` (schema in README).
+pub fn json_of(trace: &Trace) -> Value {
+    let hops = |hops: &[Hop]| -> Vec<Value> {
+        (hops.iter())
+            .map(|h| {
+                json!({
+                    "caller": h.caller,
+                    "callee": h.callee,
+                    "verdict": h.verdict.as_str(),
+                    "endpoints_registered": h.registered,
+                    "instances": h.instances,
+                    "problem": (h.verdict != crate::cluster::Verdict::Healthy).then(|| h.describe()),
+                    "probes": {"state": h.probes.as_str(), "reason": h.probes.reason()},
+                })
+            })
+            .collect()
+    };
+    let instances: Vec<Value> = (trace.instances.iter())
+        .map(|n| {
+            json!({
+                "host": n.host,
+                "container": n.container,
+                "id": n.id,
+                "instance": n.instance,
+                "revision": n.revision,
+                "state": n.state.as_str(),
+                "health": n.health.as_str(),
+                "uptime": n.uptime,
+                "restarts": n.restarts,
+                "endpoint": n.endpoint.as_ref().map(|e| json!({
+                    "address": e.address,
+                    "port": e.port,
+                })),
+                "host_load_percent": n.host_load,
+            })
+        })
+        .collect();
+    json!({
+        "app": trace.app,
+        "summary": trace.summary(),
+        "worst": trace.worst().map(|h| json!({"caller": h.caller, "callee": h.callee})),
+        "callers": hops(&trace.callers),
+        "instances": instances,
+        "dependencies": hops(&trace.dependencies),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::trace::tests::picture;
+
+    #[test]
+    fn text_and_json_name_the_worst_hop_and_mark_probes_not_measured() {
+        let trace = Trace::of(&picture(0), "web");
+        let out = text(&trace);
+        assert!(
+            out.starts_with("trace web\n✗ web → api: 0/2 endpoints registered\n"),
+            "{out}"
+        );
+        assert!(out.contains("cron → web"), "{out}");
+        assert!(out.contains("ledger is declared but not an app"), "{out}");
+        assert!(out.contains("not measured (no agent probes yet)"), "{out}");
+        let doc = json_of(&trace);
+        assert_eq!(doc["worst"]["callee"], "api");
+        let api = &doc["dependencies"][0];
+        assert_eq!(api["verdict"], "not_registered");
+        assert_eq!(api["endpoints_registered"], 0);
+        assert_eq!(api["probes"]["state"], "not_measured");
+        assert_eq!(doc["instances"][0]["endpoint"]["port"], 20000);
+        assert_eq!(doc["dependencies"][1]["verdict"], "not_an_app");
+    }
+}

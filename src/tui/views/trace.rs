@@ -1,0 +1,219 @@
+//! A trace: the breadcrumb and the worst hop on top, then the app's callers, its
+//! instances and its dependencies side by side (stacked on narrow terminals). Computed
+//! from the screen's picture each frame, so its figures are the latest.
+
+use super::host::{ID_MIN_WIDTH, health_field, short_uptime};
+use crate::cluster::{Hop, Node, Trace, Verdict};
+use crate::domain::ContainerState;
+use crate::tui::format::percent;
+use crate::tui::layout::split_top;
+use crate::tui::screen::{Screen, TraceNav, TraceRow, trace_row};
+use crate::tui::theme::{Level, Theme};
+use crate::tui::widgets::table::{Column, DataTable, Field, leave_out};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+/// From this width the three lists stand side by side.
+const SIDE_BY_SIDE: u16 = 160;
+
+const HOP_COLUMNS: [Column; 4] = [
+    Column::new("", Constraint::Length(1)),
+    Column::new("APP", Constraint::Fill(1)),
+    // Endpoints registered / instances.
+    Column::new("EP", Constraint::Length(5)).fit(),
+    Column::new("PROBES", Constraint::Length(12)),
+];
+
+/// Where the ID column is in `NODE_COLUMNS`.
+const ID_COLUMN: usize = 2;
+
+const NODE_COLUMNS: [Column; 9] = [
+    Column::new("HOST", Constraint::Fill(1)),
+    Column::new("CONTAINER", Constraint::Fill(2)),
+    Column::new("ID", Constraint::Length(12)),
+    Column::new("REV", Constraint::Length(8)),
+    Column::new("HEALTH", Constraint::Length(9)),
+    Column::new("UP", Constraint::Length(6)),
+    Column::new("RST", Constraint::Length(3)).right(),
+    Column::new("ENDPOINT", Constraint::Length(16)).fit(),
+    Column::new("LOAD", Constraint::Length(4)).right(),
+];
+
+pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let trace = Trace::of(&screen.cluster, &nav.app);
+    let (top, body) = split_top(area, 2);
+    let worst = trace.worst().map(|h| h.verdict);
+    let level = match worst {
+        _ if !trace.known => Level::Critical,
+        None => Level::Ok,
+        Some(v) => verdict_level(v),
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::styled(" trace ", theme.muted()),
+            Span::styled(nav.breadcrumb(), theme.title()),
+            Span::styled(
+                "   probes: not measured (no agent probes yet)",
+                theme.muted(),
+            ),
+        ]),
+        Line::from(Span::styled(
+            format!(" {}", trace.summary()),
+            theme.level_text(level),
+        )),
+    ];
+    for (line, y) in lines.into_iter().zip(top.y..top.bottom()) {
+        line.render(
+            Rect {
+                y,
+                height: 1,
+                ..top
+            },
+            buf,
+        );
+    }
+    let [callers, nodes, deps] = if body.width >= SIDE_BY_SIDE {
+        Layout::horizontal([
+            Constraint::Percentage(22),
+            Constraint::Percentage(56),
+            Constraint::Percentage(22),
+        ])
+        .areas(body)
+    } else {
+        let rows = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).saturating_add(3);
+        let (c, d) = (trace.callers.len(), trace.dependencies.len());
+        Layout::vertical([
+            Constraint::Max(rows(c.max(1))),
+            Constraint::Min(4),
+            Constraint::Max(rows(d.max(1))),
+        ])
+        .areas(body)
+    };
+    let (on_caller, on_node, on_dep) = match trace_row(&trace, nav.row) {
+        Some(TraceRow::Caller(i)) => (Some(i), None, None),
+        Some(TraceRow::Instance(i)) => (None, Some(i), None),
+        Some(TraceRow::Dependency(i)) => (None, None, Some(i)),
+        None => (None, None, None),
+    };
+    hops(
+        "callers",
+        &trace.callers,
+        true,
+        on_caller,
+        theme,
+        callers,
+        buf,
+    );
+    let title = format!("{} instances ({})", trace.app, trace.instances.len());
+    let rows = trace.instances.iter().map(|n| node_row(n, theme)).collect();
+    let skip = (nodes.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
+    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, skip);
+    let mut table = DataTable::new(title, &columns, theme)
+        .rows(rows)
+        .empty(if trace.known {
+            "no instances"
+        } else {
+            "not an app in the picture"
+        });
+    if let Some(row) = on_node {
+        table = table.selected(row);
+    }
+    table.render(nodes, buf);
+    let deps_title = "dependencies";
+    hops(
+        deps_title,
+        &trace.dependencies,
+        false,
+        on_dep,
+        theme,
+        deps,
+        buf,
+    );
+}
+
+fn verdict_level(verdict: Verdict) -> Level {
+    match verdict {
+        Verdict::Healthy => Level::Ok,
+        Verdict::Partial => Level::Warn,
+        Verdict::NotAnApp | Verdict::NotRegistered => Level::Critical,
+    }
+}
+
+/// A list of hops: the app at the far end of each, its verdict and its figures.
+fn hops(
+    title: &str,
+    hops: &[Hop],
+    callers: bool,
+    selected: Option<usize>,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let rows = hops
+        .iter()
+        .map(|hop| {
+            let style = theme.level_text(verdict_level(hop.verdict));
+            let app = if callers { &hop.caller } else { &hop.callee };
+            let endpoints = match hop.verdict {
+                Verdict::NotAnApp => "not an app".to_owned(),
+                _ => format!("{}/{}", hop.registered, hop.instances),
+            };
+            vec![
+                (hop.verdict.glyph().to_owned(), style),
+                (app.clone(), Style::default()),
+                (endpoints, style),
+                ("not measured".to_owned(), theme.muted()),
+            ]
+        })
+        .collect();
+    let empty = if callers {
+        "no app depends on it"
+    } else {
+        "no dependencies"
+    };
+    let mut table = DataTable::new(format!("{title} ({})", hops.len()), &HOP_COLUMNS, theme)
+        .rows(rows)
+        .empty(empty);
+    if let Some(row) = selected {
+        table = table.selected(row);
+    }
+    table.render(area, buf);
+}
+
+fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
+    let plain = Style::default();
+    let dash = || "—".to_owned();
+    let (health, health_style) = if node.state == ContainerState::Running {
+        health_field(node.health, theme)
+    } else {
+        (
+            format!("✗ {}", node.state.as_str()),
+            theme.level_text(Level::Critical),
+        )
+    };
+    let endpoint = match &node.endpoint {
+        Some(e) => (e.to_string(), plain),
+        None => ("✗ not registered".to_owned(), theme.level_text(Level::Warn)),
+    };
+    vec![
+        (node.host.clone(), plain),
+        (node.container.clone(), plain),
+        (node.id.clone(), theme.muted()),
+        // As container names spell it (8 hex digits).
+        (
+            format!("{:08x}", node.revision & 0xffff_ffff),
+            theme.muted(),
+        ),
+        (health, health_style),
+        (
+            node.uptime.as_deref().map_or_else(dash, short_uptime),
+            plain,
+        ),
+        (node.restarts.map_or_else(dash, |n| n.to_string()), plain),
+        endpoint,
+        (node.host_load.map_or_else(dash, percent), plain),
+    ]
+}

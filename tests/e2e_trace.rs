@@ -1,0 +1,98 @@
+//! The trace on a real lab (etcd, two dockerd, a controller): `web` depends on `api`.
+//! `ctl trace` names the worst hop before the controller has registered anything, then
+//! every hop healthy with each endpoint (JSON, probe figures marked not measured); in the
+//! cockpit in tmux, enter on web opens its trace (its figures follow a scale of api),
+//! enter on api follows it, esc walks back.
+
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::lab::{BIN, Controller, ctl, ctl_ok, spec_file, wait_until};
+use common::tmux::{Tmux, quote};
+use std::time::Duration;
+use wheelhouse::lab::TestLab;
+
+#[test]
+fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
+    let lab = TestLab::up(2).expect("lab up");
+    let config = lab.config_path();
+    for (name, text) in [
+        ("api", "instances = 2\n"),
+        ("web", "instances = 1\ndepends_on = [\"api\"]\n"),
+    ] {
+        let spec =
+            format!("name = \"{name}\"\nimage = \"wheelhouse/demo:1\"\nports = [\"http\"]\n{text}");
+        let file = spec_file(lab.dir(), &format!("{name}.toml"), &spec);
+        ctl_ok(&config, &["apply", "-f", &file.to_string_lossy()]);
+    }
+
+    // Nothing runs yet: the hop to api is the worst, and says why.
+    let text = ctl_ok(&config, &["trace", "web"]);
+    assert!(
+        text.contains("✗ web → api: no registered endpoint (api has no instance)"),
+        "{text}"
+    );
+    ctl(&config, &["trace", "nope"]).fails(2, "no app named \"nope\"");
+    ctl(&config, &["trace", "Bad/Name"]).fails(2, "app name");
+
+    let _controller = Controller::start(&config, &lab.dir().join("controller.log"));
+    let trace = |app: &str| -> serde_json::Value {
+        let out = ctl_ok(&config, &["trace", app, "-o", "json"]);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+    };
+    wait_until("every hop healthy", Duration::from_secs(90), || {
+        let web = trace("web");
+        let registered = web["instances"][0]["endpoint"]["port"].is_u64();
+        (web["summary"] != "✓ all hops healthy" || !registered).then(|| web.to_string())
+    });
+    let web = trace("web");
+    let api = &web["dependencies"][0];
+    assert_eq!(
+        (
+            &api["callee"],
+            &api["endpoints_registered"],
+            &api["instances"]
+        ),
+        (&"api".into(), &2.into(), &2.into()),
+        "{web}"
+    );
+    assert_eq!(api["verdict"], "healthy");
+    assert_eq!(api["probes"]["state"], "not_measured");
+    assert_eq!(api["probes"]["reason"], "no agent probes yet");
+    let callers = &trace("api")["callers"];
+    assert_eq!(callers[0]["caller"], "web", "{callers}");
+
+    let tmux = Tmux::start("trace", 120, 30);
+    tmux.run_line(&format!(
+        "{} --config {} --log-file {}",
+        quote(BIN.as_ref()),
+        quote(&config),
+        quote(&lab.dir().join("e2e-trace.log")),
+    ));
+    tmux.wait_text("apps (2)", Duration::from_secs(20));
+    // Tab to the Apps panel (api first), down to web, enter.
+    tmux.keys(&["Tab", "Down", "Enter"]);
+    let screen = tmux.wait_text("trace web", Duration::from_secs(5));
+    assert!(screen.contains("all hops healthy"), "{screen}");
+    // Figures are live: a third api instance, once registered, shows on web's hop.
+    ctl_ok(&config, &["scale", "api", "3"]);
+    tmux.wait_for("api's hop at 3/3", Duration::from_secs(60), |s| {
+        s.lines().any(|l| l.contains("✓ api") && l.contains("3/3"))
+    });
+    // web's rows: its instance, then api; enter on api follows it.
+    tmux.keys(&["Down", "Enter"]);
+    let screen = tmux.wait_text("trace web → api", Duration::from_secs(5));
+    assert!(screen.contains("api instances (3)"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back on web", Duration::from_secs(5), |s| {
+        s.contains("web instances (1)") && !s.contains("web → api")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("back on the grid", Duration::from_secs(5), |s| {
+        s.contains("apps (2)") && !s.contains("trace web")
+    });
+    tmux.keys(&["q"]);
+}
