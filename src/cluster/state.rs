@@ -507,6 +507,96 @@ mod tests {
         );
     }
 
+    fn container(id: &str) -> Container {
+        Container {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            image: "img".to_owned(),
+            state: crate::domain::ContainerState::Running,
+            status: "Up 1 second".to_owned(),
+            health: crate::domain::Health::None,
+            labels: BTreeMap::new(),
+            cpu_percent: None,
+            mem_bytes: None,
+            ports: Vec::new(),
+            restarts: None,
+        }
+    }
+
+    #[test]
+    fn an_agents_figures_stand_until_it_goes_and_the_engine_takes_over() {
+        let now = Instant::now();
+        let mut c = ClusterState::with_hosts(vec![host("a")]);
+        let list = || {
+            ClusterEvent::Engine(DataEvent::Containers {
+                host: "a".into(),
+                containers: vec![container("c1")],
+            })
+        };
+        c.apply(list(), now);
+        let record = AgentRecord {
+            address: "http://127.0.1.1:9101".into(),
+            version: "0".into(),
+            started_at_ms: 0,
+            cgroup: "cgroup-v1".into(),
+        };
+        let put = Watch::Change(AgentChange::Put("a".into(), record));
+        let changes = c.apply(ClusterEvent::Agents(put), now);
+        let address = Some("http://127.0.1.1:9101".to_owned());
+        assert_eq!(
+            changes,
+            vec![Change::Agent {
+                host: "a".into(),
+                address
+            }]
+        );
+        let figures = crate::domain::AgentFigures {
+            id: "c1".into(),
+            cpu_percent: Some(42.0),
+            mem_bytes: 4096,
+            io: crate::domain::IoRates {
+                net_rx_bps: Some(10.0),
+                ..Default::default()
+            },
+        };
+        let reading = DataEvent::Agent {
+            host: "a".into(),
+            source: "cgroup-v1".into(),
+            containers: vec![figures],
+        };
+        c.apply(ClusterEvent::Engine(reading), now);
+        let a = c.host("a").unwrap();
+        assert_eq!(
+            a.metrics,
+            Metrics::Agent {
+                source: "cgroup-v1".into()
+            }
+        );
+        assert_eq!(a.containers[0].cpu_percent, Some(42.0));
+        assert_eq!(a.io["c1"].net_rx_bps, Some(10.0));
+        // The engine lists again, without figures: the agent's stand.
+        c.apply(list(), now);
+        assert_eq!(c.host("a").unwrap().containers[0].cpu_percent, Some(42.0));
+        let down = DataEvent::AgentDown {
+            host: "a".into(),
+            error: "refused".into(),
+        };
+        c.apply(ClusterEvent::Engine(down), now);
+        let a = c.host("a").unwrap();
+        assert!(matches!(a.metrics, Metrics::Fallback { .. }));
+        assert!(a.io.is_empty());
+        let gone = Watch::Change(AgentChange::Gone("a".into()));
+        let changes = c.apply(ClusterEvent::Agents(gone), now);
+        assert_eq!(
+            changes,
+            vec![Change::Agent {
+                host: "a".into(),
+                address: None
+            }]
+        );
+        assert_eq!(c.host("a").unwrap().metrics, Metrics::Engine);
+    }
+
     #[test]
     fn the_registry_follows_registrations_and_drops_an_app_left_without_endpoints() {
         use crate::cluster::{ServiceChange, ServiceEvent};

@@ -1,7 +1,7 @@
 //! One host: a header with where it is and what it reports, above its containers.
 
-use crate::cluster::{Host, HostState};
-use crate::domain::{Container, ContainerState, Health};
+use crate::cluster::{Host, HostState, Metrics};
+use crate::domain::{Container, ContainerState, Health, IoRates};
 use crate::tui::format::{age, bytes, percent};
 use crate::tui::layout::split_top;
 use crate::tui::screen::Screen;
@@ -17,15 +17,19 @@ use ratatui::widgets::{Block, Borders, Padding, Paragraph, Widget};
 const FOREIGN: &str = "foreign:";
 
 /// Header lines inside the box.
-const HEADER_LINES: u16 = 4;
+const HEADER_LINES: u16 = 5;
 
 /// Below this width the ID column is left out (the rest keep their room); the trace's
 /// instance list does the same.
 pub const ID_MIN_WIDTH: u16 = 120;
 /// Where the ID column is in `COLUMNS` (and in a row).
 const ID_COLUMN: usize = 1;
+/// Below this width the network and disk columns are left out too.
+const IO_MIN_WIDTH: u16 = 100;
+/// Where the NET and DISK columns are in `COLUMNS`.
+const IO_COLUMNS: [usize; 2] = [9, 10];
 
-const COLUMNS: [Column; 9] = [
+const COLUMNS: [Column; 11] = [
     Column::new("NAME", Constraint::Fill(1)),
     Column::new("ID", Constraint::Length(12)),
     // "up 3m" while running (how long), else the engine's state.
@@ -37,6 +41,9 @@ const COLUMNS: [Column; 9] = [
     Column::new("IMAGE", Constraint::Fill(2)),
     Column::new("CPU", Constraint::Length(6)).right(),
     Column::new("MEM", Constraint::Length(9)).right(),
+    // Bytes per second, received + sent and read + written (from the host's agent).
+    Column::new("NET/s", Constraint::Length(9)).right(),
+    Column::new("DISK/s", Constraint::Length(9)).right(),
 ];
 
 pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -57,9 +64,18 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
             f.text()
         ),
     };
-    let rows = shown.iter().map(|c| row(c, theme)).collect();
-    let skip = (table_area.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
-    let (columns, rows) = leave_out(&COLUMNS, rows, skip);
+    let rows = shown
+        .iter()
+        .map(|c| row(c, host.io.get(&c.id), theme))
+        .collect();
+    let mut skip = Vec::new();
+    if table_area.width < ID_MIN_WIDTH {
+        skip.push(ID_COLUMN);
+    }
+    if table_area.width < IO_MIN_WIDTH {
+        skip.extend(IO_COLUMNS);
+    }
+    let (columns, rows) = leave_out(&COLUMNS, rows, &skip);
     let empty = match screen.ui.container_filter {
         None => "no containers",
         Some(_) => "no container matches the filter (esc clears it)",
@@ -146,6 +162,7 @@ fn header(screen: &Screen, host: &Host, theme: &Theme, area: Rect, buf: &mut Buf
         Line::from(engine),
         Line::from(docker),
         Line::from(vec![head("labels"), value(labels)]),
+        metrics_line(host, theme),
     ];
     let block = Block::default()
         .borders(Borders::ALL)
@@ -155,7 +172,31 @@ fn header(screen: &Screen, host: &Host, theme: &Theme, area: Rect, buf: &mut Buf
     Paragraph::new(lines).block(block).render(area, buf);
 }
 
-fn row(c: &Container, theme: &Theme) -> Vec<Field> {
+/// Where the host's figures come from: its agent, or the engine's stats (and why).
+fn metrics_line<'a>(host: &Host, theme: &Theme) -> Line<'a> {
+    let (text, style) = match &host.metrics {
+        Metrics::Agent { source } => (format!("agent ({source})"), theme.text()),
+        Metrics::Engine => ("engine stats (no agent)".to_owned(), theme.text()),
+        Metrics::Fallback { error } => (
+            format!("⚠ engine stats: the agent does not answer: {error}"),
+            theme.level_text(Level::Warn),
+        ),
+    };
+    Line::from(vec![
+        Span::styled(format!("{:<8}", "metrics"), theme.muted()),
+        Span::styled(text, style),
+    ])
+}
+
+/// A rate pair summed, as bytes per second; a dash when neither is known.
+fn per_second(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (None, None) => "—".to_owned(),
+        (a, b) => bytes((a.unwrap_or(0.0) + b.unwrap_or(0.0)).max(0.0) as u64),
+    }
+}
+
+fn row(c: &Container, io: Option<&IoRates>, theme: &Theme) -> Vec<Field> {
     let plain = Style::default();
     let state_style = match c.state {
         ContainerState::Running => theme.level_text(Level::Ok),
@@ -192,6 +233,18 @@ fn row(c: &Container, theme: &Theme) -> Vec<Field> {
         (c.image.clone(), plain),
         (or_dash(c.cpu_percent.map(percent)), plain),
         (or_dash(c.mem_bytes.map(bytes)), plain),
+        (
+            io.map_or("—".to_owned(), |io| {
+                per_second(io.net_rx_bps, io.net_tx_bps)
+            }),
+            plain,
+        ),
+        (
+            io.map_or("—".to_owned(), |io| {
+                per_second(io.blk_read_bps, io.blk_write_bps)
+            }),
+            plain,
+        ),
     ]
 }
 
@@ -259,7 +312,7 @@ mod tests {
     #[test]
     fn a_foreign_container_is_marked_in_words_and_an_instance_is_not() {
         let theme = Theme::default_theme();
-        let name = |c: &Container| row(c, &theme)[0].0.clone();
+        let name = |c: &Container| row(c, None, &theme)[0].0.clone();
         let stray = labelled("stray", &[("wheelhouse.app", "web")]);
         assert_eq!(name(&stray), "foreign: stray");
         let half = labelled(

@@ -110,7 +110,7 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
     let title = format!("{} instances ({})", trace.app, trace.instances.len());
     let rows = trace.instances.iter().map(|n| node_row(n, theme)).collect();
     let skip = (nodes.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
-    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, skip);
+    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, skip.as_slice());
     let mut table = DataTable::new(title, &columns, theme)
         .rows(rows)
         .empty(if trace.known {

@@ -88,14 +88,14 @@ impl<'a> DataTable<'a> {
     }
 }
 
-/// `columns` and `rows` without column `skip` (None keeps them all): a column left out on
-/// narrow terminals so the others keep their room.
+/// `columns` and `rows` without the columns `skip` (none keeps them all): columns left out
+/// on narrow terminals so the others keep their room.
 pub fn leave_out(
     columns: &[Column],
     rows: Vec<Vec<Field>>,
-    skip: Option<usize>,
+    skip: &[usize],
 ) -> (Vec<Column>, Vec<Vec<Field>>) {
-    let keep = |i: &usize| Some(*i) != skip;
+    let keep = |i: &usize| !skip.contains(i);
     let columns = (columns.iter().enumerate())
         .filter(|(i, _)| keep(i))
         .map(|(_, c)| c.clone())
