@@ -4,10 +4,11 @@
 //!
 //! - Timestamps are snapped to the series' tick before coding, so a reading taken a few
 //!   milliseconds late costs nothing: the delta of deltas of a steady series is 0, one bit.
-//! - Values are quantised to the series' quantum and coded as the *number of quanta* (an
-//!   integer held in an f64), so the XOR of two neighbours has zero mantissa tails and a
-//!   short window of meaningful bits. NaN and ±inf pass through; a finite value too large
-//!   to count in quanta is kept exactly.
+//! - Values are quantised to the series' quantum and the XOR codes the *number of quanta*
+//!   (a zigzagged integer) instead of the float's bits: neighbours that differ by a few
+//!   quanta XOR to a few low bits, where two floats would differ in exponent and mantissa
+//!   too. NaN, ±inf and a value too large to count in quanta are kept exactly (raw); with
+//!   no quantum the XOR runs over the float's bits, as in the paper.
 //!
 //! A block is `count` (LEB128) and then, per sample, a timestamp code and a value code:
 //!
@@ -72,8 +73,11 @@ fn word(value: f64, quantum: f64) -> Word {
         return Word::Coded(value.to_bits());
     }
     let n = (value / quantum).round();
-    if n.abs() <= MAX_QUANTA || !value.is_finite() {
-        Word::Coded(n.to_bits())
+    if n.abs() <= MAX_QUANTA {
+        // Zigzag (0, -1, 1, -2, ... as 0, 1, 2, 3, ...): small counts of either sign keep
+        // their high bits zero, so neighbours XOR to a short window.
+        let n = n as i64;
+        Word::Coded(((n << 1) ^ (n >> 63)) as u64)
     } else {
         Word::Raw(value.to_bits())
     }
@@ -83,7 +87,7 @@ fn unword(word: Word, quantum: f64) -> f64 {
     match word {
         Word::Raw(bits) => f64::from_bits(bits),
         Word::Coded(bits) if quantum == 0.0 => f64::from_bits(bits),
-        Word::Coded(bits) => f64::from_bits(bits) * quantum,
+        Word::Coded(z) => (((z >> 1) as i64) ^ -((z & 1) as i64)) as f64 * quantum,
     }
 }
 
@@ -130,8 +134,12 @@ impl Encoder {
         self.count == 0
     }
 
-    /// Adds a sample; `None` is a gap (no reading at that tick).
+    /// Adds a sample; `None` is a gap (no reading at that tick). A block holds up to
+    /// `u32::MAX` samples; later ones are dropped.
     pub fn push(&mut self, unix_ms: i64, value: Option<f64>) {
+        if self.count == u32::MAX {
+            return;
+        }
         let tick = snap(unix_ms, self.res.tick_ms);
         if self.count == 0 {
             self.bits.write(tick as u64, 64);
@@ -149,7 +157,7 @@ impl Encoder {
             }
             Some(Word::Coded(bits)) => self.value(bits),
         }
-        self.count = self.count.saturating_add(1);
+        self.count += 1;
     }
 
     fn time(&mut self, dod: i64) {

@@ -159,3 +159,38 @@ fn encoded_bytes_of_a_steady_series() {
         s.encoded_bytes()
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn step() -> impl Strategy<Value = i64> {
+        prop_oneof![8 => 900i64..1100, 1 => -5_000_000i64..5_000_000, 1 => any::<i64>()]
+    }
+
+    proptest! {
+        #[test]
+        fn any_pushes_stay_ordered_and_bounded(
+            steps in prop::collection::vec(step(), 0..2000),
+            values in prop::collection::vec(prop::option::weighted(0.9, any::<f64>()), 2000),
+            since in any::<i64>(),
+            step_ms in any::<i64>(),
+        ) {
+            let mut s = Series::new(CPU);
+            let mut t = T0;
+            let mut newest: Option<i64> = None;
+            for (d, v) in steps.iter().zip(&values) {
+                t = t.wrapping_add(*d);
+                s.push(t, *v);
+                let tick = snap(t, 1000).saturating_mul(1000);
+                newest = Some(newest.map_or(tick, |n| n.max(tick)));
+                prop_assert_eq!(s.last().map(|p| p.unix_ms), newest);
+            }
+            prop_assert!(s.bytes() < 512 * 1024, "{} bytes", s.bytes());
+            let points = s.points(since, step_ms);
+            // At most ~25 h of 1 s buckets.
+            prop_assert!(points.len() <= 26 * 3600, "{} points", points.len());
+            prop_assert!(points.windows(2).all(|w| w[0].unix_ms < w[1].unix_ms));
+        }
+    }
+}
