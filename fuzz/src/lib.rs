@@ -10,6 +10,8 @@ use wheelhouse::config::Config;
 use wheelhouse::domain::app::AppSpec;
 use wheelhouse::domain::sanitize::{clean, clean_bytes, clean_lines, needs_care};
 use wheelhouse::domain::{Bounds, FileError, MAX_ECHO, MAX_MESSAGE, decode, format_duration};
+use wheelhouse::metrics::Resolution;
+use wheelhouse::metrics::gorilla::{self, Encoder};
 use wheelhouse::tui::keymap::Keymap;
 use wheelhouse::tui::script;
 use wheelhouse::tui::theme::Theme;
@@ -18,7 +20,7 @@ use wheelhouse::tui::theme::Theme;
 pub type Check = fn(&[u8]);
 
 /// Every target by name, as `cargo fuzz list` names them.
-pub const TARGETS: [(&str, Check); 8] = [
+pub const TARGETS: [(&str, Check); 9] = [
     ("config", config),
     ("theme", theme),
     ("keymap", keymap),
@@ -27,6 +29,7 @@ pub const TARGETS: [(&str, Check); 8] = [
     ("duration", duration),
     ("etcd_record", etcd_record),
     ("sanitize", sanitize),
+    ("gorilla", gorilla),
 ];
 
 /// wheelhouse.toml: `Config::parse`.
@@ -115,6 +118,49 @@ pub fn sanitize(bytes: &[u8]) {
     assert_eq!(*once, *cleaned);
     let lines = clean_lines(text);
     assert!(!lines.contains(|c| c != '\n' && needs_care(c)), "{lines:?}");
+}
+
+/// Metric history blocks (the first byte picks the resolution: CPU %, memory, exact): any
+/// bytes decode or fail without a panic, and what decodes is written again and reads back
+/// the same (timestamps and gaps exactly, values within the quantum).
+pub fn gorilla(bytes: &[u8]) {
+    const RESOLUTIONS: [Resolution; 3] = [
+        Resolution {
+            tick_ms: 1000,
+            quantum: 0.01,
+        },
+        Resolution {
+            tick_ms: 1000,
+            quantum: 4096.0,
+        },
+        Resolution {
+            tick_ms: 1,
+            quantum: 0.0,
+        },
+    ];
+    let Some((&pick, block)) = bytes.split_first() else {
+        return;
+    };
+    let res = RESOLUTIONS[usize::from(pick) % RESOLUTIONS.len()];
+    let Ok(points) = gorilla::decode(block, &res) else {
+        return;
+    };
+    let mut enc = Encoder::new(res);
+    for p in &points {
+        enc.push(p.unix_ms, p.value);
+    }
+    let again = gorilla::decode(&enc.to_bytes(), &res).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.len(), points.len());
+    for (a, b) in points.iter().zip(&again) {
+        assert_eq!(a.unix_ms, b.unix_ms);
+        match (a.value, b.value) {
+            (None, None) => {}
+            (Some(x), Some(y)) if x.is_nan() => assert!(y.is_nan(), "{x} -> {y}"),
+            (Some(x), Some(y)) if res.quantum == 0.0 || x.is_infinite() => assert_eq!(x, y),
+            (Some(x), Some(y)) => assert!((x - y).abs() <= res.quantum, "{x} -> {y}"),
+            (x, y) => panic!("{x:?} -> {y:?}"),
+        }
+    }
 }
 
 /// The input as a file's text, as the binary reads files; None (after checking the error)

@@ -1,7 +1,11 @@
-//! Load figures from the engines' own numbers.
+//! Load figures from the engines' own numbers, and the compressed history of metric series.
 
+mod bits;
+pub mod gorilla;
+pub mod history;
 mod stats;
 
+pub use history::{Point, Resolution, Series};
 pub use stats::{cpu_percent, mem_bytes};
 
 use crate::domain::{Container, Load};
