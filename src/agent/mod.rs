@@ -9,7 +9,6 @@ pub mod client;
 mod history;
 mod procfs;
 mod prom;
-mod ring;
 mod run;
 mod sample;
 mod sampler;
@@ -18,8 +17,7 @@ mod tls;
 
 pub use tls::ServerFiles;
 
-// The history's one seam: the stand-in ring until `crate::metrics::history` lands.
-use ring::{Point, Resolution, Series};
+use crate::metrics::{Point, Resolution, Series};
 
 use api::{Shared, SharedState};
 use bollard::Docker;
