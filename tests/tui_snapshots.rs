@@ -9,9 +9,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use std::time::Duration;
-use wheelhouse::cluster::{AppRecord, EtcdState, Metrics};
+use wheelhouse::cluster::{AppRecord, EtcdState};
 use wheelhouse::domain::app::AppSpec;
-use wheelhouse::domain::{Container, Health, IoRates};
+use wheelhouse::domain::{Container, Health};
 use wheelhouse::ops::Command;
 use wheelhouse::tui::action::Action;
 use wheelhouse::tui::layout::grid_layout;
@@ -77,23 +77,20 @@ fn host_200x50() {
     insta::assert_snapshot!("host_200x50", text(&draw(&model, 200, 50)));
 }
 
-/// A host read through its agent: the source in the header, network and disk per second.
 #[test]
 fn host_on_its_agent_120x30() {
-    let mut model = with_view(five_hosts(), View::Host("charlie".to_owned()), 0);
-    let charlie = model.cluster_mut().host_mut("charlie").unwrap();
-    charlie.metrics = Metrics::Agent {
-        source: "cgroup-v1".to_owned(),
-    };
-    let web = charlie.containers[0].id.clone();
-    let io = IoRates {
-        net_rx_bps: Some(1536.0),
-        net_tx_bps: Some(512.0),
-        blk_read_bps: Some(0.0),
-        blk_write_bps: Some(4096.0 * 1024.0),
-    };
-    charlie.io.insert(web, io);
-    insta::assert_snapshot!("host_agent_120x30", text(&draw(&model, 120, 30)));
+    insta::assert_snapshot!(
+        "host_agent_120x30",
+        text(&draw(&common::models::on_its_agent(), 120, 30))
+    );
+}
+
+#[test]
+fn host_on_its_agent_200x50() {
+    insta::assert_snapshot!(
+        "host_agent_200x50",
+        text(&draw(&common::models::on_its_agent(), 200, 50))
+    );
 }
 
 #[test]

@@ -172,6 +172,12 @@ fn screens() -> Vec<(String, Screen, u16, u16)> {
         ("tiny".into(), tiny, 200, 50),
         ("trace".into(), common::models::traced(), 80, 24),
         ("trace 200x50".into(), common::models::traced(), 200, 50),
+        (
+            "host on its agent".into(),
+            common::models::on_its_agent(),
+            120,
+            30,
+        ),
     ]
 }
 

@@ -116,6 +116,8 @@ actions! {
         RestartOne => "restart_one", "restart this container", leads to RestartContainer;
         /// Open the trace of the selected app, or of the selected container's app.
         ShowTrace => "show_trace", "trace: callers, instances, dependencies";
+        /// Switch the host view's chart between the last minute, 10 minutes and hour.
+        ChartWindow => "chart_window", "chart over 1 m / 10 m / 1 h";
         /// Open the `:` command line.
         CommandLine => "command_line", "command line (:scale web 5, :host …)";
         /// Open the `/` filter prompt.

@@ -7,9 +7,11 @@ use ratatui::buffer::Buffer;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wheelhouse::cluster::EtcdState;
-use wheelhouse::cluster::{Host, HostSource, HostState};
-use wheelhouse::domain::{Container, Health, HostInfo, HostSpec};
+use wheelhouse::cluster::{Host, HostSource, HostState, Metrics};
+use wheelhouse::domain::{Container, Health, HostInfo, HostSpec, IoRates};
+use wheelhouse::metrics::Point;
 use wheelhouse::tui::screen::Screen;
+use wheelhouse::tui::screen::charts::{self, Window};
 use wheelhouse::tui::theme::Theme;
 
 pub const GIB: u64 = 1024 * 1024 * 1024;
@@ -249,4 +251,45 @@ pub fn find_below(buf: &Buffer, needle: &str, top: u16) -> Option<(u16, u16)> {
         }
     }
     None
+}
+
+/// A host read through its agent: the source in the header, network and disk per second,
+/// a CPU sparkline per container and the selected container's charts (gaps left empty).
+pub fn on_its_agent() -> Screen {
+    let mut model = five_hosts();
+    model.ui.show_host("charlie");
+    let charlie = model.cluster_mut().host_mut("charlie").unwrap();
+    charlie.metrics = Metrics::Agent {
+        source: "cgroup-v1".to_owned(),
+    };
+    let web = charlie.containers[0].id.clone();
+    let io = IoRates {
+        net_rx_bps: Some(1536.0),
+        net_tx_bps: Some(512.0),
+        blk_read_bps: Some(0.0),
+        blk_write_bps: Some(4096.0 * 1024.0),
+    };
+    charlie.io.insert(web.clone(), io);
+    let ids: Vec<String> = charlie.containers.iter().map(|c| c.id.clone()).collect();
+    let running: Vec<&str> = ids[..2].iter().map(String::as_str).collect();
+    let queries = charts::queries(&running, &web, Window::TenMinutes);
+    // A ramp with a gap (the agent was down) in the middle.
+    let answer = |q: &charts::Query| {
+        let n = (q.span_ms / q.step_ms) as usize;
+        let points = (0..n)
+            .map(|i| Point {
+                unix_ms: i as i64 * q.step_ms,
+                value: (!(n / 3..n / 2).contains(&i)).then_some(if q.metric == "cpu_percent" {
+                    (i * 100 / n) as f64
+                } else {
+                    (200 + i) as f64 * 1024.0 * 1024.0
+                }),
+            })
+            .collect();
+        (q.clone(), Ok(points))
+    };
+    let charts = model.ui.charts.as_mut().unwrap();
+    charts.window = Window::TenMinutes;
+    charts.take(queries.iter().map(answer).collect());
+    model
 }

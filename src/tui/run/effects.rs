@@ -2,11 +2,15 @@
 //! on its channel), audits of refusals, theme switches and reloads, screen exports.
 
 use super::inbound::Answers;
+use crate::agent::client as agent;
+use crate::agent::summary::SeriesPoint;
 use crate::config::Config;
+use crate::metrics::Point;
 use crate::ops::{self, Command, Ops, Refusal};
 use crate::store::EtcdLink;
 use crate::tui::export;
 use crate::tui::screen::Screen;
+use crate::tui::screen::charts::Query;
 use crate::tui::theme::Theme;
 use crate::tui::update::{Effect, Msg};
 use std::path::Path;
@@ -31,6 +35,11 @@ impl Io<'_> {
             Effect::ReadImages => self.read_images(screen),
             Effect::ReadHistory(app) => self.read_history(app, screen),
             Effect::AuditRefusal(refusal) => self.audit_refusal(refusal),
+            Effect::ReadSeries {
+                host,
+                base,
+                queries,
+            } => self.read_series(host, base, queries),
             Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
         }
         None
@@ -75,6 +84,41 @@ impl Io<'_> {
         });
     }
 
+    /// The open host's series from its agent, read off the loop: answered with
+    /// `Msg::Series` (each query with its points, or why the agent could not say).
+    fn read_series(&self, host: String, base: String, queries: Vec<Query>) {
+        let answers = self.answers.clone();
+        tokio::spawn(async move {
+            let now_ms = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let http = agent::http_client();
+            let reads = queries.into_iter().map(|q| {
+                let (http, base) = (&http, &base);
+                async move {
+                    let since = now_ms.saturating_sub(q.span_ms);
+                    let points = match http {
+                        Ok(http) => {
+                            agent::series(http, base, &q.target, &q.metric, since, q.step_ms)
+                                .await
+                                .map(|reply| to_points(reply.points))
+                                .map_err(|e| e.to_string())
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    (q, points)
+                }
+            });
+            let read = futures::future::join_all(reads).await;
+            answers
+                .send(Msg::Series {
+                    host,
+                    answers: read,
+                })
+                .await;
+        });
+    }
+
     /// Hands a refused change to the auditor, which writes it off the loop on its one
     /// client, coalescing repeats (best effort, as every audit record; without etcd there
     /// is no trail).
@@ -96,6 +140,15 @@ impl Io<'_> {
             answers.send(Msg::Done(result)).await;
         });
     }
+}
+
+fn to_points(points: Vec<SeriesPoint>) -> Vec<Point> {
+    (points.into_iter())
+        .map(|p| Point {
+            unix_ms: p.unix_ms,
+            value: p.value,
+        })
+        .collect()
 }
 
 /// A theme loaded from a file is reloaded when the file changes; a broken edit keeps the

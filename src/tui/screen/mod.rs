@@ -1,6 +1,7 @@
 //! One screen: what one operator sees and has open (selection, dialogs, filters, view),
 //! their keymap, theme and principal, over the feed's latest picture of the cluster.
 
+pub mod charts;
 mod rollouts;
 mod trace;
 mod ui;

@@ -147,6 +147,8 @@ pub struct Ui {
     pub container_filter: Option<Filter>,
     /// The terminal's size and what follows from it for paging (measured by the loop).
     pub geometry: Geometry,
+    /// The open host's history from its agent (set while a host's view is open).
+    pub charts: Option<super::charts::Charts>,
 }
 
 impl Ui {
@@ -180,6 +182,7 @@ impl Ui {
         self.view = View::Host(name.to_owned());
         self.selected_row = 0;
         self.container_filter = None;
+        self.charts = Some(super::charts::Charts::new(name));
     }
 
     /// Opens `app`'s trace: from another view, with a way back to it; in a trace, as a
@@ -197,6 +200,7 @@ impl Ui {
     pub fn show_grid(&mut self) {
         self.view = View::Grid;
         self.container_filter = None;
+        self.charts = None;
     }
 }
 
@@ -220,6 +224,7 @@ impl Default for Ui {
             filter: None,
             container_filter: None,
             geometry: crate::tui::geometry(80, 24),
+            charts: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The pure heart: `update(&mut Screen, Msg) -> Vec<Effect>`. No IO, no clocks but the ones passed in.
 
 mod apps;
+mod charts;
 mod command;
 pub mod filter;
 mod rollout;
@@ -10,10 +11,12 @@ pub use apps::{gate, refuse};
 pub use command::{complete, parse_command};
 
 use crate::cluster::{ClusterEvent, ClusterState, EtcdState};
+use crate::metrics::Point;
 use crate::ops::{Command, Outcome};
 use crate::ops::{HistoryEntry, Refusal};
 use crate::tui::action::Action;
 use crate::tui::layout::Geometry;
+use crate::tui::screen::charts::Query;
 use crate::tui::screen::{Focus, LineKind, Screen, View};
 use crate::tui::theme::Theme;
 use std::sync::Arc;
@@ -42,6 +45,11 @@ pub enum Msg {
     /// A theme came into force (switched, or its file reloaded): the screen is drawn in
     /// its colours, and `state=` filters go by its thresholds.
     Theme(Box<Theme>),
+    /// The open host's series as its agent answered them (for `Effect::ReadSeries`).
+    Series {
+        host: String,
+        answers: Vec<(Query, Result<Vec<Point>, String>)>,
+    },
     /// The session ends without a question: the key script said so, or it is over under
     /// `--exit-after-keys`.
     Leave,
@@ -68,6 +76,12 @@ pub enum Effect {
     ExportScreen(Option<String>),
     /// Record in the audit trail that this change was refused, and why.
     AuditRefusal(Refusal),
+    /// Read these series of `host` from its agent at `base`: `Msg::Series`.
+    ReadSeries {
+        host: String,
+        base: String,
+        queries: Vec<Query>,
+    },
 }
 
 /// Applies one message. Returns the effects the loop must carry out, the audit of any
@@ -114,7 +128,7 @@ fn on_msg(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
                 screen.now = now;
                 screen.dirty = true;
             }
-            Vec::new()
+            charts::due(screen, now).into_iter().collect()
         }
         Msg::Notice(text) => {
             screen.ui.message = Some(text);
@@ -129,6 +143,10 @@ fn on_msg(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
         Msg::Theme(theme) => {
             screen.theme = *theme;
             screen.dirty = true;
+            Vec::new()
+        }
+        Msg::Series { host, answers } => {
+            charts::on_series(screen, &host, answers);
             Vec::new()
         }
         Msg::Leave => {
@@ -201,6 +219,7 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
             View::Host(_) => {}
         },
         Action::ShowTrace => trace::show(screen),
+        Action::ChartWindow => charts::next_window(screen),
         Action::OpenTrace(app) => screen.ui.show_trace(&app),
         Action::Back if screen.ui.view == View::Grid => {
             // Esc on the grid first clears a filter.
@@ -295,6 +314,7 @@ fn move_selection(screen: &mut Screen, action: &Action) {
                 .map_or(0, |h| screen.shown_containers(h).len());
             let page = screen.ui.geometry.host_rows;
             screen.ui.selected_row = step(screen.ui.selected_row, count, 1, page, action);
+            charts::selection_moved(screen);
         }
         View::Trace(_) => trace::move_row(screen, action),
     }

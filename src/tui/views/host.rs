@@ -3,9 +3,11 @@
 use crate::cluster::{Host, HostState, Metrics};
 use crate::domain::{Container, ContainerState, Health, IoRates};
 use crate::tui::format::{age, bytes, percent};
-use crate::tui::layout::split_top;
+use crate::tui::layout::{split_bottom, split_left, split_top};
 use crate::tui::screen::Screen;
+use crate::tui::screen::charts::{Charts, HOST_TARGET, spark_text};
 use crate::tui::theme::{Level, Theme};
+use crate::tui::widgets::history::HistoryChart;
 use crate::tui::widgets::table::{Column, DataTable, Field, leave_out};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -28,8 +30,13 @@ const ID_COLUMN: usize = 1;
 const IO_MIN_WIDTH: u16 = 100;
 /// Where the NET and DISK columns are in `COLUMNS`.
 const IO_COLUMNS: [usize; 2] = [9, 10];
+/// Where the CPU sparkline column is (shown for a host read through its agent).
+const SPARK_COLUMN: usize = 11;
+/// The charts' rows below the table, when the table keeps at least `TABLE_MIN_ROWS`.
+const CHART_ROWS: u16 = 7;
+const TABLE_MIN_ROWS: u16 = 8;
 
-const COLUMNS: [Column; 11] = [
+const COLUMNS: [Column; 12] = [
     Column::new("NAME", Constraint::Fill(1)),
     Column::new("ID", Constraint::Length(12)),
     // "up 3m" while running (how long), else the engine's state.
@@ -44,6 +51,8 @@ const COLUMNS: [Column; 11] = [
     // Bytes per second, received + sent and read + written (from the host's agent).
     Column::new("NET/s", Constraint::Length(9)).right(),
     Column::new("DISK/s", Constraint::Length(9)).right(),
+    // CPU over the last two minutes, a bar per 10 s; a gap where the agent had nothing.
+    Column::new("CPU 2m", Constraint::Length(12)),
 ];
 
 pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
@@ -55,6 +64,18 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
     let (header_area, table_area) = split_top(area, HEADER_LINES + 2);
     header(screen, host, theme, header_area, buf);
     let shown = screen.shown_containers(host);
+    let on_agent = matches!(host.metrics, Metrics::Agent { .. });
+    let charts = screen.ui.charts.as_ref().filter(|_| on_agent);
+    let room = table_area.height >= TABLE_MIN_ROWS + CHART_ROWS;
+    let table_area = match charts {
+        Some(charts) if room => {
+            let (table, below) = split_bottom(table_area, CHART_ROWS);
+            let selected = shown.get(screen.ui.selected_row).copied();
+            chart_panel(charts, selected, theme, below, buf);
+            table
+        }
+        _ => table_area,
+    };
     let title = match &screen.ui.container_filter {
         None => format!("containers ({})", host.containers.len()),
         Some(f) => format!(
@@ -64,16 +85,27 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
             f.text()
         ),
     };
-    let rows = shown
-        .iter()
-        .map(|c| row(c, host.io.get(&c.id), theme))
+    let spark = |c: &Container| {
+        let values = charts.and_then(|charts| charts.spark(&c.id));
+        values.map_or_else(String::new, |v| spark_text(v, 100.0))
+    };
+    let rows = (shown.iter())
+        .map(|c| {
+            let mut row = row(c, host.io.get(&c.id), theme);
+            row.push((spark(c), theme.text()));
+            row
+        })
         .collect();
     let mut skip = Vec::new();
+    if !on_agent {
+        skip.push(SPARK_COLUMN);
+    }
     if table_area.width < ID_MIN_WIDTH {
         skip.push(ID_COLUMN);
     }
     if table_area.width < IO_MIN_WIDTH {
         skip.extend(IO_COLUMNS);
+        skip.push(SPARK_COLUMN);
     }
     let (columns, rows) = leave_out(&COLUMNS, rows, &skip);
     let empty = match screen.ui.container_filter {
@@ -170,6 +202,35 @@ fn header(screen: &Screen, host: &Host, theme: &Theme, area: Rect, buf: &mut Buf
         .border_style(theme.border())
         .title(Line::styled(format!(" {} ", host.name()), theme.title()));
     Paragraph::new(lines).block(block).render(area, buf);
+}
+
+/// The selected container's (or, with none, the host's) CPU and memory over the chart's
+/// window, side by side; or why the agent could not say.
+fn chart_panel(
+    charts: &Charts,
+    selected: Option<&Container>,
+    theme: &Theme,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let (target, name, memory) = match selected {
+        Some(c) => (c.id.as_str(), c.name.as_str(), "mem_bytes"),
+        None => (HOST_TARGET, "host", "mem_used_bytes"),
+    };
+    if let Some(error) = charts.error() {
+        let text = format!(" ⚠ no history from the agent: {error}");
+        Line::styled(text, theme.level_text(Level::Warn)).render(area, buf);
+        return;
+    }
+    let window = charts.window.label();
+    let (left, right) = split_left(area, area.width / 2);
+    let cpu = charts.chart(target, "cpu_percent").unwrap_or_default();
+    let title = format!("{name} CPU, {window} (c)");
+    HistoryChart::new(title, cpu, 100.0, percent, theme).render(left, buf);
+    let mem = charts.chart(target, memory).unwrap_or_default();
+    let title = format!("{name} memory, {window}");
+    let as_bytes: fn(f64) -> String = |v| bytes(v.max(0.0) as u64);
+    HistoryChart::new(title, mem, 0.0, as_bytes, theme).render(right, buf);
 }
 
 /// Where the host's figures come from: its agent, or the engine's stats (and why).
