@@ -25,6 +25,10 @@ pub enum LabCommand {
         /// every member's endpoint) [default: 1].
         #[arg(long)]
         etcd: Option<usize>,
+        /// Start no agents: screens read every host from its engine's stats (for
+        /// comparisons, and hosts that cannot run one).
+        #[arg(long)]
+        no_agents: bool,
     },
     /// Show each lab process: alive or dead, and whether it answers. Exits 1 when a part
     /// is dead.
@@ -70,6 +74,7 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
             dir: given,
             tls,
             etcd,
+            no_agents,
         } => {
             let dir = given.clone().unwrap_or_else(default_dir);
             match Lab::open(&dir) {
@@ -78,7 +83,7 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
                     let opts = LabOptions {
                         tls,
                         etcd_members: etcd.unwrap_or(1),
-                        agent: Some(std::env::current_exe()?),
+                        agent: (!no_agents).then(std::env::current_exe).transpose()?,
                         ..LabOptions::new(hosts.unwrap_or(3), dir)
                     };
                     start(&opts, &given)?;
