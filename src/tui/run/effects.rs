@@ -110,12 +110,12 @@ impl Io<'_> {
                 }
             });
             let read = futures::future::join_all(reads).await;
-            answers
-                .send(Msg::Series {
-                    host,
-                    answers: read,
-                })
-                .await;
+            let msg = Msg::Series {
+                host,
+                at_ms: now_ms,
+                answers: read,
+            };
+            answers.send(msg).await;
         });
     }
 

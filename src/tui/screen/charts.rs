@@ -74,6 +74,8 @@ pub struct Charts {
     pub asked: Option<Instant>,
     /// The answers, by query; a query the agent could not answer holds why.
     pub series: BTreeMap<Query, Result<Vec<Option<f64>>, String>>,
+    /// When the answers were asked for (unix ms).
+    pub at_ms: i64,
 }
 
 impl Charts {
@@ -105,6 +107,14 @@ impl Charts {
         (self.series.iter())
             .find(|(q, _)| q.target == target && q.metric == metric && q.span_ms == span_ms)
             .and_then(|(_, a)| a.as_deref().ok())
+    }
+
+    /// How long before the answers the agent started, when that is within the chart's
+    /// window: its history begins there (an agent restarted keeps nothing from before).
+    pub fn agent_young(&self, started_at_ms: i64) -> Option<Duration> {
+        let up_ms = self.at_ms.saturating_sub(started_at_ms);
+        (up_ms >= 0 && up_ms < self.window.span_ms())
+            .then(|| Duration::from_millis(u64::try_from(up_ms).unwrap_or(0)))
     }
 
     /// Why the agent could not answer, if it could not.

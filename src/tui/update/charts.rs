@@ -44,10 +44,12 @@ pub(super) fn due(screen: &mut Screen, now: Instant) -> Option<Effect> {
 pub(super) fn on_series(
     screen: &mut Screen,
     host: &str,
+    at_ms: i64,
     answers: Vec<(Query, Result<Vec<Point>, String>)>,
 ) {
     if let Some(charts) = screen.ui.charts.as_mut().filter(|c| c.host == host) {
         charts.take(answers);
+        charts.at_ms = at_ms;
         screen.dirty = true;
     }
 }
@@ -155,6 +157,7 @@ mod tests {
             &mut s,
             Msg::Series {
                 host: "b".into(),
+                at_ms: 0,
                 answers: answers.clone(),
             },
         );
@@ -163,9 +166,14 @@ mod tests {
             &mut s,
             Msg::Series {
                 host: "a".into(),
+                at_ms: 90_000,
                 answers,
             },
         );
-        assert_eq!(s.ui.charts.as_ref().unwrap().series.len(), 1);
+        let charts = s.ui.charts.as_ref().unwrap();
+        assert_eq!(charts.series.len(), 1);
+        // An agent started 30 s before the answers: its history is younger than 1 m.
+        assert_eq!(charts.agent_young(60_000), Some(Duration::from_secs(30)));
+        assert_eq!(charts.agent_young(0), None, "older than the window");
     }
 }

@@ -48,6 +48,8 @@ pub enum Msg {
     /// The open host's series as its agent answered them (for `Effect::ReadSeries`).
     Series {
         host: String,
+        /// When they were asked for (unix ms): the agent's start is told against it.
+        at_ms: i64,
         answers: Vec<(Query, Result<Vec<Point>, String>)>,
     },
     /// The session ends without a question: the key script said so, or it is over under
@@ -145,8 +147,12 @@ fn on_msg(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
             screen.dirty = true;
             Vec::new()
         }
-        Msg::Series { host, answers } => {
-            charts::on_series(screen, &host, answers);
+        Msg::Series {
+            host,
+            at_ms,
+            answers,
+        } => {
+            charts::on_series(screen, &host, at_ms, answers);
             Vec::new()
         }
         Msg::Leave => {

@@ -14,6 +14,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Widget};
+use std::time::Duration;
 
 /// Before the name of a container labelled as an app's that the controller did not start.
 const FOREIGN: &str = "foreign:";
@@ -71,7 +72,9 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
         Some(charts) if room => {
             let (table, below) = split_bottom(table_area, CHART_ROWS);
             let selected = shown.get(screen.ui.selected_row).copied();
-            chart_panel(charts, selected, theme, below, buf);
+            let started = screen.cluster.agents.get(name).map(|a| a.started_at_ms);
+            let young = started.and_then(|s| charts.agent_young(s));
+            chart_panel(charts, selected, young, theme, below, buf);
             table
         }
         _ => table_area,
@@ -209,6 +212,7 @@ fn header(screen: &Screen, host: &Host, theme: &Theme, area: Rect, buf: &mut Buf
 fn chart_panel(
     charts: &Charts,
     selected: Option<&Container>,
+    young: Option<Duration>,
     theme: &Theme,
     area: Rect,
     buf: &mut Buffer,
@@ -222,7 +226,11 @@ fn chart_panel(
         Line::styled(text, theme.level_text(Level::Warn)).render(area, buf);
         return;
     }
-    let window = charts.window.label();
+    // An agent (re)started within the window has no history before its start: say so.
+    let window = match young {
+        Some(up) => format!("{}, agent up {}", charts.window.label(), age(up)),
+        None => charts.window.label().to_owned(),
+    };
     let (left, right) = split_left(area, area.width / 2);
     let cpu = charts.chart(target, "cpu_percent").unwrap_or_default();
     let title = format!("{name} CPU, {window} (c)");
