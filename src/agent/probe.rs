@@ -183,12 +183,18 @@ impl Prober {
         );
     }
 
-    /// The report after `round`; endpoints no longer registered are forgotten.
+    /// The report after `round`. An endpoint no longer registered leaves the counts at
+    /// once, but its failures count for the window (callers met them), then it is
+    /// forgotten.
     pub fn report(&mut self, round: &Round, now_ms: i64) -> ProbeReport {
         let listed: BTreeSet<(String, String)> = (round.dependencies.iter())
             .flat_map(|d| d.endpoints.iter().map(|e| (d.app.clone(), e.0.clone())))
             .collect();
-        self.seen.retain(|k, _| listed.contains(k));
+        self.seen.retain(|k, seen| {
+            let recent =
+                (seen.window.samples()).any(|s| now_ms.saturating_sub(s.at_ms) <= WINDOW_MS);
+            listed.contains(k) || recent
+        });
         let dependencies = (round.dependencies.iter())
             .map(|d| self.dependency(d, now_ms))
             .collect();
@@ -242,7 +248,12 @@ impl Prober {
             connect_ms: probe_window::timing(samples(), |s| s.connect_ms),
             http_path: d.http_path.clone(),
             response_ms: probe_window::timing(samples(), |s| s.response_ms),
-            failures_per_min: probe_window::failures_per_min(samples(), now_ms),
+            failures_per_min: probe_window::failures_per_min(
+                (self.seen.iter())
+                    .filter(|((app, _), _)| *app == d.app)
+                    .flat_map(|(_, s)| s.window.samples()),
+                now_ms,
+            ),
             endpoints,
         }
     }

@@ -119,11 +119,11 @@ fn outcomes_make_the_figures_and_the_history() {
         .points(&series_key("api", "api-001"), "failures", 0, 1000)
         .unwrap();
     assert_eq!(failures.last().and_then(|p| p.value), Some(1.0));
-    // api-001 is deregistered: it is forgotten.
-    let mut fewer = catalog(1);
-    fewer.apps.entry("api".to_owned()).or_default();
-    let round = p.plan(&fewer, &local(&["web"]));
+    // api-001 is deregistered: it leaves the counts, its failure counts for the window.
+    let round = p.plan(&catalog(1), &local(&["web"]));
     let report = p.report(&round, 10_000);
     assert_eq!(report.dependencies[0].total, 1);
+    assert_eq!(report.dependencies[0].failures_per_min, 1.0);
+    let report = p.report(&round, 5000 + WINDOW_MS + 1);
     assert_eq!(report.dependencies[0].failures_per_min, 0.0);
 }
