@@ -134,7 +134,10 @@ impl Probes {
     pub fn short(&self) -> String {
         match self.worst() {
             None => "not measured".to_owned(),
-            Some(h) if h.figures.state != DependencyState::Probed => "✗ no endpoint".to_owned(),
+            Some(h) if h.figures.state == DependencyState::NotAnApp => "✗ not an app".to_owned(),
+            Some(h) if h.figures.state == DependencyState::NotRegistered => {
+                "✗ not registered".to_owned()
+            }
             Some(h) => {
                 let f = &h.figures;
                 let glyph = if h.failing() { "✗" } else { "✓" };
