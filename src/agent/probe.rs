@@ -212,7 +212,9 @@ impl Prober {
         let seen: Vec<&Seen> = (d.endpoints.iter())
             .filter_map(|e| self.seen.get(&(d.app.clone(), e.0.clone())))
             .collect();
-        let samples = || seen.iter().flat_map(|s| s.window.samples());
+        // A window is trimmed when it takes a sample; one not probed lately is here.
+        let recent = |s: &&Sample| now_ms.saturating_sub(s.at_ms) <= WINDOW_MS;
+        let samples = || seen.iter().flat_map(|s| s.window.samples()).filter(recent);
         let endpoints: Vec<EndpointProbe> = (d.endpoints.iter())
             .map(|(instance, address, has_port)| {
                 let last = self.seen.get(&(d.app.clone(), instance.clone()));
@@ -251,7 +253,8 @@ impl Prober {
             failures_per_min: probe_window::failures_per_min(
                 (self.seen.iter())
                     .filter(|((app, _), _)| *app == d.app)
-                    .flat_map(|(_, s)| s.window.samples()),
+                    .flat_map(|(_, s)| s.window.samples())
+                    .filter(recent),
                 now_ms,
             ),
             endpoints,

@@ -126,4 +126,6 @@ fn outcomes_make_the_figures_and_the_history() {
     assert_eq!(report.dependencies[0].failures_per_min, 1.0);
     let report = p.report(&round, 5000 + WINDOW_MS + 1);
     assert_eq!(report.dependencies[0].failures_per_min, 0.0);
+    // Not probed for a window (the bound kept it out, say): no figures left, not stale ones.
+    assert_eq!(report.dependencies[0].connect_ms, Default::default());
 }
