@@ -1,21 +1,29 @@
 //! The `wheelhouse agent` process: finds its host in the config, connects to the host's
 //! engine, starts the agent (sampler and API) on the host's address, registers it at
 //! `/agents/<host>` under its own lease (again whenever the lease is lost), and on
-//! SIGTERM or Ctrl-C revokes the lease and stops. It sits above `agent`, `docker` and
-//! `store`, which do not reach each other.
+//! SIGTERM or Ctrl-C revokes the lease and stops. Every few seconds it reads the apps'
+//! dependencies and endpoints from etcd for the agent's probes. It sits above `agent`,
+//! `docker` and `store`, which do not reach each other.
 
 use crate::agent::{self, DEFAULT_PORT, ServerFiles};
-use crate::config::Config;
-use crate::store::{self, AgentRecord};
+use crate::config::{Config, EtcdConfig};
+use crate::domain::app::Probe;
+use crate::domain::probe::{CatalogApp, ProbeAddress, ProbeCatalog};
+use crate::store::{self, AgentRecord, StoreError};
 use color_eyre::eyre::{WrapErr, eyre};
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// The agent's lease: its record vanishes this long after it died.
 const LEASE_TTL: Duration = Duration::from_secs(10);
 /// After a failed registration, the next try comes this much later.
 const RETRY: Duration = Duration::from_secs(2);
+/// How often the probes' catalog (apps, dependencies, endpoints) is read again: one
+/// read of the apps and one per depended-on app each time.
+const CATALOG_EVERY: Duration = Duration::from_secs(5);
 
 /// `wheelhouse agent`'s flags.
 #[derive(Debug, Clone, clap::Args)]
@@ -113,9 +121,14 @@ pub async fn run(config: Config, opts: AgentOptions) -> color_eyre::Result<()> {
     let listen = listen_address(&config, &opts)?;
     let docker = crate::docker::client(spec)
         .wrap_err_with(|| format!("cannot reach the engine of {}", opts.host))?;
-    let running = agent::start(&opts.host, docker, listen, opts.tls.as_ref())
+    let (catalog_tx, catalog) = watch::channel(None);
+    let running = agent::start(&opts.host, docker, listen, opts.tls.as_ref(), catalog)
         .await
         .map_err(|e| eyre!(e))?;
+    let reader = (config.etcd.clone()).map(|etcd| {
+        let (prefix, max) = (config.prefix.clone(), config.max_instances);
+        tokio::spawn(read_catalog_forever(etcd, prefix, max, catalog_tx))
+    });
     tracing::info!(
         host = opts.host,
         url = running.url,
@@ -142,6 +155,9 @@ pub async fn run(config: Config, opts: AgentOptions) -> color_eyre::Result<()> {
             stop.await;
         }
         Some(etcd) => stay_registered(etcd, &config.prefix, &opts.host, &record, stop).await,
+    }
+    if let Some(reader) = reader {
+        reader.abort();
     }
     drop(running);
     tracing::info!(host = opts.host, "agent stopped");
@@ -189,4 +205,80 @@ async fn stay_registered(
             }
         }
     }
+}
+
+/// Keeps `tx` holding the catalog as etcd last told it; a failed read keeps the last one
+/// (the probes then say what they find) and connects again next time.
+async fn read_catalog_forever(
+    etcd: EtcdConfig,
+    prefix: String,
+    max_instances: u32,
+    tx: watch::Sender<Option<ProbeCatalog>>,
+) {
+    let mut client = None;
+    let mut failing = false;
+    loop {
+        let read = async {
+            let c = match &mut client {
+                Some(c) => c,
+                None => client.insert(store::connect(&etcd).await?),
+            };
+            read_catalog(c, &prefix, max_instances).await
+        };
+        match read.await {
+            Ok(catalog) => {
+                failing = false;
+                tx.send_replace(Some(catalog));
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!("cannot read the apps for probes: {e}");
+                }
+                failing = true;
+                client = None;
+            }
+        }
+        tokio::time::sleep(CATALOG_EVERY).await;
+    }
+}
+
+/// Every app with its dependencies and HTTP health path; the endpoints of those some app
+/// depends on.
+async fn read_catalog(
+    client: &mut etcd_client::Client,
+    prefix: &str,
+    max_instances: u32,
+) -> Result<ProbeCatalog, StoreError> {
+    let listing = store::list_apps(client, prefix, max_instances).await?;
+    let needed: BTreeSet<&String> = (listing.apps.iter())
+        .flat_map(|(spec, _)| &spec.depends_on)
+        .collect();
+    let mut catalog = ProbeCatalog::default();
+    for (spec, _) in &listing.apps {
+        let endpoints = if needed.contains(&spec.name) {
+            store::list_endpoints(client, prefix, &spec.name).await?
+        } else {
+            Default::default()
+        };
+        let http_path = match spec.health.as_ref().map(|h| &h.probe) {
+            Some(Probe::Http(path)) => Some(path.clone()),
+            _ => None,
+        };
+        let endpoints = (endpoints.into_iter())
+            .map(|(instance, e)| {
+                let address = ProbeAddress {
+                    address: e.address,
+                    port: e.port,
+                };
+                (instance, address)
+            })
+            .collect();
+        let app = CatalogApp {
+            depends_on: spec.depends_on.clone(),
+            http_path,
+            endpoints,
+        };
+        catalog.apps.insert(spec.name.clone(), app);
+    }
+    Ok(catalog)
 }

@@ -354,13 +354,15 @@ impl Controller {
                     DataEvent::Containers { .. }
                     | DataEvent::Stats { .. }
                     | DataEvent::Agent { .. }
-                    | DataEvent::AgentDown { .. } => {}
+                    | DataEvent::AgentDown { .. }
+                    | DataEvent::Probes { .. } => {}
                 }
                 let relisted = match &data {
                     DataEvent::Containers { host, .. } => Some(host.clone()),
                     DataEvent::Stats { .. }
                     | DataEvent::Agent { .. }
-                    | DataEvent::AgentDown { .. } => None,
+                    | DataEvent::AgentDown { .. }
+                    | DataEvent::Probes { .. } => None,
                     _ => {
                         self.dirty = true;
                         None

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::lab::{BIN, Controller, ctl, ctl_ok, spec_file, wait_until};
+use common::lab::{BIN, Controller, apply_demo_apps, ctl, ctl_ok, wait_until};
 use common::tmux::{Tmux, quote};
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
@@ -19,15 +19,13 @@ use wheelhouse::lab::TestLab;
 fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
     let lab = TestLab::up(2).expect("lab up");
     let config = lab.config_path();
-    for (name, text) in [
-        ("api", "instances = 2\n"),
-        ("web", "instances = 1\ndepends_on = [\"api\"]\n"),
-    ] {
-        let spec =
-            format!("name = \"{name}\"\nimage = \"wheelhouse/demo:1\"\nports = [\"http\"]\n{text}");
-        let file = spec_file(lab.dir(), &format!("{name}.toml"), &spec);
-        ctl_ok(&config, &["apply", "-f", &file.to_string_lossy()]);
-    }
+    apply_demo_apps(
+        &lab,
+        &[
+            ("api", "instances = 2\n"),
+            ("web", "instances = 1\ndepends_on = [\"api\"]\n"),
+        ],
+    );
 
     // Nothing runs yet: the hop to api is the worst, and says why.
     let text = ctl_ok(&config, &["trace", "web"]);

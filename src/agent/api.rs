@@ -1,4 +1,4 @@
-//! The agent's read-only HTTP API (HTTP/1.1, hyper): `GET /v1/summary`,
+//! The agent's read-only HTTP API (HTTP/1.1, hyper): `GET /v1/summary`, `GET /v1/probes`,
 //! `GET /v1/series/<target>/<metric>?since=<unix ms>&step=<ms>` and `GET /metrics`.
 //! Routing is a pure function of method, path and the shared state, tested without a
 //! socket; `serve` only moves bytes.
@@ -7,6 +7,7 @@ use super::history::{History, TICK_MS};
 use super::prom;
 use super::run::now_ms;
 use super::summary::{SeriesPoint, SeriesReply, Summary};
+use crate::domain::probe::ProbeReport;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
@@ -21,6 +22,8 @@ use tokio::net::TcpListener;
 pub struct Shared {
     pub summary: Option<Summary>,
     pub history: History,
+    /// The last probe round's report; None before the first.
+    pub probes: Option<ProbeReport>,
 }
 
 pub type SharedState = Arc<RwLock<Shared>>;
@@ -65,12 +68,15 @@ pub fn route(
     shared: &Shared,
     now_ms: i64,
 ) -> Reply {
-    let known = path == "/v1/summary" || path == "/metrics" || path.starts_with("/v1/series/");
+    let known = path == "/v1/summary"
+        || path == "/v1/probes"
+        || path == "/metrics"
+        || path.starts_with("/v1/series/");
     if !known {
         return error(
             StatusCode::NOT_FOUND,
             &format!(
-                "no such path {path:?}; try /v1/summary, /v1/series/<container|host>/<metric> or /metrics"
+                "no such path {path:?}; try /v1/summary, /v1/probes, /v1/series/<container|host>/<metric> or /metrics"
             ),
         );
     }
@@ -79,6 +85,15 @@ pub fn route(
             StatusCode::METHOD_NOT_ALLOWED,
             "the agent API is read-only: GET only",
         );
+    }
+    if path == "/v1/probes" {
+        return match &shared.probes {
+            Some(report) => json(report),
+            None => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the first probe round is not done yet",
+            ),
+        };
     }
     let Some(summary) = &shared.summary else {
         return error(
@@ -268,6 +283,7 @@ mod tests {
         Shared {
             summary: Some(summary),
             history,
+            probes: None,
         }
     }
 
@@ -338,6 +354,9 @@ mod tests {
         assert!(post.body.contains("read-only"));
         let empty = route(&Method::GET, "/v1/summary", None, &Shared::default(), 0);
         assert_eq!(empty.status, StatusCode::SERVICE_UNAVAILABLE);
+        let probes = route(&Method::GET, "/v1/probes", None, &s, 0);
+        assert_eq!(probes.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(probes.body.contains("first probe round"), "{}", probes.body);
     }
 
     #[test]

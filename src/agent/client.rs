@@ -1,6 +1,8 @@
-//! Reading an agent's API from elsewhere (the cockpit, tests): the summary and a series.
+//! Reading an agent's API from elsewhere (the cockpit, tests): the summary, the probes
+//! and a series.
 
 use super::summary::{SeriesReply, Summary};
+use crate::domain::probe::ProbeReport;
 use std::time::Duration;
 
 /// How long one request to an agent may take.
@@ -66,6 +68,11 @@ async fn get<T: serde::de::DeserializeOwned>(
 /// `GET /v1/summary` of the agent at `base` ("http://ADDRESS:PORT").
 pub async fn summary(http: &reqwest::Client, base: &str) -> Result<Summary, ClientError> {
     get(http, base, "/v1/summary").await
+}
+
+/// `GET /v1/probes`.
+pub async fn probes(http: &reqwest::Client, base: &str) -> Result<ProbeReport, ClientError> {
+    get(http, base, "/v1/probes").await
 }
 
 /// `GET /v1/series/<target>/<metric>?since=..&step=..`.

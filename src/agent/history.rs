@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 
 /// The key of the host's own series.
 pub const HOST: &str = "host";
+/// Series of probed endpoints: one per (dependency, instance), keyed "probe:APP:INSTANCE".
+pub const PROBE_METRICS: [&str; 3] = ["connect_ms", "response_ms", "failures"];
+const PROBE_PREFIX: &str = "probe:";
 /// How long a vanished container's series are kept.
 const RETAIN_MS: i64 = 3_600_000;
 /// Every series ticks once a second, the agent's sampling period.
@@ -52,6 +55,9 @@ fn resolution(metric: &str) -> Resolution {
         0.01
     } else if metric.ends_with("mem_bytes") || metric == "mem_used_bytes" {
         4096.0
+    } else if metric.ends_with("_ms") {
+        // Probe times to 10 µs.
+        0.01
     } else {
         1.0
     };
@@ -72,6 +78,13 @@ impl History {
         }
         self.entries
             .retain(|_, e| now.saturating_sub(e.last_seen_ms) <= RETAIN_MS);
+    }
+
+    /// Appends one probe of an endpoint (`key` from `probe::series_key`): connect and
+    /// response times in ms, 1 for a failure. Kept like a container's, for `RETAIN_MS`
+    /// after its last probe.
+    pub fn record_probe(&mut self, key: &str, values: &[Option<f64>; 3], now: i64) {
+        self.push(key, key, &PROBE_METRICS, values, now);
     }
 
     fn push(&mut self, key: &str, name: &str, metrics: &[&str], values: &[Option<f64>], now: i64) {
@@ -104,6 +117,8 @@ impl History {
         let entry = found.ok_or_else(|| Missing::Target(target.to_owned()))?;
         let metrics: &[&str] = if target == HOST {
             &HOST_METRICS
+        } else if target.starts_with(PROBE_PREFIX) {
+            &PROBE_METRICS
         } else {
             &CONTAINER_METRICS
         };

@@ -1,12 +1,16 @@
 //! `wheelhouse agent`: one per host. It reads every container's cgroup each second (no
 //! engine stats calls), keeps history per container and per host, and serves both
-//! read-only over HTTP (`/v1/summary`, `/v1/series/..`, `/metrics` for Prometheus).
+//! read-only over HTTP (`/v1/summary`, `/v1/series/..`, `/metrics` for Prometheus). Every
+//! few seconds it probes the endpoints its host's apps depend on (`/v1/probes`).
 //! The process around it (engine connection, etcd registration, signals) is `agentd`.
 
 mod api;
 pub mod cgroup;
 pub mod client;
 mod history;
+mod probe;
+mod probe_net;
+mod probe_window;
 mod procfs;
 mod prom;
 mod run;
@@ -17,12 +21,14 @@ mod tls;
 
 pub use tls::ServerFiles;
 
+use crate::domain::probe::ProbeCatalog;
 use crate::metrics::{Point, Resolution, Series};
 
 use api::{Shared, SharedState};
 use bollard::Docker;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// The port an agent serves on when `--listen` does not say.
@@ -47,13 +53,15 @@ impl Drop for Running {
 }
 
 /// Binds `listen` (with mutual TLS when `tls` names the files) and starts sampling the
-/// containers of `docker` as host `host`. Fails when the address cannot be bound or a TLS
+/// containers of `docker` as host `host`, and probing the dependencies `catalog` names
+/// for the apps running here. Fails when the address cannot be bound or a TLS
 /// file is wrong.
 pub async fn start(
     host: &str,
     docker: Docker,
     listen: SocketAddr,
     tls: Option<&ServerFiles>,
+    catalog: watch::Receiver<Option<ProbeCatalog>>,
 ) -> Result<Running, String> {
     let acceptor = tls.map(tls::acceptor).transpose()?;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -67,7 +75,12 @@ pub async fn start(
     let shared: SharedState = Arc::new(RwLock::new(Shared::default()));
     let tasks = vec![
         tokio::spawn(api::serve(listener, shared.clone(), acceptor)),
-        tokio::spawn(run::sample_forever(sampler, docker, shared)),
+        tokio::spawn(run::sample_forever(sampler, docker, shared.clone())),
+        tokio::spawn(probe::probe_forever(
+            probe::Prober::new(host),
+            catalog,
+            shared,
+        )),
     ];
     Ok(Running {
         url: format!("{scheme}://{bound}"),

@@ -1,5 +1,6 @@
 //! What the engines and etcd report, as events the cluster picture applies.
 
+use crate::domain::probe::ProbeReport;
 use crate::domain::{AgentFigures, AgentRecord, Container, HostInfo, HostSpec};
 use crate::plan::Endpoint;
 use crate::sched::Unplaceable;
@@ -63,6 +64,8 @@ pub enum DataEvent {
     },
     /// The host's agent did not answer: its engine's stats stand in.
     AgentDown { host: String, error: String },
+    /// The host's agent's last probe round (the endpoints its apps depend on).
+    Probes { host: String, report: ProbeReport },
 }
 
 /// A record that cannot be read (bad JSON, or values `ctl apply` would refuse). It is

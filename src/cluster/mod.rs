@@ -9,6 +9,7 @@ mod host;
 mod rollouts;
 mod state;
 pub(crate) mod trace;
+mod trace_probes;
 
 pub use apps::{AppChange, AppEvent, AppListing, AppRecord, AppStatus, app_statuses};
 pub use event::{
@@ -22,4 +23,4 @@ pub use rollouts::{
     active_rollout, changing_hosts,
 };
 pub use state::{Change, ClusterState, EtcdState};
-pub use trace::{Hop, Node, Probes, Trace, Verdict};
+pub use trace::{Hop, HostProbes, Node, Probes, Trace, Verdict};

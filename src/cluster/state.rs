@@ -4,6 +4,7 @@ use super::event::{ClusterEvent, DataEvent, EtcdEvent, HostEvent};
 use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEvent};
 use crate::cluster::{AgentChange, AgentEvent, Metrics, Watch};
 use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
+use crate::domain::probe::ProbeReport;
 use crate::domain::{AgentRecord, Container, HostSpec};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -37,6 +38,8 @@ pub struct ClusterState {
     pub restarting: BTreeSet<String>,
     /// Hosts' agents as they registered (`/agents/<host>`).
     pub agents: BTreeMap<String, AgentRecord>,
+    /// Each host's agent's last probe report, by host (gone with the agent).
+    pub probes: BTreeMap<String, ProbeReport>,
     /// Registered service endpoints (`/services/<app>/<instance>`), by app and instance.
     pub services: super::Registry,
     pub etcd: EtcdState,
@@ -87,6 +90,7 @@ impl Default for ClusterState {
             unplaced: BTreeMap::new(),
             restarting: BTreeSet::new(),
             agents: BTreeMap::new(),
+            probes: BTreeMap::new(),
             services: BTreeMap::new(),
             etcd: EtcdState::Connecting,
             last_data: None,
@@ -275,7 +279,11 @@ impl ClusterState {
                     self.last_data = Some(now);
                 }
             }
+            DataEvent::Probes { host, report } => {
+                self.probes.insert(host, report);
+            }
             DataEvent::AgentDown { host, error } => {
+                self.probes.remove(&host);
                 if let Some(h) = self.host_mut(&host) {
                     h.metrics = Metrics::Fallback { error };
                     h.io.clear();
@@ -297,6 +305,8 @@ impl ClusterState {
             }
             Watch::Connected { .. } | Watch::Unreachable { .. } => {}
         }
+        let agents = &self.agents;
+        self.probes.retain(|host, _| agents.contains_key(host));
         let hosts: BTreeSet<String> = (before.keys().chain(self.agents.keys()))
             .filter(|host| before.get(*host) != self.agents.get(*host))
             .cloned()

@@ -1,13 +1,14 @@
 //! The trace of one app (issue 13): its instances between its callers (apps whose spec
 //! `depends_on` names it) and its dependencies, each hop with what the picture knows of
-//! it today (endpoints registered out of instances running). Figures measured where the
-//! caller runs come from the host agents; until they report, every hop says so
-//! ([`Probes::NotMeasured`]) rather than showing a number.
+//! it today (endpoints registered out of instances running) and the figures the agents
+//! of the caller's hosts measure (`trace_probes`); where no agent reports a hop, it says
+//! so ([`Probes::NotMeasured`]) rather than showing a number.
 
 use super::ClusterState;
+use super::trace_probes::probes_of;
+pub use super::trace_probes::{HostProbes, Probes};
 use crate::domain::{ContainerState, Health};
 use crate::plan::{Endpoint, Identity};
-use std::fmt;
 
 /// One app in the middle, its callers on the left and its dependencies on the right.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +64,8 @@ pub enum Verdict {
     Healthy,
     /// Some instances have none.
     Partial,
+    /// Registered endpoints do not all answer from a caller's host.
+    NotAnswering,
     /// The callee has no spec: declared as a dependency but not an app.
     NotAnApp,
     /// The callee is an app with no registered endpoint.
@@ -75,6 +78,7 @@ impl Verdict {
         match self {
             Verdict::Healthy => "✓",
             Verdict::Partial => "⚠",
+            Verdict::NotAnswering => "✗",
             Verdict::NotAnApp | Verdict::NotRegistered => "✗",
         }
     }
@@ -84,45 +88,22 @@ impl Verdict {
         match self {
             Verdict::Healthy => "healthy",
             Verdict::Partial => "partial",
+            Verdict::NotAnswering => "not_answering",
             Verdict::NotAnApp => "not_an_app",
             Verdict::NotRegistered => "not_registered",
         }
     }
 }
 
-/// Figures measured from the caller's hosts (connect and response times, failures).
-/// The host agents will measure them; until then a hop holds no number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Probes {
-    NotMeasured,
-}
-
-impl Probes {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Probes::NotMeasured => "not_measured",
-        }
-    }
-
-    pub fn reason(self) -> &'static str {
-        match self {
-            Probes::NotMeasured => "no agent probes yet",
-        }
-    }
-}
-
-impl fmt::Display for Probes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Probes::NotMeasured => write!(f, "not measured ({})", self.reason()),
-        }
-    }
-}
-
 impl Hop {
-    /// "0/2 endpoints registered", or why there is nothing to count.
+    /// "0/2 endpoints registered", "3/4 endpoints answer from lab-1, connect p95 840 ms",
+    /// or why there is nothing to count.
     pub fn describe(&self) -> String {
         match self.verdict {
+            Verdict::NotAnswering => match self.probes.worst() {
+                Some(h) => format!("{} from {}", h.headline(), h.host),
+                None => "endpoints do not answer".to_owned(),
+            },
             Verdict::NotAnApp => format!("{} is declared but not an app", self.callee),
             Verdict::NotRegistered if self.instances == 0 => {
                 format!("no registered endpoint ({} has no instance)", self.callee)
@@ -238,10 +219,13 @@ fn hop(cluster: &ClusterState, caller: &str, callee: &str) -> Hop {
         .filter_map(|c| Identity::from_labels(&c.labels))
         .filter(|i| i.app == callee)
         .count();
+    let probes = probes_of(cluster, caller, callee);
     let verdict = if !cluster.apps.contains_key(callee) {
         Verdict::NotAnApp
     } else if registered == 0 {
         Verdict::NotRegistered
+    } else if probes.failing() {
+        Verdict::NotAnswering
     } else if registered < instances {
         Verdict::Partial
     } else {
@@ -253,7 +237,7 @@ fn hop(cluster: &ClusterState, caller: &str, callee: &str) -> Hop {
         registered,
         instances,
         verdict,
-        probes: Probes::NotMeasured,
+        probes,
     }
 }
 

@@ -139,6 +139,88 @@ fn an_instance_without_an_endpoint_says_so() {
     );
 }
 
+/// h1's agent's report: web's dependency api, `answering` of two endpoints answer.
+fn report(answering: usize) -> crate::domain::probe::ProbeReport {
+    use crate::domain::probe::{
+        DependencyProbes, DependencyState, EndpointProbe, ProbeReport, Timing,
+    };
+    let endpoints = (0..2)
+        .map(|i| EndpointProbe {
+            instance: format!("api-{i}"),
+            address: format!("127.0.1.1:{}", 20000 + i),
+            ok: i < answering,
+            at_ms: 5000,
+            connect_ms: (i < answering).then_some(0.4),
+            http_status: (i < answering).then_some(200),
+            response_ms: (i < answering).then_some(1.5),
+            error: (i >= answering).then(|| "connect: refused".to_owned()),
+        })
+        .collect();
+    let timing = Timing {
+        last: Some(0.4),
+        p50: Some(0.3),
+        p95: Some(840.0),
+    };
+    ProbeReport {
+        host: "h1".into(),
+        unix_ms: 5000,
+        period_ms: 5000,
+        window_ms: 300_000,
+        skipped: 0,
+        dependencies: vec![DependencyProbes {
+            app: "api".into(),
+            callers: vec!["web".into()],
+            state: DependencyState::Probed,
+            reason: None,
+            answering,
+            total: 2,
+            connect_ms: timing,
+            http_path: Some("/health".into()),
+            response_ms: timing,
+            failures_per_min: 2.0 - answering as f64,
+            endpoints,
+        }],
+    }
+}
+
+#[test]
+fn a_callers_agent_fills_the_hop_and_a_silent_endpoint_is_the_worst_hop() {
+    let mut cluster = picture(2);
+    cluster.probes.insert("h1".into(), report(2));
+    let trace = Trace::of(&cluster, "web");
+    let api = &trace.dependencies[0];
+    assert_eq!(api.verdict, Verdict::Healthy);
+    let Probes::Measured(hosts) = &api.probes else {
+        panic!("{:?}", api.probes)
+    };
+    assert_eq!(hosts[0].host, "h1");
+    assert_eq!(api.probes.short(), "✓ 2/2 p95 840ms");
+    assert_eq!(
+        api.probes.to_string(),
+        "h1: 2/2 endpoints answer, connect last/p50/p95 0.40/0.30/840 ms, \
+         HTTP 200 last/p50/p95 0.40/0.30/840 ms, 0.0 failures/min"
+    );
+    // Hops no agent reports stay not measured: cron -> web, web -> ledger.
+    assert_eq!(trace.callers[0].probes, Probes::NotMeasured);
+    assert_eq!(trace.dependencies[1].probes, Probes::NotMeasured);
+    // An endpoint stops answering: the hop is the worst, named with its figures.
+    cluster.probes.insert("h1".into(), report(1));
+    let trace = Trace::of(&cluster, "web");
+    assert_eq!(trace.dependencies[0].verdict, Verdict::NotAnswering);
+    // web's summary names ledger (not an app is worse); api's names the hop from web.
+    assert!(
+        trace.summary().contains("web → ledger"),
+        "{}",
+        trace.summary()
+    );
+    let api_trace = Trace::of(&cluster, "api");
+    assert_eq!(api_trace.callers[0].verdict, Verdict::NotAnswering);
+    assert_eq!(
+        api_trace.summary(),
+        "✗ web → api: 1/2 endpoints answer, connect p95 840 ms from h1"
+    );
+}
+
 proptest! {
     #[test]
     fn any_picture_traces_without_panic_and_lists_each_dependency_once(

@@ -3,11 +3,15 @@
 
 use super::output::{json as to_json, table};
 use super::{CtlError, OutputArg};
-use crate::cluster::{Hop, Node, Trace};
+use crate::agent::client;
+use crate::cluster::{Hop, Node, Probes, Trace};
 use crate::config::Config;
 use crate::domain::app::valid_app_name;
+use crate::domain::probe::ProbeReport;
 use crate::domain::sanitize::clean;
+use crate::store;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 /// Prints `app`'s trace; an app the picture does not know is the caller's mistake.
 pub async fn trace(
@@ -28,6 +32,8 @@ pub async fn trace(
             "etcd: {error} (no specs to trace)"
         )));
     }
+    let mut cluster = cluster;
+    cluster.probes = agents_probes(config).await;
     let trace = Trace::of(&cluster, app);
     if !trace.known {
         return Err(CtlError::BadInput(format!(
@@ -40,6 +46,33 @@ pub async fn trace(
         out.push_str(&text(&trace));
     }
     Ok(())
+}
+
+/// Every registered agent's last probe report, read once, by host; an agent that does
+/// not answer (or has not finished a round) leaves its host's hops not measured.
+async fn agents_probes(config: &Config) -> BTreeMap<String, ProbeReport> {
+    let agents = match super::connect(config).await {
+        Ok(mut client) => store::list_agents(&mut client, &config.prefix).await,
+        Err(e) => {
+            tracing::warn!("cannot read the agents: {e}");
+            return BTreeMap::new();
+        }
+    };
+    let (Ok(agents), Ok(http)) = (agents, client::http_client()) else {
+        return BTreeMap::new();
+    };
+    let reads = agents.into_iter().map(|(host, record)| {
+        let http = &http;
+        async move {
+            let report = client::probes(http, &record.address).await;
+            report.ok().map(|r| (host, r))
+        }
+    });
+    futures::future::join_all(reads)
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The summary, then callers, instances and dependencies as tables.
@@ -107,6 +140,25 @@ fn node_row(n: &Node) -> Vec<String> {
     ]
 }
 
+/// A hop's probes: the state, and per caller host the agent's figures for the callee
+/// (as `/v1/probes` gives them) with the host's name.
+fn probes_json(probes: &Probes) -> Value {
+    let hosts: Vec<Value> = match probes {
+        Probes::NotMeasured => Vec::new(),
+        Probes::Measured(hosts) => (hosts.iter())
+            .map(|h| {
+                let mut figures = serde_json::to_value(&h.figures).unwrap_or(Value::Null);
+                if let Some(map) = figures.as_object_mut() {
+                    map.insert("host".to_owned(), json!(h.host));
+                    map.insert("http_status".to_owned(), json!(h.http_status()));
+                }
+                figures
+            })
+            .collect(),
+    };
+    json!({"state": probes.as_str(), "reason": probes.reason(), "hosts": hosts})
+}
+
 /// `ctl trace -o json` (schema in README).
 pub fn json_of(trace: &Trace) -> Value {
     let hops = |hops: &[Hop]| -> Vec<Value> {
@@ -119,7 +171,7 @@ pub fn json_of(trace: &Trace) -> Value {
                     "endpoints_registered": h.registered,
                     "instances": h.instances,
                     "problem": (h.verdict != crate::cluster::Verdict::Healthy).then(|| h.describe()),
-                    "probes": {"state": h.probes.as_str(), "reason": h.probes.reason()},
+                    "probes": probes_json(&h.probes),
                 })
             })
             .collect()

@@ -9,6 +9,7 @@ pub mod expect;
 mod host;
 pub mod logs;
 mod names;
+pub mod probe;
 pub mod sanitize;
 mod source;
 

@@ -10,25 +10,57 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 /// Reads `base`'s summary every `every` and reports it as the host's figures, or that the
-/// agent did not answer. Runs until `tx`'s receiver is dropped or the task is aborted.
+/// agent did not answer; with it the agent's probe report, each round once. Runs until
+/// `tx`'s receiver is dropped or the task is aborted.
 pub(super) async fn poll(host: String, base: String, every: Duration, tx: mpsc::Sender<DataEvent>) {
     let http = client::http_client();
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_round = None;
     loop {
         tick.tick().await;
-        let read = match &http {
-            Ok(http) => client::summary(http, &base)
-                .await
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+        let http = match &http {
+            Ok(http) => http,
+            Err(e) => {
+                let error = e.to_string();
+                let down = DataEvent::AgentDown {
+                    host: host.clone(),
+                    error,
+                };
+                if tx.send(down).await.is_err() {
+                    return;
+                }
+                continue;
+            }
         };
-        let host = host.clone();
-        let event = match read {
-            Ok(summary) => figures(host, summary),
-            Err(error) => DataEvent::AgentDown { host, error },
+        let event = match client::summary(http, &base).await {
+            Ok(summary) => figures(host.clone(), summary),
+            Err(e) => DataEvent::AgentDown {
+                host: host.clone(),
+                error: e.to_string(),
+            },
         };
+        let answered = matches!(event, DataEvent::Agent { .. });
         if tx.send(event).await.is_err() {
+            return;
+        }
+        if !answered {
+            last_round = None;
+            continue;
+        }
+        // Before its first round an agent refuses (503): nothing to report yet.
+        let Ok(report) = client::probes(http, &base).await else {
+            continue;
+        };
+        if last_round == Some(report.unix_ms) {
+            continue;
+        }
+        last_round = Some(report.unix_ms);
+        let probes = DataEvent::Probes {
+            host: host.clone(),
+            report,
+        };
+        if tx.send(probes).await.is_err() {
             return;
         }
     }

@@ -90,6 +90,20 @@ pub fn spec_file(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// `wheelhouse controller` in its own process, killed (by its own pid) on drop.
+/// Applies apps of wheelhouse/demo:1 with an http port through `ctl`: (name, the rest of
+/// the spec's TOML).
+pub fn apply_demo_apps(lab: &Lab, apps: &[(&str, &str)]) {
+    for (name, text) in apps {
+        let spec =
+            format!("name = \"{name}\"\nimage = \"wheelhouse/demo:1\"\nports = [\"http\"]\n{text}");
+        let file = spec_file(lab.dir(), &format!("{name}.toml"), &spec);
+        ctl_ok(
+            &lab.config_path(),
+            &["apply", "-f", &file.to_string_lossy()],
+        );
+    }
+}
+
 /// `web`: 2 instances of wheelhouse/demo:1 with an http port, applied through `ctl`.
 pub fn apply_web(lab: &Lab) {
     let spec = spec_file(

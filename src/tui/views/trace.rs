@@ -3,7 +3,7 @@
 //! from the screen's picture each frame, so its figures are the latest.
 
 use super::host::{ID_MIN_WIDTH, health_field, short_uptime};
-use crate::cluster::{Hop, Node, Trace, Verdict};
+use crate::cluster::{Hop, Node, Probes, Trace, Verdict};
 use crate::domain::ContainerState;
 use crate::tui::format::percent;
 use crate::tui::layout::split_top;
@@ -24,7 +24,8 @@ const HOP_COLUMNS: [Column; 4] = [
     Column::new("APP", Constraint::Fill(1)),
     // Endpoints registered / instances.
     Column::new("EP", Constraint::Length(5)).fit(),
-    Column::new("PROBES", Constraint::Length(12)),
+    // The worst caller host: endpoints answering / probed, connect p95.
+    Column::new("PROBES", Constraint::Length(18)),
 ];
 
 /// Where the ID column is in `NODE_COLUMNS`.
@@ -55,10 +56,7 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         Line::from(vec![
             Span::styled(" trace ", theme.muted()),
             Span::styled(nav.breadcrumb(), theme.title()),
-            Span::styled(
-                "   probes: not measured (no agent probes yet)",
-                theme.muted(),
-            ),
+            Span::styled(probes_note(&trace), theme.muted()),
         ]),
         Line::from(Span::styled(
             format!(" {}", trace.summary()),
@@ -134,11 +132,26 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
     );
 }
 
+/// Where the hops' figures come from.
+fn probes_note(trace: &Trace) -> String {
+    let measured = (trace.hops())
+        .filter(|h| matches!(h.probes, Probes::Measured(_)))
+        .count();
+    if measured == 0 {
+        "   probes: not measured (no agent probes yet)".to_owned()
+    } else {
+        format!(
+            "   probes: {measured} of {} hops measured by the callers' agents",
+            trace.hops().count()
+        )
+    }
+}
+
 fn verdict_level(verdict: Verdict) -> Level {
     match verdict {
         Verdict::Healthy => Level::Ok,
         Verdict::Partial => Level::Warn,
-        Verdict::NotAnApp | Verdict::NotRegistered => Level::Critical,
+        Verdict::NotAnswering | Verdict::NotAnApp | Verdict::NotRegistered => Level::Critical,
     }
 }
 
@@ -165,7 +178,10 @@ fn hops(
                 (hop.verdict.glyph().to_owned(), style),
                 (app.clone(), Style::default()),
                 (endpoints, style),
-                ("not measured".to_owned(), theme.muted()),
+                match hop.probes {
+                    Probes::NotMeasured => (hop.probes.short(), theme.muted()),
+                    Probes::Measured(_) => (hop.probes.short(), style),
+                },
             ]
         })
         .collect();
