@@ -2,7 +2,9 @@
 //! on its channel), audits of refusals, theme switches and reloads, screen exports.
 
 use super::inbound::Answers;
+use super::logs::{self, LogRequest, LogTask};
 use crate::config::Config;
+use crate::domain::HostSpec;
 use crate::ops::{self, Command, Ops, Refusal};
 use crate::store::EtcdLink;
 use crate::tui::export;
@@ -21,17 +23,39 @@ pub struct Io<'a> {
     pub answers: &'a Answers,
     /// Where refused changes go to be audited; None without etcd.
     pub auditor: Option<&'a mpsc::Sender<Refusal>>,
+    /// The logs view's stream, while it is open.
+    pub logs: Option<LogTask>,
 }
 
 impl Io<'_> {
-    /// Carries out an IO effect; hands back the ones that need the screen (theme, export).
-    pub fn apply(&self, effect: Effect, screen: &Screen) -> Option<Effect> {
+    /// Carries out an IO effect; hands back the ones that need the screen (theme, export,
+    /// saving logs).
+    pub fn apply(&mut self, effect: Effect, screen: &Screen) -> Option<Effect> {
         match effect {
             Effect::Execute(command) => self.execute(command, screen),
             Effect::ReadImages => self.read_images(screen),
             Effect::ReadHistory(app) => self.read_history(app, screen),
             Effect::AuditRefusal(refusal) => self.audit_refusal(refusal),
-            Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
+            Effect::StreamLogs {
+                target,
+                since,
+                stream,
+                tail,
+            } => {
+                let request = LogRequest {
+                    hosts: host_specs(screen),
+                    target,
+                    since,
+                    tail,
+                    stream,
+                };
+                // The stream before stops as its handle is dropped.
+                self.logs = Some(logs::start(request, self.answers.clone()));
+            }
+            Effect::StopLogs => self.logs = None,
+            Effect::SwitchTheme(_) | Effect::ExportScreen(_) | Effect::SaveLogs(_) => {
+                return Some(effect);
+            }
         }
         None
     }
@@ -41,24 +65,14 @@ impl Io<'_> {
             etcd: self.etcd.clone(),
             prefix: self.config.prefix.clone(),
             max_instances: self.config.max_instances,
-            hosts: screen
-                .cluster
-                .hosts
-                .iter()
-                .map(|h| h.spec.clone())
-                .collect(),
+            hosts: host_specs(screen),
         }
     }
 
     /// The image tags the engines hold, read off the loop: answered with `Msg::Images`.
     fn read_images(&self, screen: &Screen) {
         let answers = self.answers.clone();
-        let hosts: Vec<_> = screen
-            .cluster
-            .hosts
-            .iter()
-            .map(|h| h.spec.clone())
-            .collect();
+        let hosts = host_specs(screen);
         tokio::spawn(async move {
             let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
             answers.send(Msg::Images(tags)).await;
@@ -96,6 +110,48 @@ impl Io<'_> {
             answers.send(Msg::Done(result)).await;
         });
     }
+}
+
+/// The hosts in the screen's picture, as the engines are reached.
+fn host_specs(screen: &Screen) -> Vec<HostSpec> {
+    (screen.cluster.hosts.iter())
+        .map(|h| h.spec.clone())
+        .collect()
+}
+
+/// Writes the logs view's lines as plain text (`[TIME ][TAG | ][stderr] TEXT`) to `path`,
+/// or into the XDG data dir.
+pub fn save_logs(screen: &Screen, path: Option<String>) -> Msg {
+    let Some(pane) = &screen.logs else {
+        return Msg::Notice("no logs open to save".to_owned());
+    };
+    let app = match &screen.ui.view {
+        crate::tui::screen::View::Logs(nav) => screen.cluster.apps.contains_key(&nav.target),
+        _ => false,
+    };
+    let path = path.map_or_else(
+        || {
+            let stamp = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            export::default_dir().join(format!("wheelhouse-logs-{stamp}.txt"))
+        },
+        std::path::PathBuf::from,
+    );
+    let mut text = Vec::new();
+    for line in pane.buffer.lines() {
+        line.write_plain(true, app, &mut text);
+    }
+    let written = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&path, &text));
+    let (count, shown) = (pane.buffer.len(), path.display());
+    Msg::Notice(match written {
+        Ok(()) => format!("{count} lines saved to {shown}"),
+        Err(e) => format!("logs not saved to {shown}: {e}"),
+    })
 }
 
 /// A theme loaded from a file is reloaded when the file changes; a broken edit keeps the
