@@ -172,6 +172,7 @@ fn screens() -> Vec<(String, Screen, u16, u16)> {
         ("tiny".into(), tiny, 200, 50),
         ("trace".into(), common::models::traced(), 80, 24),
         ("trace 200x50".into(), common::models::traced(), 200, 50),
+        ("logs".into(), common::models::logged(), 80, 24),
     ]
 }
 

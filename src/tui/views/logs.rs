@@ -154,7 +154,7 @@ fn layout(
         spans.push(Span::styled(time + " ", theme.muted()));
     }
     if app {
-        let style = Style::new().fg(theme.depth().map(instance_color(&line.source.tag)));
+        let style = instance_style(theme, &line.source.tag);
         spans.push(Span::styled(format!("{} ", line.source.tag), style));
     }
     spans.push(match line.stream {
@@ -183,11 +183,16 @@ fn layout(
     }
 }
 
-fn instance_color(tag: &str) -> Color {
+/// An instance's own colour, picked by its tag; none in a theme without colour (mono,
+/// NO_COLOR), where the tag's text tells instances apart.
+fn instance_style(theme: &Theme, tag: &str) -> Style {
+    if Level::ALL.iter().all(|&l| theme.color(l) == Color::Reset) {
+        return Style::new();
+    }
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     tag.hash(&mut hasher);
     let index = usize::try_from(hasher.finish() % INSTANCE_COLORS.len() as u64).unwrap_or(0);
-    INSTANCE_COLORS[index]
+    Style::new().fg(theme.depth().map(INSTANCE_COLORS[index]))
 }
 
 /// Cuts styled text into rows `width` columns wide (by character, not by word: log lines
