@@ -127,6 +127,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 Err(_) => break,
             }
         }
+        // A key is answered with a frame at once: under a stream of data (a logs view
+        // following a flood) the frame limit would otherwise add up to a frame's wait.
+        let keyed = !screen.low_bandwidth && batch.iter().any(|i| matches!(i, Inbound::Key(_)));
         if screen.low_bandwidth && !batch.iter().any(|i| matches!(i, Inbound::Clock(_))) {
             // Ticks are held back on a slow link: bring the clock up to date before data
             // is stamped with it.
@@ -204,7 +207,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         if screen.quit {
             break;
         }
-        if screen.dirty && last_draw.elapsed() >= frame {
+        if screen.dirty && (keyed || last_draw.elapsed() >= frame) {
             draw(&mut guard, &screen)?;
             screen.dirty = false;
             last_draw = Instant::now();
