@@ -236,3 +236,48 @@ pub fn export_screen(screen: &Screen, dir: &Path) -> Msg {
         Err(e) => Msg::Notice(format!("screen not saved in {}: {e}", dir.display())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::logs::{LogLine, LogSource, Stream};
+    use crate::tui::screen::{LogsNav, LogsPane, View};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    #[test]
+    fn saving_logs_writes_the_kept_lines_as_plain_text_or_says_why_not() {
+        let mut screen = Screen::new(Instant::now());
+        screen.ui.view = View::Logs(Box::new(LogsNav::new("web-1", "web-1", View::Grid)));
+        let mut pane = LogsPane::new(10, 1);
+        for (stream, text) in [(Stream::Stdout, "up"), (Stream::Stderr, "boom")] {
+            pane.buffer.push(LogLine {
+                unix_nanos: 1_714_564_800_000_000_000,
+                stream,
+                source: LogSource {
+                    tag: Arc::from("web-1"),
+                    container: Arc::from("web-1"),
+                    host: Arc::from("h1"),
+                },
+                text: text.to_owned(),
+            });
+        }
+        screen.logs = Some(Box::new(pane));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("deeper/web.log");
+        let notice = |msg: Msg| match msg {
+            Msg::Notice(text) => text,
+            other => panic!("{other:?}"),
+        };
+        let said = notice(save_logs(&screen, Some(path.display().to_string())));
+        assert!(said.starts_with("2 lines saved to"), "{said}");
+        let stamp = "2024-05-01T12:00:00.000000000Z";
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("written"),
+            format!("{stamp} up\n{stamp} [stderr] boom\n")
+        );
+        let into_a_file = path.join("below-a-file.log").display().to_string();
+        let said = notice(save_logs(&screen, Some(into_a_file)));
+        assert!(said.starts_with("logs not saved to"), "{said}");
+    }
+}

@@ -269,3 +269,28 @@ fn saving_asks_the_loop_and_read_only_screens_refuse_it() {
         );
     }
 }
+
+#[test]
+fn l_in_a_trace_opens_an_instances_container_or_a_hops_app_and_esc_returns_to_it() {
+    let mut s = screen();
+    s.ui.show_grid();
+    s.ui.show_trace("web");
+    let target = |effects: Vec<Effect>| match &effects[..] {
+        [Effect::StreamLogs { target, .. }] => target.clone(),
+        other => panic!("{other:?}"),
+    };
+    // web: cron (row 0), its instance (1), api (2).
+    act(&mut s, Action::MoveDown);
+    assert_eq!(
+        target(act(&mut s, Action::ShowLogs)),
+        "web1-0123456",
+        "the short id: a prefix the engines know"
+    );
+    act(&mut s, Action::Back);
+    assert!(matches!(&s.ui.view, View::Trace(nav) if nav.row == 1));
+    act(&mut s, Action::MoveDown);
+    assert_eq!(target(act(&mut s, Action::ShowLogs)), "api");
+    act(&mut s, Action::Back);
+    act(&mut s, Action::First);
+    assert_eq!(target(act(&mut s, Action::ShowLogs)), "cron");
+}
