@@ -1,7 +1,7 @@
 //! The logs screen on a real lab, in tmux: a container printing numbered lines (every
 //! fifth on stderr, one with escape sequences); `l` on its row in the host view opens its
 //! logs and new lines arrive; `/` highlights the matches in reverse video, the hostile
-//! line shows inert; `p` pauses and counts what waits; esc goes back to the host view;
+//! line shows inert; wrap on with a 90,000-character line keeps taking lines; `p` pauses and counts what waits; esc goes back to the host view;
 //! the container removed by hand is said so while its lines stay.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
@@ -15,8 +15,11 @@ use common::tmux::{Tmux, quote};
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
 
-/// `tick N` every 200 ms, `oops N` on stderr every fifth, a hostile line first.
-const PRINTER: &str = "printf 'evil \\033[2J\\033]0;pwned\\007 end\\n'; n=0; while true; do \
+/// A hostile line and a 90,000-character one, then `tick N` every 200 ms, `oops N` on
+/// stderr every fifth.
+const PRINTER: &str = "printf 'evil \\033[2J\\033]0;pwned\\007 end\\n'; \
+    s=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s; t=; \
+    for i in 1 2 3 4 5 6 7 8 9; do t=$t$s$s$s$s$s$s$s$s$s$s; done; echo \"$t\"; n=0; while true; do \
     n=$((n+1)); if [ $((n % 5)) -eq 0 ]; then echo \"oops $n\" >&2; else echo \"tick $n\"; fi; \
     sleep 0.2; done";
 
@@ -76,6 +79,22 @@ fn logs_of_a_container_from_the_host_view() {
         .filter(|l| l.contains("oops"))
         .any(|l| l.contains("\u{1b}[7m") || l.contains(";7m") || l.contains("[1;7m"));
     assert!(marked, "matches reversed:\n{capture}");
+
+    // Wrap with the 90,000-character line (cut to 16 KiB by the core) in the buffer: the
+    // view goes on taking lines.
+    tmux.keys(&["G", "w"]);
+    let wrapped = tmux.wait_text("wrap", Duration::from_secs(5));
+    let seen = last_tick(&wrapped);
+    tmux.wait_for("ticks while wrapped", Duration::from_secs(10), |s| {
+        last_tick(s) > seen + 3
+    });
+    tmux.keys(&["g", "g"]);
+    tmux.wait_for(
+        "the long line wrapped at the top",
+        Duration::from_secs(5),
+        |s| s.lines().filter(|l| l.contains(&"x".repeat(100))).count() > 5,
+    );
+    tmux.keys(&["w"]);
 
     // Pause: the lines stop moving and the waiting ones are counted.
     tmux.keys(&["G", "p"]);
