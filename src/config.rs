@@ -26,6 +26,8 @@ pub struct Config {
     /// Slow links (SSH): at most a frame a second, coarse ages, and `LOW_BANDWIDTH_REFRESH`
     /// unless `refresh` is set.
     pub low_bandwidth: bool,
+    /// How many lines the logs view keeps (`[logs] lines`); older ones are dropped.
+    pub log_lines: usize,
     /// The file it came from, if any.
     pub path: Option<PathBuf>,
 }
@@ -41,6 +43,7 @@ impl Default for Config {
             hosts: Vec::new(),
             max_instances: crate::domain::app::DEFAULT_MAX_INSTANCES,
             low_bandwidth: false,
+            log_lines: crate::logs::DEFAULT_BUFFER_LINES,
             path: None,
         }
     }
@@ -58,6 +61,7 @@ struct RawConfig {
     #[serde(default)]
     low_bandwidth: bool,
     etcd: Option<RawEtcd>,
+    logs: Option<RawLogs>,
     #[serde(default)]
     hosts: Vec<Spanned<RawHost>>,
 }
@@ -72,6 +76,15 @@ struct RawEtcd {
     cert: Option<Spanned<PathBuf>>,
     key: Option<Spanned<PathBuf>>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogs {
+    lines: Option<Spanned<i64>>,
+}
+
+/// The most lines the logs view may keep: a line can be 16 KiB, so this bounds memory.
+pub const MAX_LOG_LINES: usize = 1_000_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +156,16 @@ impl Config {
                             u32::MAX
                         ),
                     )
+                })?;
+        }
+        if let Some(lines) = raw.logs.and_then(|l| l.lines) {
+            config.log_lines = usize::try_from(*lines.get_ref())
+                .ok()
+                .filter(|n| (1..=MAX_LOG_LINES).contains(n))
+                .ok_or_else(|| {
+                    let n = lines.get_ref();
+                    let why = format!("logs.lines {n} must be a number from 1 to {MAX_LOG_LINES}");
+                    err(lines.span(), why)
                 })?;
         }
         if let Some(etcd) = raw.etcd {

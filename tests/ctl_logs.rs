@@ -8,8 +8,6 @@
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -20,35 +18,7 @@ use wheelhouse::lab::TestLab;
 
 mod common;
 
-use common::lab::{Run, ctl_command, wait_until};
-
-/// A busybox shell running `script`, with `labels`, restarted by the engine if `always`.
-fn shell(script: &str, labels: &[(&str, &str)], always: bool) -> ContainerCreateBody {
-    let policy = if always {
-        RestartPolicyNameEnum::ALWAYS
-    } else {
-        RestartPolicyNameEnum::NO
-    };
-    ContainerCreateBody {
-        image: Some("wheelhouse/demo:1".to_owned()),
-        entrypoint: Some(vec!["/bin/sh".into(), "-c".into(), script.into()]),
-        labels: Some(
-            labels
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<HashMap<_, _>>(),
-        ),
-        tty: Some(false),
-        host_config: Some(HostConfig {
-            restart_policy: Some(RestartPolicy {
-                name: Some(policy),
-                maximum_retry_count: None,
-            }),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
+use common::lab::{Run, ctl_command, shell, wait_until};
 
 /// Prints `tick N` every 300 ms, N counting on across restarts of the container (kept in
 /// its own filesystem), so a line printed twice is a duplicate of ours, never the app's.

@@ -178,6 +178,7 @@ fn screens() -> Vec<(String, Screen, u16, u16)> {
             120,
             30,
         ),
+        ("logs".into(), common::models::logged(), 80, 24),
     ]
 }
 

@@ -216,3 +216,16 @@ fn host_fields_are_checked_where_they_are_written() {
     );
     assert!(parse(&host("address = \"::1\"\nzone = \"a\"")).is_ok());
 }
+
+#[test]
+fn the_logs_view_keeps_10000_lines_unless_told_and_the_count_is_checked() {
+    assert_eq!(parse("").map(|c| c.log_lines), Ok(10_000));
+    assert_eq!(parse("[logs]\nlines = 500\n").map(|c| c.log_lines), Ok(500));
+    for bad in ["0", "-1", "1000001"] {
+        let (line, col, msg) = error_at(&format!("[logs]\nlines = {bad}\n"));
+        assert_eq!((line, col), (2, 9), "{bad}");
+        assert!(msg.contains("logs.lines"), "{msg}");
+    }
+    let (_, _, msg) = error_at("[logs]\nkeep = 3\n");
+    assert!(msg.contains("keep"), "{msg}");
+}

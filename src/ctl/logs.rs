@@ -5,12 +5,10 @@
 use super::CtlError;
 use super::output::{OutputArg, escape_for_terminal, say_error};
 use crate::config::Config;
-use crate::docker::{
-    self, Engine, LogEvent, LogOptions, Target, connect_all, follow_app, stream_container,
-};
+use crate::docker::{self, LogEvent, LogOptions, Target, connect_all, stream_target};
 use crate::domain::Bounds;
-use crate::domain::logs::{LogLine, Stream, format_timestamp};
-use crate::logs::{Assembler, DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE, Merger, REORDER_WINDOW};
+use crate::domain::logs::{LogLine, format_timestamp};
+use crate::logs::{DEFAULT_BUFFER_LINES, DEFAULT_MAX_LINE, Merger, REORDER_WINDOW};
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
@@ -86,26 +84,8 @@ pub async fn run(config: &Config, args: &LogsArgs) -> Result<(), CtlError> {
         max_line: args.max_line,
     };
     let (tx, rx) = mpsc::channel(1024);
-    let prefix = match target {
-        Target::Container(found) => {
-            let engine = engines
-                .iter()
-                .find(|e| e.host == found.source.host)
-                .cloned();
-            let Some(Engine { docker, .. }) = engine else {
-                return Err(CtlError::Failed("the container's engine went away".into()));
-            };
-            tokio::spawn(async move {
-                let assembler = Assembler::new(found.source, options.max_line);
-                stream_container(&docker, &found.id, assembler, options, &tx).await;
-            });
-            false
-        }
-        Target::App(app) => {
-            tokio::spawn(follow_app(engines, app, options, tx));
-            !args.no_prefix
-        }
-    };
+    let prefix = matches!(target, Target::App(_)) && !args.no_prefix;
+    tokio::spawn(stream_target(engines, target, options, tx));
     let format = Format {
         prefix,
         timestamps: args.timestamps,
@@ -168,13 +148,9 @@ fn write_out(out: &mut Vec<u8>) -> Result<bool, CtlError> {
 
 /// An instance joining or leaving, or an engine in trouble: said on stderr.
 fn note(event: &LogEvent) {
-    let text = match event {
-        LogEvent::Line(_) => return,
-        LogEvent::Joined(s) => format!("{} joined ({} on {})", s.tag, s.container, s.host),
-        LogEvent::Left(s) => format!("{} left ({} on {})", s.tag, s.container, s.host),
-        LogEvent::Trouble { source, message } => format!("{}: {message}", source.tag),
-    };
-    say_error(&text);
+    if let Some(news) = event.news() {
+        say_error(&news);
+    }
 }
 
 /// How a line is printed.
@@ -202,26 +178,14 @@ impl Format {
             out.push(b'\n');
             return;
         }
-        if self.timestamps {
-            out.extend_from_slice(format_timestamp(line.unix_nanos).as_bytes());
-            out.push(b' ');
-        }
-        if self.prefix {
-            out.extend_from_slice(line.source.tag.as_bytes());
-            out.extend_from_slice(b" | ");
-        }
-        if line.stream == Stream::Stderr {
-            out.extend_from_slice(b"[stderr] ");
-        }
-        out.extend_from_slice(line.text.as_bytes());
-        out.push(b'\n');
+        line.write_plain(self.timestamps, self.prefix, out);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::logs::LogSource;
+    use crate::domain::logs::{LogSource, Stream};
     use std::sync::Arc;
 
     fn line(stream: Stream, text: &str) -> LogLine {

@@ -139,6 +139,26 @@ pub async fn find(engines: &[Engine], name: &str) -> Result<Target, FindError> {
         })
 }
 
+/// Streams `target` into `tx` on `engines`: a container's lines until it ends, or every
+/// instance of an app (`follow_app`).
+pub async fn stream_target(
+    engines: Vec<Engine>,
+    target: Target,
+    options: LogOptions,
+    tx: Sender<LogEvent>,
+) {
+    match target {
+        Target::Container(found) => {
+            let Some(engine) = engines.iter().find(|e| e.host == found.source.host) else {
+                return;
+            };
+            let assembler = Assembler::new(found.source, options.max_line);
+            stream_container(&engine.docker, &found.id, assembler, options, &tx).await;
+        }
+        Target::App(app) => follow_app(engines, app, options, tx).await,
+    }
+}
+
 /// Streams every instance of `app` into `tx`: the ones listed now (with `options`' since
 /// and tail), and, when following, each one that appears later (from its first line) and
 /// each one that runs again (from where it stopped). Ends when every stream has ended

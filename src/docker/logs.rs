@@ -46,6 +46,18 @@ pub enum LogEvent {
     },
 }
 
+impl LogEvent {
+    /// What a reader tells the operator of an event other than a line.
+    pub fn news(&self) -> Option<String> {
+        Some(match self {
+            LogEvent::Line(_) => return None,
+            LogEvent::Joined(s) => format!("{} joined ({} on {})", s.tag, s.container, s.host),
+            LogEvent::Left(s) => format!("{} left ({} on {})", s.tag, s.container, s.host),
+            LogEvent::Trouble { source, message } => format!("{}: {message}", source.tag),
+        })
+    }
+}
+
 /// Streams container `id` into `tx` until its output ends (not following), it stops or
 /// goes away, or the receiver is dropped; `assembler` keeps its place for a later resume
 /// and is handed back.

@@ -14,6 +14,8 @@ pub use exec::{
     Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags,
     restart_count,
 };
-pub use log_sources::{Engine, FindError, Found, Target, connect_all, find, follow_app};
+pub use log_sources::{
+    Engine, FindError, Found, Target, connect_all, find, follow_app, stream_target,
+};
 pub use logs::{LogEvent, LogOptions, stream_container};
 pub use supervisor::Supervisor;

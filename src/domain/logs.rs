@@ -43,6 +43,26 @@ pub struct LogLine {
     pub text: String,
 }
 
+impl LogLine {
+    /// The line as plain text, with its line break: `[TIME ][TAG | ][stderr] TEXT` (what
+    /// `ctl logs` prints and the logs view saves).
+    pub fn write_plain(&self, timestamps: bool, prefix: bool, out: &mut Vec<u8>) {
+        if timestamps {
+            out.extend_from_slice(format_timestamp(self.unix_nanos).as_bytes());
+            out.push(b' ');
+        }
+        if prefix {
+            out.extend_from_slice(self.source.tag.as_bytes());
+            out.extend_from_slice(b" | ");
+        }
+        if self.stream == Stream::Stderr {
+            out.extend_from_slice(b"[stderr] ");
+        }
+        out.extend_from_slice(self.text.as_bytes());
+        out.push(b'\n');
+    }
+}
+
 const NANOS: i64 = 1_000_000_000;
 
 /// The engine's timestamp (`2024-05-01T12:00:00.123456789Z`, or an offset such as

@@ -107,7 +107,7 @@ impl Merger {
 }
 
 /// The newest `capacity` lines, for a view; older ones are dropped and counted.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogBuffer {
     lines: VecDeque<LogLine>,
     capacity: usize,
@@ -141,6 +141,11 @@ impl LogBuffer {
     /// Oldest first.
     pub fn lines(&self) -> impl DoubleEndedIterator<Item = &LogLine> + ExactSizeIterator {
         self.lines.iter()
+    }
+
+    /// The line at `index`, oldest first.
+    pub fn get(&self, index: usize) -> Option<&LogLine> {
+        self.lines.get(index)
     }
 
     pub fn len(&self) -> usize {

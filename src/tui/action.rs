@@ -124,6 +124,25 @@ actions! {
         FilterPrompt => "filter_prompt", "filter: name, zone=a, state=down";
         /// Write the screen as text, SVG and PNG into the XDG data dir (`…/wheelhouse/screens`).
         ExportScreen => "export_screen", "save the screen as text, SVG and PNG";
+        /// Open the logs of the selected container, app or trace node.
+        ShowLogs => "show_logs", "logs of the selected container / app";
+        /// Logs: follow new lines at the end, or stop following.
+        LogsFollow => "logs_follow", "follow on / off";
+        /// Logs: stop taking new lines into view (they are still kept), or take them again.
+        LogsPause => "logs_pause", "pause / resume (lines still kept)";
+        /// Logs: read again from 1m, 5m, 15m, 1h back, then everything kept.
+        LogsSince => "logs_since", "since: 1m → 5m → 15m → 1h → all";
+        LogsSince1m => "logs_since_minute", "since 1 minute";
+        LogsSince5m => "logs_since_five", "since 5 minutes";
+        LogsSince15m => "logs_since_quarter", "since 15 minutes";
+        LogsSince1h => "logs_since_hour", "since 1 hour";
+        LogsWrap => "logs_wrap", "wrap long lines on / off";
+        LogsTimestamps => "logs_timestamps", "timestamps on / off";
+        /// Logs: the next line the search matches.
+        SearchNext => "search_next", "next match";
+        SearchPrev => "search_prev", "previous match";
+        /// Logs: write the lines kept as plain text into the XDG data dir.
+        LogsSave => "logs_save", "save the lines kept to a file";
     }
     data {
         /// A character typed into a prompt.
@@ -140,6 +159,10 @@ actions! {
         OpenHistory(String),
         /// Open an app's trace by name (in a trace: follow to it).
         OpenTrace(String),
+        /// Open the logs of a container or app by name.
+        OpenLogs(String),
+        /// Write the lines kept as plain text to this path (on the server).
+        SaveLogs(String),
     }
 }
 

@@ -145,10 +145,14 @@ pub struct Geometry {
     pub apps_rows: usize,
     /// Rows the host view's container table shows at once (a page).
     pub host_rows: usize,
-    /// Help does not fit in columns and scrolls: over the grid, a host's view, a trace.
+    /// Lines the logs view shows at once (unwrapped): a page.
+    pub logs_rows: usize,
+    /// Help does not fit in columns and scrolls: over the grid, a host's view, a trace,
+    /// the logs.
     pub help_scrolls_grid: bool,
     pub help_scrolls_host: bool,
     pub help_scrolls_trace: bool,
+    pub help_scrolls_logs: bool,
 }
 
 impl Geometry {

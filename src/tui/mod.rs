@@ -22,7 +22,7 @@ pub mod views;
 pub mod widgets;
 
 use crate::tui::action::Action;
-use crate::tui::screen::{Screen, TraceNav, View};
+use crate::tui::screen::{LogsNav, Screen, TraceNav, View};
 use keymap::{Keymap, Section};
 use layout::Geometry;
 use ratatui::Frame;
@@ -49,6 +49,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         }
         View::Host(name) => views::host::render(screen, name, theme, regions.main, buf),
         View::Trace(nav) => views::trace::render(screen, nav, theme, regions.main, buf),
+        View::Logs(nav) => views::logs::render(screen, nav, theme, regions.main, buf),
     }
     // Nobody at a wall screen opens help.
     let help_keys = keymap
@@ -99,9 +100,11 @@ pub fn geometry(width: u16, height: u16) -> Geometry {
         apps_rows: views::apps::visible_rows(main),
         // What the host view's chrome (six rows) leaves to its container table.
         host_rows: usize::from(height.saturating_sub(6)).max(1),
+        logs_rows: views::logs::rows(main),
         help_scrolls_grid: false,
         help_scrolls_host: false,
         help_scrolls_trace: false,
+        help_scrolls_logs: false,
     }
 }
 
@@ -114,6 +117,7 @@ pub fn measure(width: u16, height: u16, keymap: &Keymap, theme: &Theme) -> Geome
         help_scrolls_grid: scrolls(&View::Grid),
         help_scrolls_host: scrolls(&View::Host(String::new())),
         help_scrolls_trace: scrolls(&View::Trace(Box::new(TraceNav::new("", View::Grid)))),
+        help_scrolls_logs: scrolls(&View::Logs(Box::new(LogsNav::new("", "", View::Grid)))),
         ..geometry(width, height)
     }
 }

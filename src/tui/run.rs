@@ -3,6 +3,7 @@
 
 mod effects;
 mod inbound;
+mod logs;
 
 use super::keymap::Keymap;
 use super::macros::Macros;
@@ -79,6 +80,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     screen.theme = theme;
     screen.max_instances = config.max_instances;
     screen.low_bandwidth = config.low_bandwidth;
+    screen.log_lines = config.log_lines;
     let mut macros = Macros::default();
     let mut player = script.map(Player::new);
     // Set when a script wait gives up under --exit-after-keys: the exit is then an error.
@@ -102,11 +104,12 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     }
     let mut inbox = Inbox::start(pictures)?;
     let answers = inbox.answers();
-    let io = Io {
+    let mut io = Io {
         config: &config,
         etcd: feed.etcd(),
         answers: &answers,
         auditor: auditor.as_ref(),
+        logs: None,
     };
     let mut last_draw = Instant::now() - frame;
 
@@ -124,6 +127,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                 Err(_) => break,
             }
         }
+        // A key is answered with a frame at once: under a stream of data (a logs view
+        // following a flood) the frame limit would otherwise add up to a frame's wait.
+        let keyed = !screen.low_bandwidth && batch.iter().any(|i| matches!(i, Inbound::Key(_)));
         if screen.low_bandwidth && !batch.iter().any(|i| matches!(i, Inbound::Clock(_))) {
             // Ticks are held back on a slow link: bring the clock up to date before data
             // is stamped with it.
@@ -190,6 +196,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
                     vec![effects::export_screen(&screen, &dir)]
                 }
                 Effect::SwitchTheme(name) => effects::switch_theme(&name, &mut theme_file, &screen),
+                Effect::SaveLogs(path) => vec![effects::save_logs(&screen, path)],
                 _ => continue,
             };
             // Notices and a new theme change the screen only: they have no effects.
@@ -200,7 +207,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         if screen.quit {
             break;
         }
-        if screen.dirty && last_draw.elapsed() >= frame {
+        if screen.dirty && (keyed || last_draw.elapsed() >= frame) {
             draw(&mut guard, &screen)?;
             screen.dirty = false;
             last_draw = Instant::now();

@@ -1,6 +1,7 @@
 //! Running the real binary against a lab: `ctl` runs and their output, spec files, and a
 //! `wheelhouse controller` process.
 
+use bollard::models::{ContainerCreateBody, HostConfig, RestartPolicy, RestartPolicyNameEnum};
 use bollard::query_parameters::ListContainersOptions;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -217,4 +218,32 @@ pub fn wait_rollout(config: &Path, app: &str, prefix: &str, timeout: Duration) {
         let s = ctl(config, &["rollout-status", app]).stdout;
         (!s.starts_with(prefix)).then_some(s)
     });
+}
+
+/// A busybox shell running `script`, with `labels`, restarted by the engine if `always`.
+pub fn shell(script: &str, labels: &[(&str, &str)], always: bool) -> ContainerCreateBody {
+    let policy = if always {
+        RestartPolicyNameEnum::ALWAYS
+    } else {
+        RestartPolicyNameEnum::NO
+    };
+    ContainerCreateBody {
+        image: Some("wheelhouse/demo:1".to_owned()),
+        entrypoint: Some(vec!["/bin/sh".into(), "-c".into(), script.into()]),
+        labels: Some(
+            labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        ),
+        tty: Some(false),
+        host_config: Some(HostConfig {
+            restart_policy: Some(RestartPolicy {
+                name: Some(policy),
+                maximum_retry_count: None,
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
 }

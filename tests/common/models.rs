@@ -188,6 +188,46 @@ pub fn traced() -> Screen {
     model
 }
 
+/// The traced picture with checkout's logs open (both instances merged): stdout and
+/// stderr lines, one far longer than the screen, matches of the search `order`, paused
+/// with lines waiting, timestamps on.
+pub fn logged() -> Screen {
+    use std::sync::Arc;
+    use wheelhouse::domain::logs::{LogLine, LogSource, Stream};
+    use wheelhouse::tui::screen::{LogsNav, LogsPane, View};
+    let mut model = traced();
+    model.ui.view = View::Logs(Box::new(LogsNav::new("checkout", "checkout", View::Grid)));
+    let mut pane = LogsPane::new(100, 1);
+    let source = |n: u32| LogSource {
+        tag: Arc::from(format!("checkout.{n}").as_str()),
+        container: Arc::from(format!("checkout-{n}").as_str()),
+        host: Arc::from(if n == 1 { "alpha" } else { "bravo" }),
+    };
+    let base = 1_714_564_800_000_000_000_i64;
+    for i in 0..60_u32 {
+        let (stream, text) = match i % 7 {
+            3 => (Stream::Stderr, format!("order {i} failed: card declined")),
+            5 => (
+                Stream::Stdout,
+                format!("GET /health 200 {}", "x".repeat(150)),
+            ),
+            _ => (Stream::Stdout, format!("order {i} placed in {} ms", 10 + i)),
+        };
+        pane.buffer.push(LogLine {
+            unix_nanos: base + i64::from(i) * 250_000_000,
+            stream,
+            source: source(1 + i % 2),
+            text,
+        });
+    }
+    pane.paused_at = Some(55);
+    pane.timestamps = true;
+    pane.search = "order".to_owned();
+    pane.note = Some("checkout.2 joined (checkout-2 on bravo)".to_owned());
+    model.logs = Some(Box::new(pane));
+    model
+}
+
 /// `count` online hosts with loads spread over 0..100%, every 10th offline, every 25th unknown.
 pub fn many_hosts(count: usize) -> Screen {
     let now = Instant::now();

@@ -51,13 +51,14 @@ pub enum Section {
     Apps,
     Host,
     Trace,
+    Logs,
     /// A prompt that takes typed text: unbound characters are typed into it.
     Prompt,
     /// A y/n question.
     Confirm,
 }
 
-const SECTIONS: usize = 7;
+const SECTIONS: usize = 8;
 
 impl Section {
     pub const ALL: [Section; SECTIONS] = [
@@ -66,6 +67,7 @@ impl Section {
         Section::Apps,
         Section::Host,
         Section::Trace,
+        Section::Logs,
         Section::Prompt,
         Section::Confirm,
     ];
@@ -78,6 +80,7 @@ impl Section {
             Section::Apps => "apps",
             Section::Host => "host",
             Section::Trace => "trace",
+            Section::Logs => "logs",
             Section::Prompt => "prompt",
             Section::Confirm => "confirm",
         }
@@ -98,6 +101,7 @@ impl Section {
             (None, View::Grid, Focus::Apps) => Section::Apps,
             (None, View::Host(_), _) => Section::Host,
             (None, View::Trace(_), _) => Section::Trace,
+            (None, View::Logs(_), _) => Section::Logs,
         }
     }
 
@@ -111,6 +115,7 @@ impl Section {
             Section::Apps => &[Section::Apps, Section::Grid, Section::Global],
             Section::Host => &[Section::Host, Section::Global],
             Section::Trace => &[Section::Trace, Section::Global],
+            Section::Logs => &[Section::Logs, Section::Global],
             Section::Prompt => &[Section::Prompt],
             Section::Confirm => &[Section::Confirm],
         }

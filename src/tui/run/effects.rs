@@ -2,9 +2,11 @@
 //! on its channel), audits of refusals, theme switches and reloads, screen exports.
 
 use super::inbound::Answers;
+use super::logs::{self, LogRequest, LogTask};
 use crate::agent::client as agent;
 use crate::agent::summary::SeriesPoint;
 use crate::config::Config;
+use crate::domain::HostSpec;
 use crate::metrics::Point;
 use crate::ops::{self, Command, Ops, Refusal};
 use crate::store::EtcdLink;
@@ -25,11 +27,14 @@ pub struct Io<'a> {
     pub answers: &'a Answers,
     /// Where refused changes go to be audited; None without etcd.
     pub auditor: Option<&'a mpsc::Sender<Refusal>>,
+    /// The logs view's stream, while it is open.
+    pub logs: Option<LogTask>,
 }
 
 impl Io<'_> {
-    /// Carries out an IO effect; hands back the ones that need the screen (theme, export).
-    pub fn apply(&self, effect: Effect, screen: &Screen) -> Option<Effect> {
+    /// Carries out an IO effect; hands back the ones that need the screen (theme, export,
+    /// saving logs).
+    pub fn apply(&mut self, effect: Effect, screen: &Screen) -> Option<Effect> {
         match effect {
             Effect::Execute(command) => self.execute(command, screen),
             Effect::ReadImages => self.read_images(screen),
@@ -40,7 +45,26 @@ impl Io<'_> {
                 base,
                 queries,
             } => self.read_series(host, base, queries),
-            Effect::SwitchTheme(_) | Effect::ExportScreen(_) => return Some(effect),
+            Effect::StreamLogs {
+                target,
+                since,
+                stream,
+                tail,
+            } => {
+                let request = LogRequest {
+                    hosts: host_specs(screen),
+                    target,
+                    since,
+                    tail,
+                    stream,
+                };
+                // The stream before stops as its handle is dropped.
+                self.logs = Some(logs::start(request, self.answers.clone()));
+            }
+            Effect::StopLogs => self.logs = None,
+            Effect::SwitchTheme(_) | Effect::ExportScreen(_) | Effect::SaveLogs(_) => {
+                return Some(effect);
+            }
         }
         None
     }
@@ -50,24 +74,14 @@ impl Io<'_> {
             etcd: self.etcd.clone(),
             prefix: self.config.prefix.clone(),
             max_instances: self.config.max_instances,
-            hosts: screen
-                .cluster
-                .hosts
-                .iter()
-                .map(|h| h.spec.clone())
-                .collect(),
+            hosts: host_specs(screen),
         }
     }
 
     /// The image tags the engines hold, read off the loop: answered with `Msg::Images`.
     fn read_images(&self, screen: &Screen) {
         let answers = self.answers.clone();
-        let hosts: Vec<_> = screen
-            .cluster
-            .hosts
-            .iter()
-            .map(|h| h.spec.clone())
-            .collect();
+        let hosts = host_specs(screen);
         tokio::spawn(async move {
             let tags = ops::image_tags(&hosts).await.map_err(|e| e.to_string());
             answers.send(Msg::Images(tags)).await;
@@ -151,6 +165,48 @@ fn to_points(points: Vec<SeriesPoint>) -> Vec<Point> {
         .collect()
 }
 
+/// The hosts in the screen's picture, as the engines are reached.
+fn host_specs(screen: &Screen) -> Vec<HostSpec> {
+    (screen.cluster.hosts.iter())
+        .map(|h| h.spec.clone())
+        .collect()
+}
+
+/// Writes the logs view's lines as plain text (`[TIME ][TAG | ][stderr] TEXT`) to `path`,
+/// or into the XDG data dir.
+pub fn save_logs(screen: &Screen, path: Option<String>) -> Msg {
+    let Some(pane) = &screen.logs else {
+        return Msg::Notice("no logs open to save".to_owned());
+    };
+    let app = match &screen.ui.view {
+        crate::tui::screen::View::Logs(nav) => screen.cluster.apps.contains_key(&nav.target),
+        _ => false,
+    };
+    let path = path.map_or_else(
+        || {
+            let stamp = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            export::default_dir().join(format!("wheelhouse-logs-{stamp}.txt"))
+        },
+        std::path::PathBuf::from,
+    );
+    let mut text = Vec::new();
+    for line in pane.buffer.lines() {
+        line.write_plain(true, app, &mut text);
+    }
+    let written = path
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&path, &text));
+    let (count, shown) = (pane.buffer.len(), path.display());
+    Msg::Notice(match written {
+        Ok(()) => format!("{count} lines saved to {shown}"),
+        Err(e) => format!("logs not saved to {shown}: {e}"),
+    })
+}
+
 /// A theme loaded from a file is reloaded when the file changes; a broken edit keeps the
 /// old theme and says why in the status line.
 pub struct ThemeFile {
@@ -231,5 +287,50 @@ pub fn export_screen(screen: &Screen, dir: &Path) -> Msg {
             Msg::Notice(format!("screen saved in {dir}: {}", names.join(" ")))
         }
         Err(e) => Msg::Notice(format!("screen not saved in {}: {e}", dir.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::logs::{LogLine, LogSource, Stream};
+    use crate::tui::screen::{LogsNav, LogsPane, View};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    #[test]
+    fn saving_logs_writes_the_kept_lines_as_plain_text_or_says_why_not() {
+        let mut screen = Screen::new(Instant::now());
+        screen.ui.view = View::Logs(Box::new(LogsNav::new("web-1", "web-1", View::Grid)));
+        let mut pane = LogsPane::new(10, 1);
+        for (stream, text) in [(Stream::Stdout, "up"), (Stream::Stderr, "boom")] {
+            pane.buffer.push(LogLine {
+                unix_nanos: 1_714_564_800_000_000_000,
+                stream,
+                source: LogSource {
+                    tag: Arc::from("web-1"),
+                    container: Arc::from("web-1"),
+                    host: Arc::from("h1"),
+                },
+                text: text.to_owned(),
+            });
+        }
+        screen.logs = Some(Box::new(pane));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("deeper/web.log");
+        let notice = |msg: Msg| match msg {
+            Msg::Notice(text) => text,
+            other => panic!("{other:?}"),
+        };
+        let said = notice(save_logs(&screen, Some(path.display().to_string())));
+        assert!(said.starts_with("2 lines saved to"), "{said}");
+        let stamp = "2024-05-01T12:00:00.000000000Z";
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("written"),
+            format!("{stamp} up\n{stamp} [stderr] boom\n")
+        );
+        let into_a_file = path.join("below-a-file.log").display().to_string();
+        let said = notice(save_logs(&screen, Some(into_a_file)));
+        assert!(said.starts_with("logs not saved to"), "{said}");
     }
 }

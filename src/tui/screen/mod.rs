@@ -2,11 +2,13 @@
 //! their keymap, theme and principal, over the feed's latest picture of the cluster.
 
 pub mod charts;
+mod logs;
 mod rollouts;
 mod trace;
 mod ui;
 pub mod wallboard;
 
+pub use logs::{LogBatch, LogsNav, LogsPane, SINCE_STEPS, match_ranges, since_text};
 pub use rollouts::{LINGER, note_finished, shown_rollouts};
 pub use trace::{TraceNav, TraceRow, followed, trace_row, trace_rows};
 pub use ui::{CommandLine, Dialog, Focus, HistoryList, ImagePrompt, LineKind, Ui, View};
@@ -53,6 +55,12 @@ pub struct Screen {
     /// Changes refused on this screen (read-only) waiting to be audited: `update` hands
     /// each to the loop as an `Effect::AuditRefusal`.
     pub refused: Vec<Refusal>,
+    /// The logs view's lines and state while it is open.
+    pub logs: Option<Box<LogsPane>>,
+    /// How many lines the logs view keeps (the config's `[logs] lines`).
+    pub log_lines: usize,
+    /// The last log stream asked for: each gets a new number.
+    pub log_streams: u64,
 }
 
 impl Screen {
@@ -72,6 +80,9 @@ impl Screen {
             wallboard: None,
             low_bandwidth: false,
             refused: Vec::new(),
+            logs: None,
+            log_lines: crate::logs::DEFAULT_BUFFER_LINES,
+            log_streams: 0,
         }
     }
 

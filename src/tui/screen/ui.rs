@@ -13,6 +13,8 @@ pub enum View {
     Host(String),
     /// An app between its callers and its dependencies.
     Trace(Box<super::TraceNav>),
+    /// A container's or an app's lines.
+    Logs(Box<super::LogsNav>),
 }
 
 /// Which panel of the grid view takes the keys.
@@ -152,11 +154,13 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// The filter of the view on screen: the open host's, or the grid's.
+    /// The filter of the view on screen: the open host's, or the grid's (the logs view
+    /// searches instead).
     pub fn active_filter(&self) -> Option<&Filter> {
-        match self.filter_scope() {
-            Scope::Containers => self.container_filter.as_ref(),
-            Scope::Hosts => self.filter.as_ref(),
+        match (&self.view, self.filter_scope()) {
+            (View::Logs(_), _) => None,
+            (_, Scope::Containers) => self.container_filter.as_ref(),
+            (_, Scope::Hosts) => self.filter.as_ref(),
         }
     }
 
@@ -164,7 +168,7 @@ impl Ui {
     pub fn filter_scope(&self) -> Scope {
         match self.view {
             View::Host(_) => Scope::Containers,
-            View::Grid | View::Trace(_) => Scope::Hosts,
+            View::Grid | View::Trace(_) | View::Logs(_) => Scope::Hosts,
         }
     }
 
@@ -174,6 +178,7 @@ impl Ui {
             View::Grid => self.geometry.help_scrolls_grid,
             View::Host(_) => self.geometry.help_scrolls_host,
             View::Trace(_) => self.geometry.help_scrolls_trace,
+            View::Logs(_) => self.geometry.help_scrolls_logs,
         }
     }
 

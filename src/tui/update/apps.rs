@@ -25,6 +25,8 @@ pub fn gate(screen: &Screen, action: &Action) -> Result<(), Refusal> {
             (kind.name(), target, kind.name().to_owned(), Some(kind))
         }
         Action::ExportTo(dir) => ("export", dir.clone(), format!("export to {dir}"), None),
+        Action::SaveLogs(path) => ("save", path.clone(), format!("save logs to {path}"), None),
+        Action::LogsSave => ("save", "-".to_owned(), "save logs".to_owned(), None),
         Action::SetTheme(path) if !Theme::builtin_names().contains(&path.as_str()) => {
             ("theme", path.clone(), format!("theme file {path}"), None)
         }
@@ -53,6 +55,7 @@ fn aimed_at(screen: &Screen) -> String {
     let in_view = match &screen.ui.view {
         View::Host(host) => Some(host.clone()),
         View::Trace(nav) => Some(nav.app.clone()),
+        View::Logs(nav) => Some(nav.title.clone()),
         View::Grid => None,
     };
     (screen.ui.selected_app.clone().or(in_view)).unwrap_or_else(|| "-".to_owned())

@@ -23,6 +23,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("help", ""),
     ("history", "[APP]"),
     ("host", "NAME"),
+    ("logs", "[CONTAINER|APP]"),
     ("pause", "[APP]"),
     ("promote", "[APP]"),
     ("q", ""),
@@ -31,6 +32,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("resume", "[APP]"),
     ("rollback", "[APP [REVISION]]"),
     ("rollout", "[APP IMAGE]"),
+    ("save", "PATH"),
     ("scale", "APP COUNT"),
     ("theme", "NAME"),
     ("trace", "[APP]"),
@@ -136,6 +138,19 @@ pub fn parse_command(line: &str, screen: &Screen) -> Result<Action, String> {
             }
             Ok(Action::OpenTrace(app))
         }
+        "logs" if args.is_empty() => Ok(Action::ShowLogs),
+        "logs" => {
+            arity(1, 1)?;
+            known_source(args[0], screen)?;
+            Ok(Action::OpenLogs(args[0].to_owned()))
+        }
+        "save" => {
+            arity(1, 1)?;
+            if !matches!(screen.ui.view, View::Logs(_)) {
+                return Err("save: open the logs of a container or an app first".to_owned());
+            }
+            Ok(Action::SaveLogs(args[0].to_owned()))
+        }
         "history" if args.is_empty() => Ok(Action::ShowHistory),
         "history" => {
             arity(1, 1)?;
@@ -184,6 +199,18 @@ fn unknown(command: &str) -> String {
 fn selected_app(screen: &Screen) -> Option<String> {
     let statuses = app_statuses(&screen.cluster);
     selected_index(&statuses, screen.ui.selected_app.as_deref()).map(|i| statuses[i].name.clone())
+}
+
+/// An app, or a container by name or id prefix on some host of the picture.
+fn known_source(name: &str, screen: &Screen) -> Result<(), String> {
+    let containers = screen.cluster.hosts.iter().flat_map(|h| &h.containers);
+    let mut containers = containers.map(|c| (c.name.as_str(), c.id.as_str()));
+    if screen.cluster.apps.contains_key(name)
+        || containers.any(|(n, id)| n == name || id.starts_with(name))
+    {
+        return Ok(());
+    }
+    Err(format!("logs: no container or app named {name}"))
 }
 
 fn known_app(command: &str, app: &str, screen: &Screen) -> Result<(), String> {
@@ -246,7 +273,7 @@ pub fn complete(line: &str, kind: LineKind, screen: &Screen) -> (String, Vec<Str
             LineKind::Command,
             1,
             "scale" | "rollout" | "rollback" | "restart" | "pause" | "resume" | "promote"
-            | "history" | "trace",
+            | "history" | "trace" | "logs",
         ) => app_names(screen),
         (LineKind::Command, 1, "host") => screen
             .cluster
@@ -337,9 +364,12 @@ fn container_filter_words(screen: &Screen, host: &str) -> Vec<String> {
 pub(super) fn open(screen: &mut Screen, kind: LineKind) {
     let input = match kind {
         LineKind::Command => String::new(),
-        LineKind::Filter => (screen.ui.active_filter())
-            .map(|f| f.text().to_owned())
-            .unwrap_or_default(),
+        LineKind::Filter => match &screen.logs {
+            Some(pane) => pane.search.clone(),
+            None => (screen.ui.active_filter())
+                .map(|f| f.text().to_owned())
+                .unwrap_or_default(),
+        },
     };
     screen.ui.command = Some(CommandLine::new(kind, input));
 }
@@ -380,10 +410,12 @@ pub(super) fn on_key(screen: &mut Screen, action: Action) -> Vec<super::Effect> 
     Vec::new()
 }
 
-/// After an edit: a filter applies as it is typed (while it parses).
+/// After an edit: a filter applies as it is typed (while it parses); a search too.
 fn edited(screen: &mut Screen, line: &mut CommandLine) {
     line.recall = None;
-    if line.kind == LineKind::Filter && Filter::parse(&line.input, screen.ui.filter_scope()).is_ok()
+    let searches = matches!(screen.ui.view, View::Logs(_));
+    if line.kind == LineKind::Filter
+        && (searches || Filter::parse(&line.input, screen.ui.filter_scope()).is_ok())
     {
         set_filter(screen, &line.input);
     }
@@ -442,6 +474,9 @@ fn recall(screen: &Screen, line: &mut CommandLine, older: bool) {
 /// `:filter`, `/` and esc: narrows the grid and the apps (blank text clears), keeping the
 /// selection on a host the filter lets through.
 pub(super) fn set_filter(screen: &mut Screen, text: &str) {
+    if let View::Logs(_) = &screen.ui.view {
+        return super::logs::set_search(screen, text);
+    }
     if let View::Host(name) = &screen.ui.view {
         let name = name.clone();
         return set_container_filter(screen, &name, text);

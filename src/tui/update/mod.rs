@@ -4,6 +4,7 @@ mod apps;
 mod charts;
 mod command;
 pub mod filter;
+mod logs;
 mod rollout;
 mod trace;
 
@@ -17,7 +18,7 @@ use crate::ops::{HistoryEntry, Refusal};
 use crate::tui::action::Action;
 use crate::tui::layout::Geometry;
 use crate::tui::screen::charts::Query;
-use crate::tui::screen::{Focus, LineKind, Screen, View};
+use crate::tui::screen::{Focus, LineKind, LogBatch, Screen, View};
 use crate::tui::theme::Theme;
 use std::sync::Arc;
 use std::time::Instant;
@@ -61,6 +62,12 @@ pub enum Msg {
         now: Instant,
         clock: String,
     },
+    /// Lines and news of the logs view's stream number `stream` (`Effect::StreamLogs`),
+    /// batched so a flood costs few messages.
+    Logs {
+        stream: u64,
+        batch: LogBatch,
+    },
 }
 
 /// What the loop must do after an update.
@@ -84,12 +91,26 @@ pub enum Effect {
         base: String,
         queries: Vec<Query>,
     },
+    /// Stream the logs of `target` (a container id or an app) from `since` back (else its
+    /// last `tail` lines), answering with `Msg::Logs` numbered `stream`; it replaces the
+    /// stream before.
+    StreamLogs {
+        target: String,
+        since: Option<std::time::Duration>,
+        stream: u64,
+        tail: usize,
+    },
+    /// Stop the logs stream: its view closed.
+    StopLogs,
+    /// Write the logs view's lines as plain text to this file (None: the XDG data dir).
+    SaveLogs(Option<String>),
 }
 
 /// Applies one message. Returns the effects the loop must carry out, the audit of any
 /// change it refused among them.
 pub fn update(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
     let mut effects = on_msg(screen, msg);
+    effects.extend(logs::closed_elsewhere(screen));
     effects.extend(screen.refused.drain(..).map(Effect::AuditRefusal));
     effects
 }
@@ -166,6 +187,10 @@ fn on_msg(screen: &mut Screen, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::Logs { stream, batch } => {
+            logs::on_batch(screen, stream, batch);
+            Vec::new()
+        }
     }
 }
 
@@ -199,6 +224,11 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
     if screen.ui.image_prompt.is_some() {
         return rollout::on_image_prompt(screen, action);
     }
+    if matches!(screen.ui.view, View::Logs(_))
+        && let Some(effects) = logs::on_key(screen, &action)
+    {
+        return effects;
+    }
     let action = if screen.ui.history.is_some() && screen.ui.view == View::Grid {
         match rollout::on_history_key(screen, action) {
             Some(action) => action,
@@ -222,11 +252,13 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
                 }
             }
             View::Trace(_) => trace::follow(screen),
-            View::Host(_) => {}
+            View::Host(_) | View::Logs(_) => {}
         },
         Action::ShowTrace => trace::show(screen),
         Action::ChartWindow => charts::next_window(screen),
         Action::OpenTrace(app) => screen.ui.show_trace(&app),
+        Action::ShowLogs => return logs::show(screen),
+        Action::OpenLogs(target) => return logs::open(screen, &target, &target),
         Action::Back if screen.ui.view == View::Grid => {
             // Esc on the grid first clears a filter.
             if screen.ui.focus == Focus::Grid && screen.ui.filter.is_some() {
@@ -292,6 +324,20 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
         | Action::Promote => {}
         // Only a dialog answers these, and none is open.
         Action::Confirm | Action::Cancel | Action::Erase | Action::Input(_) => {}
+        // The logs view's keys (handled above while it is open).
+        Action::LogsFollow
+        | Action::LogsPause
+        | Action::LogsSince
+        | Action::LogsSince1m
+        | Action::LogsSince5m
+        | Action::LogsSince15m
+        | Action::LogsSince1h
+        | Action::LogsWrap
+        | Action::LogsTimestamps
+        | Action::SearchNext
+        | Action::SearchPrev
+        | Action::LogsSave
+        | Action::SaveLogs(_) => {}
     }
     Vec::new()
 }
@@ -323,6 +369,7 @@ fn move_selection(screen: &mut Screen, action: &Action) {
             charts::selection_moved(screen);
         }
         View::Trace(_) => trace::move_row(screen, action),
+        View::Logs(_) => {}
     }
 }
 

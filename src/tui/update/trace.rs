@@ -5,7 +5,7 @@ use super::step;
 use crate::cluster::Trace;
 use crate::plan::labels;
 use crate::tui::action::Action;
-use crate::tui::screen::{Focus, Screen, View, followed, trace_rows};
+use crate::tui::screen::{Focus, Screen, TraceNav, View, followed, trace_rows};
 
 /// `show_trace`: the selected app's trace from the Apps panel, the selected container's
 /// app's from a host's view.
@@ -30,7 +30,7 @@ pub(super) fn show(screen: &mut Screen) {
                 None => screen.ui.message = Some(format!("{host} has no container selected")),
             }
         }
-        View::Trace(_) => {}
+        View::Trace(_) | View::Logs(_) => {}
     }
 }
 
@@ -40,15 +40,21 @@ pub(super) fn follow(screen: &mut Screen) {
         return;
     };
     let trace = Trace::of(&screen.cluster, &nav.app);
-    let next = match followed(&trace, nav.row) {
-        Some(hop) if hop.callee == nav.app => hop.caller.clone(),
-        Some(hop) => hop.callee.clone(),
-        None => {
-            screen.ui.message = Some("enter follows a caller or a dependency".to_owned());
-            return;
-        }
+    let Some(next) = followed_app(&trace, nav) else {
+        screen.ui.message = Some("enter follows a caller or a dependency".to_owned());
+        return;
     };
     screen.ui.show_trace(&next);
+}
+
+/// The app at the far end of the selected caller or dependency.
+pub(super) fn followed_app(trace: &Trace, nav: &TraceNav) -> Option<String> {
+    let hop = followed(trace, nav.row)?;
+    Some(if hop.callee == nav.app {
+        hop.caller.clone()
+    } else {
+        hop.callee.clone()
+    })
 }
 
 /// Esc in a trace: one step back along the breadcrumb, or out to where it was opened.

@@ -39,6 +39,7 @@ pub fn sections_for(view: &View) -> &'static [Section] {
         View::Grid => &[Section::Global, Section::Grid, Section::Apps],
         View::Host(_) => &[Section::Global, Section::Host],
         View::Trace(_) => &[Section::Global, Section::Trace],
+        View::Logs(_) => &[Section::Global, Section::Logs],
     }
 }
 
@@ -271,6 +272,7 @@ fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
         Section::Apps => "Apps panel",
         Section::Host => "Host",
         Section::Trace => "Trace",
+        Section::Logs => "Logs",
         Section::Prompt => "Prompt",
         Section::Confirm => "Confirm",
     };

@@ -5,5 +5,6 @@ pub mod grid;
 pub mod help;
 pub mod history;
 pub mod host;
+pub mod logs;
 pub mod trace;
 pub mod wallboard;

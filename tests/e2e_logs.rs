@@ -1,0 +1,117 @@
+//! The logs screen on a real lab, in tmux: a container printing numbered lines (every
+//! fifth on stderr, one with escape sequences); `l` on its row in the host view opens its
+//! logs and new lines arrive; `/` highlights the matches in reverse video, the hostile
+//! line shows inert; wrap on with a 90,000-character line keeps taking lines; `p` pauses and counts what waits; esc goes back to the host view;
+//! the container removed by hand is said so while its lines stay.
+
+// Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
+// lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::lab::{BIN, shell};
+use common::tmux::{Tmux, quote};
+use std::time::Duration;
+use wheelhouse::lab::TestLab;
+
+/// A hostile line and a 90,000-character one, then `tick N` every 200 ms, `oops N` on
+/// stderr every fifth.
+const PRINTER: &str = "printf 'evil \\033[2J\\033]0;pwned\\007 end\\n'; \
+    s=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; s=$s$s$s$s$s$s$s$s$s$s; t=; \
+    for i in 1 2 3 4 5 6 7 8 9; do t=$t$s$s$s$s$s$s$s$s$s$s; done; echo \"$t\"; n=0; while true; do \
+    n=$((n+1)); if [ $((n % 5)) -eq 0 ]; then echo \"oops $n\" >&2; else echo \"tick $n\"; fi; \
+    sleep 0.2; done";
+
+fn last_tick(screen: &str) -> u32 {
+    screen
+        .lines()
+        .filter_map(|l| l.split("tick ").nth(1))
+        .filter_map(|n| n.trim().parse().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn logs_of_a_container_from_the_host_view() {
+    let lab = TestLab::up(1).expect("lab up");
+    lab.engine(0)
+        .run("printer", shell(PRINTER, &[], false))
+        .expect("run");
+    let tmux = Tmux::start("logs", 120, 30);
+    tmux.run_line(&format!(
+        "{} --config {} --log-file {}",
+        quote(BIN.as_ref()),
+        quote(&lab.config_path()),
+        quote(&lab.dir().join("e2e-logs.log")),
+    ));
+    tmux.wait_text("lab-1", Duration::from_secs(20));
+    tmux.keys(&["Enter"]);
+    tmux.wait_text("printer", Duration::from_secs(10));
+    let title = tmux.display("#{pane_title}");
+
+    // The only container: l opens its logs, and lines keep arriving.
+    tmux.keys(&["l"]);
+    let screen = tmux.wait_text("logs printer", Duration::from_secs(5));
+    assert!(screen.contains("following"), "{screen}");
+    let first = tmux.wait_for("ticks", Duration::from_secs(10), |s| last_tick(s) > 0);
+    let seen = last_tick(&first);
+    let screen = tmux.wait_for("newer ticks", Duration::from_secs(10), |s| {
+        last_tick(s) > seen + 3
+    });
+    assert!(screen.contains("! oops"), "stderr marked:\n{screen}");
+    // The hostile line is text: nothing cleared the screen or named the pane.
+    assert!(
+        screen.contains("evil") && screen.contains(" end"),
+        "{screen}"
+    );
+    assert_eq!(tmux.display("#{pane_title}"), title);
+
+    // Search: the matches are in reverse video (SGR 7) on the captured pane.
+    tmux.keys(&["/"]);
+    for key in ["o", "o", "p", "s", "Enter"] {
+        tmux.keys(&[key]);
+    }
+    tmux.wait_text("/oops", Duration::from_secs(5));
+    let capture = tmux.capture();
+    let marked = capture
+        .lines()
+        .filter(|l| l.contains("oops"))
+        .any(|l| l.contains("\u{1b}[7m") || l.contains(";7m") || l.contains("[1;7m"));
+    assert!(marked, "matches reversed:\n{capture}");
+
+    // Wrap with the 90,000-character line (cut to 16 KiB by the core) in the buffer: the
+    // view goes on taking lines.
+    tmux.keys(&["G", "w"]);
+    let wrapped = tmux.wait_text("wrap", Duration::from_secs(5));
+    let seen = last_tick(&wrapped);
+    tmux.wait_for("ticks while wrapped", Duration::from_secs(10), |s| {
+        last_tick(s) > seen + 3
+    });
+    tmux.keys(&["g", "g"]);
+    tmux.wait_for(
+        "the long line wrapped at the top",
+        Duration::from_secs(5),
+        |s| s.lines().filter(|l| l.contains(&"x".repeat(100))).count() > 5,
+    );
+    tmux.keys(&["w"]);
+
+    // Pause: the lines stop moving and the waiting ones are counted.
+    tmux.keys(&["G", "p"]);
+    tmux.wait_for("paused with lines waiting", Duration::from_secs(10), |s| {
+        s.contains("paused, ") && !s.contains("paused, 0 new")
+    });
+    tmux.keys(&["p"]);
+
+    // The container goes: the view says so and keeps its lines.
+    lab.engine(0).remove_container("printer").expect("remove");
+    let screen = tmux.wait_text("stopped or went away", Duration::from_secs(30));
+    assert!(last_tick(&screen) > 0, "{screen}");
+
+    // Esc: back to the host view.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the host view", Duration::from_secs(5), |s| {
+        s.contains("┌ lab-1") && !s.contains("logs printer")
+    });
+    tmux.keys(&["q"]);
+}
