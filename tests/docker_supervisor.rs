@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use wheelhouse::cluster::DataEvent;
-use wheelhouse::docker::{self, DockerError, Supervisor};
+use wheelhouse::docker::{self, Detail, DockerError, Supervisor};
 use wheelhouse::domain::HostSpec;
 use wheelhouse::lab::TestLab;
 
@@ -189,8 +189,12 @@ fn containers_and_stats_follow_the_engine() {
 
         // Lists only (the controller's kind): the burner is listed, but no stats come.
         let (lists_tx, mut lists) = mpsc::channel(256);
-        let _lists_only =
-            Supervisor::spawn_without_stats(host.clone(), Duration::from_secs(1), lists_tx);
+        let _lists_only = Supervisor::start(
+            host.clone(),
+            Duration::from_secs(1),
+            Detail::Lists,
+            lists_tx,
+        );
         let listed = wait_for(&mut lists, Duration::from_secs(10), |e| {
             matches!(e, DataEvent::Containers { containers, .. }
                 if containers.iter().any(|c| c.id == id))

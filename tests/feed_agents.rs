@@ -1,6 +1,7 @@
 //! A screen's feed on a lab whose hosts run agents: the figures come from the agents
-//! (cgroups), the engines serve no stats streams for them, and when a host's agent stops
-//! its engine's stats take over again, the screen saying which source each host uses.
+//! (cgroups), the engines serve no stats streams for them (restart counts still come from
+//! an inspect), and when a host's agent stops its engine's stats take over again, the
+//! screen saying which source each host uses.
 //! The stream count is the whole process's: keep this the binary's only test.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
@@ -56,6 +57,8 @@ async fn figures_come_from_the_agents_and_the_engines_stand_in_when_one_stops() 
                         .iter()
                         .any(|c| c.mem_bytes.is_some_and(|m| m > 0))
                     && h.containers.iter().all(|c| h.io.contains_key(&c.id))
+                // Restart counts still come from the engine (an inspect, no stream).
+                && h.containers.iter().all(|c| c.restarts.is_some())
             })
         },
     )

@@ -18,4 +18,4 @@ pub use log_sources::{
     Engine, FindError, Found, Target, connect_all, find, follow_app, stream_target,
 };
 pub use logs::{LogEvent, LogOptions, stream_container};
-pub use supervisor::Supervisor;
+pub use supervisor::{Detail, Supervisor};

@@ -59,33 +59,37 @@ pub struct Supervisor {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// How much a supervisor asks of its engine besides the container list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// The lists only: the controller and `ctl status`.
+    Lists,
+    /// Restart counts too (an inspect per new or changed container): a screen whose
+    /// host's agent supplies the figures.
+    Restarts,
+    /// Restart counts and a stats stream per running container: a screen without agent.
+    Stats,
+}
+
 impl Supervisor {
-    /// Starts supervising `spec`'s engine on the current tokio runtime; events go to `tx`.
-    /// The task ends by itself when `tx`'s receiver is dropped.
+    /// Starts supervising `spec`'s engine on the current tokio runtime with restart counts
+    /// and stats; events go to `tx`. The task ends by itself when `tx`'s receiver is dropped.
     pub fn spawn(spec: HostSpec, refresh: Duration, tx: mpsc::Sender<DataEvent>) -> Supervisor {
-        Supervisor::start(spec, refresh, true, tx)
+        Supervisor::start(spec, refresh, Detail::Stats, tx)
     }
 
-    /// The same without container stats, for the controller and `ctl status`, which need
-    /// the lists only: a stats stream per running container is most of a supervisor's work.
-    pub fn spawn_without_stats(
+    /// The same with only the `detail` asked for: a stats stream per running container is
+    /// most of a supervisor's work.
+    pub fn start(
         spec: HostSpec,
         refresh: Duration,
-        tx: mpsc::Sender<DataEvent>,
-    ) -> Supervisor {
-        Supervisor::start(spec, refresh, false, tx)
-    }
-
-    fn start(
-        spec: HostSpec,
-        refresh: Duration,
-        stats: bool,
+        detail: Detail,
         tx: mpsc::Sender<DataEvent>,
     ) -> Supervisor {
         let refresh = refresh.max(REFRESH_MIN);
         LIVE.fetch_add(1, Ordering::Relaxed);
         Supervisor {
-            task: tokio::spawn(run(spec, refresh, stats, tx)),
+            task: tokio::spawn(run(spec, refresh, detail, tx)),
         }
     }
 
@@ -125,13 +129,13 @@ enum End {
     Closed,
 }
 
-async fn run(spec: HostSpec, refresh: Duration, stats: bool, tx: mpsc::Sender<DataEvent>) {
+async fn run(spec: HostSpec, refresh: Duration, detail: Detail, tx: mpsc::Sender<DataEvent>) {
     let host = spec.name.clone();
     let mut backoff = BACKOFF_START;
     // The last Down sent: repeat attempts with the same failure stay quiet.
     let mut reported: Option<String> = None;
     loop {
-        let mut session = Session::new(&spec, refresh, stats, &tx);
+        let mut session = Session::new(&spec, refresh, detail, &tx);
         let (error, was_up) = match session.run().await {
             End::Closed => return,
             End::Failed { error, was_up } => (error, was_up),
@@ -161,8 +165,8 @@ async fn run(spec: HostSpec, refresh: Duration, stats: bool, tx: mpsc::Sender<Da
 struct Session<'a> {
     spec: &'a HostSpec,
     refresh: Duration,
-    /// Whether to stream stats for running containers.
-    watch_stats: bool,
+    /// Whether to read restart counts, and stream stats for running containers.
+    detail: Detail,
     tx: &'a mpsc::Sender<DataEvent>,
     up: bool,
     /// Last stats per running container, to fill into each new list.
@@ -178,14 +182,14 @@ impl<'a> Session<'a> {
     fn new(
         spec: &'a HostSpec,
         refresh: Duration,
-        watch_stats: bool,
+        detail: Detail,
         tx: &'a mpsc::Sender<DataEvent>,
     ) -> Self {
         let (samples_tx, samples_rx) = mpsc::channel(64);
         Session {
             spec,
             refresh,
-            watch_stats,
+            detail,
             tx,
             up: false,
             last: HashMap::new(),
@@ -301,7 +305,7 @@ impl<'a> Session<'a> {
         self.last.retain(|id, _| running.contains(id.as_str()));
         self.stats
             .retain(|id, task| running.contains(id.as_str()) && !task.0.is_finished());
-        for id in running.iter().filter(|_| self.watch_stats) {
+        for id in running.iter().filter(|_| self.detail == Detail::Stats) {
             if !self.stats.contains_key(*id) {
                 let task = watch_stats(
                     docker.clone(),
@@ -319,7 +323,7 @@ impl<'a> Session<'a> {
                 c.mem_bytes = Some(mem);
             }
         }
-        if self.watch_stats {
+        if self.detail != Detail::Lists {
             self.restart_counts(docker, &mut containers).await;
         }
         tracing::debug!(

@@ -10,7 +10,7 @@ use crate::cluster::{
     Change, ClusterEvent, ClusterState, DataEvent, EtcdState, Host, HostSource, Watch,
 };
 use crate::config::Config;
-use crate::docker::Supervisor;
+use crate::docker::{Detail, Supervisor};
 use crate::domain::HostSpec;
 use crate::store::{self, EtcdLink};
 use etcd::EtcdHealth;
@@ -356,11 +356,13 @@ impl Hub {
     fn spawn_supervisor(&mut self, spec: HostSpec, stats: bool) {
         let name = spec.name.clone();
         let tx = self.data_tx.clone();
-        let supervisor = if stats {
-            Supervisor::spawn(spec, self.refresh, tx)
-        } else {
-            Supervisor::spawn_without_stats(spec, self.refresh, tx)
+        // Screens show restart counts whoever supplies the figures.
+        let detail = match (self.stats, stats) {
+            (Stats::Without, _) => Detail::Lists,
+            (Stats::With, false) => Detail::Restarts,
+            (Stats::With, true) => Detail::Stats,
         };
+        let supervisor = Supervisor::start(spec, self.refresh, detail, tx);
         self.supervisors.insert(name, (supervisor, stats));
     }
 
