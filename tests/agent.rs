@@ -11,12 +11,12 @@
 mod common;
 
 use bollard::Docker;
-use bollard::models::{ContainerCpuStats, ContainerCreateBody, ContainerStatsResponse, HostConfig};
+use bollard::models::{ContainerCpuStats, ContainerCreateBody, ContainerStatsResponse};
 use bollard::query_parameters::StatsOptions;
 use common::etcd::client;
-use common::lab::{BIN, wait_until};
+use common::lab::{BIN, IDLE, shell, wait_until};
 use futures::StreamExt;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -303,30 +303,15 @@ fn listening_on_any_address(port: u16) -> bool {
     })
 }
 
-/// A container that looks managed (app and instance labels) and idles.
+/// A container that looks managed (app and instance labels) and idles, in a network
+/// namespace of its own with only `lo` (so it has no network figures).
 fn managed(app: &str, instance: &str) -> ContainerCreateBody {
-    let labels = HashMap::from([
-        ("wheelhouse.app".to_owned(), app.to_owned()),
-        ("wheelhouse.instance".to_owned(), instance.to_owned()),
-    ]);
-    ContainerCreateBody {
-        image: Some(format!("{}:1", wheelhouse::lab::DEMO_REPO)),
-        entrypoint: Some(
-            [
-                "/bin/sh",
-                "-c",
-                "trap 'exit 0' TERM; while :; do sleep 1; done",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        ),
-        labels: Some(labels),
-        host_config: Some(HostConfig {
-            network_mode: Some("none".to_owned()),
-            ..Default::default()
-        }),
-        ..Default::default()
+    let labels = [("wheelhouse.app", app), ("wheelhouse.instance", instance)];
+    let mut body = shell(IDLE, &labels, false);
+    if let Some(host) = &mut body.host_config {
+        host.network_mode = Some("none".to_owned());
     }
+    body
 }
 
 /// Prometheus, stopped (by pid) and its data removed when dropped.

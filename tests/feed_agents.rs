@@ -10,10 +10,7 @@
 
 mod common;
 
-use bollard::Docker;
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::CreateContainerOptionsBuilder;
-use common::lab::BIN;
+use common::lab::{BIN, IDLE, shell};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,18 +26,8 @@ async fn figures_come_from_the_agents_and_the_engines_stand_in_when_one_stops() 
     let lab = tokio::task::block_in_place(|| TestLab::up_with_agents(2, Path::new(BIN)))
         .unwrap_or_else(|e| panic!("lab up: {e}"));
     for (i, name) in [(0, "idle-1"), (1, "idle-2")] {
-        let docker = Docker::connect_with_unix(
-            &lab.hosts()[i].socket.display().to_string(),
-            10,
-            bollard::API_DEFAULT_VERSION,
-        )
-        .unwrap();
-        let options = CreateContainerOptionsBuilder::new().name(name).build();
-        docker
-            .create_container(Some(options), idle())
-            .await
-            .unwrap();
-        docker.start_container(name, None).await.unwrap();
+        let idle = shell(IDLE, &[], false);
+        tokio::task::block_in_place(|| lab.engine(i).run(name, idle)).unwrap();
     }
     let config = Config::load(Some(&lab.config_path())).expect("lab config");
     let feed = Feed::start(&config, Stats::With);
@@ -124,26 +111,5 @@ async fn wait_for(what: &str, ready: impl Fn() -> bool) {
     while !ready() {
         assert!(Instant::now() < deadline, "not within 30 s: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A container that idles (in its own network namespace, as the controller starts them).
-fn idle() -> ContainerCreateBody {
-    ContainerCreateBody {
-        image: Some(format!("{}:1", wheelhouse::lab::DEMO_REPO)),
-        entrypoint: Some(
-            [
-                "/bin/sh",
-                "-c",
-                "trap 'exit 0' TERM; while :; do sleep 1; done",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        ),
-        host_config: Some(HostConfig {
-            network_mode: Some("none".to_owned()),
-            ..Default::default()
-        }),
-        ..Default::default()
     }
 }

@@ -80,6 +80,15 @@ pub async fn list_agents(
     client: &mut Client,
     prefix: &str,
 ) -> Result<BTreeMap<String, AgentRecord>, StoreError> {
+    Ok(list_at(client, prefix).await?.0)
+}
+
+/// Every well-formed agent record, and the revision they were read at (one request, so
+/// a watch from the next revision misses nothing).
+async fn list_at(
+    client: &mut Client,
+    prefix: &str,
+) -> Result<(BTreeMap<String, AgentRecord>, i64), StoreError> {
     let dir = agents_dir(prefix);
     let resp = request(
         "get",
@@ -96,7 +105,8 @@ pub async fn list_agents(
             Err(why) => tracing::warn!(%key, "skipping malformed agent record: {why}"),
         }
     }
-    Ok(agents)
+    let revision = resp.header().map_or(0, |h| h.revision());
+    Ok((agents, revision))
 }
 
 fn check(host: &str) -> Result<(), StoreError> {
@@ -150,12 +160,7 @@ impl Feed for AgentFeed {
         &self,
         client: &mut Client,
     ) -> Result<(BTreeMap<String, AgentRecord>, i64), StoreError> {
-        let revision = request("get", client.get(self.dir.as_str(), None))
-            .await?
-            .header()
-            .map_or(0, |h| h.revision());
-        // Listed after the revision is read: a change in between comes again, harmlessly.
-        Ok((list_agents(client, &self.prefix).await?, revision))
+        list_at(client, &self.prefix).await
     }
 
     fn change(&self, event: &Event, _revision: i64) -> Option<AgentChange> {

@@ -220,6 +220,9 @@ pub fn wait_rollout(config: &Path, app: &str, prefix: &str, timeout: Duration) {
     });
 }
 
+/// A script that idles and ends at once on SIGTERM.
+pub const IDLE: &str = "trap 'exit 0' TERM; while :; do sleep 1; done";
+
 /// A busybox shell running `script`, with `labels`, restarted by the engine if `always`.
 pub fn shell(script: &str, labels: &[(&str, &str)], always: bool) -> ContainerCreateBody {
     let policy = if always {
