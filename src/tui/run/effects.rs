@@ -29,6 +29,9 @@ pub struct Io<'a> {
     pub auditor: Option<&'a mpsc::Sender<Refusal>>,
     /// The logs view's stream, while it is open.
     pub logs: Option<LogTask>,
+    /// One client for every read of the agents' history, so its connections are kept;
+    /// why there is none, if it could not be built.
+    pub agents: Result<reqwest::Client, String>,
 }
 
 impl Io<'_> {
@@ -102,11 +105,11 @@ impl Io<'_> {
     /// `Msg::Series` (each query with its points, or why the agent could not say).
     fn read_series(&self, host: String, base: String, queries: Vec<Query>) {
         let answers = self.answers.clone();
+        let http = self.agents.clone();
         tokio::spawn(async move {
             let now_ms = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-            let http = agent::http_client();
             let reads = queries.into_iter().map(|q| {
                 let (http, base) = (&http, &base);
                 async move {
@@ -118,7 +121,7 @@ impl Io<'_> {
                                 .map(|reply| to_points(reply.points))
                                 .map_err(|e| e.to_string())
                         }
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(e.clone()),
                     };
                     (q, points)
                 }
