@@ -19,6 +19,8 @@ mod sampler;
 pub mod summary;
 mod tls;
 
+pub use api::Reply;
+pub use run::now_ms;
 pub use tls::ServerFiles;
 
 use crate::domain::probe::ProbeCatalog;
@@ -88,4 +90,20 @@ pub async fn start(
         started_at_ms,
         tasks,
     })
+}
+
+/// The API's answer from a summary alone, with no history or probes kept (the fleet
+/// simulator's agents): series and probes say they are not there.
+pub fn answer_from_summary(
+    method: &hyper::Method,
+    path: &str,
+    query: Option<&str>,
+    summary: summary::Summary,
+    now_ms: i64,
+) -> Reply {
+    let shared = Shared {
+        summary: Some(summary),
+        ..Shared::default()
+    };
+    api::route(method, path, query, &shared, now_ms)
 }

@@ -67,6 +67,21 @@ impl Host {
         &self.spec.name
     }
 
+    /// Whether its grid cell is final: offline, or online with the engine's size and a CPU
+    /// figure for every running container (the figures come a moment after the list).
+    pub fn complete(&self) -> bool {
+        match self.state {
+            HostState::Unknown => false,
+            HostState::Offline { .. } => true,
+            HostState::Online => {
+                self.info.is_some()
+                    && (self.containers.iter())
+                        .filter(|c| c.is_running())
+                        .all(|c| c.cpu_percent.is_some())
+            }
+        }
+    }
+
     /// Load from container stats over the engine's NCPU and MemTotal; None until both are known.
     pub fn load(&self) -> Option<Load> {
         if self.state != HostState::Online {

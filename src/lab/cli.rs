@@ -37,6 +37,9 @@ pub enum LabCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// A SIMULATED fleet for scale figures: one process serving the Docker API subset
+    /// wheelhouse uses on a socket per engine, and every host's agent API.
+    Sim(super::sim::SimCli),
     /// Stop everything the lab started, by pid.
     Down {
         /// Lab directory (default: the XDG state dir's wheelhouse/lab).
@@ -110,6 +113,7 @@ pub fn run_cli(cmd: LabCommand) -> color_eyre::Result<()> {
                 .into());
             }
         }
+        LabCommand::Sim(sim) => super::sim::run_cli(sim)?,
         LabCommand::Down { dir } => {
             let lab = Lab::open(&dir.unwrap_or_else(default_dir))?;
             let running: Vec<(String, u32)> = lab

@@ -15,6 +15,7 @@ mod etcd;
 mod images;
 mod parts;
 mod process;
+pub mod sim;
 mod state;
 mod testlab;
 mod tls;

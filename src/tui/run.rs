@@ -113,6 +113,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         agents: crate::agent::client::http_client().map_err(|e| e.to_string()),
     };
     let mut last_draw = Instant::now() - frame;
+    // For the scale figures: when the grid was first drawn with every host's cell final.
+    let mut grid_complete = false;
 
     'run: loop {
         let wait_frame = tokio::time::sleep_until((last_draw + frame).into());
@@ -212,6 +214,12 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             draw(&mut guard, &screen)?;
             screen.dirty = false;
             last_draw = Instant::now();
+            let hosts = &screen.cluster.hosts;
+            if !grid_complete && !hosts.is_empty() && hosts.iter().all(|h| h.complete()) {
+                grid_complete = true;
+                let ms = now.elapsed().as_millis();
+                tracing::info!(hosts = hosts.len(), ms, "first complete grid drawn");
+            }
         }
     }
     drop(inbox);

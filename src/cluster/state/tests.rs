@@ -169,3 +169,35 @@ fn the_registry_follows_registrations_and_drops_an_app_left_without_endpoints() 
     );
     assert_eq!(cluster.services, all);
 }
+
+#[test]
+fn a_hosts_cell_is_complete_once_every_running_container_has_a_cpu_figure() {
+    let now = Instant::now();
+    let mut c = ClusterState::with_hosts(vec![host("a"), host("b")]);
+    let complete = |c: &ClusterState| c.hosts.iter().map(|h| h.complete()).collect::<Vec<_>>();
+    assert_eq!(complete(&c), [false, false]);
+    let down = DataEvent::Down {
+        host: "b".into(),
+        error: "refused".into(),
+    };
+    c.apply(ClusterEvent::Engine(down), now);
+    let up = DataEvent::Up {
+        host: "a".into(),
+        info: crate::domain::HostInfo::default(),
+    };
+    c.apply(ClusterEvent::Engine(up), now);
+    let listed = DataEvent::Containers {
+        host: "a".into(),
+        containers: vec![container("c1")],
+    };
+    c.apply(ClusterEvent::Engine(listed), now);
+    assert_eq!(complete(&c), [false, true], "a's c1 has no figure yet");
+    let stats = DataEvent::Stats {
+        host: "a".into(),
+        id: "c1".into(),
+        cpu_percent: 3.0,
+        mem_bytes: 1,
+    };
+    c.apply(ClusterEvent::Engine(stats), now);
+    assert_eq!(complete(&c), [true, true]);
+}
