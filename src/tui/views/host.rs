@@ -247,7 +247,7 @@ fn metrics_line<'a>(host: &Host, theme: &Theme) -> Line<'a> {
         Metrics::Agent { source } => (format!("agent ({source})"), theme.text()),
         Metrics::Engine => ("engine stats (no agent)".to_owned(), theme.text()),
         Metrics::Fallback { error } => (
-            format!("⚠ engine stats: the agent does not answer: {error}"),
+            format!("⚠ engine stats, the agent not read: {error}"),
             theme.level_text(Level::Warn),
         ),
     };
