@@ -1,7 +1,7 @@
-//! The real binary in tmux on a lab whose hosts run agents: `m` on an app in the Apps
-//! panel shows its instances side by side, each titled instance@host with a CPU and a
-//! memory chart read from its own host's agent; `c` switches their window and esc goes
-//! back to the grid.
+//! The real binary in tmux on a `lab up --tls` lab whose hosts run agents: `m` on an app
+//! in the Apps panel shows its instances side by side, each titled instance@host with a
+//! CPU and a memory chart read from its own host's agent over mutual TLS (with the host's
+//! engine files); `c` switches their window and esc goes back to the grid.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -28,7 +28,7 @@ fn charts_with_figures(screen: &str, what: &str) -> usize {
 
 #[test]
 fn an_apps_instances_side_by_side_each_with_its_agents_charts() {
-    let lab = TestLab::up_with_agents(2, Path::new(BIN)).expect("lab up");
+    let lab = TestLab::up_tls_with_agents(2, Path::new(BIN)).expect("lab up");
     let _controller = web_under_controller(&lab, 2, "1s");
     wait_until("web's 2 instances running", Duration::from_secs(60), || {
         let images = running_images(&lab, "web");
