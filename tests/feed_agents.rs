@@ -11,11 +11,9 @@
 mod common;
 
 use common::lab::{BIN, IDLE, shell};
+use common::pictures::{until, wait_for};
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::watch::Receiver;
-use wheelhouse::cluster::{ClusterState, Metrics};
+use wheelhouse::cluster::Metrics;
 use wheelhouse::config::Config;
 use wheelhouse::docker::Supervisor;
 use wheelhouse::feed::{Feed, Stats};
@@ -79,37 +77,4 @@ async fn figures_come_from_the_agents_and_the_engines_stand_in_when_one_stops() 
     .await;
     drop(feed);
     drop(lab);
-}
-
-/// Waits for a picture that `ready` accepts (60 s at most).
-async fn until(
-    pictures: &mut Receiver<Arc<ClusterState>>,
-    what: &str,
-    ready: impl Fn(&ClusterState) -> bool,
-) -> Arc<ClusterState> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let now = Arc::clone(&pictures.borrow_and_update());
-        if ready(&now) {
-            return now;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        let changed = tokio::time::timeout(left, pictures.changed()).await;
-        assert!(
-            matches!(changed, Ok(Ok(()))),
-            "no picture with {what} in 60 s; last: {:#?}",
-            now.hosts
-                .iter()
-                .map(|h| (h.name(), &h.metrics, h.containers.len()))
-                .collect::<Vec<_>>()
-        );
-    }
-}
-
-async fn wait_for(what: &str, ready: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !ready() {
-        assert!(Instant::now() < deadline, "not within 30 s: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

@@ -21,6 +21,8 @@ use wheelhouse::tui::theme::{Level, Theme};
 mod common;
 #[path = "tui_snapshots/grid.rs"]
 mod grid;
+#[path = "tui_snapshots/instances.rs"]
+mod instances;
 #[path = "tui_snapshots/logs.rs"]
 mod logs;
 #[path = "tui_snapshots/trace.rs"]

@@ -179,6 +179,13 @@ fn screens() -> Vec<(String, Screen, u16, u16)> {
             30,
         ),
         ("logs".into(), common::models::logged(), 80, 24),
+        ("instances".into(), common::models::instances(), 80, 24),
+        (
+            "instances 200x50".into(),
+            common::models::instances(),
+            200,
+            50,
+        ),
     ]
 }
 

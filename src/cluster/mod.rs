@@ -23,4 +23,4 @@ pub use rollouts::{
     active_rollout, changing_hosts,
 };
 pub use state::{Change, ClusterState, EtcdState};
-pub use trace::{Hop, HostProbes, Node, Probes, Trace, Verdict};
+pub use trace::{Hop, HostProbes, Node, Probes, Trace, Verdict, instances_of};

@@ -4,10 +4,10 @@
 //! of the caller's hosts measure (`trace_probes`); where no agent reports a hop, it says
 //! so ([`Probes::NotMeasured`]) rather than showing a number.
 
-use super::ClusterState;
 use super::trace_probes::probes_of;
 pub use super::trace_probes::{HostProbes, Probes};
-use crate::domain::{ContainerState, Health};
+use super::{ClusterState, Host};
+use crate::domain::{Container, ContainerState, Health};
 use crate::plan::{Endpoint, Identity};
 
 /// One app in the middle, its callers on the left and its dependencies on the right.
@@ -182,33 +182,40 @@ impl Trace {
 /// The managed containers of `app` on every host, by host then instance number.
 fn nodes(cluster: &ClusterState, app: &str) -> Vec<Node> {
     let endpoints = cluster.services.get(app);
-    let mut nodes = Vec::new();
-    for host in &cluster.hosts {
-        let load = host.load().map(|l| l.score());
-        for c in &host.containers {
-            let Some(id) = Identity::from_labels(&c.labels).filter(|i| i.app == app) else {
-                continue;
-            };
-            let endpoint = endpoints
+    (instances_of(cluster, app).into_iter())
+        .map(|(host, c, id)| Node {
+            host: host.name().to_owned(),
+            container: c.name.clone(),
+            id: c.short_id().to_owned(),
+            instance: id.instance,
+            revision: id.revision,
+            state: c.state.clone(),
+            health: c.health,
+            uptime: c.uptime().map(str::to_owned),
+            restarts: c.restarts,
+            endpoint: endpoints
                 .and_then(|e| e.values().find(|e| e.container == c.id))
-                .cloned();
-            nodes.push(Node {
-                host: host.name().to_owned(),
-                container: c.name.clone(),
-                id: c.short_id().to_owned(),
-                instance: id.instance,
-                revision: id.revision,
-                state: c.state.clone(),
-                health: c.health,
-                uptime: c.uptime().map(str::to_owned),
-                restarts: c.restarts,
-                endpoint,
-                host_load: load,
-            });
-        }
-    }
-    nodes.sort_by(|a, b| (&a.host, a.instance).cmp(&(&b.host, b.instance)));
-    nodes
+                .cloned(),
+            host_load: host.load().map(|l| l.score()),
+        })
+        .collect()
+}
+
+/// `app`'s managed containers with their hosts and identities, by host then instance:
+/// the trace's instances, and the instances view's cells.
+pub fn instances_of<'a>(
+    cluster: &'a ClusterState,
+    app: &str,
+) -> Vec<(&'a Host, &'a Container, Identity)> {
+    let mut all: Vec<_> = (cluster.hosts.iter())
+        .flat_map(|host| host.containers.iter().map(move |c| (&**host, c)))
+        .filter_map(|(host, c)| {
+            let id = Identity::from_labels(&c.labels).filter(|i| i.app == app)?;
+            Some((host, c, id))
+        })
+        .collect();
+    all.sort_by(|a, b| (a.0.name(), a.2.instance).cmp(&(b.0.name(), b.2.instance)));
+    all
 }
 
 /// `caller -> callee`, judged by the callee's registered endpoints.

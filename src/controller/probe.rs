@@ -50,10 +50,7 @@ impl Prober {
     pub fn new(tx: mpsc::Sender<Outcome>) -> Prober {
         Prober {
             // No proxy: probes go straight to the hosts' addresses.
-            client: reqwest::Client::builder()
-                .no_proxy()
-                .build()
-                .unwrap_or_default(),
+            client: crate::agent::client::builder().build().unwrap_or_default(),
             tx,
             probes: HashMap::new(),
         }

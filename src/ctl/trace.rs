@@ -58,13 +58,18 @@ async fn agents_probes(config: &Config) -> BTreeMap<String, ProbeReport> {
             return BTreeMap::new();
         }
     };
-    let (Ok(agents), Ok(http)) = (agents, client::http_client()) else {
+    let Ok(agents) = agents else {
         return BTreeMap::new();
     };
+    let clients = client::Clients::default();
     let reads = agents.into_iter().map(|(host, record)| {
-        let http = &http;
+        // A host's agent takes the TLS files its engine is reached with.
+        let tls = (config.hosts.iter())
+            .find(|h| h.name == host)
+            .and_then(|h| h.tls.as_ref());
+        let http = clients.for_agent(&record.address, tls);
         async move {
-            let report = client::probes(http, &record.address).await;
+            let report = client::probes(&http.ok()?, &record.address).await;
             report.ok().map(|r| (host, r))
         }
     });

@@ -12,8 +12,13 @@ use tokio::sync::mpsc;
 /// Reads `base`'s summary every `every` and reports it as the host's figures, or that the
 /// agent did not answer; with it the agent's probe report, each round once. Runs until
 /// `tx`'s receiver is dropped or the task is aborted.
-pub(super) async fn poll(host: String, base: String, every: Duration, tx: mpsc::Sender<DataEvent>) {
-    let http = client::http_client();
+pub(super) async fn poll(
+    host: String,
+    base: String,
+    http: Result<reqwest::Client, client::ClientError>,
+    every: Duration,
+    tx: mpsc::Sender<DataEvent>,
+) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_round = None;

@@ -84,6 +84,7 @@ impl Feed {
             subscribers: Vec::new(),
             etcd: EtcdHealth::new(WATCHERS + usize::from(follow_agents)),
             pollers: HashMap::new(),
+            clients: Default::default(),
             snapshots,
         };
         for spec in &config.hosts {
@@ -220,6 +221,8 @@ struct Hub {
     supervisors: HashMap<String, (Supervisor, bool)>,
     /// The agents read, by host.
     pollers: HashMap<String, AbortOnDrop>,
+    /// Their clients: one plain, one per distinct set of hosts' TLS files.
+    clients: crate::agent::client::Clients,
     data_tx: mpsc::Sender<DataEvent>,
     subscribers: Vec<mpsc::Sender<ClusterEvent>>,
     etcd: EtcdHealth,
@@ -350,7 +353,13 @@ impl Hub {
             self.cluster.host(&spec.name).map(|h| &h.metrics),
             Some(crate::cluster::Metrics::Agent { .. })
         );
+        let name = spec.name.clone();
         self.spawn_supervisor(spec, self.stats == Stats::With && !answering);
+        // A changed spec may name other TLS files: its agent is read with them from now.
+        let agent = self.cluster.agents.get(&name).map(|a| a.address.clone());
+        if self.pollers.contains_key(&name) {
+            self.follow_agent(name, agent);
+        }
     }
 
     fn spawn_supervisor(&mut self, spec: HostSpec, stats: bool) {
@@ -383,7 +392,10 @@ impl Hub {
     fn follow_agent(&mut self, host: String, address: Option<String>) {
         match address {
             Some(base) => {
-                let task = agents::poll(host.clone(), base, self.refresh, self.data_tx.clone());
+                let tls = (self.cluster.host(&host)).and_then(|h| h.spec.tls.as_ref());
+                let http = self.clients.for_agent(&base, tls);
+                let tx = self.data_tx.clone();
+                let task = agents::poll(host.clone(), base, http, self.refresh, tx);
                 self.pollers.insert(host, AbortOnDrop(tokio::spawn(task)));
             }
             None => {

@@ -188,8 +188,7 @@ static IO: LazyLock<Result<Io, String>> = LazyLock::new(|| {
         .map_err(|e| format!("start the lab's runtime: {e}"))?;
     // No proxy: the demo servers are on loopback. No idle connections: a demo container
     // may be gone by the next request, and a stale pooled connection would fail it.
-    let http = reqwest::Client::builder()
-        .no_proxy()
+    let http = crate::agent::client::builder()
         .timeout(QUICK)
         .pool_max_idle_per_host(0)
         .build()

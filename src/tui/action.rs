@@ -116,8 +116,11 @@ actions! {
         RestartOne => "restart_one", "restart this container", leads to RestartContainer;
         /// Open the trace of the selected app, or of the selected container's app.
         ShowTrace => "show_trace", "trace: callers, instances, dependencies";
-        /// Switch the host view's chart between the last minute, 10 minutes and hour.
-        ChartWindow => "chart_window", "chart over 1 m / 10 m / 1 h";
+        /// Open the selected (or traced) app's instances side by side, each with its CPU
+        /// and memory chart from its host's agent.
+        ShowInstances => "show_instances", "instances side by side: CPU and memory charts";
+        /// Switch the charts between the last minute, 10 minutes and hour.
+        ChartWindow => "chart_window", "charts over 1 m / 10 m / 1 h";
         /// Open the `:` command line.
         CommandLine => "command_line", "command line (:scale web 5, :host …)";
         /// Open the `/` filter prompt.
@@ -161,6 +164,8 @@ actions! {
         OpenTrace(String),
         /// Open the logs of a container or app by name.
         OpenLogs(String),
+        /// Open an app's instances side by side by name.
+        OpenInstances(String),
         /// Write the lines kept as plain text to this path (on the server).
         SaveLogs(String),
     }

@@ -148,11 +148,12 @@ pub struct Geometry {
     /// Lines the logs view shows at once (unwrapped): a page.
     pub logs_rows: usize,
     /// Help does not fit in columns and scrolls: over the grid, a host's view, a trace,
-    /// the logs.
+    /// the logs, an app's instances.
     pub help_scrolls_grid: bool,
     pub help_scrolls_host: bool,
     pub help_scrolls_trace: bool,
     pub help_scrolls_logs: bool,
+    pub help_scrolls_instances: bool,
 }
 
 impl Geometry {

@@ -22,7 +22,7 @@ pub mod views;
 pub mod widgets;
 
 use crate::tui::action::Action;
-use crate::tui::screen::{LogsNav, Screen, TraceNav, View};
+use crate::tui::screen::{InstancesNav, LogsNav, Screen, TraceNav, View};
 use keymap::{Keymap, Section};
 use layout::Geometry;
 use ratatui::Frame;
@@ -50,6 +50,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         View::Host(name) => views::host::render(screen, name, theme, regions.main, buf),
         View::Trace(nav) => views::trace::render(screen, nav, theme, regions.main, buf),
         View::Logs(nav) => views::logs::render(screen, nav, theme, regions.main, buf),
+        View::Instances(nav) => {
+            views::instances::render(screen, &nav.app, theme, regions.main, buf)
+        }
     }
     // Nobody at a wall screen opens help.
     let help_keys = keymap
@@ -105,6 +108,7 @@ pub fn geometry(width: u16, height: u16) -> Geometry {
         help_scrolls_host: false,
         help_scrolls_trace: false,
         help_scrolls_logs: false,
+        help_scrolls_instances: false,
     }
 }
 
@@ -118,6 +122,10 @@ pub fn measure(width: u16, height: u16, keymap: &Keymap, theme: &Theme) -> Geome
         help_scrolls_host: scrolls(&View::Host(String::new())),
         help_scrolls_trace: scrolls(&View::Trace(Box::new(TraceNav::new("", View::Grid)))),
         help_scrolls_logs: scrolls(&View::Logs(Box::new(LogsNav::new("", "", View::Grid)))),
+        help_scrolls_instances: scrolls(&View::Instances(Box::new(InstancesNav {
+            app: String::new(),
+            from: View::Grid,
+        }))),
         ..geometry(width, height)
     }
 }

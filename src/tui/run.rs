@@ -110,7 +110,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         answers: &answers,
         auditor: auditor.as_ref(),
         logs: None,
-        agents: crate::agent::client::http_client().map_err(|e| e.to_string()),
+        agents: crate::agent::client::Clients::default(),
     };
     let mut last_draw = Instant::now() - frame;
     // For the scale figures: when the grid was first drawn with every host's cell final.

@@ -4,4 +4,5 @@
 pub mod etcd;
 pub mod lab;
 pub mod models;
+pub mod pictures;
 pub mod tmux;

@@ -312,24 +312,45 @@ pub fn on_its_agent() -> Screen {
     charlie.io.insert(web.clone(), io);
     let ids: Vec<String> = charlie.containers.iter().map(|c| c.id.clone()).collect();
     let running: Vec<&str> = ids[..2].iter().map(String::as_str).collect();
-    let queries = charts::queries(&running, &web, Window::TenMinutes);
-    // A ramp with a gap (the agent was down) in the middle.
-    let answer = |q: &charts::Query| {
-        let n = (q.span_ms / q.step_ms) as usize;
-        let points = (0..n)
-            .map(|i| Point {
-                unix_ms: i as i64 * q.step_ms,
-                value: (!(n / 3..n / 2).contains(&i)).then_some(if q.metric == "cpu_percent" {
-                    (i * 100 / n) as f64
-                } else {
-                    (200 + i) as f64 * 1024.0 * 1024.0
-                }),
-            })
-            .collect();
-        (q.clone(), Ok(points))
-    };
+    let queries = charts::queries("charlie", &running, &[&web], Window::TenMinutes);
     let charts = model.ui.charts.as_mut().unwrap();
     charts.window = Window::TenMinutes;
-    charts.take(queries.iter().map(answer).collect());
+    charts.take("charlie", queries.iter().map(ramp).collect());
+    model
+}
+
+/// An agent's answer to `q`: a ramp with a gap (the agent was down) in the middle.
+fn ramp(q: &charts::Query) -> (charts::Query, Result<Vec<Point>, String>) {
+    let n = (q.span_ms / q.step_ms) as usize;
+    let points = (0..n)
+        .map(|i| Point {
+            unix_ms: i as i64 * q.step_ms,
+            value: (!(n / 3..n / 2).contains(&i)).then_some(if q.metric == "cpu_percent" {
+                (i * 100 / n) as f64
+            } else {
+                (200 + i) as f64 * 1024.0 * 1024.0
+            }),
+        })
+        .collect();
+    (q.clone(), Ok(points))
+}
+
+/// The traced picture with checkout's instances side by side: alpha's read through its
+/// agent (its charts with a gap), bravo's engine without an agent.
+pub fn instances() -> Screen {
+    let mut model = traced();
+    model.ui.show_instances("checkout");
+    let alpha = model.cluster_mut().host_mut("alpha").unwrap();
+    alpha.metrics = Metrics::Agent {
+        source: "cgroup-v1".to_owned(),
+    };
+    let ids: Vec<String> = (alpha.containers.iter())
+        .filter(|c| c.name.starts_with("checkout"))
+        .map(|c| c.id.clone())
+        .collect();
+    let targets: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let queries = charts::queries("alpha", &[], &targets, Window::OneMinute);
+    let charts = model.ui.charts.as_mut().unwrap();
+    charts.take("alpha", queries.iter().map(ramp).collect());
     model
 }

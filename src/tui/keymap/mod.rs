@@ -52,13 +52,15 @@ pub enum Section {
     Host,
     Trace,
     Logs,
+    /// An app's instances side by side.
+    Instances,
     /// A prompt that takes typed text: unbound characters are typed into it.
     Prompt,
     /// A y/n question.
     Confirm,
 }
 
-const SECTIONS: usize = 8;
+const SECTIONS: usize = 9;
 
 impl Section {
     pub const ALL: [Section; SECTIONS] = [
@@ -68,6 +70,7 @@ impl Section {
         Section::Host,
         Section::Trace,
         Section::Logs,
+        Section::Instances,
         Section::Prompt,
         Section::Confirm,
     ];
@@ -81,6 +84,7 @@ impl Section {
             Section::Host => "host",
             Section::Trace => "trace",
             Section::Logs => "logs",
+            Section::Instances => "instances",
             Section::Prompt => "prompt",
             Section::Confirm => "confirm",
         }
@@ -102,6 +106,7 @@ impl Section {
             (None, View::Host(_), _) => Section::Host,
             (None, View::Trace(_), _) => Section::Trace,
             (None, View::Logs(_), _) => Section::Logs,
+            (None, View::Instances(_), _) => Section::Instances,
         }
     }
 
@@ -116,6 +121,7 @@ impl Section {
             Section::Host => &[Section::Host, Section::Global],
             Section::Trace => &[Section::Trace, Section::Global],
             Section::Logs => &[Section::Logs, Section::Global],
+            Section::Instances => &[Section::Instances, Section::Global],
             Section::Prompt => &[Section::Prompt],
             Section::Confirm => &[Section::Confirm],
         }

@@ -29,9 +29,8 @@ pub struct Io<'a> {
     pub auditor: Option<&'a mpsc::Sender<Refusal>>,
     /// The logs view's stream, while it is open.
     pub logs: Option<LogTask>,
-    /// One client for every read of the agents' history, so its connections are kept;
-    /// why there is none, if it could not be built.
-    pub agents: Result<reqwest::Client, String>,
+    /// The clients for every read of the agents' history, so their connections are kept.
+    pub agents: agent::Clients,
 }
 
 impl Io<'_> {
@@ -47,7 +46,7 @@ impl Io<'_> {
                 host,
                 base,
                 queries,
-            } => self.read_series(host, base, queries),
+            } => self.read_series(host, base, queries, screen),
             Effect::StreamLogs {
                 target,
                 since,
@@ -103,9 +102,10 @@ impl Io<'_> {
 
     /// The open host's series from its agent, read off the loop: answered with
     /// `Msg::Series` (each query with its points, or why the agent could not say).
-    fn read_series(&self, host: String, base: String, queries: Vec<Query>) {
+    fn read_series(&self, host: String, base: String, queries: Vec<Query>, screen: &Screen) {
         let answers = self.answers.clone();
-        let http = self.agents.clone();
+        let tls = (screen.cluster.host(&host)).and_then(|h| h.spec.tls.as_ref());
+        let http = self.agents.for_agent(&base, tls).map_err(|e| e.to_string());
         tokio::spawn(async move {
             let now_ms = SystemTime::now()
                 .duration_since(SystemTime::UNIX_EPOCH)

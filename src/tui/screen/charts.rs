@@ -1,6 +1,7 @@
-//! The open host's history, read from its agent: a CPU sparkline per container over the
-//! last two minutes, and the chart of the selected container (or the host) over the
-//! chosen window. Gaps (agent down, container stopped) stay gaps, never zeros.
+//! History read from the hosts' agents: for the open host, a CPU sparkline per container
+//! over the last two minutes and the chart of the selected container (or the host) over
+//! the chosen window; for an app's instances, each one's chart, read from its own host.
+//! Gaps (agent down, container stopped) stay gaps, never zeros.
 
 use crate::metrics::Point;
 use std::collections::BTreeMap;
@@ -54,9 +55,10 @@ impl Window {
     }
 }
 
-/// One series asked of an agent: `target`'s `metric` over the last `span_ms`.
+/// One series asked of `host`'s agent: `target`'s `metric` over the last `span_ms`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Query {
+    pub host: String,
     /// A container id, or `HOST_TARGET`.
     pub target: String,
     pub metric: String,
@@ -64,11 +66,11 @@ pub struct Query {
     pub step_ms: i64,
 }
 
-/// What the open host's view knows of its history.
+/// What the open host's view, or an app's instances view, knows of its history.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Charts {
-    /// The host these are of.
-    pub host: String,
+    /// The host these are of, or the app.
+    pub of: String,
     pub window: Window,
     /// When the series were last asked for; None: ask at the next tick.
     pub asked: Option<Instant>,
@@ -79,18 +81,20 @@ pub struct Charts {
 }
 
 impl Charts {
-    pub fn new(host: &str) -> Charts {
+    pub fn new(of: &str) -> Charts {
         Charts {
-            host: host.to_owned(),
+            of: of.to_owned(),
             ..Charts::default()
         }
     }
 
-    /// Takes an agent's answers, replacing what was read before.
-    pub fn take(&mut self, answers: Vec<(Query, Result<Vec<Point>, String>)>) {
-        self.series = (answers.into_iter())
-            .map(|(q, a)| (q, a.map(|points| points.iter().map(|p| p.value).collect())))
-            .collect();
+    /// Takes `host`'s agent's answers, replacing what was read from it before.
+    pub fn take(&mut self, host: &str, answers: Vec<(Query, Result<Vec<Point>, String>)>) {
+        self.series.retain(|q, _| q.host != host);
+        self.series.extend(
+            (answers.into_iter())
+                .map(|(q, a)| (q, a.map(|points| points.iter().map(|p| p.value).collect()))),
+        );
     }
 
     /// The values of `target`'s `metric` as last read for the sparkline column.
@@ -117,19 +121,29 @@ impl Charts {
             .then(|| Duration::from_millis(u64::try_from(up_ms).unwrap_or(0)))
     }
 
-    /// Why the agent could not answer, if it could not.
+    /// Why an agent could not answer, if one could not.
     pub fn error(&self) -> Option<&str> {
         self.series
             .values()
             .find_map(|a| a.as_ref().err())
             .map(String::as_str)
     }
+
+    /// Why the agent could not answer for `target`, if it could not.
+    pub fn error_of(&self, target: &str) -> Option<&str> {
+        (self.series.iter())
+            .filter(|(q, _)| q.target == target)
+            .find_map(|(_, a)| a.as_ref().err())
+            .map(String::as_str)
+    }
 }
 
-/// What to ask for: every listed container's CPU over the sparkline span, and the chart
-/// target's CPU and memory over the window (the host's are named differently).
-pub fn queries(containers: &[&str], chart: &str, window: Window) -> Vec<Query> {
+/// What to ask `host`'s agent for: every listed container's CPU over the sparkline span,
+/// and each chart target's CPU and memory over the window (the host's are named
+/// differently).
+pub fn queries(host: &str, containers: &[&str], charts: &[&str], window: Window) -> Vec<Query> {
     let query = |target: &str, metric: &str, span_ms: i64, step_ms: i64| Query {
+        host: host.to_owned(),
         target: target.to_owned(),
         metric: metric.to_owned(),
         span_ms,
@@ -138,17 +152,23 @@ pub fn queries(containers: &[&str], chart: &str, window: Window) -> Vec<Query> {
     let mut all: Vec<Query> = (containers.iter())
         .map(|id| query(id, "cpu_percent", SPARK_SPAN_MS, SPARK_STEP_MS))
         .collect();
-    let memory = if chart == HOST_TARGET {
-        "mem_used_bytes"
-    } else {
-        "mem_bytes"
-    };
-    for metric in ["cpu_percent", memory] {
-        all.push(query(chart, metric, window.span_ms(), window.step_ms()));
+    for chart in charts {
+        for metric in ["cpu_percent", memory_metric(chart)] {
+            all.push(query(chart, metric, window.span_ms(), window.step_ms()));
+        }
     }
     all.sort();
     all.dedup();
     all
+}
+
+/// The memory series of a chart target: the host's counts what its processes use.
+pub fn memory_metric(target: &str) -> &'static str {
+    if target == HOST_TARGET {
+        "mem_used_bytes"
+    } else {
+        "mem_bytes"
+    }
 }
 
 /// A text sparkline of `values`, one character each: eighth blocks scaled to `max`, a gap
@@ -183,8 +203,9 @@ mod tests {
 
     #[test]
     fn queries_cover_every_container_and_the_chart_in_its_window() {
-        let q = queries(&["c1", "c2"], "c1", Window::TenMinutes);
+        let q = queries("h", &["c1", "c2"], &["c1"], Window::TenMinutes);
         let spark = |id: &str| Query {
+            host: "h".into(),
             target: id.into(),
             metric: "cpu_percent".into(),
             span_ms: SPARK_SPAN_MS,
@@ -195,7 +216,7 @@ mod tests {
         let metrics: Vec<&str> = chart.map(|q| q.metric.as_str()).collect();
         assert_eq!(metrics, ["cpu_percent", "mem_bytes"]);
         assert_eq!(Window::TenMinutes.step_ms(), 10_000);
-        let host = queries(&[], HOST_TARGET, Window::OneHour);
+        let host = queries("h", &[], &[HOST_TARGET], Window::OneHour);
         assert!(host.iter().any(|q| q.metric == "mem_used_bytes"));
         assert_eq!(Window::OneHour.next(), Window::OneMinute);
     }
@@ -203,7 +224,7 @@ mod tests {
     #[test]
     fn answers_replace_what_was_read_and_errors_are_kept() {
         let mut charts = Charts::new("h");
-        let q = queries(&["c1"], "c1", Window::OneMinute);
+        let q = queries("h", &["c1"], &["c1"], Window::OneMinute);
         let point = |v| Point {
             unix_ms: 0,
             value: v,
@@ -212,15 +233,25 @@ mod tests {
             .iter()
             .map(|q| (q.clone(), Ok(vec![point(Some(1.0)), point(None)])))
             .collect();
-        charts.take(answers);
+        charts.take("h", answers);
         assert_eq!(charts.spark("c1"), Some(&[Some(1.0), None][..]));
         assert_eq!(
             charts.chart("c1", "mem_bytes"),
             Some(&[Some(1.0), None][..])
         );
         assert_eq!(charts.error(), None);
-        charts.take(vec![(q[0].clone(), Err("agent at x unreachable".into()))]);
+        charts.take(
+            "h",
+            vec![(q[0].clone(), Err("agent at x unreachable".into()))],
+        );
         assert_eq!(charts.spark("c1"), None);
         assert_eq!(charts.error(), Some("agent at x unreachable"));
+        assert_eq!(charts.error_of("c1"), Some("agent at x unreachable"));
+        // Another host's answers leave these alone.
+        let other = queries("g", &[], &["c9"], Window::OneMinute);
+        let answers = other.into_iter().map(|q| (q, Ok(vec![point(Some(2.0))])));
+        charts.take("g", answers.collect());
+        assert_eq!(charts.error_of("c1"), Some("agent at x unreachable"));
+        assert_eq!(charts.chart("c9", "cpu_percent"), Some(&[Some(2.0)][..]));
     }
 }

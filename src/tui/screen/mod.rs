@@ -11,7 +11,9 @@ pub mod wallboard;
 pub use logs::{LogBatch, LogsNav, LogsPane, SINCE_STEPS, match_ranges, since_text};
 pub use rollouts::{LINGER, note_finished, shown_rollouts};
 pub use trace::{TraceNav, TraceRow, followed, trace_row, trace_rows};
-pub use ui::{CommandLine, Dialog, Focus, HistoryList, ImagePrompt, LineKind, Ui, View};
+pub use ui::{
+    CommandLine, Dialog, Focus, HistoryList, ImagePrompt, InstancesNav, LineKind, Ui, View,
+};
 
 use crate::cluster::{AppStatus, ClusterState, Host};
 use crate::domain::Container;

@@ -15,6 +15,15 @@ pub enum View {
     Trace(Box<super::TraceNav>),
     /// A container's or an app's lines.
     Logs(Box<super::LogsNav>),
+    /// An app's instances side by side, each with its CPU and memory chart.
+    Instances(Box<InstancesNav>),
+}
+
+/// Where the instances view is: its app, and the view it was opened from (esc goes back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstancesNav {
+    pub app: String,
+    pub from: View,
 }
 
 /// Which panel of the grid view takes the keys.
@@ -168,7 +177,7 @@ impl Ui {
     pub fn filter_scope(&self) -> Scope {
         match self.view {
             View::Host(_) => Scope::Containers,
-            View::Grid | View::Trace(_) | View::Logs(_) => Scope::Hosts,
+            View::Grid | View::Trace(_) | View::Logs(_) | View::Instances(_) => Scope::Hosts,
         }
     }
 
@@ -179,6 +188,7 @@ impl Ui {
             View::Host(_) => self.geometry.help_scrolls_host,
             View::Trace(_) => self.geometry.help_scrolls_trace,
             View::Logs(_) => self.geometry.help_scrolls_logs,
+            View::Instances(_) => self.geometry.help_scrolls_instances,
         }
     }
 
@@ -199,6 +209,29 @@ impl Ui {
         }
         let from = std::mem::replace(&mut self.view, View::Grid);
         self.view = View::Trace(Box::new(super::TraceNav::new(app, from)));
+    }
+
+    /// Opens `app`'s instances view, with a way back to the view on screen.
+    pub fn show_instances(&mut self, app: &str) {
+        let from = std::mem::replace(&mut self.view, View::Grid);
+        self.view = View::Instances(Box::new(InstancesNav {
+            app: app.to_owned(),
+            from,
+        }));
+        self.charts = Some(super::charts::Charts::new(app));
+    }
+
+    /// Leaves the instances view for the view it was opened from; a host's view reads
+    /// its own charts again.
+    pub fn leave_instances(&mut self) {
+        let View::Instances(nav) = &self.view else {
+            return;
+        };
+        self.view = nav.from.clone();
+        self.charts = match &self.view {
+            View::Host(name) => Some(super::charts::Charts::new(name)),
+            _ => None,
+        };
     }
 
     /// Back to the grid; the host view's filter goes with it.

@@ -55,6 +55,7 @@ fn aimed_at(screen: &Screen) -> String {
     let in_view = match &screen.ui.view {
         View::Host(host) => Some(host.clone()),
         View::Trace(nav) => Some(nav.app.clone()),
+        View::Instances(nav) => Some(nav.app.clone()),
         View::Logs(nav) => Some(nav.title.clone()),
         View::Grid => None,
     };

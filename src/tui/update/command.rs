@@ -23,6 +23,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("help", ""),
     ("history", "[APP]"),
     ("host", "NAME"),
+    ("instances", "[APP]"),
     ("logs", "[CONTAINER|APP]"),
     ("pause", "[APP]"),
     ("promote", "[APP]"),
@@ -130,13 +131,17 @@ pub fn parse_command(line: &str, screen: &Screen) -> Result<Action, String> {
         "promote" if args.is_empty() => Ok(Action::Promote),
         "promote" => leader(|app| Command::Promote { app }),
         "trace" if args.is_empty() => Ok(Action::ShowTrace),
-        "trace" => {
+        "instances" if args.is_empty() => Ok(Action::ShowInstances),
+        "trace" | "instances" => {
             arity(1, 1)?;
             let app = app(args)?;
             if !crate::cluster::Trace::of(&screen.cluster, &app).known {
-                return Err(format!("trace: no app named {app}"));
+                return Err(format!("{command}: no app named {app}"));
             }
-            Ok(Action::OpenTrace(app))
+            Ok(match command {
+                "trace" => Action::OpenTrace(app),
+                _ => Action::OpenInstances(app),
+            })
         }
         "logs" if args.is_empty() => Ok(Action::ShowLogs),
         "logs" => {
@@ -273,7 +278,7 @@ pub fn complete(line: &str, kind: LineKind, screen: &Screen) -> (String, Vec<Str
             LineKind::Command,
             1,
             "scale" | "rollout" | "rollback" | "restart" | "pause" | "resume" | "promote"
-            | "history" | "trace" | "logs",
+            | "history" | "trace" | "logs" | "instances",
         ) => app_names(screen),
         (LineKind::Command, 1, "host") => screen
             .cluster

@@ -70,6 +70,7 @@ pub(super) fn show(screen: &mut Screen) -> Vec<Effect> {
                 None => Err("nothing selected".to_owned()),
             }
         }
+        View::Instances(nav) => Ok((nav.app.clone(), nav.app.clone())),
         View::Logs(_) => return Vec::new(),
     };
     match chosen {

@@ -252,9 +252,11 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
                 }
             }
             View::Trace(_) => trace::follow(screen),
-            View::Host(_) | View::Logs(_) => {}
+            View::Host(_) | View::Logs(_) | View::Instances(_) => {}
         },
         Action::ShowTrace => trace::show(screen),
+        Action::ShowInstances => charts::show_instances(screen),
+        Action::OpenInstances(app) => screen.ui.show_instances(&app),
         Action::ChartWindow => charts::next_window(screen),
         Action::OpenTrace(app) => screen.ui.show_trace(&app),
         Action::ShowLogs => return logs::show(screen),
@@ -267,6 +269,7 @@ fn on_action(screen: &mut Screen, action: Action) -> Vec<Effect> {
             screen.ui.focus = Focus::Grid;
         }
         Action::Back if matches!(screen.ui.view, View::Trace(_)) => trace::back(screen),
+        Action::Back if matches!(screen.ui.view, View::Instances(_)) => screen.ui.leave_instances(),
         // Esc in a host's view first clears its filter.
         Action::Back if screen.ui.container_filter.is_some() => command::set_filter(screen, ""),
         Action::Back => screen.ui.show_grid(),
@@ -369,7 +372,7 @@ fn move_selection(screen: &mut Screen, action: &Action) {
             charts::selection_moved(screen);
         }
         View::Trace(_) => trace::move_row(screen, action),
-        View::Logs(_) => {}
+        View::Logs(_) | View::Instances(_) => {}
     }
 }
 

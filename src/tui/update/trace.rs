@@ -8,29 +8,38 @@ use crate::tui::action::Action;
 use crate::tui::screen::{Focus, Screen, TraceNav, View, followed, trace_rows};
 
 /// `show_trace`: the selected app's trace from the Apps panel, the selected container's
-/// app's from a host's view.
+/// app's from a host's view, the app's from its instances.
 pub(super) fn show(screen: &mut Screen) {
-    match screen.ui.view.clone() {
-        View::Grid if screen.ui.focus == Focus::Apps => match screen.ui.selected_app.clone() {
-            Some(app) => screen.ui.show_trace(&app),
-            None => screen.ui.message = Some("no app selected".to_owned()),
-        },
-        View::Grid => {
-            screen.ui.message = Some("select an app in the Apps panel (tab) to trace".to_owned());
+    if matches!(screen.ui.view, View::Trace(_) | View::Logs(_)) {
+        return;
+    }
+    match aimed_app(screen, "trace") {
+        Ok(app) => screen.ui.show_trace(&app),
+        Err(why) => screen.ui.message = Some(why),
+    }
+}
+
+/// The app a key aims at: the Apps panel's selection, the selected container's app in a
+/// host's view, the app of a trace or of an instances view; or why there is none.
+pub(super) fn aimed_app(screen: &Screen, to: &str) -> Result<String, String> {
+    match &screen.ui.view {
+        View::Grid if screen.ui.focus == Focus::Apps => {
+            (screen.ui.selected_app.clone()).ok_or_else(|| "no app selected".to_owned())
         }
+        View::Grid => Err(format!("select an app in the Apps panel (tab) to {to}")),
         View::Host(host) => {
-            let app = (screen.cluster.host(&host))
+            let app = (screen.cluster.host(host))
                 .and_then(|h| (screen.shown_containers(h).get(screen.ui.selected_row)).copied())
                 .map(|c| c.labels.get(labels::APP).cloned());
             match app {
-                Some(Some(app)) => screen.ui.show_trace(&app),
-                Some(None) => {
-                    screen.ui.message = Some("this container belongs to no app".to_owned())
-                }
-                None => screen.ui.message = Some(format!("{host} has no container selected")),
+                Some(Some(app)) => Ok(app),
+                Some(None) => Err("this container belongs to no app".to_owned()),
+                None => Err(format!("{host} has no container selected")),
             }
         }
-        View::Trace(_) | View::Logs(_) => {}
+        View::Trace(nav) => Ok(nav.app.clone()),
+        View::Instances(nav) => Ok(nav.app.clone()),
+        View::Logs(nav) => Err(format!("{} is not an app's view", nav.title)),
     }
 }
 

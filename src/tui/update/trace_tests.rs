@@ -96,6 +96,31 @@ fn the_command_line_opens_a_trace_and_refuses_an_unknown_app() {
 }
 
 #[test]
+fn m_in_a_trace_opens_its_apps_instances_and_the_command_line_names_one() {
+    let mut s = screen();
+    act(&mut s, Action::Open);
+    act(&mut s, Action::ShowInstances);
+    assert!(matches!(&s.ui.view, View::Instances(nav) if nav.app == "web"));
+    act(&mut s, Action::Back);
+    assert_eq!(at(&s).map(|a| a.0), Some("web".into()));
+    assert_eq!(parse_command("instances", &s), Ok(Action::ShowInstances));
+    assert_eq!(
+        parse_command("instances api", &s),
+        Ok(Action::OpenInstances("api".into()))
+    );
+    let refused = parse_command("instances nope", &s);
+    assert_eq!(refused, Err("instances: no app named nope".into()));
+    s.ui.show_grid();
+    s.ui.focus = Focus::Grid;
+    act(&mut s, Action::ShowInstances);
+    let said = s.ui.message.as_deref().unwrap_or("");
+    assert_eq!(
+        said,
+        "select an app in the Apps panel (tab) to see its instances"
+    );
+}
+
+#[test]
 fn the_trace_stays_open_when_the_picture_changes() {
     let mut s = screen();
     act(&mut s, Action::Open);

@@ -40,6 +40,7 @@ pub fn sections_for(view: &View) -> &'static [Section] {
         View::Host(_) => &[Section::Global, Section::Host],
         View::Trace(_) => &[Section::Global, Section::Trace],
         View::Logs(_) => &[Section::Global, Section::Logs],
+        View::Instances(_) => &[Section::Global, Section::Instances],
     }
 }
 
@@ -272,6 +273,7 @@ fn keys_part(keymap: &Keymap, section: Section, theme: &Theme) -> Part {
         Section::Apps => "Apps panel",
         Section::Host => "Host",
         Section::Trace => "Trace",
+        Section::Instances => "Instances",
         Section::Logs => "Logs",
         Section::Prompt => "Prompt",
         Section::Confirm => "Confirm",

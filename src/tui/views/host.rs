@@ -7,7 +7,7 @@ use crate::tui::layout::{split_bottom, split_left, split_top};
 use crate::tui::screen::Screen;
 use crate::tui::screen::charts::{Charts, HOST_TARGET, spark_text};
 use crate::tui::theme::{Level, Theme};
-use crate::tui::widgets::history::HistoryChart;
+use crate::tui::widgets::history::cpu_and_memory;
 use crate::tui::widgets::table::{Column, DataTable, Field, leave_out};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -217,9 +217,9 @@ fn chart_panel(
     area: Rect,
     buf: &mut Buffer,
 ) {
-    let (target, name, memory) = match selected {
-        Some(c) => (c.id.as_str(), c.name.as_str(), "mem_bytes"),
-        None => (HOST_TARGET, "host", "mem_used_bytes"),
+    let (target, name) = match selected {
+        Some(c) => (c.id.as_str(), c.name.as_str()),
+        None => (HOST_TARGET, "host"),
     };
     if let Some(error) = charts.error() {
         let text = format!(" ⚠ no history from the agent: {error}");
@@ -232,13 +232,11 @@ fn chart_panel(
         None => charts.window.label().to_owned(),
     };
     let (left, right) = split_left(area, area.width / 2);
-    let cpu = charts.chart(target, "cpu_percent").unwrap_or_default();
-    let title = format!("{name} CPU, {window} (c)");
-    HistoryChart::new(title, cpu, 100.0, percent, theme).render(left, buf);
-    let mem = charts.chart(target, memory).unwrap_or_default();
-    let title = format!("{name} memory, {window}");
-    let as_bytes: fn(f64) -> String = |v| bytes(v.max(0.0) as u64);
-    HistoryChart::new(title, mem, 0.0, as_bytes, theme).render(right, buf);
+    let titles = [
+        format!("{name} CPU, {window} (c)"),
+        format!("{name} memory, {window}"),
+    ];
+    cpu_and_memory(charts, target, titles, [left, right], theme, buf);
 }
 
 /// Where the host's figures come from: its agent, or the engine's stats (and why).
@@ -247,7 +245,7 @@ fn metrics_line<'a>(host: &Host, theme: &Theme) -> Line<'a> {
         Metrics::Agent { source } => (format!("agent ({source})"), theme.text()),
         Metrics::Engine => ("engine stats (no agent)".to_owned(), theme.text()),
         Metrics::Fallback { error } => (
-            format!("⚠ engine stats: the agent does not answer: {error}"),
+            format!("⚠ engine stats, the agent not read: {error}"),
             theme.level_text(Level::Warn),
         ),
     };

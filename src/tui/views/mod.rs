@@ -5,6 +5,7 @@ pub mod grid;
 pub mod help;
 pub mod history;
 pub mod host;
+pub mod instances;
 pub mod logs;
 pub mod trace;
 pub mod wallboard;
