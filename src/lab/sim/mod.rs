@@ -361,7 +361,7 @@ fn call<T: Serialize>(
         .enable_all()
         .build()?;
     runtime.block_on(async {
-        let http = reqwest::Client::builder().no_proxy().build()?;
+        let http = crate::agent::client::builder().build()?;
         let mut request = http.request(method, format!("http://127.0.0.1:{}{path}", ready.port));
         if let Some(body) = body {
             request = request.json(body);
