@@ -7,6 +7,7 @@ mod apps;
 mod event;
 mod host;
 mod rollouts;
+mod shared;
 mod state;
 pub(crate) mod trace;
 mod trace_probes;
@@ -22,5 +23,6 @@ pub use rollouts::{
     PendingCommand, Rollout, RolloutChange, RolloutEvent, RolloutListing, StoredCommand,
     active_rollout, changing_hosts,
 };
+pub use shared::Shared;
 pub use state::{Change, ClusterState, EtcdState};
 pub use trace::{Hop, HostProbes, Node, Probes, Trace, Verdict, instances_of};

@@ -1,6 +1,7 @@
 //! `ClusterState`: the one picture of the cluster, and `apply`, the only way it changes.
 
 use super::event::{ClusterEvent, DataEvent, EtcdEvent, HostEvent};
+use super::shared::Shared;
 use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEvent};
 use crate::cluster::{AgentChange, AgentEvent, Metrics, Watch};
 use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
@@ -22,9 +23,9 @@ pub struct ClusterState {
     pub hosts: Vec<Arc<Host>>,
     index: Arc<HashMap<String, usize>>,
     /// App specs from etcd, by name.
-    pub apps: BTreeMap<String, AppRecord>,
+    pub apps: Shared<BTreeMap<String, AppRecord>>,
     /// Rollout progress from etcd, by app (finished ones too, until the next begins).
-    pub rollouts: BTreeMap<String, Rollout>,
+    pub rollouts: Shared<BTreeMap<String, Rollout>>,
     /// App records that cannot be read, by app, with why (the app keeps its last good
     /// spec in `apps`, if one was read).
     pub broken_apps: BTreeMap<String, String>,
@@ -33,15 +34,15 @@ pub struct ClusterState {
     /// Rollout records (or their commands) that cannot be read, by app, with why.
     pub broken_rollouts: BTreeMap<String, String>,
     /// Why the controller cannot place every instance of an app (`/placement/<app>`).
-    pub unplaced: BTreeMap<String, crate::sched::Unplaceable>,
+    pub unplaced: Shared<BTreeMap<String, crate::sched::Unplaceable>>,
     /// Containers (ids or names) an operator is restarting (`/restarts/`).
-    pub restarting: BTreeSet<String>,
+    pub restarting: Shared<BTreeSet<String>>,
     /// Hosts' agents as they registered (`/agents/<host>`).
-    pub agents: BTreeMap<String, AgentRecord>,
+    pub agents: Shared<BTreeMap<String, AgentRecord>>,
     /// Each host's agent's last probe report, by host (gone with the agent).
-    pub probes: BTreeMap<String, ProbeReport>,
+    pub probes: Shared<BTreeMap<String, ProbeReport>>,
     /// Registered service endpoints (`/services/<app>/<instance>`), by app and instance.
-    pub services: super::Registry,
+    pub services: Shared<super::Registry>,
     pub etcd: EtcdState,
     /// When any engine last sent data.
     pub last_data: Option<Instant>,
@@ -82,16 +83,16 @@ impl Default for ClusterState {
         ClusterState {
             hosts: Vec::new(),
             index: Arc::default(),
-            apps: BTreeMap::new(),
-            rollouts: BTreeMap::new(),
+            apps: Shared::default(),
+            rollouts: Shared::default(),
             broken_apps: BTreeMap::new(),
             broken_hosts: BTreeMap::new(),
             broken_rollouts: BTreeMap::new(),
-            unplaced: BTreeMap::new(),
-            restarting: BTreeSet::new(),
-            agents: BTreeMap::new(),
-            probes: BTreeMap::new(),
-            services: BTreeMap::new(),
+            unplaced: Shared::default(),
+            restarting: Shared::default(),
+            agents: Shared::default(),
+            probes: Shared::default(),
+            services: Shared::default(),
             etcd: EtcdState::Connecting,
             last_data: None,
         }
@@ -296,7 +297,7 @@ impl ClusterState {
     fn on_agents(&mut self, event: AgentEvent) -> Vec<Change> {
         let before = self.agents.clone();
         match event {
-            Watch::Snapshot(all) => self.agents = all,
+            Watch::Snapshot(all) => self.agents = all.into(),
             Watch::Change(AgentChange::Put(host, record)) => {
                 self.agents.insert(host, record);
             }

@@ -76,7 +76,7 @@ pub(crate) fn picture(registered: usize) -> ClusterState {
         };
         cluster.apps.insert(record.spec.name.clone(), record);
     }
-    cluster.services = services;
+    cluster.services = services.into();
     cluster
 }
 

@@ -33,7 +33,7 @@ pub async fn trace(
         )));
     }
     let mut cluster = cluster;
-    cluster.probes = agents_probes(config).await;
+    cluster.probes = agents_probes(config).await.into();
     let trace = Trace::of(&cluster, app);
     if !trace.known {
         return Err(CtlError::BadInput(format!(

@@ -167,7 +167,7 @@ fn the_registry_follows_registrations_and_drops_an_app_left_without_endpoints() 
         ClusterEvent::Services(ServiceEvent::Snapshot(all.clone())),
         now,
     );
-    assert_eq!(cluster.services, all);
+    assert_eq!(*cluster.services, all);
 }
 
 #[test]

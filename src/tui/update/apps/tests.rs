@@ -38,7 +38,9 @@ fn record(name: &str, instances: u32, revision: i64) -> (String, AppRecord) {
 fn cluster() -> Screen {
     let mut m = screen(&["a", "b", "c"]);
     m.cluster_mut().etcd = EtcdState::Connected { revision: 20 };
-    m.cluster_mut().apps = [record("web", 4, 11), record("api", 0, 5)].into();
+    m.cluster_mut().apps = [record("web", 4, 11), record("api", 0, 5)]
+        .into_iter()
+        .collect();
     for name in ["a", "b", "c"] {
         let info = HostInfo {
             ncpu: 2,

@@ -31,7 +31,8 @@ fn cluster() -> Screen {
             revision: 11,
         },
     )]
-    .into();
+    .into_iter()
+    .collect();
     for name in ["a", "b"] {
         let info = Default::default();
         hear(
