@@ -1,8 +1,9 @@
 //! The trace on a real lab (etcd, two dockerd, a controller): `web` depends on `api`.
 //! `ctl trace` names the worst hop before the controller has registered anything, then
-//! every hop healthy with each endpoint (JSON, probe figures marked not measured); in the
-//! cockpit in tmux, enter on web opens its trace (its figures follow a scale of api),
-//! enter on api follows it, esc walks back.
+//! every hop healthy with each endpoint (JSON, probe figures marked not measured), and
+//! each instance's last health check as its engine ran it; in the cockpit in tmux, enter
+//! on web opens its trace (its check's age, figures that follow a scale of api), enter
+//! on api follows it, esc walks back.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -13,6 +14,7 @@ mod common;
 use common::lab::{BIN, Controller, apply_demo_apps, ctl, ctl_ok, wait_until};
 use common::tmux::{Tmux, quote};
 use std::time::Duration;
+use wheelhouse::domain::logs::parse_timestamp;
 use wheelhouse::lab::TestLab;
 
 #[test]
@@ -23,7 +25,12 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
         &lab,
         &[
             ("api", "instances = 2\n"),
-            ("web", "instances = 1\ndepends_on = [\"api\"]\n"),
+            (
+                "web",
+                "instances = 1\ndepends_on = [\"api\"]\n[health]\n\
+                 command = [\"/bin/sh\", \"-c\", \"echo checked by docker\"]\n\
+                 interval = \"1s\"\n",
+            ),
         ],
     );
 
@@ -63,6 +70,37 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
     let callers = &trace("api")["callers"];
     assert_eq!(callers[0]["caller"], "web", "{callers}");
 
+    // web's last check, from its engine's inspect: passed, seconds ago, its output's line.
+    wait_until("web's last check", Duration::from_secs(30), || {
+        let web = trace("web");
+        let check = &web["instances"][0]["last_check"];
+        let recent = check["age_seconds"].as_u64().is_some_and(|a| a < 10);
+        (check["ok"] != true || check["output"] != "checked by docker" || !recent)
+            .then(|| web.to_string())
+    });
+    let check = &trace("web")["instances"][0]["last_check"];
+    assert_eq!(check["exit_code"], 0, "{check}");
+    let (start, end) = (check["start"].as_str(), check["end"].as_str());
+    let (start, end) = (
+        start.and_then(parse_timestamp),
+        end.and_then(parse_timestamp),
+    );
+    assert!(
+        start.is_some_and(|s| end.is_some_and(|e| s <= e)),
+        "{check}"
+    );
+    // api keeps the demo image's own check: each instance has its last run too.
+    let api = trace("api");
+    let checks: Vec<_> = (api["instances"].as_array().into_iter().flatten())
+        .map(|i| i["last_check"]["ok"].as_bool())
+        .collect();
+    assert_eq!(checks, [Some(true), Some(true)], "{api}");
+    let text = ctl_ok(&config, &["trace", "web"]);
+    assert!(
+        text.contains("LAST CHECK") && text.contains("s ago"),
+        "{text}"
+    );
+
     let tmux = Tmux::start("trace", 120, 30);
     tmux.run_line(&format!(
         "{} --config {} --log-file {}",
@@ -75,6 +113,11 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
     tmux.keys(&["Tab", "Down", "Enter"]);
     let screen = tmux.wait_text("trace web", Duration::from_secs(5));
     assert!(screen.contains("all hops healthy"), "{screen}");
+    // The instance's row ages its last check as the engine runs it again each second.
+    tmux.wait_for("web's check seconds ago", Duration::from_secs(10), |s| {
+        s.lines()
+            .any(|l| l.contains("lab-") && l.contains("✓ ") && l.contains("s ago"))
+    });
     // Figures are live: a third api instance, once registered, shows on web's hop.
     ctl_ok(&config, &["scale", "api", "3"]);
     tmux.wait_for("api's hop at 3/3", Duration::from_secs(60), |s| {

@@ -26,6 +26,7 @@ fn container(spec: &AppSpec, instance: u32) -> Container {
         mem_bytes: None,
         ports: Vec::new(),
         restarts: Some(1),
+        last_check: None,
     }
 }
 

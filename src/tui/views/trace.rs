@@ -15,6 +15,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+use std::time::Instant;
 
 /// From this width the three lists stand side by side.
 const SIDE_BY_SIDE: u16 = 160;
@@ -28,15 +29,21 @@ const HOP_COLUMNS: [Column; 4] = [
     Column::new("PROBES", Constraint::Length(18)),
 ];
 
-/// Where the ID column is in `NODE_COLUMNS`.
+/// Where the ID and REV columns are in `NODE_COLUMNS`.
 const ID_COLUMN: usize = 2;
+const REV_COLUMN: usize = 3;
+/// Below this width the revision is left out too, so host, container and last check
+/// keep room to be read.
+const REV_MIN_WIDTH: u16 = 100;
 
-const NODE_COLUMNS: [Column; 9] = [
+const NODE_COLUMNS: [Column; 10] = [
     Column::new("HOST", Constraint::Fill(1)),
     Column::new("CONTAINER", Constraint::Fill(2)),
     Column::new("ID", Constraint::Length(12)),
     Column::new("REV", Constraint::Length(8)),
     Column::new("HEALTH", Constraint::Length(9)),
+    // The last health check: when, and why it failed.
+    Column::new("LAST CHECK", Constraint::Fill(2)),
     Column::new("UP", Constraint::Length(6)),
     Column::new("RST", Constraint::Length(3)).right(),
     Column::new("ENDPOINT", Constraint::Length(16)).fit(),
@@ -106,9 +113,14 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         buf,
     );
     let title = format!("{} instances ({})", trace.app, trace.instances.len());
-    let rows = trace.instances.iter().map(|n| node_row(n, theme)).collect();
-    let skip = (nodes.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
-    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, skip.as_slice());
+    let rows = (trace.instances.iter())
+        .map(|n| node_row(n, screen.now, theme))
+        .collect();
+    let skip: Vec<usize> = [(ID_MIN_WIDTH, ID_COLUMN), (REV_MIN_WIDTH, REV_COLUMN)]
+        .into_iter()
+        .filter_map(|(min, column)| (nodes.width < min).then_some(column))
+        .collect();
+    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, &skip);
     let mut table = DataTable::new(title, &columns, theme)
         .rows(rows)
         .empty(if trace.known {
@@ -199,7 +211,7 @@ fn hops(
     table.render(area, buf);
 }
 
-fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
+fn node_row(node: &Node, now: Instant, theme: &Theme) -> Vec<Field> {
     let plain = Style::default();
     let dash = || "—".to_owned();
     let (health, health_style) = if node.state == ContainerState::Running {
@@ -209,6 +221,11 @@ fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
             format!("✗ {}", node.state.as_str()),
             theme.level_text(Level::Critical),
         )
+    };
+    let check_style = match &node.last_check {
+        Some(c) if c.ok() => theme.level_text(Level::Ok),
+        Some(_) => theme.level_text(Level::Critical),
+        None => theme.muted(),
     };
     let endpoint = match &node.endpoint {
         Some(e) => (e.to_string(), plain),
@@ -224,6 +241,7 @@ fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
             theme.muted(),
         ),
         (health, health_style),
+        (node.check_words(now), check_style),
         (
             node.uptime.as_deref().map_or_else(dash, short_uptime),
             plain,
