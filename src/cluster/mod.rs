@@ -24,3 +24,4 @@ pub use rollouts::{
 };
 pub use state::{Change, ClusterState, EtcdState};
 pub use trace::{Hop, HostProbes, Node, Probes, Trace, Verdict};
+pub use trace_probes::times;

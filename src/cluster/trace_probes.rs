@@ -160,13 +160,13 @@ impl Probes {
     }
 }
 
+/// "0.40/0.30/840 ms": last, p50 and p95, a dash for what is not known.
+pub fn times(t: &Timing) -> String {
+    format!("{}/{}/{} ms", opt_ms(t.last), opt_ms(t.p50), opt_ms(t.p95))
+}
+
 fn timing(label: &str, t: &Timing) -> String {
-    format!(
-        "{label} last/p50/p95 {}/{}/{} ms",
-        opt_ms(t.last),
-        opt_ms(t.p50),
-        opt_ms(t.p95)
-    )
+    format!("{label} last/p50/p95 {}", times(t))
 }
 
 impl fmt::Display for HostProbes {

@@ -7,4 +7,5 @@ pub mod history;
 pub mod host;
 pub mod logs;
 pub mod trace;
+mod trace_hops;
 pub mod wallboard;

@@ -3,7 +3,8 @@
 //! from the screen's picture each frame, so its figures are the latest.
 
 use super::host::{ID_MIN_WIDTH, health_field, short_uptime};
-use crate::cluster::{Hop, Node, Probes, Trace, Verdict};
+use super::trace_hops::{self, verdict_level, wanted_rows};
+use crate::cluster::{Node, Probes, Trace};
 use crate::domain::ContainerState;
 use crate::tui::format::percent;
 use crate::tui::layout::split_top;
@@ -19,15 +20,6 @@ use std::time::Instant;
 
 /// From this width the three lists stand side by side.
 const SIDE_BY_SIDE: u16 = 160;
-
-const HOP_COLUMNS: [Column; 4] = [
-    Column::new("", Constraint::Length(1)),
-    Column::new("APP", Constraint::Fill(1)),
-    // Endpoints registered / instances.
-    Column::new("EP", Constraint::Length(5)).fit(),
-    // The worst caller host: endpoints answering / probed, connect p95.
-    Column::new("PROBES", Constraint::Length(18)),
-];
 
 /// Where the ID and REV columns are in `NODE_COLUMNS`.
 const ID_COLUMN: usize = 2;
@@ -89,7 +81,10 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         .areas(body)
     } else {
         let rows = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).saturating_add(3);
-        let (c, d) = (trace.callers.len(), trace.dependencies.len());
+        let (c, d) = (
+            wanted_rows(&trace.callers),
+            wanted_rows(&trace.dependencies),
+        );
         Layout::vertical([
             Constraint::Max(rows(c.max(1))),
             Constraint::Min(4),
@@ -103,7 +98,7 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         Some(TraceRow::Dependency(i)) => (None, None, Some(i)),
         None => (None, None, None),
     };
-    hops(
+    trace_hops::render(
         "callers",
         &trace.callers,
         true,
@@ -133,7 +128,7 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
     }
     table.render(nodes, buf);
     let deps_title = "dependencies";
-    hops(
+    trace_hops::render(
         deps_title,
         &trace.dependencies,
         false,
@@ -157,58 +152,6 @@ fn probes_note(trace: &Trace) -> String {
             trace.hops().count()
         )
     }
-}
-
-fn verdict_level(verdict: Verdict) -> Level {
-    match verdict {
-        Verdict::Healthy => Level::Ok,
-        Verdict::Partial => Level::Warn,
-        Verdict::NotAnswering | Verdict::NotAnApp | Verdict::NotRegistered => Level::Critical,
-    }
-}
-
-/// A list of hops: the app at the far end of each, its verdict and its figures.
-fn hops(
-    title: &str,
-    hops: &[Hop],
-    callers: bool,
-    selected: Option<usize>,
-    theme: &Theme,
-    area: Rect,
-    buf: &mut Buffer,
-) {
-    let rows = hops
-        .iter()
-        .map(|hop| {
-            let style = theme.level_text(verdict_level(hop.verdict));
-            let app = if callers { &hop.caller } else { &hop.callee };
-            let endpoints = match hop.verdict {
-                Verdict::NotAnApp => "not an app".to_owned(),
-                _ => format!("{}/{}", hop.registered, hop.instances),
-            };
-            vec![
-                (hop.verdict.glyph().to_owned(), style),
-                (app.clone(), Style::default()),
-                (endpoints, style),
-                match hop.probes {
-                    Probes::NotMeasured => (hop.probes.short(), theme.muted()),
-                    Probes::Measured(_) => (hop.probes.short(), style),
-                },
-            ]
-        })
-        .collect();
-    let empty = if callers {
-        "no app depends on it"
-    } else {
-        "no dependencies"
-    };
-    let mut table = DataTable::new(format!("{title} ({})", hops.len()), &HOP_COLUMNS, theme)
-        .rows(rows)
-        .empty(empty);
-    if let Some(row) = selected {
-        table = table.selected(row);
-    }
-    table.render(area, buf);
 }
 
 fn node_row(node: &Node, now: Instant, theme: &Theme) -> Vec<Field> {
