@@ -10,20 +10,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use wheelhouse::domain::logs::parse_timestamp;
 use wheelhouse::lab::TestLab;
 
 mod common;
 
+use common::follow::{Follow, TICKS, ticks};
 use common::lab::{Run, ctl_command, shell, wait_until};
-
-/// Prints `tick N` every 300 ms, N counting on across restarts of the container (kept in
-/// its own filesystem), so a line printed twice is a duplicate of ours, never the app's.
-const TICKS: &str = "n=$(cat /tmp/n 2>/dev/null || echo 0); \
-    while true; do n=$((n+1)); echo $n > /tmp/n; echo \"tick $n\"; sleep 0.3; done";
 
 /// `ctl logs ARGS`: exit code, raw stdout, stderr.
 fn logs(config: &Path, args: &[&str]) -> (i32, Vec<u8>, String) {
@@ -41,71 +36,6 @@ fn logs_ok(config: &Path, args: &[&str]) -> String {
     let (code, stdout, stderr) = logs(config, args);
     assert_eq!(code, 0, "ctl logs {args:?}: {stderr}");
     String::from_utf8(stdout).expect("UTF-8")
-}
-
-/// `ctl logs -f ...` in its own process, its stdout and stderr collected by threads.
-struct Follow {
-    child: Child,
-    out: Arc<Mutex<Vec<String>>>,
-    err: Arc<Mutex<Vec<String>>>,
-}
-
-impl Follow {
-    fn start(config: &Path, args: &[&str]) -> Follow {
-        let mut all = vec!["logs", "-f"];
-        all.extend_from_slice(args);
-        let mut child = ctl_command(config, &[], &all)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ctl logs -f");
-        let collect = |pipe: Box<dyn std::io::Read + Send>| {
-            let lines = Arc::new(Mutex::new(Vec::new()));
-            let sink = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    sink.lock().unwrap().push(line);
-                }
-            });
-            lines
-        };
-        let out = collect(Box::new(child.stdout.take().expect("stdout")));
-        let err = collect(Box::new(child.stderr.take().expect("stderr")));
-        Follow { child, out, err }
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.out.lock().unwrap().clone()
-    }
-
-    /// Whether a stderr line holds `text`.
-    fn said(&self, text: &str) -> bool {
-        self.err.lock().unwrap().iter().any(|l| l.contains(text))
-    }
-
-    /// Waits until a stdout line satisfies `ok`.
-    fn wait_line(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) {
-        wait_until(what, timeout, || {
-            let lines = self.lines();
-            let err = self.err.lock().unwrap().join("\n");
-            (!lines.iter().any(|l| ok(l))).then(|| format!("{}\nstderr:\n{err}", lines.join("\n")))
-        });
-    }
-}
-
-impl Drop for Follow {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The numbers of `tick N` lines, in output order.
-fn ticks(lines: &[String]) -> Vec<u64> {
-    lines
-        .iter()
-        .filter_map(|l| l.rsplit("tick ").next()?.trim().parse().ok())
-        .collect()
 }
 
 #[test]

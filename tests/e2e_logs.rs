@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::follow::last_number;
 use common::lab::{BIN, shell};
 use common::tmux::{Tmux, quote};
 use std::time::Duration;
@@ -24,12 +25,7 @@ const PRINTER: &str = "printf 'evil \\033[2J\\033]0;pwned\\007 end\\n'; \
     sleep 0.2; done";
 
 fn last_tick(screen: &str) -> u32 {
-    screen
-        .lines()
-        .filter_map(|l| l.split("tick ").nth(1))
-        .filter_map(|n| n.trim().parse().ok())
-        .max()
-        .unwrap_or(0)
+    last_number(screen.lines(), "tick ")
 }
 
 #[test]
