@@ -11,8 +11,8 @@
 mod common;
 
 use common::follow::{Follow, last_number};
-use common::lab::{BIN, Controller, ctl, ctl_ok, spec_file, wait_until};
-use common::tmux::{Tmux, quote};
+use common::lab::{Controller, ctl, ctl_ok, spec_file, wait_until};
+use common::tmux::Tmux;
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
 
@@ -28,7 +28,7 @@ command = ["/bin/true"]
 
 /// The highest `said N` of instance `tag`, in lines that start with its tag: `ctl logs`
 /// writes "talk.1 | said 3", the cockpit "talk.1   said 3" (the tag in its colour).
-fn last_said(text: &str, tag: &str) -> u32 {
+fn last_said(text: &str, tag: &str) -> u64 {
     let own = (text.lines()).filter(|l| l.trim_start().starts_with(&format!("{tag} ")));
     last_number(own, "said ")
 }
@@ -48,12 +48,7 @@ fn instances_join_and_leave_the_merged_logs_as_the_app_scales() {
 
     let follow = Follow::start(&config, &["talk"]);
     let tmux = Tmux::start("logs-scale", 120, 30);
-    tmux.run_line(&format!(
-        "{} --config {} --log-file {}",
-        quote(BIN.as_ref()),
-        quote(&config),
-        quote(&lab.dir().join("e2e-logs-scale.log")),
-    ));
+    tmux.run_cockpit(&config, &lab.dir().join("e2e-logs-scale.log"));
     tmux.wait_text("apps (1)", Duration::from_secs(20));
     // Tab to the Apps panel (talk, the only app), l: its instances merged.
     tmux.keys(&["Tab", "l"]);
@@ -95,7 +90,7 @@ fn instances_join_and_leave_the_merged_logs_as_the_app_scales() {
     let kept_now = last_said(&follow.lines().join("\n"), kept);
     follow.wait_line("-f goes on", Duration::from_secs(20), |l| {
         (l.strip_prefix(&format!("{kept} | said ")))
-            .and_then(|n| n.trim().parse::<u32>().ok())
+            .and_then(|n| n.trim().parse::<u64>().ok())
             .is_some_and(|n| n > kept_now + 3)
     });
     // Nothing of the removed one comes after it left.

@@ -11,8 +11,8 @@
 
 mod common;
 
-use common::lab::{BIN, Controller, apply_demo_apps, ctl, ctl_ok, wait_until};
-use common::tmux::{Tmux, quote};
+use common::lab::{Controller, apply_demo_apps, ctl, ctl_ok, wait_until};
+use common::tmux::Tmux;
 use std::time::Duration;
 use wheelhouse::domain::logs::parse_timestamp;
 use wheelhouse::lab::TestLab;
@@ -102,12 +102,7 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
     );
 
     let tmux = Tmux::start("trace", 120, 30);
-    tmux.run_line(&format!(
-        "{} --config {} --log-file {}",
-        quote(BIN.as_ref()),
-        quote(&config),
-        quote(&lab.dir().join("e2e-trace.log")),
-    ));
+    tmux.run_cockpit(&config, &lab.dir().join("e2e-trace.log"));
     tmux.wait_text("apps (2)", Duration::from_secs(20));
     // Tab to the Apps panel (api first), down to web, enter.
     tmux.keys(&["Tab", "Down", "Enter"]);

@@ -1,5 +1,5 @@
-//! `ctl logs -f` followed from a test: its stdout and stderr lines collected as they come,
-//! and the numbered lines of a ticking container.
+//! `ctl logs -f` followed from a test: its stdout and stderr lines collected as they come;
+//! the numbered lines of a ticking container; a long line between short ones.
 
 use super::lab::{ctl_command, wait_until};
 use std::io::{BufRead, BufReader};
@@ -8,19 +8,39 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Prints `tick N` every 300 ms, N counting on across restarts of the container (kept in
-/// its own filesystem), so a line printed twice is a duplicate of ours, never the app's.
-pub const TICKS: &str = "n=$(cat /tmp/n 2>/dev/null || echo 0); \
-    while true; do n=$((n+1)); echo $n > /tmp/n; echo \"tick $n\"; sleep 0.3; done";
+/// Prints `tick N` every `period` seconds ("0.3"), N counting on across restarts of the
+/// container (kept in its own filesystem), so a line printed twice is a duplicate of ours,
+/// never the app's.
+pub fn ticker(period: &str) -> String {
+    format!(
+        "n=$(cat /tmp/n 2>/dev/null || echo 0); \
+         while true; do n=$((n+1)); echo $n > /tmp/n; echo \"tick $n\"; sleep {period}; done"
+    )
+}
 
 /// The highest number that follows `word` in `lines` (0 when none does): the newest of
 /// a container's numbered lines on a screen or in a stream.
-pub fn last_number<'a>(lines: impl Iterator<Item = &'a str>, word: &str) -> u32 {
+pub fn last_number<'a>(lines: impl Iterator<Item = &'a str>, word: &str) -> u64 {
     lines
         .filter_map(|l| l.split(word).nth(1))
         .filter_map(|n| n.trim().parse().ok())
         .max()
         .unwrap_or(0)
+}
+
+/// Short lines around a line of 40,004 bytes ("HEAD" and x's) that the engine stores as
+/// three messages.
+pub const AROUND_A_LONG_LINE: &str = "echo s1; echo s2; s=xxxxxxxxxx; s=$s$s$s$s$s$s$s$s$s$s; \
+    s=$s$s$s$s$s$s$s$s$s$s; t=$s$s$s$s$s$s$s$s$s$s; t=$t$t$t$t; printf HEAD; echo \"$t\"; \
+    echo s3; echo s4; sleep 3600";
+
+/// What `ctl logs` shows of the long line: its head, cut to 16 KiB, and the cut counted.
+pub fn long_line() -> String {
+    format!(
+        "HEAD{} [… {} bytes cut]",
+        "x".repeat(16_380),
+        40_004 - 16_384
+    )
 }
 
 /// `ctl logs -f ...` in its own process, its stdout and stderr collected by threads.
