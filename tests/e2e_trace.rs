@@ -1,7 +1,8 @@
 //! The trace on a real lab (etcd, two dockerd, a controller): `web` depends on `api`.
 //! `ctl trace` names the worst hop before the controller has registered anything, then
 //! every hop healthy with each endpoint (JSON, probe figures marked not measured), and
-//! each instance's last health check as its engine ran it; in the cockpit in tmux, enter
+//! each instance's last health check as its engine ran it (`sick`'s fails: exit code and
+//! output); in the cockpit in tmux, enter
 //! on web opens its trace (its check's age, figures that follow a scale of api), enter
 //! on api follows it, esc walks back.
 
@@ -30,6 +31,13 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
                 "instances = 1\ndepends_on = [\"api\"]\n[health]\n\
                  command = [\"/bin/sh\", \"-c\", \"echo checked by docker\"]\n\
                  interval = \"1s\"\n",
+            ),
+            // Never healthy (and, with 100 retries, not unhealthy before the test ends).
+            (
+                "sick",
+                "instances = 1\n[health]\n\
+                 command = [\"/bin/sh\", \"-c\", \"echo not ready; exit 1\"]\n\
+                 interval = \"1s\"\nretries = 100\n",
             ),
         ],
     );
@@ -100,12 +108,21 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
         text.contains("LAST CHECK") && text.contains("s ago"),
         "{text}"
     );
+    // sick's check fails: its exit code and what it printed, in JSON and in words.
+    wait_until("sick's failed check", Duration::from_secs(30), || {
+        let sick = trace("sick");
+        let check = &sick["instances"][0]["last_check"];
+        (check["exit_code"] != 1 || check["output"] != "not ready").then(|| sick.to_string())
+    });
+    assert_eq!(trace("sick")["instances"][0]["last_check"]["ok"], false);
+    let text = ctl_ok(&config, &["trace", "sick"]);
+    assert!(text.contains("s ago: exit 1 not ready"), "{text}");
 
     let tmux = Tmux::start("trace", 120, 30);
     tmux.run_cockpit(&config, &lab.dir().join("e2e-trace.log"));
-    tmux.wait_text("apps (2)", Duration::from_secs(20));
-    // Tab to the Apps panel (api first), down to web, enter.
-    tmux.keys(&["Tab", "Down", "Enter"]);
+    tmux.wait_text("apps (3)", Duration::from_secs(20));
+    // Tab to the Apps panel (api first, then sick), down to web, enter.
+    tmux.keys(&["Tab", "Down", "Down", "Enter"]);
     let screen = tmux.wait_text("trace web", Duration::from_secs(5));
     assert!(screen.contains("all hops healthy"), "{screen}");
     // The instance's row ages its last check as the engine runs it again each second.
@@ -128,7 +145,7 @@ fn trace_web_and_api_through_ctl_and_in_the_cockpit() {
     });
     tmux.keys(&["Escape"]);
     tmux.wait_for("back on the grid", Duration::from_secs(5), |s| {
-        s.contains("apps (2)") && !s.contains("trace web")
+        s.contains("apps (3)") && !s.contains("trace web")
     });
     tmux.keys(&["q"]);
 }
