@@ -2,9 +2,8 @@
 //! `ctl trace` names the worst hop before the controller has registered anything, then
 //! every hop healthy with each endpoint (JSON, probe figures marked not measured), and
 //! each instance's last health check as its engine ran it (`sick`'s fails: exit code and
-//! output); in the cockpit in tmux, enter
-//! on web opens its trace (its check's age, figures that follow a scale of api), enter
-//! on api follows it, esc walks back.
+//! output); in the cockpit in tmux, enter on web opens its trace (its check's age,
+//! figures that follow a scale of api), enter on api follows it, esc walks back.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
