@@ -357,6 +357,7 @@ impl<'a> Session<'a> {
             .map(|c| c.id.clone())
             .collect();
         let mut read = inspect_all(docker, &stale).await;
+        let stale: HashSet<String> = stale.into_iter().collect();
         for c in containers.iter_mut() {
             if stale.contains(&c.id) {
                 match read.remove(&c.id) {
