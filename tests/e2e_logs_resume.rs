@@ -75,6 +75,13 @@ fn an_engine_drop_during_follow_repeats_nothing() {
     assert!(follow.said("retrying"), "-f did not notice the drop");
     drop(follow);
     assert!(strictly_increasing(&followed), "{followed:?}");
+    let gap = followed.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    println!(
+        "-f: {} lines, ticks {}..={}, largest step {gap} (lines the engine lost while down)",
+        followed.len(),
+        followed[0],
+        followed.last().unwrap()
+    );
     // What the engine itself kept (lines printed while no engine ran are lost there too).
     let kept: Vec<String> = (ctl_ok(&config, &["logs", "ticker"]).lines())
         .map(str::to_owned)
