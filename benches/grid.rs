@@ -62,6 +62,7 @@ fn host(i: usize, now: Instant) -> Host {
             mem_bytes: Some((spread(i, c + 6) / 100.0 * (32 * GIB) as f64 / 6.0) as u64),
             ports: Vec::new(),
             restarts: None,
+            last_check: None,
         })
         .collect();
     host

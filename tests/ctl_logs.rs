@@ -1,8 +1,8 @@
 //! `wheelhouse ctl logs` against a real lab: a container's lines in order with stderr
-//! marked, --tail and --since, hostile bytes made inert, a 90,000-byte line cut; an app's
-//! instances on two hosts merged in time order; -f picking up new lines and a new
-//! instance; a closed pipe; and an engine killed and restarted during -f, resumed without
-//! a line twice.
+//! marked, --tail (counting lines, not the engine's messages) and --since, hostile bytes
+//! made inert, a 90,000-byte line cut; an app's instances on two hosts merged in time
+//! order; -f picking up new lines and a new instance; a closed pipe. (An engine killed
+//! during -f: e2e_logs_resume.)
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -10,20 +10,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use wheelhouse::domain::logs::parse_timestamp;
 use wheelhouse::lab::TestLab;
 
 mod common;
 
+use common::follow::{AROUND_A_LONG_LINE, Follow, long_line, ticker, ticks};
 use common::lab::{Run, ctl_command, shell, wait_until};
-
-/// Prints `tick N` every 300 ms, N counting on across restarts of the container (kept in
-/// its own filesystem), so a line printed twice is a duplicate of ours, never the app's.
-const TICKS: &str = "n=$(cat /tmp/n 2>/dev/null || echo 0); \
-    while true; do n=$((n+1)); echo $n > /tmp/n; echo \"tick $n\"; sleep 0.3; done";
 
 /// `ctl logs ARGS`: exit code, raw stdout, stderr.
 fn logs(config: &Path, args: &[&str]) -> (i32, Vec<u8>, String) {
@@ -41,71 +36,6 @@ fn logs_ok(config: &Path, args: &[&str]) -> String {
     let (code, stdout, stderr) = logs(config, args);
     assert_eq!(code, 0, "ctl logs {args:?}: {stderr}");
     String::from_utf8(stdout).expect("UTF-8")
-}
-
-/// `ctl logs -f ...` in its own process, its stdout and stderr collected by threads.
-struct Follow {
-    child: Child,
-    out: Arc<Mutex<Vec<String>>>,
-    err: Arc<Mutex<Vec<String>>>,
-}
-
-impl Follow {
-    fn start(config: &Path, args: &[&str]) -> Follow {
-        let mut all = vec!["logs", "-f"];
-        all.extend_from_slice(args);
-        let mut child = ctl_command(config, &[], &all)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn ctl logs -f");
-        let collect = |pipe: Box<dyn std::io::Read + Send>| {
-            let lines = Arc::new(Mutex::new(Vec::new()));
-            let sink = lines.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    sink.lock().unwrap().push(line);
-                }
-            });
-            lines
-        };
-        let out = collect(Box::new(child.stdout.take().expect("stdout")));
-        let err = collect(Box::new(child.stderr.take().expect("stderr")));
-        Follow { child, out, err }
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.out.lock().unwrap().clone()
-    }
-
-    /// Whether a stderr line holds `text`.
-    fn said(&self, text: &str) -> bool {
-        self.err.lock().unwrap().iter().any(|l| l.contains(text))
-    }
-
-    /// Waits until a stdout line satisfies `ok`.
-    fn wait_line(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) {
-        wait_until(what, timeout, || {
-            let lines = self.lines();
-            let err = self.err.lock().unwrap().join("\n");
-            (!lines.iter().any(|l| ok(l))).then(|| format!("{}\nstderr:\n{err}", lines.join("\n")))
-        });
-    }
-}
-
-impl Drop for Follow {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The numbers of `tick N` lines, in output order.
-fn ticks(lines: &[String]) -> Vec<u64> {
-    lines
-        .iter()
-        .filter_map(|l| l.rsplit("tick ").next()?.trim().parse().ok())
-        .collect()
 }
 
 #[test]
@@ -161,7 +91,7 @@ fn container_and_app_logs_on_two_hosts() {
         (!out.contains("late")).then_some(out)
     });
     assert_eq!(logs_ok(&config, &["known", "--since", "3s"]), "late\n");
-    // --tail counts the engine's messages (a line over 16 KiB is several): the last two.
+    // --tail counts lines (the 90,000-byte one is several of the engine's messages).
     let json = logs_ok(&config, &["known", "--tail", "2", "-o", "json"]);
     let values: Vec<serde_json::Value> = json
         .lines()
@@ -207,7 +137,7 @@ fn container_and_app_logs_on_two_hosts() {
         ];
         let name = format!("pair-{instance}");
         lab.engine(i)
-            .run(&name, shell(TICKS, &labels, false))
+            .run(&name, shell(&ticker("0.3"), &labels, false))
             .expect("run");
     }
     wait_until("both instances print", Duration::from_secs(20), || {
@@ -255,7 +185,7 @@ fn container_and_app_logs_on_two_hosts() {
     let labels = [("wheelhouse.app", "pair"), ("wheelhouse.instance", "3")];
     let third = lab
         .engine(1)
-        .run("pair-3", shell(TICKS, &labels, false))
+        .run("pair-3", shell(&ticker("0.3"), &labels, false))
         .expect("run");
     follow.wait_line("the new instance", Duration::from_secs(15), |l| {
         l == "pair.3 | tick 1"
@@ -303,40 +233,27 @@ fn container_and_app_logs_on_two_hosts() {
 }
 
 #[test]
-fn an_engine_restart_during_follow_loses_nothing_and_repeats_nothing() {
-    let mut lab = TestLab::up(1).expect("lab up");
+fn tail_counts_lines_not_the_engines_messages() {
+    let lab = TestLab::up(1).expect("lab up");
     let config = lab.config_path();
     lab.engine(0)
-        .run("ticker", shell(TICKS, &[], true))
+        .run("around", shell(AROUND_A_LONG_LINE, &[], false))
         .expect("run");
-    let follow = Follow::start(&config, &["ticker"]);
-    follow.wait_line("three ticks", Duration::from_secs(15), |l| l == "tick 3");
-    lab.kill_host(0).expect("kill dockerd");
-    std::thread::sleep(Duration::from_secs(1));
-    lab.start_host(0).expect("start dockerd");
-    let before = ticks(&follow.lines()).last().copied().unwrap_or(0);
-    follow.wait_line("ticks after the restart", Duration::from_secs(40), |l| {
-        ticks(&[l.to_owned()])
-            .first()
-            .is_some_and(|&n| n > before + 5)
+    wait_until("every line", Duration::from_secs(20), || {
+        let out = logs_ok(&config, &["around"]);
+        (!out.contains("s4")).then_some(out)
     });
-    let followed = ticks(&follow.lines());
-    assert!(follow.said("retrying"), "the drop was not noticed");
-    drop(follow);
-    // What the engine itself kept (lines printed while no engine ran are lost there too).
-    let kept = ticks(
-        &logs_ok(&config, &["ticker"])
-            .lines()
-            .map(str::to_owned)
-            .collect::<Vec<_>>(),
-    );
-    let (first, last) = (followed[0], *followed.last().unwrap());
-    let expected: Vec<u64> = kept
-        .into_iter()
-        .filter(|n| (first..=last).contains(n))
-        .collect();
-    assert_eq!(
-        followed, expected,
-        "followed lines differ from the engine's"
-    );
+    let long = long_line();
+    let tail = |n: &str| logs_ok(&config, &["around", "--tail", n]);
+    let lines = |out: &str| -> Vec<String> { out.lines().map(str::to_owned).collect() };
+    assert_eq!(lines(&tail("1")), ["s4"]);
+    assert_eq!(lines(&tail("3")), [long.as_str(), "s3", "s4"]);
+    assert_eq!(lines(&tail("4")), ["s2", long.as_str(), "s3", "s4"]);
+    assert_eq!(lines(&tail("100")), ["s1", "s2", long.as_str(), "s3", "s4"]);
+    assert_eq!(tail("0"), "");
+    // Following from a tail: the same lines first, then nothing twice.
+    let follow = Follow::start(&config, &["around", "--tail", "3"]);
+    follow.wait_line("s4", Duration::from_secs(10), |l| l == "s4");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(follow.lines(), [long.as_str(), "s3", "s4"]);
 }

@@ -2,7 +2,8 @@
 //! fifth on stderr, one with escape sequences); `l` on its row in the host view opens its
 //! logs and new lines arrive; `/` highlights the matches in reverse video, the hostile
 //! line shows inert; wrap on with a 90,000-character line keeps taking lines; `p` pauses and counts what waits; esc goes back to the host view;
-//! the container removed by hand is said so while its lines stay.
+//! the container removed by hand is said so while its lines stay. With `[logs] lines = 3`
+//! the view opens on the last three lines however many engine messages they took.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -10,8 +11,9 @@
 
 mod common;
 
-use common::lab::{BIN, shell};
-use common::tmux::{Tmux, quote};
+use common::follow::{AROUND_A_LONG_LINE, last_number};
+use common::lab::shell;
+use common::tmux::Tmux;
 use std::time::Duration;
 use wheelhouse::lab::TestLab;
 
@@ -23,13 +25,37 @@ const PRINTER: &str = "printf 'evil \\033[2J\\033]0;pwned\\007 end\\n'; \
     n=$((n+1)); if [ $((n % 5)) -eq 0 ]; then echo \"oops $n\" >&2; else echo \"tick $n\"; fi; \
     sleep 0.2; done";
 
-fn last_tick(screen: &str) -> u32 {
-    screen
-        .lines()
-        .filter_map(|l| l.split("tick ").nth(1))
-        .filter_map(|n| n.trim().parse().ok())
-        .max()
-        .unwrap_or(0)
+fn last_tick(screen: &str) -> u64 {
+    last_number(screen.lines(), "tick ")
+}
+
+/// With `[logs] lines = 3`, the view opens on the last three lines, counted as lines: the
+/// 40,004-byte one (three of the engine's messages) whole from its head, then s3 and s4.
+#[test]
+fn the_view_opens_on_the_last_lines_however_long() {
+    let lab = TestLab::up(1).expect("lab up");
+    lab.engine(0)
+        .run("around", shell(AROUND_A_LONG_LINE, &[], false))
+        .expect("run");
+    let mut config = std::fs::read_to_string(lab.config_path()).expect("lab config");
+    config.push_str("\n[logs]\nlines = 3\n");
+    let path = lab.dir().join("three-lines.toml");
+    std::fs::write(&path, config).expect("write config");
+    let tmux = Tmux::start("logs-tail", 120, 30);
+    tmux.run_cockpit(&path, &lab.dir().join("e2e-logs-tail.log"));
+    tmux.open_lab_1("around");
+    tmux.keys(&["l"]);
+    let screen = tmux.wait_for("the last three lines", Duration::from_secs(10), |s| {
+        s.contains("s4")
+    });
+    let body: Vec<&str> = (screen.lines().skip(2))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(body[0].starts_with("HEADxxxx"), "{screen}");
+    assert_eq!(body[1..3], ["s3", "s4"], "{screen}");
+    assert!(!screen.contains("s2"), "{screen}");
+    tmux.keys(&["Escape", "q"]);
 }
 
 #[test]
@@ -39,15 +65,8 @@ fn logs_of_a_container_from_the_host_view() {
         .run("printer", shell(PRINTER, &[], false))
         .expect("run");
     let tmux = Tmux::start("logs", 120, 30);
-    tmux.run_line(&format!(
-        "{} --config {} --log-file {}",
-        quote(BIN.as_ref()),
-        quote(&lab.config_path()),
-        quote(&lab.dir().join("e2e-logs.log")),
-    ));
-    tmux.wait_text("lab-1", Duration::from_secs(20));
-    tmux.keys(&["Enter"]);
-    tmux.wait_text("printer", Duration::from_secs(10));
+    tmux.run_cockpit(&lab.config_path(), &lab.dir().join("e2e-logs.log"));
+    tmux.open_lab_1("printer");
     let title = tmux.display("#{pane_title}");
 
     // The only container: l opens its logs, and lines keep arriving.

@@ -4,9 +4,10 @@
 //! web -o json` shows both answering with connect and response times and status 200.
 //! Then one api instance's server is frozen by hand (SIGSTOP: the kernel still accepts
 //! connections, the GET gets no answer): web's host sees it not answering, and the
-//! failures count, before the controller's own health check has it replaced. (Removing
-//! the container is no test here: the controller starts it again on the same port
-//! within a probe period.)
+//! failures count, before the controller's own health check has it replaced; the
+//! cockpit's trace shows the caller host's row under the hop going from 2/2 to 1/2.
+//! (Removing the container is no test here: the controller starts it again on the same
+//! port within a probe period.)
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -17,6 +18,7 @@ mod common;
 use bollard::Docker;
 use bollard::exec::{CreateExecOptions, StartExecOptions};
 use common::lab::{BIN, Controller, apply_demo_apps, ctl_ok, wait_until};
+use common::tmux::Tmux;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -74,6 +76,26 @@ fn the_callers_agent_measures_each_hop_and_sees_a_frozen_instance() {
     assert_eq!(host["endpoints"].as_array().unwrap().len(), 2);
     println!("measured: {host}");
 
+    // The cockpit's trace of web: under api's hop, a row for web's host with its figures.
+    let tmux = Tmux::start("probes", 120, 30);
+    tmux.run_cockpit(&config, &lab.dir().join("e2e-probes.log"));
+    tmux.wait_text("apps (2)", Duration::from_secs(20));
+    // Tab to the Apps panel (api first), down to web, enter.
+    tmux.keys(&["Tab", "Down", "Enter"]);
+    let host_row = |answering: &'static str| {
+        let host = format!("↳ {web_host}");
+        move |s: &str| {
+            s.lines().any(|l| {
+                l.contains(&host)
+                    && l.contains(answering)
+                    && l.contains("conn ")
+                    && l.contains("fail/min")
+            })
+        }
+    };
+    let screen = tmux.wait_for("web's host's row", Duration::from_secs(30), host_row("2/2"));
+    assert!(screen.contains("HTTP 200"), "{screen}");
+
     // Freeze one api instance's server: until the controller's health check has it
     // deregistered, web's host sees it not answering; its failures count for the window.
     let api = trace("api");
@@ -93,6 +115,12 @@ fn the_callers_agent_measures_each_hop_and_sees_a_frozen_instance() {
             (!failing).then(|| web.to_string())
         },
     );
+    tmux.wait_for(
+        "the host's row at 1/2",
+        Duration::from_secs(30),
+        host_row("1/2"),
+    );
+    tmux.keys(&["q"]);
     let web = trace("web");
     let hop = &web["dependencies"][0];
     println!("after the freeze: {hop}");

@@ -76,6 +76,7 @@ mod tests {
             mem_bytes: None,
             ports: Vec::new(),
             restarts: None,
+            last_check: None,
         };
         let hs = HostSpec {
             name: "lab-1".into(),

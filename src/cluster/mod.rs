@@ -26,3 +26,4 @@ pub use rollouts::{
 pub use shared::Shared;
 pub use state::{Change, ClusterState, EtcdState};
 pub use trace::{Hop, HostProbes, Node, Probes, Trace, Verdict, instances_of};
+pub use trace_probes::times;

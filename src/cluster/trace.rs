@@ -7,8 +7,11 @@
 use super::trace_probes::probes_of;
 pub use super::trace_probes::{HostProbes, Probes};
 use super::{ClusterState, Host};
+use crate::domain::check::{LastCheck, no_check_words};
+use crate::domain::duration::age;
 use crate::domain::{Container, ContainerState, Health};
 use crate::plan::{Endpoint, Identity};
+use std::time::Instant;
 
 /// One app in the middle, its callers on the left and its dependencies on the right.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,10 +41,23 @@ pub struct Node {
     pub uptime: Option<String>,
     /// None until an inspect has answered.
     pub restarts: Option<u32>,
+    /// The engine's last run of its health check; None without one (see `health`).
+    pub last_check: Option<LastCheck>,
     /// The endpoint registered for this container; None: not registered.
     pub endpoint: Option<Endpoint>,
     /// The host's load score in percent; None until the engine reported it.
     pub host_load: Option<f64>,
+}
+
+impl Node {
+    /// The last health check in words as of `now`: "✓ 12s ago", "✗ 3s ago: exit 1 …",
+    /// "no health check".
+    pub fn check_words(&self, now: Instant) -> String {
+        match &self.last_check {
+            Some(check) => check.describe(check.age(now).map(age)),
+            None => no_check_words(self.health != Health::None).to_owned(),
+        }
+    }
 }
 
 /// An edge of the trace, caller -> callee, with what is known of the callee's endpoints.
@@ -193,6 +209,7 @@ fn nodes(cluster: &ClusterState, app: &str) -> Vec<Node> {
             health: c.health,
             uptime: c.uptime().map(str::to_owned),
             restarts: c.restarts,
+            last_check: c.last_check.clone(),
             endpoint: endpoints
                 .and_then(|e| e.values().find(|e| e.container == c.id))
                 .cloned(),

@@ -103,11 +103,16 @@ impl Probes {
         }
     }
 
-    /// The caller host that sees the callee worst (fewest endpoints answering, then the
-    /// slowest connect p95), if measured.
+    /// The caller host that sees the callee worst, if measured.
     pub fn worst(&self) -> Option<&HostProbes> {
+        self.ranked().first().copied()
+    }
+
+    /// Every caller host, the one that sees the callee worst first: fewest endpoints
+    /// answering, then the slowest connect p95 (host order among equals).
+    pub fn ranked(&self) -> Vec<&HostProbes> {
         let Probes::Measured(hosts) = self else {
-            return None;
+            return Vec::new();
         };
         let share = |h: &HostProbes| {
             let f = &h.figures;
@@ -117,12 +122,14 @@ impl Probes {
                 f.answering as f64 / f.total as f64
             }
         };
-        hosts.iter().min_by(|a, b| {
-            share(a).total_cmp(&share(b)).then_with(|| {
-                let p95 = |h: &HostProbes| h.figures.connect_ms.p95.unwrap_or(0.0);
-                p95(b).total_cmp(&p95(a))
-            })
-        })
+        let p95 = |h: &HostProbes| h.figures.connect_ms.p95.unwrap_or(0.0);
+        let mut ranked: Vec<&HostProbes> = hosts.iter().collect();
+        ranked.sort_by(|a, b| {
+            share(a)
+                .total_cmp(&share(b))
+                .then_with(|| p95(b).total_cmp(&p95(a)))
+        });
+        ranked
     }
 
     /// Some caller host sees endpoints not answering.
@@ -153,13 +160,13 @@ impl Probes {
     }
 }
 
+/// "0.40/0.30/840 ms": last, p50 and p95, a dash for what is not known.
+pub fn times(t: &Timing) -> String {
+    format!("{}/{}/{} ms", opt_ms(t.last), opt_ms(t.p50), opt_ms(t.p95))
+}
+
 fn timing(label: &str, t: &Timing) -> String {
-    format!(
-        "{label} last/p50/p95 {}/{}/{} ms",
-        opt_ms(t.last),
-        opt_ms(t.p50),
-        opt_ms(t.p95)
-    )
+    format!("{label} last/p50/p95 {}", times(t))
 }
 
 impl fmt::Display for HostProbes {

@@ -26,6 +26,7 @@ fn container(spec: &AppSpec, instance: u32) -> Container {
         mem_bytes: None,
         ports: Vec::new(),
         restarts: Some(1),
+        last_check: None,
     }
 }
 
@@ -259,4 +260,26 @@ proptest! {
         let callers = cluster.apps.values().filter(|r| r.spec.depends_on.contains(&app)).count();
         prop_assert_eq!(trace.callers.len(), callers);
     }
+}
+
+#[test]
+fn an_instance_says_its_last_check_or_why_there_is_none() {
+    use crate::domain::check::LastCheck;
+    use std::time::{Duration, Instant};
+    let mut cluster = picture(1);
+    let now = Instant::now();
+    let host = std::sync::Arc::make_mut(&mut cluster.hosts[0]);
+    host.containers[0].last_check = Some(LastCheck {
+        started: None,
+        ended: None,
+        ended_at: now.checked_sub(Duration::from_secs(12)),
+        exit_code: 0,
+        output: String::new(),
+    });
+    host.containers[1].health = Health::None;
+    let words = |app: &str, i: usize| Trace::of(&cluster, app).instances[i].check_words(now);
+    assert_eq!(words("web", 0), "✓ 12s ago");
+    // api.1 has no check configured; api.2 has one that has not run yet.
+    assert_eq!(words("api", 0), "no health check");
+    assert_eq!(words("api", 1), "no check yet");
 }

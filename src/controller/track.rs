@@ -100,6 +100,7 @@ impl Tracker {
             mem_bytes: None,
             ports: Vec::new(),
             restarts: None,
+            last_check: None,
         };
         self.expected.insert(
             id.to_owned(),
@@ -366,6 +367,7 @@ mod tests {
             mem_bytes: None,
             ports: Vec::new(),
             restarts: None,
+            last_check: None,
         }
     }
 

@@ -4,14 +4,17 @@
 use super::output::{json as to_json, table};
 use super::{CtlError, OutputArg};
 use crate::agent::client;
-use crate::cluster::{Hop, Node, Probes, Trace};
+use crate::cluster::{ClusterState, Hop, Node, Probes, Trace};
 use crate::config::Config;
+use crate::docker;
 use crate::domain::app::valid_app_name;
+use crate::domain::logs::format_timestamp;
 use crate::domain::probe::ProbeReport;
 use crate::domain::sanitize::clean;
 use crate::store;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 /// Prints `app`'s trace; an app the picture does not know is the caller's mistake.
 pub async fn trace(
@@ -34,7 +37,8 @@ pub async fn trace(
     }
     let mut cluster = cluster;
     cluster.probes = agents_probes(config).await.into();
-    let trace = Trace::of(&cluster, app);
+    let mut trace = Trace::of(&cluster, app);
+    inspect_instances(&cluster, &mut trace).await;
     if !trace.known {
         return Err(CtlError::BadInput(format!(
             "no app named {app:?}: no spec, container or endpoint"
@@ -80,6 +84,31 @@ async fn agents_probes(config: &Config) -> BTreeMap<String, ProbeReport> {
         .collect()
 }
 
+/// Restart counts and last health checks of the trace's instances: the picture `ctl`
+/// gathers lists containers without inspecting them, so the app's own are inspected
+/// here, every host at once. An engine that does not answer leaves them unknown.
+async fn inspect_instances(cluster: &ClusterState, trace: &mut Trace) {
+    let mut ids: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for node in &trace.instances {
+        ids.entry(&node.host).or_default().push(node.id.clone());
+    }
+    let reads = ids.into_iter().map(|(host, ids)| async move {
+        let spec = cluster.host(host)?.spec.clone();
+        let docker = docker::connect(&spec).await.ok()?;
+        Some((host.to_owned(), docker::inspect_all(&docker, &ids).await))
+    });
+    let read: BTreeMap<String, _> = (futures::future::join_all(reads).await)
+        .into_iter()
+        .flatten()
+        .collect();
+    for node in &mut trace.instances {
+        if let Some(answer) = read.get(&node.host).and_then(|r| r.get(&node.id)) {
+            node.restarts = answer.restarts;
+            node.last_check = answer.last_check.clone();
+        }
+    }
+}
+
 /// The summary, then callers, instances and dependencies as tables.
 pub fn text(trace: &Trace) -> String {
     let mut out = format!("trace {}\n{}\n", trace.app, clean(&trace.summary()));
@@ -118,6 +147,7 @@ pub fn text(trace: &Trace) -> String {
         "RESTARTS",
         "ENDPOINT",
         "LOAD",
+        "LAST CHECK",
     ];
     section(&mut out, "instances", nodes, &node_header);
     section(
@@ -142,7 +172,23 @@ fn node_row(n: &Node) -> Vec<String> {
         n.restarts.map_or_else(dash, |r| r.to_string()),
         (n.endpoint.as_ref()).map_or_else(|| "✗ not registered".to_owned(), ToString::to_string),
         n.host_load.map_or_else(dash, |l| format!("{l:.0}%")),
+        n.check_words(Instant::now()),
     ]
+}
+
+/// The last health check as `ctl trace -o json` gives it (schema in README).
+fn check_json(node: &Node) -> Value {
+    let Some(c) = &node.last_check else {
+        return Value::Null;
+    };
+    json!({
+        "start": c.started.map(format_timestamp),
+        "end": c.ended.map(format_timestamp),
+        "age_seconds": c.age(Instant::now()).map(|d| d.as_secs()),
+        "exit_code": c.exit_code,
+        "ok": c.ok(),
+        "output": c.output,
+    })
 }
 
 /// A hop's probes: the state, and per caller host the agent's figures for the callee
@@ -193,6 +239,7 @@ pub fn json_of(trace: &Trace) -> Value {
                 "health": n.health.as_str(),
                 "uptime": n.uptime,
                 "restarts": n.restarts,
+                "last_check": check_json(n),
                 "endpoint": n.endpoint.as_ref().map(|e| json!({
                     "address": e.address,
                     "port": e.port,

@@ -48,6 +48,7 @@ pub(crate) fn container(summary: ContainerSummary) -> Option<Container> {
         mem_bytes: None,
         ports: ports(summary.ports.as_deref().unwrap_or_default()),
         restarts: None,
+        last_check: None,
     })
 }
 

@@ -127,36 +127,28 @@ async fn pass_on(
     options: LogOptions,
     tx: &Sender<LogEvent>,
 ) -> Option<String> {
-    // A reopened stream goes on from its last second, whatever was asked at first.
-    let resumed = assembler.resume_second() > 0;
+    let mut resumed = assembler.resume_second() > 0;
+    if let Some(n) = options.tail.filter(|_| !resumed) {
+        match pass_on_tail(docker, id, assembler, options, n, tx).await {
+            Ok(true) if options.follow => resumed = true,
+            Ok(_) => return None,
+            Err(error) => return Some(error),
+        }
+    }
+    // A reopened stream (or a follow after its tail) goes on from its last second,
+    // whatever was asked at first.
     assembler.reopen();
     let since = if resumed {
         assembler.resume_second()
     } else {
         options.since.unwrap_or(0)
     };
-    let tail = match options.tail {
-        Some(n) if !resumed => n.to_string(),
-        _ => "all".to_owned(),
-    };
-    let request = LogsOptions {
-        follow: options.follow,
-        stdout: true,
-        stderr: true,
-        since: i32::try_from(since).unwrap_or(i32::MAX),
-        until: 0,
-        timestamps: true,
-        tail,
-    };
-    let mut frames = docker.logs(id, Some(request));
+    let mut frames = docker.logs(id, Some(request(since, "all", options.follow)));
     while let Some(frame) = frames.next().await {
-        let (stream, bytes) = match frame {
-            Ok(LogOutput::StdErr { message }) => (Stream::Stderr, message),
-            Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
-                (Stream::Stdout, message)
-            }
-            Ok(LogOutput::StdIn { .. }) => continue,
-            Err(e) => return Some(super::describe(&e)),
+        let (stream, bytes) = match frame_of(frame) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => continue,
+            Err(error) => return Some(error),
         };
         for line in assembler.push(stream, &bytes) {
             if tx.send(LogEvent::Line(line)).await.is_err() {
@@ -165,6 +157,82 @@ async fn pass_on(
         }
     }
     None
+}
+
+/// The last `n` lines onto `tx` (false: the reader is gone). The engine's tail counts
+/// messages, and a line over 16 KiB is several: the last M messages are read, M growing
+/// until they hold `n` lines besides each stream's first (which may be the end of a
+/// longer line) or the log has no more; `assembler` is left where that read ended, so a
+/// follow goes on from there as a reopened stream does.
+async fn pass_on_tail(
+    docker: &Docker,
+    id: &str,
+    assembler: &mut Assembler,
+    options: LogOptions,
+    n: usize,
+    tx: &Sender<LogEvent>,
+) -> Result<bool, String> {
+    // Past this many messages per line asked (a 16 MiB line), the window is taken as is.
+    let most = n.saturating_add(2).saturating_mul(1024);
+    let mut asked = n.saturating_add(2);
+    loop {
+        let mut window = Assembler::new(assembler.source().clone(), options.max_line);
+        let since = options.since.unwrap_or(0);
+        let mut frames = docker.logs(id, Some(request(since, &asked.to_string(), false)));
+        let (mut read, mut lines) = (0, Vec::new());
+        while let Some(frame) = frames.next().await {
+            read += 1;
+            if let Some((stream, bytes)) = frame_of(frame)? {
+                lines.extend(window.push(stream, &bytes));
+            }
+        }
+        let whole_log = read < asked;
+        if !whole_log {
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                if let Some(first) = lines.iter().position(|l| l.stream == stream) {
+                    lines.remove(first);
+                }
+            }
+        }
+        if whole_log || lines.len() >= n || asked >= most {
+            let skip = lines.len().saturating_sub(n);
+            for line in lines.into_iter().skip(skip) {
+                if tx.send(LogEvent::Line(line)).await.is_err() {
+                    return Ok(false);
+                }
+            }
+            *assembler = window;
+            return Ok(true);
+        }
+        asked = asked.saturating_mul(4).min(most);
+    }
+}
+
+/// A logs request from Unix second `since` for the last `tail` messages ("all").
+fn request(since: i64, tail: &str, follow: bool) -> LogsOptions {
+    LogsOptions {
+        follow,
+        stdout: true,
+        stderr: true,
+        since: i32::try_from(since).unwrap_or(i32::MAX),
+        until: 0,
+        timestamps: true,
+        tail: tail.to_owned(),
+    }
+}
+
+/// One frame's stream and bytes; None for stdin (never sent); the error in words.
+fn frame_of(
+    frame: Result<LogOutput, bollard::errors::Error>,
+) -> Result<Option<(Stream, bytes::Bytes)>, String> {
+    match frame {
+        Ok(LogOutput::StdErr { message }) => Ok(Some((Stream::Stderr, message))),
+        Ok(LogOutput::StdOut { message } | LogOutput::Console { message }) => {
+            Ok(Some((Stream::Stdout, message)))
+        }
+        Ok(LogOutput::StdIn { .. }) => Ok(None),
+        Err(e) => Err(super::describe(&e)),
+    }
 }
 
 async fn trouble(assembler: &Assembler, message: String, tx: &Sender<LogEvent>) {

@@ -3,6 +3,7 @@
 mod connect;
 mod containers;
 mod exec;
+mod inspect;
 mod log_sources;
 mod logs;
 mod ssh;
@@ -14,6 +15,7 @@ pub use exec::{
     Done, EngineStep, ExecError, Limits, StepResult, create_body, execute, image_tags,
     restart_count,
 };
+pub use inspect::{Inspected, inspect_all};
 pub use log_sources::{
     Engine, FindError, Found, Target, connect_all, find, follow_app, stream_target,
 };

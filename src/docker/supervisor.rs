@@ -4,12 +4,12 @@
 
 use super::connect::{connect, describe};
 use super::containers::{container, host_info};
+use super::inspect::{Inspected, inspect_all};
 use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
 use crate::cluster::DataEvent;
 use crate::domain::{Container, ContainerState, HostSpec};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
-use futures::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -21,9 +21,6 @@ const PING_EVERY_MAX: Duration = Duration::from_secs(2);
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 /// info and the container list: small answers, but an engine under load may be slow.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
-/// Inspects in flight at once on one engine: a first listing of 1,000 containers must not
-/// open 1,000 requests together.
-const INSPECTS_AT_ONCE: usize = 16;
 /// A burst of container events (a deploy starts ten) gives one list.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 const BACKOFF_START: Duration = Duration::from_millis(250);
@@ -64,8 +61,9 @@ pub struct Supervisor {
 pub enum Detail {
     /// The lists only: the controller and `ctl status`.
     Lists,
-    /// Restart counts too (an inspect per new or changed container): a screen whose
-    /// host's agent supplies the figures.
+    /// Restart counts and last health checks too (an inspect per new or changed
+    /// container, and per health check run): a screen whose host's agent supplies the
+    /// figures.
     Restarts,
     /// Restart counts and a stats stream per running container: a screen without agent.
     Stats,
@@ -171,8 +169,9 @@ struct Session<'a> {
     up: bool,
     /// Last stats per running container, to fill into each new list.
     last: HashMap<String, (f64, u64)>,
-    /// Restart counts read by inspect, with the state they were read in.
-    restarts: HashMap<String, (ContainerState, u32)>,
+    /// Inspects' answers (restart counts, last health checks), with the state they were
+    /// read in.
+    inspected: HashMap<String, (ContainerState, Inspected)>,
     stats: HashMap<String, StatsStream>,
     samples_tx: mpsc::Sender<Sample>,
     samples_rx: mpsc::Receiver<Sample>,
@@ -193,7 +192,7 @@ impl<'a> Session<'a> {
             tx,
             up: false,
             last: HashMap::new(),
-            restarts: HashMap::new(),
+            inspected: HashMap::new(),
             stats: HashMap::new(),
             samples_tx,
             samples_rx,
@@ -324,7 +323,7 @@ impl<'a> Session<'a> {
             }
         }
         if self.detail != Detail::Lists {
-            self.restart_counts(docker, &mut containers).await;
+            self.inspect(docker, &mut containers).await;
         }
         tracing::debug!(
             host = self.spec.name,
@@ -338,47 +337,42 @@ impl<'a> Session<'a> {
         .await
     }
 
-    /// Fills in restart counts (the list does not carry them): an inspect for a container
-    /// new to the list, one whose state changed, and one up for seconds only (it may just
-    /// have been restarted); the others keep the count read before. A failed inspect leaves
-    /// the count unknown until the next list.
-    async fn restart_counts(&mut self, docker: &Docker, containers: &mut [Container]) {
+    /// Fills in restart counts and last health checks (the list carries neither): an
+    /// inspect for a container new to the list, one whose state changed, one up for
+    /// seconds only (it may just have been restarted), and one whose health check has run
+    /// again since; the others keep what was read before. A failed inspect leaves them
+    /// unknown until the next list.
+    async fn inspect(&mut self, docker: &Docker, containers: &mut [Container]) {
         let ids: HashSet<&str> = containers.iter().map(|c| c.id.as_str()).collect();
-        self.restarts.retain(|id, _| ids.contains(id.as_str()));
+        self.inspected.retain(|id, _| ids.contains(id.as_str()));
+        let now = Instant::now().into_std();
         let stale: Vec<String> = (containers.iter())
             .filter(|c| {
                 let young = c.uptime().is_some_and(|up| up.contains("second"));
                 young
-                    || self
-                        .restarts
-                        .get(&c.id)
-                        .is_none_or(|(state, _)| *state != c.state)
+                    || self.inspected.get(&c.id).is_none_or(|(state, read)| {
+                        *state != c.state || read.recheck.is_some_and(|at| at <= now)
+                    })
             })
             .map(|c| c.id.clone())
             .collect();
-        // Collected first: a lazy map's closure would make the stream not provably Send.
-        let reads: Vec<_> = (stale.iter())
-            .map(|id| async move {
-                let inspect = call(CALL_TIMEOUT, docker.inspect_container(id, None)).await;
-                let count = inspect.ok().and_then(|i| i.restart_count);
-                (id, count.and_then(|n| u32::try_from(n).ok()))
-            })
-            .collect();
-        let read: HashMap<&String, Option<u32>> = (at_most(INSPECTS_AT_ONCE, reads).await)
-            .into_iter()
-            .collect();
+        let mut read = inspect_all(docker, &stale).await;
+        let stale: HashSet<String> = stale.into_iter().collect();
         for c in containers.iter_mut() {
-            match read.get(&c.id) {
-                Some(Some(count)) => {
-                    self.restarts
-                        .insert(c.id.clone(), (c.state.clone(), *count));
+            if stale.contains(&c.id) {
+                match read.remove(&c.id) {
+                    Some(answer) => {
+                        self.inspected
+                            .insert(c.id.clone(), (c.state.clone(), answer));
+                    }
+                    None => {
+                        self.inspected.remove(&c.id);
+                    }
                 }
-                Some(None) => {
-                    self.restarts.remove(&c.id);
-                }
-                None => {}
             }
-            c.restarts = self.restarts.get(&c.id).map(|(_, n)| *n);
+            let known = self.inspected.get(&c.id).map(|(_, read)| read);
+            c.restarts = known.and_then(|r| r.restarts);
+            c.last_check = known.and_then(|r| r.last_check.clone());
         }
     }
 
@@ -408,42 +402,5 @@ async fn call<T>(
         Ok(Ok(value)) => Ok(value),
         Ok(Err(err)) => Err(describe(&err)),
         Err(_) => Err("timeout".to_owned()),
-    }
-}
-
-/// Runs `work` with at most `limit` of it in flight at once; results come in the order
-/// they finish.
-async fn at_most<T>(
-    limit: usize,
-    work: impl IntoIterator<Item = impl Future<Output = T>>,
-) -> Vec<T> {
-    futures::stream::iter(work)
-        .buffer_unordered(limit)
-        .collect()
-        .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::at_most;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    #[tokio::test]
-    async fn no_more_than_the_limit_runs_at_once_and_all_finish() {
-        let (running, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
-        let work = (0..1000).map(|n| {
-            let (running, most) = (&running, &most);
-            async move {
-                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                most.fetch_max(now, Ordering::SeqCst);
-                tokio::task::yield_now().await;
-                running.fetch_sub(1, Ordering::SeqCst);
-                n
-            }
-        });
-        let mut done = at_most(16, work).await;
-        done.sort_unstable();
-        assert_eq!(done, (0..1000).collect::<Vec<_>>());
-        assert_eq!(most.load(Ordering::SeqCst), 16);
     }
 }

@@ -80,6 +80,17 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// The largest whole unit: "0s", "59s", "3m", "2h", "4d".
+pub fn age(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
 /// Nanoseconds `text` stands for, saturating (a huge number is simply too long), or None
 /// when it is not a duration at all.
 fn nanos(text: &str) -> Option<u128> {
@@ -117,6 +128,15 @@ fn digits(text: &str) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_use_the_largest_unit() {
+        assert_eq!(age(Duration::from_millis(900)), "0s");
+        assert_eq!(age(Duration::from_secs(59)), "59s");
+        assert_eq!(age(Duration::from_secs(61)), "1m");
+        assert_eq!(age(Duration::from_secs(7300)), "2h");
+        assert_eq!(age(Duration::from_secs(3 * 86_400)), "3d");
+    }
 
     const ANY: Bounds = Bounds::new(Duration::ZERO, Duration::from_secs(24 * 3600));
 

@@ -1,6 +1,7 @@
 //! A Docker host's vocabulary: where it is (spec), what its engine says of itself, its
 //! containers, and the load figures the grid colours by.
 
+use super::check::LastCheck;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -142,6 +143,9 @@ pub struct Container {
     pub ports: Vec<String>,
     /// Times the engine restarted it (from an inspect; None until one has answered).
     pub restarts: Option<u32>,
+    /// The engine's last run of its health check (from an inspect; None without a check,
+    /// before one ran, or until an inspect has answered).
+    pub last_check: Option<LastCheck>,
 }
 
 impl Container {

@@ -116,7 +116,8 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     };
     let days = days_from_civil(year, month, day);
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    Some(secs * NANOS + fraction)
+    // Past 2262 the nanoseconds do not fit: not a time an engine writes.
+    secs.checked_mul(NANOS)?.checked_add(fraction)
 }
 
 fn num_at(text: &str, at: usize) -> Option<i64> {
@@ -203,6 +204,12 @@ mod tests {
             "2024-05-01T12:00:00Zjunk",
             "2024-05-01T1é:00:00Z",
             "+024-05-01T12:00:00Z",
+        ] {
+            assert_eq!(parse_timestamp(text), None, "{text:?}");
+        }
+        for text in [
+            "2999-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999-23:59",
         ] {
             assert_eq!(parse_timestamp(text), None, "{text:?}");
         }

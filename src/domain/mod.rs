@@ -3,6 +3,7 @@
 
 mod agent;
 pub mod app;
+pub mod check;
 pub mod duration;
 #[doc(hidden)]
 pub mod expect;

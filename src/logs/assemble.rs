@@ -40,6 +40,11 @@ pub struct Assembler {
     seen: HashMap<(i64, u64), u32>,
     /// What the reopened stream is expected to send again, still to skip.
     replay: HashMap<(i64, u64), u32>,
+    /// The oldest frame's timestamp this assembler passed on.
+    oldest: Option<i64>,
+    /// A reopened stream goes no further back than `oldest`: what came before was not
+    /// asked for (a tail began after it).
+    floor: Option<i64>,
 }
 
 impl Assembler {
@@ -50,6 +55,8 @@ impl Assembler {
             max_line: max_line.max(1),
             partial: [None, None],
             newest: 0,
+            oldest: None,
+            floor: None,
             seen: HashMap::new(),
             replay: HashMap::new(),
         }
@@ -67,6 +74,7 @@ impl Assembler {
     /// Called as the stream is reopened from `resume_second`: the frames of that second
     /// seen so far will come again.
     pub fn reopen(&mut self) {
+        self.floor = self.oldest;
         for (key, count) in self.seen.drain() {
             *self.replay.entry(key).or_default() += count;
         }
@@ -77,6 +85,10 @@ impl Assembler {
         let (nanos, content) = split_timestamp(frame);
         let nanos = match nanos {
             Some(nanos) => {
+                if self.floor.is_some_and(|floor| nanos < floor) {
+                    return Vec::new();
+                }
+                self.oldest = Some(self.oldest.map_or(nanos, |o| o.min(nanos)));
                 if !self.first_sight(nanos, stream, content) {
                     return Vec::new();
                 }
@@ -331,6 +343,21 @@ mod tests {
         }
         let got: Vec<&str> = got.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(got, ["a", "b", "c1 c2"]);
+    }
+
+    #[test]
+    fn a_stream_reopened_after_a_tail_goes_no_further_back_than_it() {
+        // A tail window began at b (same second as a); reopening from that second sends
+        // a, b and c: a was never asked for, b was passed on, c is new.
+        let mut a = Assembler::new(source(), DEFAULT_MAX_LINE);
+        let first = a.push(Stream::Stdout, format!("{T2}b\n").as_bytes());
+        assert_eq!(texts(&first), [("b", Stream::Stdout)]);
+        a.reopen();
+        let mut got = Vec::new();
+        for f in [format!("{T1}a\n"), format!("{T2}b\n"), format!("{T3}c\n")] {
+            got.extend(a.push(Stream::Stdout, f.as_bytes()));
+        }
+        assert_eq!(texts(&got), [("c", Stream::Stdout)]);
     }
 
     #[test]

@@ -54,6 +54,7 @@ mod tests {
             mem_bytes: mem,
             ports: Vec::new(),
             restarts: None,
+            last_check: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Figures as the screen shows them: percentages, human byte sizes, ages.
 
+pub use crate::domain::duration::age;
 use std::borrow::Cow;
-use std::time::Duration;
 
 /// "12%" (whole percent).
 pub fn percent(value: f64) -> String {
@@ -22,17 +22,6 @@ pub fn bytes(n: u64) -> String {
         _ if value >= 100.0 => format!("{value:.0} {}", UNITS[unit]),
         _ if value >= 10.0 => format!("{value:.1} {}", UNITS[unit]),
         _ => format!("{value:.2} {}", UNITS[unit]),
-    }
-}
-
-/// The largest whole unit: "0s", "59s", "3m", "2h", "4d".
-pub fn age(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
     }
 }
 
@@ -62,15 +51,6 @@ mod tests {
         assert_eq!(bytes(8_000_000_000), "7.45 GiB");
         assert_eq!(bytes(512 * 1024 * 1024), "512 MiB");
         assert_eq!(bytes(u64::MAX), "16384 PiB");
-    }
-
-    #[test]
-    fn ages_use_the_largest_unit() {
-        assert_eq!(age(Duration::from_millis(900)), "0s");
-        assert_eq!(age(Duration::from_secs(59)), "59s");
-        assert_eq!(age(Duration::from_secs(61)), "1m");
-        assert_eq!(age(Duration::from_secs(7300)), "2h");
-        assert_eq!(age(Duration::from_secs(3 * 86_400)), "3d");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 pub mod etcd;
+pub mod follow;
 pub mod lab;
 pub mod models;
 pub mod pictures;

@@ -56,6 +56,7 @@ pub fn container(
             Vec::new()
         },
         restarts: Some(if running { 2 } else { 0 }),
+        last_check: None,
     }
 }
 
@@ -125,6 +126,7 @@ pub fn five_hosts() -> Screen {
 pub fn traced() -> Screen {
     use wheelhouse::cluster::AppRecord;
     use wheelhouse::domain::app::AppSpec;
+    use wheelhouse::domain::check::LastCheck;
     use wheelhouse::plan::{Endpoint, labels};
     use wheelhouse::tui::screen::View;
     let mut model = five_hosts();
@@ -157,9 +159,21 @@ pub fn traced() -> Screen {
         ("charlie", &specs[2], 1),
         ("charlie", &specs[2], 2),
     ];
+    // checkout's checks: alpha's passed 12 s ago, bravo's failed 3 s ago.
+    let check = |ago: u64, exit_code: i64, output: &str| LastCheck {
+        started: Some(1_764_651_600_000_000_000),
+        ended: Some(1_764_651_600_500_000_000),
+        ended_at: model.now.checked_sub(Duration::from_secs(ago)),
+        exit_code,
+        output: output.to_owned(),
+    };
+    let checks = [check(12, 0, "ok"), check(3, 1, "connection refused")];
     let cluster = model.cluster_mut();
     for (host, spec, n) in placed {
-        let c = instance(spec, n);
+        let mut c = instance(spec, n);
+        if spec.name == "checkout" {
+            c.last_check = checks.get(n as usize - 1).cloned();
+        }
         if (host, n) == ("alpha", 1) {
             let endpoint = Endpoint {
                 host: host.to_owned(),

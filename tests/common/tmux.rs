@@ -55,6 +55,23 @@ impl Tmux {
             .expect("tmux runs")
     }
 
+    /// Starts the cockpit on `config` in the session's shell, logging to `log`.
+    pub fn run_cockpit(&self, config: &Path, log: &Path) {
+        self.run_line(&format!(
+            "{} --config {} --log-file {}",
+            quote(super::lab::BIN.as_ref()),
+            quote(config),
+            quote(log),
+        ));
+    }
+
+    /// In a cockpit on a one-host lab: opens lab-1's view and waits for `container`.
+    pub fn open_lab_1(&self, container: &str) {
+        self.wait_text("lab-1", Duration::from_secs(20));
+        self.keys(&["Enter"]);
+        self.wait_text(container, Duration::from_secs(10));
+    }
+
     /// Types a shell command line and presses Enter.
     pub fn run_line(&self, line: &str) {
         self.cmd(&["send-keys", "-t", "t", "-l", line]);

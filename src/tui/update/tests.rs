@@ -22,6 +22,7 @@ fn container(id: &str) -> Container {
         mem_bytes: None,
         ports: Vec::new(),
         restarts: None,
+        last_check: None,
     }
 }
 

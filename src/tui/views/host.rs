@@ -373,6 +373,7 @@ mod tests {
             mem_bytes: None,
             ports: Vec::new(),
             restarts: None,
+            last_check: None,
         }
     }
 

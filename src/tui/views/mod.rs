@@ -8,4 +8,5 @@ pub mod host;
 pub mod instances;
 pub mod logs;
 pub mod trace;
+mod trace_hops;
 pub mod wallboard;

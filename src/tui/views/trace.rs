@@ -3,7 +3,8 @@
 //! from the screen's picture each frame, so its figures are the latest.
 
 use super::host::{ID_MIN_WIDTH, health_field, short_uptime};
-use crate::cluster::{Hop, Node, Probes, Trace, Verdict};
+use super::trace_hops::{self, verdict_level, wanted_rows};
+use crate::cluster::{Node, Probes, Trace};
 use crate::domain::ContainerState;
 use crate::tui::format::percent;
 use crate::tui::layout::split_top;
@@ -15,28 +16,26 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+use std::time::Instant;
 
 /// From this width the three lists stand side by side.
 const SIDE_BY_SIDE: u16 = 160;
 
-const HOP_COLUMNS: [Column; 4] = [
-    Column::new("", Constraint::Length(1)),
-    Column::new("APP", Constraint::Fill(1)),
-    // Endpoints registered / instances.
-    Column::new("EP", Constraint::Length(5)).fit(),
-    // The worst caller host: endpoints answering / probed, connect p95.
-    Column::new("PROBES", Constraint::Length(18)),
-];
-
-/// Where the ID column is in `NODE_COLUMNS`.
+/// Where the ID and REV columns are in `NODE_COLUMNS`.
 const ID_COLUMN: usize = 2;
+const REV_COLUMN: usize = 3;
+/// Below this width the revision is left out too, so host, container and last check
+/// keep room to be read.
+const REV_MIN_WIDTH: u16 = 100;
 
-const NODE_COLUMNS: [Column; 9] = [
+const NODE_COLUMNS: [Column; 10] = [
     Column::new("HOST", Constraint::Fill(1)),
     Column::new("CONTAINER", Constraint::Fill(2)),
     Column::new("ID", Constraint::Length(12)),
     Column::new("REV", Constraint::Length(8)),
     Column::new("HEALTH", Constraint::Length(9)),
+    // The last health check: when, and why it failed.
+    Column::new("LAST CHECK", Constraint::Fill(2)),
     Column::new("UP", Constraint::Length(6)),
     Column::new("RST", Constraint::Length(3)).right(),
     Column::new("ENDPOINT", Constraint::Length(16)).fit(),
@@ -82,7 +81,10 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         .areas(body)
     } else {
         let rows = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).saturating_add(3);
-        let (c, d) = (trace.callers.len(), trace.dependencies.len());
+        let (c, d) = (
+            wanted_rows(&trace.callers),
+            wanted_rows(&trace.dependencies),
+        );
         Layout::vertical([
             Constraint::Max(rows(c.max(1))),
             Constraint::Min(4),
@@ -96,7 +98,7 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         Some(TraceRow::Dependency(i)) => (None, None, Some(i)),
         None => (None, None, None),
     };
-    hops(
+    trace_hops::render(
         "callers",
         &trace.callers,
         true,
@@ -106,9 +108,14 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         buf,
     );
     let title = format!("{} instances ({})", trace.app, trace.instances.len());
-    let rows = trace.instances.iter().map(|n| node_row(n, theme)).collect();
-    let skip = (nodes.width < ID_MIN_WIDTH).then_some(ID_COLUMN);
-    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, skip.as_slice());
+    let rows = (trace.instances.iter())
+        .map(|n| node_row(n, screen.now, theme))
+        .collect();
+    let skip: Vec<usize> = [(ID_MIN_WIDTH, ID_COLUMN), (REV_MIN_WIDTH, REV_COLUMN)]
+        .into_iter()
+        .filter_map(|(min, column)| (nodes.width < min).then_some(column))
+        .collect();
+    let (columns, rows) = leave_out(&NODE_COLUMNS, rows, &skip);
     let mut table = DataTable::new(title, &columns, theme)
         .rows(rows)
         .empty(if trace.known {
@@ -121,7 +128,7 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
     }
     table.render(nodes, buf);
     let deps_title = "dependencies";
-    hops(
+    trace_hops::render(
         deps_title,
         &trace.dependencies,
         false,
@@ -147,59 +154,7 @@ fn probes_note(trace: &Trace) -> String {
     }
 }
 
-fn verdict_level(verdict: Verdict) -> Level {
-    match verdict {
-        Verdict::Healthy => Level::Ok,
-        Verdict::Partial => Level::Warn,
-        Verdict::NotAnswering | Verdict::NotAnApp | Verdict::NotRegistered => Level::Critical,
-    }
-}
-
-/// A list of hops: the app at the far end of each, its verdict and its figures.
-fn hops(
-    title: &str,
-    hops: &[Hop],
-    callers: bool,
-    selected: Option<usize>,
-    theme: &Theme,
-    area: Rect,
-    buf: &mut Buffer,
-) {
-    let rows = hops
-        .iter()
-        .map(|hop| {
-            let style = theme.level_text(verdict_level(hop.verdict));
-            let app = if callers { &hop.caller } else { &hop.callee };
-            let endpoints = match hop.verdict {
-                Verdict::NotAnApp => "not an app".to_owned(),
-                _ => format!("{}/{}", hop.registered, hop.instances),
-            };
-            vec![
-                (hop.verdict.glyph().to_owned(), style),
-                (app.clone(), Style::default()),
-                (endpoints, style),
-                match hop.probes {
-                    Probes::NotMeasured => (hop.probes.short(), theme.muted()),
-                    Probes::Measured(_) => (hop.probes.short(), style),
-                },
-            ]
-        })
-        .collect();
-    let empty = if callers {
-        "no app depends on it"
-    } else {
-        "no dependencies"
-    };
-    let mut table = DataTable::new(format!("{title} ({})", hops.len()), &HOP_COLUMNS, theme)
-        .rows(rows)
-        .empty(empty);
-    if let Some(row) = selected {
-        table = table.selected(row);
-    }
-    table.render(area, buf);
-}
-
-fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
+fn node_row(node: &Node, now: Instant, theme: &Theme) -> Vec<Field> {
     let plain = Style::default();
     let dash = || "—".to_owned();
     let (health, health_style) = if node.state == ContainerState::Running {
@@ -209,6 +164,11 @@ fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
             format!("✗ {}", node.state.as_str()),
             theme.level_text(Level::Critical),
         )
+    };
+    let check_style = match &node.last_check {
+        Some(c) if c.ok() => theme.level_text(Level::Ok),
+        Some(_) => theme.level_text(Level::Critical),
+        None => theme.muted(),
     };
     let endpoint = match &node.endpoint {
         Some(e) => (e.to_string(), plain),
@@ -224,6 +184,7 @@ fn node_row(node: &Node, theme: &Theme) -> Vec<Field> {
             theme.muted(),
         ),
         (health, health_style),
+        (node.check_words(now), check_style),
         (
             node.uptime.as_deref().map_or_else(dash, short_uptime),
             plain,

@@ -25,6 +25,7 @@ fn managed(app: &str, i: u32, state: &str, health: Health) -> Container {
         mem_bytes: None,
         ports: Vec::new(),
         restarts: None,
+        last_check: None,
     }
 }
 

@@ -386,6 +386,7 @@ fn container(name: &str, revision: i64, health: Health) -> Container {
         mem_bytes: None,
         ports: Vec::new(),
         restarts: None,
+        last_check: None,
     }
 }
 

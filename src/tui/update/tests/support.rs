@@ -57,6 +57,7 @@ pub(crate) fn web_container(id: &str, health: Health) -> Container {
         mem_bytes: None,
         ports: Vec::new(),
         restarts: None,
+        last_check: None,
     }
 }
 
