@@ -270,6 +270,7 @@ mod tests {
             machine: Machine::default(),
             containers_sum: Figures::default(),
             history_bytes: 0,
+            probes_at_ms: None,
             containers: vec![ContainerSummary {
                 id: "abcdef0123456789".into(),
                 name: "web-1".into(),

@@ -166,6 +166,7 @@ mod tests {
             },
             containers_sum: Figures::default(),
             history_bytes: 0,
+            probes_at_ms: None,
             containers: containers
                 .iter()
                 .map(|(id, name, cpu)| ContainerSummary {

@@ -318,7 +318,11 @@ pub async fn probe_forever(
         for (target, outcome) in &outcomes {
             prober.record(target, outcome, now, &mut guard.history);
         }
-        guard.probes = Some(prober.report(&round, now));
+        let report = prober.report(&round, now);
+        if let Some(summary) = guard.summary.as_mut() {
+            summary.probes_at_ms = Some(report.unix_ms);
+        }
+        guard.probes = Some(report);
     }
 }
 

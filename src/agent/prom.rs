@@ -196,6 +196,7 @@ mod tests {
             },
             containers_sum: figures.clone(),
             history_bytes: 0,
+            probes_at_ms: None,
             containers: vec![
                 container("web-1", Some("web"), Some(figures.clone())),
                 container("odd\"name\\\n", None, Some(Figures::default())),

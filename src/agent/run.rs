@@ -53,6 +53,7 @@ pub async fn sample_forever(mut sampler: Sampler, docker: Docker, shared: Shared
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         guard.history.record(&summary);
         summary.history_bytes = u64::try_from(guard.history.bytes()).unwrap_or(u64::MAX);
+        summary.probes_at_ms = guard.probes.as_ref().map(|p| p.unix_ms);
         guard.summary = Some(summary);
     }
 }

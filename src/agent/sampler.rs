@@ -153,6 +153,7 @@ impl Sampler {
             containers_sum,
             containers,
             history_bytes: 0,
+            probes_at_ms: None,
         }
     }
 

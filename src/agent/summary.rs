@@ -24,6 +24,10 @@ pub struct Summary {
     /// Bytes the agent's history holds, all series together.
     #[serde(default)]
     pub history_bytes: u64,
+    /// When the last probe round ended (`/v1/probes`' `unix_ms`); None before the first:
+    /// readers fetch the probes only when this changes.
+    #[serde(default)]
+    pub probes_at_ms: Option<i64>,
 }
 
 /// The host's own CPU and memory, from /proc.

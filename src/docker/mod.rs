@@ -6,6 +6,7 @@ mod exec;
 mod inspect;
 mod log_sources;
 mod logs;
+mod pace;
 mod ssh;
 mod supervisor;
 mod watch;
@@ -20,4 +21,5 @@ pub use log_sources::{
     Engine, FindError, Found, Target, connect_all, find, follow_app, stream_target,
 };
 pub use logs::{LogEvent, LogOptions, stream_container};
+pub use pace::Pace;
 pub use supervisor::{Detail, Supervisor};

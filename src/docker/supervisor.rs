@@ -5,6 +5,7 @@
 use super::connect::{connect, describe};
 use super::containers::{container, host_info};
 use super::inspect::{Inspected, inspect_all};
+use super::pace::Pace;
 use super::watch::{Sample, TaskGuard, watch_events, watch_stats};
 use crate::cluster::DataEvent;
 use crate::domain::{Container, ContainerState, HostSpec};
@@ -14,10 +15,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep, sleep_until, timeout};
+use tokio::time::{Instant, sleep, sleep_until, timeout};
 
-/// Liveness: a ping at least this often, whatever the refresh.
-const PING_EVERY_MAX: Duration = Duration::from_secs(2);
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 /// info and the container list: small answers, but an engine under load may be slow.
 const CALL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -26,8 +25,6 @@ const DEBOUNCE: Duration = Duration::from_millis(150);
 const BACKOFF_START: Duration = Duration::from_millis(250);
 /// Short, so an engine that comes back is seen quickly.
 const BACKOFF_MAX: Duration = Duration::from_secs(2);
-/// Below this, intervals would spin (and tokio's interval rejects zero).
-const REFRESH_MIN: Duration = Duration::from_millis(100);
 
 /// Supervisors alive in this process (see `Supervisor::live`).
 static LIVE: AtomicUsize = AtomicUsize::new(0);
@@ -78,16 +75,16 @@ impl Supervisor {
 
     /// The same with only the `detail` asked for: a stats stream per running container is
     /// most of a supervisor's work.
+    /// `pace` says how often to re-read the engine (a refresh, or the feed's pace).
     pub fn start(
         spec: HostSpec,
-        refresh: Duration,
+        pace: impl Into<Pace>,
         detail: Detail,
         tx: mpsc::Sender<DataEvent>,
     ) -> Supervisor {
-        let refresh = refresh.max(REFRESH_MIN);
         LIVE.fetch_add(1, Ordering::Relaxed);
         Supervisor {
-            task: tokio::spawn(run(spec, refresh, detail, tx)),
+            task: tokio::spawn(run(spec, pace.into(), detail, tx)),
         }
     }
 
@@ -127,13 +124,13 @@ enum End {
     Closed,
 }
 
-async fn run(spec: HostSpec, refresh: Duration, detail: Detail, tx: mpsc::Sender<DataEvent>) {
+async fn run(spec: HostSpec, pace: Pace, detail: Detail, tx: mpsc::Sender<DataEvent>) {
     let host = spec.name.clone();
     let mut backoff = BACKOFF_START;
     // The last Down sent: repeat attempts with the same failure stay quiet.
     let mut reported: Option<String> = None;
     loop {
-        let mut session = Session::new(&spec, refresh, detail, &tx);
+        let mut session = Session::new(&spec, pace.clone(), detail, &tx);
         let (error, was_up) = match session.run().await {
             End::Closed => return,
             End::Failed { error, was_up } => (error, was_up),
@@ -162,7 +159,7 @@ async fn run(spec: HostSpec, refresh: Duration, detail: Detail, tx: mpsc::Sender
 /// One connection's worth of state; dropping it aborts the event and stats tasks.
 struct Session<'a> {
     spec: &'a HostSpec,
-    refresh: Duration,
+    pace: Pace,
     /// Whether to read restart counts, and stream stats for running containers.
     detail: Detail,
     tx: &'a mpsc::Sender<DataEvent>,
@@ -180,14 +177,14 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn new(
         spec: &'a HostSpec,
-        refresh: Duration,
+        pace: Pace,
         detail: Detail,
         tx: &'a mpsc::Sender<DataEvent>,
     ) -> Self {
         let (samples_tx, samples_rx) = mpsc::channel(64);
         Session {
             spec,
-            refresh,
+            pace,
             detail,
             tx,
             up: false,
@@ -241,16 +238,21 @@ impl<'a> Session<'a> {
         self.relist(&docker).await?;
 
         let start = Instant::now();
-        let ping_every = self.refresh.min(PING_EVERY_MAX);
-        let mut ping_tick = interval_at(start + ping_every, ping_every);
-        ping_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let mut list_tick = interval_at(start + self.refresh, self.refresh);
-        list_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // A list answers for liveness as a ping does: after one, the next ping waits.
+        let mut next_list = start + self.pace.list_every();
+        let mut next_ping = start + self.pace.ping_every();
         let mut debounce: Option<Instant> = None;
         loop {
             tokio::select! {
-                _ = ping_tick.tick() => self.ping(&docker).await?,
-                _ = list_tick.tick() => self.relist(&docker).await?,
+                () = sleep_until(next_ping) => {
+                    self.ping(&docker).await?;
+                    next_ping = Instant::now() + self.pace.ping_every();
+                }
+                () = sleep_until(next_list) => {
+                    self.relist(&docker).await?;
+                    next_list = Instant::now() + self.pace.list_every();
+                    next_ping = Instant::now() + self.pace.ping_every();
+                }
                 changed = changed_rx.recv() => {
                     if changed.is_some() {
                         debounce.get_or_insert_with(|| Instant::now() + DEBOUNCE);
@@ -269,6 +271,7 @@ impl<'a> Session<'a> {
                 () = sleep_until(debounce.unwrap_or(start)), if debounce.is_some() => {
                     debounce = None;
                     self.relist(&docker).await?;
+                    next_ping = Instant::now() + self.pace.ping_every();
                 }
                 Some(sample) = self.samples_rx.recv() => self.forward(sample).await?,
             }
@@ -309,7 +312,7 @@ impl<'a> Session<'a> {
                 let task = watch_stats(
                     docker.clone(),
                     (*id).to_owned(),
-                    self.refresh,
+                    self.pace.refresh(),
                     self.samples_tx.clone(),
                 );
                 self.stats

@@ -5,25 +5,26 @@
 use crate::agent::client;
 use crate::agent::summary::{ContainerSummary, Summary};
 use crate::cluster::DataEvent;
+use crate::docker::Pace;
 use crate::domain::{AgentFigures, IoRates};
-use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// Reads `base`'s summary every `every` and reports it as the host's figures, or that the
-/// agent did not answer; with it the agent's probe report, each round once. Runs until
-/// `tx`'s receiver is dropped or the task is aborted.
+/// Reads `base`'s summary at the feed's pace and reports it as the host's figures, or
+/// that the agent did not answer; with it the agent's probe report when the summary says
+/// a new round is done. Runs until `tx`'s receiver is dropped or the task is aborted.
 pub(super) async fn poll(
     host: String,
     base: String,
     http: Result<reqwest::Client, client::ClientError>,
-    every: Duration,
+    pace: Pace,
     tx: mpsc::Sender<DataEvent>,
 ) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_round = None;
+    let mut first = true;
     loop {
-        tick.tick().await;
+        if !std::mem::take(&mut first) {
+            tokio::time::sleep(pace.agent_every()).await;
+        }
         let http = match &http {
             Ok(http) => http,
             Err(e) => {
@@ -38,28 +39,33 @@ pub(super) async fn poll(
                 continue;
             }
         };
-        let event = match client::summary(http, &base).await {
-            Ok(summary) => figures(host.clone(), summary),
-            Err(e) => DataEvent::AgentDown {
-                host: host.clone(),
-                error: e.to_string(),
-            },
+        let (event, round) = match client::summary(http, &base).await {
+            Ok(summary) => {
+                let round = summary.probes_at_ms;
+                (figures(host.clone(), summary), round)
+            }
+            Err(e) => {
+                let error = e.to_string();
+                last_round = None;
+                (
+                    DataEvent::AgentDown {
+                        host: host.clone(),
+                        error,
+                    },
+                    None,
+                )
+            }
         };
-        let answered = matches!(event, DataEvent::Agent { .. });
         if tx.send(event).await.is_err() {
             return;
         }
-        if !answered {
-            last_round = None;
+        // Only a round the summary names and that was not read yet is worth a request.
+        if round.is_none() || round == last_round {
             continue;
         }
-        // Before its first round an agent refuses (503): nothing to report yet.
         let Ok(report) = client::probes(http, &base).await else {
             continue;
         };
-        if last_round == Some(report.unix_ms) {
-            continue;
-        }
         last_round = Some(report.unix_ms);
         let probes = DataEvent::Probes {
             host: host.clone(),

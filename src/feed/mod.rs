@@ -10,13 +10,13 @@ use crate::cluster::{
     Change, ClusterEvent, ClusterState, DataEvent, EtcdState, Host, HostSource, Watch,
 };
 use crate::config::Config;
-use crate::docker::{Detail, Supervisor};
+use crate::docker::{Detail, Pace, Supervisor};
 use crate::domain::HostSpec;
 use crate::store::{self, EtcdLink};
 use etcd::EtcdHealth;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -77,7 +77,7 @@ impl Feed {
         let snapshots = watch::Sender::new(Arc::new(cluster.clone()));
         let mut hub = Hub {
             cluster,
-            refresh: config.refresh,
+            pace: Pace::new(config.refresh),
             stats,
             supervisors: HashMap::new(),
             data_tx,
@@ -214,7 +214,8 @@ impl Drop for AbortOnDrop {
 /// The feed's task: the one owner of the picture and of the supervisors.
 struct Hub {
     cluster: ClusterState,
-    refresh: Duration,
+    /// How often hosts are re-read: the refresh, stretched for a large fleet.
+    pace: Pace,
     stats: Stats,
     /// Each host's supervisor, and whether it streams per-container stats (not while the
     /// host's agent answers).
@@ -326,6 +327,7 @@ impl Hub {
                 Change::Unsupervise(name) => {
                     self.supervisors.remove(&name);
                     self.pollers.remove(&name);
+                    self.pace.set_hosts(self.supervisors.len());
                 }
                 Change::EtcdAnswered => {}
                 Change::Agent { host, address } => self.follow_agent(host, address),
@@ -371,8 +373,9 @@ impl Hub {
             (Stats::With, false) => Detail::Restarts,
             (Stats::With, true) => Detail::Stats,
         };
-        let supervisor = Supervisor::start(spec, self.refresh, detail, tx);
+        let supervisor = Supervisor::start(spec, self.pace.clone(), detail, tx);
         self.supervisors.insert(name, (supervisor, stats));
+        self.pace.set_hosts(self.supervisors.len());
     }
 
     /// Restarts the host's supervisor with or without stats streams, if that changes.
@@ -395,7 +398,7 @@ impl Hub {
                 let tls = (self.cluster.host(&host)).and_then(|h| h.spec.tls.as_ref());
                 let http = self.clients.for_agent(&base, tls);
                 let tx = self.data_tx.clone();
-                let task = agents::poll(host.clone(), base, http, self.refresh, tx);
+                let task = agents::poll(host.clone(), base, http, self.pace.clone(), tx);
                 self.pollers.insert(host, AbortOnDrop(tokio::spawn(task)));
             }
             None => {

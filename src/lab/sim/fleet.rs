@@ -454,6 +454,7 @@ impl Engine {
             containers_sum: sum,
             containers,
             history_bytes: 0,
+            probes_at_ms: None,
         }
     }
 }
