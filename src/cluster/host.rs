@@ -47,6 +47,9 @@ pub struct Host {
     pub metrics: Metrics,
     /// Network and disk rates by container id, where the agent reports them.
     pub io: BTreeMap<String, IoRates>,
+    /// The agent's last CPU and memory by container id, for a container the engine lists
+    /// after the agent read it (a new one; every one at start), until the next read.
+    pub agent_figures: BTreeMap<String, (Option<f64>, u64)>,
 }
 
 impl Host {
@@ -60,6 +63,7 @@ impl Host {
             last_seen: None,
             metrics: Metrics::Engine,
             io: BTreeMap::new(),
+            agent_figures: BTreeMap::new(),
         }
     }
 

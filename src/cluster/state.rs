@@ -239,7 +239,7 @@ impl ClusterState {
                 if let Some(h) = self.host_mut(&host) {
                     if let Metrics::Agent { .. } = h.metrics {
                         // The engine lists without figures: the agent's stand until its next.
-                        keep_figures(&h.containers, &mut containers);
+                        keep_figures(&h.containers, &h.agent_figures, &mut containers);
                     }
                     h.containers = containers;
                     h.last_seen = Some(now);
@@ -269,7 +269,10 @@ impl ClusterState {
                 if let Some(h) = self.host_mut(&host) {
                     h.metrics = Metrics::Agent { source };
                     h.io.clear();
+                    h.agent_figures.clear();
                     for figures in containers {
+                        let kept = (figures.cpu_percent, figures.mem_bytes);
+                        h.agent_figures.insert(figures.id.clone(), kept);
                         if let Some(c) = h.containers.iter_mut().find(|c| c.id == figures.id) {
                             c.cpu_percent = figures.cpu_percent.or(c.cpu_percent);
                             c.mem_bytes = Some(figures.mem_bytes);
@@ -288,6 +291,7 @@ impl ClusterState {
                 if let Some(h) = self.host_mut(&host) {
                     h.metrics = Metrics::Fallback { error };
                     h.io.clear();
+                    h.agent_figures.clear();
                 }
             }
         }
@@ -465,12 +469,21 @@ impl ClusterState {
     }
 }
 
-/// Fills the figures a fresh listing lacks from the same containers' previous ones.
-fn keep_figures(old: &[Container], fresh: &mut [Container]) {
+/// Fills the figures a fresh listing lacks from the same containers' previous ones, or from
+/// the agent's last read (which may have come first).
+fn keep_figures(
+    old: &[Container],
+    agent: &BTreeMap<String, (Option<f64>, u64)>,
+    fresh: &mut [Container],
+) {
     for c in fresh.iter_mut().filter(|c| c.cpu_percent.is_none()) {
         if let Some(before) = old.iter().find(|o| o.id == c.id) {
             c.cpu_percent = before.cpu_percent;
             c.mem_bytes = c.mem_bytes.or(before.mem_bytes);
+        }
+        if let Some(&(cpu, mem)) = agent.get(&c.id) {
+            c.cpu_percent = c.cpu_percent.or(cpu);
+            c.mem_bytes = c.mem_bytes.or(Some(mem));
         }
     }
 }

@@ -202,3 +202,30 @@ fn a_hosts_cell_is_complete_once_every_running_container_has_a_cpu_figure() {
     c.apply(ClusterEvent::Engine(stats), now);
     assert_eq!(complete(&c), [true, true]);
 }
+
+#[test]
+fn an_agents_read_that_comes_before_the_engines_list_is_not_lost() {
+    let now = Instant::now();
+    let mut c = ClusterState::with_hosts(vec![host("a")]);
+    let figures = crate::domain::AgentFigures {
+        id: "c1".into(),
+        cpu_percent: Some(7.0),
+        mem_bytes: 512,
+        io: crate::domain::IoRates::default(),
+    };
+    let reading = DataEvent::Agent {
+        host: "a".into(),
+        source: "cgroup-v1".into(),
+        containers: vec![figures],
+    };
+    c.apply(ClusterEvent::Engine(reading), now);
+    let listed = DataEvent::Containers {
+        host: "a".into(),
+        containers: vec![container("c1"), container("c2")],
+    };
+    c.apply(ClusterEvent::Engine(listed), now);
+    let seen: Vec<_> = (c.hosts[0].containers.iter())
+        .map(|x| (x.cpu_percent, x.mem_bytes))
+        .collect();
+    assert_eq!(seen, vec![(Some(7.0), Some(512)), (None, None)]);
+}
