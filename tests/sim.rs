@@ -14,11 +14,10 @@ use bollard::Docker;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptions;
 use common::lab::{BIN, Controller, Run, ctl_ok, spec_file, wait_until};
+use common::pictures::until;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch::Receiver;
 use wheelhouse::cluster::{ClusterState, HostState, Metrics};
 use wheelhouse::config::Config;
 use wheelhouse::feed::{Feed, Stats};
@@ -81,25 +80,6 @@ impl Drop for Sim {
     }
 }
 
-async fn picture_until(
-    rx: &mut Receiver<Arc<ClusterState>>,
-    what: &str,
-    timeout: Duration,
-    ok: impl Fn(&ClusterState) -> bool,
-) -> Arc<ClusterState> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let now = rx.borrow_and_update().clone();
-        if ok(&now) {
-            return now;
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || tokio::time::timeout(left, rx.changed()).await.is_err() {
-            panic!("{what}: not within {timeout:?}");
-        }
-    }
-}
-
 fn feed(config: &Path, stats: Stats) -> Feed {
     Feed::start(&Config::load(Some(config)).unwrap(), stats)
 }
@@ -109,23 +89,18 @@ async fn screens_read_simulated_engines_and_agents_like_real_ones() {
     let sim = tokio::task::block_in_place(|| Sim::up(6, 18));
     let feed = feed(&sim.config(), Stats::With);
     let mut rx = feed.snapshots().await.unwrap();
-    let seen = picture_until(
-        &mut rx,
-        "every host online with agent figures",
-        Duration::from_secs(20),
-        |c| {
-            c.hosts.len() == 6
-                && c.hosts.iter().all(|h| {
-                    h.state == HostState::Online
-                        && h.metrics
-                            == Metrics::Agent {
-                                source: "simulated".into(),
-                            }
-                        && h.containers.len() == 3
-                        && h.containers.iter().all(|c| c.cpu_percent.is_some())
-                })
-        },
-    )
+    let seen = until(&mut rx, "every host online with agent figures", |c| {
+        c.hosts.len() == 6
+            && c.hosts.iter().all(|h| {
+                h.state == HostState::Online
+                    && h.metrics
+                        == Metrics::Agent {
+                            source: "simulated".into(),
+                        }
+                    && h.containers.len() == 3
+                    && h.containers.iter().all(|c| c.cpu_percent.is_some())
+            })
+    })
     .await;
     let host = &seen.hosts[0];
     assert_eq!(host.info.as_ref().map(|i| i.ncpu), Some(8));
@@ -138,7 +113,7 @@ async fn one_slow_engine_delays_no_other_hosts_updates() {
     let sim = tokio::task::block_in_place(|| Sim::up(6, 6));
     let feed = feed(&sim.config(), Stats::Without);
     let mut rx = feed.snapshots().await.unwrap();
-    picture_until(&mut rx, "every host online", Duration::from_secs(20), |c| {
+    until(&mut rx, "every host online", |c| {
         c.hosts.len() == 6 && c.hosts.iter().all(|h| h.state == HostState::Online)
     })
     .await;
@@ -170,19 +145,14 @@ async fn one_slow_engine_delays_no_other_hosts_updates() {
             .id;
         docker.start_container(&id, None).await.unwrap();
     }
-    picture_until(
-        &mut rx,
-        "the new containers of the fast hosts",
-        Duration::from_secs(3),
-        |c| {
-            (2..=6).all(|n| {
-                let host = format!("sim-{n:04}");
-                c.hosts.iter().any(|h| {
-                    h.name() == host && h.containers.iter().any(|x| x.name == format!("new-{n}"))
-                })
+    until(&mut rx, "the new containers of the fast hosts", |c| {
+        (2..=6).all(|n| {
+            let host = format!("sim-{n:04}");
+            c.hosts.iter().any(|h| {
+                h.name() == host && h.containers.iter().any(|x| x.name == format!("new-{n}"))
             })
-        },
-    )
+        })
+    })
     .await;
     let fast = began.elapsed();
     assert!(fast < Duration::from_secs(3), "{fast:?}");
@@ -213,12 +183,12 @@ async fn a_vanished_engine_goes_offline_and_its_return_is_seen() {
             .iter()
             .any(|h| h.name() == name && h.state == HostState::Online)
     };
-    picture_until(&mut rx, "all online", Duration::from_secs(20), |c| {
+    until(&mut rx, "all online", |c| {
         c.hosts.len() == 3 && c.hosts.iter().all(|h| h.state == HostState::Online)
     })
     .await;
     tokio::task::block_in_place(|| sim.act(&["vanish", "--hosts", "2"]));
-    let gone = picture_until(&mut rx, "sim-0002 offline", Duration::from_secs(10), |c| {
+    let gone = until(&mut rx, "sim-0002 offline", |c| {
         c.hosts
             .iter()
             .any(|h| h.name() == "sim-0002" && matches!(h.state, HostState::Offline { .. }))
@@ -226,19 +196,14 @@ async fn a_vanished_engine_goes_offline_and_its_return_is_seen() {
     .await;
     assert!(online(&gone, "sim-0001") && online(&gone, "sim-0003"));
     tokio::task::block_in_place(|| sim.act(&["return", "--hosts", "2"]));
-    picture_until(
-        &mut rx,
-        "sim-0002 back with its container and agent",
-        Duration::from_secs(15),
-        |c| {
-            c.hosts.iter().any(|h| {
-                h.name() == "sim-0002"
-                    && h.state == HostState::Online
-                    && h.containers.len() == 1
-                    && matches!(h.metrics, Metrics::Agent { .. })
-            })
-        },
-    )
+    until(&mut rx, "sim-0002 back with its container and agent", |c| {
+        c.hosts.iter().any(|h| {
+            h.name() == "sim-0002"
+                && h.state == HostState::Online
+                && h.containers.len() == 1
+                && matches!(h.metrics, Metrics::Agent { .. })
+        })
+    })
     .await;
 }
 
