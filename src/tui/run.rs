@@ -3,6 +3,7 @@
 
 mod effects;
 mod inbound;
+mod latency;
 mod logs;
 
 use super::keymap::Keymap;
@@ -113,8 +114,10 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         agents: crate::agent::client::Clients::default(),
     };
     let mut last_draw = Instant::now() - frame;
-    // For the scale figures: when the grid was first drawn with every host's cell final.
+    // For the scale figures: when the grid was first drawn with every host's cell final,
+    // and how long each key took to its frame.
     let mut grid_complete = false;
+    let mut keys = latency::KeyLatency::default();
 
     'run: loop {
         let wait_frame = tokio::time::sleep_until((last_draw + frame).into());
@@ -122,6 +125,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             inbound = inbox.rx.recv() => inbound.unwrap_or(Inbound::Stop),
             _ = wait_frame, if screen.dirty => Inbound::Clock(Instant::now()),
         };
+        let received = Instant::now();
         // Take what else is queued so a burst costs one frame, not one per message.
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -214,6 +218,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             draw(&mut guard, &screen)?;
             screen.dirty = false;
             last_draw = Instant::now();
+            if keyed {
+                keys.record(received.elapsed());
+            }
             let hosts = &screen.cluster.hosts;
             if !grid_complete && !hosts.is_empty() && hosts.iter().all(|h| h.complete()) {
                 grid_complete = true;
@@ -224,6 +231,9 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
     }
     drop(inbox);
     drop(guard);
+    if let Some((n, p50, p99, max)) = keys.summary() {
+        tracing::info!(n, ?p50, ?p99, ?max, "keypress to frame");
+    }
     match script_failed {
         Some(why) => Err(color_eyre::eyre::eyre!(why)),
         None => Ok(()),

@@ -1,0 +1,49 @@
+//! Keypress to frame inside the process: from a key's arrival to the end of the frame
+//! that answers it (the terminal written and flushed). Logged when the cockpit ends, so a
+//! benchmark can read the figure without a terminal multiplexer's own delay in it.
+
+use std::time::Duration;
+
+/// Every key's time, up to a bound (a long session keeps its first ones).
+#[derive(Debug, Default)]
+pub struct KeyLatency {
+    samples: Vec<Duration>,
+}
+
+const KEPT: usize = 100_000;
+
+impl KeyLatency {
+    pub fn record(&mut self, took: Duration) {
+        if self.samples.len() < KEPT {
+            self.samples.push(took);
+        }
+    }
+
+    /// (count, p50, p99, max), None before the first key.
+    pub fn summary(&self) -> Option<(usize, Duration, Duration, Duration)> {
+        let mut sorted = self.samples.clone();
+        sorted.sort_unstable();
+        let at = |q: f64| {
+            let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len());
+            sorted[i - 1]
+        };
+        let max = *sorted.last()?;
+        Some((sorted.len(), at(0.5), at(0.99), max))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_come_from_the_samples() {
+        let mut l = KeyLatency::default();
+        assert_eq!(l.summary(), None);
+        for ms in 1..=100 {
+            l.record(Duration::from_millis(ms));
+        }
+        let ms = Duration::from_millis;
+        assert_eq!(l.summary(), Some((100, ms(50), ms(99), ms(100))));
+    }
+}
