@@ -41,7 +41,7 @@ async fn figures_come_from_the_agents_and_the_engines_stand_in_when_one_stops() 
                     && h.containers
                         .iter()
                         .any(|c| c.mem_bytes.is_some_and(|m| m > 0))
-                    && h.containers.iter().all(|c| h.io.contains_key(&c.id))
+                    && h.containers.iter().all(|c| h.agent.contains_key(&c.id))
                 // Restart counts still come from the engine (an inspect, no stream).
                 && h.containers.iter().all(|c| c.restarts.is_some())
             })

@@ -318,11 +318,8 @@ pub async fn probe_forever(
         for (target, outcome) in &outcomes {
             prober.record(target, outcome, now, &mut guard.history);
         }
-        let report = prober.report(&round, now);
-        if let Some(summary) = guard.summary.as_mut() {
-            summary.probes_at_ms = Some(report.unix_ms);
-        }
-        guard.probes = Some(report);
+        // The next summary (within a second) names this round.
+        guard.probes = Some(prober.report(&round, now));
     }
 }
 

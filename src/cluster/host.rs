@@ -1,7 +1,7 @@
 //! A host as the cluster picture holds it: its spec, where it came from, what we last
 //! heard from its engine, and its containers.
 
-use crate::domain::{Container, HostInfo, HostSpec, IoRates, Load};
+use crate::domain::{AgentFigures, Container, HostInfo, HostSpec, Load};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -45,11 +45,10 @@ pub struct Host {
     pub containers: Vec<Container>,
     pub last_seen: Option<Instant>,
     pub metrics: Metrics,
-    /// Network and disk rates by container id, where the agent reports them.
-    pub io: BTreeMap<String, IoRates>,
-    /// The agent's last CPU and memory by container id, for a container the engine lists
-    /// after the agent read it (a new one; every one at start), until the next read.
-    pub agent_figures: BTreeMap<String, (Option<f64>, u64)>,
+    /// The agent's last figures by container id: network and disk rates for the view, and
+    /// CPU and memory for a container the engine lists after the agent read it (a new one;
+    /// every one at start), until the next read.
+    pub agent: BTreeMap<String, AgentFigures>,
 }
 
 impl Host {
@@ -62,8 +61,7 @@ impl Host {
             containers: Vec::new(),
             last_seen: None,
             metrics: Metrics::Engine,
-            io: BTreeMap::new(),
-            agent_figures: BTreeMap::new(),
+            agent: BTreeMap::new(),
         }
     }
 

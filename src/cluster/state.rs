@@ -6,7 +6,7 @@ use super::{AppEvent, AppRecord, Host, HostSource, HostState, Rollout, RolloutEv
 use crate::cluster::{AgentChange, AgentEvent, Metrics, Watch};
 use crate::cluster::{AppChange, HostChange, HostListing, RolloutChange, RolloutListing};
 use crate::domain::probe::ProbeReport;
-use crate::domain::{AgentRecord, Container, HostSpec};
+use crate::domain::{AgentFigures, AgentRecord, Container, HostSpec};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
@@ -239,7 +239,7 @@ impl ClusterState {
                 if let Some(h) = self.host_mut(&host) {
                     if let Metrics::Agent { .. } = h.metrics {
                         // The engine lists without figures: the agent's stand until its next.
-                        keep_figures(&h.containers, &h.agent_figures, &mut containers);
+                        keep_figures(&h.containers, &h.agent, &mut containers);
                     }
                     h.containers = containers;
                     h.last_seen = Some(now);
@@ -268,16 +268,13 @@ impl ClusterState {
             } => {
                 if let Some(h) = self.host_mut(&host) {
                     h.metrics = Metrics::Agent { source };
-                    h.io.clear();
-                    h.agent_figures.clear();
+                    h.agent.clear();
                     for figures in containers {
-                        let kept = (figures.cpu_percent, figures.mem_bytes);
-                        h.agent_figures.insert(figures.id.clone(), kept);
                         if let Some(c) = h.containers.iter_mut().find(|c| c.id == figures.id) {
                             c.cpu_percent = figures.cpu_percent.or(c.cpu_percent);
                             c.mem_bytes = Some(figures.mem_bytes);
                         }
-                        h.io.insert(figures.id, figures.io);
+                        h.agent.insert(figures.id.clone(), figures);
                     }
                     h.last_seen = Some(now);
                     self.last_data = Some(now);
@@ -290,8 +287,7 @@ impl ClusterState {
                 self.probes.remove(&host);
                 if let Some(h) = self.host_mut(&host) {
                     h.metrics = Metrics::Fallback { error };
-                    h.io.clear();
-                    h.agent_figures.clear();
+                    h.agent.clear();
                 }
             }
         }
@@ -324,7 +320,7 @@ impl ClusterState {
             {
                 // No agent: the engine's stats are the figures again.
                 h.metrics = Metrics::Engine;
-                h.io.clear();
+                h.agent.clear();
             }
             changes.push(Change::Agent { host, address });
         }
@@ -473,7 +469,7 @@ impl ClusterState {
 /// the agent's last read (which may have come first).
 fn keep_figures(
     old: &[Container],
-    agent: &BTreeMap<String, (Option<f64>, u64)>,
+    agent: &BTreeMap<String, AgentFigures>,
     fresh: &mut [Container],
 ) {
     for c in fresh.iter_mut().filter(|c| c.cpu_percent.is_none()) {
@@ -481,9 +477,9 @@ fn keep_figures(
             c.cpu_percent = before.cpu_percent;
             c.mem_bytes = c.mem_bytes.or(before.mem_bytes);
         }
-        if let Some(&(cpu, mem)) = agent.get(&c.id) {
-            c.cpu_percent = c.cpu_percent.or(cpu);
-            c.mem_bytes = c.mem_bytes.or(Some(mem));
+        if let Some(read) = agent.get(&c.id) {
+            c.cpu_percent = c.cpu_percent.or(read.cpu_percent);
+            c.mem_bytes = c.mem_bytes.or(Some(read.mem_bytes));
         }
     }
 }

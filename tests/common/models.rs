@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use wheelhouse::cluster::EtcdState;
 use wheelhouse::cluster::{Host, HostSource, HostState, Metrics};
-use wheelhouse::domain::{Container, Health, HostInfo, HostSpec, IoRates};
+use wheelhouse::domain::{AgentFigures, Container, Health, HostInfo, HostSpec, IoRates};
 use wheelhouse::metrics::Point;
 use wheelhouse::tui::screen::Screen;
 use wheelhouse::tui::screen::charts::{self, Window};
@@ -323,7 +323,13 @@ pub fn on_its_agent() -> Screen {
         blk_read_bps: Some(0.0),
         blk_write_bps: Some(4096.0 * 1024.0),
     };
-    charlie.io.insert(web.clone(), io);
+    let figures = AgentFigures {
+        id: web.clone(),
+        cpu_percent: None,
+        mem_bytes: 0,
+        io,
+    };
+    charlie.agent.insert(web.clone(), figures);
     let ids: Vec<String> = charlie.containers.iter().map(|c| c.id.clone()).collect();
     let running: Vec<&str> = ids[..2].iter().map(String::as_str).collect();
     let queries = charts::queries("charlie", &running, &[&web], Window::TenMinutes);

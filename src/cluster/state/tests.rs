@@ -108,7 +108,7 @@ fn an_agents_figures_stand_until_it_goes_and_the_engine_takes_over() {
         }
     );
     assert_eq!(a.containers[0].cpu_percent, Some(42.0));
-    assert_eq!(a.io["c1"].net_rx_bps, Some(10.0));
+    assert_eq!(a.agent["c1"].io.net_rx_bps, Some(10.0));
     // The engine lists again, without figures: the agent's stand.
     c.apply(list(), now);
     assert_eq!(c.host("a").unwrap().containers[0].cpu_percent, Some(42.0));
@@ -119,7 +119,7 @@ fn an_agents_figures_stand_until_it_goes_and_the_engine_takes_over() {
     c.apply(ClusterEvent::Engine(down), now);
     let a = c.host("a").unwrap();
     assert!(matches!(a.metrics, Metrics::Fallback { .. }));
-    assert!(a.io.is_empty());
+    assert!(a.agent.is_empty());
     let gone = Watch::Change(AgentChange::Gone("a".into()));
     let changes = c.apply(ClusterEvent::Agents(gone), now);
     assert_eq!(

@@ -94,7 +94,7 @@ pub fn render(screen: &Screen, name: &str, theme: &Theme, area: Rect, buf: &mut 
     };
     let rows = (shown.iter())
         .map(|c| {
-            let mut row = row(c, host.io.get(&c.id), theme);
+            let mut row = row(c, host.agent.get(&c.id).map(|f| &f.io), theme);
             row.push((spark(c), theme.text()));
             row
         })
