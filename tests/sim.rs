@@ -10,75 +10,16 @@
 
 mod common;
 
-use bollard::Docker;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::CreateContainerOptions;
-use common::lab::{BIN, Controller, Run, ctl_ok, spec_file, wait_until};
+use common::lab::{Controller, ctl_ok, spec_file, wait_until};
 use common::pictures::until;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use common::sim::Sim;
+use std::path::Path;
 use std::time::{Duration, Instant};
 use wheelhouse::cluster::{ClusterState, HostState, Metrics};
 use wheelhouse::config::Config;
 use wheelhouse::feed::{Feed, Stats};
-
-/// A simulator in a temporary directory, stopped when dropped.
-struct Sim {
-    dir: tempfile::TempDir,
-}
-
-impl Sim {
-    fn up(engines: usize, containers: usize) -> Sim {
-        let dir = tempfile::Builder::new()
-            .prefix("whsim")
-            .tempdir_in("/tmp")
-            .unwrap();
-        let run = Run::of(
-            Command::new(BIN)
-                .args(["lab", "sim", "--engines", &engines.to_string()])
-                .args([
-                    "--containers",
-                    &containers.to_string(),
-                    "--seed",
-                    "7",
-                    "--dir",
-                ])
-                .arg(dir.path()),
-        );
-        assert!(run.ok().contains("(simulated)"), "{}", run.stdout);
-        Sim { dir }
-    }
-
-    fn config(&self) -> PathBuf {
-        self.dir.path().join("wheelhouse.toml")
-    }
-
-    fn act(&self, args: &[&str]) {
-        Run::of(
-            Command::new(BIN)
-                .args(["lab", "sim", "act"])
-                .args(args)
-                .arg("--dir")
-                .arg(self.dir.path()),
-        )
-        .ok();
-    }
-
-    fn engine(&self, n: usize) -> Docker {
-        let socket = self.dir.path().join("e").join(format!("sim-{n:04}.sock"));
-        Docker::connect_with_unix(&socket.to_string_lossy(), 10, bollard::API_DEFAULT_VERSION)
-            .unwrap()
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = Command::new(BIN)
-            .args(["lab", "sim", "down", "--dir"])
-            .arg(self.dir.path())
-            .output();
-    }
-}
 
 fn feed(config: &Path, stats: Stats) -> Feed {
     Feed::start(&Config::load(Some(config)).unwrap(), stats)

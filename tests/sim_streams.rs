@@ -10,9 +10,8 @@
 
 mod common;
 
-use common::lab::{BIN, Run};
 use common::pictures::until;
-use std::process::Command;
+use common::sim::Sim;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -23,30 +22,7 @@ use wheelhouse::feed::{Feed, Stats};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_stats_stream_opens_for_hosts_whose_agents_are_registered() {
-    let dir = tempfile::Builder::new()
-        .prefix("whsim")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let down = || {
-        let _ = Command::new(BIN)
-            .args(["lab", "sim", "down", "--dir"])
-            .arg(dir.path())
-            .output();
-    };
-    let up = Run::of(
-        Command::new(BIN)
-            .args([
-                "lab",
-                "sim",
-                "--engines",
-                "200",
-                "--containers",
-                "400",
-                "--dir",
-            ])
-            .arg(dir.path()),
-    );
-    up.ok();
+    let sim = tokio::task::block_in_place(|| Sim::up(200, 400));
     let most = Arc::new(AtomicUsize::new(0));
     let sampler = tokio::spawn({
         let most = Arc::clone(&most);
@@ -57,7 +33,7 @@ async fn no_stats_stream_opens_for_hosts_whose_agents_are_registered() {
             }
         }
     });
-    let config = Config::load(Some(&dir.path().join("wheelhouse.toml"))).unwrap();
+    let config = Config::load(Some(&sim.config())).unwrap();
     let feed = Feed::start(&config, Stats::With);
     let mut pictures = feed.snapshots().await.unwrap();
     until(&mut pictures, "every host on its agent with figures", |c| {
@@ -71,7 +47,7 @@ async fn no_stats_stream_opens_for_hosts_whose_agents_are_registered() {
     .await;
     sampler.abort();
     drop(feed);
-    down();
+    drop(sim);
     assert_eq!(
         most.load(Ordering::SeqCst),
         0,

@@ -448,7 +448,7 @@ fn lab_host(dir: &Path, block: AddressBlock, n: usize) -> LabHost {
         engine: format!("unix://{}", socket.display()),
         socket,
         address: block.host(n),
-        zone: ["a", "b", "c"][(n - 1) % 3].to_owned(),
+        zone: state::zone(n - 1),
     }
 }
 

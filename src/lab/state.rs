@@ -179,19 +179,29 @@ fn quoted(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
-/// The cockpit's config for this lab: its etcd and every host. Written by hand rather
-/// than serialized so it reads like the documented format (inline label tables).
+/// Zones `a`, `b`, `c` in turn, for host `i` (from 0).
+pub fn zone(i: usize) -> String {
+    ["a", "b", "c"][i % 3].to_owned()
+}
+
+/// A `disk` label, `ssd` and `hdd` in turn, for host `i` (from 0): something for
+/// placement constraints to choose by.
+pub fn disk_label(i: usize) -> &'static str {
+    if i.is_multiple_of(2) { "ssd" } else { "hdd" }
+}
+
+/// The cockpit's config for a lab (or the fleet simulator): `preamble` (a comment saying
+/// who wrote it, and any top-level settings), its etcd and every host. Written by hand
+/// rather than serialized so it reads like the documented format (inline label tables).
 /// With `tls`, each host's engine is its TCP address, with the client's certificate.
 pub fn config_text(
-    dir: &Path,
+    preamble: &str,
     etcd_endpoints: &[String],
     hosts: &[LabHost],
     tls: Option<&TlsPaths>,
 ) -> String {
     let mut out = format!(
-        "# Written by `wheelhouse lab up` for the lab in {}; rewritten on every lab up.\n\
-         refresh = \"2s\"\n\n[etcd]\nendpoints = [{}]\n",
-        dir.display(),
+        "{preamble}refresh = \"2s\"\n\n[etcd]\nendpoints = [{}]\n",
         etcd_endpoints
             .iter()
             .map(|e| quoted(e))
@@ -199,7 +209,7 @@ pub fn config_text(
             .join(", ")
     );
     for (i, h) in hosts.iter().enumerate() {
-        let disk = if i % 2 == 0 { "ssd" } else { "hdd" };
+        let disk = disk_label(i);
         let engine = match tls {
             Some(_) => format!("tcp://{}:{}", h.address, super::tls::PORT),
             None => h.engine.clone(),
@@ -225,6 +235,13 @@ pub fn config_text(
     out
 }
 
+fn lab_preamble(dir: &Path) -> String {
+    format!(
+        "# Written by `wheelhouse lab up` for the lab in {}; rewritten on every lab up.\n",
+        dir.display()
+    )
+}
+
 pub fn write_config(
     dir: &Path,
     etcd_endpoints: &[String],
@@ -234,7 +251,7 @@ pub fn write_config(
     let path = dir.join(CONFIG_FILE);
     write_atomic(
         &path,
-        config_text(dir, etcd_endpoints, hosts, tls).as_bytes(),
+        config_text(&lab_preamble(dir), etcd_endpoints, hosts, tls).as_bytes(),
     )?;
     Ok(path)
 }
@@ -256,7 +273,12 @@ mod tests {
     #[test]
     fn config_lists_etcd_and_every_host() {
         let etcd = ["http://127.0.0.1:2379", "http://127.0.0.1:2381"].map(str::to_owned);
-        let text = config_text(Path::new("/tmp/l"), &etcd, &[host(1), host(2)], None);
+        let text = config_text(
+            &lab_preamble(Path::new("/tmp/l")),
+            &etcd,
+            &[host(1), host(2)],
+            None,
+        );
         let value: toml::Value = toml::from_str(&text).unwrap();
         let endpoints: Vec<_> = value["etcd"]["endpoints"]
             .as_array()
@@ -285,7 +307,7 @@ mod tests {
     fn a_tls_lab_reaches_engines_over_tcp_with_the_client_certificate() {
         let tls = TlsPaths::new(Path::new("/tmp/l"));
         let text = config_text(
-            Path::new("/tmp/l"),
+            &lab_preamble(Path::new("/tmp/l")),
             &["http://127.0.0.1:1".to_owned()],
             &[host(2)],
             Some(&tls),
@@ -305,7 +327,7 @@ mod tests {
         let mut odd = host(1);
         odd.engine = "unix:///tmp/a \"b\"\\c/docker.sock".to_owned();
         let text = config_text(
-            Path::new("/tmp/l"),
+            &lab_preamble(Path::new("/tmp/l")),
             &["http://127.0.0.1:1".to_owned()],
             &[odd.clone()],
             None,

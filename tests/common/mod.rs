@@ -6,4 +6,5 @@ pub mod follow;
 pub mod lab;
 pub mod models;
 pub mod pictures;
+pub mod sim;
 pub mod tmux;

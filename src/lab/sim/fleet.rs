@@ -156,17 +156,12 @@ impl Engine {
         labels: HashMap<String, String>,
         now_ms: i64,
     ) -> SimContainer {
-        let u = |k: u64| {
-            unit(
-                self.seed,
-                draw(0, self.index as u64, k),
-                id.len() as u64 ^ k,
-            )
-        };
+        // The id is already a seeded draw: its first digits pick the container's share
+        // of its host's load and its memory.
         let salt = u64::from_str_radix(id.get(..12).unwrap_or("0"), 16).unwrap_or(0);
         SimContainer {
             weight: 0.2 + unit(self.seed, salt, 1),
-            mem_base: (32 << 20) + (u(salt) * f64::from(480u32 << 20)) as u64,
+            mem_base: (32 << 20) + (unit(self.seed, salt, 2) * f64::from(480u32 << 20)) as u64,
             id,
             name,
             image,
@@ -483,11 +478,6 @@ fn find(containers: &BTreeMap<String, SimContainer>, key: &str) -> Result<String
         )),
         _ => Err(no_such(key)),
     }
-}
-
-/// Zones a, b, c in turn.
-pub fn zone(index: usize) -> String {
-    ["a", "b", "c"][index % 3].to_owned()
 }
 
 /// "sim-0001": sortable, and a valid host name.

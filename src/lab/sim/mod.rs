@@ -308,24 +308,29 @@ fn wait_ready(dir: &Path, proc: &Proc, log: &Path) -> Result<Ready, LabError> {
     }
 }
 
-/// The cockpit's config: the etcd and every engine, with zones and labels as etcd has them.
+/// Simulated host `i` (from 0) as a lab lists its hosts: named, zoned and labelled as a
+/// lab's are, all on the loopback address.
+fn sim_host(dir: &Path, i: usize) -> super::LabHost {
+    let name = fleet::host_name(i);
+    let socket = socket_path(dir, &name);
+    super::LabHost {
+        engine: format!("unix://{}", socket.display()),
+        socket,
+        name,
+        address: "127.0.0.1".to_owned(),
+        zone: super::state::zone(i),
+    }
+}
+
+/// The cockpit's config: the etcd and every engine, as a lab's; apps may ask for up to
+/// 100,000 instances, for the scale figures.
 fn config_text(dir: &Path, etcd: &str, engines: usize) -> String {
-    let mut out = format!(
-        "# Written by `wheelhouse lab sim` for the SIMULATED fleet in {}.\n\
-         refresh = \"2s\"\nmax_instances = 100000\n\n[etcd]\nendpoints = [{etcd:?}]\n",
+    let preamble = format!(
+        "# Written by `wheelhouse lab sim` for the SIMULATED fleet in {}.\nmax_instances = 100000\n",
         dir.display()
     );
-    for i in 0..engines {
-        let spec = serve::host_spec(dir, i);
-        out.push_str(&format!(
-            "\n[[hosts]]\nname = {:?}\nengine = {:?}\naddress = \"127.0.0.1\"\nzone = {:?}\nlabels = {{ disk = {:?} }}\n",
-            spec.name,
-            spec.engine,
-            spec.zone.unwrap_or_default(),
-            spec.labels.get("disk").cloned().unwrap_or_default()
-        ));
-    }
-    out
+    let hosts: Vec<super::LabHost> = (0..engines).map(|i| sim_host(dir, i)).collect();
+    super::state::config_text(&preamble, &[etcd.to_owned()], &hosts, None)
 }
 
 fn down(dir: &Path) -> color_eyre::Result<()> {

@@ -213,22 +213,15 @@ fn agent_record(fleet: &Fleet, engine: &Engine, port: u16) -> AgentRecord {
 }
 
 /// Host `index` as etcd and the config list it: its socket, zone and a disk label.
-pub fn host_spec(dir: &Path, index: usize) -> HostSpec {
-    let name = super::fleet::host_name(index);
+fn host_spec(dir: &Path, index: usize) -> HostSpec {
+    let host = super::sim_host(dir, index);
+    let disk = crate::lab::state::disk_label(index);
     HostSpec {
-        engine: format!("unix://{}", socket_path(dir, &name).display()),
-        name,
-        address: Some("127.0.0.1".to_owned()),
-        zone: Some(super::fleet::zone(index)),
-        labels: BTreeMap::from([(
-            "disk".to_owned(),
-            if index.is_multiple_of(2) {
-                "ssd"
-            } else {
-                "hdd"
-            }
-            .to_owned(),
-        )]),
+        name: host.name,
+        engine: host.engine,
+        address: Some(host.address),
+        zone: Some(host.zone),
+        labels: BTreeMap::from([("disk".to_owned(), disk.to_owned())]),
         tls: None,
     }
 }
