@@ -114,9 +114,8 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
         agents: crate::agent::client::Clients::default(),
     };
     let mut last_draw = Instant::now() - frame;
-    // For the scale figures: when the grid was first drawn with every host's cell final,
-    // and how long each key took to its frame.
-    let mut grid_complete = false;
+    // For the scale figures: the first complete grid, and each key's time to its frame.
+    let mut first_grid = latency::FirstGrid::default();
     let mut keys = latency::KeyLatency::default();
 
     'run: loop {
@@ -221,12 +220,7 @@ pub async fn run(cockpit: Cockpit) -> color_eyre::Result<()> {
             if keyed {
                 keys.record(received.elapsed());
             }
-            let hosts = &screen.cluster.hosts;
-            if !grid_complete && !hosts.is_empty() && hosts.iter().all(|h| h.complete()) {
-                grid_complete = true;
-                let ms = now.elapsed().as_millis();
-                tracing::info!(hosts = hosts.len(), ms, "first complete grid drawn");
-            }
+            first_grid.drawn(&screen.cluster, now);
         }
     }
     drop(inbox);

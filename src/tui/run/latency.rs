@@ -1,8 +1,35 @@
-//! Keypress to frame inside the process: from a key's arrival to the end of the frame
-//! that answers it (the terminal written and flushed). Logged when the cockpit ends, so a
-//! benchmark can read the figure without a terminal multiplexer's own delay in it.
+//! Figures a benchmark reads from the cockpit's log: keypress to frame inside the process
+//! (from a key's arrival to the end of the frame that answers it, logged when the cockpit
+//! ends, without a terminal multiplexer's own delay in it), and when the grid was first
+//! drawn complete.
 
-use std::time::Duration;
+use crate::cluster::ClusterState;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Logs once when a drawn picture has every host's cell final. Each picture is looked at
+/// once (a frame for a key redraws the same one), and none after the log line.
+#[derive(Debug, Default)]
+pub struct FirstGrid {
+    logged: bool,
+    looked_at: usize,
+}
+
+impl FirstGrid {
+    pub fn drawn(&mut self, cluster: &Arc<ClusterState>, started: Instant) {
+        let picture = Arc::as_ptr(cluster) as usize;
+        if self.logged || picture == self.looked_at {
+            return;
+        }
+        self.looked_at = picture;
+        let hosts = &cluster.hosts;
+        if !hosts.is_empty() && hosts.iter().all(|h| h.complete()) {
+            self.logged = true;
+            let ms = started.elapsed().as_millis();
+            tracing::info!(hosts = hosts.len(), ms, "first complete grid drawn");
+        }
+    }
+}
 
 /// Every key's time, up to a bound (a long session keeps its first ones).
 #[derive(Debug, Default)]
