@@ -31,10 +31,15 @@ pub enum ClientError {
     },
 }
 
+/// How long an idle connection to an agent is kept: past a few hosts' refresh, short of
+/// a large fleet's read period (a thousand kept connections hold about 25 MB).
+const KEEP_IDLE: Duration = Duration::from_secs(5);
+
 /// A client with the agent timeout, for agents without TLS.
 pub fn http_client() -> Result<reqwest::Client, ClientError> {
     builder()
         .timeout(TIMEOUT)
+        .pool_idle_timeout(KEEP_IDLE)
         .build()
         .map_err(|e| ClientError::Unreachable {
             base: String::new(),
@@ -66,6 +71,7 @@ pub fn tls_client(files: &TlsFiles) -> Result<reqwest::Client, ClientError> {
     let identity = reqwest::Identity::from_pem(&pem).map_err(|e| bad(&files.key, e))?;
     builder()
         .timeout(TIMEOUT)
+        .pool_idle_timeout(KEEP_IDLE)
         .tls_certs_only(roots)
         .identity(identity)
         .build()

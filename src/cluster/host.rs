@@ -43,7 +43,6 @@ pub struct Host {
     pub state: HostState,
     pub info: Option<HostInfo>,
     pub containers: Vec<Container>,
-    pub last_seen: Option<Instant>,
     pub metrics: Metrics,
     /// The agent's last figures by container id: network and disk rates for the view, and
     /// CPU and memory for a container the engine lists after the agent read it (a new one;
@@ -59,7 +58,6 @@ impl Host {
             state: HostState::Unknown,
             info: None,
             containers: Vec::new(),
-            last_seen: None,
             metrics: Metrics::Engine,
             agent: BTreeMap::new(),
         }

@@ -214,7 +214,6 @@ impl ClusterState {
                 if let Some(h) = self.host_mut(&host) {
                     h.state = HostState::Online;
                     h.info = Some(info);
-                    h.last_seen = Some(now);
                     self.last_data = Some(now);
                 }
             }
@@ -236,15 +235,18 @@ impl ClusterState {
                 host,
                 mut containers,
             } => {
-                if let Some(h) = self.host_mut(&host) {
-                    if let Metrics::Agent { .. } = h.metrics {
-                        // The engine lists without figures: the agent's stand until its next.
-                        keep_figures(&h.containers, &h.agent, &mut containers);
-                    }
-                    h.containers = containers;
-                    h.last_seen = Some(now);
-                    self.last_data = Some(now);
+                let Some(h) = self.host(&host) else { return };
+                if let Metrics::Agent { .. } = h.metrics {
+                    // The engine lists without figures: the agent's stand until its next.
+                    keep_figures(&h.containers, &h.agent, &mut containers);
                 }
+                // Most re-reads find nothing new: the host is then not copied.
+                if h.containers != containers
+                    && let Some(h) = self.host_mut(&host)
+                {
+                    h.containers = containers;
+                }
+                self.last_data = Some(now);
             }
             DataEvent::Stats {
                 host,
@@ -257,7 +259,6 @@ impl ClusterState {
                         c.cpu_percent = Some(cpu_percent);
                         c.mem_bytes = Some(mem_bytes);
                     }
-                    h.last_seen = Some(now);
                     self.last_data = Some(now);
                 }
             }
@@ -276,7 +277,6 @@ impl ClusterState {
                         }
                         h.agent.insert(figures.id.clone(), figures);
                     }
-                    h.last_seen = Some(now);
                     self.last_data = Some(now);
                 }
             }

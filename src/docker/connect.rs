@@ -77,8 +77,8 @@ pub fn client(spec: &HostSpec) -> Result<Docker, DockerError> {
     }
     let secs = CLIENT_TIMEOUT.as_secs();
     let docker = match (scheme, &spec.tls) {
-        ("unix", _) => Docker::connect_with_unix(url, secs, API_DEFAULT_VERSION)?,
-        ("tcp", None) => Docker::connect_with_http(url, secs, API_DEFAULT_VERSION)?,
+        ("unix", _) => super::pooled::unix(url, secs)?,
+        ("tcp", None) => super::pooled::tcp(url, secs)?,
         ("tcp", Some(tls)) => {
             for file in [&tls.ca, &tls.cert, &tls.key] {
                 if !file.is_file() {

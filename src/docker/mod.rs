@@ -7,6 +7,7 @@ mod inspect;
 mod log_sources;
 mod logs;
 mod pace;
+mod pooled;
 mod ssh;
 mod supervisor;
 mod watch;

@@ -3,7 +3,9 @@
 //! what a hundred do. Engine events still bring each change at once: only the periodic
 //! re-reads stretch (the lists that catch what events missed, the liveness pings, and the
 //! agents' figures). Measured on the fleet simulator: at 1,000 hosts these re-reads were
-//! most of an idle cockpit's CPU.
+//! most of an idle cockpit's CPU. A list answers for liveness as a ping does, so pings
+//! run only where lists are further apart (a long refresh on a small fleet): an engine
+//! that hangs with its events stream open is seen within a list period.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +13,6 @@ use std::time::Duration;
 
 /// The whole process's budget per kind of re-read, in calls a second.
 const LISTS_PER_SECOND: f64 = 50.0;
-const PINGS_PER_SECOND: f64 = 100.0;
 const AGENT_READS_PER_SECOND: f64 = 100.0;
 /// Below this, re-reads would spin (and tokio's interval rejects zero).
 const REFRESH_MIN: Duration = Duration::from_millis(100);
@@ -57,10 +58,10 @@ impl Pace {
         self.refresh.max(self.round(LISTS_PER_SECOND))
     }
 
-    pub fn ping_every(&self) -> Duration {
-        self.refresh
-            .min(PING_EVERY_MAX)
-            .max(self.round(PINGS_PER_SECOND))
+    /// How often to ping between lists; None when lists come as often.
+    pub fn ping_every(&self) -> Option<Duration> {
+        let every = (self.refresh.min(PING_EVERY_MAX)).max(self.round(LISTS_PER_SECOND));
+        (every < self.list_every()).then_some(every)
     }
 
     pub fn agent_every(&self) -> Duration {
@@ -77,14 +78,17 @@ mod tests {
         let pace = Pace::new(Duration::from_secs(2));
         pace.set_hosts(3);
         assert_eq!(pace.list_every(), Duration::from_secs(2));
-        assert_eq!(pace.ping_every(), Duration::from_secs(2));
+        assert_eq!(pace.ping_every(), None);
         assert_eq!(pace.agent_every(), Duration::from_secs(2));
         pace.clone().set_hosts(1000);
         assert_eq!(pace.list_every(), Duration::from_secs(20));
-        assert_eq!(pace.ping_every(), Duration::from_secs(10));
+        assert_eq!(pace.ping_every(), None);
         assert_eq!(pace.agent_every(), Duration::from_secs(10));
-        let fast = Pace::new(Duration::from_millis(500));
-        fast.set_hosts(10);
-        assert_eq!(fast.ping_every(), Duration::from_millis(500));
+        // A long refresh on a small fleet: pings in between keep liveness within 2 s.
+        let slow = Pace::new(Duration::from_secs(10));
+        slow.set_hosts(10);
+        assert_eq!(slow.ping_every(), Some(Duration::from_secs(2)));
+        slow.set_hosts(200);
+        assert_eq!(slow.ping_every(), Some(Duration::from_secs(4)));
     }
 }

@@ -3,10 +3,9 @@
 //! `user@host:port` to ssh as the host name, so an engine on another port never answered.)
 
 use super::connect::DockerError;
-use bollard::{API_DEFAULT_VERSION, BollardRequest, Docker};
-use hyper_util::client::legacy::Client;
+use bollard::Docker;
 use hyper_util::client::legacy::connect::{Connected, Connection};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -113,23 +112,8 @@ impl SshTarget {
 /// connection.
 pub fn client(url: &str, timeout_secs: u64) -> Result<Docker, DockerError> {
     let target = Arc::new(SshTarget::parse(url)?);
-    let client = Client::builder(TokioExecutor::new()).build(Connector(target));
-    let transport = move |request: BollardRequest| {
-        let client = client.clone();
-        async move {
-            client
-                .request(request)
-                .await
-                .map_err(bollard::errors::Error::from)
-        }
-    };
     // The host part only fills the Host header; dial-stdio ignores it.
-    Ok(Docker::connect_with_custom_transport(
-        transport,
-        Some("http://docker"),
-        timeout_secs,
-        API_DEFAULT_VERSION,
-    )?)
+    super::pooled::over(Connector(target), "http://docker", timeout_secs)
 }
 
 #[derive(Clone)]

@@ -240,18 +240,18 @@ impl<'a> Session<'a> {
         let start = Instant::now();
         // A list answers for liveness as a ping does: after one, the next ping waits.
         let mut next_list = start + self.pace.list_every();
-        let mut next_ping = start + self.pace.ping_every();
+        let mut next_ping = self.next_ping();
         let mut debounce: Option<Instant> = None;
         loop {
             tokio::select! {
-                () = sleep_until(next_ping) => {
+                () = sleep_until(next_ping.unwrap_or(start)), if next_ping.is_some() => {
                     self.ping(&docker).await?;
-                    next_ping = Instant::now() + self.pace.ping_every();
+                    next_ping = self.next_ping();
                 }
                 () = sleep_until(next_list) => {
                     self.relist(&docker).await?;
                     next_list = Instant::now() + self.pace.list_every();
-                    next_ping = Instant::now() + self.pace.ping_every();
+                    next_ping = self.next_ping();
                 }
                 changed = changed_rx.recv() => {
                     if changed.is_some() {
@@ -271,11 +271,16 @@ impl<'a> Session<'a> {
                 () = sleep_until(debounce.unwrap_or(start)), if debounce.is_some() => {
                     debounce = None;
                     self.relist(&docker).await?;
-                    next_ping = Instant::now() + self.pace.ping_every();
+                    next_ping = self.next_ping();
                 }
                 Some(sample) = self.samples_rx.recv() => self.forward(sample).await?,
             }
         }
+    }
+
+    /// When to ping next, if pings run between lists at this pace.
+    fn next_ping(&self) -> Option<Instant> {
+        self.pace.ping_every().map(|every| Instant::now() + every)
     }
 
     async fn ping(&self, docker: &Docker) -> Result<(), End> {

@@ -16,7 +16,7 @@ use crate::store::{self, EtcdLink};
 use etcd::EtcdHealth;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -56,6 +56,9 @@ pub enum Stats {
 const QUEUE: usize = 4096;
 /// How many queued engine events at most make one published picture.
 const BATCH: usize = 512;
+/// Pictures are published at most this often: at a thousand hosts news comes a hundred
+/// times a second, and each picture costs a pointer per host to copy and to drop.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 impl Feed {
     /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
@@ -244,8 +247,17 @@ impl Hub {
         mut watchers: Option<Watchers>,
         mut requests: mpsc::Receiver<Request>,
     ) {
+        // News not yet published, and when the last picture went out.
+        let mut unpublished = false;
+        let mut published = Instant::now() - PUBLISH_EVERY;
         loop {
+            let publish_at = tokio::time::Instant::from_std(published + PUBLISH_EVERY);
             let event = tokio::select! {
+                () = tokio::time::sleep_until(publish_at), if unpublished => {
+                    self.publish();
+                    (unpublished, published) = (false, Instant::now());
+                    continue;
+                }
                 Some(event) = data.recv() => ClusterEvent::Engine(event),
                 (which, event) = Watchers::next(&mut watchers) => match self.health(which, event) {
                     Some(event) => event,
@@ -268,7 +280,12 @@ impl Hub {
                     Err(_) => break,
                 }
             }
-            self.publish();
+            if published.elapsed() >= PUBLISH_EVERY {
+                self.publish();
+                (unpublished, published) = (false, Instant::now());
+            } else {
+                unpublished = true;
+            }
         }
     }
 

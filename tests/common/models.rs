@@ -61,10 +61,9 @@ pub fn container(
 }
 
 /// An online host of 2 CPUs and 8 GiB whose load score is `cpu_share` percent.
-pub fn online(name: &str, n: usize, cpu_share: f64, now: Instant) -> Host {
+pub fn online(name: &str, n: usize, cpu_share: f64) -> Host {
     let mut host = Host::new(spec(name, n), HostSource::Config);
     host.state = HostState::Online;
-    host.last_seen = Some(now);
     host.info = Some(HostInfo {
         hostname: format!("{name}.lab"),
         version: "20.10.24".to_owned(),
@@ -106,9 +105,9 @@ pub fn five_hosts() -> Screen {
     let mut model = Screen::with_hosts(
         now,
         vec![
-            online("alpha", 1, 10.0, now),
-            online("bravo", 2, 75.0, now),
-            online("charlie", 3, 95.0, now),
+            online("alpha", 1, 10.0),
+            online("bravo", 2, 75.0),
+            online("charlie", 3, 95.0),
             delta,
             echo,
         ],
@@ -258,7 +257,7 @@ pub fn many_hosts(count: usize) -> Screen {
                 };
                 h
             } else {
-                online(&name, i, (i * 37 % 100) as f64, now)
+                online(&name, i, (i * 37 % 100) as f64)
             }
         })
         .collect();

@@ -41,6 +41,31 @@ fn a_published_copy_shares_its_hosts_and_keeps_them_as_they_were() {
     );
 }
 
+#[test]
+fn a_list_that_brings_nothing_new_leaves_the_host_shared() {
+    let now = Instant::now();
+    let mut feed = ClusterState::with_hosts(vec![host("a")]);
+    let listed = || DataEvent::Containers {
+        host: "a".into(),
+        containers: vec![container("c1")],
+    };
+    feed.apply(ClusterEvent::Engine(listed()), now);
+    let published = feed.clone();
+    let later = now + std::time::Duration::from_secs(1);
+    feed.apply(ClusterEvent::Engine(listed()), later);
+    assert!(Arc::ptr_eq(&feed.hosts[0], &published.hosts[0]));
+    assert_eq!(feed.last_data, Some(later), "the data is still fresh");
+    let mut changed = vec![container("c1")];
+    changed[0].status = "Up 2 seconds".into();
+    let relisted = DataEvent::Containers {
+        host: "a".into(),
+        containers: changed,
+    };
+    feed.apply(ClusterEvent::Engine(relisted), later);
+    assert!(!Arc::ptr_eq(&feed.hosts[0], &published.hosts[0]));
+    assert_eq!(feed.hosts[0].containers[0].status, "Up 2 seconds");
+}
+
 fn container(id: &str) -> Container {
     Container {
         id: id.to_owned(),
