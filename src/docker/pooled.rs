@@ -22,6 +22,10 @@ const IDLE_PER_ENGINE: usize = 1;
 /// fleet's list period (each idle connection holds about 25 KB of buffers, so a thousand
 /// engines reconnect for their lists rather than keep 25 MB).
 const KEEP_IDLE: Duration = Duration::from_secs(5);
+/// Each connection's read buffer, whole: hyper's own starts at 8 KB and grows, and every
+/// engine keeps an events stream open whose news comes a few hundred bytes at a time. It
+/// also bounds a response's head, which from an engine is a few hundred bytes.
+const READ_BUFFER: usize = 4096;
 
 /// A client whose connections `connector` makes and a pool keeps. `addr` only fills the
 /// Host header where the connector ignores the URI.
@@ -33,6 +37,7 @@ where
         .pool_max_idle_per_host(IDLE_PER_ENGINE)
         .pool_idle_timeout(KEEP_IDLE)
         .pool_timer(TokioTimer::new())
+        .http1_read_buf_exact_size(READ_BUFFER)
         .build(connector);
     let transport = move |request: BollardRequest| {
         let client = client.clone();

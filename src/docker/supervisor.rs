@@ -11,6 +11,7 @@ use crate::cluster::DataEvent;
 use crate::domain::{Container, ContainerState, HostSpec};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
+use futures::future::BoxFuture;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -215,7 +216,7 @@ impl<'a> Session<'a> {
     }
 
     async fn serve(&mut self) -> Result<std::convert::Infallible, End> {
-        let docker = connect(self.spec)
+        let docker = Box::pin(connect(self.spec))
             .await
             .map_err(|e| self.failed(e.to_string()))?;
         self.ping(&docker).await?;
@@ -402,13 +403,18 @@ impl<'a> Session<'a> {
 }
 
 /// An engine call bounded by `limit`; the error is already the short message for Down.
-async fn call<T>(
+///
+/// Boxed: a bollard call is kilobytes of state, and a supervisor (one per host) would
+/// otherwise carry room for its largest one for its whole life.
+fn call<'a, T: 'a>(
     limit: Duration,
-    fut: impl Future<Output = Result<T, bollard::errors::Error>>,
-) -> Result<T, String> {
-    match timeout(limit, fut).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(describe(&err)),
-        Err(_) => Err("timeout".to_owned()),
-    }
+    fut: impl Future<Output = Result<T, bollard::errors::Error>> + Send + 'a,
+) -> BoxFuture<'a, Result<T, String>> {
+    Box::pin(async move {
+        match timeout(limit, fut).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(describe(&err)),
+            Err(_) => Err("timeout".to_owned()),
+        }
+    })
 }

@@ -116,7 +116,8 @@ actions! {
         RestartOne => "restart_one", "restart this container", leads to RestartContainer;
         /// Open the trace of the selected app, or of the selected container's app.
         ShowTrace => "show_trace", "trace: callers, instances, dependencies";
-        /// Open the selected (or traced) app's instances side by side, each with its CPU
+        /// Open the selected app's instances side by side (in a trace the selected hop's
+        /// app, else the traced one), each with its CPU
         /// and memory chart from its host's agent.
         ShowInstances => "show_instances", "instances side by side: CPU and memory charts";
         /// Switch the charts between the last minute, 10 minutes and hour.

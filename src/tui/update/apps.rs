@@ -2,10 +2,11 @@
 //! the scale prompt, y/n confirmation, and asking the gate before any of them.
 
 use super::{Effect, step};
-use crate::cluster::{EtcdState, app_statuses};
+use crate::cluster::{EtcdState, active_rollout, app_statuses};
 use crate::domain::app::{parse_instances, validate_instances};
 use crate::ops::Refusal;
 use crate::ops::{Ask, Command, Kind, authorize};
+use crate::plan::rollout::Phase;
 use crate::store::AuditReason;
 use crate::tui::action::Action;
 use crate::tui::screen::{Dialog, Focus, Screen, View, selected_index};
@@ -33,7 +34,13 @@ pub fn gate(screen: &Screen, action: &Action) -> Result<(), Refusal> {
         key => match key.leads_to() {
             Some(kind) => {
                 let what = key.description().to_owned();
-                (kind.name(), aimed_at(screen), what, Some(kind))
+                let target = aimed_at(screen);
+                // `p` resumes a paused rollout: the refusal names what it would have done.
+                let kind = match kind {
+                    Kind::Pause if paused(screen, &target) => Kind::Resume,
+                    kind => kind,
+                };
+                (kind.name(), target, what, Some(kind))
             }
             None => return Ok(()),
         },
@@ -48,6 +55,12 @@ pub fn gate(screen: &Screen, action: &Action) -> Result<(), Refusal> {
         reason,
         cause: AuditReason::ReadOnly,
     })
+}
+
+/// Whether `app`'s rollout is paused.
+fn paused(screen: &Screen, app: &str) -> bool {
+    active_rollout(&screen.cluster, app)
+        .is_some_and(|r| matches!(r.state.phase, Phase::Paused { .. }))
 }
 
 /// What a key acts on: the selected app, else the host in view, else "-".

@@ -119,8 +119,9 @@ pub(super) fn on_series(
     screen.dirty = true;
 }
 
-/// `show_instances`: the app's instances side by side (the Apps panel's app, the traced
-/// app, the selected container's app).
+/// `show_instances`: the app's instances side by side (the Apps panel's app, in a trace
+/// the selected caller's or dependency's app or else the traced one, the selected
+/// container's app).
 pub(super) fn show_instances(screen: &mut Screen) {
     if matches!(screen.ui.view, View::Logs(_) | View::Instances(_)) {
         return;

@@ -20,7 +20,8 @@ pub(super) fn show(screen: &mut Screen) {
 }
 
 /// The app a key aims at: the Apps panel's selection, the selected container's app in a
-/// host's view, the app of a trace or of an instances view; or why there is none.
+/// host's view, in a trace the selected caller or dependency (else the traced app), the
+/// app of an instances view; or why there is none.
 pub(super) fn aimed_app(screen: &Screen, to: &str) -> Result<String, String> {
     match &screen.ui.view {
         View::Grid if screen.ui.focus == Focus::Apps => {
@@ -37,7 +38,10 @@ pub(super) fn aimed_app(screen: &Screen, to: &str) -> Result<String, String> {
                 None => Err(format!("{host} has no container selected")),
             }
         }
-        View::Trace(nav) => Ok(nav.app.clone()),
+        View::Trace(nav) => {
+            let trace = Trace::of(&screen.cluster, &nav.app);
+            Ok(followed_app(&trace, nav).unwrap_or_else(|| nav.app.clone()))
+        }
         View::Instances(nav) => Ok(nav.app.clone()),
         View::Logs(nav) => Err(format!("{} is not an app's view", nav.title)),
     }

@@ -96,13 +96,24 @@ fn the_command_line_opens_a_trace_and_refuses_an_unknown_app() {
 }
 
 #[test]
-fn m_in_a_trace_opens_its_apps_instances_and_the_command_line_names_one() {
+fn m_in_a_trace_opens_the_selected_apps_instances_and_the_command_line_names_one() {
     let mut s = screen();
     act(&mut s, Action::Open);
-    act(&mut s, Action::ShowInstances);
-    assert!(matches!(&s.ui.view, View::Instances(nav) if nav.app == "web"));
-    act(&mut s, Action::Back);
-    assert_eq!(at(&s).map(|a| a.0), Some("web".into()));
+    // web: cron (row 0), its instance (1), api (2). On an instance's row m aims at the
+    // traced app; on a caller's or a dependency's, at that app.
+    for (row, app) in [(0, "cron"), (1, "web"), (2, "api")] {
+        while at(&s).is_some_and(|(_, at)| at < row) {
+            act(&mut s, Action::MoveDown);
+        }
+        act(&mut s, Action::ShowInstances);
+        assert!(
+            matches!(&s.ui.view, View::Instances(nav) if nav.app == app),
+            "row {row}: {:?}",
+            s.ui.view
+        );
+        act(&mut s, Action::Back);
+        assert_eq!(at(&s), Some(("web".into(), row)));
+    }
     assert_eq!(parse_command("instances", &s), Ok(Action::ShowInstances));
     assert_eq!(
         parse_command("instances api", &s),

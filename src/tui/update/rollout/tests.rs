@@ -451,6 +451,23 @@ fn hosts_a_rollout_is_changing_are_the_ones_not_yet_on_target_and_healthy() {
 }
 
 #[test]
+fn a_refused_p_is_audited_as_what_it_would_have_done() {
+    let mut m = cluster();
+    m.principal.mode = crate::ops::Mode::ReadOnly;
+    for (phase, verb) in [
+        (Phase::Progressing, "pause"),
+        (Phase::Paused { reason: "x".into() }, "resume"),
+    ] {
+        rolling(&mut m, phase);
+        let effects = act(&mut m, Action::PauseResume);
+        assert!(
+            matches!(effects.as_slice(), [Effect::AuditRefusal(r)] if r.verb == verb && r.target == "web"),
+            "{verb}: {effects:?}"
+        );
+    }
+}
+
+#[test]
 fn read_only_refuses_every_rollout_action_and_lets_history_be_looked_at() {
     let mut m = cluster();
     m.principal.mode = crate::ops::Mode::ReadOnly;
