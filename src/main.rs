@@ -507,7 +507,13 @@ fn cockpit(
         etcd = config.etcd.is_some(),
         "cockpit starting"
     );
-    let runtime = tokio::runtime::Runtime::new().wrap_err("cannot start the async runtime")?;
+    // The screen runs on this thread (block_on) and one worker serves the feed: at 1,000
+    // simulated engines a second worker made the cockpit no quicker and held 12 MiB more.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
     let result = runtime.block_on(run(Cockpit {
         config,
         theme,
