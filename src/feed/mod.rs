@@ -56,9 +56,10 @@ pub enum Stats {
 const QUEUE: usize = 4096;
 /// How many queued engine events at most make one published picture.
 const BATCH: usize = 512;
-/// Pictures are published at most this often: at a thousand hosts news comes a hundred
-/// times a second, and each picture costs a pointer per host to copy and to drop.
-const PUBLISH_EVERY: Duration = Duration::from_millis(100);
+/// Pictures are published at most this often, so screens draw cluster news at most four
+/// times a second: at a thousand hosts news comes a hundred times a second, and each
+/// picture costs a pointer per host to copy and to drop, and a frame to draw.
+const PUBLISH_EVERY: Duration = Duration::from_millis(250);
 
 impl Feed {
     /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
@@ -91,6 +92,8 @@ impl Feed {
             agents_listed: !follow_agents || watchers.is_none(),
             clients: Default::default(),
             snapshots,
+            published: Instant::now() - PUBLISH_EVERY,
+            unpublished: false,
         };
         for spec in &config.hosts {
             hub.supervise(spec.clone());
@@ -236,8 +239,12 @@ struct Hub {
     data_tx: mpsc::Sender<DataEvent>,
     subscribers: Vec<mpsc::Sender<ClusterEvent>>,
     etcd: EtcdHealth,
-    /// Published only while someone reads them, once per batch of events.
+    /// Published only while someone reads them, once per batch of events and at most
+    /// every `PUBLISH_EVERY`.
     snapshots: watch::Sender<Arc<ClusterState>>,
+    /// When the last picture went out, and whether news has come since.
+    published: Instant,
+    unpublished: bool,
 }
 
 impl Hub {
@@ -247,15 +254,11 @@ impl Hub {
         mut watchers: Option<Watchers>,
         mut requests: mpsc::Receiver<Request>,
     ) {
-        // News not yet published, and when the last picture went out.
-        let mut unpublished = false;
-        let mut published = Instant::now() - PUBLISH_EVERY;
         loop {
-            let publish_at = tokio::time::Instant::from_std(published + PUBLISH_EVERY);
+            let publish_at = tokio::time::Instant::from_std(self.published + PUBLISH_EVERY);
             let event = tokio::select! {
-                () = tokio::time::sleep_until(publish_at), if unpublished => {
+                () = tokio::time::sleep_until(publish_at), if self.unpublished => {
                     self.publish();
-                    (unpublished, published) = (false, Instant::now());
                     continue;
                 }
                 Some(event) = data.recv() => ClusterEvent::Engine(event),
@@ -280,11 +283,10 @@ impl Hub {
                     Err(_) => break,
                 }
             }
-            if published.elapsed() >= PUBLISH_EVERY {
+            if self.published.elapsed() >= PUBLISH_EVERY {
                 self.publish();
-                (unpublished, published) = (false, Instant::now());
             } else {
-                unpublished = true;
+                self.unpublished = true;
             }
         }
     }
@@ -295,6 +297,7 @@ impl Hub {
         if self.snapshots.receiver_count() > 0 {
             self.snapshots.send_replace(Arc::new(self.cluster.clone()));
         }
+        (self.published, self.unpublished) = (Instant::now(), false);
     }
 
     /// A watcher's Connected or Unreachable goes into the one etcd indicator (passed on
