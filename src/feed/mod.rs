@@ -56,10 +56,11 @@ pub enum Stats {
 const QUEUE: usize = 4096;
 /// How many queued engine events at most make one published picture.
 const BATCH: usize = 512;
-/// Pictures are published at most this often, so screens draw cluster news at most four
-/// times a second: at a thousand hosts news comes a hundred times a second, and each
-/// picture costs a pointer per host to copy and to drop, and a frame to draw.
-const PUBLISH_EVERY: Duration = Duration::from_millis(250);
+/// Pictures are published at most this often: at a thousand hosts news comes a hundred
+/// times a second, and each picture costs a pointer per host to copy and to drop. Longer
+/// would leave a screen acting on an older picture than its own last change (the cockpit
+/// limits its frames itself).
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
 impl Feed {
     /// Starts a supervisor per configured host (and per host etcd adds) and, with etcd,
