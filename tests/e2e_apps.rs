@@ -49,9 +49,13 @@ fn scale_an_app_from_the_apps_panel() {
     let got = ctl(&config, &["get", "web"]);
     assert!(got.contains("instances = 5\n"), "{got}");
     // The watcher brings the new count into the panel.
+    // The panel's row (it names the image), not the "web scaled to 5" message.
     tmux.wait_for("desired 5 in the panel", Duration::from_secs(10), |s| {
-        s.lines()
-            .any(|l| l.contains(" web ") && l.split_whitespace().any(|w| w == "5"))
+        s.lines().any(|l| {
+            l.contains(" web ")
+                && l.contains("wheelhouse/demo:1")
+                && l.split_whitespace().any(|w| w == "5")
+        })
     });
 
     // - asks too, and n leaves etcd alone.

@@ -57,8 +57,8 @@ const QUEUE: usize = 4096;
 /// How many queued engine events at most make one published picture.
 const BATCH: usize = 512;
 /// Pictures are published at most this often: at a thousand hosts news comes a hundred
-/// times a second, and each picture costs a pointer per host to copy and to drop. Longer
-/// would leave a screen acting on an older picture than its own last change (the cockpit
+/// times a second, and each picture costs a pointer per host to copy and to drop. Not
+/// longer: a key acts on the screen's picture, which should lag etcd little (the cockpit
 /// limits its frames itself).
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 
