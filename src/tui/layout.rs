@@ -147,6 +147,8 @@ pub struct Geometry {
     pub host_rows: usize,
     /// Lines the logs view shows at once (unwrapped): a page.
     pub logs_rows: usize,
+    /// Where the instances view's cells go, below its title.
+    pub instance_cells: Rect,
     /// Help does not fit in columns and scrolls: over the grid, a host's view, a trace,
     /// the logs, an app's instances.
     pub help_scrolls_grid: bool,
@@ -162,6 +164,55 @@ impl Geometry {
     pub fn grid(&self, count: usize) -> (usize, usize) {
         let l = grid_layout(count, self.grid_cells.width, self.grid_cells.height);
         (l.columns, l.rows)
+    }
+}
+
+/// A cell of the instances view narrower than this cuts its charts' titles to nothing.
+const INSTANCE_WIDTH: u16 = 30;
+/// Its two lines of figures and two charts of one row of bars each.
+const INSTANCE_HEIGHT: u16 = 8;
+
+/// How the instances view lays out `count` cells: as many columns as fit (at most one per
+/// instance), rows of equal height; when not all rows fit, a page of them above a line
+/// that says which are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstancePages {
+    pub columns: usize,
+    /// Rows of cells in all.
+    pub rows: usize,
+    /// Rows on one page.
+    pub page: usize,
+    /// The height the page's rows share (the body's, less the note's line if any).
+    pub height: u16,
+}
+
+impl InstancePages {
+    pub fn new(count: usize, body: Rect) -> Self {
+        let fit_columns = usize::from((body.width / INSTANCE_WIDTH).max(1));
+        let columns = fit_columns.min(count).max(1);
+        let rows = count.div_ceil(columns);
+        let fit_rows = usize::from((body.height / INSTANCE_HEIGHT).max(1));
+        if rows <= fit_rows {
+            return InstancePages {
+                columns,
+                rows,
+                page: rows.max(1),
+                height: body.height,
+            };
+        }
+        let height = body.height.saturating_sub(1);
+        let page = usize::from((height / INSTANCE_HEIGHT).max(1));
+        InstancePages {
+            columns,
+            rows,
+            page,
+            height,
+        }
+    }
+
+    /// The first row shown when asked to start at `first`: the last page is a full one.
+    pub fn clamp(&self, first: usize) -> usize {
+        first.min(self.rows.saturating_sub(self.page))
     }
 }
 

@@ -50,9 +50,7 @@ pub fn draw(frame: &mut Frame, screen: &Screen) {
         View::Host(name) => views::host::render(screen, name, theme, regions.main, buf),
         View::Trace(nav) => views::trace::render(screen, nav, theme, regions.main, buf),
         View::Logs(nav) => views::logs::render(screen, nav, theme, regions.main, buf),
-        View::Instances(nav) => {
-            views::instances::render(screen, &nav.app, theme, regions.main, buf)
-        }
+        View::Instances(nav) => views::instances::render(screen, nav, theme, regions.main, buf),
     }
     // Nobody at a wall screen opens help.
     let help_keys = keymap
@@ -104,6 +102,7 @@ pub fn geometry(width: u16, height: u16) -> Geometry {
         // What the host view's chrome (six rows) leaves to its container table.
         host_rows: usize::from(height.saturating_sub(6)).max(1),
         logs_rows: views::logs::rows(main),
+        instance_cells: layout::split_top(main, 1).1,
         help_scrolls_grid: false,
         help_scrolls_host: false,
         help_scrolls_trace: false,
@@ -122,10 +121,10 @@ pub fn measure(width: u16, height: u16, keymap: &Keymap, theme: &Theme) -> Geome
         help_scrolls_host: scrolls(&View::Host(String::new())),
         help_scrolls_trace: scrolls(&View::Trace(Box::new(TraceNav::new("", View::Grid)))),
         help_scrolls_logs: scrolls(&View::Logs(Box::new(LogsNav::new("", "", View::Grid)))),
-        help_scrolls_instances: scrolls(&View::Instances(Box::new(InstancesNav {
-            app: String::new(),
-            from: View::Grid,
-        }))),
+        help_scrolls_instances: scrolls(&View::Instances(Box::new(InstancesNav::new(
+            "",
+            View::Grid,
+        )))),
         ..geometry(width, height)
     }
 }

@@ -4,6 +4,7 @@
 
 use super::draw;
 use crate::common::models::{instances, text};
+use wheelhouse::tui::screen::View;
 
 #[test]
 fn instances_80x24() {
@@ -24,6 +25,35 @@ fn instances_200x50() {
         screen[..bravo].lines().count()
     );
     snapshot("instances_200x50", &screen);
+}
+
+#[test]
+fn many_instances_scroll_a_page_at_a_time_80x24() {
+    let mut model = instances();
+    // 30 more instances of checkout on bravo: 32 in 16 rows of two, two rows a page.
+    let bravo = model.cluster_mut().host_mut("bravo").unwrap();
+    let template = (bravo.containers.iter())
+        .find(|c| c.name.starts_with("checkout"))
+        .unwrap()
+        .clone();
+    for n in 3..=32 {
+        let mut c = template.clone();
+        c.id = format!("{}{n:02}", c.id);
+        c.labels.insert("wheelhouse.instance".into(), n.to_string());
+        bravo.containers.push(c);
+    }
+    let first = text(&draw(&model, 80, 24));
+    assert!(first.contains("instances 1–4 of 32"), "{first}");
+    assert!(first.contains("checkout.1@alpha"), "{first}");
+    let View::Instances(nav) = &mut model.ui.view else {
+        panic!("the instances view is open");
+    };
+    nav.first_row = 5;
+    let later = text(&draw(&model, 80, 24));
+    assert!(later.contains("instances 11–14 of 32"), "{later}");
+    assert!(later.contains("checkout.11@bravo"), "{later}");
+    assert!(!later.contains("checkout.1@alpha"), "{later}");
+    snapshot("instances_scrolled_80x24", &later);
 }
 
 fn snapshot(name: &str, screen: &str) {

@@ -19,11 +19,23 @@ pub enum View {
     Instances(Box<InstancesNav>),
 }
 
-/// Where the instances view is: its app, and the view it was opened from (esc goes back).
+/// Where the instances view is: its app, the first row of cells shown, and the view it
+/// was opened from (esc goes back).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstancesNav {
     pub app: String,
+    pub first_row: usize,
     pub from: View,
+}
+
+impl InstancesNav {
+    pub fn new(app: &str, from: View) -> Self {
+        InstancesNav {
+            app: app.to_owned(),
+            first_row: 0,
+            from,
+        }
+    }
 }
 
 /// Which panel of the grid view takes the keys.
@@ -214,10 +226,7 @@ impl Ui {
     /// Opens `app`'s instances view, with a way back to the view on screen.
     pub fn show_instances(&mut self, app: &str) {
         let from = std::mem::replace(&mut self.view, View::Grid);
-        self.view = View::Instances(Box::new(InstancesNav {
-            app: app.to_owned(),
-            from,
-        }));
+        self.view = View::Instances(Box::new(InstancesNav::new(app, from)));
         self.charts = Some(super::charts::Charts::new(app));
     }
 

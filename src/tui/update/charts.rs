@@ -4,6 +4,8 @@
 use super::Effect;
 use crate::cluster::{Metrics, instances_of};
 use crate::metrics::Point;
+use crate::tui::action::Action;
+use crate::tui::layout::InstancePages;
 use crate::tui::screen::charts::{self, HOST_TARGET, Query};
 use crate::tui::screen::{Screen, View};
 use std::collections::{BTreeMap, BTreeSet};
@@ -132,6 +134,29 @@ pub(super) fn show_instances(screen: &mut Screen) {
     }
 }
 
+/// Scrolls the instances view by a row of cells (a page with the page keys); the last
+/// page stays a full one.
+pub(super) fn scroll_instances(screen: &mut Screen, action: &Action) {
+    let View::Instances(nav) = &screen.ui.view else {
+        return;
+    };
+    let count = instances_of(&screen.cluster, &nav.app).len();
+    let pages = InstancePages::new(count, screen.ui.geometry.instance_cells);
+    let first = pages.clamp(nav.first_row);
+    let first = match action {
+        Action::MoveUp => first.saturating_sub(1),
+        Action::MoveDown => first + 1,
+        Action::PageUp => first.saturating_sub(pages.page),
+        Action::PageDown => first + pages.page,
+        Action::First => 0,
+        Action::Last => pages.rows,
+        _ => first,
+    };
+    if let View::Instances(nav) = &mut screen.ui.view {
+        nav.first_row = pages.clamp(first);
+    }
+}
+
 /// The next chart window, read at the next tick.
 pub(super) fn next_window(screen: &mut Screen) {
     if let Some(charts) = &mut screen.ui.charts {
@@ -151,7 +176,6 @@ pub(super) fn selection_moved(screen: &mut Screen) {
 mod tests {
     use super::*;
     use crate::domain::{AgentRecord, Health};
-    use crate::tui::action::Action;
     use crate::tui::update::tests::support::{act, screen, web_container};
     use crate::tui::update::{Msg, update};
     use std::time::Duration;
@@ -321,5 +345,37 @@ mod tests {
         act(&mut s, Action::Back);
         assert_eq!(s.ui.view, View::Host("a".into()));
         assert_eq!(s.ui.charts.as_ref().unwrap().of, "a");
+    }
+
+    #[test]
+    fn the_instances_view_scrolls_by_rows_and_pages_and_stops_at_a_full_last_page() {
+        let mut s = on_agent();
+        let a = s.cluster_mut().host_mut("a").unwrap();
+        a.containers = (0..60)
+            .map(|i| web_container(&format!("c{i:02}"), Health::Healthy))
+            .collect();
+        act(&mut s, Action::OpenInstances("web".into()));
+        let first_row = |s: &Screen| match &s.ui.view {
+            View::Instances(nav) => nav.first_row,
+            other => panic!("{other:?}"),
+        };
+        // 200x50: 6 columns, so 10 rows of cells, 5 on a page above the note's line.
+        let pages = InstancePages::new(60, s.ui.geometry.instance_cells);
+        assert_eq!((pages.columns, pages.rows, pages.page), (6, 10, 5));
+        act(&mut s, Action::MoveUp);
+        assert_eq!(first_row(&s), 0);
+        act(&mut s, Action::MoveDown);
+        assert_eq!(first_row(&s), 1);
+        act(&mut s, Action::PageDown);
+        assert_eq!(first_row(&s), 5, "the last page is a full one");
+        act(&mut s, Action::MoveDown);
+        assert_eq!(first_row(&s), 5);
+        act(&mut s, Action::MoveUp);
+        act(&mut s, Action::PageUp);
+        assert_eq!(first_row(&s), 0);
+        act(&mut s, Action::Last);
+        assert_eq!(first_row(&s), 5);
+        act(&mut s, Action::First);
+        assert_eq!(first_row(&s), 0);
     }
 }

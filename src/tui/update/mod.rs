@@ -372,7 +372,8 @@ fn move_selection(screen: &mut Screen, action: &Action) {
             charts::selection_moved(screen);
         }
         View::Trace(_) => trace::move_row(screen, action),
-        View::Logs(_) | View::Instances(_) => {}
+        View::Instances(_) => charts::scroll_instances(screen, action),
+        View::Logs(_) => {}
     }
 }
 

@@ -1,15 +1,15 @@
 //! An app's instances side by side: per instance (instance@host) its current figures and
 //! its CPU and memory over the charts' window, read from the agent of its own host; in
-//! columns, wrapping to rows when there are many. A host without an agent says so in its
-//! instance's cell.
+//! columns, wrapping to rows when there are many, a page of rows at a time when they do
+//! not all fit. A host without an agent says so in its instance's cell.
 
 use crate::cluster::{Host, Metrics, instances_of};
 use crate::domain::Container;
 use crate::plan::Identity;
 use crate::tui::format::{bytes, percent};
-use crate::tui::layout::split_top;
-use crate::tui::screen::Screen;
+use crate::tui::layout::{InstancePages, split_bottom, split_top};
 use crate::tui::screen::charts::Charts;
+use crate::tui::screen::{InstancesNav, Screen};
 use crate::tui::theme::{Level, Theme};
 use crate::tui::widgets::history::cpu_and_memory;
 use ratatui::buffer::Buffer;
@@ -17,12 +17,8 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-/// A cell narrower than this cuts its charts' titles to nothing.
-const MIN_WIDTH: u16 = 30;
-/// Its two lines of figures and two charts of one row of bars each.
-const MIN_HEIGHT: u16 = 8;
-
-pub fn render(screen: &Screen, app: &str, theme: &Theme, area: Rect, buf: &mut Buffer) {
+pub fn render(screen: &Screen, nav: &InstancesNav, theme: &Theme, area: Rect, buf: &mut Buffer) {
+    let app = nav.app.as_str();
     let instances = instances_of(&screen.cluster, app);
     let charts = screen.ui.charts.as_ref().filter(|c| c.of == app);
     let window = charts.map_or("", |c| c.window.label());
@@ -38,58 +34,51 @@ pub fn render(screen: &Screen, app: &str, theme: &Theme, area: Rect, buf: &mut B
         Line::styled(none, theme.muted()).render(body, buf);
         return;
     }
-    let (cells, left_out) = cells(instances.len(), body);
-    for (rect, (host, container, id)) in cells.into_iter().zip(&instances) {
+    let pages = InstancePages::new(instances.len(), body);
+    let first = pages.clamp(nav.first_row) * pages.columns;
+    let shown = cells(&pages, body, instances.len() - first);
+    let last = first + shown.len();
+    for (rect, (host, container, id)) in shown.into_iter().zip(&instances[first..]) {
         cell(host, container, id, charts, theme, rect, buf);
     }
-    if left_out > 0 {
-        let (_, note) = crate::tui::layout::split_bottom(body, 1);
-        let text = format!(" +{left_out} more instances: a larger terminal shows them");
+    if pages.rows > pages.page {
+        let (_, note) = split_bottom(body, 1);
+        let text = format!(
+            " instances {}–{last} of {}: the move keys scroll",
+            first + 1,
+            instances.len()
+        );
         Line::styled(text, theme.level_text(Level::Warn)).render(note, buf);
     }
 }
 
-/// Where `count` cells go in `area`: as many columns as fit (at most one per instance),
-/// rows of equal height; the cells that do not fit are counted, and then the last line is
-/// left for saying so.
-fn cells(count: usize, area: Rect) -> (Vec<Rect>, usize) {
-    let fit_columns = usize::from((area.width / MIN_WIDTH).max(1));
-    let columns = fit_columns.min(count).max(1);
-    let rows_wanted = count.div_ceil(columns);
-    let fit_rows = usize::from((area.height / MIN_HEIGHT).max(1));
-    let (rows, height) = if rows_wanted <= fit_rows {
-        (rows_wanted, area.height)
-    } else {
-        // The note's line comes off the bottom.
-        let height = area.height.saturating_sub(1);
-        (usize::from((height / MIN_HEIGHT).max(1)), height)
-    };
-    let shown = count.min(rows * columns);
-    let rows_u16 = u16::try_from(rows).unwrap_or(u16::MAX);
-    let cols_u16 = u16::try_from(columns).unwrap_or(u16::MAX);
-    let (cell_w, cell_h) = (area.width / cols_u16, height / rows_u16);
-    let rects = (0..shown)
+/// Where the cells of one page go in `body`, for the `left` instances from its first on;
+/// the last column and row take what division left over.
+fn cells(pages: &InstancePages, body: Rect, left: usize) -> Vec<Rect> {
+    let shown = left.min(pages.page * pages.columns);
+    let rows_u16 = u16::try_from(pages.page).unwrap_or(u16::MAX);
+    let cols_u16 = u16::try_from(pages.columns).unwrap_or(u16::MAX);
+    let (cell_w, cell_h) = (body.width / cols_u16, pages.height / rows_u16);
+    (0..shown)
         .map(|i| {
-            let (row, col) = (i / columns, i % columns);
+            let (row, col) = (i / pages.columns, i % pages.columns);
             let (row, col) = (
                 u16::try_from(row).unwrap_or(0),
                 u16::try_from(col).unwrap_or(0),
             );
-            // The last column and row take what division left over.
             let width = if col + 1 == cols_u16 {
-                area.width - col * cell_w
+                body.width - col * cell_w
             } else {
                 cell_w
             };
             let height = if row + 1 == rows_u16 {
-                height - row * cell_h
+                pages.height - row * cell_h
             } else {
                 cell_h
             };
-            Rect::new(area.x + col * cell_w, area.y + row * cell_h, width, height)
+            Rect::new(body.x + col * cell_w, body.y + row * cell_h, width, height)
         })
-        .collect();
-    (rects, count - shown)
+        .collect()
 }
 
 /// One instance: its name and state, its current figures, then its CPU chart above its
@@ -157,25 +146,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cells_wrap_to_rows_and_count_what_does_not_fit() {
-        let area = Rect::new(0, 1, 80, 25);
-        let (two, out) = cells(2, area);
-        assert_eq!(out, 0);
+    fn cells_wrap_to_rows_and_pages_scroll() {
+        let body = Rect::new(0, 1, 80, 25);
+        let layout = |count| {
+            let pages = InstancePages::new(count, body);
+            (pages, cells(&pages, body, count))
+        };
+        let (pages, two) = layout(2);
+        assert_eq!(pages.rows, pages.page, "no note's line");
         assert_eq!(two, [Rect::new(0, 1, 40, 25), Rect::new(40, 1, 40, 25)]);
-        let (five, out) = cells(5, area);
-        assert_eq!((five.len(), out), (5, 0));
+        let (_, five) = layout(5);
+        assert_eq!(five.len(), 5);
         assert_eq!(five[2], Rect::new(0, 9, 40, 8), "wrapped to a second row");
         assert_eq!(
             five[4],
             Rect::new(0, 17, 40, 9),
             "the last row takes the rest"
         );
-        // 40 instances: 2 columns of 3 rows fit above the note's line.
-        let (some, out) = cells(40, area);
-        assert_eq!((some.len(), out), (6, 34));
+        // 40 instances: 2 columns, 20 rows, 3 a page above the note's line.
+        let (pages, some) = layout(40);
+        assert_eq!((pages.columns, pages.rows, pages.page), (2, 20, 3));
+        assert_eq!(some.len(), 6);
         assert!(some.iter().all(|r| r.bottom() <= 25));
+        // The last page is a full one; a page that starts late holds what is left.
+        assert_eq!(pages.clamp(100), 17);
+        assert_eq!(cells(&pages, body, 40 - 17 * 2).len(), 6);
+        let (pages, odd) = (InstancePages::new(5, Rect::new(0, 1, 80, 10)), 5);
+        assert_eq!((pages.rows, pages.page, pages.clamp(9)), (3, 1, 2));
+        assert_eq!(cells(&pages, body, odd - 2 * 2).len(), 1);
         // A tiny area still gets one cell, never a division by zero.
-        let (one, out) = cells(3, Rect::new(0, 0, 5, 2));
-        assert_eq!((one.len(), out), (1, 2));
+        let tiny = Rect::new(0, 0, 5, 2);
+        let pages = InstancePages::new(3, tiny);
+        assert_eq!(cells(&pages, tiny, 3).len(), 1);
     }
 }
