@@ -47,6 +47,34 @@ async fn screens_read_simulated_engines_and_agents_like_real_ones() {
     assert_eq!(host.info.as_ref().map(|i| i.ncpu), Some(8));
     assert_eq!(host.spec.zone.as_deref(), Some("a"));
     assert!(host.load().is_some());
+
+    // Its agent serves history as the host view reads it: the host's and a container's
+    // CPU over the last minute, from the load model, with what is not simulated a 404.
+    let agent = &seen.agents[host.name()].address;
+    let http = wheelhouse::agent::client::http_client().unwrap();
+    let now = wheelhouse::agent::now_ms();
+    let container = &host.containers[0].id;
+    for target in ["host", container.as_str()] {
+        let reply = wheelhouse::agent::client::series(
+            &http,
+            agent,
+            target,
+            "cpu_percent",
+            now - 60_000,
+            5000,
+        )
+        .await
+        .unwrap();
+        let values: Vec<f64> = reply.points.iter().filter_map(|p| p.value).collect();
+        assert!(!values.is_empty(), "{target}: {reply:?}");
+        assert!(values.iter().all(|v| *v > 0.0), "{target}: {reply:?}");
+    }
+    let unknown =
+        wheelhouse::agent::client::series(&http, agent, "nope", "cpu_percent", now, 5000).await;
+    assert!(
+        unknown.unwrap_err().to_string().contains("404"),
+        "an unknown target is a 404"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! Routing is a pure function of method, path and the shared state, tested without a
 //! socket; `serve` only moves bytes.
 
-use super::history::{History, TICK_MS};
+use super::history::{History, SeriesSource, TICK_MS};
 use super::prom;
 use super::run::now_ms;
 use super::summary::{SeriesPoint, SeriesReply, Summary};
@@ -68,6 +68,18 @@ pub fn route(
     shared: &Shared,
     now_ms: i64,
 ) -> Reply {
+    route_with(method, path, query, shared, &shared.history, now_ms)
+}
+
+/// `route`, with series from `source` rather than the shared history.
+pub fn route_with(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    shared: &Shared,
+    source: &dyn SeriesSource,
+    now_ms: i64,
+) -> Reply {
     let known = path == "/v1/summary"
         || path == "/v1/probes"
         || path == "/metrics"
@@ -111,13 +123,13 @@ pub fn route(
         _ => series(
             path.trim_start_matches("/v1/series/"),
             query,
-            &shared.history,
+            source,
             now_ms,
         ),
     }
 }
 
-fn series(rest: &str, query: Option<&str>, history: &History, now_ms: i64) -> Reply {
+fn series(rest: &str, query: Option<&str>, source: &dyn SeriesSource, now_ms: i64) -> Reply {
     let Some((target, metric)) = rest
         .split_once('/')
         .filter(|(t, m)| !t.is_empty() && !m.is_empty() && !m.contains('/'))
@@ -131,7 +143,7 @@ fn series(rest: &str, query: Option<&str>, history: &History, now_ms: i64) -> Re
         Ok(q) => q,
         Err(why) => return error(StatusCode::BAD_REQUEST, &why),
     };
-    match history.points(target, metric, since_ms, step_ms) {
+    match source.series(target, metric, since_ms, step_ms) {
         Ok(points) => json(&SeriesReply {
             target: target.to_owned(),
             metric: metric.to_owned(),

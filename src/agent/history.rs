@@ -48,6 +48,34 @@ impl std::fmt::Display for Missing {
     }
 }
 
+/// A series' points, or why it has none.
+pub type Points = Result<Vec<Point>, Missing>;
+
+/// Where a series' points come from: an agent's kept history, or the fleet simulator's
+/// load model (which keeps none and computes them).
+pub trait SeriesSource {
+    /// The points of `metric` for `target` since `since_ms`, one per `step_ms`.
+    fn series(&self, target: &str, metric: &str, since_ms: i64, step_ms: i64) -> Points;
+}
+
+/// Where `metric` stands among `target`'s series ("host", a probe's key, or a container).
+pub fn metric_index(target: &str, metric: &str) -> Result<usize, Missing> {
+    let metrics: &[&str] = if target == HOST {
+        &HOST_METRICS
+    } else if target.starts_with(PROBE_PREFIX) {
+        &PROBE_METRICS
+    } else {
+        &CONTAINER_METRICS
+    };
+    metrics
+        .iter()
+        .position(|m| *m == metric)
+        .ok_or_else(|| Missing::Metric {
+            metric: metric.to_owned(),
+            known: metrics.iter().map(|m| (*m).to_owned()).collect(),
+        })
+}
+
 /// Values rounded to what a reader can tell apart: CPU to a hundredth of a percent,
 /// memory to a page (4 KiB), rates to whole units. Quantised values compress well.
 fn resolution(metric: &str) -> Resolution {
@@ -99,43 +127,6 @@ impl History {
         }
     }
 
-    /// The points of `metric` for `target` ("host", a container id, its 12-character
-    /// short id, or its name) since `since_ms`, one per `step_ms`.
-    pub fn points(
-        &self,
-        target: &str,
-        metric: &str,
-        since_ms: i64,
-        step_ms: i64,
-    ) -> Result<Vec<Point>, Missing> {
-        let found = self.entries.get(target).or_else(|| {
-            self.entries
-                .iter()
-                .find(|(id, e)| e.name == target || (target.len() == 12 && id.starts_with(target)))
-                .map(|(_, e)| e)
-        });
-        let entry = found.ok_or_else(|| Missing::Target(target.to_owned()))?;
-        let metrics: &[&str] = if target == HOST {
-            &HOST_METRICS
-        } else if target.starts_with(PROBE_PREFIX) {
-            &PROBE_METRICS
-        } else {
-            &CONTAINER_METRICS
-        };
-        let index = metrics
-            .iter()
-            .position(|m| *m == metric)
-            .ok_or_else(|| Missing::Metric {
-                metric: metric.to_owned(),
-                known: metrics.iter().map(|m| (*m).to_owned()).collect(),
-            })?;
-        Ok(entry
-            .series
-            .get(index)
-            .map(|s| s.points(since_ms, step_ms))
-            .unwrap_or_default())
-    }
-
     /// Bytes held by every series.
     pub fn bytes(&self) -> usize {
         self.entries
@@ -143,6 +134,26 @@ impl History {
             .flat_map(|e| &e.series)
             .map(Series::bytes)
             .sum()
+    }
+}
+
+impl SeriesSource for History {
+    /// The points of `metric` for `target` ("host", a container id, its 12-character
+    /// short id, or its name) since `since_ms`, one per `step_ms`.
+    fn series(&self, target: &str, metric: &str, since_ms: i64, step_ms: i64) -> Points {
+        let found = self.entries.get(target).or_else(|| {
+            self.entries
+                .iter()
+                .find(|(id, e)| e.name == target || (target.len() == 12 && id.starts_with(target)))
+                .map(|(_, e)| e)
+        });
+        let entry = found.ok_or_else(|| Missing::Target(target.to_owned()))?;
+        let index = metric_index(target, metric)?;
+        Ok(entry
+            .series
+            .get(index)
+            .map(|s| s.points(since_ms, step_ms))
+            .unwrap_or_default())
     }
 }
 
@@ -191,17 +202,17 @@ mod tests {
         let mut h = History::default();
         h.record(&summary(1000, &[(ID, "web-1", Some(40.0))]));
         h.record(&summary(2000, &[(ID, "web-1", None)]));
-        let by_id = h.points(ID, "cpu_percent", 0, 1000).unwrap();
+        let by_id = h.series(ID, "cpu_percent", 0, 1000).unwrap();
         assert_eq!(
             by_id.iter().map(|p| p.value).collect::<Vec<_>>(),
             [Some(40.0), None]
         );
         assert_eq!(
-            h.points("0123456789ab", "cpu_percent", 0, 1000),
+            h.series("0123456789ab", "cpu_percent", 0, 1000),
             Ok(by_id.clone())
         );
-        assert_eq!(h.points("web-1", "cpu_percent", 0, 1000), Ok(by_id));
-        let used = h.points(HOST, "mem_used_bytes", 0, 1000).unwrap();
+        assert_eq!(h.series("web-1", "cpu_percent", 0, 1000), Ok(by_id));
+        let used = h.series(HOST, "mem_used_bytes", 0, 1000).unwrap();
         // Memory is kept to the page: 60 bytes read back within half of 4 KiB.
         let read = used[0].value.unwrap();
         assert!((read - 60.0).abs() <= 2048.0, "{read}");
@@ -212,9 +223,9 @@ mod tests {
     fn unknown_targets_and_metrics_say_what_exists() {
         let mut h = History::default();
         h.record(&summary(1000, &[(ID, "web-1", Some(1.0))]));
-        let missing = h.points("nope", "cpu_percent", 0, 1000).unwrap_err();
+        let missing = h.series("nope", "cpu_percent", 0, 1000).unwrap_err();
         assert!(missing.to_string().contains("no container \"nope\""));
-        let missing = h.points(HOST, "mem_bytes", 0, 1000).unwrap_err();
+        let missing = h.series(HOST, "mem_bytes", 0, 1000).unwrap_err();
         assert!(missing.to_string().contains("mem_used_bytes"), "{missing}");
     }
 
@@ -223,8 +234,8 @@ mod tests {
         let mut h = History::default();
         h.record(&summary(1000, &[(ID, "web-1", Some(1.0))]));
         h.record(&summary(1000 + RETAIN_MS, &[]));
-        assert!(h.points(ID, "cpu_percent", 0, 1000).is_ok());
+        assert!(h.series(ID, "cpu_percent", 0, 1000).is_ok());
         h.record(&summary(2000 + RETAIN_MS, &[]));
-        assert!(h.points(ID, "cpu_percent", 0, 1000).is_err());
+        assert!(h.series(ID, "cpu_percent", 0, 1000).is_err());
     }
 }

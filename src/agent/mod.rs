@@ -20,6 +20,7 @@ pub mod summary;
 mod tls;
 
 pub use api::Reply;
+pub use history::{HOST, Missing, Points, SeriesSource, TICK_MS, metric_index};
 pub use run::now_ms;
 pub use tls::ServerFiles;
 
@@ -92,18 +93,19 @@ pub async fn start(
     })
 }
 
-/// The API's answer from a summary alone, with no history or probes kept (the fleet
-/// simulator's agents): series and probes say they are not there.
+/// The API's answer from a summary and a source of series, with no history or probes
+/// kept (the fleet simulator's agents): probes say they are not there.
 pub fn answer_from_summary(
     method: &hyper::Method,
     path: &str,
     query: Option<&str>,
     summary: summary::Summary,
+    series: &dyn SeriesSource,
     now_ms: i64,
 ) -> Reply {
     let shared = Shared {
         summary: Some(summary),
         ..Shared::default()
     };
-    api::route(method, path, query, &shared, now_ms)
+    api::route_with(method, path, query, &shared, series, now_ms)
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::agent::history::SeriesSource;
 use crate::domain::probe::{CatalogApp, ProbeAddress};
 
 fn catalog(api_endpoints: usize) -> ProbeCatalog {
@@ -113,10 +114,10 @@ fn outcomes_make_the_figures_and_the_history() {
     assert_eq!(api.endpoints[1].error.as_deref(), Some("connect: refused"));
     assert_eq!(api.endpoints[0].address, "127.0.0.1:20000");
     let key = series_key("api", "api-000");
-    let points = history.points(&key, "connect_ms", 0, 1000).unwrap();
+    let points = history.series(&key, "connect_ms", 0, 1000).unwrap();
     assert_eq!(points.last().and_then(|p| p.value), Some(0.5));
     let failures = history
-        .points(&series_key("api", "api-001"), "failures", 0, 1000)
+        .series(&series_key("api", "api-001"), "failures", 0, 1000)
         .unwrap();
     assert_eq!(failures.last().and_then(|p| p.value), Some(1.0));
     // api-001 is deregistered: it leaves the counts, its failure counts for the window.

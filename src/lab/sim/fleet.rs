@@ -3,6 +3,7 @@
 
 use super::container::{Run, SimContainer};
 use super::scenario::{Checked, Load, Pattern, What, draw, unit};
+use super::series;
 use crate::agent::summary::{
     ContainerSummary as AgentContainer, Figures, Machine, Rates, Summary, Totals,
 };
@@ -183,21 +184,19 @@ impl Engine {
     /// restarted by their policy.
     pub fn tick(&self, second: u64, now_ms: i64) {
         let mut inner = self.lock();
-        let draw = unit(self.seed, self.index as u64, second);
-        let percent = inner.load.percent(Duration::from_secs(second), draw);
+        let percent = series::host_percent(&inner.load, self.seed, self.index, second);
         let total_weight: f64 = (inner.containers.values())
             .filter(|c| c.running())
             .map(|c| c.weight)
             .sum();
-        let cores = f64::from(NCPU) * percent / 100.0;
         let mut restarted = Vec::new();
         for c in inner.containers.values_mut() {
             c.cpu_seconds_before = c.cpu_seconds;
             match c.run {
                 Run::Running { .. } => {
-                    c.cpu_percent = 100.0 * cores * c.weight / total_weight.max(f64::EPSILON);
+                    c.cpu_percent = series::cpu_percent(percent, c.weight, total_weight);
                     c.cpu_seconds += c.cpu_percent / 100.0;
-                    c.mem_bytes = (c.mem_base as f64 * (0.8 + 0.4 * percent / 100.0)) as u64;
+                    c.mem_bytes = series::mem_bytes(c.mem_base, percent);
                 }
                 Run::Exited { code, at_ms } if c.restarts_after(code) && now_ms - at_ms >= 1000 => {
                     c.restarts += 1;
@@ -398,6 +397,33 @@ impl Engine {
                 let images = counts.entry(app.clone()).or_default();
                 *images.entry(c.image.clone()).or_default() += 1;
             }
+        }
+    }
+
+    /// The model its agent's series are computed from, at `now_ms`.
+    pub fn model(&self, now_ms: i64) -> series::Model {
+        let inner = self.lock();
+        let (mut running, mut stopped) = (Vec::new(), Vec::new());
+        for c in inner.containers.values() {
+            match c.run {
+                Run::Running { since_ms } => running.push(series::Share {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    weight: c.weight,
+                    mem_base: c.mem_base,
+                    since_ms,
+                }),
+                _ => stopped.push((c.id.clone(), c.name.clone())),
+            }
+        }
+        series::Model {
+            load: inner.load,
+            seed: self.seed,
+            index: self.index,
+            started_ms: self.started_ms,
+            now_ms,
+            running,
+            stopped,
         }
     }
 

@@ -12,6 +12,7 @@ mod docker_api;
 mod fleet;
 mod query;
 mod scenario;
+mod series;
 mod serve;
 mod streams;
 
