@@ -71,6 +71,13 @@ fn trace_with_probe_figures_120x30() {
     assert!(screen.contains("✗ not an app"), "{screen}");
     assert!(screen.contains("probes: 2 of 3 hops measured"), "{screen}");
     snapshot("trace_probes_120x30", &screen);
+    // On a terminal wide enough for three lists side by side, the host rows keep their
+    // width: the lists stack.
+    let wide = text(&draw(&probed(), 200, 50));
+    assert!(
+        wide.contains("conn 0.40/0.30/840 ms, HTTP - 1.5/1.2/3.0 ms, 12.0 fail/min"),
+        "{wide}"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! A trace: the breadcrumb and the worst hop on top, then the app's callers, its
-//! instances and its dependencies side by side (stacked on narrow terminals). Computed
-//! from the screen's picture each frame, so its figures are the latest.
+//! instances and its dependencies side by side (stacked on narrow terminals, and when
+//! caller hosts have probe rows). Computed from the screen's picture each frame, so its
+//! figures are the latest.
 
 use super::host::{ID_MIN_WIDTH, health_field, short_uptime};
 use super::trace_hops::{self, verdict_level, wanted_rows};
@@ -18,7 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use std::time::Instant;
 
-/// From this width the three lists stand side by side.
+/// From this width the three lists stand side by side (unless caller hosts have rows).
 const SIDE_BY_SIDE: u16 = 160;
 
 /// Where the ID and REV columns are in `NODE_COLUMNS`.
@@ -72,7 +73,14 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
             buf,
         );
     }
-    let [callers, nodes, deps] = if body.width >= SIDE_BY_SIDE {
+    let (c, d) = (
+        wanted_rows(&trace.callers),
+        wanted_rows(&trace.dependencies),
+    );
+    // A caller host's probe figures need a list's whole width: with any, the lists stack
+    // on a wide terminal too.
+    let host_rows = c > trace.callers.len() || d > trace.dependencies.len();
+    let [callers, nodes, deps] = if body.width >= SIDE_BY_SIDE && !host_rows {
         Layout::horizontal([
             Constraint::Percentage(22),
             Constraint::Percentage(56),
@@ -81,10 +89,6 @@ pub fn render(screen: &Screen, nav: &TraceNav, theme: &Theme, area: Rect, buf: &
         .areas(body)
     } else {
         let rows = |n: usize| u16::try_from(n).unwrap_or(u16::MAX).saturating_add(3);
-        let (c, d) = (
-            wanted_rows(&trace.callers),
-            wanted_rows(&trace.dependencies),
-        );
         Layout::vertical([
             Constraint::Max(rows(c.max(1))),
             Constraint::Min(4),
