@@ -20,8 +20,8 @@ use common::lab::{
 
 const PREFIX: &str = "/wheelhouse";
 
-/// The stored spec and its mod_revision, read in-process.
-fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
+/// `f` with an etcd client of the lab's, in-process.
+fn on_etcd<T>(lab: &TestLab, f: impl AsyncFnOnce(&mut etcd_client::Client) -> T) -> T {
     let etcd = EtcdConfig {
         endpoints: vec![lab.etcd_endpoint()],
         ..EtcdConfig::default()
@@ -29,11 +29,40 @@ fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let mut client = store::connect(&etcd).await.expect("connect");
-        store::get_app(&mut client, PREFIX, app)
+        f(&mut client).await
+    })
+}
+
+/// The stored spec and its mod_revision, read in-process.
+fn stored(lab: &TestLab, app: &str) -> (AppSpec, i64) {
+    on_etcd(lab, async |client| {
+        store::get_app(client, PREFIX, app)
             .await
             .expect("get")
             .expect("the app exists")
     })
+}
+
+/// `n` audit entries about an app named "other", written in-process.
+fn flood_audit(lab: &TestLab, n: usize) {
+    on_etcd(lab, async |client| {
+        for i in 0..n {
+            let entry = store::AuditEntry {
+                who: "test".into(),
+                from: "local".into(),
+                command: "scale".into(),
+                target: "other".into(),
+                app: Some("other".into()),
+                detail: format!("instances {i}"),
+                result: "ok".into(),
+                outcome: Some(store::AuditOutcome::Ok),
+                revision: Some(i64::try_from(i).unwrap()),
+                reason: None,
+                time: "2026-01-01T00:00:00.000000000Z".into(),
+            };
+            store::record(client, PREFIX, &entry).await.expect("record");
+        }
+    });
 }
 
 #[test]
@@ -154,6 +183,22 @@ fn rollout_rollback_restart_refusals_and_writes() {
         has(&["restart", "web", "restart generation -> 1"]),
         "{audit}"
     );
+
+    // A busy trail since (1,200 entries about another app): the history's dates are
+    // still found, further back than one read of the trail (500 entries) reaches.
+    let history = || {
+        let out = ctl(&config, &["history", "web", "-o", "json"])
+            .ok()
+            .to_owned();
+        serde_json::from_str::<serde_json::Value>(&out).expect("history JSON")
+    };
+    let before = history();
+    assert!(
+        (before.as_array().unwrap().iter()).all(|e| e["when"].is_string()),
+        "{before}"
+    );
+    flood_audit(&lab, 1200);
+    assert_eq!(history(), before, "the same entries, dated");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::plan::rollout::{Command as LeaderCommand, Phase, RolloutState};
 use crate::store::{self, AuditOutcome, Expect, StoreError};
 use bollard::query_parameters::RestartContainerOptions;
 use etcd_client::Client;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 /// How long `docker restart` waits after SIGTERM before SIGKILL.
@@ -27,8 +27,10 @@ const RESTART_GRACE_SECS: i32 = 10;
 const RESTART_TIMEOUT: Duration = Duration::from_secs(40);
 /// How long a restart marker lives at most: the restart's own limit and some.
 const MARK_TTL: Duration = Duration::from_secs(RESTART_TIMEOUT.as_secs() + 10);
-/// Audit records read to date the history entries.
-const AUDIT_LOOKBACK: usize = 500;
+/// Audit records read at a time to date the history entries, and at most this many pages
+/// (the trail of a busy cluster is long; history keeps far fewer revisions).
+const AUDIT_PAGE: usize = 500;
+const AUDIT_PAGES: usize = 40;
 
 /// What the operator is told when a rollout is under way.
 pub fn busy_message(state: &RolloutState) -> String {
@@ -291,14 +293,8 @@ pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError
         .await?;
     let (current, _) = spec_of(ops, &mut client, app).await?;
     let specs = store::list_history(&mut client, &ops.prefix, app).await?;
-    // Dates are a nicety: a failed audit read leaves them blank.
-    let when: HashMap<i64, String> = store::list_audit(&mut client, &ops.prefix, AUDIT_LOOKBACK)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|e| e.app.as_deref() == Some(app) && e.outcome == Some(AuditOutcome::Ok))
-        .filter_map(|e| Some((e.revision?, short_time(&e.time))))
-        .collect();
+    let wanted: HashSet<i64> = specs.iter().map(|(revision, _)| *revision).collect();
+    let when = dates(&mut client, &ops.prefix, app, &wanted).await;
     let running = labels::revision(&current);
     Ok(specs
         .into_iter()
@@ -310,6 +306,38 @@ pub async fn history(ops: &Ops, app: &str) -> Result<Vec<HistoryEntry>, OpsError
             when: when.get(&revision).cloned(),
         })
         .collect())
+}
+
+/// When each of `app`'s `revisions` was written, from the audit trail read back a page at
+/// a time until all are found (or `AUDIT_PAGES` pages). Dates are a nicety: a failed
+/// audit read leaves the rest blank.
+async fn dates(
+    client: &mut Client,
+    prefix: &str,
+    app: &str,
+    revisions: &HashSet<i64>,
+) -> HashMap<i64, String> {
+    let mut when = HashMap::new();
+    let mut before = None;
+    for _ in 0..AUDIT_PAGES {
+        let Ok((entries, next)) = store::list_audit_page(client, prefix, AUDIT_PAGE, before).await
+        else {
+            break;
+        };
+        for e in entries {
+            if e.app.as_deref() != Some(app) || e.outcome != Some(AuditOutcome::Ok) {
+                continue;
+            }
+            if let Some(revision) = e.revision.filter(|r| revisions.contains(r)) {
+                when.entry(revision).or_insert_with(|| short_time(&e.time));
+            }
+        }
+        before = next;
+        if before.is_none() || when.len() == revisions.len() {
+            break;
+        }
+    }
+    when
 }
 
 /// "2025-01-31T12:00:00.123Z" -> "2025-01-31 12:00:00".

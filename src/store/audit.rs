@@ -1,7 +1,7 @@
 //! The audit trail: who did what, from where, with what result, under `<prefix>/audit/`.
 //!
 //! Keys are `<UTC time to the nanosecond>-<seq>`, fixed width, so key order is time order
-//! and `list_audit` reads the newest entries with one sorted range request.
+//! and `list_audit_page` reads entries newest first, one sorted range request a page.
 
 use super::connect::request;
 use super::error::StoreError;
@@ -259,12 +259,31 @@ pub async fn list_audit(
     prefix: &str,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StoreError> {
+    Ok(list_audit_page(client, prefix, limit, None).await?.0)
+}
+
+/// Up to `limit` audit entries, newest first, older than the key `before` (None: from the
+/// newest); with the key to read the next page before, None once the trail is read to
+/// its start.
+pub async fn list_audit_page(
+    client: &mut Client,
+    prefix: &str,
+    limit: usize,
+    before: Option<Vec<u8>>,
+) -> Result<(Vec<AuditEntry>, Option<Vec<u8>>), StoreError> {
+    let dir = audit_dir(prefix);
+    // The end of the trail's range: the directory's key with its last '/' made '0'.
+    let end = before.unwrap_or_else(|| format!("{}0", dir.trim_end_matches('/')).into_bytes());
     let options = GetOptions::new()
-        .with_prefix()
+        .with_range(end)
         .with_sort(SortTarget::Key, SortOrder::Descend)
         .with_limit(i64::try_from(limit).unwrap_or(i64::MAX));
-    let resp = request("get", client.get(audit_dir(prefix), Some(options))).await?;
-    Ok(resp
+    let resp = request("get", client.get(dir, Some(options))).await?;
+    let next = resp
+        .more()
+        .then(|| resp.kvs().last().map(|kv| kv.key().to_vec()))
+        .flatten();
+    let entries = resp
         .kvs()
         .iter()
         .filter_map(|kv| match serde_json::from_slice(kv.value()) {
@@ -277,7 +296,8 @@ pub async fn list_audit(
                 None
             }
         })
-        .collect())
+        .collect();
+    Ok((entries, next))
 }
 
 /// RFC 3339 UTC with nanoseconds, always the same width: "2025-01-31T12:00:00.000000001Z".

@@ -23,7 +23,9 @@ pub use apps::{
     Expect, HISTORY_KEEP, app_key, apps_dir, delete_app, get_app, history_dir, list_apps,
     list_history, put_app, scale_app, spawn_app_watcher,
 };
-pub use audit::{AuditEntry, AuditOutcome, AuditReason, audit_dir, list_audit, operator, record};
+pub use audit::{
+    AuditEntry, AuditOutcome, AuditReason, audit_dir, list_audit, list_audit_page, operator, record,
+};
 pub use connect::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, connect};
 pub use election::{
     DEFAULT_LEASE_TTL, LeaderObserver, Leadership, campaign, current_leader, election_name,
