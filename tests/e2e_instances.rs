@@ -1,7 +1,8 @@
 //! The real binary in tmux on a `lab up --tls` lab whose hosts run agents: `m` on an app
 //! in the Apps panel shows its instances side by side, each titled instance@host with a
 //! CPU and a memory chart read from its own host's agent over mutual TLS (with the host's
-//! engine files); `c` switches their window and esc goes back to the grid.
+//! engine files); `c` switches their window and esc goes back to the grid. Scaled to 6
+//! on a small terminal, the cells come a page at a time and the move keys scroll them.
 
 // Tests may unwrap, expect and panic by design: a failed step fails the test. clippy.toml
 // lets only #[test] and #[cfg(test)] code do so, not the helpers of an integration test crate.
@@ -9,7 +10,7 @@
 
 mod common;
 
-use common::lab::{BIN, running_images, wait_until, web_under_controller};
+use common::lab::{BIN, ctl_ok, running_images, wait_until, web_under_controller};
 use common::tmux::{Tmux, quote};
 use std::path::Path;
 use std::time::Duration;
@@ -68,4 +69,33 @@ fn an_apps_instances_side_by_side_each_with_its_agents_charts() {
         s.contains("apps (1)") && !s.contains("web: 2 instances")
     });
     tmux.keys(&["q"]);
+
+    // Scaled to 6, on an 80x24 terminal the cells come a page (2 rows of 2) at a time,
+    // and the move keys scroll them.
+    ctl_ok(&lab.config_path(), &["scale", "web", "6"]);
+    wait_until("web's 6 instances running", Duration::from_secs(60), || {
+        let images = running_images(&lab, "web");
+        (images.len() != 6).then(|| format!("{images:?}"))
+    });
+    let small = Tmux::start("instances-small", 80, 24);
+    small.run_cockpit(
+        &lab.config_path(),
+        &lab.dir().join("e2e-instances-small.log"),
+    );
+    small.wait_for("web in the apps panel", Duration::from_secs(30), |s| {
+        s.contains("apps (1)") && s.contains(" web ")
+    });
+    small.keys(&["Tab", "m"]);
+    let first = small.wait_text("instances 1–4 of 6", Duration::from_secs(30));
+    assert!(
+        first.contains("web.1@lab-") && !first.contains("web.6@lab-"),
+        "{first}"
+    );
+    small.keys(&["j"]);
+    let scrolled = small.wait_text("instances 3–6 of 6", Duration::from_secs(10));
+    assert!(
+        scrolled.contains("web.6@lab-") && !scrolled.contains("web.1@lab-"),
+        "{scrolled}"
+    );
+    small.keys(&["Escape", "q"]);
 }
