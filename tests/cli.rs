@@ -483,3 +483,29 @@ fn the_man_page_names_every_command_and_renders() {
         assert!(dir.path().join(page).is_file(), "{page} not written");
     }
 }
+
+#[test]
+fn status_with_etcd_down_fails_every_time_however_soon_etcd_is_found_down() {
+    // A port nothing listens on: etcd is refused at once, often before `status` has
+    // joined its feed; it must still say so, never print "no apps" and exit 0.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("w.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[etcd]\nendpoints = [\"http://127.0.0.1:{port}\"]\n\n[[hosts]]\nname = \"gone\"\nengine = \"unix:///nonexistent/docker.sock\"\n"
+        ),
+    )
+    .unwrap();
+    for _ in 0..5 {
+        let out = wheelhouse(&["--config", &config.to_string_lossy(), "ctl", "status"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("etcd unreachable"), "{stderr}");
+    }
+}

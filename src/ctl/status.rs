@@ -3,7 +3,7 @@
 
 use super::output::table;
 use crate::cluster::{
-    AppStatus, ClusterEvent, ClusterState, DataEvent, EtcdEvent, HostState, Watch,
+    AppStatus, ClusterEvent, ClusterState, DataEvent, EtcdEvent, EtcdState, HostState, Watch,
 };
 use crate::config::Config;
 use crate::domain::sanitize::clean;
@@ -30,13 +30,21 @@ pub async fn gather(config: &Config) -> (ClusterState, Option<String>) {
     };
     let mut cluster = (*subscription.cluster).clone();
     let mut events = subscription.events;
-    let mut heard: HashSet<String> = HashSet::new();
+    // Engines found down before this subscribed send no more news until they answer.
+    let mut heard: HashSet<String> = (cluster.hosts.iter())
+        .filter(|h| matches!(h.state, HostState::Offline { .. }))
+        .map(|h| h.name().to_owned())
+        .collect();
     let mut unread = if config.etcd.is_some() {
         RECORD_KINDS
     } else {
         0
     };
-    let mut etcd_error = None;
+    // etcd may have been found down before this subscribed: then no event will say so.
+    let mut etcd_error = unreachable(&cluster);
+    if etcd_error.is_some() {
+        unread = 0;
+    }
     let deadline = tokio::time::sleep(ENGINE_WAIT);
     tokio::pin!(deadline);
     while unread > 0 || (cluster.hosts.iter()).any(|h| !heard.contains(h.name())) {
@@ -67,7 +75,22 @@ pub async fn gather(config: &Config) -> (ClusterState, Option<String>) {
         }
         cluster.apply(event, Instant::now());
     }
+    // Records that never came are never "no apps": say why they are missing.
+    if unread > 0 && etcd_error.is_none() {
+        etcd_error = unreachable(&cluster).or_else(|| {
+            (!matches!(cluster.etcd, EtcdState::Connected { .. }))
+                .then(|| format!("etcd did not answer within {} s", ENGINE_WAIT.as_secs()))
+        });
+    }
     (cluster, etcd_error)
+}
+
+/// Why etcd cannot be read, if the picture says it cannot.
+fn unreachable(cluster: &ClusterState) -> Option<String> {
+    match &cluster.etcd {
+        EtcdState::Unreachable { error, .. } => Some(error.clone()),
+        _ => None,
+    }
 }
 
 /// The apps table (or "no apps"), then the hosts' lines.
