@@ -3,7 +3,7 @@
 //! (from each one's start). Only CPU and memory are simulated; other metrics are gaps.
 //! Simulated, like every figure of the fleet.
 
-use super::fleet::NCPU;
+use super::fleet::{Engine, NCPU};
 use super::scenario::{Load, unit};
 use crate::agent::{HOST, Missing, Points, SeriesSource, TICK_MS, metric_index};
 use crate::metrics::Point;
@@ -117,6 +117,19 @@ impl SeriesSource for Model {
                 }
             })
             .collect())
+    }
+}
+
+/// An engine's series with its model built only when one is asked for: most agent
+/// requests are for the summary, and the model copies every container's name.
+pub struct Lazy<'a> {
+    pub engine: &'a Engine,
+    pub now_ms: i64,
+}
+
+impl SeriesSource for Lazy<'_> {
+    fn series(&self, target: &str, metric: &str, since_ms: i64, step_ms: i64) -> Points {
+        (self.engine.model(self.now_ms)).series(target, metric, since_ms, step_ms)
     }
 }
 

@@ -336,13 +336,16 @@ async fn http_answer(fleet: &Fleet, req: Request<hyper::body::Incoming>) -> Resp
             });
         };
         let summary = engine.summary(fleet.started_ms, now);
-        let model = engine.model(now);
+        let series = super::series::Lazy {
+            engine,
+            now_ms: now,
+        };
         let reply = crate::agent::answer_from_summary(
             req.method(),
             api_path,
             req.uri().query(),
             summary,
-            &model,
+            &series,
             now,
         );
         return docker_api::reply(reply.status.as_u16(), reply.content_type, reply.body);
